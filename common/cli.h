@@ -1,0 +1,37 @@
+/* cli.h: the command-line conventions shared by alexnet-prep, -train and -eval.
+ *
+ * Every program takes --help, --version, --quiet and --verbose, uses long
+ * options (getopt_long), and exits with:
+ *   0  success;  1  a runtime failure (message on stderr);
+ *   2  a usage error: an unknown or malformed option prints a one-line reason
+ *      and the usage.
+ */
+#ifndef ALEXNET_CLI_H
+#define ALEXNET_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "status.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_program {
+    const char *name;  /* "alexnet-prep" */
+    const char *usage; /* the full --help text, starting with "Usage: ..." */
+} cli_program;
+
+/* Prints "NAME: <reason>" and the usage to stderr; returns EXIT_USAGE for main() to return. */
+int cli_usage_error(const cli_program *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the usage to stdout (for --help). */
+void cli_print_help(const cli_program *prog);
+/* Prints "NAME VERSION" and the build's backends to stdout (for --version). */
+void cli_print_version(const cli_program *prog);
+
+/* Strict number parsers for option values: the whole text must be a number
+ * in [min, max]; otherwise AN_ERR_ARG with a message naming the option. */
+an_status cli_parse_long(const char *option, const char *text, long min, long max, long *out);
+an_status cli_parse_u64(const char *option, const char *text, uint64_t *out);
+an_status cli_parse_double(const char *option, const char *text, double min, double max, double *out);
+
+#endif
