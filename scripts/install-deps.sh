@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs every Debian package that the build, the tests and
+# the demo need. Idempotent: packages already present are left alone, and
+# apt is not even asked when nothing is missing. Run as root (or with sudo).
+#
+# The CUDA backend additionally needs the CUDA toolkit with cuDNN, cuBLAS and
+# NCCL under /usr/local/cuda; those come from NVIDIA, not from Debian, and the
+# build falls back to CPU-only without them.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libhdf5-dev hdf5-tools          # shards, dataset metadata, checkpoints
+  libvips-dev                     # image decoding and resizing (alexnet-prep, figures)
+  libopenblas-dev liblapacke-dev  # CPU GEMM; eigenvectors for PCA lighting
+  libcmocka-dev                   # unit tests
+  libopenmpi-dev openmpi-bin      # several CPU processes / machines
+  zlib1g-dev                      # CRC-32 checksums
+  dataset-fashion-mnist           # the demo dataset (IDX files)
+  python3 python3-numpy python3-h5py  # format tests read shards with h5py
+)
+if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
+  packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
