@@ -51,12 +51,13 @@ static an_status write_checkpoint(trainer *t, int is_best)
     return AN_OK;
 }
 
-static void write_metrics_row(trainer *t, const char *split, double loss, double top1, double top5,
+/* One row of metrics.csv (rank 0); lr is the rate in effect for the row's steps. */
+static void write_metrics_row(trainer *t, const char *split, double lr, double loss, double top1, double top5,
                               double images_per_s, double elapsed)
 {
     if (t->world->rank != 0 || !t->metrics) return;
     fprintf(t->metrics, "%s,%" PRIu32 ",%" PRIu64 ",%.9g,%.6f,%.6f,%.6f,%.1f,%.1f\n", split, t->state.epoch + 1,
-            t->state.global_step, t->state.schedule.lr, loss, top1, top5, images_per_s, elapsed);
+            t->state.global_step, lr, loss, top1, top5, images_per_s, elapsed);
     if (fflush(t->metrics) != 0) log_warn("cannot write metrics.csv (disk full?)");
 }
 
@@ -140,7 +141,7 @@ static an_status end_epoch(trainer *t, train_summary *summary)
     double lr_before = t->state.schedule.lr;
     int changed = lr_schedule_end_epoch(&t->state.schedule, epochs_done, top1, &is_best);
     double now = progress_now();
-    write_metrics_row(t, "val", loss, top1, top5, loader_num_images(t->val_loader) / (now - start), now - t->run_start);
+    write_metrics_row(t, "val", lr_before, loss, top1, top5, loader_num_images(t->val_loader) / (now - start), now - t->run_start);
     if (t->world->rank == 0) {
         log_info("epoch %d: validation loss %.4f, top-1 error %.4f, top-5 error %.4f (centre crop, %u images)%s",
                  epochs_done, loss, top1, top5, loader_num_images(t->val_loader), is_best ? ", best so far" : "");
@@ -201,7 +202,7 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
         }
         if (t->state.global_step % o->log_every == 0 || t->state.step_in_epoch == steps) {
             double now = progress_now();
-            write_metrics_row(t, "train", w.loss_sum / w.images, w.top1 / w.images, w.top5 / w.images,
+            write_metrics_row(t, "train", t->state.schedule.lr, w.loss_sum / w.images, w.top1 / w.images, w.top5 / w.images,
                               w.images / (now - w.start), now - t->run_start);
             w = (window){ 0, 0, 0, 0, now };
         }

@@ -257,18 +257,23 @@ static an_status write_config(const trainer *t)
     return st;
 }
 
-/* Rank 0: config.json, metrics.csv, the log file. */
-static an_status open_run_outputs(trainer *t)
+/* Rank 0: RUN/log, appended; every later message also goes there. */
+static an_status open_log(trainer *t)
 {
     char path[RUN_PATH_MAX];
-    AN_TRY(write_config(t));
-    AN_TRY(run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics));
     int n = snprintf(path, sizeof path, "%s/log", t->opt->run_dir);
     if (n < 0 || (size_t)n >= sizeof path) return error_set(AN_ERR_ARG, "path too long: %s/log", t->opt->run_dir);
     t->log_file = fopen(path, "a");
     if (!t->log_file) return error_set(AN_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     log_set_file(t->log_file);
     return AN_OK;
+}
+
+/* Rank 0: config.json and metrics.csv (cut back to the checkpoint's step on a resume). */
+static an_status open_run_outputs(trainer *t)
+{
+    AN_TRY(write_config(t));
+    return run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics);
 }
 
 static an_status create_loaders(trainer *t)
@@ -302,7 +307,10 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     h5_error_init();
     AN_TRY(trainer_agree(t, open_dataset(t)));
     an_status st = AN_OK;
-    if (world->rank == 0) st = run_dir_prepare(opt->run_dir, opt->resume);
+    if (world->rank == 0) {
+        st = run_dir_prepare(opt->run_dir, opt->resume);
+        if (st == AN_OK) st = open_log(t);
+    }
     AN_TRY(trainer_agree(t, st));
     if (opt->batch < (uint32_t)world->size)
         return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d processes", opt->batch, world->size);
