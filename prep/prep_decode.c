@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "prep_upscale.h"
 #include "shard_format.h"
 
 /* The loaders a dataset may need; everything else (SVG, PDF, ImageMagick, ...) is refused. */
@@ -98,15 +99,17 @@ static an_status finish(VipsImage *thumb, uint8_t *out, char *reason, size_t rea
         st = refuse(reason, reason_size, "internal: resized to %dx%d, not 256x256", rgb->Xsize, rgb->Ysize);
         goto done;
     }
-    size_t size = 0;
-    void *pixels = vips_image_write_to_memory(rgb, &size);
-    if (!pixels) {
+    /* Computed in this thread through a region: no libvips thread pool per image. */
+    VipsRegion *region = vips_region_new(rgb);
+    VipsRect all = {0, 0, AN_IMAGE_SIZE, AN_IMAGE_SIZE};
+    if (!region || vips_region_prepare(region, &all)) {
         st = refuse_vips(reason, reason_size, "decoding failed");
-        goto done;
+    } else {
+        size_t row_bytes = (size_t)AN_IMAGE_SIZE * AN_IMAGE_CHANNELS;
+        for (int y = 0; y < AN_IMAGE_SIZE; y++)
+            memcpy(out + (size_t)y * row_bytes, VIPS_REGION_ADDR(region, 0, y), row_bytes);
     }
-    if (size != AN_IMAGE_BYTES) st = refuse(reason, reason_size, "internal: %zu bytes after conversion", size);
-    else memcpy(out, pixels, AN_IMAGE_BYTES);
-    g_free(pixels);
+    if (region) g_object_unref(region);
 done:
     if (rgb) g_object_unref(rgb);
     g_object_unref(scope);
@@ -202,16 +205,7 @@ done:
 an_status prep_decode_gray(const uint8_t *pixels /* [rows, cols] */, int rows, int cols,
                            const prep_decode_options *o, uint8_t *out, char *reason, size_t reason_size)
 {
-    VipsImage *in = vips_image_new_from_memory(pixels, (size_t)rows * (size_t)cols, cols, rows, 1, VIPS_FORMAT_UCHAR);
-    if (!in) return refuse_vips(reason, reason_size, "cannot wrap IDX pixels");
-    VipsImage *thumb = NULL;
-    int rc = vips_thumbnail_image(in, &thumb, AN_IMAGE_SIZE, "height", AN_IMAGE_SIZE, "size",
-                                  o->resize == PREP_RESIZE_SQUASH ? VIPS_SIZE_FORCE : VIPS_SIZE_BOTH, "crop",
-                                  o->resize == PREP_RESIZE_SQUASH ? VIPS_INTERESTING_NONE : VIPS_INTERESTING_CENTRE,
-                                  NULL);
-    g_object_unref(in);
-    if (rc) return refuse_vips(reason, reason_size, "cannot resize");
-    an_status st = finish(thumb, out, reason, reason_size);
-    g_object_unref(thumb);
+    an_status st = prep_upscale_gray(pixels, rows, cols, o->resize == PREP_RESIZE_SQUASH, out);
+    if (st != AN_OK) snprintf(reason, reason_size, "%s", error_message());
     return st;
 }

@@ -36,6 +36,9 @@ typedef struct prep_decode_options {
     uint64_t max_file_bytes; /* larger files are refused without reading (default 256 MiB) */
 } prep_decode_options;
 
+/* Names the resampling of both paths; part of the dataset id, so a change redoes old shards. */
+#define PREP_RESAMPLER "vips-thumbnail-lanczos3+idx-bilinear-q8"
+
 #define PREP_DEFAULT_MAX_PIXELS 100000000ull
 #define PREP_DEFAULT_MAX_FILE_BYTES (256ull << 20)
 
@@ -54,7 +57,7 @@ an_status prep_decode_file(const char *path, const prep_decode_options *o, uint8
 an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_options *o, uint8_t *out,
                              char *reason, size_t reason_size);
 
-/* A grayscale image [rows, cols] uint8 (IDX) into out [256, 256, 3]. */
+/* A grayscale array [rows, cols] uint8 (IDX) into out [256, 256, 3] (prep_upscale.h). */
 an_status prep_decode_gray(const uint8_t *pixels, int rows, int cols, const prep_decode_options *o, uint8_t *out,
                            char *reason, size_t reason_size);
 

@@ -61,9 +61,9 @@ an_status prep_plan_make(prep_plan *p, const prep_listing *l, const prep_options
     snprintf(p->input, sizeof p->input, "%s", l->input_root);
     p->shard_size = o->shard_size;
     snprintf(p->params, sizeof p->params,
-             "version=%s format=%d resize=%s shard_size=%zu seed=%llu train_limit=%llu val_limit=%llu "
+             "version=%s format=%d resize=%s resampler=%s shard_size=%zu seed=%llu train_limit=%llu val_limit=%llu "
              "max_pixels=%llu",
-             ALEXNET_VERSION, SHARD_FORMAT_VERSION, o->decode.resize == PREP_RESIZE_SQUASH ? "squash" : "crop",
+             ALEXNET_VERSION, SHARD_FORMAT_VERSION, o->decode.resize == PREP_RESIZE_SQUASH ? "squash" : "crop", PREP_RESAMPLER,
              o->shard_size, (unsigned long long)o->seed, (unsigned long long)o->train_limit,
              (unsigned long long)o->val_limit, (unsigned long long)o->decode.max_pixels);
     snprintf(p->max_bad, sizeof p->max_bad, o->max_bad.is_percent ? "%g%%" : "%.0f", o->max_bad.value);
