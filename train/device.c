@@ -37,7 +37,7 @@ static int cuda_device_count(const char **why)
         *why = cudaGetErrorString(rc);
         return 0;
     }
-    *why = count > 0 ? "" : "no CUDA device found";
+    *why = count > 0 ? "" : "the CUDA runtime lists no device";
     return count;
 #else
     *why = "this build has no CUDA backend (rebuild with -DALEXNET_CUDA=ON on a machine with the CUDA toolkit)";
@@ -57,8 +57,13 @@ an_status device_resolve(train_device requested, train_device *chosen)
         *chosen = DEVICE_CUDA;
         return AN_OK;
     }
-    if (requested == DEVICE_CUDA) return error_set(AN_ERR_UNSUPPORTED, "--device cuda: %s", why);
-    log_info("no GPU: %s; training on the CPU", why);
+#ifdef ALEXNET_HAVE_CUDA
+    const char *what = "no usable GPU";
+#else
+    const char *what = "no GPU support";
+#endif
+    if (requested == DEVICE_CUDA) return error_set(AN_ERR_UNSUPPORTED, "--device cuda: %s (%s)", what, why);
+    log_info("%s (%s); training on the CPU", what, why);
     *chosen = DEVICE_CPU;
     return AN_OK;
 }
