@@ -15,6 +15,11 @@
 #include "prep_upscale.h"
 #include "shard_format.h"
 
+/* The resampling kernel: linear (a triangle widened by the scale when
+ * shrinking, i.e. antialiased bilinear, the filter of the usual Pillow prep;
+ * PREP_RESAMPLER in prep_decode.h names it in the dataset id). */
+#define PREP_KERNEL VIPS_KERNEL_LINEAR
+
 /* The loaders a dataset may need; everything else (SVG, PDF, ImageMagick, ...) is refused. */
 static const char *const allowed_loaders[] = {"jpegload", "pngload", "webpload", "gifload", "tiffload"};
 
@@ -95,34 +100,25 @@ static int to_srgb8(VipsImage *in, VipsImage **out, VipsObject *scope)
     return 0;
 }
 
-/* Renders a 256x256 thumbnail into out [256,256,3]. */
-static an_status finish(VipsImage *thumb, uint8_t *out, char *reason, size_t reason_size)
+/* Computes a 256x256 uchar sRGB image into out [256,256,3] in this thread,
+ * through a region: no libvips thread pool per image. */
+static an_status render(VipsImage *image, uint8_t *out, char *reason, size_t reason_size)
 {
-    VipsObject *scope = VIPS_OBJECT(vips_image_new());
-    VipsImage *rgb = NULL;
+    if (image->Xsize != AN_IMAGE_SIZE || image->Ysize != AN_IMAGE_SIZE || image->Bands != 3 ||
+        image->BandFmt != VIPS_FORMAT_UCHAR)
+        return refuse(reason, reason_size, "internal: converted to %dx%dx%d, not 256x256x3 uchar", image->Xsize,
+                      image->Ysize, image->Bands);
     an_status st = AN_OK;
-    if (to_srgb8(thumb, &rgb, scope)) {
-        st = refuse_vips(reason, reason_size, "colour conversion failed");
-        goto done;
-    }
-    if (rgb->Xsize != AN_IMAGE_SIZE || rgb->Ysize != AN_IMAGE_SIZE) {
-        st = refuse(reason, reason_size, "internal: resized to %dx%d, not 256x256", rgb->Xsize, rgb->Ysize);
-        goto done;
-    }
-    /* Computed in this thread through a region: no libvips thread pool per image. */
-    VipsRegion *region = vips_region_new(rgb);
+    VipsRegion *region = vips_region_new(image);
     VipsRect all = {0, 0, AN_IMAGE_SIZE, AN_IMAGE_SIZE};
     if (!region || vips_region_prepare(region, &all)) {
-        st = refuse_vips(reason, reason_size, "decoding failed");
+        st = refuse_vips(reason, reason_size, "cannot decode");
     } else {
         size_t row_bytes = (size_t)AN_IMAGE_SIZE * AN_IMAGE_CHANNELS;
         for (int y = 0; y < AN_IMAGE_SIZE; y++)
             memcpy(out + (size_t)y * row_bytes, VIPS_REGION_ADDR(region, 0, y), row_bytes);
     }
     if (region) g_object_unref(region);
-done:
-    if (rgb) g_object_unref(rgb);
-    g_object_unref(scope);
     return st;
 }
 
@@ -140,6 +136,49 @@ static const char *loader_nickname(const char *class_name)
     return klass ? klass->nickname : class_name;
 }
 
+/* The JPEG shrink-on-load factor: libjpeg scales by 1/2, 1/4 or 1/8 while
+ * decoding; take the largest that keeps both sides at least 256. */
+static int jpeg_shrink_factor(int width, int height)
+{
+    int factor = 1;
+    while (factor < 8 && width / (2 * factor) >= AN_IMAGE_SIZE && height / (2 * factor) >= AN_IMAGE_SIZE) factor *= 2;
+    return factor;
+}
+
+/* x (any colour, any size) -> 256x256 uchar sRGB: ICC import, colour conversion,
+ * then the resize and the central crop of §2 (or squash). */
+static int build_pipeline(VipsImage *in, const prep_decode_options *o, VipsObject *scope, VipsImage **out)
+{
+    VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
+    VipsImage *x = in;
+    if (vips_image_get_typeof(x, VIPS_META_ICC_NAME)) {
+        if (vips_icc_transform(x, &t[0], "srgb", "embedded", TRUE, NULL) == 0) x = t[0];
+        else vips_error_clear(); /* a broken profile: convert as if there were none */
+    }
+    if (to_srgb8(x, &t[1], scope)) return -1;
+    x = t[1];
+    double sx, sy;
+    if (o->resize == PREP_RESIZE_SQUASH) {
+        sx = (double)AN_IMAGE_SIZE / x->Xsize;
+        sy = (double)AN_IMAGE_SIZE / x->Ysize;
+    } else { /* §2: the shorter side to 256 */
+        sx = sy = (double)AN_IMAGE_SIZE / (x->Xsize < x->Ysize ? x->Xsize : x->Ysize);
+    }
+    if (vips_resize(x, &t[2], sx, "vscale", sy, "kernel", PREP_KERNEL, NULL)) return -1;
+    x = t[2];
+    if (x->Xsize < AN_IMAGE_SIZE || x->Ysize < AN_IMAGE_SIZE) { /* a rounding short of 256: repeat the edge */
+        int w = x->Xsize < AN_IMAGE_SIZE ? AN_IMAGE_SIZE : x->Xsize, h = x->Ysize < AN_IMAGE_SIZE ? AN_IMAGE_SIZE : x->Ysize;
+        if (vips_embed(x, &t[3], 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL)) return -1;
+        x = t[3];
+    }
+    if (vips_extract_area(x, &t[4], (x->Xsize - AN_IMAGE_SIZE) / 2, (x->Ysize - AN_IMAGE_SIZE) / 2, AN_IMAGE_SIZE,
+                          AN_IMAGE_SIZE, NULL))
+        return -1;
+    g_object_ref(t[4]);
+    *out = t[4];
+    return 0;
+}
+
 an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_options *o, uint8_t *out,
                              char *reason, size_t reason_size)
 {
@@ -152,25 +191,31 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
     const char *nick = loader_nickname(loader);
     if (!loader_allowed(nick)) return refuse(reason, reason_size, "image format not allowed (%s)", nick);
 
-    /* Header only: libvips loaders are lazy, no pixel is decoded here. */
-    VipsImage *header = vips_image_new_from_buffer(data, size, "", NULL);
-    if (!header) return refuse_vips(reason, reason_size, "unreadable header");
-    uint64_t pixels = (uint64_t)header->Xsize * (uint64_t)header->Ysize;
-    int width = header->Xsize, height = header->Ysize;
-    g_object_unref(header);
-    if (pixels > o->max_pixels)
+    /* Header only: libvips loaders are lazy, no pixel is decoded until the region below asks. */
+    VipsImage *image = vips_image_new_from_buffer(data, size, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                                  VIPS_FAIL_ON_TRUNCATED, NULL);
+    if (!image) return refuse_vips(reason, reason_size, "unreadable header");
+    int width = image->Xsize, height = image->Ysize;
+    if ((uint64_t)width * (uint64_t)height > o->max_pixels) {
+        g_object_unref(image);
         return refuse(reason, reason_size, "header declares %dx%d pixels, above the limit of %llu", width, height,
                       (unsigned long long)o->max_pixels);
-
-    VipsImage *thumb = NULL;
-    int rc = vips_thumbnail_buffer((void *)data, size, &thumb, AN_IMAGE_SIZE, "height", AN_IMAGE_SIZE, "size",
-                                   o->resize == PREP_RESIZE_SQUASH ? VIPS_SIZE_FORCE : VIPS_SIZE_BOTH, "crop",
-                                   o->resize == PREP_RESIZE_SQUASH ? VIPS_INTERESTING_NONE : VIPS_INTERESTING_CENTRE,
-                                   "no_rotate", TRUE, "fail_on", VIPS_FAIL_ON_TRUNCATED,
-                                   "option_string", "fail_on=truncated", NULL);
-    if (rc) return refuse_vips(reason, reason_size, "cannot decode");
-    an_status st = finish(thumb, out, reason, reason_size);
-    g_object_unref(thumb);
+    }
+    int shrink = strncmp(nick, "jpegload", 8) == 0 ? jpeg_shrink_factor(width, height) : 1;
+    if (shrink > 1) {
+        g_object_unref(image);
+        image = vips_image_new_from_buffer(data, size, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                           VIPS_FAIL_ON_TRUNCATED, "shrink", shrink, NULL);
+        if (!image) return refuse_vips(reason, reason_size, "unreadable header");
+    }
+    VipsObject *scope = VIPS_OBJECT(vips_image_new());
+    VipsImage *final = NULL;
+    an_status st;
+    if (build_pipeline(image, o, scope, &final)) st = refuse_vips(reason, reason_size, "cannot convert");
+    else st = render(final, out, reason, reason_size);
+    if (final) g_object_unref(final);
+    g_object_unref(scope);
+    g_object_unref(image);
     return st;
 }
 

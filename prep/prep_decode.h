@@ -37,7 +37,8 @@ typedef struct prep_decode_options {
 } prep_decode_options;
 
 /* Names the resampling of both paths; part of the dataset id, so a change redoes old shards. */
-#define PREP_RESAMPLER "vips-thumbnail-lanczos3+idx-bilinear-q8"
+#define PREP_RESAMPLER "vips-resize-linear+idx-bilinear-q8"
+
 
 #define PREP_DEFAULT_MAX_PIXELS 100000000ull
 #define PREP_DEFAULT_MAX_FILE_BYTES (256ull << 20)

@@ -183,7 +183,7 @@ static an_status make_shard(const prep_listing *l, const prep_plan *plan, const 
     shard_stats_free(&b->total);
     AN_TRY(shard_stats_init(&b->total));
     if (train)
-        for (int w = 0; w < b->workers; w++) shard_stats_merge(&b->total, &b->worker_stats[w]);
+        for (int w = 0; w < b->workers; w++) AN_TRY(shard_stats_merge(&b->total, &b->worker_stats[w]));
     shard_contents c = {plan->dataset_id, prep_split_names[split], index, plan->shards[split], kept,
                         b->images, b->labels, b->ids, b->checksums, b->paths, train ? &b->total : NULL,
                         refused, b->refused_paths, b->refused_reasons};
