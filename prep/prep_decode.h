@@ -3,8 +3,9 @@
  *
  * Geometry: --resize crop (default, §2) scales so the shorter side is 256 and
  * keeps the central 256x256; --resize squash scales each axis to 256 (the
- * Caffe convention). Both upscale small images. Resampling is libvips'
- * thumbnail path: shrink-on-load for JPEG, then a Lanczos-3 reduction.
+ * Caffe convention). Both upscale small images. Resampling: JPEG
+ * shrink-on-load (DCT scaling) where it keeps both sides >= 256, then
+ * vips_resize with the linear kernel (antialiased bilinear), then the crop.
  *
  * Colour: any input becomes 3-band 8-bit sRGB: embedded ICC profiles are
  * imported (CMYK without a profile through libvips' built-in CMYK profile),
