@@ -231,6 +231,43 @@ static void test_folder_collection(void **state)
     assert_int_equal(run("'%s' verify '%s' > /dev/null", prep_bin, out), 0);
 }
 
+static void test_manifest_source(void **state)
+{
+    (void)state;
+    const char *root = at("manifest-in");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/pics", root);
+    make_dirs(path);
+    const char *names[4] = {"x.jpg", "y.jpg", "z.jpg", "w.jpg"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/pics/%s", root, names[i]);
+        write_photo(path, 200 + 50 * i, 300, i % 2 ? 40 : 220, 60, i % 2 ? 220 : 40);
+    }
+    write_text(at("manifest-in/list.tsv"), "# path, class, split\npics/x.jpg\twarm\npics/y.jpg\tcool\n"
+                                           "pics/z.jpg\twarm\ttrain\npics/w.jpg\tcool\tval\n");
+    write_text(at("manifest-in/classes.txt"), "warm Warm colours\ncool Cool colours\n");
+    const char *out = at("manifest-out");
+    assert_int_equal(run("'%s' --source manifest --input '%s' --classes '%s' --output '%s' --quiet", prep_bin,
+                         at("manifest-in/list.tsv"), at("manifest-in/classes.txt"), out), 0);
+    dataset *d = NULL;
+    assert_int_equal(dataset_open(&d, out), AN_OK);
+    assert_int_equal(d->num_classes, 2);
+    assert_string_equal(d->class_names[1], "Cool colours");
+    assert_int_equal(d->train.num_images, 3);
+    assert_int_equal(d->train.class_counts[0], 2);
+    assert_int_equal(d->val.num_images, 1);
+    assert_int_equal(d->val.class_counts[1], 1);
+    dataset_close(d);
+    /* A class that is not in the class list is an error naming the line. */
+    write_text(at("manifest-in/bad.tsv"), "pics/x.jpg\thot\n");
+    assert_int_equal(run("'%s' --source manifest --input '%s' --classes '%s' --output '%s' 2> '%s'", prep_bin,
+                         at("manifest-in/bad.tsv"), at("manifest-in/classes.txt"), at("manifest-bad"),
+                         at("manifest.err")), 1);
+    char *err = slurp(at("manifest.err"));
+    assert_non_null(strstr(err, "bad.tsv:1"));
+    free(err);
+}
+
 static void test_class_mismatch_is_an_error(void **state)
 {
     (void)state;
@@ -427,6 +464,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folder_collection),
+        cmocka_unit_test(test_manifest_source),
         cmocka_unit_test(test_class_mismatch_is_an_error),
         cmocka_unit_test(test_idx_kill_and_resume),
         cmocka_unit_test(test_imagenet_devkit_labels),
