@@ -24,21 +24,18 @@
  * distributed, adds up to bitwise the same dataset statistics. */
 typedef struct shard_stats {
     uint64_t num_images;
-    uint32_t *pixel_sum;         /* [256, 256, 3] sum of byte values (exact below SHARD_STATS_MAX_IMAGES) */
+    double *pixel_sum;           /* [256, 256, 3] sum of byte values (exact integers in float64) */
     uint64_t rgb_sum[3];         /* sum over all pixels of byte values */
     uint64_t rgb_outer_sum[3][3];/* sum over all pixels of byte_i * byte_j */
 } shard_stats;
-
-/* The most images whose pixel sums fit in 32 bits: 2^32 / 255. */
-#define SHARD_STATS_MAX_IMAGES 16843009ull
 
 /* Allocates pixel_sum (zeroed) and clears the rest. */
 an_status shard_stats_init(shard_stats *s);
 void shard_stats_free(shard_stats *s);
 /* Adds one image [256,256,3] to the sums. */
 void shard_stats_add_image(shard_stats *s, const uint8_t *image);
-/* s += other (exact); AN_ERR_ARG past SHARD_STATS_MAX_IMAGES images. */
-an_status shard_stats_merge(shard_stats *s, const shard_stats *other);
+/* s += other (exact). */
+void shard_stats_merge(shard_stats *s, const shard_stats *other);
 
 /* "{dir}/{split}-{index:05d}-of-{count:05d}.h5" into out. */
 an_status shard_file_path(const char *dir, const char *split, int index, int count, char *out, size_t size);

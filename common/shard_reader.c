@@ -211,7 +211,7 @@ static an_status read_stats_group(hid_t file, shard_stats *out)
     long long n = 0;
     AN_TRY_GOTO(st, h5_io_read_attr_int(group, "num_images", &n), done);
     out->num_images = (uint64_t)n;
-    AN_TRY_GOTO(st, h5_io_read_dataset(group, "pixel_sum", H5T_NATIVE_UINT32, AN_IMAGE_BYTES, out->pixel_sum), done);
+    AN_TRY_GOTO(st, h5_io_read_dataset(group, "pixel_sum", H5T_NATIVE_DOUBLE, AN_IMAGE_BYTES, out->pixel_sum), done);
     AN_TRY_GOTO(st, h5_io_read_dataset(group, "rgb_sum_bytes", H5T_NATIVE_UINT64, 3, out->rgb_sum), done);
     AN_TRY_GOTO(st, h5_io_read_dataset(group, "rgb_outer_sum_bytes", H5T_NATIVE_UINT64, 9, out->rgb_outer_sum), done);
 done:

@@ -42,18 +42,14 @@ void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] *
     s->num_images++;
 }
 
-an_status shard_stats_merge(shard_stats *s, const shard_stats *other)
+void shard_stats_merge(shard_stats *s, const shard_stats *other)
 {
-    if (s->num_images + other->num_images > SHARD_STATS_MAX_IMAGES)
-        return error_set(AN_ERR_ARG, "more than %llu training images: the mean image sums would overflow",
-                         (unsigned long long)SHARD_STATS_MAX_IMAGES);
     for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += other->pixel_sum[i];
     for (int i = 0; i < 3; i++) {
         s->rgb_sum[i] += other->rgb_sum[i];
         for (int j = 0; j < 3; j++) s->rgb_outer_sum[i][j] += other->rgb_outer_sum[i][j];
     }
     s->num_images += other->num_images;
-    return AN_OK;
 }
 
 an_status shard_file_path(const char *dir, const char *split, int index, int count, char *out, size_t size)

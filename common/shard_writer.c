@@ -27,8 +27,8 @@ static an_status write_stats_group(hid_t file, const shard_stats *s)
     hsize_t dims_pixel[3] = {AN_IMAGE_SIZE, AN_IMAGE_SIZE, AN_IMAGE_CHANNELS};
     hsize_t dims3[1] = {3}, dims33[2] = {3, 3};
     AN_TRY_GOTO(st, h5_io_write_attr_int(group, "num_images", (long long)s->num_images), done);
-    AN_TRY_GOTO(st, h5_io_write_dataset(group, "pixel_sum", H5T_IEEE_F64LE, H5T_NATIVE_UINT32, 3, dims_pixel,
-                                        s->pixel_sum), done); /* HDF5 converts the exact integers to float64 */
+    AN_TRY_GOTO(st, h5_io_write_dataset(group, "pixel_sum", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dims_pixel,
+                                        s->pixel_sum), done);
     AN_TRY_GOTO(st, h5_io_write_dataset(group, "rgb_sum", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims3, rgb_sum),
                 done);
     AN_TRY_GOTO(st, h5_io_write_dataset(group, "rgb_outer_sum", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims33,

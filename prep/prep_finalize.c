@@ -63,7 +63,7 @@ static an_status add_shard(const prep_plan *plan, dataset *d, int split, int ind
         st = text_append(bad, name, r->refused_paths[i], r->refused_reasons[i]);
     if (st == AN_OK && split == 0) {
         st = shard_reader_read_stats(r, scratch);
-        if (st == AN_OK) st = shard_stats_merge(sums, scratch);
+        if (st == AN_OK) shard_stats_merge(sums, scratch);
     }
 done:
     shard_reader_close(r);

@@ -169,7 +169,7 @@ static an_status decode_shard(const prep_listing *l, const prep_plan *plan, cons
     snprintf(b->path, sizeof b->path, "%s", path);
     for (int w = 0; w < b->workers; w++) {
         memset(b->worker_stats[w].pixel_sum, 0, AN_IMAGE_BYTES * sizeof *b->worker_stats[w].pixel_sum);
-        uint32_t *keep = b->worker_stats[w].pixel_sum;
+        double *keep = b->worker_stats[w].pixel_sum;
         memset(&b->worker_stats[w], 0, sizeof b->worker_stats[w]);
         b->worker_stats[w].pixel_sum = keep;
     }
@@ -205,11 +205,11 @@ static an_status write_shard(void *ctx)
         b->paths[kept++] = b->stored_paths[i];
     }
     memset(b->total.pixel_sum, 0, AN_IMAGE_BYTES * sizeof *b->total.pixel_sum);
-    uint32_t *keep = b->total.pixel_sum;
+    double *keep = b->total.pixel_sum;
     memset(&b->total, 0, sizeof b->total);
     b->total.pixel_sum = keep;
     if (train)
-        for (int w = 0; w < b->workers; w++) AN_TRY(shard_stats_merge(&b->total, &b->worker_stats[w]));
+        for (int w = 0; w < b->workers; w++) shard_stats_merge(&b->total, &b->worker_stats[w]);
     shard_contents c = {b->plan->dataset_id, prep_split_names[b->split], b->index, b->plan->shards[b->split], kept,
                         b->images, b->labels, b->ids_kept, b->checksums, b->paths, train ? &b->total : NULL,
                         refused, b->refused_paths, b->refused_reasons};

@@ -42,8 +42,8 @@ static void test_known_statistics(void **state)
     shard_stats_add_image(&one, image);
     fill(image, 1);
     shard_stats_add_image(&two, image);
-    assert_int_equal(shard_stats_merge(&total, &one), AN_OK);
-    assert_int_equal(shard_stats_merge(&total, &two), AN_OK);
+    shard_stats_merge(&total, &one);
+    shard_stats_merge(&total, &two);
     assert_int_equal(total.num_images, 2);
 
     dataset *d = NULL;

@@ -127,7 +127,7 @@ static void test_shard_round_trip(void **state)
     assert_int_equal(back.num_images, TEST_IMAGES);
     assert_memory_equal(back.rgb_sum, f->stats.rgb_sum, sizeof back.rgb_sum);
     assert_memory_equal(back.rgb_outer_sum, f->stats.rgb_outer_sum, sizeof back.rgb_outer_sum);
-    assert_memory_equal(back.pixel_sum, f->stats.pixel_sum, AN_IMAGE_BYTES * sizeof(uint32_t));
+    assert_memory_equal(back.pixel_sum, f->stats.pixel_sum, AN_IMAGE_BYTES * sizeof(double));
     shard_stats_free(&back);
     free(image);
     shard_reader_close(r);
