@@ -126,7 +126,9 @@ an_status net_init_params(net *n, uint64_t seed);
  *   image_ids [B]   the images' ids (dropout masks; may be NULL when !train)
  *   step, seed      the dropout key (ops_cpu.h); ignored when !train
  *   train           1: dropout on and activations kept for net_backward; 0: inference
- * Results: net_logits, net_probs, net_fc7. */
+ * Results: net_logits, net_probs, net_fc7. With train = 1 the net keeps a
+ * pointer to `input` (conv1's weight gradient needs it): it must stay
+ * unchanged until net_backward. */
 an_status net_forward(net *n, const float *input, int batch, const uint32_t *image_ids,
                       uint32_t step, uint64_t seed, int train);
 

@@ -119,15 +119,20 @@ void lrn_backward_cpu(float *dinput, const float *doutput, const float *in, cons
 /* ---------------------------------------------------------------- maxpool */
 
 /* Overlapping max pooling (§3.4): window `size` x `size`, stride `stride`,
- * no padding; Ho = (H - size) / stride + 1 (3x3/2: 55 -> 27, 27 -> 13, 13 -> 6).
+ * no padding. Ho = floor((H - size) / stride) + 1, or with ceil_mode
+ * ceil((H - size) / stride) + 1, where the last windows may overhang the
+ * bottom/right edge and are clipped to the input (cuda-convnet, Caffe).
+ * For the network's sizes both agree (3x3/2: 55 -> 27, 27 -> 13, 13 -> 6).
  * Ties: the FIRST maximum in row-major window order wins and alone receives
- * the gradient. NaN inputs propagate (a NaN is never replaced). */
+ * the gradient. A NaN in a window is its maximum (it propagates). */
 typedef struct pool_shape {
     int batch, channels, in_h, in_w; /* B, C, H, W */
     int size, stride;                /* 3, 2 */
+    int ceil_mode;                   /* 0: floor (the network); 1: overhanging windows */
 } pool_shape;
 
-int pool_out_size(int in, int size, int stride);
+/* The output size along one axis; 0 when the window does not fit. */
+int pool_out_size(int in, int size, int stride, int ceil_mode);
 
 /*   out    [B, C, Ho, Wo]
  *   argmax [B, C, Ho, Wo]  index within the input plane (y * W + x) of the winner;
