@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-enum { W = 640, H = 300, LEFT = 70, RIGHT = 170, TOP = 34, BOTTOM = 46 };
+enum { W = 640, H = 300, LEFT = 70, RIGHT = 170, TOP = 34, BOTTOM = 46, MAX_MARKERS = 60 };
 
 static const char *palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"};
 
@@ -63,7 +63,18 @@ void svg_chart_append(text_buffer *b, const svg_chart *c)
             if (!isfinite(x) || !usable(y, c->log_y)) continue;
             text_printf(b, "%.1f,%.1f ", PX(x), PY(transform(y, c->log_y)));
         }
-        text_printf(b, "\"/>\n<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>", W - RIGHT + 12,
+        text_printf(b, "\"/>\n");
+        /* markers where points are few, so a series with one point (one validation) shows */
+        size_t points = 0;
+        for (size_t i = 0; i < c->n; i++)
+            points += isfinite(c->x[i * c->x_stride]) && usable(c->series[s].y[i * c->series[s].stride], c->log_y);
+        for (size_t i = 0; points <= MAX_MARKERS && i < c->n; i++) {
+            double x = c->x[i * c->x_stride], y = c->series[s].y[i * c->series[s].stride];
+            if (!isfinite(x) || !usable(y, c->log_y)) continue;
+            text_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", PX(x), PY(transform(y, c->log_y)),
+                        colour);
+        }
+        text_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>", W - RIGHT + 12,
                     TOP + 8 + s * 18, colour);
         text_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" font-family=\"sans-serif\">", W - RIGHT + 32,
                     TOP + 13 + s * 18);
