@@ -5,7 +5,7 @@
  * double, whose gradient with respect to any input x is what the op's
  * backward returns when given doutput = probe. Perturbing x[i] by ±h gives
  *   numeric = (L(x + h) - L(x - h)) / 2h.
- * Its error has two parts: truncation, h^2 f"' / 6 (zero for the linear ops
+ * Its error has two parts: truncation, h^2 f''' / 6 (zero for the linear ops
  * conv, fc, relu and maxpool away from kinks and ties; below 1e-5 for LRN and
  * softmax with h = 1e-2 on O(1) inputs), and float rounding. The outputs that
  * x[i] does not reach are computed identically in both runs and cancel
