@@ -9,6 +9,16 @@
 
 static pthread_mutex_t h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+hid_t h5_io_create_group(hid_t loc, const char *name)
+{
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (gcpl < 0) return -1;
+    hid_t group = -1;
+    if (H5Pset_obj_track_times(gcpl, 0) >= 0) group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return group;
+}
+
 void h5_io_lock(void) { pthread_mutex_lock(&h5_mutex); }
 void h5_io_unlock(void) { pthread_mutex_unlock(&h5_mutex); }
 
@@ -111,7 +121,7 @@ an_status h5_io_write_dataset(hid_t loc, const char *name, hid_t file_type, hid_
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = -1;
     if (space < 0 || dcpl < 0 || H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
-        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0) {
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) {
         st = h5_error_capture("preparing dataset %s", name);
         goto done;
     }
@@ -163,15 +173,18 @@ an_status h5_io_write_strings(hid_t loc, const char *name, const char *const *st
     hid_t type = vlen_utf8_type();
     if (type < 0) return h5_error_capture("making a string type for %s", name);
     hsize_t dims[1] = {count};
-    /* Variable-length data cannot be contiguous with early allocation issues; a
-     * plain default layout is used for strings (they are read once, at open). */
+    /* Strings keep HDF5's default layout: they are read once, at open. */
     an_status st = AN_OK;
     hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t dset = space >= 0 ? H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dset = -1;
+    if (space >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
+        dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0) st = h5_error_capture("creating dataset %s", name);
     else if (count > 0 && H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
         st = h5_error_capture("writing dataset %s", name);
     if (dset >= 0) H5Dclose(dset);
+    if (dcpl >= 0) H5Pclose(dcpl);
     if (space >= 0) H5Sclose(space);
     H5Tclose(type);
     return st;

@@ -4,7 +4,8 @@
  * The Debian HDF5 build is not thread-safe: every HDF5 call in the dataset
  * library runs under h5_io_lock(), so shard readers may be opened from any
  * thread. All functions return AN_ERR_HDF5 (with the object's name) or
- * AN_ERR_FORMAT (wrong shape or type) on failure.
+ * AN_ERR_FORMAT (wrong shape or type) on failure. Objects are created without
+ * modification times: the same contents always give the same file bytes.
  */
 #ifndef ALEXNET_H5_IO_H
 #define ALEXNET_H5_IO_H
@@ -15,6 +16,8 @@
 #include "status.h"
 
 void h5_io_lock(void);
+/* A group without modification times (so rewriting a file gives the same bytes); <0 on failure. */
+hid_t h5_io_create_group(hid_t loc, const char *name);
 void h5_io_unlock(void);
 
 an_status h5_io_write_attr_int(hid_t loc, const char *name, long long value);

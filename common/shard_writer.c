@@ -13,7 +13,7 @@
 static an_status write_stats_group(hid_t file, const shard_stats *s)
 {
     an_status st = AN_OK;
-    hid_t group = H5Gcreate2(file, "stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t group = h5_io_create_group(file, "stats");
     if (group < 0) return h5_error_capture("creating group stats");
     double rgb_sum[3], rgb_outer[9]; /* [3], [3,3] in [0,1] units */
     uint64_t outer_bytes[9];
@@ -46,7 +46,7 @@ done:
 static an_status write_refused_group(hid_t file, const shard_contents *c)
 {
     an_status st = AN_OK;
-    hid_t group = H5Gcreate2(file, "refused", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t group = h5_io_create_group(file, "refused");
     if (group < 0) return h5_error_capture("creating group refused");
     AN_TRY_GOTO(st, h5_io_write_attr_int(group, "count", (long long)c->refused_count), done);
     AN_TRY_GOTO(st, h5_io_write_strings(group, "paths", c->refused_paths, c->refused_count), done);
