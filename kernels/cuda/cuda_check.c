@@ -57,16 +57,6 @@ an_status cuda_status_cublas(cublasStatus_t e, const char *call, const char *fil
                      cuda_cublas_status_name(e), (int)e);
 }
 
-#ifdef ALEXNET_HAVE_NCCL
-an_status cuda_status_nccl(ncclResult_t e, const char *call, const char *file, int line)
-{
-    if (e == ncclSuccess) return AN_OK;
-    return error_set(AN_ERR_CUDA, "%s failed at %s:%d: %s%s", call, file, line,
-                     ncclGetErrorString(e),
-                     e == ncclSystemError ? " (check the network between the GPUs and NCCL_DEBUG=INFO)" : "");
-}
-#endif
-
 an_status cuda_status_launch(const char *kernel, const char *file, int line)
 {
     cudaError_t e = cudaGetLastError();
