@@ -6,9 +6,11 @@
  *         (10-bit mantissa) on tensor cores (CUBLAS_TF32_TENSOR_OP_MATH,
  *         CUDNN_TENSOR_OP_MATH).
  *   bf16  float storage and float master weights; the fully connected GEMMs
- *         run on bf16 tensor cores (CUBLAS_COMPUTE_32F_FAST_16BF) and the
- *         convolutions may down-convert (CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION).
- *         Activations are NOT stored in bf16 yet (docs/cuda.md says what is done).
+ *         may round inputs to bf16 on tensor cores (CUBLAS_COMPUTE_32F_FAST_16BF);
+ *         convolutions run as in tf32 (cuDNN has no bf16 rounding mode for
+ *         float tensors). Activations are NOT stored in bf16 yet: the
+ *         augmentation kernel and convert_cuda.cu can write bf16, the network
+ *         does not read it (docs/cuda.md says what is done and what is not).
  */
 #ifndef ALEXNET_CUDA_PRECISION_H
 #define ALEXNET_CUDA_PRECISION_H

@@ -1,7 +1,8 @@
 /* test_augment_cuda.c: the fused augmentation kernel against the definition
  * of §4.1 and §2 evaluated element by element on the host: crop offset,
  * flip, mean subtracted at the source pixel, lighting shift; float output
- * bit for bit, bf16 output the round-to-nearest-even of the float one.
+ * bit for bit, bf16 output the round-to-nearest-even of the float one. The
+ * images go up through the overlapped copy path (cuda_upload.h).
  * Exits 77 (skipped) without a CUDA device. */
 #include <math.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cuda_memory.h"
+#include "cuda_upload.h"
 #include "gpu_test_util.h"
 #include "philox.h"
 #include "train_ops_cuda.h"
@@ -32,7 +34,8 @@ static uint16_t bf16_bits(float f)
 static void test_augment(void **state)
 {
     cuda_context *ctx = *state;
-    uint8_t *images = malloc((size_t)B * IMAGE_BYTES);
+    uint8_t *images = NULL; /* page-locked: it goes up on the copy stream */
+    assert_int_equal(cuda_malloc_host((void **)&images, (size_t)B * IMAGE_BYTES, "test images"), AN_OK);
     float *mean = malloc(sizeof(float) * IMAGE_BYTES);
     assert_true(images && mean);
     for (size_t i = 0; i < (size_t)B * IMAGE_BYTES; i += 4) {
@@ -50,13 +53,20 @@ static void test_augment(void **state)
     float *d_mean = gpu_test_upload(mean, IMAGE_BYTES);
     augment_choice *d_choices = NULL;
     assert_int_equal(cuda_malloc((void **)&d_images, (size_t)B * IMAGE_BYTES, "images"), AN_OK);
-    assert_int_equal(cuda_copy_to_device(d_images, images, (size_t)B * IMAGE_BYTES), AN_OK);
+    /* The overlapped upload path: copy stream, then the compute stream waits on it. */
+    cuda_upload up;
+    assert_int_equal(cuda_upload_create(&up), AN_OK);
+    assert_int_equal(cuda_upload_async(ctx, &up, d_images, images, (size_t)B * IMAGE_BYTES), AN_OK);
+    assert_int_equal(cuda_upload_wait(ctx, &up), AN_OK);
     assert_int_equal(cuda_malloc((void **)&d_choices, sizeof choices, "choices"), AN_OK);
     assert_int_equal(cuda_copy_to_device(d_choices, choices, sizeof choices), AN_OK);
     float *d_out = gpu_test_poisoned(sizeof(float) * B * OUT);
     uint16_t *d_bf16 = gpu_test_poisoned(sizeof(uint16_t) * B * OUT);
     assert_int_equal(augment_batch_cuda(ctx, d_out, d_images, d_mean, d_choices, B), AN_OK);
     assert_int_equal(augment_batch_bf16_cuda(ctx, d_bf16, d_images, d_mean, d_choices, B), AN_OK);
+    assert_int_equal(cuda_upload_release(ctx, &up), AN_OK);
+    assert_int_equal(cuda_upload_sync_host(&up), AN_OK);
+    cuda_upload_destroy(&up);
     float *out = gpu_test_download(d_out, (size_t)B * OUT);
     uint16_t *bf16 = gpu_test_download_bytes(d_bf16, sizeof(uint16_t) * B * OUT);
 
@@ -80,7 +90,8 @@ static void test_augment(void **state)
     }
     assert_int_equal(augment_batch_cuda(ctx, d_out, d_images, d_mean, d_choices, 0), AN_ERR_ARG);
     cuda_free(d_images), cuda_free(d_mean), cuda_free(d_choices), cuda_free(d_out), cuda_free(d_bf16);
-    free(images), free(mean), free(out), free(bf16);
+    cuda_free_host(images);
+    free(mean), free(out), free(bf16);
 }
 
 static void test_bf16_round_trip(void **state)
