@@ -71,7 +71,8 @@ static an_status attr_read_string(hid_t loc, const char *name, char *out, size_t
     }
     mtype = H5Tcopy(H5T_C_S1);
     memset(out, 0, size);
-    if (mtype < 0 || H5Tset_size(mtype, len + 1) < 0 || H5Aread(attr, mtype, out) < 0)
+    if (mtype < 0 || H5Tset_size(mtype, len + 1) < 0 ||
+        H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 || H5Aread(attr, mtype, out) < 0)
         st = h5_error_capture("reading attribute %s", name);
 done:
     if (mtype >= 0) H5Tclose(mtype);
@@ -168,7 +169,7 @@ static an_status state_read(hid_t file, char **out)
     if (ds < 0) return error_set(AN_ERR_FORMAT, "dataset trainer_state is missing");
     hid_t type = H5Tcopy(H5T_C_S1), space = H5Dget_space(ds);
     if (type < 0 || space < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
-        H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vlen) < 0) {
+        H5Tset_cset(type, H5T_CSET_UTF8) < 0 || H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vlen) < 0) {
         st = h5_error_capture("reading trainer_state");
         goto done;
     }
