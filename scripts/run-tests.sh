@@ -55,7 +55,7 @@ mkdir -p build
 run_config cpu -- -DALEXNET_CUDA=OFF
 if [ $quick -eq 0 ]; then
   run_config cuda -- -DALEXNET_CUDA=AUTO
-  run_config asan -L unit -- -DALEXNET_CUDA=OFF -DALEXNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  run_config asan -L unit -- -DALEXNET_CUDA=OFF -DALEXNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 
 echo "=== summary ==="
