@@ -118,18 +118,6 @@ static void test_bf16_round_trip(void **state)
     free(half), free(back);
 }
 
-static int setup(void **state)
-{
-    *state = gpu_test_context(CUDA_PRECISION_FP32, 0);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    cuda_context_destroy(*state);
-    return 0;
-}
-
 int main(void)
 {
     if (!gpu_test_have_device("test_augment_cuda")) return GPU_TEST_SKIP;
@@ -137,5 +125,5 @@ int main(void)
         cmocka_unit_test(test_augment),
         cmocka_unit_test(test_bf16_round_trip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gpu_test_setup_context, gpu_test_teardown_context);
 }

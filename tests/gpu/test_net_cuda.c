@@ -97,6 +97,17 @@ static double gpu_step(net_cuda *g, const float *d_input, const fixture *f, uint
     return loss;
 }
 
+/* A GPU net with the fixture's weights and its input batch in net_cuda_input. */
+static net_cuda *gpu_net_with_input(const fixture *f, cuda_context *ctx)
+{
+    net_cuda *g = NULL;
+    assert_int_equal(net_cuda_create(&g, ctx, f->table, BATCH), AN_OK);
+    size_t n_in = (size_t)BATCH * 3 * NET_INPUT_SIZE * NET_INPUT_SIZE;
+    assert_int_equal(cudaMemcpy(net_cuda_input(g), f->input, n_in * sizeof(float), cudaMemcpyHostToDevice),
+                     cudaSuccess);
+    return g;
+}
+
 static void compare_views(const net *reference, const float *gpu_block, const float *cpu_block, const char *what)
 {
     for (int i = 0; i < net_param_view_count(reference); i++) {
@@ -111,19 +122,13 @@ static void test_one_step(void **state)
 {
     fixture *f = *state;
     cuda_context *ctx = gpu_test_context(CUDA_PRECISION_FP32, 0);
-    net_cuda *g = NULL;
-    assert_int_equal(net_cuda_create(&g, ctx, f->table, BATCH), AN_OK);
-    size_t n_in = (size_t)BATCH * 3 * NET_INPUT_SIZE * NET_INPUT_SIZE;
-    assert_int_equal(cudaMemcpy(net_cuda_input(g), f->input, n_in * sizeof(float), cudaMemcpyHostToDevice),
-                     cudaSuccess);
+    net_cuda *g = gpu_net_with_input(f, ctx);
     assert_int_equal(cuda_poison(net_cuda_grads(g), net_cuda_param_count(g) * sizeof(float)), AN_OK);
     double gpu_loss = gpu_step(g, net_cuda_input(g), f, 0, 0);
     double cpu_loss = cpu_step(f, 0, 0);
     printf("  one step: loss gpu %.7f cpu %.7f\n", gpu_loss, cpu_loss);
     assert_true(fabs(gpu_loss - cpu_loss) <= 1e-4 * fabs(cpu_loss));
-    float *logits = gpu_test_download(net_cuda_logits(g), BATCH * CLASSES);
-    gpu_test_assert_close("logits", logits, net_logits(f->cpu), BATCH * CLASSES, NET_RTOL);
-    free(logits);
+    gpu_test_expect_close("logits", net_cuda_logits(g), net_logits(f->cpu), BATCH * CLASSES, NET_RTOL);
     size_t count = net_cuda_param_count(g);
     float *grads = gpu_test_download(net_cuda_grads(g), count);
     compare_views(f->cpu, grads, net_grads(f->cpu), "grad");
@@ -138,11 +143,7 @@ static void test_five_steps(void **state)
     /* Fresh weights on both sides. */
     assert_int_equal(net_init_params(f->cpu, SEED), AN_OK);
     cuda_context *ctx = gpu_test_context(CUDA_PRECISION_FP32, 0);
-    net_cuda *g = NULL;
-    assert_int_equal(net_cuda_create(&g, ctx, f->table, BATCH), AN_OK);
-    size_t n_in = (size_t)BATCH * 3 * NET_INPUT_SIZE * NET_INPUT_SIZE;
-    assert_int_equal(cudaMemcpy(net_cuda_input(g), f->input, n_in * sizeof(float), cudaMemcpyHostToDevice),
-                     cudaSuccess);
+    net_cuda *g = gpu_net_with_input(f, ctx);
     for (uint32_t step = 0; step < STEPS; step++) {
         double gl = gpu_step(g, net_cuda_input(g), f, step, 1);
         double cl = cpu_step(f, step, 1);
@@ -161,11 +162,7 @@ static void test_five_steps(void **state)
 static float *deterministic_run(fixture *f, size_t *count)
 {
     cuda_context *ctx = gpu_test_context(CUDA_PRECISION_FP32, 1);
-    net_cuda *g = NULL;
-    assert_int_equal(net_cuda_create(&g, ctx, f->table, BATCH), AN_OK);
-    size_t n_in = (size_t)BATCH * 3 * NET_INPUT_SIZE * NET_INPUT_SIZE;
-    assert_int_equal(cudaMemcpy(net_cuda_input(g), f->input, n_in * sizeof(float), cudaMemcpyHostToDevice),
-                     cudaSuccess);
+    net_cuda *g = gpu_net_with_input(f, ctx);
     for (uint32_t step = 0; step < 2; step++) gpu_step(g, net_cuda_input(g), f, step, 1);
     *count = net_cuda_param_count(g);
     float *params = gpu_test_download(net_cuda_params(g), *count);
