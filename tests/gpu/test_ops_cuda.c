@@ -143,6 +143,7 @@ static void test_relu(void **state)
     enum { N = 10007 };
     float *in = host_random(N, -1.0f, 1.0f, 200), *dout = host_random(N, -1.0f, 1.0f, 201);
     float *out = malloc(N * sizeof *out), *din = malloc(N * sizeof *din);
+    in[5] = NAN; /* the CPU maps it to 0; so must the GPU */
     relu_forward_cpu(out, in, N);
     relu_backward_cpu(din, dout, out, N);
     float *d_in = gpu_test_upload(in, N), *d_dout = gpu_test_upload(dout, N);
