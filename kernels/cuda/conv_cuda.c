@@ -35,6 +35,13 @@ static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_
     return 1;
 }
 
+/* The math type to run a chosen candidate with: fp32 forces FMA kernels even
+ * for a candidate listed as CUDNN_DEFAULT_MATH, which allows TF32 on sm_80+. */
+static cudnnMathType_t run_math(const cuda_context *ctx, cudnnMathType_t listed)
+{
+    return ctx->precision == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : listed;
+}
+
 static an_status no_algorithm(const conv_plan *p, const char *direction, const cuda_context *ctx)
 {
     const conv_shape *s = &p->shape;
@@ -63,7 +70,7 @@ static an_status choose_forward(cuda_context *ctx, conv_plan *p)
         if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
             continue;
         p->fwd_algo = perf[i].algo;
-        p->fwd_math = perf[i].mathType;
+        p->fwd_math = run_math(ctx, perf[i].mathType);
         p->fwd_workspace = perf[i].memory;
         return AN_OK;
     }
@@ -86,7 +93,7 @@ static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
         if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
             continue;
         p->bwd_data_algo = perf[i].algo;
-        p->bwd_data_math = perf[i].mathType;
+        p->bwd_data_math = run_math(ctx, perf[i].mathType);
         p->bwd_data_workspace = perf[i].memory;
         return AN_OK;
     }
@@ -109,7 +116,7 @@ static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
         if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
             continue;
         p->bwd_filter_algo = perf[i].algo;
-        p->bwd_filter_math = perf[i].mathType;
+        p->bwd_filter_math = run_math(ctx, perf[i].mathType);
         p->bwd_filter_workspace = perf[i].memory;
         return AN_OK;
     }

@@ -23,8 +23,3 @@ an_status cudnn_tensor_nchw(cudnnTensorDescriptor_t *out, size_t n, size_t c, si
     *out = d;
     return AN_OK;
 }
-
-an_status cudnn_tensor_flat(cudnnTensorDescriptor_t *out, size_t count)
-{
-    return cudnn_tensor_nchw(out, 1, count, 1, 1);
-}

@@ -1,5 +1,5 @@
-/* cudnn_tensor.h: short-lived cuDNN tensor descriptors for the element-wise
- * and per-channel ops (ReLU, LRN). Internal to kernels/cuda.
+/* cudnn_tensor.h: short-lived cuDNN tensor descriptors for the ops that
+ * build one per call (LRN). Internal to kernels/cuda.
  */
 #ifndef ALEXNET_CUDNN_TENSOR_H
 #define ALEXNET_CUDNN_TENSOR_H
@@ -16,9 +16,6 @@ extern "C" {
 
 /* A float NCHW descriptor [n, c, h, w]; AN_ERR_ARG when a size does not fit an int. */
 an_status cudnn_tensor_nchw(cudnnTensorDescriptor_t *out, size_t n, size_t c, size_t h, size_t w);
-
-/* A flat float tensor of `count` elements, as [1, count, 1, 1]. */
-an_status cudnn_tensor_flat(cudnnTensorDescriptor_t *out, size_t count);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,10 @@ static an_status pool_check(const pool_shape *s, int *out_h, int *out_w)
     if (s->batch <= 0 || s->channels <= 0 || s->size <= 0 || s->stride <= 0 || *out_h <= 0 || *out_w <= 0)
         return error_set(AN_ERR_ARG, "max pooling %dx%d/%d does not fit a [%d, %d, %d, %d] input", s->size,
                          s->size, s->stride, s->batch, s->channels, s->in_h, s->in_w);
+    /* With ceil_mode and stride > size the last window would start past the edge. */
+    if (s->ceil_mode && s->stride > s->size)
+        return error_set(AN_ERR_ARG, "max pooling %dx%d/%d in ceil mode: the stride must not exceed the window",
+                         s->size, s->size, s->stride);
     return AN_OK;
 }
 

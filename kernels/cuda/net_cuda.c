@@ -18,7 +18,7 @@ struct net_cuda {
     int max_batch;
     size_t param_count;
     float *params, *grads, *momentum; /* [param_count] each */
-    int h1, q1, h2, q2, q5;           /* spatial sizes: 55, 27, 27, 13, 6 at 224 input */
+    int h1, q1, h2, q2;               /* spatial sizes: 55, 27, 27, 13 at 224 input */
     /* activations, per image: */
     float *input;       /* [3, 224, 224] owned input buffer */
     const float *x;     /* the input of the last training forward */
@@ -109,7 +109,6 @@ an_status net_cuda_create(net_cuda **out, cuda_context *ctx, const net *host, in
     g->q1 = pool_out_size(g->h1, host->pool[0].size, host->pool[0].stride, host->pool[0].ceil_mode);
     g->h2 = conv_out_size(c[1].in_h, c[1].kernel, c[1].stride, c[1].pad);
     g->q2 = pool_out_size(g->h2, host->pool[1].size, host->pool[1].stride, host->pool[1].ceil_mode);
-    g->q5 = pool_out_size(g->q2, host->pool[2].size, host->pool[2].stride, host->pool[2].ceil_mode);
     an_status st = net_cuda_alloc(g);
     if (st == AN_OK) st = net_cuda_upload(g, host);
     if (st != AN_OK) {

@@ -42,9 +42,9 @@ an_status conv_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, f
                              const float *doutput, const float *in, const float *weight,
                              const conv_shape *s);
 
-/* ---------------------------------------------------------------- relu (cuDNN) */
+/* ---------------------------------------------------------------- relu (own kernels) */
 
-/* out [n] = max(0, in [n]); in place allowed. */
+/* out [n] = in > 0 ? in : 0 (a NaN gives 0, as on the CPU); in place allowed. */
 an_status relu_forward_cuda(cuda_context *ctx, float *out, const float *in, size_t n);
 /* dinput [n] = doutput [n] where out [n] > 0; in place allowed. */
 an_status relu_backward_cuda(cuda_context *ctx, float *dinput, const float *doutput, const float *out,

@@ -37,11 +37,14 @@ an_status topk_count_cuda(cuda_context *ctx, int *correct1, int *correct5, const
                           const int32_t *labels, int batch, int classes);
 
 /* One image's random choices for the epoch, drawn on the host by the
- * training loader from the same Philox keys (crop offset, flip and the RGB
- * shift of PCA lighting, §4.1), so the GPU batch equals the CPU batch. */
+ * training loader (train/augment.c, augment_draw_for) from the Philox keys
+ * of §4.1, so the GPU batch equals the CPU batch. Field for field the layout
+ * of train's augment_draw (tests/gpu/test_augment_cuda.c asserts it), so an
+ * array of those can be copied to the device as it is. */
 typedef struct augment_choice {
     int x, y;       /* crop offset in [0, 32] */
     int flip;       /* 1: mirror left-right */
+    float alpha[3]; /* lighting coefficients (not read here: shift holds their effect) */
     float shift[3]; /* per-channel RGB shift, byte units */
 } augment_choice;
 

@@ -99,6 +99,32 @@ void gpu_test_assert_bitwise(const char *what, const void *a, const void *b, siz
         if (x[i] != y[i]) fail_msg("%s: byte %zu differs (%u vs %u)", what, i, x[i], y[i]);
 }
 
+void gpu_test_expect_close(const char *what, const void *device, const float *cpu, size_t n, double rtol)
+{
+    float *g = gpu_test_download(device, n);
+    gpu_test_assert_close(what, g, cpu, n, rtol);
+    free(g);
+}
+
+void gpu_test_expect_bitwise(const char *what, const void *device, const void *host, size_t bytes)
+{
+    void *g = gpu_test_download_bytes(device, bytes);
+    gpu_test_assert_bitwise(what, g, host, bytes);
+    free(g);
+}
+
+int gpu_test_setup_context(void **state)
+{
+    *state = gpu_test_context(CUDA_PRECISION_FP32, 0);
+    return *state ? 0 : -1;
+}
+
+int gpu_test_teardown_context(void **state)
+{
+    cuda_context_destroy(*state);
+    return 0;
+}
+
 double gpu_test_rtol(cuda_precision p)
 {
     switch (p) {

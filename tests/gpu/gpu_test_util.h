@@ -41,6 +41,14 @@ void gpu_test_assert_close(const char *what, const float *gpu, const float *cpu,
 /* Asserts the arrays are equal bit for bit. */
 void gpu_test_assert_bitwise(const char *what, const void *a, const void *b, size_t bytes);
 
+/* Downloads device [n] floats (or bytes) and asserts as above. */
+void gpu_test_expect_close(const char *what, const void *device, const float *cpu, size_t n, double rtol);
+void gpu_test_expect_bitwise(const char *what, const void *device, const void *host, size_t bytes);
+
+/* cmocka group setup/teardown: *state = an fp32, non-deterministic context. */
+int gpu_test_setup_context(void **state);
+int gpu_test_teardown_context(void **state);
+
 /* Relative tolerances per precision for sums of products of K terms: fp32
  * (float rounding), tf32 (10-bit mantissa inputs), bf16 (7-bit mantissa inputs). */
 double gpu_test_rtol(cuda_precision p);

@@ -63,18 +63,10 @@ static void check_conv(cuda_precision precision, const conv_shape *s, uint32_t s
     assert_int_equal(conv_algo_cache_size(ctx->conv_cache), 1);
 
     double rtol = gpu_test_rtol(precision);
-    float *g = gpu_test_download(d_out, n_out);
-    gpu_test_assert_close("conv forward", g, out, n_out, rtol);
-    free(g);
-    g = gpu_test_download(d_din, n_in);
-    gpu_test_assert_close("conv backward data", g, din, n_in, rtol);
-    free(g);
-    g = gpu_test_download(d_dw, n_w);
-    gpu_test_assert_close("conv backward filter", g, dw, n_w, rtol);
-    free(g);
-    g = gpu_test_download(d_db, (size_t)s->out_channels);
-    gpu_test_assert_close("conv backward bias", g, db, (size_t)s->out_channels, 1e-4);
-    free(g);
+    gpu_test_expect_close("conv forward", d_out, out, n_out, rtol);
+    gpu_test_expect_close("conv backward data", d_din, din, n_in, rtol);
+    gpu_test_expect_close("conv backward filter", d_dw, dw, n_w, rtol);
+    gpu_test_expect_close("conv backward bias", d_db, db, (size_t)s->out_channels, 1e-4);
 
     void *device[] = {d_in, d_w, d_b, d_dout, d_out, d_din, d_dw, d_db};
     for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
@@ -125,18 +117,10 @@ static void check_fc(cuda_precision precision, uint32_t stream)
     assert_int_equal(fc_forward_cuda(ctx, d_out, d_in, d_w, d_b, B, I, O), AN_OK);
     assert_int_equal(fc_backward_cuda(ctx, d_din, d_dw, d_db, d_dout, d_in, d_w, B, I, O), AN_OK);
     double rtol = gpu_test_rtol(precision);
-    float *g = gpu_test_download(d_out, B * O);
-    gpu_test_assert_close("fc forward", g, out, B * O, rtol);
-    free(g);
-    g = gpu_test_download(d_din, B * I);
-    gpu_test_assert_close("fc backward input", g, din, B * I, rtol);
-    free(g);
-    g = gpu_test_download(d_dw, O * I);
-    gpu_test_assert_close("fc backward weight", g, dw, O * I, rtol);
-    free(g);
-    g = gpu_test_download(d_db, O);
-    gpu_test_assert_close("fc backward bias", g, db, O, 1e-5);
-    free(g);
+    gpu_test_expect_close("fc forward", d_out, out, B * O, rtol);
+    gpu_test_expect_close("fc backward input", d_din, din, B * I, rtol);
+    gpu_test_expect_close("fc backward weight", d_dw, dw, O * I, rtol);
+    gpu_test_expect_close("fc backward bias", d_db, db, O, 1e-5);
     void *device[] = {d_in, d_w, d_b, d_dout, d_out, d_din, d_dw, d_db};
     for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
     free(in), free(w), free(b), free(dout);
@@ -159,18 +143,15 @@ static void test_relu(void **state)
     enum { N = 10007 };
     float *in = host_random(N, -1.0f, 1.0f, 200), *dout = host_random(N, -1.0f, 1.0f, 201);
     float *out = malloc(N * sizeof *out), *din = malloc(N * sizeof *din);
+    in[5] = NAN; /* the CPU maps it to 0; so must the GPU */
     relu_forward_cpu(out, in, N);
     relu_backward_cpu(din, dout, out, N);
     float *d_in = gpu_test_upload(in, N), *d_dout = gpu_test_upload(dout, N);
     float *d_out = gpu_test_poisoned(N * sizeof(float)), *d_din = gpu_test_poisoned(N * sizeof(float));
     assert_int_equal(relu_forward_cuda(ctx, d_out, d_in, N), AN_OK);
     assert_int_equal(relu_backward_cuda(ctx, d_din, d_dout, d_out, N), AN_OK);
-    float *g = gpu_test_download(d_out, N);
-    gpu_test_assert_bitwise("relu forward", g, out, N * sizeof(float));
-    free(g);
-    g = gpu_test_download(d_din, N);
-    gpu_test_assert_bitwise("relu backward", g, din, N * sizeof(float));
-    free(g);
+    gpu_test_expect_bitwise("relu forward", d_out, out, N * sizeof(float));
+    gpu_test_expect_bitwise("relu backward", d_din, din, N * sizeof(float));
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_din);
     free(in), free(dout), free(out), free(din);
 }
@@ -188,14 +169,9 @@ static void check_lrn(cuda_context *ctx, lrn_alpha_convention convention, uint32
     float *d_out = gpu_test_poisoned(sizeof out), *d_din = gpu_test_poisoned(sizeof din);
     assert_int_equal(lrn_forward_cuda(ctx, d_out, NULL, d_in, B, C, H, W, &p), AN_OK);
     assert_int_equal(lrn_backward_cuda(ctx, d_din, d_dout, d_in, d_out, NULL, B, C, H, W, &p), AN_OK);
-    float *g = gpu_test_download(d_out, N);
-    gpu_test_assert_close(convention == LRN_ALPHA_LITERAL ? "lrn forward (literal)" : "lrn forward (/n)", g, out,
-                          N, 1e-5);
-    free(g);
-    g = gpu_test_download(d_din, N);
-    gpu_test_assert_close(convention == LRN_ALPHA_LITERAL ? "lrn backward (literal)" : "lrn backward (/n)", g,
-                          din, N, 1e-4);
-    free(g);
+    const int literal = convention == LRN_ALPHA_LITERAL;
+    gpu_test_expect_close(literal ? "lrn forward (literal)" : "lrn forward (/n)", d_out, out, N, 1e-5);
+    gpu_test_expect_close(literal ? "lrn backward (literal)" : "lrn backward (/n)", d_din, din, N, 1e-4);
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_din);
     free(in), free(dout);
 }
@@ -227,15 +203,9 @@ static void check_pool(cuda_context *ctx, const pool_shape *s, uint32_t stream)
     int32_t *d_arg = gpu_test_poisoned(n_out * sizeof(int32_t));
     assert_int_equal(maxpool_forward_cuda(ctx, d_out, d_arg, d_in, s), AN_OK);
     assert_int_equal(maxpool_backward_cuda(ctx, d_din, d_dout, d_arg, s), AN_OK);
-    void *g = gpu_test_download(d_out, n_out);
-    gpu_test_assert_bitwise("maxpool forward", g, out, n_out * sizeof(float));
-    free(g);
-    g = gpu_test_download_bytes(d_arg, n_out * sizeof(int32_t));
-    gpu_test_assert_bitwise("maxpool argmax", g, arg, n_out * sizeof(int32_t));
-    free(g);
-    g = gpu_test_download(d_din, n_in);
-    gpu_test_assert_bitwise("maxpool backward", g, din, n_in * sizeof(float));
-    free(g);
+    gpu_test_expect_bitwise("maxpool forward", d_out, out, n_out * sizeof(float));
+    gpu_test_expect_bitwise("maxpool argmax", d_arg, arg, n_out * sizeof(int32_t));
+    gpu_test_expect_bitwise("maxpool backward", d_din, din, n_in * sizeof(float));
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_din), cuda_free(d_arg);
     free(in), free(dout), free(out), free(din), free(arg);
 }
@@ -269,15 +239,9 @@ static void test_dropout(void **state)
     assert_int_equal(dropout_forward_cuda(ctx, d_out, d_mask, d_in, B, N, 0.5f, 99, PHILOX_PURPOSE_DROPOUT6, 17,
                                           d_ids), AN_OK);
     assert_int_equal(dropout_backward_cuda(ctx, d_din, d_dout, d_mask, B, N, 0.5f), AN_OK);
-    void *g = gpu_test_download_bytes(d_mask, B * N);
-    gpu_test_assert_bitwise("dropout mask", g, mask, B * N);
-    free(g);
-    g = gpu_test_download(d_out, B * N);
-    gpu_test_assert_bitwise("dropout forward", g, out, sizeof(float) * B * N);
-    free(g);
-    g = gpu_test_download(d_din, B * N);
-    gpu_test_assert_bitwise("dropout backward", g, din, sizeof(float) * B * N);
-    free(g);
+    gpu_test_expect_bitwise("dropout mask", d_mask, mask, B * N);
+    gpu_test_expect_bitwise("dropout forward", d_out, out, sizeof(float) * B * N);
+    gpu_test_expect_bitwise("dropout backward", d_din, din, sizeof(float) * B * N);
     assert_int_equal(dropout_forward_cuda(ctx, d_out, d_mask, d_in, B, N, 1.0f, 99, PHILOX_PURPOSE_DROPOUT6, 17,
                                           d_ids), AN_ERR_ARG);
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_din), cuda_free(d_mask), cuda_free(d_ids);
@@ -305,12 +269,8 @@ static void test_softmax_loss(void **state)
     assert_int_equal(softmax_forward_cuda(ctx, d_probs, d_logits, B, K), AN_OK);
     assert_int_equal(softmax_loss_cuda(ctx, &gpu_loss, d_probs, d_labels, B, K), AN_OK);
     assert_int_equal(softmax_loss_backward_cuda(ctx, d_dl, d_probs, d_labels, B, K, 128.0f), AN_OK);
-    float *g = gpu_test_download(d_probs, B * K);
-    gpu_test_assert_close("softmax", g, probs, B * K, 1e-5);
-    free(g);
-    g = gpu_test_download(d_dl, B * K);
-    gpu_test_assert_close("softmax loss backward", g, dlogits, B * K, 1e-5);
-    free(g);
+    gpu_test_expect_close("softmax", d_probs, probs, B * K, 1e-5);
+    gpu_test_expect_close("softmax loss backward", d_dl, dlogits, B * K, 1e-5);
     printf("  loss gpu %.9f cpu %.9f\n", gpu_loss, loss);
     assert_true(fabs(gpu_loss - loss) <= 1e-5 * fabs(loss) + 1e-6);
 
@@ -338,12 +298,8 @@ static void test_sgd_matches_cpu_bitwise(void **state)
         assert_int_equal(sgd_update_cuda(ctx, d_w, d_v, d_g, N, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY),
                          AN_OK);
     }
-    float *g = gpu_test_download(d_w, N);
-    gpu_test_assert_bitwise("sgd weights", g, w, N * sizeof(float));
-    free(g);
-    g = gpu_test_download(d_v, N);
-    gpu_test_assert_bitwise("sgd momentum", g, v, N * sizeof(float));
-    free(g);
+    gpu_test_expect_bitwise("sgd weights", d_w, w, N * sizeof(float));
+    gpu_test_expect_bitwise("sgd momentum", d_v, v, N * sizeof(float));
     cuda_free(d_w), cuda_free(d_v), cuda_free(d_g);
     free(w), free(v), free(grad);
 }
@@ -388,18 +344,6 @@ static void test_topk(void **state)
     free(scores);
 }
 
-static int setup(void **state)
-{
-    *state = gpu_test_context(CUDA_PRECISION_FP32, 0);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    cuda_context_destroy(*state);
-    return 0;
-}
-
 int main(void)
 {
     if (!gpu_test_have_device("test_ops_cuda")) return GPU_TEST_SKIP;
@@ -417,5 +361,5 @@ int main(void)
         cmocka_unit_test(test_sgd_matches_cpu_bitwise),
         cmocka_unit_test(test_topk),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gpu_test_setup_context, gpu_test_teardown_context);
 }
