@@ -1,0 +1,344 @@
+/* checkpoint.c: the network's state in one HDF5 file (docs/FORMAT.md §2),
+ * written under a temporary name and renamed durably. */
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "checkpoint.h"
+#include "h5_error.h"
+
+#define CHECKPOINT_KIND "alexnet-checkpoint"
+
+/* ------------------------------------------------------------ attributes */
+
+static an_status attr_write(hid_t loc, const char *name, hid_t type, const void *value)
+{
+    an_status st = AN_OK;
+    hid_t space = H5Screate(H5S_SCALAR), attr = H5I_INVALID_HID;
+    if (space < 0) return h5_error_capture("creating attribute %s", name);
+    attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0 || H5Awrite(attr, type, value) < 0) st = h5_error_capture("writing attribute %s", name);
+    if (attr >= 0) H5Aclose(attr);
+    H5Sclose(space);
+    return st;
+}
+
+static an_status attr_write_string(hid_t loc, const char *name, const char *value)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0) return h5_error_capture("string type for %s", name);
+    an_status st = AN_OK;
+    if (H5Tset_size(type, strlen(value) > 0 ? strlen(value) : 1) < 0 ||
+        H5Tset_strpad(type, H5T_STR_NULLTERM) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+        st = h5_error_capture("string type for %s", name);
+    if (st == AN_OK) st = attr_write(loc, name, type, value);
+    H5Tclose(type);
+    return st;
+}
+
+static an_status attr_read(hid_t loc, const char *name, hid_t type, void *value)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return error_set(AN_ERR_FORMAT, "attribute '%s' is missing", name);
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    if (attr < 0) return h5_error_capture("opening attribute %s", name);
+    an_status st = H5Aread(attr, type, value) < 0 ? h5_error_capture("reading attribute %s", name)
+                                                   : AN_OK;
+    H5Aclose(attr);
+    return st;
+}
+
+/* Reads a fixed-length string attribute into out[size]. */
+static an_status attr_read_string(hid_t loc, const char *name, char *out, size_t size)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return error_set(AN_ERR_FORMAT, "attribute '%s' is missing", name);
+    an_status st = AN_OK;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT), ftype = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
+    if (attr < 0) return h5_error_capture("opening attribute %s", name);
+    ftype = H5Aget_type(attr);
+    if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING || H5Tis_variable_str(ftype) != 0) {
+        st = error_set(AN_ERR_FORMAT, "attribute '%s' is not a fixed-length string", name);
+        goto done;
+    }
+    size_t len = H5Tget_size(ftype);
+    if (len + 1 > size) {
+        st = error_set(AN_ERR_FORMAT, "attribute '%s' is %zu bytes, at most %zu expected", name,
+                       len, size - 1);
+        goto done;
+    }
+    mtype = H5Tcopy(H5T_C_S1);
+    memset(out, 0, size);
+    if (mtype < 0 || H5Tset_size(mtype, len + 1) < 0 ||
+        H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 || H5Aread(attr, mtype, out) < 0)
+        st = h5_error_capture("reading attribute %s", name);
+done:
+    if (mtype >= 0) H5Tclose(mtype);
+    if (ftype >= 0) H5Tclose(ftype);
+    H5Aclose(attr);
+    return st;
+}
+
+/* ------------------------------------------------------------ tensors */
+
+static an_status tensors_write(hid_t file, const char *group, const net *n, const float *block)
+{
+    an_status st = AN_OK;
+    hid_t g = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return h5_error_capture("creating group %s", group);
+    for (int i = 0; i < net_param_view_count(n) && st == AN_OK; i++) {
+        const net_param_view *v = net_param_view_at(n, i);
+        hsize_t dims[4];
+        for (int d = 0; d < v->ndim; d++) dims[d] = (hsize_t)v->shape[d];
+        hid_t space = H5Screate_simple(v->ndim, dims, NULL);
+        hid_t ds = space < 0 ? H5I_INVALID_HID
+                             : H5Dcreate2(g, v->name, H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                                          H5P_DEFAULT, H5P_DEFAULT);
+        if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                               block + v->offset) < 0)
+            st = h5_error_capture("writing %s/%s", group, v->name);
+        if (ds >= 0) H5Dclose(ds);
+        if (space >= 0) H5Sclose(space);
+    }
+    H5Gclose(g);
+    return st;
+}
+
+static an_status tensor_read(hid_t g, const char *group, const net_param_view *v, float *dst)
+{
+    an_status st = AN_OK;
+    if (H5Lexists(g, v->name, H5P_DEFAULT) <= 0)
+        return error_set(AN_ERR_FORMAT, "%s/%s is missing", group, v->name);
+    hid_t ds = H5Dopen2(g, v->name, H5P_DEFAULT);
+    if (ds < 0) return h5_error_capture("opening %s/%s", group, v->name);
+    hid_t space = H5Dget_space(ds);
+    hsize_t dims[4] = {0, 0, 0, 0};
+    int ndim = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+    int same = ndim == v->ndim && H5Sget_simple_extent_dims(space, dims, NULL) == ndim;
+    for (int d = 0; same && d < ndim; d++) same = dims[d] == (hsize_t)v->shape[d];
+    if (!same)
+        st = error_set(AN_ERR_FORMAT, "%s/%s has a different shape than the network's", group,
+                       v->name);
+    else if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
+        st = h5_error_capture("reading %s/%s", group, v->name);
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(ds);
+    return st;
+}
+
+static an_status tensors_read(hid_t file, const char *group, const net *n, float *block)
+{
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0) return error_set(AN_ERR_FORMAT, "group %s is missing", group);
+    an_status st = AN_OK;
+    for (int i = 0; i < net_param_view_count(n) && st == AN_OK; i++) {
+        const net_param_view *v = net_param_view_at(n, i);
+        st = tensor_read(g, group, v, block + v->offset);
+    }
+    H5Gclose(g);
+    return st;
+}
+
+/* ------------------------------------------------------------ trainer state */
+
+static an_status state_write(hid_t file, const char *json)
+{
+    an_status st = AN_OK;
+    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), ds = H5I_INVALID_HID;
+    if (type < 0 || space < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+        st = h5_error_capture("trainer_state type");
+    if (st == AN_OK) {
+        ds = H5Dcreate2(file, "trainer_state", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (ds < 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &json) < 0)
+            st = h5_error_capture("writing trainer_state");
+    }
+    if (ds >= 0) H5Dclose(ds);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    return st;
+}
+
+static an_status state_read(hid_t file, char **out)
+{
+    an_status st = AN_OK;
+    char *vlen = NULL;
+    hid_t ds = H5Dopen2(file, "trainer_state", H5P_DEFAULT);
+    if (ds < 0) return error_set(AN_ERR_FORMAT, "dataset trainer_state is missing");
+    hid_t type = H5Tcopy(H5T_C_S1), space = H5Dget_space(ds);
+    if (type < 0 || space < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(type, H5T_CSET_UTF8) < 0 || H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vlen) < 0) {
+        st = h5_error_capture("reading trainer_state");
+        goto done;
+    }
+    *out = strdup(vlen ? vlen : "{}");
+    if (!*out) st = error_set(AN_ERR_NOMEM, "out of memory copying trainer_state");
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, &vlen);
+done:
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    H5Dclose(ds);
+    return st;
+}
+
+/* ------------------------------------------------------------ save */
+
+static an_status config_write(hid_t file, const net_config *c)
+{
+    an_status st = AN_OK;
+    hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return h5_error_capture("creating group config");
+    double dropout = c->dropout_rate;
+    AN_TRY_GOTO(st, attr_write(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
+    AN_TRY_GOTO(st, attr_write(g, "num_classes", H5T_NATIVE_INT, &c->num_classes), done);
+    AN_TRY_GOTO(st, attr_write_string(g, "lrn_convention", lrn_convention_name(c->lrn_convention)), done);
+    AN_TRY_GOTO(st, attr_write_string(g, "init", net_init_scheme_name(c->init)), done);
+    AN_TRY_GOTO(st, attr_write(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
+done:
+    H5Gclose(g);
+    return st;
+}
+
+static an_status meta_write(hid_t file, const checkpoint_meta *m)
+{
+    int version = CHECKPOINT_FORMAT_VERSION;
+    AN_TRY(attr_write(file, "format_version", H5T_NATIVE_INT, &version));
+    AN_TRY(attr_write_string(file, "kind", CHECKPOINT_KIND));
+    AN_TRY(attr_write(file, "step", H5T_NATIVE_UINT64, &m->step));
+    AN_TRY(attr_write(file, "epoch", H5T_NATIVE_UINT32, &m->epoch));
+    AN_TRY(attr_write(file, "learning_rate", H5T_NATIVE_DOUBLE, &m->learning_rate));
+    AN_TRY(attr_write(file, "lr_drops", H5T_NATIVE_INT, &m->lr_drops));
+    AN_TRY(attr_write(file, "seed", H5T_NATIVE_UINT64, &m->seed));
+    return attr_write_string(file, "dataset_id", m->dataset_id);
+}
+
+an_status checkpoint_save(const char *path, const net *n, const checkpoint_meta *meta,
+                          const char *trainer_state_json)
+{
+    char tmp[ATOMIC_PATH_MAX];
+    an_status st = AN_OK;
+    h5_error_init();
+    if (strlen(meta->dataset_id) > CHECKPOINT_DATASET_ID_LEN)
+        return error_set(AN_ERR_ARG, "dataset id '%s' is longer than %d characters",
+                         meta->dataset_id, CHECKPOINT_DATASET_ID_LEN);
+    AN_TRY(atomic_temp_name(path, tmp, sizeof tmp));
+    hid_t file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0) return h5_error_capture("creating checkpoint %s", tmp);
+    AN_TRY_GOTO(st, meta_write(file, meta), fail);
+    AN_TRY_GOTO(st, config_write(file, net_get_config(n)), fail);
+    AN_TRY_GOTO(st, tensors_write(file, "weights", n, net_params_const(n)), fail);
+    AN_TRY_GOTO(st, tensors_write(file, "momentum", n, net_momentum_const(n)), fail);
+    AN_TRY_GOTO(st, state_write(file, trainer_state_json ? trainer_state_json : "{}"), fail);
+    hid_t closing = file;
+    file = H5I_INVALID_HID;
+    if (H5Fclose(closing) < 0) {
+        st = h5_error_capture("closing checkpoint %s", tmp);
+        goto fail;
+    }
+    AN_TRY_GOTO(st, atomic_rename_durable(tmp, path), fail);
+    return AN_OK;
+fail:
+    if (file >= 0) H5Fclose(file);
+    unlink(tmp);
+    return error_context(st, "saving checkpoint %s", path);
+}
+
+/* ------------------------------------------------------------ load */
+
+static an_status open_checked(const char *path, hid_t *out)
+{
+    h5_error_init();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) return h5_error_capture("opening checkpoint %s", path);
+    int version = 0;
+    char kind[64];
+    an_status st = attr_read(file, "format_version", H5T_NATIVE_INT, &version);
+    if (st == AN_OK) st = attr_read_string(file, "kind", kind, sizeof kind);
+    if (st == AN_OK && strcmp(kind, CHECKPOINT_KIND) != 0)
+        st = error_set(AN_ERR_FORMAT, "kind is '%s', not '%s'", kind, CHECKPOINT_KIND);
+    if (st == AN_OK && version != CHECKPOINT_FORMAT_VERSION)
+        st = error_set(AN_ERR_FORMAT, "format_version %d is not %d (written by another version)",
+                       version, CHECKPOINT_FORMAT_VERSION);
+    if (st != AN_OK) {
+        H5Fclose(file);
+        return error_context(st, "checkpoint %s", path);
+    }
+    *out = file;
+    return AN_OK;
+}
+
+static an_status config_read(hid_t file, net_config *c)
+{
+    hid_t g = H5Gopen2(file, "config", H5P_DEFAULT);
+    if (g < 0) return error_set(AN_ERR_FORMAT, "group config is missing");
+    an_status st = AN_OK;
+    char name[64];
+    double dropout = 0.0;
+    net_config_default(c);
+    AN_TRY_GOTO(st, attr_read(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
+    AN_TRY_GOTO(st, attr_read(g, "num_classes", H5T_NATIVE_INT, &c->num_classes), done);
+    AN_TRY_GOTO(st, attr_read_string(g, "lrn_convention", name, sizeof name), done);
+    AN_TRY_GOTO(st, lrn_convention_parse(name, &c->lrn_convention), done);
+    AN_TRY_GOTO(st, attr_read_string(g, "init", name, sizeof name), done);
+    AN_TRY_GOTO(st, net_init_scheme_parse(name, &c->init), done);
+    AN_TRY_GOTO(st, attr_read(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
+    c->dropout_rate = (float)dropout;
+done:
+    H5Gclose(g);
+    return st;
+}
+
+an_status checkpoint_read_config(const char *path, net_config *cfg)
+{
+    hid_t file;
+    AN_TRY(open_checked(path, &file));
+    an_status st = config_read(file, cfg);
+    H5Fclose(file);
+    return st == AN_OK ? st : error_context(st, "checkpoint %s", path);
+}
+
+static an_status config_compare(const net_config *file, const net_config *have)
+{
+    if (file->width != have->width || file->num_classes != have->num_classes)
+        return error_set(AN_ERR_FORMAT,
+                         "it holds a network of width %g with %d classes, this one has width %g "
+                         "with %d classes (create the net from checkpoint_read_config)",
+                         file->width, file->num_classes, have->width, have->num_classes);
+    if (file->lrn_convention != have->lrn_convention)
+        return error_set(AN_ERR_FORMAT, "its LRN convention is %s, this network's is %s",
+                         lrn_convention_name(file->lrn_convention),
+                         lrn_convention_name(have->lrn_convention));
+    return AN_OK;
+}
+
+static an_status meta_read(hid_t file, checkpoint_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    AN_TRY(attr_read(file, "step", H5T_NATIVE_UINT64, &m->step));
+    AN_TRY(attr_read(file, "epoch", H5T_NATIVE_UINT32, &m->epoch));
+    AN_TRY(attr_read(file, "learning_rate", H5T_NATIVE_DOUBLE, &m->learning_rate));
+    AN_TRY(attr_read(file, "lr_drops", H5T_NATIVE_INT, &m->lr_drops));
+    AN_TRY(attr_read(file, "seed", H5T_NATIVE_UINT64, &m->seed));
+    return attr_read_string(file, "dataset_id", m->dataset_id, sizeof m->dataset_id);
+}
+
+an_status checkpoint_load(const char *path, net *n, checkpoint_meta *meta,
+                          char **trainer_state_json)
+{
+    hid_t file;
+    net_config cfg;
+    an_status st = AN_OK;
+    if (trainer_state_json) *trainer_state_json = NULL;
+    AN_TRY(open_checked(path, &file));
+    AN_TRY_GOTO(st, config_read(file, &cfg), done);
+    AN_TRY_GOTO(st, config_compare(&cfg, net_get_config(n)), done);
+    AN_TRY_GOTO(st, meta_read(file, meta), done);
+    AN_TRY_GOTO(st, tensors_read(file, "weights", n, net_params(n)), done);
+    AN_TRY_GOTO(st, tensors_read(file, "momentum", n, net_momentum(n)), done);
+    if (trainer_state_json) AN_TRY_GOTO(st, state_read(file, trainer_state_json), done);
+done:
+    H5Fclose(file);
+    return st == AN_OK ? st : error_context(st, "loading checkpoint %s", path);
+}

@@ -1,0 +1,224 @@
+/* conv_cpu.c: grouped 2-D convolution (§3.5, Figure 2) by im2col and
+ * OpenBLAS sgemm. The batch is split over OpenMP threads; each thread runs
+ * single-threaded GEMMs on its own images, with its own column buffer and
+ * its own partial weight gradient, summed in thread order at the end. */
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#include "ops_cpu.h"
+
+int conv_out_size(int in, int kernel, int stride, int pad)
+{
+    if (stride < 1 || kernel < 1) return 0;
+    int span = in + 2 * pad - kernel;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+an_status conv_shape_check(const conv_shape *s)
+{
+    if (s->batch < 0 || s->in_channels < 1 || s->out_channels < 1 || s->in_h < 1 || s->in_w < 1 ||
+        s->kernel < 1 || s->stride < 1 || s->pad < 0 || s->groups < 1)
+        return error_set(AN_ERR_ARG,
+                         "bad convolution shape: batch %d, %d -> %d channels, %dx%d input, "
+                         "kernel %d, stride %d, pad %d, groups %d",
+                         s->batch, s->in_channels, s->out_channels, s->in_h, s->in_w, s->kernel,
+                         s->stride, s->pad, s->groups);
+    if (s->in_channels % s->groups || s->out_channels % s->groups)
+        return error_set(AN_ERR_ARG, "convolution channels %d -> %d are not divisible by %d groups",
+                         s->in_channels, s->out_channels, s->groups);
+    if (conv_out_size(s->in_h, s->kernel, s->stride, s->pad) < 1 ||
+        conv_out_size(s->in_w, s->kernel, s->stride, s->pad) < 1)
+        return error_set(AN_ERR_ARG, "a %dx%d kernel with pad %d does not fit a %dx%d input",
+                         s->kernel, s->kernel, s->pad, s->in_h, s->in_w);
+    return AN_OK;
+}
+
+/* The per-image sizes every function below uses. */
+typedef struct conv_dims {
+    int ho, wo;
+    size_t out_plane;  /* Ho * Wo */
+    size_t in_image;   /* Cin * H * W */
+    size_t out_image;  /* Cout * Ho * Wo */
+    int cin_g, cout_g; /* channels per group */
+    size_t k_g;        /* Cin/G * K * K: GEMM inner size per group */
+    size_t col;        /* Cin * K * K * Ho * Wo: one image's columns */
+    size_t wgrad;      /* Cout * Cin/G * K * K: one weight gradient */
+} conv_dims;
+
+static conv_dims conv_dims_of(const conv_shape *s)
+{
+    conv_dims d;
+    d.ho = conv_out_size(s->in_h, s->kernel, s->stride, s->pad);
+    d.wo = conv_out_size(s->in_w, s->kernel, s->stride, s->pad);
+    d.out_plane = (size_t)d.ho * d.wo;
+    d.in_image = (size_t)s->in_channels * s->in_h * s->in_w;
+    d.out_image = (size_t)s->out_channels * d.out_plane;
+    d.cin_g = s->in_channels / s->groups;
+    d.cout_g = s->out_channels / s->groups;
+    d.k_g = (size_t)d.cin_g * s->kernel * s->kernel;
+    d.col = (size_t)s->in_channels * s->kernel * s->kernel * d.out_plane;
+    d.wgrad = (size_t)s->out_channels * d.k_g;
+    return d;
+}
+
+/* Per thread: columns, column gradients, a partial weight gradient. */
+static size_t conv_thread_floats(const conv_dims *d) { return 2 * d->col + d->wgrad; }
+
+size_t conv_workspace_floats(const conv_shape *s, int threads)
+{
+    if (conv_shape_check(s) != AN_OK) {
+        error_clear();
+        return 0;
+    }
+    conv_dims d = conv_dims_of(s);
+    return conv_thread_floats(&d) * (size_t)(threads < 1 ? 1 : threads);
+}
+
+/* col [Cin*K*K, Ho*Wo], row (c*K + ky)*K + kx, from one image x [Cin, H, W]. */
+static void im2col(float *col, const float *x, const conv_shape *s, const conv_dims *d)
+{
+    const int k = s->kernel, h = s->in_h, w = s->in_w;
+    for (int c = 0; c < s->in_channels; c++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                float *row = col + ((size_t)(c * k + ky) * k + kx) * d->out_plane;
+                const float *plane = x + (size_t)c * h * w;
+                for (int oy = 0; oy < d->ho; oy++) {
+                    int iy = oy * s->stride - s->pad + ky;
+                    float *r = row + (size_t)oy * d->wo;
+                    if (iy < 0 || iy >= h) {
+                        memset(r, 0, sizeof(float) * (size_t)d->wo);
+                        continue;
+                    }
+                    const float *src = plane + (size_t)iy * w;
+                    for (int ox = 0; ox < d->wo; ox++) {
+                        int ix = ox * s->stride - s->pad + kx;
+                        r[ox] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
+                    }
+                }
+            }
+}
+
+/* dx [Cin, H, W] = sum of the column gradients dcol [Cin*K*K, Ho*Wo] at their sources. */
+static void col2im(float *dx, const float *dcol, const conv_shape *s, const conv_dims *d)
+{
+    const int k = s->kernel, h = s->in_h, w = s->in_w;
+    memset(dx, 0, sizeof(float) * d->in_image);
+    for (int c = 0; c < s->in_channels; c++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                const float *row = dcol + ((size_t)(c * k + ky) * k + kx) * d->out_plane;
+                float *plane = dx + (size_t)c * h * w;
+                for (int oy = 0; oy < d->ho; oy++) {
+                    int iy = oy * s->stride - s->pad + ky;
+                    if (iy < 0 || iy >= h) continue;
+                    const float *r = row + (size_t)oy * d->wo;
+                    float *dst = plane + (size_t)iy * w;
+                    for (int ox = 0; ox < d->wo; ox++) {
+                        int ix = ox * s->stride - s->pad + kx;
+                        if (ix >= 0 && ix < w) dst[ix] += r[ox];
+                    }
+                }
+            }
+}
+
+static an_status conv_check_workspace(const conv_shape *s, size_t have, int threads)
+{
+    AN_TRY(conv_shape_check(s));
+    size_t need = conv_workspace_floats(s, threads);
+    if (have < need)
+        return error_set(AN_ERR_ARG, "convolution workspace has %zu floats, needs %zu for %d threads",
+                         have, need, threads);
+    return AN_OK;
+}
+
+an_status conv_forward_cpu(float *out, const float *in, const float *weight, const float *bias,
+                           const conv_shape *s, float *workspace, size_t workspace_floats)
+{
+    const int threads = cpu_threads_get();
+    AN_TRY(conv_check_workspace(s, workspace_floats, threads));
+    const conv_dims d = conv_dims_of(s);
+    openblas_set_num_threads(1); /* the threads are ours: one image per thread */
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int b = 0; b < s->batch; b++) {
+        float *col = workspace + conv_thread_floats(&d) * (size_t)omp_get_thread_num(); /* [Cin*K*K, Ho*Wo] */
+        float *y = out + (size_t)b * d.out_image; /* [Cout, Ho*Wo] */
+        im2col(col, in + (size_t)b * d.in_image, s, &d);
+        for (int g = 0; g < s->groups; g++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.cout_g, (int)d.out_plane,
+                        (int)d.k_g, 1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
+                        col + (size_t)g * d.k_g * d.out_plane, (int)d.out_plane, 0.0f,
+                        y + (size_t)g * d.cout_g * d.out_plane, (int)d.out_plane);
+        for (int o = 0; o < s->out_channels; o++) {
+            float *yo = y + (size_t)o * d.out_plane;
+            for (size_t i = 0; i < d.out_plane; i++) yo[i] += bias[o];
+        }
+    }
+    openblas_set_num_threads(threads);
+    return AN_OK;
+}
+
+an_status conv_backward_cpu(float *dinput, float *dweight, float *dbias, const float *doutput,
+                            const float *in, const float *weight, const conv_shape *s,
+                            float *workspace, size_t workspace_floats)
+{
+    const int threads = cpu_threads_get();
+    AN_TRY(conv_check_workspace(s, workspace_floats, threads));
+    const conv_dims d = conv_dims_of(s);
+    const size_t per_thread = conv_thread_floats(&d);
+
+    /* dbias [Cout] = sum over images and positions of doutput */
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int o = 0; o < s->out_channels; o++) {
+        double sum = 0.0;
+        for (int b = 0; b < s->batch; b++) {
+            const float *dy = doutput + (size_t)b * d.out_image + (size_t)o * d.out_plane;
+            float part = 0.0f;
+            for (size_t i = 0; i < d.out_plane; i++) part += dy[i];
+            sum += part;
+        }
+        dbias[o] = (float)sum;
+    }
+
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num();
+        float *col = workspace + per_thread * (size_t)t; /* [Cin*K*K, Ho*Wo] */
+        float *dcol = col + d.col;                        /* [Cin*K*K, Ho*Wo] */
+        float *dw = dcol + d.col;                         /* [Cout, Cin/G*K*K] partial */
+        memset(dw, 0, sizeof(float) * d.wgrad);
+#pragma omp for schedule(static)
+        for (int b = 0; b < s->batch; b++) {
+            const float *dy = doutput + (size_t)b * d.out_image; /* [Cout, Ho*Wo] */
+            im2col(col, in + (size_t)b * d.in_image, s, &d);
+            for (int g = 0; g < s->groups; g++) {
+                const float *dy_g = dy + (size_t)g * d.cout_g * d.out_plane;
+                /* dw_g [Cout/G, k_g] += dy_g [Cout/G, HoWo] · col_gᵀ [HoWo, k_g] */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.cout_g, (int)d.k_g,
+                            (int)d.out_plane, 1.0f, dy_g, (int)d.out_plane,
+                            col + (size_t)g * d.k_g * d.out_plane, (int)d.out_plane, 1.0f,
+                            dw + (size_t)g * d.cout_g * d.k_g, (int)d.k_g);
+                if (dinput)
+                    /* dcol_g [k_g, HoWo] = w_gᵀ [k_g, Cout/G] · dy_g [Cout/G, HoWo] */
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d.k_g,
+                                (int)d.out_plane, d.cout_g, 1.0f,
+                                weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g, dy_g,
+                                (int)d.out_plane, 0.0f, dcol + (size_t)g * d.k_g * d.out_plane,
+                                (int)d.out_plane);
+            }
+            if (dinput) col2im(dinput + (size_t)b * d.in_image, dcol, s, &d);
+        }
+        /* implicit barrier: every partial is complete; sum them in thread order */
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < d.wgrad; i++) {
+            float sum = 0.0f;
+            for (int tt = 0; tt < omp_get_num_threads(); tt++)
+                sum += workspace[per_thread * (size_t)tt + 2 * d.col + i];
+            dweight[i] = sum;
+        }
+    }
+    openblas_set_num_threads(threads);
+    return AN_OK;
+}

@@ -1,0 +1,37 @@
+/* fc_cpu.c: fully connected layers (fc6, fc7, fc8) as OpenBLAS GEMMs;
+ * weight [O, I] as PyTorch's Linear stores it. */
+#include <cblas.h>
+#include <string.h>
+
+#include "ops_cpu.h"
+
+void fc_forward_cpu(float *out, const float *in, const float *weight, const float *bias,
+                    int batch, int in_features, int out_features)
+{
+    /* out [B, O] = in [B, I] · weightᵀ [I, O] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out_features, in_features, 1.0f,
+                in, in_features, weight, in_features, 0.0f, out, out_features);
+    for (int b = 0; b < batch; b++) {
+        float *row = out + (size_t)b * out_features;
+        for (int o = 0; o < out_features; o++) row[o] += bias[o];
+    }
+}
+
+void fc_backward_cpu(float *dinput, float *dweight, float *dbias, const float *doutput,
+                     const float *in, const float *weight, int batch, int in_features,
+                     int out_features)
+{
+    /* dweight [O, I] = doutputᵀ [O, B] · in [B, I] */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, batch, 1.0f,
+                doutput, out_features, in, in_features, 0.0f, dweight, in_features);
+    /* dbias [O] = sum over the batch of doutput */
+    memset(dbias, 0, sizeof(float) * (size_t)out_features);
+    for (int b = 0; b < batch; b++) {
+        const float *row = doutput + (size_t)b * out_features;
+        for (int o = 0; o < out_features; o++) dbias[o] += row[o];
+    }
+    /* dinput [B, I] = doutput [B, O] · weight [O, I] */
+    if (dinput)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, in_features, out_features,
+                    1.0f, doutput, out_features, weight, in_features, 0.0f, dinput, in_features);
+}

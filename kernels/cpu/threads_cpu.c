@@ -1,0 +1,23 @@
+/* threads_cpu.c: one place that sets how many threads the CPU ops use,
+ * for OpenMP (the batch loops) and OpenBLAS (the fully connected GEMMs). */
+#include <cblas.h>
+#include <omp.h>
+
+#include "ops_cpu.h"
+
+static int cpu_threads_ = 0; /* 0: not set, use omp_get_max_threads() */
+
+void cpu_threads_set(int n)
+{
+    if (n < 1) n = 1;
+    cpu_threads_ = n;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int cpu_threads_get(void)
+{
+    if (cpu_threads_ > 0) return cpu_threads_;
+    int n = omp_get_max_threads();
+    return n > 0 ? n : 1;
+}

@@ -1,0 +1,161 @@
+/* test_checkpoint.c: a checkpoint written and read back gives the same
+ * weights, momentum, metadata and trainer state; a mismatched network, a
+ * missing or foreign file are refused with a message; no temporary file
+ * is left behind. Real HDF5 files in a temporary directory. */
+#include <dirent.h>
+#include <hdf5.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "gradcheck.h"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/alexnet-ckpt-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char path[512];
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.' || strlen(e->d_name) > 2) {
+            snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
+            unlink(path);
+        }
+    if (d) closedir(d);
+    return rmdir(tmpdir);
+}
+
+static net *small_net(double width, int classes)
+{
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = width;
+    cfg.num_classes = classes;
+    cfg.lrn_convention = LRN_ALPHA_LITERAL;
+    cfg.init = NET_INIT_CAFFE;
+    cfg.dropout_rate = 0.25f;
+    net *n = NULL;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    return n;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/ckpt-3-1200.h5", tmpdir);
+    net *a = small_net(0.125, 7);
+    assert_int_equal(net_init_params(a, 5), AN_OK);
+    gradcheck_fill(net_momentum(a), net_param_count(a), 9, 0.01f);
+    checkpoint_meta meta = {.step = 1200, .epoch = 3, .learning_rate = 0.001, .lr_drops = 1,
+                            .seed = 0x123456789abcull, .dataset_id = "0123456789abcdef"};
+    const char *state_json = "{\"best_val_error\": 0.42, \"loader\": [1, 2, 3]}";
+    an_status saved = checkpoint_save(path, a, &meta, state_json);
+    if (saved != AN_OK) print_error("%s\n", error_message());
+    assert_int_equal(saved, AN_OK);
+
+    net_config cfg;
+    an_status read = checkpoint_read_config(path, &cfg);
+    if (read != AN_OK) print_error("%s\n", error_message());
+    assert_int_equal(read, AN_OK);
+    assert_true(cfg.width == 0.125 && cfg.num_classes == 7);
+    assert_int_equal(cfg.lrn_convention, LRN_ALPHA_LITERAL);
+    assert_int_equal(cfg.init, NET_INIT_CAFFE);
+    assert_true(cfg.dropout_rate == 0.25f);
+
+    net *b = NULL;
+    assert_int_equal(net_create(&b, &cfg, 1), AN_OK);
+    checkpoint_meta got;
+    char *got_state = NULL;
+    assert_int_equal(checkpoint_load(path, b, &got, &got_state), AN_OK);
+    assert_memory_equal(net_params(a), net_params(b), net_param_count(a) * sizeof(float));
+    assert_memory_equal(net_momentum(a), net_momentum(b), net_param_count(a) * sizeof(float));
+    assert_true(got.step == 1200 && got.epoch == 3 && got.lr_drops == 1);
+    assert_true(got.learning_rate == 0.001 && got.seed == 0x123456789abcull);
+    assert_string_equal(got.dataset_id, "0123456789abcdef");
+    assert_string_equal(got_state, state_json);
+    free(got_state);
+
+    /* overwriting is atomic and leaves no temporary file */
+    meta.step = 1300;
+    assert_int_equal(checkpoint_save(path, a, &meta, NULL), AN_OK);
+    assert_int_equal(checkpoint_load(path, b, &got, &got_state), AN_OK);
+    assert_true(got.step == 1300);
+    assert_string_equal(got_state, "{}");
+    free(got_state);
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) files++;
+    closedir(d);
+    assert_int_equal(files, 1);
+
+    /* weights by name, readable by any HDF5 reader */
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Lexists(f, "weights/fc8.bias", H5P_DEFAULT) > 0);
+    assert_true(H5Lexists(f, "momentum/conv2.weight", H5P_DEFAULT) > 0);
+    H5Fclose(f);
+
+    /* a network of another shape is refused, naming the difference */
+    net *c = small_net(0.25, 7);
+    assert_int_equal(checkpoint_load(path, c, &got, NULL), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "width"));
+    net_destroy(c);
+    net_destroy(b);
+    net_destroy(a);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    char path[512];
+    net_config cfg;
+    snprintf(path, sizeof path, "%s/missing.h5", tmpdir);
+    assert_int_equal(checkpoint_read_config(path, &cfg), AN_ERR_HDF5);
+    assert_non_null(strstr(error_message(), "missing.h5"));
+    /* an HDF5 file that is not a checkpoint */
+    snprintf(path, sizeof path, "%s/other.h5", tmpdir);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    H5Fclose(f);
+    assert_int_equal(checkpoint_read_config(path, &cfg), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "format_version"));
+    /* a too long dataset id */
+    net *a = small_net(0.125, 3);
+    checkpoint_meta meta = {0};
+    memset(meta.dataset_id, 'a', CHECKPOINT_DATASET_ID_LEN);
+    snprintf(path, sizeof path, "%s/ok.h5", tmpdir);
+    assert_int_equal(checkpoint_save(path, a, &meta, NULL), AN_OK);
+    /* a directory that does not exist */
+    snprintf(path, sizeof path, "%s/no/such/dir/ckpt.h5", tmpdir);
+    assert_int_not_equal(checkpoint_save(path, a, &meta, NULL), AN_OK);
+    assert_non_null(strstr(error_message(), "ckpt.h5"));
+    net_destroy(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

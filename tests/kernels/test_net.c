@@ -1,0 +1,263 @@
+/* test_net.c: the network table (parameter count, multiply-adds, shapes,
+ * views), initialisation (§5 and Caffe's), and the whole network's gradient
+ * against finite differences of its loss at a small width. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gradcheck.h"
+#include "net.h"
+#include "philox.h"
+
+static void test_full_width_table(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    net *n = NULL;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    /* §3.5 / DESIGN §3: 60,965,224 parameters; 724,406,816 multiply-adds per image */
+    assert_int_equal(net_param_count(n), 60965224);
+    assert_int_equal(net_macs_per_image(n), 724406816);
+    const net_param_view *v = net_param_find(n, "conv2.weight");
+    assert_non_null(v);
+    assert_int_equal(v->ndim, 4);
+    assert_true(v->shape[0] == 256 && v->shape[1] == 48 && v->shape[2] == 5 && v->shape[3] == 5);
+    v = net_param_find(n, "fc6.weight");
+    assert_true(v->shape[0] == 4096 && v->shape[1] == 9216);
+    assert_null(net_param_find(n, "conv6.weight"));
+    /* views tile the block in order */
+    size_t offset = 0;
+    for (int i = 0; i < net_param_view_count(n); i++) {
+        assert_int_equal(net_param_view_at(n, i)->offset, offset);
+        offset += net_param_view_at(n, i)->count;
+    }
+    assert_int_equal(offset, net_param_count(n));
+    /* Figure 2's output shapes */
+    const char *names[] = {"pool1", "pool2", "conv3", "pool5", "fc7", "prob"};
+    int shapes[][3] = {{96, 27, 27}, {256, 13, 13}, {384, 13, 13}, {256, 6, 6}, {4096, 1, 1}, {1000, 1, 1}};
+    for (int k = 0; k < 6; k++) {
+        int found = 0;
+        for (int i = 0; i < net_layer_count(n); i++) {
+            const net_layer_info *l = net_layer_at(n, i);
+            if (strcmp(l->name, names[k]) != 0) continue;
+            found = 1;
+            assert_true(l->out_c == shapes[k][0] && l->out_h == shapes[k][1] && l->out_w == shapes[k][2]);
+        }
+        assert_true(found);
+    }
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    assert_non_null(f);
+    assert_int_equal(net_summary_print(n, f), AN_OK);
+    fclose(f);
+    assert_non_null(strstr(buf, "96x55x55"));
+    assert_non_null(strstr(buf, "60965224"));
+    assert_non_null(strstr(buf, "724406816"));
+
+    /* one image forward at full width: probabilities that sum to 1 */
+    assert_int_equal(net_init_params(n, 1), AN_OK);
+    float *x = malloc(sizeof(float) * 3 * 224 * 224);
+    assert_non_null(x);
+    gradcheck_fill(x, 3 * 224 * 224, 7, 100.0f);
+    assert_int_equal(net_forward(n, x, 1, NULL, 0, 0, 0), AN_OK);
+    double sum = 0.0;
+    for (int k = 0; k < 1000; k++) {
+        assert_true(isfinite(net_probs(n)[k]));
+        sum += net_probs(n)[k];
+    }
+    assert_true(fabs(sum - 1.0) < 1e-4);
+    assert_int_equal(net_fc7_features(n), 4096);
+    assert_int_equal(net_forward(n, x, 2, NULL, 0, 0, 0), AN_ERR_ARG); /* over max batch */
+    free(x);
+    net_destroy(n);
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    net *n = NULL;
+    cfg.width = 0;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_non_null(strstr(error_message(), "width"));
+    net_config_default(&cfg);
+    cfg.num_classes = 1;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    net_config_default(&cfg);
+    cfg.dropout_rate = 1.0f;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_null(n);
+    lrn_alpha_convention c;
+    assert_int_equal(lrn_convention_parse("literal", &c), AN_OK);
+    assert_int_equal(c, LRN_ALPHA_LITERAL);
+    assert_int_equal(lrn_convention_parse("cudnn", &c), AN_ERR_ARG);
+}
+
+/* mean and standard deviation of a view */
+static void view_stats(const net *n, const char *name, double *mean, double *sd)
+{
+    const net_param_view *v = net_param_find(n, name);
+    assert_non_null(v);
+    const float *p = net_params_const(n) + v->offset;
+    double s = 0, s2 = 0;
+    for (size_t i = 0; i < v->count; i++) { s += p[i]; s2 += (double)p[i] * p[i]; }
+    *mean = s / v->count;
+    *sd = sqrt(s2 / v->count - *mean * *mean);
+}
+
+static void test_init(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = 0.25;
+    cfg.num_classes = 10;
+    net *n = NULL, *m = NULL;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create(&m, &cfg, 1), AN_OK);
+    assert_int_equal(net_init_params(n, 99), AN_OK);
+    assert_int_equal(net_init_params(m, 99), AN_OK);
+    assert_memory_equal(net_params(n), net_params(m), net_param_count(n) * sizeof(float));
+    double mean, sd;
+    /* §5: N(0, 0.01); fc6 has 2.4M weights here: sd within 1%, mean within 5 sd/sqrt(N) */
+    view_stats(n, "fc6.weight", &mean, &sd);
+    assert_true(fabs(sd - 0.01) < 1e-4 && fabs(mean) < 5 * 0.01 / sqrt(2.3e6));
+    view_stats(n, "conv1.weight", &mean, &sd);
+    assert_true(fabs(sd - 0.01) < 5e-4);
+    /* §5: biases 1 in conv2, conv4, conv5, fc6, fc7; 0 in conv1, conv3, fc8 */
+    const char *one[] = {"conv2.bias", "conv4.bias", "conv5.bias", "fc6.bias", "fc7.bias"};
+    const char *zero[] = {"conv1.bias", "conv3.bias", "fc8.bias"};
+    for (int i = 0; i < 5; i++) { view_stats(n, one[i], &mean, &sd); assert_true(mean == 1.0 && sd == 0); }
+    for (int i = 0; i < 3; i++) { view_stats(n, zero[i], &mean, &sd); assert_true(mean == 0.0 && sd == 0); }
+    /* another seed, other weights */
+    assert_int_equal(net_init_params(m, 100), AN_OK);
+    assert_memory_not_equal(net_params(n), net_params(m), 1000 * sizeof(float));
+    net_destroy(m);
+    /* Caffe: fc6/fc7 N(0, 0.005), biases 0.1 */
+    cfg.init = NET_INIT_CAFFE;
+    assert_int_equal(net_create(&m, &cfg, 1), AN_OK);
+    assert_int_equal(net_init_params(m, 99), AN_OK);
+    view_stats(m, "fc7.weight", &mean, &sd);
+    assert_true(fabs(sd - 0.005) < 1e-4);
+    view_stats(m, "conv4.bias", &mean, &sd);
+    assert_true(fabs(mean - 0.1) < 1e-7);
+    view_stats(m, "conv3.bias", &mean, &sd);
+    assert_true(mean == 0.0);
+    net_destroy(m);
+    net_destroy(n);
+}
+
+/* ------------------------------------------------------------ whole-network gradient */
+
+enum { GB = 3 };
+
+typedef struct net_ctx {
+    net *n;
+    float *x;
+    uint32_t ids[GB];
+    int32_t labels[GB];
+    float loss;
+} net_ctx;
+
+static void net_fwd(void *p)
+{
+    net_ctx *c = p;
+    double loss;
+    assert_int_equal(net_forward(c->n, c->x, GB, c->ids, 3, 11, 1), AN_OK);
+    assert_int_equal(net_loss(c->n, c->labels, GB, &loss), AN_OK);
+    c->loss = (float)loss;
+}
+
+/* Weights scaled by 1/sqrt(fan in), so every layer's activations are O(1)
+ * and every gradient is large enough to check (with §5's 0.01 the gradients
+ * of the first layers are below float resolution). */
+static void fill_well_conditioned(net *n)
+{
+    for (int i = 0; i < net_param_view_count(n); i++) {
+        const net_param_view *v = net_param_view_at(n, i);
+        size_t fan_in = v->ndim == 1 ? 1 : v->count / (size_t)v->shape[0];
+        float scale = v->ndim == 1 ? 0.1f : 1.7f / sqrtf((float)fan_in);
+        gradcheck_fill(net_params(n) + v->offset, v->count, 200 + (uint32_t)i, scale);
+    }
+}
+
+static void test_net_gradient(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = 1.0 / 16; /* 6, 16, 24, 24, 16 channels; fc 256 */
+    cfg.num_classes = 5;
+    cfg.dropout_rate = 0.5f; /* the masks are keyed, so they repeat in every forward */
+    net_ctx c = {.ids = {4, 9, 1}, .labels = {0, 3, 4}};
+    assert_int_equal(net_create(&c.n, &cfg, GB), AN_OK);
+    fill_well_conditioned(c.n);
+    c.x = malloc(sizeof(float) * GB * 3 * 224 * 224);
+    assert_non_null(c.x);
+    gradcheck_fill(c.x, (size_t)GB * 3 * 224 * 224, 300, 1.0f);
+    net_fwd(&c);
+    assert_int_equal(net_backward(c.n, c.labels, GB, (float)GB), AN_OK);
+    size_t count = net_param_count(c.n);
+    float *analytic = malloc(sizeof(float) * count);
+    assert_non_null(analytic);
+    memcpy(analytic, net_grads(c.n), sizeof(float) * count);
+    float one = 1.0f;
+    /* 6 entries of every view, spread through it. Each entry reaches
+     * thousands of ReLU and pooling decisions; ±h must not move any across
+     * its kink, so h is small: 1e-4 (with 2e-3, conv5.bias[4] crossed one
+     * and gave a 25% error that vanishes as h shrinks). The price is
+     * rounding: the loss (float, about 2) rounds at 2e-7, so the quotient
+     * carries up to 2e-3 absolute error; measured worst 7.6e-4. Tolerance
+     * 3e-3: the ops' own checks (test_ops_gradcheck) are the tight ones,
+     * this one checks the wiring, where a mistake gives errors of order 1. */
+    for (int i = 0; i < net_param_view_count(c.n); i++) {
+        const net_param_view *v = net_param_view_at(c.n, i);
+        for (int k = 0; k < 6; k++) {
+            size_t idx = v->offset + (size_t)(((uint64_t)v->count * (2 * k + 1)) / 12);
+            char what[64];
+            snprintf(what, sizeof what, "%s (entry %zu)", v->name, idx - v->offset);
+            gradcheck_run(what, net_params(c.n) + idx, 1, analytic + idx, net_fwd, &c, &c.loss,
+                          &one, 1, 1e-4f, 3e-3);
+        }
+    }
+    /* two replicas with half the batch each and normalizer 3 sum to the whole batch's gradient */
+    float *sum = calloc(count, sizeof(float));
+    assert_non_null(sum);
+    int split[2][2] = {{0, 2}, {2, 1}};
+    for (int r = 0; r < 2; r++) {
+        int first = split[r][0], nb = split[r][1];
+        assert_int_equal(net_forward(c.n, c.x + (size_t)first * 3 * 224 * 224, nb, c.ids + first, 3, 11, 1), AN_OK);
+        assert_int_equal(net_backward(c.n, c.labels + first, nb, (float)GB), AN_OK);
+        for (size_t i = 0; i < count; i++) sum[i] += net_grads(c.n)[i];
+    }
+    double worst = 0;
+    for (size_t i = 0; i < count; i++)
+        worst = fmax(worst, fabs(sum[i] - analytic[i]) / fmax(1e-3, fabs(analytic[i])));
+    assert_true(worst < 1e-3); /* the same sums in another order: float rounding only */
+    /* backward without a training forward is refused */
+    assert_int_equal(net_forward(c.n, c.x, GB, NULL, 0, 0, 0), AN_OK);
+    assert_int_equal(net_backward(c.n, c.labels, GB, (float)GB), AN_ERR_ARG);
+    free(sum);
+    free(analytic);
+    free(c.x);
+    net_destroy(c.n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_width_table),
+        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_net_gradient),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
