@@ -158,6 +158,8 @@ static void test_folder_collection(void **state)
     assert_int_equal(d->train.class_counts[1], 5);
     assert_int_equal(d->val.class_counts[2], 2);
     assert_int_equal(d->train.num_shards, 6); /* 16 listed images / 3 */
+    assert_int_equal(d->train.id_count, 16);   /* ids of the 3 refused inputs stay unused */
+    assert_int_equal(d->val.id_count, 6);
     /* The mean colour: a third of the images are mostly red, green and blue each (b has 5). */
     assert_true(d->rgb_mean[1] > d->rgb_mean[0]);
 
