@@ -20,8 +20,58 @@
  * PREP_RESAMPLER in prep_decode.h names it in the dataset id). */
 #define PREP_KERNEL VIPS_KERNEL_LINEAR
 
-/* The loaders a dataset may need; everything else (SVG, PDF, ImageMagick, ...) is refused. */
-static const char *const allowed_loaders[] = {"jpegload", "pngload", "webpload", "gifload", "tiffload"};
+/* The formats a dataset may hold, recognised by their first bytes (never by
+ * the file name); each maps to its libvips loader. Anything else (SVG, PDF,
+ * ImageMagick formats, ...) is refused, and libvips' untrusted operations are
+ * blocked as well. Detecting here instead of vips_foreign_find_load_buffer()
+ * also saves ~0.25 ms per image (libvips would probe every loader twice). */
+typedef enum image_format { FORMAT_UNKNOWN, FORMAT_JPEG, FORMAT_PNG, FORMAT_GIF, FORMAT_WEBP, FORMAT_TIFF } image_format;
+
+static image_format detect_format(const uint8_t *b, size_t n)
+{
+    if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return FORMAT_JPEG;
+    if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return FORMAT_PNG;
+    if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0)) return FORMAT_GIF;
+    if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0) return FORMAT_WEBP;
+    if (n >= 4 && (memcmp(b, "II*\0", 4) == 0 || memcmp(b, "MM\0*", 4) == 0)) return FORMAT_TIFF;
+    return FORMAT_UNKNOWN;
+}
+
+/* Opens the image lazily (header only) with its own loader; shrink > 1 only for JPEG. */
+static VipsImage *open_image(image_format format, const void *data, size_t size, int shrink)
+{
+    VipsImage *image = NULL;
+    void *buf = (void *)data;
+    int rc = -1;
+    switch (format) {
+    case FORMAT_JPEG:
+        rc = vips_jpegload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                  VIPS_FAIL_ON_TRUNCATED, "shrink", shrink, NULL);
+        break;
+    case FORMAT_PNG:
+        rc = vips_pngload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                 VIPS_FAIL_ON_TRUNCATED, NULL);
+        break;
+    case FORMAT_GIF:
+        rc = vips_gifload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                 VIPS_FAIL_ON_TRUNCATED, NULL);
+        break;
+    case FORMAT_WEBP:
+        rc = vips_webpload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                  VIPS_FAIL_ON_TRUNCATED, NULL);
+        break;
+    case FORMAT_TIFF:
+        rc = vips_tiffload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                  VIPS_FAIL_ON_TRUNCATED, NULL);
+        break;
+    case FORMAT_UNKNOWN:
+        break;
+    }
+    return rc == 0 ? image : NULL;
+}
+
+/* For the message of a refused file: what libvips thinks it is, if anything. */
+static an_status refuse_unknown(const void *data, size_t size, char *reason, size_t reason_size);
 
 /* libvips warnings (e.g. "Premature end of JPEG file") go to --verbose, not to
  * the terminal: the refusal itself is reported in bad-files.tsv. */
@@ -122,18 +172,13 @@ static an_status render(VipsImage *image, uint8_t *out, char *reason, size_t rea
     return st;
 }
 
-static int loader_allowed(const char *loader)
+static an_status refuse_unknown(const void *data, size_t size, char *reason, size_t reason_size)
 {
-    for (size_t i = 0; i < sizeof allowed_loaders / sizeof *allowed_loaders; i++)
-        if (strncmp(loader, allowed_loaders[i], strlen(allowed_loaders[i])) == 0) return 1;
-    return 0;
-}
-
-/* libvips' loader nickname for a class name such as "VipsForeignLoadJpegBuffer" -> "jpegload_buffer". */
-static const char *loader_nickname(const char *class_name)
-{
-    const VipsObjectClass *klass = vips_class_find("VipsForeignLoad", class_name);
-    return klass ? klass->nickname : class_name;
+    const char *loader = vips_foreign_find_load_buffer(data, size);
+    vips_error_clear();
+    if (!loader) return refuse(reason, reason_size, "not a recognised image format");
+    const VipsObjectClass *klass = vips_class_find("VipsForeignLoad", loader);
+    return refuse(reason, reason_size, "image format not allowed (%s)", klass ? klass->nickname : loader);
 }
 
 /* The JPEG shrink-on-load factor: libjpeg scales by 1/2, 1/4 or 1/8 while
@@ -183,17 +228,11 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
                              char *reason, size_t reason_size)
 {
     if (size == 0) return refuse(reason, reason_size, "empty file");
-    const char *loader = vips_foreign_find_load_buffer(data, size);
-    if (!loader) {
-        vips_error_clear();
-        return refuse(reason, reason_size, "not a recognised image format");
-    }
-    const char *nick = loader_nickname(loader);
-    if (!loader_allowed(nick)) return refuse(reason, reason_size, "image format not allowed (%s)", nick);
+    image_format format = detect_format(data, size);
+    if (format == FORMAT_UNKNOWN) return refuse_unknown(data, size, reason, reason_size);
 
     /* Header only: libvips loaders are lazy, no pixel is decoded until the region below asks. */
-    VipsImage *image = vips_image_new_from_buffer(data, size, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                                  VIPS_FAIL_ON_TRUNCATED, NULL);
+    VipsImage *image = open_image(format, data, size, 1);
     if (!image) return refuse_vips(reason, reason_size, "unreadable header");
     int width = image->Xsize, height = image->Ysize;
     if ((uint64_t)width * (uint64_t)height > o->max_pixels) {
@@ -201,11 +240,10 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
         return refuse(reason, reason_size, "header declares %dx%d pixels, above the limit of %llu", width, height,
                       (unsigned long long)o->max_pixels);
     }
-    int shrink = strncmp(nick, "jpegload", 8) == 0 ? jpeg_shrink_factor(width, height) : 1;
+    int shrink = format == FORMAT_JPEG ? jpeg_shrink_factor(width, height) : 1;
     if (shrink > 1) {
         g_object_unref(image);
-        image = vips_image_new_from_buffer(data, size, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                           VIPS_FAIL_ON_TRUNCATED, "shrink", shrink, NULL);
+        image = open_image(format, data, size, shrink);
         if (!image) return refuse_vips(reason, reason_size, "unreadable header");
     }
     VipsObject *scope = VIPS_OBJECT(vips_image_new());
