@@ -37,31 +37,36 @@ static image_format detect_format(const uint8_t *b, size_t n)
     return FORMAT_UNKNOWN;
 }
 
+/* Decoded images up to this many pixels are read whole into memory (random
+ * access: ~1.6x faster than libvips' sequential strips for a 500x375 JPEG);
+ * larger ones stream in strips so that memory stays bounded. */
+#define PREP_WHOLE_DECODE_PIXELS 4000000ull
+
 /* Opens the image lazily (header only) with its own loader; shrink > 1 only for JPEG. */
-static VipsImage *open_image(image_format format, const void *data, size_t size, int shrink)
+static VipsImage *open_image(image_format format, const void *data, size_t size, int shrink, VipsAccess access)
 {
     VipsImage *image = NULL;
     void *buf = (void *)data;
     int rc = -1;
     switch (format) {
     case FORMAT_JPEG:
-        rc = vips_jpegload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+        rc = vips_jpegload_buffer(buf, size, &image, "access", access, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, "shrink", shrink, NULL);
         break;
     case FORMAT_PNG:
-        rc = vips_pngload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+        rc = vips_pngload_buffer(buf, size, &image, "access", access, "fail_on",
                                  VIPS_FAIL_ON_TRUNCATED, NULL);
         break;
     case FORMAT_GIF:
-        rc = vips_gifload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+        rc = vips_gifload_buffer(buf, size, &image, "access", access, "fail_on",
                                  VIPS_FAIL_ON_TRUNCATED, NULL);
         break;
     case FORMAT_WEBP:
-        rc = vips_webpload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+        rc = vips_webpload_buffer(buf, size, &image, "access", access, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, NULL);
         break;
     case FORMAT_TIFF:
-        rc = vips_tiffload_buffer(buf, size, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+        rc = vips_tiffload_buffer(buf, size, &image, "access", access, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, NULL);
         break;
     case FORMAT_UNKNOWN:
@@ -232,7 +237,7 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
     if (format == FORMAT_UNKNOWN) return refuse_unknown(data, size, reason, reason_size);
 
     /* Header only: libvips loaders are lazy, no pixel is decoded until the region below asks. */
-    VipsImage *image = open_image(format, data, size, 1);
+    VipsImage *image = open_image(format, data, size, 1, VIPS_ACCESS_RANDOM);
     if (!image) return refuse_vips(reason, reason_size, "unreadable header");
     int width = image->Xsize, height = image->Ysize;
     if ((uint64_t)width * (uint64_t)height > o->max_pixels) {
@@ -241,9 +246,11 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
                       (unsigned long long)o->max_pixels);
     }
     int shrink = format == FORMAT_JPEG ? jpeg_shrink_factor(width, height) : 1;
-    if (shrink > 1) {
+    uint64_t decoded = (uint64_t)(width / shrink) * (uint64_t)(height / shrink);
+    VipsAccess access = decoded <= PREP_WHOLE_DECODE_PIXELS ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
+    if (shrink > 1 || access != VIPS_ACCESS_RANDOM) {
         g_object_unref(image);
-        image = open_image(format, data, size, shrink);
+        image = open_image(format, data, size, shrink, access);
         if (!image) return refuse_vips(reason, reason_size, "unreadable header");
     }
     VipsObject *scope = VIPS_OBJECT(vips_image_new());
