@@ -3,8 +3,9 @@
  *
  * Geometry: --resize crop (default, §2) scales so the shorter side is 256 and
  * keeps the central 256x256; --resize squash scales each axis to 256 (the
- * Caffe convention). Both upscale small images. Resampling is libvips'
- * thumbnail path: shrink-on-load for JPEG, then a Lanczos-3 reduction.
+ * Caffe convention). Both upscale small images. Resampling: JPEG
+ * shrink-on-load (DCT scaling) where it keeps both sides >= 256, then
+ * vips_resize with the linear kernel (antialiased bilinear), then the crop.
  *
  * Colour: any input becomes 3-band 8-bit sRGB: embedded ICC profiles are
  * imported (CMYK without a profile through libvips' built-in CMYK profile),
@@ -37,7 +38,8 @@ typedef struct prep_decode_options {
 } prep_decode_options;
 
 /* Names the resampling of both paths; part of the dataset id, so a change redoes old shards. */
-#define PREP_RESAMPLER "vips-thumbnail-lanczos3+idx-bilinear-q8"
+#define PREP_RESAMPLER "vips-resize-linear+idx-bilinear-q8"
+
 
 #define PREP_DEFAULT_MAX_PIXELS 100000000ull
 #define PREP_DEFAULT_MAX_FILE_BYTES (256ull << 20)
