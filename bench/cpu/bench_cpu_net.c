@@ -1,0 +1,228 @@
+/* bench_cpu_net.c: how fast the CPU network runs on this machine.
+ *   train  one SGD step (forward, backward, update) at --batch (128): images/s,
+ *          GFLOP/s (3 x 2 x multiply-adds per image), peak resident memory
+ *   infer  forward of --batch images (1): images/s and milliseconds per batch
+ *   sgemm  OpenBLAS sgemm at a large square size: the practical limit here
+ *   layers forward and backward time of each layer at its width-1 shape at --batch
+ * Prints `key value` lines that bench/cpu/run_bench.sh compares with the
+ * peers. Not a test: timings are never asserted. */
+#include <getopt.h>
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+#include "log.h"
+#include "net.h"
+#include "philox.h"
+#include "sgd.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+static void fill_uniform(float *x, size_t n, float scale, uint32_t stream)
+{
+    for (size_t i = 0; i < n; i += 4) {
+        philox_block b = philox_draw(1, PHILOX_PURPOSE_TEST, stream, (uint32_t)(i / 4), 0);
+        for (size_t j = 0; j < 4 && i + j < n; j++) x[i + j] = scale * (2.0f * philox_uniform(b.v[j]) - 1.0f);
+    }
+}
+
+typedef struct bench_opts {
+    const char *mode;
+    int batch, threads, steps;
+    double width;
+} bench_opts;
+
+static an_status bench_net(const bench_opts *o, int train)
+{
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = o->width;
+    net *n = NULL;
+    an_status st = AN_OK;
+    float *x = NULL;
+    uint32_t *ids = NULL;
+    int32_t *labels = NULL;
+    AN_TRY(net_create(&n, &cfg, o->batch));
+    size_t in_floats = (size_t)o->batch * 3 * 224 * 224;
+    x = malloc(in_floats * sizeof(float));
+    ids = malloc((size_t)o->batch * sizeof(uint32_t));
+    labels = malloc((size_t)o->batch * sizeof(int32_t));
+    if (!x || !ids || !labels) {
+        st = error_set(AN_ERR_NOMEM, "out of memory for the benchmark's batch");
+        goto done;
+    }
+    AN_TRY_GOTO(st, net_init_params(n, 1), done);
+    fill_uniform(x, in_floats, 100.0f, 1);
+    for (int b = 0; b < o->batch; b++) { ids[b] = (uint32_t)b; labels[b] = b % cfg.num_classes; }
+    double best = 1e30, total = 0;
+    for (int s = 0; s <= o->steps; s++) { /* step 0 warms up */
+        double t0 = now_s();
+        AN_TRY_GOTO(st, net_forward(n, x, o->batch, ids, (uint32_t)s, 1, train), done);
+        if (train) {
+            AN_TRY_GOTO(st, net_backward(n, labels, o->batch, (float)o->batch), done);
+            sgd_update(net_params(n), net_momentum(n), net_grads(n), net_param_count(n), 1e-5f,
+                       SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY);
+        }
+        double dt = now_s() - t0;
+        if (s > 0) { total += dt; best = dt < best ? dt : best; }
+    }
+    double mean = total / o->steps;
+    double flop = 2.0 * (double)net_macs_per_image(n) * (train ? 3.0 : 1.0) * o->batch;
+    printf("mode %s\nbatch %d\nthreads %d\nwidth %g\n", train ? "train" : "infer", o->batch,
+           cpu_threads_get(), o->width);
+    printf("seconds_per_batch_mean %.4f\nseconds_per_batch_best %.4f\n", mean, best);
+    printf("images_per_s %.2f\nimages_per_s_best %.2f\n", o->batch / mean, o->batch / best);
+    printf("gflops %.1f\npeak_rss_mib %.0f\n", flop / mean * 1e-9, peak_rss_mib());
+done:
+    free(x); free(ids); free(labels);
+    net_destroy(n);
+    return st;
+}
+
+static an_status bench_sgemm(const bench_opts *o)
+{
+    const int size = 2048;
+    size_t nn = (size_t)size * size;
+    float *a = malloc(nn * sizeof(float)), *b = malloc(nn * sizeof(float)), *c = malloc(nn * sizeof(float));
+    if (!a || !b || !c) {
+        free(a); free(b); free(c);
+        return error_set(AN_ERR_NOMEM, "out of memory for sgemm %d", size);
+    }
+    fill_uniform(a, nn, 1.0f, 2);
+    fill_uniform(b, nn, 1.0f, 3);
+    double best = 1e30;
+    for (int s = 0; s <= o->steps; s++) {
+        double t0 = now_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, size, size, size, 1.0f, a, size, b,
+                    size, 0.0f, c, size);
+        double dt = now_s() - t0;
+        if (s > 0 && dt < best) best = dt;
+    }
+    printf("mode sgemm\nsize %d\nthreads %d\nsgemm_gflops %.1f\n", size, cpu_threads_get(),
+           2.0 * size * (double)size * size / best * 1e-9);
+    free(a); free(b); free(c);
+    return AN_OK;
+}
+
+/* Each layer group at the network's width-1 shapes, forward and backward. */
+static an_status bench_layers(const bench_opts *o)
+{
+    const int B = o->batch;
+    const struct { const char *name; conv_shape s; } convs[] = {
+        {"conv1", {B, 3, 224, 224, 96, 11, 4, 2, 1}}, {"conv2", {B, 96, 27, 27, 256, 5, 1, 2, 2}},
+        {"conv3", {B, 256, 13, 13, 384, 3, 1, 1, 1}}, {"conv4", {B, 384, 13, 13, 384, 3, 1, 1, 2}},
+        {"conv5", {B, 384, 13, 13, 256, 3, 1, 1, 2}}};
+    size_t big = (size_t)B * 96 * 55 * 55 > (size_t)B * 3 * 224 * 224 ? (size_t)B * 96 * 55 * 55
+                                                                       : (size_t)B * 3 * 224 * 224;
+    size_t wbig = 4096 * 9216;
+    float *x = malloc(big * 4), *y = malloc(big * 4), *dy = malloc(big * 4), *dx = malloc(big * 4);
+    float *w = malloc(wbig * 4), *dw = malloc(wbig * 4), *bias = calloc(4096, 4), *db = malloc(4096 * 4);
+    float *sc = malloc(big * 4);
+    int32_t *am = malloc(big * 4);
+    size_t wsn = 0;
+    for (int i = 0; i < 5; i++) {
+        size_t need = conv_workspace_floats(&convs[i].s, cpu_threads_get());
+        wsn = need > wsn ? need : wsn;
+    }
+    float *ws = malloc(wsn * 4);
+    an_status st = AN_OK;
+    if (!x || !y || !dy || !dx || !w || !dw || !bias || !db || !sc || !am || !ws) {
+        st = error_set(AN_ERR_NOMEM, "out of memory for the layer benchmark");
+        goto done;
+    }
+    fill_uniform(x, big, 1.0f, 4);
+    fill_uniform(dy, big, 1.0f, 5);
+    fill_uniform(w, wbig, 0.01f, 6);
+    for (int i = 0; i < 5; i++) {
+        const conv_shape *s = &convs[i].s;
+        double t0 = now_s();
+        AN_TRY_GOTO(st, conv_forward_cpu(y, x, w, bias, s, ws, wsn), done);
+        double t1 = now_s();
+        AN_TRY_GOTO(st, conv_backward_cpu(i ? dx : NULL, dw, db, dy, x, w, s, ws, wsn), done);
+        double t2 = now_s();
+        printf("%s_forward_ms %.1f\n%s_backward_ms %.1f\n", convs[i].name, 1e3 * (t1 - t0),
+               convs[i].name, 1e3 * (t2 - t1));
+    }
+    lrn_params lp = lrn_params_paper(LRN_ALPHA_DIVIDED_BY_N);
+    double t0 = now_s();
+    lrn_forward_cpu(y, sc, x, B, 96, 55, 55, &lp);
+    double t1 = now_s();
+    lrn_backward_cpu(dx, dy, x, y, sc, B, 96, 55, 55, &lp);
+    double t2 = now_s();
+    printf("lrn1_forward_ms %.1f\nlrn1_backward_ms %.1f\n", 1e3 * (t1 - t0), 1e3 * (t2 - t1));
+    pool_shape ps = {B, 96, 55, 55, 3, 2, 0};
+    t0 = now_s();
+    AN_TRY_GOTO(st, maxpool_forward_cpu(y, am, x, &ps), done);
+    t1 = now_s();
+    AN_TRY_GOTO(st, maxpool_backward_cpu(dx, dy, am, &ps), done);
+    t2 = now_s();
+    printf("pool1_forward_ms %.1f\npool1_backward_ms %.1f\n", 1e3 * (t1 - t0), 1e3 * (t2 - t1));
+    t0 = now_s();
+    fc_forward_cpu(y, x, w, bias, B, 9216, 4096);
+    t1 = now_s();
+    fc_backward_cpu(dx, dw, db, dy, x, w, B, 9216, 4096);
+    t2 = now_s();
+    printf("fc6_forward_ms %.1f\nfc6_backward_ms %.1f\n", 1e3 * (t1 - t0), 1e3 * (t2 - t1));
+done:
+    free(x); free(y); free(dy); free(dx); free(w); free(dw); free(bias); free(db); free(sc);
+    free(am); free(ws);
+    return st;
+}
+
+static const cli_program program = {
+    .name = "bench_cpu_net",
+    .usage = "bench_cpu_net [--mode train|infer|sgemm|layers] [--batch N] [--threads N] [--steps N] [--width W]",
+};
+
+int main(int argc, char **argv)
+{
+    bench_opts o = {.mode = "train", .batch = 128, .threads = 2, .steps = 3, .width = 1.0};
+    static const struct option longopts[] = {
+        {"mode", required_argument, 0, 'm'}, {"batch", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 's'},
+        {"width", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o.mode = optarg; break;
+        case 'b': o.batch = atoi(optarg); break;
+        case 't': o.threads = atoi(optarg); break;
+        case 's': o.steps = atoi(optarg); break;
+        case 'w': o.width = atof(optarg); break;
+        case 'h': cli_print_help(&program); return 0;
+        case 'V': cli_print_version(&program); return 0;
+        default: return cli_usage_error(&program, "unknown option");
+        }
+    }
+    if (o.batch < 1 || o.threads < 1 || o.steps < 1 || !(o.width > 0))
+        return cli_usage_error(&program, "--batch, --threads, --steps and --width must be positive");
+    cpu_threads_set(o.threads);
+    an_status st;
+    if (strcmp(o.mode, "train") == 0) st = bench_net(&o, 1);
+    else if (strcmp(o.mode, "infer") == 0) st = bench_net(&o, 0);
+    else if (strcmp(o.mode, "sgemm") == 0) st = bench_sgemm(&o);
+    else if (strcmp(o.mode, "layers") == 0) st = bench_layers(&o);
+    else return cli_usage_error(&program, "--mode is train, infer, sgemm or layers");
+    if (st != AN_OK) {
+        log_error("%s", error_message());
+        return 1;
+    }
+    return 0;
+}
