@@ -2,15 +2,25 @@
  * by pread, CRC-32 check, random crop, flip, PCA lighting, mean subtraction
  * into float batches [B,3,224,224]) over a real dataset directory.
  *   bench_loader DATA_DIR [THREADS] [BATCHES] [BATCH]
- * Prints images/s and images/s per thread. Not a test: run it beside
+ * Prints images/s, images/s per thread and images per CPU-second. Not a test: run it beside
  * torch_loader.py (bench/loader/run.sh) for the ratio. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "dataset.h"
 #include "h5_error.h"
 #include "loader.h"
 #include "progress.h"
+
+/* CPU seconds (user + system) of every thread of this process so far. */
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_sec +
+           1e-6 * (double)u.ru_stime.tv_usec;
+}
 
 int main(int argc, char **argv)
 {
@@ -51,7 +61,7 @@ int main(int argc, char **argv)
     if (loader_create(&l, &c) != AN_OK) goto done;
     /* One warm-up batch (page cache, thread start), then the timed ones. */
     uint64_t images = 0;
-    double start = 0;
+    double start = 0, cpu_start = 0;
     uint32_t epoch = 0;
     if (loader_start_epoch(l, epoch, 0) != AN_OK) goto done;
     for (int i = 0; i <= batches;) {
@@ -61,14 +71,19 @@ int main(int argc, char **argv)
             if (loader_start_epoch(l, ++epoch, 0) != AN_OK) goto done;
             continue;
         }
-        if (i == 0) start = progress_now();
+        if (i == 0) {
+            start = progress_now();
+            cpu_start = cpu_seconds();
+        }
         else images += b->count;
         loader_release(l, b);
         i++;
     }
-    double seconds = progress_now() - start;
-    printf("alexnet loader: %d threads, batch %d: %.0f images/s (%.0f images/s per thread) over %llu images\n",
-           threads, batch, images / seconds, images / seconds / threads, (unsigned long long)images);
+    double seconds = progress_now() - start, cpu = cpu_seconds() - cpu_start;
+    /* images per CPU-second does not depend on what else the machine runs */
+    printf("alexnet loader: %d threads, batch %d: %.0f images/s (%.0f images/s per thread, %.0f images per "
+           "CPU-second) over %llu images\n", threads, batch, images / seconds, images / seconds / threads,
+           images / cpu, (unsigned long long)images);
     rc = 0;
 done:
     if (rc) fprintf(stderr, "bench_loader: %s\n", error_message());
