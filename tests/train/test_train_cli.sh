@@ -1,0 +1,37 @@
+#!/bin/sh
+# The command line and the checks before training: usage errors exit 2;
+# a directory that is not a dataset, an existing run without --resume, a
+# resume that changes a trajectory setting, and --device cuda without a
+# usable GPU exit 1 with a message saying what to do.
+. "$(dirname "$0")/train_test_lib.sh" "$1"
+expect() { # expect STATUS PATTERN -- command...
+    want=$1 pattern=$2
+    shift 3
+    set +e
+    "$@" >"$WORK/out" 2>&1
+    got=$?
+    set -e
+    [ $got -eq "$want" ] || { cat "$WORK/out"; fail "exit $got, expected $want: $*"; }
+    [ -z "$pattern" ] || grep -q -- "$pattern" "$WORK/out" || { cat "$WORK/out"; fail "no '$pattern' in the output of: $*"; }
+}
+"$MAKE_DATASET" "$WORK/data" 16 1 8 4
+expect 0 "Usage: alexnet-train" -- "$TRAIN" --help
+expect 2 "unknown option" -- "$TRAIN" --bogus
+expect 2 "--data DIR is required" -- "$TRAIN" --run "$WORK/run"
+expect 2 "--keep" -- "$TRAIN" --data "$WORK/data" --run "$WORK/run" --keep 1
+expect 2 "exclude each other" -- "$TRAIN" --data "$WORK/data" --run "$WORK/run" --lr-steps 3 --patience 2
+expect 1 "is $WORK a dataset made by alexnet-prep" -- "$TRAIN" --data "$WORK" --run "$WORK/run"
+expect 1 "has no checkpoint yet" -- "$TRAIN" --data "$WORK/data" --run "$WORK/run" --resume
+common="--data $WORK/data --run $WORK/run --width 0.05 --batch 8 --epochs 1 --threads 1 --quiet"
+expect 0 "" -- "$TRAIN" $common
+expect 1 "add --resume" -- "$TRAIN" $common
+expect 1 "--batch differs" -- "$TRAIN" $common --resume --batch 4
+expect 0 "" -- "$TRAIN" $common --resume --epochs 2
+grep -q '"dataset_id": "0123456789abcdef"' "$WORK/run/config.json" || fail "config.json lacks the dataset id"
+grep -q '"resumed": true' "$WORK/run/config.json" || fail "config.json does not say it was resumed"
+if [ -e /dev/nvidia0 ]; then
+    echo "a GPU device node exists: --device cuda not checked"
+else
+    expect 1 "--device cuda: no" -- "$TRAIN" --data "$WORK/data" --run "$WORK/run2" --device cuda
+fi
+echo PASS
