@@ -18,30 +18,21 @@
 
 #include <cmocka.h>
 
+#include "eval_fixture.h"
+
 #define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
 
 static char source_dir[1024], binary_dir[1024], work[256], make_prefix[16384];
 
-static int run(const char *fmt, ...)
-{
-    char cmd[32768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /* Runs the pipeline's make with the tiny settings plus `extra`, output into log. */
 static int make(const char *extra, const char *log)
 {
-    return run("%s %s > '%s/%s' 2>&1", make_prefix, extra, work, log);
+    return fixture_run("%s %s > '%s/%s' 2>&1", make_prefix, extra, work, log);
 }
 
 static int log_has(const char *log, const char *text)
 {
-    return run("grep -qF -- '%s' '%s/%s'", text, work, log) == 0;
+    return fixture_run("grep -qF -- '%s' '%s/%s'", text, work, log) == 0;
 }
 
 static int count_dirs(const char *path)
@@ -82,7 +73,7 @@ static void test_pipeline(void **state)
     assert_int_equal(access(path, R_OK), 0);
     snprintf(path, sizeof path, "%s/runs/a/eval/figures/conv1.png", work);
     assert_int_equal(access(path, R_OK), 0);
-    assert_int_equal(run("grep -q '\"images\": 20' '%s/runs/a/eval/report.json'", work), 0);
+    assert_int_equal(fixture_run("grep -q '\"images\": 20' '%s/runs/a/eval/report.json'", work), 0);
     double report_time = mtime_of("%s/runs/a/%s", "report.html");
     double train_time = mtime_of("%s/runs/a/%s", ".train.done");
 
@@ -106,7 +97,7 @@ static void test_pipeline(void **state)
     assert_false(log_has("fourth.log", "alexnet-prep "));
     assert_true(log_has("fourth.log", "alexnet-train"));
     assert_int_equal(count_dirs(path), 2);
-    assert_int_equal(run("cd '%s/runs' && test \"$(grep ^data= a/.train-params)\" = \"$(grep ^data= b/.train-params)\"",
+    assert_int_equal(fixture_run("cd '%s/runs' && test \"$(grep ^data= a/.train-params)\" = \"$(grep ^data= b/.train-params)\"",
                          work),
                      0);
 
@@ -114,7 +105,7 @@ static void test_pipeline(void **state)
     assert_int_equal(make("all EVAL_LIMIT=10", "fifth.log"), 0);
     assert_false(log_has("fifth.log", "alexnet-train "));
     assert_true(log_has("fifth.log", "alexnet-eval"));
-    assert_int_equal(run("grep -q '\"images\": 10' '%s/runs/a/eval/report.json'", work), 0);
+    assert_int_equal(fixture_run("grep -q '\"images\": 10' '%s/runs/a/eval/report.json'", work), 0);
 }
 
 int main(void)
@@ -141,6 +132,6 @@ int main(void)
              work, source_dir, binary_dir, binary_dir, binary_dir, binary_dir);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_pipeline)};
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    if (!failed && !getenv("ALEXNET_KEEP_TEST_DIRS")) run("rm -rf '%s'", work);
+    if (!failed && !getenv("ALEXNET_KEEP_TEST_DIRS")) fixture_run("rm -rf '%s'", work);
     return failed;
 }
