@@ -50,8 +50,9 @@ void eval_split_close(eval_split *s)
     memset(s, 0, sizeof *s);
 }
 
-an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_t *index)
+an_status eval_split_locate(const eval_split *s, uint64_t position, int *shard, uint32_t *index)
 {
+    uint64_t k = position;
     for (int i = 0; i < s->num_shards; i++) {
         if (k < s->shards[i]->count) {
             *shard = i;
@@ -60,7 +61,8 @@ an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_
         }
         k -= s->shards[i]->count;
     }
-    return error_set(AN_ERR_ARG, "image %llu is past the end of the split", (unsigned long long)k);
+    return error_set(AN_ERR_ARG, "image %llu is past the end of the split (%llu images)",
+                     (unsigned long long)position, (unsigned long long)s->num_images);
 }
 
 /* Reads images [first, first + n) of the split (shard order) into
