@@ -11,16 +11,26 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "log.h"
 #include "prep_upscale.h"
 #include "shard_format.h"
 
 /* The loaders a dataset may need; everything else (SVG, PDF, ImageMagick, ...) is refused. */
 static const char *const allowed_loaders[] = {"jpegload", "pngload", "webpload", "gifload", "tiffload"};
 
+/* libvips warnings (e.g. "Premature end of JPEG file") go to --verbose, not to
+ * the terminal: the refusal itself is reported in bad-files.tsv. */
+static void vips_warning_to_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+{
+    (void)domain; (void)level; (void)data;
+    log_verbose("libvips: %s", message);
+}
+
 an_status prep_decode_init(const char *argv0)
 {
     if (VIPS_INIT(argv0 ? argv0 : "alexnet-prep") != 0)
         return error_set(AN_ERR_VIPS, "cannot start libvips: %s", vips_error_buffer());
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, vips_warning_to_log, NULL);
     vips_block_untrusted_set(TRUE);
     vips_cache_set_max(0);
     vips_concurrency_set(1);
@@ -156,7 +166,8 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
     int rc = vips_thumbnail_buffer((void *)data, size, &thumb, AN_IMAGE_SIZE, "height", AN_IMAGE_SIZE, "size",
                                    o->resize == PREP_RESIZE_SQUASH ? VIPS_SIZE_FORCE : VIPS_SIZE_BOTH, "crop",
                                    o->resize == PREP_RESIZE_SQUASH ? VIPS_INTERESTING_NONE : VIPS_INTERESTING_CENTRE,
-                                   "no_rotate", TRUE, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+                                   "no_rotate", TRUE, "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                   "option_string", "fail_on=truncated", NULL);
     if (rc) return refuse_vips(reason, reason_size, "cannot decode");
     an_status st = finish(thumb, out, reason, reason_size);
     g_object_unref(thumb);
@@ -166,7 +177,7 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
 an_status prep_decode_file(const char *path, const prep_decode_options *o, uint8_t *out, char *reason,
                            size_t reason_size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0) return refuse(reason, reason_size, "cannot open: %s", strerror(errno));
     struct stat sb;
     an_status st = AN_OK;

@@ -100,3 +100,47 @@ void prep_listing_free(prep_listing *l)
     free_strings(l->class_names, l->num_classes);
     memset(l, 0, sizeof *l);
 }
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static int utf8_sequence(const unsigned char *s)
+{
+    if (s[0] < 0x80) return 1;
+    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (n == 2 && s[0] < 0xC2) || s[0] > 0xF4) return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if (n == 3 && s[0] == 0xE0 && s[1] < 0xA0) return 0;          /* overlong */
+    if (n == 3 && s[0] == 0xED && s[1] >= 0xA0) return 0;         /* surrogates */
+    if (n == 4 && s[0] == 0xF0 && s[1] < 0x90) return 0;          /* overlong */
+    if (n == 4 && s[0] == 0xF4 && s[1] >= 0x90) return 0;         /* above U+10FFFF */
+    return n;
+}
+
+char *prep_path_utf8(const char *path)
+{
+    size_t len = strlen(path);
+    char *out = malloc(4 * len + 1);
+    if (!out) return NULL;
+    const unsigned char *s = (const unsigned char *)path;
+    size_t o = 0;
+    while (*s) {
+        int n = utf8_sequence(s);
+        if (n == 1 && *s == '\\') {
+            out[o++] = '\\';
+            out[o++] = '\\';
+        } else if (n > 0) {
+            memcpy(out + o, s, (size_t)n);
+            o += (size_t)n;
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[*s >> 4];
+            out[o++] = hex[*s & 15];
+            n = 1;
+        }
+        s += n;
+    }
+    out[o] = 0;
+    return out;
+}

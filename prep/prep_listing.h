@@ -52,4 +52,8 @@ an_status prep_listing_limit(prep_item_list *list, size_t limit, int num_classes
 an_status prep_listing_set_classes(prep_listing *l, int n, const char *const *ids, const char *const *names);
 void prep_listing_free(prep_listing *l);
 
+/* The path as stored in shards (valid UTF-8): bytes that are not valid UTF-8
+ * are written as "\xNN" (and a backslash as "\\"). Returns a malloc'd string. */
+char *prep_path_utf8(const char *path);
+
 #endif

@@ -94,6 +94,8 @@ typedef struct shard_buffers {
     an_status *status;   /* [shard_size] */
     char (*reasons)[REASON_MAX];
     const char **paths, **refused_paths, **refused_reasons; /* [shard_size] */
+    char **stored_paths; /* [shard_size] source paths as stored (valid UTF-8) */
+    size_t capacity;
     shard_stats *worker_stats; /* [workers] */
     shard_stats total;
     int workers;
@@ -112,7 +114,9 @@ static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
     b->refused_paths = malloc(n * sizeof *b->refused_paths);
     b->refused_reasons = malloc(n * sizeof *b->refused_reasons);
     b->worker_stats = calloc((size_t)workers, sizeof *b->worker_stats);
-    if (!b->images || !b->checksums || !b->ids || !b->labels || !b->status || !b->reasons || !b->paths ||
+    b->stored_paths = calloc(n, sizeof *b->stored_paths);
+    b->capacity = n;
+    if (!b->stored_paths || !b->images || !b->checksums || !b->ids || !b->labels || !b->status || !b->reasons || !b->paths ||
         !b->refused_paths || !b->refused_reasons || !b->worker_stats)
         return error_set(AN_ERR_NOMEM, "out of memory for a shard of %zu images (try a smaller --shard-size)", n);
     b->workers = workers;
@@ -131,6 +135,9 @@ static void buffers_free(shard_buffers *b)
     free(b->paths);
     free(b->refused_paths);
     free(b->refused_reasons);
+    if (b->stored_paths)
+        for (size_t i = 0; i < b->capacity; i++) free(b->stored_paths[i]);
+    free(b->stored_paths);
     if (b->worker_stats)
         for (int w = 0; w < b->workers; w++) shard_stats_free(&b->worker_stats[w]);
     free(b->worker_stats);
@@ -158,8 +165,11 @@ static an_status make_shard(const prep_listing *l, const prep_plan *plan, const 
     size_t kept = 0, refused = 0;
     for (size_t i = 0; i < n; i++) {
         const prep_item *item = &l->split[split].items[job.ids[i]];
+        free(b->stored_paths[i]);
+        b->stored_paths[i] = prep_path_utf8(item->path);
+        AN_CHECK_ALLOC(b->stored_paths[i], strlen(item->path) * 4 + 1);
         if (b->status[i] != AN_OK) {
-            b->refused_paths[refused] = item->path;
+            b->refused_paths[refused] = b->stored_paths[i];
             b->refused_reasons[refused++] = b->reasons[i];
             log_verbose("refused %s: %s", item->path, b->reasons[i]);
             continue;
@@ -168,7 +178,7 @@ static an_status make_shard(const prep_listing *l, const prep_plan *plan, const 
         b->checksums[kept] = b->checksums[i];
         b->ids[kept] = job.ids[i];
         b->labels[kept] = item->label;
-        b->paths[kept++] = item->path;
+        b->paths[kept++] = b->stored_paths[i];
     }
     shard_stats_free(&b->total);
     AN_TRY(shard_stats_init(&b->total));

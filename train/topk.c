@@ -1,6 +1,7 @@
 /* topk.c: see topk.h. */
 #include "topk.h"
 
+#include <math.h>
 #include <stddef.h>
 
 void topk_count_errors(const float *scores, const int32_t *labels, int batch, int classes,
@@ -10,6 +11,11 @@ void topk_count_errors(const float *scores, const int32_t *labels, int batch, in
     for (int b = 0; b < batch; b++) {
         const float *s = scores + (size_t)b * (size_t)classes; /* [classes] */
         float mine = s[labels[b]];
+        if (isnan(mine)) { /* no score is no answer: wrong in both */
+            top1++;
+            top5++;
+            continue;
+        }
         int above = 0;
         for (int k = 0; k < classes; k++)
             if (k != labels[b] && s[k] >= mine) above++;

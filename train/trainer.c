@@ -75,6 +75,14 @@ static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, doubl
         AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss));
         int64_t top1, top5;
         topk_count_errors(net_logits(n), b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
+        /* The loss clamps probabilities, so look at the scores themselves too. */
+        const float *logits = net_logits(n); /* [count, classes] */
+        size_t scores = (size_t)b->count * (size_t)t->data->num_classes;
+        for (size_t i = 0; i < scores; i++)
+            if (!isfinite(logits[i])) {
+                mean_loss = NAN;
+                break;
+            }
         sums[0] = mean_loss * b->count;
         sums[1] = (double)top1;
         sums[2] = (double)top5;
@@ -90,8 +98,7 @@ static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, doubl
     errors[1] = sums[2];
     if (!isfinite(*loss))
         return error_set(AN_ERR_NUMERIC, "the loss is %g at step %" PRIu64 " (epoch %u): training stopped before "
-                         "applying it; the last good checkpoint is %s (resume from it, perhaps with a lower --lr "
-                         "in a new run)", *loss, t->state.global_step + 1, t->state.epoch + 1,
+                         "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss, t->state.global_step + 1, t->state.epoch + 1,
                          t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)");
     sgd_update(net_params(n), net_momentum(n), net_grads(n), count, (float)t->state.schedule.lr,
                t->state.momentum, t->state.weight_decay);
