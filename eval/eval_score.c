@@ -50,8 +50,9 @@ void eval_split_close(eval_split *s)
     memset(s, 0, sizeof *s);
 }
 
-an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_t *index)
+an_status eval_split_locate(const eval_split *s, uint64_t position, int *shard, uint32_t *index)
 {
+    uint64_t k = position;
     for (int i = 0; i < s->num_shards; i++) {
         if (k < s->shards[i]->count) {
             *shard = i;
@@ -60,13 +61,13 @@ an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_
         }
         k -= s->shards[i]->count;
     }
-    return error_set(AN_ERR_ARG, "image %llu is past the end of the split", (unsigned long long)k);
+    return error_set(AN_ERR_ARG, "image %llu is past the end of the split (%llu images)",
+                     (unsigned long long)position, (unsigned long long)s->num_images);
 }
 
-/* Reads images [first, first + n) of the split (shard order) and cuts their
- * ten views into views [n * 10, 3, 224, 224]; raw [n, 256, 256, 3] is scratch. */
-static an_status load_batch(const eval_split *s, const float *mean_image, uint64_t first, int n,
-                            uint8_t *raw, float *views, eval_image *info)
+/* Reads images [first, first + n) of the split (shard order) into
+ * raw [n, 256, 256, 3] and fills their ids, labels and places in info. */
+static an_status load_batch(const eval_split *s, uint64_t first, int n, uint8_t *raw, eval_image *info)
 {
     an_status st = AN_OK;
     char message[1024] = ""; /* a worker's error text: messages are per thread */
@@ -78,20 +79,67 @@ static an_status load_batch(const eval_split *s, const float *mean_image, uint64
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int b = 0; b < n; b++) {
-        uint8_t *image = raw + (size_t)b * TEN_CROP_IMAGE_BYTES;
-        an_status read_st = shard_reader_read_image(s->shards[info[b].shard], info[b].index, image);
+        an_status read_st = shard_reader_read_image(s->shards[info[b].shard], info[b].index,
+                                                    raw + (size_t)b * TEN_CROP_IMAGE_BYTES);
         if (read_st != AN_OK) {
 #pragma omp critical(eval_load_error)
             if (st == AN_OK) {
                 st = read_st;
                 snprintf(message, sizeof message, "scoring image %u: %s", info[b].image_id, error_message());
             }
-            continue;
         }
-        ten_crop_cut(image, mean_image, views + (size_t)b * TEN_CROP_VIEWS * TEN_CROP_INPUT_FLOATS);
     }
     if (st != AN_OK) return error_set(st, "%s", message);
     return AN_OK;
+}
+
+an_status eval_score_images(const eval_forward *fwd, const uint8_t *raw, int n, const float *mean_image,
+                            eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out)
+{
+    const int K = fwd->num_classes;
+    if (n * TEN_CROP_VIEWS > fwd->max_views)
+        return error_set(AN_ERR_ARG, "a batch of %d images needs %d views; the network holds %d", n,
+                         n * TEN_CROP_VIEWS, fwd->max_views);
+    if (K != t->num_classes) return error_set(AN_ERR_INTERNAL, "network has %d classes, tally %d", K, t->num_classes);
+#pragma omp parallel for schedule(static)
+    for (int v = 0; v < n * TEN_CROP_VIEWS; v++)
+        crop_cut(raw + (size_t)(v / TEN_CROP_VIEWS) * TEN_CROP_IMAGE_BYTES, mean_image,
+                 ten_crop_view(v % TEN_CROP_VIEWS), scratch->views + (size_t)v * TEN_CROP_INPUT_FLOATS);
+    const float *logits = NULL; /* [n*10, K] */
+    AN_TRY(fwd->run(fwd->ctx, scratch->views, n * TEN_CROP_VIEWS, &logits, NULL));
+    for (int b = 0; b < n; b++) {
+        const float *image_logits = logits + (size_t)b * TEN_CROP_VIEWS * K; /* [10, K] */
+        softmax_average(image_logits, TEN_CROP_VIEWS, K, scratch->ten);
+        softmax_row(image_logits + (size_t)TEN_CROP_CENTRE_VIEW * K, scratch->centre, K);
+        AN_TRY(tally_add(t, info[b].image_id, info[b].label, scratch->ten, scratch->centre));
+        int k = top_k(scratch->ten, K, EVAL_TOP_K, info[b].top, info[b].top_probs);
+        for (; k < EVAL_TOP_K; k++) {
+            info[b].top[k] = -1;
+            info[b].top_probs[k] = 0.0f;
+        }
+        if (probs_out) memcpy(probs_out + (size_t)b * K, scratch->ten, (size_t)K * sizeof(float));
+    }
+    return AN_OK;
+}
+
+an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes)
+{
+    s->views = malloc((size_t)batch_images * TEN_CROP_VIEWS * TEN_CROP_INPUT_FLOATS * sizeof(float));
+    s->ten = malloc((size_t)num_classes * sizeof(float));
+    s->centre = malloc((size_t)num_classes * sizeof(float));
+    if (!s->views || !s->ten || !s->centre) {
+        eval_score_scratch_free(s);
+        return error_set(AN_ERR_NOMEM, "out of memory for the views of %d images", batch_images);
+    }
+    return AN_OK;
+}
+
+void eval_score_scratch_free(eval_score_scratch *s)
+{
+    free(s->views);
+    free(s->ten);
+    free(s->centre);
+    s->views = s->ten = s->centre = NULL;
 }
 
 an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const float *mean_image,
@@ -101,45 +149,28 @@ an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const f
     const int K = fwd->num_classes;
     uint64_t total = o->limit && o->limit < s->num_images ? o->limit : s->num_images;
     int batch = o->batch_images;
+    eval_score_scratch scratch = {0};
+    uint8_t *raw = NULL;
+    *scored = 0;
     if (batch < 1 || batch * TEN_CROP_VIEWS > fwd->max_views)
         return error_set(AN_ERR_ARG, "batch of %d images needs %d views; the network holds %d", batch,
                          batch * TEN_CROP_VIEWS, fwd->max_views);
-    if (K != t->num_classes)
-        return error_set(AN_ERR_INTERNAL, "network has %d classes, tally %d", K, t->num_classes);
-    *scored = 0;
-    uint8_t *raw = malloc((size_t)batch * TEN_CROP_IMAGE_BYTES);                               /* [B,256,256,3] */
-    float *views = malloc((size_t)batch * TEN_CROP_VIEWS * TEN_CROP_INPUT_FLOATS * sizeof(float)); /* [B*10,3,224,224] */
-    float *ten = malloc((size_t)K * sizeof(float));                                             /* [K] */
-    float *centre = malloc((size_t)K * sizeof(float));                                          /* [K] */
-    if (!raw || !views || !ten || !centre) {
+    AN_TRY(eval_score_scratch_alloc(&scratch, batch, K));
+    raw = malloc((size_t)batch * TEN_CROP_IMAGE_BYTES); /* [B,256,256,3] */
+    if (!raw) {
         st = error_set(AN_ERR_NOMEM, "out of memory for a batch of %d images", batch);
         goto done;
     }
     for (uint64_t first = 0; first < total; first += (uint64_t)batch) {
         int n = total - first < (uint64_t)batch ? (int)(total - first) : batch;
-        eval_image *info = images + first;
-        AN_TRY_GOTO(st, load_batch(s, mean_image, first, n, raw, views, info), done);
-        const float *logits = NULL; /* [n*10, K] */
-        AN_TRY_GOTO(st, fwd->run(fwd->ctx, views, n * TEN_CROP_VIEWS, &logits, NULL), done);
-        for (int b = 0; b < n; b++) {
-            const float *image_logits = logits + (size_t)b * TEN_CROP_VIEWS * K; /* [10, K] */
-            softmax_average(image_logits, TEN_CROP_VIEWS, K, ten);
-            softmax_row(image_logits + (size_t)TEN_CROP_CENTRE_VIEW * K, centre, K);
-            AN_TRY_GOTO(st, tally_add(t, info[b].image_id, info[b].label, ten, centre), done);
-            int k = top_k(ten, K, EVAL_TOP_K, info[b].top, info[b].top_probs);
-            for (; k < EVAL_TOP_K; k++) {
-                info[b].top[k] = -1;
-                info[b].top_probs[k] = 0.0f;
-            }
-            if (o->probs_out) memcpy(o->probs_out + (first + (uint64_t)b) * K, ten, (size_t)K * sizeof(float));
-        }
+        AN_TRY_GOTO(st, load_batch(s, first, n, raw, images + first), done);
+        AN_TRY_GOTO(st, eval_score_images(fwd, raw, n, mean_image, &scratch, t, images + first,
+                                          o->probs_out ? o->probs_out + first * (uint64_t)K : NULL), done);
         *scored += (uint64_t)n;
         if (o->bar) progress_add(o->bar, (uint64_t)n);
     }
 done:
     free(raw);
-    free(views);
-    free(ten);
-    free(centre);
+    eval_score_scratch_free(&scratch);
     return st;
 }

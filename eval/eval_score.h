@@ -44,6 +44,21 @@ void eval_split_close(eval_split *s);
 /* The k-th image of the split in shard order -> (shard, index). */
 an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_t *index);
 
+/* Working memory of one batch: views [B*10, 3, 224, 224], ten and centre [K]. */
+typedef struct eval_score_scratch {
+    float *views, *ten, *centre;
+} eval_score_scratch;
+
+an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes);
+void eval_score_scratch_free(eval_score_scratch *s);
+
+/* Scores n images already in memory, raw [n, 256, 256, 3], whose info[n]
+ * has image_id and label set: cuts their ten views, runs the network, adds
+ * them to t and fills info's top 5; probs_out [n, K] (optional) receives the
+ * ten-crop probabilities. The step of eval_score_split after reading. */
+an_status eval_score_images(const eval_forward *fwd, const uint8_t *raw, int n, const float *mean_image,
+                            eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out);
+
 typedef struct eval_score_options {
     int batch_images; /* images per forward (x10 views); <= forward->max_views / 10 */
     uint64_t limit;   /* score the first `limit` images; 0 = all */

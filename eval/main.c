@@ -278,6 +278,9 @@ int main(int argc, char **argv)
         }
 #endif
         st = evaluate(&a);
+#ifdef ALEXNET_EVAL_HAVE_FIGURES
+        if (a.figures) vips_shutdown();
+#endif
     }
     if (st != AN_OK) {
         log_error("%s", error_message());

@@ -62,20 +62,30 @@ an_status metrics_table_read(metrics_table *t, const char *path)
         }
         t->num_columns++;
     }
+    int split_column = metrics_table_column(t, "split");
     while (getline(&line, &cap, f) >= 0) {
         if (line[0] == '\n' || line[0] == '\0') continue;
         if (t->num_rows == rows_cap) {
             rows_cap = rows_cap ? rows_cap * 2 : 256;
             double *grown = realloc(t->values, rows_cap * (size_t)t->num_columns * sizeof(double));
-            if (!grown) {
+            if (grown) t->values = grown;
+            char **grown_split = split_column >= 0 ? realloc(t->row_split, rows_cap * sizeof(char *)) : NULL;
+            if (grown_split) t->row_split = grown_split;
+            if (!grown || (split_column >= 0 && !grown_split)) {
                 st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path);
                 goto done;
             }
-            t->values = grown;
         }
         int m = split_fields(line, fields, MAX_COLUMNS);
         double *row = t->values + t->num_rows * (size_t)t->num_columns; /* [num_columns] */
         for (int i = 0; i < t->num_columns; i++) row[i] = i < m ? parse_cell(fields[i]) : NAN;
+        if (split_column >= 0) {
+            t->row_split[t->num_rows] = strdup(split_column < m ? fields[split_column] : "");
+            if (!t->row_split[t->num_rows]) {
+                st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path);
+                goto done;
+            }
+        }
         t->num_rows++;
     }
     if (ferror(f)) st = error_set(AN_ERR_IO, "reading %s: %s", path, strerror(errno));
@@ -102,6 +112,8 @@ void metrics_table_free(metrics_table *t)
 {
     for (int i = 0; i < t->num_columns; i++) free(t->names[i]);
     free(t->names);
+    for (size_t r = 0; t->row_split && r < t->num_rows; r++) free(t->row_split[r]);
+    free(t->row_split);
     free(t->values);
     memset(t, 0, sizeof *t);
 }

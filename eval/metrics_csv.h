@@ -1,7 +1,9 @@
 /* metrics_csv.h: reads a run's metrics.csv (written by alexnet-train, one row
  * per logged step or epoch, a header row naming the columns) into columns of
  * numbers for the report's training curves. An empty or non-numeric cell is
- * NaN (e.g. validation columns on rows logged between validations). */
+ * NaN (e.g. validation columns on rows logged between validations). A
+ * column named "split" is kept as text, so rows of training and validation
+ * metrics in one file can be told apart. */
 #ifndef ALEXNET_EVAL_METRICS_CSV_H
 #define ALEXNET_EVAL_METRICS_CSV_H
 
@@ -14,6 +16,8 @@ typedef struct metrics_table {
     size_t num_rows;
     char **names;   /* [num_columns] */
     double *values; /* [num_rows, num_columns], NaN where empty */
+    char **row_split; /* [num_rows] the text of a column named "split" ("train",
+                         "val"), or NULL when there is no such column */
 } metrics_table;
 
 /* AN_ERR_IO when the file cannot be read; AN_ERR_FORMAT without a header. */

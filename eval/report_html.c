@@ -2,6 +2,7 @@
 #include "report_html.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,40 +62,81 @@ static int name_has(const char *name, const char *const *words)
     return 0;
 }
 
+enum { MAX_SERIES = 16, MAX_SPLITS = 4 };
+
+/* The distinct values of the split column in first-seen order ("" alone when none). */
+static int distinct_splits(const metrics_table *t, const char **splits)
+{
+    if (!t->row_split) {
+        splits[0] = "";
+        return 1;
+    }
+    int n = 0;
+    for (size_t r = 0; r < t->num_rows; r++) {
+        int known = 0;
+        for (int i = 0; i < n; i++) known |= strcmp(splits[i], t->row_split[r]) == 0;
+        if (!known && n < MAX_SPLITS) splits[n++] = t->row_split[r];
+    }
+    return n;
+}
+
+/* One chart: every column whose name has one of the words (and none of the
+ * excluded), one series per split; values [MAX_SERIES, rows] is scratch. */
+static void append_group(text_buffer *b, const metrics_table *t, int x, const char *x_label, const char *title,
+                         const char *const *words, const char *const *excluded, int log_y, double *values)
+{
+    const char *splits[MAX_SPLITS];
+    int num_splits = distinct_splits(t, splits);
+    svg_series series[MAX_SERIES];
+    char names[MAX_SERIES][96];
+    int m = 0;
+    for (int col = 0; col < t->num_columns; col++) {
+        if (col == x || !name_has(t->names[col], words) || (excluded && name_has(t->names[col], excluded))) continue;
+        for (int sp = 0; sp < num_splits && m < MAX_SERIES; sp++) {
+            double *y = values + (size_t)m * t->num_rows; /* [rows] this split's values, NaN elsewhere */
+            int any = 0;
+            for (size_t r = 0; r < t->num_rows; r++) {
+                int mine = !t->row_split || strcmp(t->row_split[r], splits[sp]) == 0;
+                y[r] = mine ? metrics_table_at(t, r, col) : NAN;
+                any |= mine && isfinite(y[r]);
+            }
+            if (!any) continue;
+            snprintf(names[m], sizeof names[m], "%s%s%s", splits[sp], splits[sp][0] ? " " : "", t->names[col]);
+            series[m] = (svg_series){.name = names[m], .y = y, .stride = 1};
+            m++;
+        }
+    }
+    if (m == 0) return;
+    svg_chart c = {.title = title, .x_label = x_label, .x = t->values + x, .x_stride = (size_t)t->num_columns,
+                   .n = t->num_rows, .num_series = m, .series = series, .log_y = log_y};
+    svg_chart_append(b, &c);
+}
+
 an_status report_html_append_curves(text_buffer *b, const char *metrics_path)
 {
     metrics_table t;
     AN_TRY(metrics_table_read(&t, metrics_path));
+    if (t.num_rows == 0) {
+        text_printf(b, "<p class=\"missing\">metrics.csv has no rows yet.</p>\n");
+        metrics_table_free(&t);
+        return b->status;
+    }
     int x = metrics_table_column(&t, "step");
     const char *x_label = "SGD step";
     if (x < 0) { x = metrics_table_column(&t, "epoch"); x_label = "epoch"; }
     if (x < 0) { x = 0; x_label = t.names[0]; }
+    double *values = malloc((size_t)MAX_SERIES * t.num_rows * sizeof(double)); /* [MAX_SERIES, rows] */
+    if (!values) {
+        metrics_table_free(&t);
+        return error_set(AN_ERR_NOMEM, "out of memory drawing %s", metrics_path);
+    }
     static const char *const loss_words[] = {"loss", NULL};
     static const char *const error_words[] = {"top1", "top5", "error", "acc", NULL};
     static const char *const lr_words[] = {"lr", "learning_rate", NULL};
-    struct { const char *title; const char *const *words; int log_y; } groups[] = {
-        {"Loss (multinomial logistic, §5)", loss_words, 0},
-        {"Top-1 and top-5", error_words, 0},
-        {"Learning rate ε (§5)", lr_words, 1},
-    };
-    svg_series series[16];
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        int m = 0;
-        for (int col = 0; col < t.num_columns && m < 16; col++) {
-            if (col == x || !name_has(t.names[col], groups[g].words)) continue;
-            if (g == 2 && name_has(t.names[col], loss_words)) continue;
-            series[m].name = t.names[col];
-            series[m].y = t.values ? t.values + col : NULL;
-            series[m].stride = (size_t)t.num_columns;
-            m++;
-        }
-        if (m == 0 || t.num_rows == 0) continue;
-        svg_chart c = {.title = groups[g].title, .x_label = x_label, .x = t.values + x,
-                       .x_stride = (size_t)t.num_columns, .n = t.num_rows, .num_series = m, .series = series,
-                       .log_y = groups[g].log_y};
-        svg_chart_append(b, &c);
-    }
-    if (t.num_rows == 0) text_printf(b, "<p class=\"missing\">metrics.csv has no rows yet.</p>\n");
+    append_group(b, &t, x, x_label, "Loss (multinomial logistic, §5)", loss_words, NULL, 0, values);
+    append_group(b, &t, x, x_label, "Top-1 and top-5 error", error_words, loss_words, 0, values);
+    append_group(b, &t, x, x_label, "Learning rate ε (§5)", lr_words, loss_words, 1, values);
+    free(values);
     metrics_table_free(&t);
     return b->status;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -161,6 +162,18 @@ void fixture_write_checkpoint(const char *dataset_dir, const char *path, int num
     dataset_close(d);
 }
 
+int fixture_run(const char *fmt, ...)
+{
+    char cmd[32768];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd) fail_msg("command too long: %s", fmt);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 void fixture_tempdir(char *out, size_t size, const char *tag)
 {
     snprintf(out, size, "/tmp/alexnet-%s.XXXXXX", tag);
@@ -169,7 +182,5 @@ void fixture_tempdir(char *out, size_t size, const char *tag)
 
 void fixture_remove_dir(const char *dir)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_run("rm -rf '%s'", dir), 0);
 }

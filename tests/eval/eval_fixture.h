@@ -6,6 +6,7 @@
 #ifndef ALEXNET_TEST_EVAL_FIXTURE_H
 #define ALEXNET_TEST_EVAL_FIXTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net.h"
@@ -27,6 +28,10 @@ void fixture_write_dataset(const char *dir);
  * checkpoint of FIXTURE_WIDTH with num_classes outputs, recording dataset_id. */
 void fixture_write_checkpoint(const char *dataset_dir, const char *path, int num_classes, const char *dataset_id,
                               int steps);
+
+/* Runs a shell command (printf format) and returns its exit status, or -1
+ * when it did not exit normally. */
+int fixture_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A fresh temporary directory name in out (created). */
 void fixture_tempdir(char *out, size_t size, const char *tag);

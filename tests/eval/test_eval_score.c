@@ -196,9 +196,9 @@ static void test_limit_and_batch_checks(void **state)
     assert_int_equal(images[6].index, 0);
     /* scoring the same images again into the same tally is refused */
     assert_int_equal(eval_score_split(&fwd, &split, d->mean_image, &o, &t, images, &scored), AN_ERR_INTERNAL);
-    assert_int_equal(eval_split_open(&split, d, "test"), AN_ERR_ARG);
     tally_free(&t);
     eval_split_close(&split);
+    assert_int_equal(eval_split_open(&split, d, "test"), AN_ERR_ARG);
     net_destroy(n);
     dataset_close(d);
 }

@@ -20,17 +20,6 @@
 
 static char program[4096], browser[256];
 
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /* Counts pixels close to the predictions figure's red (200, 30, 30). */
 static long count_red(VipsImage *rgb)
 {
@@ -52,17 +41,17 @@ static void test_page_renders(void **state)
     fixture_tempdir(dir, sizeof dir, "test-report-browser");
     fixture_write_dataset(dir);
     snprintf(runs, sizeof runs, "%s/run", dir);
-    assert_int_equal(run("mkdir -p '%s/checkpoints'", runs), 0);
+    assert_int_equal(fixture_run("mkdir -p '%s/checkpoints'", runs), 0);
     char ckpt[700];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints/best.h5", runs);
     fixture_write_checkpoint(dir, ckpt, FIXTURE_CLASSES, FIXTURE_DATASET_ID, 8);
-    assert_int_equal(run("printf 'epoch,step,train_loss,val_top1_error,lr\\n0,1,1.1,,0.01\\n1,2,0.9,0.6,0.001\\n'"
+    assert_int_equal(fixture_run("printf 'epoch,step,train_loss,val_top1_error,lr\\n0,1,1.1,,0.01\\n1,2,0.9,0.6,0.001\\n'"
                          " > '%s/metrics.csv'", runs), 0);
-    assert_int_equal(run("'%s' --quiet --data '%s' --run '%s' --figures --train-sample 12 > /dev/null", program, dir,
+    assert_int_equal(fixture_run("'%s' --quiet --data '%s' --run '%s' --figures --train-sample 12 > /dev/null", program, dir,
                          runs), 0);
     snprintf(shot, sizeof shot, "%s/screenshot.png", dir);
     /* the page must not need the network: --no-proxy-server keeps any fetch local and failing */
-    assert_int_equal(run("cd '%s' && timeout 120 %s --headless --no-sandbox --disable-gpu --no-proxy-server "
+    assert_int_equal(fixture_run("cd '%s' && timeout 120 %s --headless --no-sandbox --disable-gpu --no-proxy-server "
                          "--hide-scrollbars --screenshot='%s' --window-size=1200,4000 'file://%s/report.html' "
                          "> '%s/browser.log' 2>&1",
                          dir, browser, shot, runs, dir),
