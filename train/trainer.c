@@ -148,7 +148,8 @@ static an_status end_epoch(trainer *t, train_summary *summary)
     double lr_before = t->state.schedule.lr;
     int changed = lr_schedule_end_epoch(&t->state.schedule, epochs_done, top1, &is_best);
     double now = progress_now();
-    write_metrics_row(t, "val", lr_before, loss, top1, top5, loader_num_images(t->val_loader) / (now - start), now - t->run_start);
+    write_metrics_row(t, "val", lr_before, loss, top1, top5, loader_num_images(t->val_loader) / (now - start),
+                      now - t->run_start);
     if (t->world->rank == 0) {
         log_info("epoch %d: validation loss %.4f, top-1 error %.4f, top-5 error %.4f (centre crop, %u images)%s",
                  epochs_done, loss, top1, top5, loader_num_images(t->val_loader), is_best ? ", best so far" : "");
@@ -183,6 +184,10 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
     an_status st = AN_OK;
     *stop = 0;
     for (;;) {
+        if (o->max_steps > 0 && t->state.global_step >= o->max_steps) { /* e.g. resumed at the limit */
+            *stop = 1;
+            break;
+        }
         double wait_start = progress_now();
         loader_batch *b;
         AN_TRY_GOTO(st, loader_next(t->train_loader, &b), done);
@@ -209,8 +214,8 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
         }
         if (t->state.global_step % o->log_every == 0 || t->state.step_in_epoch == steps) {
             double now = progress_now();
-            write_metrics_row(t, "train", t->state.schedule.lr, w.loss_sum / w.images, w.top1 / w.images, w.top5 / w.images,
-                              w.images / (now - w.start), now - t->run_start);
+            write_metrics_row(t, "train", t->state.schedule.lr, w.loss_sum / w.images, w.top1 / w.images,
+                              w.top5 / w.images, w.images / (now - w.start), now - t->run_start);
             w = (window){ 0, 0, 0, 0, now };
         }
         int stop_now = stop_signal_requested();
