@@ -58,12 +58,14 @@ int main(int argc, char **argv)
         if (summary.interrupted)
             log_info("stopped by a signal after step %llu; checkpoint %s; continue with --resume",
                      (unsigned long long)summary.steps, summary.last_checkpoint);
+        char best[96] = "no validation yet";
+        if (summary.best_epoch > 0)
+            snprintf(best, sizeof best, "best validation top-1 error %.4f (epoch %d)", summary.best_val_error,
+                     summary.best_epoch);
         log_info("done: %llu steps this run (global step %llu, %u epochs) in %.1f s, %.1f images/s, "
-                 "%.1f%% of the time waiting for data; best validation top-1 error %.4f (epoch %d); "
-                 "last checkpoint %s",
+                 "%.1f%% of the time waiting for data; %s; last checkpoint %s",
                  (unsigned long long)summary.steps_this_run, (unsigned long long)summary.steps, summary.epochs_done,
-                 summary.seconds, summary.images_per_s, 100.0 * summary.loader_wait_fraction,
-                 summary.best_epoch > 0 ? summary.best_val_error : 1.0, summary.best_epoch,
+                 summary.seconds, summary.images_per_s, 100.0 * summary.loader_wait_fraction, best,
                  summary.last_checkpoint[0] ? summary.last_checkpoint : "(none)");
     }
     replicas_finalize(&world);
