@@ -20,13 +20,13 @@ void shard_stats_free(shard_stats *s)
     s->pixel_sum = NULL;
 }
 
-void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] */)
+/* The RGB sums and outer products of one image, and the count. */
+static void add_rgb_sums(shard_stats *s, const uint8_t *image /* [256,256,3] */)
 {
     /* Per image every sum fits in 32 bits (65536 pixels * 255 * 255 < 2^32), so
      * the inner loops run on uint32 lanes and vectorise; the totals are uint64. */
     uint32_t sum[3] = {0, 0, 0};
     uint32_t outer[6] = {0, 0, 0, 0, 0, 0}; /* rr rg rb gg gb bb */
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += image[i];
     for (size_t p = 0; p < (size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE; p++) {
         uint32_t r = image[3 * p], g = image[3 * p + 1], b = image[3 * p + 2];
         sum[0] += r; sum[1] += g; sum[2] += b;
@@ -40,6 +40,26 @@ void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] *
         if (pair[k][0] != pair[k][1]) s->rgb_outer_sum[pair[k][1]][pair[k][0]] += outer[k];
     }
     s->num_images++;
+}
+
+void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] */)
+{
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += image[i];
+    add_rgb_sums(s, image);
+}
+
+void shard_stats_add_image_split(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] */, const uint8_t *image)
+{
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) pixel_acc[i] += image[i];
+    add_rgb_sums(s, image);
+}
+
+void shard_stats_fold_pixels(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] */)
+{
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) {
+        s->pixel_sum[i] += pixel_acc[i];
+        pixel_acc[i] = 0;
+    }
 }
 
 void shard_stats_merge(shard_stats *s, const shard_stats *other)

@@ -12,12 +12,12 @@
 #include <vips/vips.h>
 
 #include "log.h"
-#include "prep_upscale.h"
+#include "prep_resample.h"
 #include "shard_format.h"
 
-/* The resampling kernel: linear (a triangle widened by the scale when
- * shrinking, i.e. antialiased bilinear, the filter of the usual Pillow prep;
- * PREP_RESAMPLER in prep_decode.h names it in the dataset id). */
+/* The resampling kernel of the streaming path for large images: linear (a
+ * triangle widened by the scale when shrinking, i.e. antialiased bilinear,
+ * the filter of prep_resample.h and of the usual Pillow prep). */
 #define PREP_KERNEL VIPS_KERNEL_LINEAR
 
 /* The formats a dataset may hold, recognised by their first bytes (never by
@@ -155,6 +155,36 @@ static int to_srgb8(VipsImage *in, VipsImage **out, VipsObject *scope)
     return 0;
 }
 
+/* Small images: decodes uchar sRGB x whole in this thread and resizes it in C (prep_resample.h). */
+static an_status resize_whole(VipsImage *x, const prep_decode_options *o, uint8_t *out, char *reason,
+                              size_t reason_size)
+{
+    if (x->Bands != 3 || x->BandFmt != VIPS_FORMAT_UCHAR)
+        return refuse(reason, reason_size, "internal: converted to %d bands, not 3 uchar", x->Bands);
+    an_status st = AN_OK;
+    VipsRegion *region = vips_region_new(x);
+    VipsRect all = {0, 0, x->Xsize, x->Ysize};
+    if (!region || vips_region_prepare(region, &all)) {
+        st = refuse_vips(reason, reason_size, "cannot decode");
+    } else {
+        /* The region's rows may be padded: resample from a packed copy when they are. */
+        size_t row_bytes = (size_t)x->Xsize * 3;
+        const uint8_t *pixels = (const uint8_t *)VIPS_REGION_ADDR(region, 0, 0);
+        uint8_t *packed = NULL;
+        if ((size_t)VIPS_REGION_LSKIP(region) != row_bytes) {
+            packed = malloc(row_bytes * (size_t)x->Ysize);
+            if (!packed) st = error_set(AN_ERR_NOMEM, "out of memory for a %dx%d image", x->Xsize, x->Ysize);
+            for (int y = 0; packed && y < x->Ysize; y++)
+                memcpy(packed + (size_t)y * row_bytes, VIPS_REGION_ADDR(region, 0, y), row_bytes);
+            pixels = packed;
+        }
+        if (st == AN_OK) st = prep_resample(pixels, x->Ysize, x->Xsize, 3, o->resize == PREP_RESIZE_SQUASH, out);
+        free(packed);
+    }
+    if (region) g_object_unref(region);
+    return st;
+}
+
 /* Computes a 256x256 uchar sRGB image into out [256,256,3] in this thread,
  * through a region: no libvips thread pool per image. */
 static an_status render(VipsImage *image, uint8_t *out, char *reason, size_t reason_size)
@@ -195,18 +225,25 @@ static int jpeg_shrink_factor(int width, int height)
     return factor;
 }
 
-/* x (any colour, any size) -> 256x256 uchar sRGB: ICC import, colour conversion,
- * then the resize and the central crop of §2 (or squash). */
-static int build_pipeline(VipsImage *in, const prep_decode_options *o, VipsObject *scope, VipsImage **out)
+/* in (any colour) -> uchar 3-band sRGB: ICC import, then colour conversion. */
+static int convert_colour(VipsImage *in, VipsObject *scope, VipsImage **out)
 {
-    VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
+    VipsImage **t = (VipsImage **)vips_object_local_array(scope, 2);
     VipsImage *x = in;
     if (vips_image_get_typeof(x, VIPS_META_ICC_NAME)) {
         if (vips_icc_transform(x, &t[0], "srgb", "embedded", TRUE, NULL) == 0) x = t[0];
         else vips_error_clear(); /* a broken profile: convert as if there were none */
     }
     if (to_srgb8(x, &t[1], scope)) return -1;
-    x = t[1];
+    *out = t[1];
+    return 0;
+}
+
+/* Large images: uchar sRGB x -> 256x256 with libvips' resize (linear kernel)
+ * and the central crop of §2 (or squash), streaming in strips. */
+static int resize_streaming(VipsImage *x, const prep_decode_options *o, VipsObject *scope, VipsImage **out)
+{
+    VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
     double sx, sy;
     if (o->resize == PREP_RESIZE_SQUASH) {
         sx = (double)AN_IMAGE_SIZE / x->Xsize;
@@ -254,9 +291,11 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
         if (!image) return refuse_vips(reason, reason_size, "unreadable header");
     }
     VipsObject *scope = VIPS_OBJECT(vips_image_new());
-    VipsImage *final = NULL;
+    VipsImage *rgb = NULL, *final = NULL;
     an_status st;
-    if (build_pipeline(image, o, scope, &final)) st = refuse_vips(reason, reason_size, "cannot convert");
+    if (convert_colour(image, scope, &rgb)) st = refuse_vips(reason, reason_size, "cannot convert");
+    else if (access == VIPS_ACCESS_RANDOM) st = resize_whole(rgb, o, out, reason, reason_size);
+    else if (resize_streaming(rgb, o, scope, &final)) st = refuse_vips(reason, reason_size, "cannot resize");
     else st = render(final, out, reason, reason_size);
     if (final) g_object_unref(final);
     g_object_unref(scope);
@@ -306,7 +345,7 @@ done:
 an_status prep_decode_gray(const uint8_t *pixels /* [rows, cols] */, int rows, int cols,
                            const prep_decode_options *o, uint8_t *out, char *reason, size_t reason_size)
 {
-    an_status st = prep_upscale_gray(pixels, rows, cols, o->resize == PREP_RESIZE_SQUASH, out);
+    an_status st = prep_resample(pixels, rows, cols, 1, o->resize == PREP_RESIZE_SQUASH, out);
     if (st != AN_OK) snprintf(reason, reason_size, "%s", error_message());
     return st;
 }

@@ -30,6 +30,7 @@ typedef struct shard_job {
     an_status *status;             /* [n] AN_OK or AN_ERR_IMAGE */
     char (*reasons)[REASON_MAX];   /* [n] */
     shard_stats *worker_stats;     /* [workers], training shards only */
+    uint32_t **pixel_acc;          /* [workers][256*256*3] the workers' pixel sums */
     progress *bar;
 } shard_job;
 
@@ -54,7 +55,8 @@ static void decode_one(void *ctx, size_t i, int worker)
     job->status[i] = st;
     if (st == AN_OK) {
         job->checksums[i] = checksum_image(image);
-        if (job->worker_stats) shard_stats_add_image(&job->worker_stats[worker], image);
+        if (job->worker_stats)
+            shard_stats_add_image_split(&job->worker_stats[worker], job->pixel_acc[worker], image);
     }
     progress_add(job->bar, 1);
 }
@@ -98,6 +100,7 @@ typedef struct shard_buffers {
     char **stored_paths; /* [shard_size] source paths as stored (valid UTF-8) */
     size_t capacity;
     shard_stats *worker_stats; /* [workers] */
+    uint32_t **pixel_acc;      /* [workers][256*256*3] */
     shard_stats total;
     int workers;
     /* The shard these buffers hold, for the writer thread. */
@@ -124,13 +127,18 @@ static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
     b->refused_paths = malloc(n * sizeof *b->refused_paths);
     b->refused_reasons = malloc(n * sizeof *b->refused_reasons);
     b->worker_stats = calloc((size_t)workers, sizeof *b->worker_stats);
+    b->pixel_acc = calloc((size_t)workers, sizeof *b->pixel_acc);
     b->stored_paths = calloc(n, sizeof *b->stored_paths);
     b->capacity = n;
     if (!b->stored_paths || !b->images || !b->checksums || !b->ids_kept || !b->labels || !b->status || !b->reasons || !b->paths ||
-        !b->refused_paths || !b->refused_reasons || !b->worker_stats)
+        !b->refused_paths || !b->refused_reasons || !b->worker_stats || !b->pixel_acc)
         return error_set(AN_ERR_NOMEM, "out of memory for a shard of %zu images (try a smaller --shard-size)", n);
     b->workers = workers;
-    for (int w = 0; w < workers; w++) AN_TRY(shard_stats_init(&b->worker_stats[w]));
+    for (int w = 0; w < workers; w++) {
+        AN_TRY(shard_stats_init(&b->worker_stats[w]));
+        b->pixel_acc[w] = calloc(AN_IMAGE_BYTES, sizeof *b->pixel_acc[w]);
+        AN_CHECK_ALLOC(b->pixel_acc[w], AN_IMAGE_BYTES * sizeof *b->pixel_acc[w]);
+    }
     return shard_stats_init(&b->total);
 }
 
@@ -150,6 +158,9 @@ static void buffers_free(shard_buffers *b)
     free(b->stored_paths);
     if (b->worker_stats)
         for (int w = 0; w < b->workers; w++) shard_stats_free(&b->worker_stats[w]);
+    if (b->pixel_acc)
+        for (int w = 0; w < b->workers; w++) free(b->pixel_acc[w]);
+    free(b->pixel_acc);
     free(b->worker_stats);
     shard_stats_free(&b->total);
 }
@@ -174,7 +185,7 @@ static an_status decode_shard(const prep_listing *l, const prep_plan *plan, cons
         b->worker_stats[w].pixel_sum = keep;
     }
     shard_job job = {l, o, split, b->ids, b->n, b->images, b->checksums, b->status, b->reasons,
-                     split == PREP_TRAIN ? b->worker_stats : NULL, bar};
+                     split == PREP_TRAIN ? b->worker_stats : NULL, b->pixel_acc, bar};
     prep_pool_run(pool, decode_one, &job, b->n);
     return AN_OK;
 }
@@ -209,7 +220,10 @@ static an_status write_shard(void *ctx)
     memset(&b->total, 0, sizeof b->total);
     b->total.pixel_sum = keep;
     if (train)
-        for (int w = 0; w < b->workers; w++) shard_stats_merge(&b->total, &b->worker_stats[w]);
+        for (int w = 0; w < b->workers; w++) {
+            shard_stats_fold_pixels(&b->worker_stats[w], b->pixel_acc[w]);
+            shard_stats_merge(&b->total, &b->worker_stats[w]);
+        }
     shard_contents c = {b->plan->dataset_id, prep_split_names[b->split], b->index, b->plan->shards[b->split], kept,
                         b->images, b->labels, b->ids_kept, b->checksums, b->paths, train ? &b->total : NULL,
                         refused, b->refused_paths, b->refused_reasons};

@@ -91,6 +91,31 @@ static void test_known_statistics(void **state)
     free(image);
 }
 
+static void test_split_sums_equal_direct_sums(void **state)
+{
+    (void)state;
+    uint8_t *image = malloc(AN_IMAGE_BYTES);
+    uint32_t *acc = calloc(AN_IMAGE_BYTES, sizeof *acc);
+    shard_stats direct, split;
+    assert_int_equal(shard_stats_init(&direct), AN_OK);
+    assert_int_equal(shard_stats_init(&split), AN_OK);
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < AN_IMAGE_BYTES; i++) image[i] = (uint8_t)(i * 7 + (size_t)k * 31 + i / 1000);
+        shard_stats_add_image(&direct, image);
+        shard_stats_add_image_split(&split, acc, image);
+    }
+    shard_stats_fold_pixels(&split, acc);
+    assert_int_equal(split.num_images, 3);
+    assert_memory_equal(split.pixel_sum, direct.pixel_sum, AN_IMAGE_BYTES * sizeof(double));
+    assert_memory_equal(split.rgb_sum, direct.rgb_sum, sizeof split.rgb_sum);
+    assert_memory_equal(split.rgb_outer_sum, direct.rgb_outer_sum, sizeof split.rgb_outer_sum);
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i += 4099) assert_int_equal(acc[i], 0); /* cleared by the fold */
+    shard_stats_free(&direct);
+    shard_stats_free(&split);
+    free(acc);
+    free(image);
+}
+
 static void test_eigen_of_a_general_matrix(void **state)
 {
     (void)state;
@@ -156,6 +181,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_statistics),
+        cmocka_unit_test(test_split_sums_equal_direct_sums),
         cmocka_unit_test(test_eigen_of_a_general_matrix),
         cmocka_unit_test(test_no_images_is_an_error),
         cmocka_unit_test(test_class_balanced_limit),
