@@ -2,13 +2,13 @@
 # run-tests.sh: the whole test suite, as CI runs it.
 #
 # Builds three configurations side by side and tests each:
-#   build/cpu   CPU-only, warnings as errors: every test.
-#   build/cuda  the CUDA backend compiled and linked (when nvcc and cuDNN are
+#   build-tests/cpu   CPU-only, warnings as errors: every test.
+#   build-tests/cuda  the CUDA backend compiled and linked (when nvcc and cuDNN are
 #               found): every test; the `gpu` tests exit 77 without a device
 #               and CTest reports them skipped.
-#   build/asan  CPU-only under AddressSanitizer + UndefinedBehaviorSanitizer:
+#   build-tests/asan  CPU-only under AddressSanitizer + UndefinedBehaviorSanitizer:
 #               the unit tests once more.
-# Options: --quick (only build/cpu), --jobs N. Exit status: 0 when all passed.
+# Options: --quick (only build-tests/cpu), --jobs N. Exit status: 0 when all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +34,7 @@ run_config() {
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do ctest_args+=("$1"); shift; done
   shift
   cmake_args=("$@")
-  local dir="build/$name"
+  local dir="build-tests/$name"
   echo "=== [$name] configure and build ==="
   if ! cmake -S . -B "$dir" -DALEXNET_WERROR=ON "${cmake_args[@]}" >"$dir.configure.log" 2>&1; then
     cat "$dir.configure.log"; summary+=("$name: configure FAILED"); failed=1; return
@@ -51,7 +51,7 @@ run_config() {
   [ $rc -eq 0 ] || failed=1
 }
 
-mkdir -p build
+mkdir -p build-tests
 run_config cpu -- -DALEXNET_CUDA=OFF
 if [ $quick -eq 0 ]; then
   run_config cuda -- -DALEXNET_CUDA=AUTO
