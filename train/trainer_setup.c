@@ -285,6 +285,7 @@ static an_status create_loaders(trainer *t)
     memset(&c, 0, sizeof c);
     c.shards = t->train_shards;
     c.shard_count = t->data->train.num_shards;
+    c.id_count = t->data->train.id_count;
     c.augment = &t->augment;
     c.mode = LOADER_TRAIN;
     c.batch = t->state.batch;
@@ -295,6 +296,7 @@ static an_status create_loaders(trainer *t)
     AN_TRY(loader_create(&t->train_loader, &c));
     c.shards = t->val_shards;
     c.shard_count = t->data->val.num_shards;
+    c.id_count = t->data->val.id_count;
     c.mode = LOADER_VAL;
     c.queue_depth = o->queue_depth < 2 ? o->queue_depth : 2;
     c.limit = o->val_limit;
