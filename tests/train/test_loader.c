@@ -112,6 +112,51 @@ static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_outp
     }
 }
 
+/* Each entry of an epoch's output is the augmentation (epoch `epoch`) of the
+ * image it claims to be, with that image's label. */
+static void assert_train_contents(const fixture *f, const epoch_output *e, uint32_t epoch)
+{
+    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
+    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    assert_non_null(img);
+    assert_non_null(want);
+    for (uint32_t i = 0; i < e->count; i++) {
+        fixture_image(0, e->ids[i], img);
+        augment_train(&f->aug, epoch, e->ids[i], img, want);
+        assert_memory_equal(want, e->images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+        assert_int_equal(e->labels[i], fixture_label(e->ids[i], CLASSES));
+    }
+    free(img);
+    free(want);
+}
+
+/* One validation pass of l yields exactly the images ids[count], in that
+ * order, centre-cropped. */
+static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, const uint32_t *ids, uint32_t count)
+{
+    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
+    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    assert_non_null(img);
+    assert_non_null(want);
+    assert_int_equal(loader_start_epoch(l, epoch, 0), AN_OK);
+    uint32_t got = 0;
+    loader_batch *b;
+    while (loader_next(l, &b) == AN_OK && b) {
+        for (uint32_t k = 0; k < b->count; k++, got++) {
+            assert_true(got < count);
+            assert_int_equal(b->image_ids[k], ids[got]);
+            fixture_image(1, ids[got], img);
+            augment_centre(&f->aug, img, want);
+            assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
+                                sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+        }
+        loader_release(l, b);
+    }
+    assert_int_equal(got, count);
+    free(img);
+    free(want);
+}
+
 static void test_every_image_once_and_right_content(void **state)
 {
     fixture *f = *state;
@@ -137,19 +182,7 @@ static void test_every_image_once_and_right_content(void **state)
         assert_int_equal(seen1[i], 1);
     }
     assert_true(same_place < NUM_TRAIN / 2); /* a different order */
-    /* Each batch entry is the augmentation of the image it claims to be. */
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-    assert_non_null(img);
-    assert_non_null(want);
-    for (int i = 0; i < NUM_TRAIN; i++) {
-        fixture_image(0, e1.ids[i], img);
-        augment_train(&f->aug, 1, e1.ids[i], img, want);
-        assert_memory_equal(want, e1.images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-        assert_int_equal(e1.labels[i], fixture_label(e1.ids[i], CLASSES));
-    }
-    free(img);
-    free(want);
+    assert_train_contents(f, &e1, 1);
     free(e0.images);
     free(e1.images);
 }
@@ -241,29 +274,9 @@ static void test_validation_order_and_limit(void **state)
     assert_int_equal(loader_create(&l, &c), AN_OK);
     assert_int_equal(loader_num_images(l), 6);
     assert_int_equal(loader_steps_per_epoch(l), 2);
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-    assert_non_null(img);
-    assert_non_null(want);
-    for (int pass = 0; pass < 2; pass++) {
-        assert_int_equal(loader_start_epoch(l, (uint32_t)pass, 0), AN_OK);
-        uint32_t next_id = 0;
-        loader_batch *b;
-        while (loader_next(l, &b) == AN_OK && b) {
-            for (uint32_t k = 0; k < b->count; k++, next_id++) {
-                assert_int_equal(b->image_ids[k], next_id);
-                fixture_image(1, next_id, img);
-                augment_centre(&f->aug, img, want);
-                assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
-                                    sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-            }
-            loader_release(l, b);
-        }
-        assert_int_equal(next_id, 6);
-    }
+    const uint32_t ids[6] = { 0, 1, 2, 3, 4, 5 };
+    for (uint32_t pass = 0; pass < 2; pass++) assert_validation_pass(f, l, pass, ids, 6);
     loader_destroy(l);
-    free(img);
-    free(want);
 }
 
 /* Ids with gaps, as alexnet-prep leaves them when it refuses inputs: the
@@ -325,16 +338,7 @@ static void test_gapped_ids(void **state)
         assert_int_equal(seen1[id], is_missing ? 0 : 1);
     }
     assert_true(same_place < NUM_TRAIN / 2);
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-    assert_non_null(img);
-    assert_non_null(want);
-    for (int i = 0; i < NUM_TRAIN; i++) {
-        fixture_image(0, e1.ids[i], img);
-        augment_train(&f->aug, 1, e1.ids[i], img, want);
-        assert_memory_equal(want, e1.images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-        assert_int_equal(e1.labels[i], fixture_label(e1.ids[i], CLASSES));
-    }
+    assert_train_contents(f, &e1, 1);
 
     /* Validation: the existing ids in increasing order; the limit counts images, not ids. */
     c = train_config(f, 2, 0, 1);
@@ -348,24 +352,9 @@ static void test_gapped_ids(void **state)
     assert_int_equal(loader_num_images(l), 6);
     assert_int_equal(loader_start_epoch(l, 0, 0), AN_OK);
     const uint32_t want_ids[6] = { 1, 2, 3, 4, 6, 7 };
-    uint32_t got = 0;
-    loader_batch *b;
-    while (loader_next(l, &b) == AN_OK && b) {
-        for (uint32_t k = 0; k < b->count; k++, got++) {
-            assert_true(got < 6);
-            assert_int_equal(b->image_ids[k], want_ids[got]);
-            fixture_image(1, want_ids[got], img);
-            augment_centre(&f->aug, img, want);
-            assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
-                                sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-        }
-        loader_release(l, b);
-    }
-    assert_int_equal(got, 6);
+    assert_validation_pass(f, l, 0, want_ids, 6);
     loader_destroy(l);
 
-    free(img);
-    free(want);
     free(e0.images);
     free(e1.images);
     free(again.images);
