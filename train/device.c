@@ -6,7 +6,7 @@
 #include "log.h"
 
 #ifdef ALEXNET_HAVE_CUDA
-#include <cuda_runtime_api.h>
+#include "cuda_context.h"
 #endif
 
 an_status device_parse(const char *text, train_device *out)
@@ -27,17 +27,13 @@ const char *device_name(train_device d)
     }
 }
 
-/* Number of CUDA devices, 0 without CUDA; *why says why there are none. */
-static int cuda_device_count(const char **why)
+/* Number of usable CUDA devices (the backend's probe), 0 without CUDA; *why says why there are none. */
+static int usable_cuda_devices(const char **why)
 {
 #ifdef ALEXNET_HAVE_CUDA
-    int count = 0;
-    cudaError_t rc = cudaGetDeviceCount(&count);
-    if (rc != cudaSuccess) {
-        *why = cudaGetErrorString(rc);
-        return 0;
-    }
-    *why = count > 0 ? "" : "the CUDA runtime lists no device";
+    int count = cuda_device_count();
+    *why = count > 0 ? "" : "the CUDA runtime lists no usable device: no GPU, no driver, or a driver older than "
+                            "this build's CUDA runtime (see nvidia-smi)";
     return count;
 #else
     *why = "this build has no CUDA backend (rebuild with -DALEXNET_CUDA=ON on a machine with the CUDA toolkit)";
@@ -52,7 +48,7 @@ an_status device_resolve(train_device requested, train_device *chosen)
         *chosen = DEVICE_CPU;
         return AN_OK;
     }
-    int count = cuda_device_count(&why);
+    int count = usable_cuda_devices(&why);
     if (count > 0) {
         *chosen = DEVICE_CUDA;
         return AN_OK;

@@ -26,12 +26,14 @@ typedef struct loader_slot {
 
 struct loader {
     loader_config cfg;
-    uint32_t num_images;  /* N: ids 0..N-1 */
+    uint32_t num_images;  /* N: images in the shards */
+    uint32_t id_count;    /* every id < id_count; ids of refused inputs are unused */
     uint32_t num_used;    /* N or the validation limit */
     uint64_t steps;       /* per epoch */
     uint32_t local_max;   /* the largest slice of a global batch: ceil(B / ranks) */
-    uint32_t *shard_of;   /* [N] by image id: which shard */
-    uint32_t *index_of;   /* [N] by image id: index in that shard */
+    uint32_t *shard_of;   /* [id_count] by image id: which shard; UINT32_MAX for an unused id */
+    uint32_t *index_of;   /* [id_count] by image id: index in that shard */
+    uint32_t *ids;        /* [N] the existing image ids, increasing */
     uint32_t *order;      /* [num_used] image ids in visiting order */
     loader_slot *slots;   /* [queue_depth] */
     pthread_t *threads;   /* [threads] */
@@ -151,28 +153,36 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Builds id -> (shard, index) and checks the ids are exactly 0..N-1. */
+/* Builds id -> (shard, index) over 0..id_count-1, checks every id is below
+ * id_count and unique, and lists the existing ids in increasing order. */
 static an_status build_id_table(loader *l)
 {
     uint64_t total = 0;
     for (int s = 0; s < l->cfg.shard_count; s++) total += l->cfg.shards[s]->count;
     if (total == 0) return error_set(AN_ERR_FORMAT, "the split has no images");
-    if (total > UINT32_MAX) return error_set(AN_ERR_FORMAT, "the split has %llu images, more than 2^32-1",
-                                             (unsigned long long)total);
+    uint64_t id_count = l->cfg.id_count ? l->cfg.id_count : total;
+    if (id_count < total)
+        return error_set(AN_ERR_FORMAT, "the split has %llu images but only %llu ids (dataset.h5 and the shards "
+                         "disagree; re-run alexnet-prep)", (unsigned long long)total, (unsigned long long)id_count);
+    if (id_count > UINT32_MAX) return error_set(AN_ERR_FORMAT, "the split has %llu image ids, more than 2^32-1",
+                                                (unsigned long long)id_count);
     l->num_images = (uint32_t)total;
-    l->shard_of = malloc(total * sizeof *l->shard_of);
-    l->index_of = malloc(total * sizeof *l->index_of);
-    AN_CHECK_ALLOC(l->shard_of, total * sizeof *l->shard_of);
-    AN_CHECK_ALLOC(l->index_of, total * sizeof *l->index_of);
-    memset(l->shard_of, 0xff, total * sizeof *l->shard_of);
+    l->id_count = (uint32_t)id_count;
+    l->shard_of = malloc(id_count * sizeof *l->shard_of);
+    l->index_of = malloc(id_count * sizeof *l->index_of);
+    l->ids = malloc(total * sizeof *l->ids);
+    AN_CHECK_ALLOC(l->shard_of, id_count * sizeof *l->shard_of);
+    AN_CHECK_ALLOC(l->index_of, id_count * sizeof *l->index_of);
+    AN_CHECK_ALLOC(l->ids, total * sizeof *l->ids);
+    memset(l->shard_of, 0xff, id_count * sizeof *l->shard_of);
     for (int s = 0; s < l->cfg.shard_count; s++) {
         const shard_reader *r = l->cfg.shards[s];
         for (size_t i = 0; i < r->count; i++) {
             uint32_t id = r->image_ids[i];
-            if (id >= total)
-                return error_set(AN_ERR_FORMAT, "%s: image %zu has id %u, outside 0..%llu "
-                                 "(ids must number the split's images; re-run alexnet-prep)",
-                                 r->path, i, id, (unsigned long long)total - 1);
+            if (id >= id_count)
+                return error_set(AN_ERR_FORMAT, "%s: image %zu has id %u, not below the split's id count %llu "
+                                 "(dataset.h5 and the shards disagree; re-run alexnet-prep)",
+                                 r->path, i, id, (unsigned long long)id_count);
             if (l->shard_of[id] != UINT32_MAX)
                 return error_set(AN_ERR_FORMAT, "%s: image %zu repeats id %u (ids must be unique "
                                  "within a split; re-run alexnet-prep)", r->path, i, id);
@@ -180,6 +190,9 @@ static an_status build_id_table(loader *l)
             l->index_of[id] = (uint32_t)i;
         }
     }
+    uint32_t n = 0;
+    for (uint32_t id = 0; id < l->id_count; id++)
+        if (l->shard_of[id] != UINT32_MAX) l->ids[n++] = id;
     return AN_OK;
 }
 
@@ -261,9 +274,12 @@ an_status loader_start_epoch(loader *l, uint32_t epoch, uint64_t first_step)
     }
     l->epoch = epoch;
     if (l->cfg.mode == LOADER_TRAIN) {
+        /* A permutation of the positions 0..N-1 of the existing ids, so it
+         * depends only on (seed, epoch) and which ids exist. */
         epoch_order_make(l->cfg.augment->seed, epoch, l->num_used, l->order);
+        for (uint32_t i = 0; i < l->num_used; i++) l->order[i] = l->ids[l->order[i]];
     } else {
-        for (uint32_t i = 0; i < l->num_used; i++) l->order[i] = i;
+        for (uint32_t i = 0; i < l->num_used; i++) l->order[i] = l->ids[i];
     }
     uint64_t first = first_step < l->steps ? first_step : l->steps;
     l->take_step = first;
@@ -329,6 +345,7 @@ void loader_destroy(loader *l)
     free(l->slots);
     free(l->threads);
     free(l->order);
+    free(l->ids);
     free(l->shard_of);
     free(l->index_of);
     pthread_mutex_destroy(&l->mutex);

@@ -10,8 +10,14 @@
  *
  * Training order: epoch e visits the permutation epoch_order_make(seed, e) of
  * the image ids; step s takes this rank's slice of the global batch s
- * (epoch_order.h). Validation order: image ids 0, 1, 2, ... (the first
- * `limit` of them), centre crops.
+ * (epoch_order.h). Validation order: the image ids in increasing order (the
+ * first `limit` of them), centre crops.
+ *
+ * Image ids need not be dense: alexnet-prep leaves the ids of the inputs it
+ * refused unused, so a split's ids are a subset of 0..id_count-1
+ * (dataset_split.id_count). The loader visits the ids that exist: the epoch
+ * permutation is a permutation of the existing ids (the k-th smallest id
+ * takes the place of k), each seen exactly once per epoch.
  *
  * A checksum mismatch stops the loader: loader_next returns AN_ERR_CHECKSUM
  * with the shard and the image named.
@@ -33,13 +39,14 @@ typedef enum loader_mode {
 typedef struct loader_config {
     shard_reader *const *shards; /* [shard_count] open readers of one split; not owned */
     int shard_count;
+    uint64_t id_count;    /* every image id is < id_count (dataset_split.id_count); 0: the number of images */
     const augment_params *augment; /* seed, mean image, eigen; not owned, must outlive the loader */
     loader_mode mode;
     uint32_t batch;       /* global batch size B */
     int rank, ranks;      /* this process's slice of every global batch */
     int threads;          /* worker threads, >= 1 */
     int queue_depth;      /* batches in flight, >= 1 */
-    uint32_t limit;       /* LOADER_VAL: only ids < limit; 0 for all */
+    uint32_t limit;       /* LOADER_VAL: only the first `limit` images in id order; 0 for all */
 } loader_config;
 
 typedef struct loader_batch {
@@ -54,12 +61,13 @@ typedef struct loader_batch {
 
 typedef struct loader loader;
 
-/* Checks that the shards' image ids are exactly 0..N-1 (AN_ERR_FORMAT
- * otherwise), allocates the ring and starts the threads (idle until an epoch
+/* Checks that the shards' image ids are unique and below id_count
+ * (AN_ERR_FORMAT otherwise), allocates the ring and starts the threads (idle until an epoch
  * starts). */
 an_status loader_create(loader **out, const loader_config *cfg);
 
-/* Images of the split (N) and steps per epoch (ceil(N' / B), N' = N or the limit). */
+/* Images the loader visits per epoch (N' = the split's N, or the validation
+ * limit) and steps per epoch (ceil(N' / B)). */
 uint32_t loader_num_images(const loader *l);
 uint64_t loader_steps_per_epoch(const loader *l);
 

@@ -37,14 +37,7 @@ int main(int argc, char **argv)
 
     train_device device;
     if (device_resolve(opt.device, &device) != AN_OK) return fail(&world, EXIT_RUNTIME);
-    if (device == DEVICE_CUDA) {
-        if (opt.device == DEVICE_CUDA) {
-            error_set(AN_ERR_UNSUPPORTED, "--device cuda: this build's trainer has no CUDA path yet; "
-                      "use --device cpu");
-            return fail(&world, EXIT_RUNTIME);
-        }
-        log_info("a GPU is present but this build's trainer has no CUDA path yet; training on the CPU");
-    }
+    opt.device = device; /* cpu or cuda from here on */
     if (opt.threads > 0) cpu_threads_set(opt.threads);
     opt.threads = cpu_threads_get();
 

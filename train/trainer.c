@@ -9,7 +9,7 @@
 #include "checkpoint.h"
 #include "log.h"
 #include "progress.h"
-#include "sgd.h"
+#include "step_ops.h"
 #include "stop_signal.h"
 #include "topk.h"
 #include "trainer_internal.h"
@@ -38,6 +38,7 @@ static an_status write_checkpoint(trainer *t, int is_best)
     meta.seed = t->augment.seed;
     snprintf(meta.dataset_id, sizeof meta.dataset_id, "%s", t->data->dataset_id);
     char *json = NULL;
+    AN_TRY(step_sync_host(t)); /* the GPU's weights and momentum into the host net */
     AN_TRY(train_state_to_json(&t->state, &json));
     an_status st = checkpoint_save(path, t->n, &meta, json);
     free(json);
@@ -65,18 +66,14 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
  * the global batch's mean loss; errors[2] the global top-1/top-5 error counts. */
 static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, double errors[2])
 {
-    net *n = t->n;
-    size_t count = net_param_count(n);
     double sums[3] = { 0, 0, 0 }; /* loss sum, top-1 errors, top-5 errors */
     if (b->count > 0) {
         double mean_loss;
-        AN_TRY(net_forward(n, b->images, (int)b->count, b->image_ids, (uint32_t)t->state.global_step,
-                           t->augment.seed, 1));
-        AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss));
+        const float *logits; /* [count, classes] */
+        AN_TRY(step_forward_loss(t, b, 1, &mean_loss, &logits));
         int64_t top1, top5;
-        topk_count_errors(net_logits(n), b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
+        topk_count_errors(logits, b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
         /* The loss clamps probabilities, so look at the scores themselves too. */
-        const float *logits = net_logits(n); /* [count, classes] */
         size_t scores = (size_t)b->count * (size_t)t->data->num_classes;
         for (size_t i = 0; i < scores; i++)
             if (!isfinite(logits[i])) {
@@ -87,11 +84,11 @@ static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, doubl
         sums[1] = (double)top1;
         sums[2] = (double)top5;
         /* Gradients of sum(loss) / global batch: summed over ranks, the batch mean. */
-        AN_TRY(net_backward(n, b->labels, (int)b->count, (float)b->global_count));
+        AN_TRY(step_backward(t, b));
     } else {
-        memset(net_grads(n), 0, count * sizeof(float));
+        AN_TRY(step_zero_grads(t));
     }
-    AN_TRY(replicas_sum_floats(t->world, net_grads(n), count));
+    AN_TRY(step_sum_grads(t));
     AN_TRY(replicas_sum_doubles(t->world, sums, 3));
     *loss = sums[0] / b->global_count;
     errors[0] = sums[1];
@@ -100,9 +97,7 @@ static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, doubl
         return error_set(AN_ERR_NUMERIC, "the loss is %g at step %" PRIu64 " (epoch %u): training stopped before "
                          "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss, t->state.global_step + 1, t->state.epoch + 1,
                          t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)");
-    sgd_update(net_params(n), net_momentum(n), net_grads(n), count, (float)t->state.schedule.lr,
-               t->state.momentum, t->state.weight_decay);
-    return AN_OK;
+    return step_update(t);
 }
 
 /* Centre-crop validation over the val split (or --val-limit of it). */
@@ -117,11 +112,11 @@ static an_status validate(trainer *t, double *loss, double *top1_error, double *
         an_status st = AN_OK;
         if (b->count > 0) {
             double mean_loss;
-            st = net_forward(t->n, b->images, (int)b->count, b->image_ids, 0, t->augment.seed, 0);
-            if (st == AN_OK) st = net_loss(t->n, b->labels, (int)b->count, &mean_loss);
+            const float *logits; /* [count, classes] */
+            st = step_forward_loss(t, b, 0, &mean_loss, &logits);
             if (st == AN_OK) {
                 int64_t top1, top5;
-                topk_count_errors(net_logits(t->n), b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
+                topk_count_errors(logits, b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
                 sums[0] += mean_loss * b->count;
                 sums[1] += (double)top1;
                 sums[2] += (double)top5;
@@ -262,6 +257,7 @@ an_status train_run(const train_options *opt, const replicas *world, train_summa
     }
     st = AN_OK;
 done:
+    if (t.n && st == AN_OK) st = step_sync_host(&t); /* the final weights on the host too */
     if (t.n) {
         summary->seconds = t.run_start > 0 ? progress_now() - t.run_start : 0.0;
         summary->steps = t.state.global_step;

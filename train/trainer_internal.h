@@ -24,7 +24,8 @@ typedef struct trainer {
     shard_reader **val_shards;   /* [data->val.num_shards] */
     augment_params augment;
     loader *train_loader, *val_loader;
-    net *n;
+    net *n;                      /* the network on the CPU; with a GPU, its table and checkpointed weights */
+    struct trainer_gpu *gpu;     /* --device cuda: the live network (step_ops.h); NULL on the CPU */
     train_state state;
     FILE *metrics;               /* rank 0 */
     FILE *log_file;              /* rank 0 */

@@ -11,6 +11,7 @@
 #include "json_writer.h"
 #include "atomic_file.h"
 #include "log.h"
+#include "step_ops.h"
 #include "trainer_internal.h"
 #include "version.h"
 
@@ -112,7 +113,8 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
     AN_TRY(run_dir_latest(t->opt->run_dir, t->last_checkpoint, sizeof t->last_checkpoint));
     an_status st;
     AN_TRY_GOTO(st, checkpoint_read_config(ckpt, cfg), done);
-    AN_TRY_GOTO(st, net_create(&t->n, cfg, local_max_batch(t->opt->batch, t->world->size)), done);
+    AN_TRY_GOTO(st, net_create(&t->n, cfg, step_host_net_batch(t, local_max_batch(t->opt->batch, t->world->size))),
+                done);
     AN_TRY_GOTO(st, checkpoint_load(ckpt, t->n, meta, &json), done);
     AN_TRY_GOTO(st, train_state_from_json(json, &t->state), done);
     if (strcmp(meta->dataset_id, t->data->dataset_id) != 0) {
@@ -120,7 +122,7 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
                        meta->dataset_id, t->opt->data_dir, t->data->dataset_id);
         goto done;
     }
-    int need = local_max_batch(t->state.batch, t->world->size);
+    int need = step_host_net_batch(t, local_max_batch(t->state.batch, t->world->size));
     if (need > net_max_batch(t->n)) {
         net *bigger = NULL;
         AN_TRY_GOTO(st, net_create(&bigger, cfg, need), done);
@@ -150,7 +152,8 @@ static an_status resume_from_latest(trainer *t)
         return error_set(AN_ERR_FORMAT, "the checkpoint has %d classes, the dataset %d", cfg.num_classes,
                          t->data->num_classes);
     if (t->world->rank != 0)
-        AN_TRY(trainer_agree(t, net_create(&t->n, &cfg, local_max_batch(t->state.batch, t->world->size))));
+        AN_TRY(trainer_agree(t, net_create(&t->n, &cfg,
+                                           step_host_net_batch(t, local_max_batch(t->state.batch, t->world->size)))));
     else
         AN_TRY(trainer_agree(t, AN_OK));
     AN_TRY(replicas_broadcast(t->world, net_params(t->n), net_param_count(t->n) * sizeof(float)));
@@ -239,7 +242,7 @@ static an_status write_config(const trainer *t)
     json_end_object(&w);
     json_key(&w, "execution");
     json_begin_object(&w);
-    json_kv_string(&w, "device", "cpu");
+    json_kv_string(&w, "device", device_name(o->device));
     json_kv_int(&w, "processes", t->world->size);
     json_kv_int(&w, "threads", o->threads);
     json_kv_int(&w, "loader_threads", o->loader_threads);
@@ -285,6 +288,7 @@ static an_status create_loaders(trainer *t)
     memset(&c, 0, sizeof c);
     c.shards = t->train_shards;
     c.shard_count = t->data->train.num_shards;
+    c.id_count = t->data->train.id_count;
     c.augment = &t->augment;
     c.mode = LOADER_TRAIN;
     c.batch = t->state.batch;
@@ -295,6 +299,7 @@ static an_status create_loaders(trainer *t)
     AN_TRY(loader_create(&t->train_loader, &c));
     c.shards = t->val_shards;
     c.shard_count = t->data->val.num_shards;
+    c.id_count = t->data->val.id_count;
     c.mode = LOADER_VAL;
     c.queue_depth = o->queue_depth < 2 ? o->queue_depth : 2;
     c.limit = o->val_limit;
@@ -319,10 +324,11 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     if (opt->resume)
         AN_TRY(resume_from_latest(t));
     else
-        AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(opt->batch, world->size))));
+        AN_TRY(trainer_agree(t, start_fresh(t, step_host_net_batch(t, local_max_batch(opt->batch, world->size)))));
     st = AN_OK;
     if (world->rank == 0) st = open_run_outputs(t);
     AN_TRY(trainer_agree(t, st));
+    AN_TRY(trainer_agree(t, step_device_open(t, local_max_batch(t->state.batch, world->size))));
     return trainer_agree(t, create_loaders(t));
 }
 
@@ -330,6 +336,7 @@ void trainer_teardown(trainer *t)
 {
     loader_destroy(t->train_loader);
     loader_destroy(t->val_loader);
+    step_device_close(t);
     net_destroy(t->n);
     if (t->data) {
         close_shards(t->train_shards, t->data->train.num_shards);

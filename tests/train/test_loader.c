@@ -1,7 +1,8 @@
 /* test_loader.c: the loader over real shard files: every image exactly once
  * per epoch, different orders in different epochs, batches equal to the
  * augmentation of the right images whatever the thread count and the number
- * of ranks, a resume mid-epoch, validation order and limit, and a flipped
+ * of ranks, a resume mid-epoch, validation order and limit, gaps in the ids
+ * (the ids of inputs alexnet-prep refused), and a flipped
  * byte in a shard stopping the loader with the shard and image named. */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -111,6 +112,51 @@ static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_outp
     }
 }
 
+/* Each entry of an epoch's output is the augmentation (epoch `epoch`) of the
+ * image it claims to be, with that image's label. */
+static void assert_train_contents(const fixture *f, const epoch_output *e, uint32_t epoch)
+{
+    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
+    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    assert_non_null(img);
+    assert_non_null(want);
+    for (uint32_t i = 0; i < e->count; i++) {
+        fixture_image(0, e->ids[i], img);
+        augment_train(&f->aug, epoch, e->ids[i], img, want);
+        assert_memory_equal(want, e->images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+        assert_int_equal(e->labels[i], fixture_label(e->ids[i], CLASSES));
+    }
+    free(img);
+    free(want);
+}
+
+/* One validation pass of l yields exactly the images ids[count], in that
+ * order, centre-cropped. */
+static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, const uint32_t *ids, uint32_t count)
+{
+    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
+    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    assert_non_null(img);
+    assert_non_null(want);
+    assert_int_equal(loader_start_epoch(l, epoch, 0), AN_OK);
+    uint32_t got = 0;
+    loader_batch *b;
+    while (loader_next(l, &b) == AN_OK && b) {
+        for (uint32_t k = 0; k < b->count; k++, got++) {
+            assert_true(got < count);
+            assert_int_equal(b->image_ids[k], ids[got]);
+            fixture_image(1, ids[got], img);
+            augment_centre(&f->aug, img, want);
+            assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
+                                sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+        }
+        loader_release(l, b);
+    }
+    assert_int_equal(got, count);
+    free(img);
+    free(want);
+}
+
 static void test_every_image_once_and_right_content(void **state)
 {
     fixture *f = *state;
@@ -136,19 +182,7 @@ static void test_every_image_once_and_right_content(void **state)
         assert_int_equal(seen1[i], 1);
     }
     assert_true(same_place < NUM_TRAIN / 2); /* a different order */
-    /* Each batch entry is the augmentation of the image it claims to be. */
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-    assert_non_null(img);
-    assert_non_null(want);
-    for (int i = 0; i < NUM_TRAIN; i++) {
-        fixture_image(0, e1.ids[i], img);
-        augment_train(&f->aug, 1, e1.ids[i], img, want);
-        assert_memory_equal(want, e1.images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-        assert_int_equal(e1.labels[i], fixture_label(e1.ids[i], CLASSES));
-    }
-    free(img);
-    free(want);
+    assert_train_contents(f, &e1, 1);
     free(e0.images);
     free(e1.images);
 }
@@ -240,29 +274,93 @@ static void test_validation_order_and_limit(void **state)
     assert_int_equal(loader_create(&l, &c), AN_OK);
     assert_int_equal(loader_num_images(l), 6);
     assert_int_equal(loader_steps_per_epoch(l), 2);
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-    assert_non_null(img);
-    assert_non_null(want);
-    for (int pass = 0; pass < 2; pass++) {
-        assert_int_equal(loader_start_epoch(l, (uint32_t)pass, 0), AN_OK);
-        uint32_t next_id = 0;
-        loader_batch *b;
-        while (loader_next(l, &b) == AN_OK && b) {
-            for (uint32_t k = 0; k < b->count; k++, next_id++) {
-                assert_int_equal(b->image_ids[k], next_id);
-                fixture_image(1, next_id, img);
-                augment_centre(&f->aug, img, want);
-                assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
-                                    sizeof(float) * AUGMENT_OUTPUT_FLOATS);
-            }
-            loader_release(l, b);
-        }
-        assert_int_equal(next_id, 6);
-    }
+    const uint32_t ids[6] = { 0, 1, 2, 3, 4, 5 };
+    for (uint32_t pass = 0; pass < 2; pass++) assert_validation_pass(f, l, pass, ids, 6);
     loader_destroy(l);
-    free(img);
-    free(want);
+}
+
+/* Ids with gaps, as alexnet-prep leaves them when it refuses inputs: the
+ * loader visits the images that exist, each once per epoch, in an order that
+ * depends only on (seed, epoch), and validates them in id order. */
+static void test_gapped_ids(void **state)
+{
+    fixture *f = *state;
+    enum { MISSING = 4, ID_COUNT = NUM_TRAIN + MISSING };
+    const uint32_t missing[MISSING] = { 0, 5, 20, ID_COUNT - 1 }; /* first, middle and last ids */
+    char dir[4096];
+    assert_int_equal(fixture_temp_dir("loader-gaps", dir), AN_OK);
+    if (fixture_write_dataset_gapped(dir, NUM_TRAIN, SHARDS, NUM_VAL, CLASSES, missing, MISSING) != AN_OK)
+        fail_msg("%s", error_message());
+    dataset *d;
+    if (dataset_open(&d, dir) != AN_OK) fail_msg("%s", error_message());
+    assert_int_equal(d->train.num_images, NUM_TRAIN);
+    assert_int_equal(d->train.id_count, ID_COUNT);
+    assert_int_equal(d->val.id_count, NUM_VAL + MISSING);
+    shard_reader *train[SHARDS], *val[1];
+    for (int s = 0; s < SHARDS; s++) assert_int_equal(shard_reader_open(&train[s], d->train.shard_paths[s]), AN_OK);
+    assert_int_equal(shard_reader_open(&val[0], d->val.shard_paths[0]), AN_OK);
+
+    loader_config c = train_config(f, 2, 0, 1);
+    c.shards = train;
+    /* Sized by the image count alone, the ids do not fit: the old failure. */
+    loader *l = NULL;
+    assert_int_equal(loader_create(&l, &c), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "id count"));
+
+    c.id_count = d->train.id_count;
+    if (loader_create(&l, &c) != AN_OK) fail_msg("%s", error_message());
+    assert_int_equal(loader_num_images(l), NUM_TRAIN);
+    assert_int_equal(loader_steps_per_epoch(l), (NUM_TRAIN + BATCH - 1) / BATCH);
+    epoch_output e0, e1, again;
+    run_epoch(l, 0, 0, &e0);
+    run_epoch(l, 1, 0, &e1);
+    loader_destroy(l);
+    c.threads = 3; /* a second loader: the same order for the same (seed, epoch) */
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    run_epoch(l, 1, 0, &again);
+    loader_destroy(l);
+    assert_int_equal(e0.count, NUM_TRAIN);
+    assert_int_equal(e1.count, NUM_TRAIN);
+    assert_memory_equal(e1.ids, again.ids, sizeof e1.ids);
+    assert_memory_equal(e1.images, again.images, sizeof(float) * AUGMENT_OUTPUT_FLOATS * NUM_TRAIN);
+    int seen0[ID_COUNT] = { 0 }, seen1[ID_COUNT] = { 0 }, same_place = 0;
+    for (int i = 0; i < NUM_TRAIN; i++) {
+        assert_true(e0.ids[i] < ID_COUNT);
+        assert_true(e1.ids[i] < ID_COUNT);
+        seen0[e0.ids[i]]++;
+        seen1[e1.ids[i]]++;
+        same_place += e0.ids[i] == e1.ids[i];
+    }
+    for (uint32_t id = 0, m = 0; id < ID_COUNT; id++) {
+        int is_missing = m < MISSING && missing[m] == id;
+        m += (uint32_t)is_missing;
+        assert_int_equal(seen0[id], is_missing ? 0 : 1);
+        assert_int_equal(seen1[id], is_missing ? 0 : 1);
+    }
+    assert_true(same_place < NUM_TRAIN / 2);
+    assert_train_contents(f, &e1, 1);
+
+    /* Validation: the existing ids in increasing order; the limit counts images, not ids. */
+    c = train_config(f, 2, 0, 1);
+    c.shards = val;
+    c.shard_count = 1;
+    c.id_count = d->val.id_count;
+    c.mode = LOADER_VAL;
+    c.limit = 6;
+    c.batch = 4;
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    assert_int_equal(loader_num_images(l), 6);
+    const uint32_t want_ids[6] = { 1, 2, 3, 4, 6, 7 };
+    assert_validation_pass(f, l, 0, want_ids, 6);
+    loader_destroy(l);
+
+    free(e0.images);
+    free(e1.images);
+    free(again.images);
+    for (int s = 0; s < SHARDS; s++) shard_reader_close(train[s]);
+    shard_reader_close(val[0]);
+    dataset_close(d);
+    fixture_remove_dir(dir);
 }
 
 static void test_flipped_byte_names_shard_and_image(void **state)
@@ -324,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_resume_mid_epoch),
         cmocka_unit_test(test_validation_order_and_limit),
         cmocka_unit_test(test_rejects_bad_ids),
+        cmocka_unit_test(test_gapped_ids),
         cmocka_unit_test(test_flipped_byte_names_shard_and_image), /* last: corrupts the fixture */
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -26,8 +26,17 @@ void fixture_image(int split, uint32_t id, uint8_t *out)
 
 int32_t fixture_label(uint32_t id, int classes) { return (int32_t)(id % (uint32_t)classes); }
 
+/* The id of the k-th image of a split whose ids skip missing[] (increasing). */
+static uint32_t gapped_id(uint32_t k, const uint32_t *missing, int missing_count)
+{
+    uint32_t id = k;
+    for (int m = 0; m < missing_count && missing[m] <= id; m++) id++;
+    return id;
+}
+
 static an_status write_split(const char *dir, const char *split_name, int split, uint32_t n, int shards,
-                             int classes, const char *id_hex, dataset *d)
+                             int classes, const char *id_hex, const uint32_t *missing, int missing_count,
+                             dataset *d)
 {
     an_status st = AN_OK;
     uint8_t *images = NULL;
@@ -59,7 +68,7 @@ static an_status write_split(const char *dir, const char *split_name, int split,
             have_stats = 1;
         }
         for (uint32_t i = 0; i < count; i++) {
-            uint32_t id = (uint32_t)(((uint64_t)(first + i) * stride) % n);
+            uint32_t id = gapped_id((uint32_t)(((uint64_t)(first + i) * stride) % n), missing, missing_count);
             uint8_t *img = images + (size_t)i * AN_IMAGE_BYTES;
             fixture_image(split, id, img);
             ids[i] = id;
@@ -102,6 +111,12 @@ done:
 an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                 int classes)
 {
+    return fixture_write_dataset_gapped(dir, num_train, train_shards, num_val, classes, NULL, 0);
+}
+
+an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                       int classes, const uint32_t *missing, int missing_count)
+{
     const char *id_hex = "0123456789abcdef";
     dataset *d = NULL;
     an_status st;
@@ -124,11 +139,14 @@ an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_s
     d->eigenvalues[2] = 0.002;
     for (int i = 0; i < 3; i++) d->eigenvectors[i][i] = 1.0;
     d->train.num_images = num_train;
+    d->train.id_count = num_train + (uint32_t)missing_count;
     d->train.num_shards = train_shards;
     d->val.num_images = num_val;
+    d->val.id_count = num_val + (uint32_t)missing_count;
     d->val.num_shards = 1;
-    AN_TRY_GOTO(st, write_split(dir, "train", 0, num_train, train_shards, classes, id_hex, d), done);
-    AN_TRY_GOTO(st, write_split(dir, "val", 1, num_val, 1, classes, id_hex, d), done);
+    AN_TRY_GOTO(st, write_split(dir, "train", 0, num_train, train_shards, classes, id_hex, missing, missing_count,
+                                d), done);
+    AN_TRY_GOTO(st, write_split(dir, "val", 1, num_val, 1, classes, id_hex, missing, missing_count, d), done);
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
 done:
     dataset_close(d);

@@ -20,6 +20,13 @@ int32_t fixture_label(uint32_t id, int classes);
 an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                 int classes);
 
+/* As fixture_write_dataset, with the ids in missing[missing_count]
+ * (increasing, each below n + missing_count) left unused in both splits, as
+ * alexnet-prep leaves the ids of inputs it refused: split ids are
+ * 0..n+missing_count-1 without those, and dataset.h5 records the id counts. */
+an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                       int classes, const uint32_t *missing, int missing_count);
+
 /* A fresh temporary directory under $TMPDIR (or /tmp) into out[4096]. */
 an_status fixture_temp_dir(const char *tag, char *out);
 
