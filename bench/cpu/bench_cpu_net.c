@@ -187,7 +187,8 @@ done:
 
 static const cli_program program = {
     .name = "bench_cpu_net",
-    .usage = "bench_cpu_net [--mode train|infer|sgemm|layers] [--batch N] [--threads N] [--steps N] [--width W]",
+    .usage = "Usage: bench_cpu_net [--mode train|infer|sgemm|layers] [--batch N] [--threads N]\n"
+             "                     [--steps N] [--width W] [--quiet] [--verbose] [--help] [--version]\n",
 };
 
 int main(int argc, char **argv)
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
         {"mode", required_argument, 0, 'm'}, {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 's'},
         {"width", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},
         {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -206,6 +208,8 @@ int main(int argc, char **argv)
         case 't': o.threads = atoi(optarg); break;
         case 's': o.steps = atoi(optarg); break;
         case 'w': o.width = atof(optarg); break;
+        case 'q': log_set_level(LOG_ERROR); break;
+        case 'v': log_set_level(LOG_VERBOSE); break;
         case 'h': cli_print_help(&program); return 0;
         case 'V': cli_print_version(&program); return 0;
         default: return cli_usage_error(&program, "unknown option");
