@@ -79,10 +79,11 @@ PHILOX_FN philox_block philox_draw(uint64_t seed, uint32_t purpose, uint32_t epo
     return philox4x32_10(ctr, (uint32_t)seed, (uint32_t)(seed >> 32));
 }
 
-/* A uniform float in the open interval (0, 1): the top 24 bits, centred. Exact on any backend. */
+/* A uniform float in the open interval (0, 1): the top 23 bits, centred, so
+ * that the largest value (1 - 2^-24) is still below 1 in float. Exact on any backend. */
 PHILOX_FN float philox_uniform(uint32_t x)
 {
-    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 /* A uniform double in (0, 1) from two words (53 bits). */

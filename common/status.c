@@ -49,8 +49,18 @@ an_status error_context(an_status s, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(error_buffer, sizeof error_buffer, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof error_buffer && old[0] != '\0')
-        snprintf(error_buffer + n, sizeof error_buffer - (size_t)n, ": %s", old);
+    if (n < 0 || old[0] == '\0') return s;
+    /* Append ": <old message>", truncating to the buffer (intended). */
+    size_t used = strlen(error_buffer);
+    const char *parts[2] = {": ", old};
+    for (int i = 0; i < 2; i++) {
+        size_t room = sizeof error_buffer - 1 - used;
+        size_t len = strlen(parts[i]);
+        if (len > room) len = room;
+        memcpy(error_buffer + used, parts[i], len);
+        used += len;
+    }
+    error_buffer[used] = '\0';
     return s;
 }
 

@@ -18,6 +18,7 @@ packages=(
   zlib1g-dev                      # CRC-32 checksums
   dataset-fashion-mnist           # the demo dataset (IDX files)
   python3 python3-numpy python3-h5py  # format tests read shards with h5py
+  python3-pil                     # bench/prep: the Pillow + h5py peer
 )
 if [ "${ALEXNET_PEERS:-0}" = 1 ]; then
   packages+=(python3-torch darknet)  # bench/cpu peers, tests/reference/gen_fixture.py, scripts/to_pytorch.py

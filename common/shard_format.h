@@ -1,0 +1,49 @@
+/* shard_format.h: the constants and file names of the dataset directory that
+ * alexnet-prep writes and train/eval read (docs/FORMAT.md section 1).
+ *
+ * One image is uint8 [256, 256, 3], HWC, RGB, 196608 bytes. Shards are named
+ * "{split}-{index:05d}-of-{count:05d}.h5" with split "train" or "val".
+ */
+#ifndef ALEXNET_SHARD_FORMAT_H
+#define ALEXNET_SHARD_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define SHARD_FORMAT_VERSION 1
+#define AN_IMAGE_SIZE 256
+#define AN_IMAGE_CHANNELS 3
+#define AN_IMAGE_BYTES ((size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE * AN_IMAGE_CHANNELS) /* 196608 */
+#define AN_DATASET_ID_LEN 16 /* lowercase hex characters */
+#define AN_SPLIT_NAME_MAX 8
+
+/* The statistics sums one training shard carries (group "stats"). Sums are
+ * kept as exact integers so that any partition into shards, resumed or
+ * distributed, adds up to bitwise the same dataset statistics. */
+typedef struct shard_stats {
+    uint64_t num_images;
+    double *pixel_sum;           /* [256, 256, 3] sum of byte values (exact integers in float64) */
+    uint64_t rgb_sum[3];         /* sum over all pixels of byte values */
+    uint64_t rgb_outer_sum[3][3];/* sum over all pixels of byte_i * byte_j */
+} shard_stats;
+
+/* Allocates pixel_sum (zeroed) and clears the rest. */
+an_status shard_stats_init(shard_stats *s);
+void shard_stats_free(shard_stats *s);
+/* Adds one image [256,256,3] to the sums. */
+void shard_stats_add_image(shard_stats *s, const uint8_t *image);
+/* The same sums split for speed: the RGB sums and the count go to s, the
+ * pixel values to pixel_acc [256,256,3] (uint32, exact for up to 16.8 M
+ * images), which shard_stats_fold_pixels() adds to s->pixel_sum and clears.
+ * Equal to shard_stats_add_image() once folded. */
+void shard_stats_add_image_split(shard_stats *s, uint32_t *pixel_acc, const uint8_t *image);
+void shard_stats_fold_pixels(shard_stats *s, uint32_t *pixel_acc);
+/* s += other (exact). */
+void shard_stats_merge(shard_stats *s, const shard_stats *other);
+
+/* "{dir}/{split}-{index:05d}-of-{count:05d}.h5" into out. */
+an_status shard_file_path(const char *dir, const char *split, int index, int count, char *out, size_t size);
+
+#endif

@@ -1,0 +1,253 @@
+/* shard_reader.c: HDF5 for the metadata at open, pread for the pixels. */
+#include "shard_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checksum.h"
+#include "h5_error.h"
+#include "h5_io.h"
+
+size_t shard_reader_count(const shard_reader *r) { return r->count; }
+const int32_t *shard_reader_labels(const shard_reader *r) { return r->labels; }
+const uint32_t *shard_reader_image_ids(const shard_reader *r) { return r->image_ids; }
+const uint32_t *shard_reader_checksums(const shard_reader *r) { return r->checksums; }
+
+/* Checks that `images` is a contiguous, unfiltered uint8 [count,256,256,3] dataset and finds its offset. */
+static an_status locate_images(hid_t file, shard_reader *r)
+{
+    an_status st = AN_OK;
+    hid_t dset = H5Dopen2(file, "images", H5P_DEFAULT);
+    if (dset < 0) return h5_error_capture("dataset images missing");
+    hid_t space = H5Dget_space(dset), type = H5Dget_type(dset), dcpl = H5Dget_create_plist(dset);
+    hsize_t dims[4] = {0, 0, 0, 0};
+    if (space < 0 || type < 0 || dcpl < 0) {
+        st = h5_error_capture("inspecting dataset images");
+        goto done;
+    }
+    if (H5Sget_simple_extent_ndims(space) != 4 || H5Sget_simple_extent_dims(space, dims, NULL) != 4 ||
+        dims[0] != r->count || dims[1] != AN_IMAGE_SIZE || dims[2] != AN_IMAGE_SIZE || dims[3] != AN_IMAGE_CHANNELS) {
+        st = error_set(AN_ERR_FORMAT, "images must be uint8 [%zu,256,256,3]", r->count);
+        goto done;
+    }
+    if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Pget_layout(dcpl) != H5D_CONTIGUOUS ||
+        H5Pget_nfilters(dcpl) != 0) {
+        st = error_set(AN_ERR_FORMAT, "images must be contiguous, unfiltered uint8");
+        goto done;
+    }
+    if (r->count > 0) {
+        haddr_t offset = H5Dget_offset(dset);
+        if (offset == HADDR_UNDEF) {
+            st = error_set(AN_ERR_FORMAT, "images have no storage (was the shard written completely?)");
+            goto done;
+        }
+        r->images_offset = (uint64_t)offset;
+    }
+done:
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(dset);
+    return st;
+}
+
+static an_status alloc_arrays(shard_reader *r)
+{
+    size_t n = r->count ? r->count : 1;
+    r->labels = malloc(n * sizeof *r->labels);
+    r->image_ids = malloc(n * sizeof *r->image_ids);
+    r->checksums = malloc(n * sizeof *r->checksums);
+    if (!r->labels || !r->image_ids || !r->checksums)
+        return error_set(AN_ERR_NOMEM, "out of memory for %zu images' metadata", r->count);
+    return AN_OK;
+}
+
+static an_status read_refused(hid_t file, shard_reader *r)
+{
+    an_status st = AN_OK;
+    hid_t group = H5Gopen2(file, "refused", H5P_DEFAULT);
+    if (group < 0) return h5_error_capture("group refused missing");
+    long long n = 0;
+    AN_TRY_GOTO(st, h5_io_read_attr_int(group, "count", &n), done);
+    if (n < 0) {
+        st = error_set(AN_ERR_FORMAT, "refused count %lld is negative", n);
+        goto done;
+    }
+    r->refused_count = (size_t)n;
+    AN_TRY_GOTO(st, h5_io_read_strings(group, "paths", r->refused_count, &r->refused_paths), done);
+    AN_TRY_GOTO(st, h5_io_read_strings(group, "reasons", r->refused_count, &r->refused_reasons), done);
+done:
+    H5Gclose(group);
+    return st;
+}
+
+static an_status read_metadata(hid_t file, shard_reader *r)
+{
+    long long version = 0, index = 0, count = 0, num = 0, size = 0;
+    AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
+    if (version != SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d (written by another alexnet version?)",
+                         version, SHARD_FORMAT_VERSION);
+    AN_TRY(h5_io_read_attr_string(file, "dataset_id", r->dataset_id, sizeof r->dataset_id));
+    AN_TRY(h5_io_read_attr_string(file, "split", r->split, sizeof r->split));
+    AN_TRY(h5_io_read_attr_int(file, "shard_index", &index));
+    AN_TRY(h5_io_read_attr_int(file, "shard_count", &count));
+    AN_TRY(h5_io_read_attr_int(file, "num_images", &num));
+    AN_TRY(h5_io_read_attr_int(file, "image_size", &size));
+    if (size != AN_IMAGE_SIZE) return error_set(AN_ERR_FORMAT, "image_size %lld is not 256", size);
+    if (count < 1 || index < 0 || index >= count || num < 0 || num > 0x7fffffff)
+        return error_set(AN_ERR_FORMAT, "bad shard attributes (index %lld, count %lld, images %lld)", index, count, num);
+    if (strcmp(r->split, "train") != 0 && strcmp(r->split, "val") != 0)
+        return error_set(AN_ERR_FORMAT, "split '%s' is neither train nor val", r->split);
+    r->shard_index = (int)index;
+    r->shard_count = (int)count;
+    r->count = (size_t)num;
+    AN_TRY(alloc_arrays(r));
+    AN_TRY(h5_io_read_dataset(file, "labels", H5T_NATIVE_INT32, r->count, r->labels));
+    AN_TRY(h5_io_read_dataset(file, "image_ids", H5T_NATIVE_UINT32, r->count, r->image_ids));
+    AN_TRY(h5_io_read_dataset(file, "checksums", H5T_NATIVE_UINT32, r->count, r->checksums));
+    AN_TRY(h5_io_read_strings(file, "paths", r->count, &r->paths));
+    AN_TRY(read_refused(file, r));
+    htri_t has_stats = H5Lexists(file, "stats", H5P_DEFAULT);
+    if (has_stats < 0) return h5_error_capture("looking for group stats");
+    r->has_stats = has_stats > 0;
+    return locate_images(file, r);
+}
+
+an_status shard_reader_open(shard_reader **out, const char *path)
+{
+    *out = NULL;
+    shard_reader *r = calloc(1, sizeof *r);
+    AN_CHECK_ALLOC(r, sizeof *r);
+    r->fd = -1;
+    an_status st = AN_OK;
+    if (strlen(path) >= sizeof r->path) {
+        st = error_set(AN_ERR_ARG, "path too long: %s", path);
+        goto done;
+    }
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        st = error_set(AN_ERR_IO, "cannot open shard %s: %s", path, strerror(errno));
+        goto done;
+    }
+    h5_error_init();
+    h5_io_lock();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        st = h5_error_capture("opening %s (not an HDF5 file, or truncated?)", path);
+    } else {
+        st = read_metadata(file, r);
+        H5Fclose(file);
+    }
+    h5_io_unlock();
+    if (st != AN_OK) goto done;
+    struct stat sb;
+    if (fstat(r->fd, &sb) != 0) {
+        st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->count * AN_IMAGE_BYTES)
+        st = error_set(AN_ERR_FORMAT, "file is %lld bytes, too short for %zu images (truncated?)",
+                       (long long)sb.st_size, r->count);
+done:
+    if (st != AN_OK) {
+        shard_reader_close(r);
+        return error_context(st, "shard %s", path);
+    }
+    *out = r;
+    return AN_OK;
+}
+
+an_status shard_reader_read_image(const shard_reader *r, size_t i, uint8_t *out /* [256,256,3] */)
+{
+    if (i >= r->count)
+        return error_set(AN_ERR_ARG, "image %zu out of range: shard %s has %zu images", i, r->path, r->count);
+    size_t done = 0;
+    off_t base = (off_t)(r->images_offset + (uint64_t)i * AN_IMAGE_BYTES);
+    while (done < AN_IMAGE_BYTES) {
+        ssize_t n = pread(r->fd, out + done, AN_IMAGE_BYTES - done, base + (off_t)done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return error_set(AN_ERR_IO, "reading image %zu of %s: %s", i, r->path, strerror(errno));
+        if (n == 0) return error_set(AN_ERR_FORMAT, "reading image %zu of %s: unexpected end of file", i, r->path);
+        done += (size_t)n;
+    }
+    uint32_t crc = checksum_image(out);
+    if (crc != r->checksums[i])
+        return error_set(AN_ERR_CHECKSUM,
+                         "image %zu (id %u, %s) of shard %s is corrupt: crc32 %08x, expected %08x "
+                         "(re-run alexnet-prep to rewrite the shard)",
+                         i, r->image_ids[i], r->paths ? r->paths[i] : "?", r->path, crc, r->checksums[i]);
+    return AN_OK;
+}
+
+an_status shard_reader_verify(const shard_reader *r, size_t *first_bad)
+{
+    uint8_t *image = malloc(AN_IMAGE_BYTES); /* [256,256,3] */
+    AN_CHECK_ALLOC(image, AN_IMAGE_BYTES);
+    an_status st = AN_OK;
+    for (size_t i = 0; i < r->count; i++) {
+        st = shard_reader_read_image(r, i, image);
+        if (st != AN_OK) {
+            if (first_bad) *first_bad = i;
+            break;
+        }
+    }
+    free(image);
+    return st;
+}
+
+static an_status read_stats_group(hid_t file, shard_stats *out)
+{
+    an_status st = AN_OK;
+    hid_t group = H5Gopen2(file, "stats", H5P_DEFAULT);
+    if (group < 0) return h5_error_capture("group stats missing (not a training shard?)");
+    long long n = 0;
+    AN_TRY_GOTO(st, h5_io_read_attr_int(group, "num_images", &n), done);
+    out->num_images = (uint64_t)n;
+    AN_TRY_GOTO(st, h5_io_read_dataset(group, "pixel_sum", H5T_NATIVE_DOUBLE, AN_IMAGE_BYTES, out->pixel_sum), done);
+    AN_TRY_GOTO(st, h5_io_read_dataset(group, "rgb_sum_bytes", H5T_NATIVE_UINT64, 3, out->rgb_sum), done);
+    AN_TRY_GOTO(st, h5_io_read_dataset(group, "rgb_outer_sum_bytes", H5T_NATIVE_UINT64, 9, out->rgb_outer_sum), done);
+done:
+    H5Gclose(group);
+    return st;
+}
+
+an_status shard_reader_read_stats(const shard_reader *r, shard_stats *out)
+{
+    if (!r->has_stats) return error_set(AN_ERR_FORMAT, "shard %s has no statistics", r->path);
+    an_status st;
+    h5_io_lock();
+    hid_t file = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        st = h5_error_capture("opening %s", r->path);
+    } else {
+        st = read_stats_group(file, out);
+        H5Fclose(file);
+    }
+    h5_io_unlock();
+    if (st != AN_OK) return error_context(st, "shard %s", r->path);
+    if (out->num_images != r->count)
+        return error_set(AN_ERR_FORMAT, "shard %s: stats count %llu differs from %zu images", r->path,
+                         (unsigned long long)out->num_images, r->count);
+    return AN_OK;
+}
+
+void shard_reader_close(shard_reader *r)
+{
+    if (!r) return;
+    if (r->fd >= 0) close(r->fd);
+    free(r->labels);
+    free(r->image_ids);
+    free(r->checksums);
+    h5_io_free_strings(r->paths, r->count);
+    h5_io_free_strings(r->refused_paths, r->refused_count);
+    h5_io_free_strings(r->refused_reasons, r->refused_count);
+    free(r);
+}

@@ -1,0 +1,37 @@
+/* eval_model.c: checkpoint -> network, refusing a checkpoint that does not
+ * belong to the dataset (DESIGN §1). */
+#include "eval_model.h"
+
+#include <string.h>
+
+an_status eval_model_check(const char *path, const net_config *cfg, const checkpoint_meta *meta, const dataset *d)
+{
+    if (cfg->num_classes != d->num_classes)
+        return error_set(AN_ERR_FORMAT,
+                         "checkpoint %s was trained for %d classes but dataset %s has %d: "
+                         "score it on the dataset it was trained on",
+                         path, cfg->num_classes, d->dir, d->num_classes);
+    if (meta->dataset_id[0] != '\0' && strcmp(meta->dataset_id, d->dataset_id) != 0)
+        return error_set(AN_ERR_FORMAT,
+                         "checkpoint %s was trained on dataset %s but %s is dataset %s: "
+                         "score it on the dataset directory it was trained on",
+                         path, meta->dataset_id, d->dir, d->dataset_id);
+    return AN_OK;
+}
+
+an_status eval_model_load(const char *path, const dataset *d, int max_views, net **out, checkpoint_meta *meta)
+{
+    an_status st = AN_OK;
+    net_config cfg;
+    net *n = NULL;
+    *out = NULL;
+    AN_TRY_GOTO(st, checkpoint_read_config(path, &cfg), done);
+    AN_TRY_GOTO(st, net_create(&n, &cfg, max_views), done);
+    AN_TRY_GOTO(st, checkpoint_load(path, n, meta, NULL), done);
+    AN_TRY_GOTO(st, eval_model_check(path, &cfg, meta, d), done);
+    *out = n;
+    n = NULL;
+done:
+    net_destroy(n);
+    return st;
+}

@@ -1,0 +1,169 @@
+/* eval_report.c: report.json, the HTML tables, and the stdout summary of one
+ * evaluation (§6: top-1 and top-5 error, ten-crop and centre crop). */
+#include "eval_report.h"
+
+#include <stdlib.h>
+
+#include "atomic_file.h"
+#include "json_writer.h"
+#include "text_buffer.h"
+
+static const char *scheme_key[TALLY_SCHEMES] = {"ten_crop", "centre_crop"};
+static const char *scheme_title[TALLY_SCHEMES] = {"ten-crop (10 views, softmax averaged)", "centre crop (1 view)"};
+
+static double ratio(int64_t num, int64_t den) { return den ? (double)num / (double)den : 0.0; }
+
+static void write_scheme(json_writer *w, const tally *t, enum tally_scheme s)
+{
+    json_key(w, scheme_key[s]);
+    json_begin_object(w);
+    json_kv_double(w, "top1_error", tally_top1_error(t, s));
+    json_kv_double(w, "top5_error", tally_top5_error(t, s));
+    json_kv_int(w, "top1_correct", t->top1[s]);
+    json_kv_int(w, "top5_correct", t->top5[s]);
+    json_end_object(w);
+}
+
+static void write_per_class(json_writer *w, const eval_report *r)
+{
+    const tally *t = r->counts;
+    json_key(w, "per_class");
+    json_begin_array(w);
+    for (int c = 0; c < t->num_classes; c++) {
+        json_begin_object(w);
+        json_kv_int(w, "class", c);
+        json_kv_string(w, "id", r->class_ids[c]);
+        json_kv_string(w, "name", r->class_names[c]);
+        json_kv_int(w, "images", t->class_images[c]);
+        for (int s = 0; s < TALLY_SCHEMES; s++) {
+            char key[48];
+            snprintf(key, sizeof key, "%s_top1_accuracy", scheme_key[s]);
+            json_kv_double(w, key, ratio(t->class_top1[s][c], t->class_images[c]));
+            snprintf(key, sizeof key, "%s_top5_accuracy", scheme_key[s]);
+            json_kv_double(w, key, ratio(t->class_top5[s][c], t->class_images[c]));
+        }
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void write_confused(json_writer *w, const eval_report *r, const confused_pair *pairs, int n)
+{
+    json_key(w, "most_confused");
+    json_begin_array(w);
+    for (int i = 0; i < n; i++) {
+        json_begin_object(w);
+        json_kv_int(w, "true_class", pairs[i].true_class);
+        json_kv_string(w, "true_name", r->class_names[pairs[i].true_class]);
+        json_kv_int(w, "predicted_class", pairs[i].predicted_class);
+        json_kv_string(w, "predicted_name", r->class_names[pairs[i].predicted_class]);
+        json_kv_int(w, "count", pairs[i].count);
+        json_kv_double(w, "fraction_of_true_class",
+                       ratio(pairs[i].count, r->counts->class_images[pairs[i].true_class]));
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+an_status eval_report_write_json(const eval_report *r, const char *path)
+{
+    const tally *t = r->counts;
+    confused_pair pairs[EVAL_REPORT_CONFUSED_PAIRS];
+    int num_pairs = tally_most_confused(t, pairs, EVAL_REPORT_CONFUSED_PAIRS);
+    json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    json_kv_int(&w, "format_version", EVAL_REPORT_FORMAT_VERSION);
+    json_kv_string(&w, "checkpoint", r->checkpoint);
+    json_kv_int(&w, "checkpoint_step", (int64_t)r->step);
+    json_kv_int(&w, "checkpoint_epoch", r->epoch);
+    json_kv_double(&w, "width", r->width);
+    json_kv_string(&w, "data", r->data_dir);
+    json_kv_string(&w, "dataset_id", r->dataset_id);
+    json_kv_string(&w, "split", r->split);
+    json_kv_int(&w, "images_in_split", r->images_in_split);
+    json_kv_int(&w, "images", t->images);
+    json_kv_int(&w, "num_classes", t->num_classes);
+    json_kv_string(&w, "device", r->device);
+    json_kv_int(&w, "batch", r->batch);
+    json_kv_double(&w, "seconds", r->seconds);
+    json_kv_double(&w, "images_per_second", r->seconds > 0 ? (double)t->images / r->seconds : 0.0);
+    for (int s = 0; s < TALLY_SCHEMES; s++) write_scheme(&w, t, (enum tally_scheme)s);
+    write_per_class(&w, r);
+    write_confused(&w, r, pairs, num_pairs);
+    json_key(&w, "figures");
+    json_begin_array(&w);
+    for (int i = 0; i < r->num_figures; i++) json_string(&w, r->figures[i]);
+    json_end_array(&w);
+    json_end_object(&w);
+    an_status st = json_finish(&w);
+    if (st == AN_OK) st = atomic_write_file(path, w.data, w.length);
+    if (st != AN_OK) error_context(st, "writing %s", path);
+    json_free(&w);
+    return st;
+}
+
+an_status eval_report_write_tables(const eval_report *r, const char *path)
+{
+    const tally *t = r->counts;
+    text_buffer b;
+    text_init(&b);
+    text_printf(&b, "<h2>Evaluation</h2>\n<p>Checkpoint <code>");
+    text_html(&b, r->checkpoint);
+    text_printf(&b, "</code> (epoch %u, step %llu, width %g) on the <b>", r->epoch, (unsigned long long)r->step,
+                r->width);
+    text_html(&b, r->split);
+    text_printf(&b, "</b> split of dataset <code>");
+    text_html(&b, r->dataset_id);
+    text_printf(&b, "</code>: %lld of %lld images, %d classes, %s, %.1f images/s.</p>\n", (long long)t->images,
+                (long long)r->images_in_split, t->num_classes, r->device,
+                r->seconds > 0 ? (double)t->images / r->seconds : 0.0);
+    text_printf(&b, "<table class=\"summary\">\n<tr><th>scoring</th><th>top-1 error</th><th>top-5 error</th></tr>\n");
+    for (int s = 0; s < TALLY_SCHEMES; s++)
+        text_printf(&b, "<tr><td>%s</td><td>%.2f%%</td><td>%.2f%%</td></tr>\n", scheme_title[s],
+                    100.0 * tally_top1_error(t, (enum tally_scheme)s), 100.0 * tally_top5_error(t, (enum tally_scheme)s));
+    text_printf(&b, "</table>\n");
+
+    confused_pair pairs[EVAL_REPORT_CONFUSED_PAIRS];
+    int num_pairs = tally_most_confused(t, pairs, EVAL_REPORT_CONFUSED_PAIRS);
+    text_printf(&b, "<h3>Most confused pairs (ten-crop top-1)</h3>\n<table>\n"
+                    "<tr><th>true class</th><th>predicted as</th><th>images</th><th>of the class</th></tr>\n");
+    for (int i = 0; i < num_pairs; i++) {
+        text_printf(&b, "<tr><td>");
+        text_html(&b, r->class_names[pairs[i].true_class]);
+        text_printf(&b, "</td><td>");
+        text_html(&b, r->class_names[pairs[i].predicted_class]);
+        text_printf(&b, "</td><td>%lld</td><td>%.1f%%</td></tr>\n", (long long)pairs[i].count,
+                    100.0 * ratio(pairs[i].count, t->class_images[pairs[i].true_class]));
+    }
+    text_printf(&b, "</table>\n");
+
+    text_printf(&b, "<h3>Per class</h3>\n<table class=\"per-class\">\n<tr><th>#</th><th>class</th><th>images</th>"
+                    "<th>ten-crop top-1</th><th>ten-crop top-5</th><th>centre top-1</th><th>centre top-5</th></tr>\n");
+    for (int c = 0; c < t->num_classes; c++) {
+        text_printf(&b, "<tr><td>%d</td><td>", c);
+        text_html(&b, r->class_names[c]);
+        text_printf(&b, "</td><td>%lld</td>", (long long)t->class_images[c]);
+        for (int s = 0; s < TALLY_SCHEMES; s++)
+            text_printf(&b, "<td>%.1f%%</td><td>%.1f%%</td>", 100.0 * ratio(t->class_top1[s][c], t->class_images[c]),
+                        100.0 * ratio(t->class_top5[s][c], t->class_images[c]));
+        text_printf(&b, "</tr>\n");
+    }
+    text_printf(&b, "</table>\n");
+    an_status st = text_write_file(&b, path);
+    if (st != AN_OK) error_context(st, "writing %s", path);
+    text_free(&b);
+    return st;
+}
+
+void eval_report_print(const eval_report *r, FILE *out)
+{
+    const tally *t = r->counts;
+    fprintf(out, "%s split of %s: %lld images, %d classes (checkpoint epoch %u, step %llu)\n", r->split,
+            r->data_dir, (long long)t->images, t->num_classes, r->epoch, (unsigned long long)r->step);
+    fprintf(out, "%-40s %12s %12s\n", "scoring", "top-1 error", "top-5 error");
+    for (int s = 0; s < TALLY_SCHEMES; s++)
+        fprintf(out, "%-40s %11.2f%% %11.2f%%\n", scheme_title[s], 100.0 * tally_top1_error(t, (enum tally_scheme)s),
+                100.0 * tally_top5_error(t, (enum tally_scheme)s));
+    fprintf(out, "%.1f images/s on %s\n", r->seconds > 0 ? (double)t->images / r->seconds : 0.0, r->device);
+}

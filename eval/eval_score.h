@@ -1,0 +1,75 @@
+/* eval_score.h: scores a split of a dataset directory with a network the way
+ * the paper reports it (§4.1, §6): the ten views of every image through the
+ * network, their softmax outputs averaged (ten-crop), and the centre view
+ * alone (centre crop); top-1 and top-5 counted in a tally.
+ *
+ * Images are taken in shard order, each exactly once (the tally refuses a
+ * repeated image id); --limit takes the first N.
+ */
+#ifndef ALEXNET_EVAL_SCORE_H
+#define ALEXNET_EVAL_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "eval_forward.h"
+#include "progress.h"
+#include "shard_reader.h"
+#include "status.h"
+#include "tally.h"
+
+#define EVAL_TOP_K 5
+
+/* One scored image: where it lives and its ten-crop top-5. */
+typedef struct eval_image {
+    uint32_t image_id;
+    int32_t label;
+    int shard;                  /* index into the split's shards */
+    uint32_t index;             /* image index within that shard */
+    int top[EVAL_TOP_K];        /* ten-crop classes, best first (scores.h tie rule) */
+    float top_probs[EVAL_TOP_K];/* their averaged probabilities */
+} eval_image;
+
+/* The open shards of one split. */
+typedef struct eval_split {
+    const dataset_split *split;
+    int num_shards;
+    shard_reader **shards; /* [num_shards] */
+    uint64_t num_images;   /* sum of the shards' counts */
+} eval_split;
+
+an_status eval_split_open(eval_split *s, const dataset *d, const char *split_name);
+void eval_split_close(eval_split *s);
+/* The k-th image of the split in shard order -> (shard, index). */
+an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_t *index);
+
+/* Working memory of one batch: views [B*10, 3, 224, 224], ten and centre [K]. */
+typedef struct eval_score_scratch {
+    float *views, *ten, *centre;
+} eval_score_scratch;
+
+an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes);
+void eval_score_scratch_free(eval_score_scratch *s);
+
+/* Scores n images already in memory, raw [n, 256, 256, 3], whose info[n]
+ * has image_id and label set: cuts their ten views, runs the network, adds
+ * them to t and fills info's top 5; probs_out [n, K] (optional) receives the
+ * ten-crop probabilities. The step of eval_score_split after reading. */
+an_status eval_score_images(const eval_forward *fwd, const uint8_t *raw, int n, const float *mean_image,
+                            eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out);
+
+typedef struct eval_score_options {
+    int batch_images; /* images per forward (x10 views); <= forward->max_views / 10 */
+    uint64_t limit;   /* score the first `limit` images; 0 = all */
+    float *probs_out; /* optional [scored, K]: the ten-crop probabilities, in scoring order */
+    progress *bar;    /* optional */
+} eval_score_options;
+
+/* Scores the split into t (initialised for the dataset's classes and
+ * num_images ids) and images [min(limit, N)]; *scored receives the count.
+ * mean_image [256, 256, 3] is the dataset's mean (byte units). */
+an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const float *mean_image,
+                           const eval_score_options *o, tally *t, eval_image *images, uint64_t *scored);
+
+#endif

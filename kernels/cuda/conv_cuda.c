@@ -1,0 +1,186 @@
+/* conv_cuda.c: convolution forward, backward-data and backward-filter
+ * through cuDNN, with groups (§3.2), one algorithm choice per shape.
+ *
+ * How an algorithm is chosen (once per shape, then cached in ctx->conv_cache):
+ *   - normal mode: cudnnFind*Algorithm times the candidates on this GPU and we
+ *     take the fastest whose workspace fits ctx->workspace_limit_bytes;
+ *   - deterministic mode: cudnnGet*Algorithm_v7 (a heuristic, no timing, so
+ *     the choice does not depend on timing noise) and only candidates marked
+ *     CUDNN_DETERMINISTIC, so a rerun repeats bitwise.
+ * The math type follows the precision: fp32 allows only FMA kernels (no
+ * TF32 rounding on tensor cores); tf32 and bf16 allow tensor-op kernels.
+ */
+#include <string.h>
+
+#include "conv_cuda_cache.h"
+#include "cuda_check.h"
+#include "ops_cuda.h"
+
+#define MAX_CANDIDATES 16
+
+static cudnnMathType_t math_type_for(cuda_precision p)
+{
+    return p == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+}
+
+/* Whether a candidate with these properties may be used in this context. */
+static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_t memory,
+                            cudnnDeterminism_t determinism, cudnnMathType_t math)
+{
+    if (status != CUDNN_STATUS_SUCCESS) return 0;
+    if (memory > ctx->workspace_limit_bytes) return 0;
+    if (ctx->deterministic && determinism != CUDNN_DETERMINISTIC) return 0;
+    if (ctx->precision == CUDA_PRECISION_FP32 && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH)
+        return 0;
+    return 1;
+}
+
+/* The math type to run a chosen candidate with: fp32 forces FMA kernels even
+ * for a candidate listed as CUDNN_DEFAULT_MATH, which allows TF32 on sm_80+. */
+static cudnnMathType_t run_math(const cuda_context *ctx, cudnnMathType_t listed)
+{
+    return ctx->precision == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : listed;
+}
+
+static an_status no_algorithm(const conv_plan *p, const char *direction, const cuda_context *ctx)
+{
+    const conv_shape *s = &p->shape;
+    return error_set(AN_ERR_CUDA,
+                     "cuDNN offers no %s%s convolution algorithm for B=%d Cin=%d %dx%d Cout=%d K=%d "
+                     "S=%d P=%d G=%d within a %zu-byte workspace (raise the workspace limit or "
+                     "use a smaller --batch)",
+                     ctx->deterministic ? "deterministic " : "", direction, s->batch, s->in_channels,
+                     s->in_h, s->in_w, s->out_channels, s->kernel, s->stride, s->pad, s->groups,
+                     ctx->workspace_limit_bytes);
+}
+
+static an_status choose_forward(cuda_context *ctx, conv_plan *p)
+{
+    cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDIDATES];
+    int found = 0;
+    if (ctx->deterministic)
+        CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(ctx->cudnn, p->in_desc, p->weight_desc,
+                                                         p->conv_desc, p->out_desc, MAX_CANDIDATES,
+                                                         &found, perf));
+    else
+        CUDNN_TRY(cudnnFindConvolutionForwardAlgorithm(ctx->cudnn, p->in_desc, p->weight_desc,
+                                                       p->conv_desc, p->out_desc, MAX_CANDIDATES,
+                                                       &found, perf));
+    for (int i = 0; i < found; i++) {
+        if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
+            continue;
+        p->fwd_algo = perf[i].algo;
+        p->fwd_math = run_math(ctx, perf[i].mathType);
+        p->fwd_workspace = perf[i].memory;
+        return AN_OK;
+    }
+    return no_algorithm(p, "forward", ctx);
+}
+
+static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
+{
+    cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDIDATES];
+    int found = 0;
+    if (ctx->deterministic)
+        CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->cudnn, p->weight_desc, p->out_desc,
+                                                              p->conv_desc, p->in_desc, MAX_CANDIDATES,
+                                                              &found, perf));
+    else
+        CUDNN_TRY(cudnnFindConvolutionBackwardDataAlgorithm(ctx->cudnn, p->weight_desc, p->out_desc,
+                                                            p->conv_desc, p->in_desc, MAX_CANDIDATES,
+                                                            &found, perf));
+    for (int i = 0; i < found; i++) {
+        if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
+            continue;
+        p->bwd_data_algo = perf[i].algo;
+        p->bwd_data_math = run_math(ctx, perf[i].mathType);
+        p->bwd_data_workspace = perf[i].memory;
+        return AN_OK;
+    }
+    return no_algorithm(p, "backward-data", ctx);
+}
+
+static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
+{
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDIDATES];
+    int found = 0;
+    if (ctx->deterministic)
+        CUDNN_TRY(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->cudnn, p->in_desc, p->out_desc,
+                                                                p->conv_desc, p->weight_desc,
+                                                                MAX_CANDIDATES, &found, perf));
+    else
+        CUDNN_TRY(cudnnFindConvolutionBackwardFilterAlgorithm(ctx->cudnn, p->in_desc, p->out_desc,
+                                                              p->conv_desc, p->weight_desc,
+                                                              MAX_CANDIDATES, &found, perf));
+    for (int i = 0; i < found; i++) {
+        if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
+            continue;
+        p->bwd_filter_algo = perf[i].algo;
+        p->bwd_filter_math = run_math(ctx, perf[i].mathType);
+        p->bwd_filter_workspace = perf[i].memory;
+        return AN_OK;
+    }
+    return no_algorithm(p, "backward-filter", ctx);
+}
+
+/* The plan for `s` with its three algorithms chosen. */
+static an_status plan_for(cuda_context *ctx, const conv_shape *s, conv_plan **out)
+{
+    conv_plan *p = NULL;
+    AN_TRY(conv_algo_cache_plan(ctx->conv_cache, s, &p));
+    if (!p->algos_chosen) {
+        /* The candidates are listed for the math type the descriptor allows. */
+        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, math_type_for(ctx->precision)));
+        AN_TRY(choose_forward(ctx, p));
+        AN_TRY(choose_backward_data(ctx, p));
+        AN_TRY(choose_backward_filter(ctx, p));
+        p->algos_chosen = 1;
+    }
+    *out = p;
+    return AN_OK;
+}
+
+an_status conv_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
+                            const float *bias, const conv_shape *s)
+{
+    conv_plan *p = NULL;
+    AN_TRY(plan_for(ctx, s, &p));
+    void *workspace = NULL;
+    AN_TRY(cuda_workspace_get(ctx, p->fwd_workspace, &workspace));
+    const float one = 1.0f, zero = 0.0f;
+    CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->fwd_math));
+    CUDNN_TRY(cudnnConvolutionForward(ctx->cudnn, &one, p->in_desc, in, p->weight_desc, weight,
+                                      p->conv_desc, p->fwd_algo, workspace, p->fwd_workspace, &zero,
+                                      p->out_desc, out));
+    CUDNN_TRY(cudnnAddTensor(ctx->cudnn, &one, p->bias_desc, bias, &one, p->out_desc, out));
+    return AN_OK;
+}
+
+an_status conv_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, float *dbias,
+                             const float *doutput, const float *in, const float *weight,
+                             const conv_shape *s)
+{
+    conv_plan *p = NULL;
+    AN_TRY(plan_for(ctx, s, &p));
+    const float one = 1.0f, zero = 0.0f;
+    void *workspace = NULL;
+    if (dbias)
+        CUDNN_TRY(cudnnConvolutionBackwardBias(ctx->cudnn, &one, p->out_desc, doutput, &zero,
+                                               p->bias_desc, dbias));
+    if (dweight) {
+        AN_TRY(cuda_workspace_get(ctx, p->bwd_filter_workspace, &workspace));
+        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->bwd_filter_math));
+        CUDNN_TRY(cudnnConvolutionBackwardFilter(ctx->cudnn, &one, p->in_desc, in, p->out_desc, doutput,
+                                                 p->conv_desc, p->bwd_filter_algo, workspace,
+                                                 p->bwd_filter_workspace, &zero, p->weight_desc,
+                                                 dweight));
+    }
+    if (dinput) {
+        AN_TRY(cuda_workspace_get(ctx, p->bwd_data_workspace, &workspace));
+        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->bwd_data_math));
+        CUDNN_TRY(cudnnConvolutionBackwardData(ctx->cudnn, &one, p->weight_desc, weight, p->out_desc,
+                                               doutput, p->conv_desc, p->bwd_data_algo, workspace,
+                                               p->bwd_data_workspace, &zero, p->in_desc, dinput));
+    }
+    return AN_OK;
+}

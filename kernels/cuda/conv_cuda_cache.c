@@ -1,0 +1,106 @@
+/* conv_cuda_cache.c: one cuDNN convolution plan per shape. See conv_cuda_cache.h. */
+#include "conv_cuda_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_check.h"
+
+struct conv_algo_cache {
+    conv_plan **plans; /* [count] each its own allocation, so pointers stay valid */
+    int count, capacity;
+};
+
+an_status conv_algo_cache_create(conv_algo_cache **out)
+{
+    *out = calloc(1, sizeof **out);
+    AN_CHECK_ALLOC(*out, sizeof **out);
+    return AN_OK;
+}
+
+static void plan_destroy(conv_plan *p)
+{
+    if (!p) return;
+    if (p->in_desc) cudnnDestroyTensorDescriptor(p->in_desc);
+    if (p->out_desc) cudnnDestroyTensorDescriptor(p->out_desc);
+    if (p->bias_desc) cudnnDestroyTensorDescriptor(p->bias_desc);
+    if (p->weight_desc) cudnnDestroyFilterDescriptor(p->weight_desc);
+    if (p->conv_desc) cudnnDestroyConvolutionDescriptor(p->conv_desc);
+    free(p);
+}
+
+void conv_algo_cache_destroy(conv_algo_cache *cache)
+{
+    if (!cache) return;
+    for (int i = 0; i < cache->count; i++) plan_destroy(cache->plans[i]);
+    free(cache->plans);
+    free(cache);
+}
+
+int conv_algo_cache_size(const conv_algo_cache *cache)
+{
+    return cache ? cache->count : 0;
+}
+
+static int shape_equal(const conv_shape *a, const conv_shape *b)
+{
+    return a->batch == b->batch && a->in_channels == b->in_channels && a->in_h == b->in_h &&
+           a->in_w == b->in_w && a->out_channels == b->out_channels && a->kernel == b->kernel &&
+           a->stride == b->stride && a->pad == b->pad && a->groups == b->groups;
+}
+
+static an_status plan_init(conv_plan *p, const conv_shape *s)
+{
+    p->shape = *s;
+    p->out_h = conv_out_size(s->in_h, s->kernel, s->stride, s->pad);
+    p->out_w = conv_out_size(s->in_w, s->kernel, s->stride, s->pad);
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&p->in_desc));
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&p->out_desc));
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&p->bias_desc));
+    CUDNN_TRY(cudnnCreateFilterDescriptor(&p->weight_desc));
+    CUDNN_TRY(cudnnCreateConvolutionDescriptor(&p->conv_desc));
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->in_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->batch,
+                                         s->in_channels, s->in_h, s->in_w));
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->out_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->batch,
+                                         s->out_channels, p->out_h, p->out_w));
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->bias_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
+                                         s->out_channels, 1, 1));
+    /* [Cout, Cin/G, K, K]: cuDNN's grouped filter holds Cin/G input channels. */
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(p->weight_desc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                         s->out_channels, s->in_channels / s->groups, s->kernel,
+                                         s->kernel));
+    /* Cross-correlation, as the CPU computes and every framework calls "convolution". */
+    CUDNN_TRY(cudnnSetConvolution2dDescriptor(p->conv_desc, s->pad, s->pad, s->stride, s->stride, 1, 1,
+                                              CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    CUDNN_TRY(cudnnSetConvolutionGroupCount(p->conv_desc, s->groups)); /* §3.2 */
+    return AN_OK;
+}
+
+an_status conv_algo_cache_plan(conv_algo_cache *cache, const conv_shape *s, conv_plan **out)
+{
+    *out = NULL;
+    for (int i = 0; i < cache->count; i++) {
+        if (shape_equal(&cache->plans[i]->shape, s)) {
+            *out = cache->plans[i];
+            return AN_OK;
+        }
+    }
+    AN_TRY(conv_shape_check(s));
+    if (cache->count == cache->capacity) {
+        int capacity = cache->capacity ? 2 * cache->capacity : 16;
+        conv_plan **grown = realloc(cache->plans, (size_t)capacity * sizeof *grown);
+        AN_CHECK_ALLOC(grown, (size_t)capacity * sizeof *grown);
+        cache->plans = grown;
+        cache->capacity = capacity;
+    }
+    conv_plan *p = calloc(1, sizeof *p);
+    AN_CHECK_ALLOC(p, sizeof *p);
+    an_status st = plan_init(p, s);
+    if (st != AN_OK) {
+        plan_destroy(p);
+        return st;
+    }
+    cache->plans[cache->count++] = p;
+    *out = p;
+    return AN_OK;
+}

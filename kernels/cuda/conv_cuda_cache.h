@@ -1,0 +1,50 @@
+/* conv_cuda_cache.h: the convolution plans of one cuda_context, one per
+ * shape: cuDNN descriptors and the forward, backward-data and backward-filter
+ * algorithms chosen for that shape, found once and reused every step.
+ * Internal to kernels/cuda.
+ */
+#ifndef ALEXNET_CONV_CUDA_CACHE_H
+#define ALEXNET_CONV_CUDA_CACHE_H
+
+#include <cudnn.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "ops_cpu.h"
+#include "status.h"
+
+typedef struct conv_plan {
+    conv_shape shape;
+    int out_h, out_w;
+    cudnnTensorDescriptor_t in_desc;    /* [B, Cin, H, W] */
+    cudnnTensorDescriptor_t out_desc;   /* [B, Cout, Ho, Wo] */
+    cudnnTensorDescriptor_t bias_desc;  /* [1, Cout, 1, 1] */
+    cudnnFilterDescriptor_t weight_desc;/* [Cout, Cin/G, K, K] */
+    cudnnConvolutionDescriptor_t conv_desc;
+    int algos_chosen;                   /* 0 until the first forward call */
+    cudnnConvolutionFwdAlgo_t fwd_algo;
+    cudnnConvolutionBwdDataAlgo_t bwd_data_algo;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo;
+    cudnnMathType_t fwd_math, bwd_data_math, bwd_filter_math;
+    size_t fwd_workspace, bwd_data_workspace, bwd_filter_workspace; /* bytes */
+} conv_plan;
+
+typedef struct conv_algo_cache conv_algo_cache;
+
+an_status conv_algo_cache_create(conv_algo_cache **out);
+void conv_algo_cache_destroy(conv_algo_cache *cache);
+
+/* The plan for `s`, created with its descriptors on first use (algorithms not
+ * yet chosen). The pointer stays valid until the cache is destroyed. */
+an_status conv_algo_cache_plan(conv_algo_cache *cache, const conv_shape *s, conv_plan **out);
+
+/* Number of plans held (for tests: one per distinct shape). */
+int conv_algo_cache_size(const conv_algo_cache *cache);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,80 @@
+/* cuda_memory.c: checked device and pinned allocations. See cuda_memory.h. */
+#include "cuda_memory.h"
+
+#include "cuda_check.h"
+
+static an_status allocation_failed(cudaError_t e, const char *call, size_t bytes, const char *what)
+{
+    cudaGetLastError();
+    if (e == cudaErrorMemoryAllocation) {
+        size_t free_bytes = 0, total_bytes = 0;
+        cudaMemGetInfo(&free_bytes, &total_bytes);
+        cudaGetLastError();
+        return error_set(AN_ERR_CUDA,
+                         "%s of %zu bytes (%.1f MiB) for %s failed: out of memory, %.1f of %.1f MiB free "
+                         "(try a smaller --batch)",
+                         call, bytes, (double)bytes / 1048576.0, what, (double)free_bytes / 1048576.0,
+                         (double)total_bytes / 1048576.0);
+    }
+    return error_set(AN_ERR_CUDA, "%s of %zu bytes for %s failed: %s", call, bytes, what,
+                     cudaGetErrorString(e));
+}
+
+an_status cuda_malloc(void **out, size_t bytes, const char *what)
+{
+    *out = NULL;
+    cudaError_t e = cudaMalloc(out, bytes == 0 ? 1 : bytes);
+    if (e != cudaSuccess) {
+        *out = NULL;
+        return allocation_failed(e, "cudaMalloc", bytes, what);
+    }
+    return AN_OK;
+}
+
+void cuda_free(void *p)
+{
+    if (p) cudaFree(p);
+}
+
+an_status cuda_malloc_host(void **out, size_t bytes, const char *what)
+{
+    *out = NULL;
+    cudaError_t e = cudaMallocHost(out, bytes == 0 ? 1 : bytes);
+    if (e != cudaSuccess) {
+        *out = NULL;
+        return allocation_failed(e, "cudaMallocHost", bytes, what);
+    }
+    return AN_OK;
+}
+
+void cuda_free_host(void *p)
+{
+    if (p) cudaFreeHost(p);
+}
+
+an_status cuda_copy_to_device(void *dst, const void *src, size_t bytes)
+{
+    CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+    return AN_OK;
+}
+
+an_status cuda_copy_to_host(void *dst, const void *src, size_t bytes)
+{
+    CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+    return AN_OK;
+}
+
+an_status cuda_poison(void *p, size_t bytes)
+{
+    CUDA_TRY(cudaMemset(p, 0xFF, bytes));
+    return AN_OK;
+}
+
+an_status cuda_memory_used_bytes(size_t *used, size_t *total)
+{
+    size_t free_bytes = 0, total_bytes = 0;
+    CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
+    *used = total_bytes - free_bytes;
+    if (total) *total = total_bytes;
+    return AN_OK;
+}

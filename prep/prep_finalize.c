@@ -1,0 +1,198 @@
+/* prep_finalize.c: shards + plan -> dataset.h5, dataset.json, bad-files.tsv. */
+#include "prep_finalize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic_file.h"
+#include "dataset.h"
+#include "json_writer.h"
+#include "log.h"
+#include "prep_plan.h"
+#include "prep_stats.h"
+#include "shard_reader.h"
+#include "version.h"
+
+/* A growable text buffer for bad-files.tsv. */
+typedef struct text_buffer { char *data; size_t length, capacity; } text_buffer;
+
+static an_status text_append(text_buffer *t, const char *a, const char *b, const char *c)
+{
+    size_t need = strlen(a) + strlen(b) + strlen(c) + 4;
+    if (t->length + need >= t->capacity) {
+        size_t cap = t->capacity ? t->capacity * 2 : 4096;
+        while (cap < t->length + need) cap *= 2;
+        char *grown = realloc(t->data, cap);
+        AN_CHECK_ALLOC(grown, cap);
+        t->data = grown;
+        t->capacity = cap;
+    }
+    t->length += (size_t)sprintf(t->data + t->length, "%s\t%s\t%s\n", a, b, c);
+    return AN_OK;
+}
+
+/* Reads one shard's contribution: counts, labels, stats, refused files. */
+static an_status add_shard(const prep_plan *plan, dataset *d, int split, int index, shard_stats *sums,
+                           shard_stats *scratch, text_buffer *bad, prep_final_summary *summary)
+{
+    const char *name = split == 0 ? "train" : "val";
+    char path[ATOMIC_PATH_MAX + 32];
+    AN_TRY(shard_file_path(d->dir, name, index, plan->shards[split], path, sizeof path));
+    shard_reader *r = NULL;
+    an_status st = shard_reader_open(&r, path);
+    if (st != AN_OK) return error_context(st, "shard %d of %s is missing or unreadable (run its --shard-range)", index, name);
+    if (strcmp(r->dataset_id, plan->dataset_id) != 0 || strcmp(r->split, name) != 0 || r->shard_index != index ||
+        r->shard_count != plan->shards[split]) {
+        st = error_set(AN_ERR_FORMAT, "%s belongs to dataset %s, not %s", path, r->dataset_id, plan->dataset_id);
+        goto done;
+    }
+    dataset_split *s = split == 0 ? &d->train : &d->val;
+    for (size_t i = 0; i < r->count; i++) {
+        if (r->labels[i] < 0 || r->labels[i] >= d->num_classes) {
+            st = error_set(AN_ERR_FORMAT, "%s: image %zu has label %d, outside 0..%d", path, i, r->labels[i],
+                           d->num_classes - 1);
+            goto done;
+        }
+        s->class_counts[r->labels[i]]++;
+    }
+    s->num_images += r->count;
+    summary->images[split] += r->count;
+    summary->refused += r->refused_count;
+    for (size_t i = 0; i < r->refused_count && st == AN_OK; i++)
+        st = text_append(bad, name, r->refused_paths[i], r->refused_reasons[i]);
+    if (st == AN_OK && split == 0) {
+        st = shard_reader_read_stats(r, scratch);
+        if (st == AN_OK) shard_stats_merge(sums, scratch);
+    }
+done:
+    shard_reader_close(r);
+    return st;
+}
+
+static void json_vector(json_writer *w, const char *key, const double *v, int n)
+{
+    json_key(w, key);
+    json_begin_array(w);
+    for (int i = 0; i < n; i++) json_double(w, v[i]);
+    json_end_array(w);
+}
+
+static an_status write_json(const dataset *d, const prep_plan *plan, const prep_final_summary *summary)
+{
+    json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    json_kv_int(&w, "format_version", 1);
+    json_kv_string(&w, "dataset_id", d->dataset_id);
+    json_kv_string(&w, "tool", "alexnet-prep " ALEXNET_VERSION);
+    json_kv_string(&w, "source", plan->source);
+    json_kv_string(&w, "input", plan->input);
+    json_kv_string(&w, "params", plan->params);
+    json_kv_string(&w, "max_bad", plan->max_bad);
+    json_kv_int(&w, "image_size", AN_IMAGE_SIZE);
+    json_kv_int(&w, "num_classes", d->num_classes);
+    json_kv_int(&w, "num_train", (int64_t)d->train.num_images);
+    json_kv_int(&w, "num_val", (int64_t)d->val.num_images);
+    json_kv_int(&w, "num_train_ids", (int64_t)d->train.id_count);
+    json_kv_int(&w, "num_val_ids", (int64_t)d->val.id_count);
+    json_kv_int(&w, "train_shards", d->train.num_shards);
+    json_kv_int(&w, "val_shards", d->val.num_shards);
+    json_kv_int(&w, "refused", (int64_t)summary->refused);
+    json_kv_int(&w, "skipped", (int64_t)summary->skipped);
+    json_key(&w, "statistics");
+    json_begin_object(&w);
+    json_vector(&w, "rgb_mean", d->rgb_mean, 3);
+    json_vector(&w, "rgb_std", d->rgb_std, 3);
+    json_vector(&w, "rgb_covariance", &d->rgb_covariance[0][0], 9);
+    json_vector(&w, "eigenvalues", d->eigenvalues, 3);
+    json_vector(&w, "eigenvectors", &d->eigenvectors[0][0], 9);
+    json_end_object(&w);
+    json_key(&w, "classes");
+    json_begin_array(&w);
+    for (int c = 0; c < d->num_classes; c++) {
+        json_begin_object(&w);
+        json_kv_int(&w, "index", c);
+        json_kv_string(&w, "id", d->class_ids[c]);
+        json_kv_string(&w, "name", d->class_names[c]);
+        json_kv_int(&w, "train", d->train.class_counts[c]);
+        json_kv_int(&w, "val", d->val.class_counts[c]);
+        json_end_object(&w);
+    }
+    json_end_array(&w);
+    json_end_object(&w);
+    an_status st = json_finish(&w);
+    char path[ATOMIC_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/dataset.json", d->dir);
+    if (st == AN_OK) st = atomic_write_file(path, w.data, w.length);
+    json_free(&w);
+    return st;
+}
+
+static an_status fill_classes(dataset *d, const prep_plan *plan, const char *dir)
+{
+    snprintf(d->dir, sizeof d->dir, "%s", dir);
+    snprintf(d->dataset_id, sizeof d->dataset_id, "%s", plan->dataset_id);
+    snprintf(d->source, sizeof d->source, "%s", plan->source);
+    for (int c = 0; c < d->num_classes; c++) {
+        d->class_ids[c] = strdup(plan->class_ids[c]);
+        d->class_names[c] = strdup(plan->class_names[c]);
+        if (!d->class_ids[c] || !d->class_names[c]) return error_set(AN_ERR_NOMEM, "out of memory for classes");
+    }
+    d->train.num_shards = plan->shards[0];
+    d->val.num_shards = plan->shards[1];
+    d->train.id_count = plan->count[0]; /* ids number the listed images; refused ones stay unused */
+    d->val.id_count = plan->count[1];
+    return AN_OK;
+}
+
+static an_status check_max_bad(const prep_plan *plan, const prep_final_summary *summary)
+{
+    prep_max_bad m = {0, 0.0};
+    size_t len = strlen(plan->max_bad);
+    m.is_percent = len > 0 && plan->max_bad[len - 1] == '%';
+    m.value = atof(plan->max_bad);
+    uint64_t listed = plan->count[0] + plan->count[1];
+    uint64_t allowed = prep_max_bad_allowed(&m, listed);
+    if (summary->refused > allowed)
+        return error_set(AN_ERR_IMAGE, "%llu of %llu images were refused, more than --max-bad %s allows "
+                         "(see bad-files.tsv)", (unsigned long long)summary->refused, (unsigned long long)listed,
+                         plan->max_bad);
+    return AN_OK;
+}
+
+an_status prep_finalize(const char *dir, prep_final_summary *summary)
+{
+    memset(summary, 0, sizeof *summary);
+    prep_plan plan;
+    dataset *d = NULL;
+    shard_stats sums, scratch;
+    text_buffer bad = {NULL, 0, 0};
+    memset(&sums, 0, sizeof sums);
+    memset(&scratch, 0, sizeof scratch);
+    an_status st = prep_plan_load(&plan, dir);
+    if (st != AN_OK) return st;
+    AN_TRY_GOTO(st, dataset_alloc(&d, plan.num_classes), done);
+    AN_TRY_GOTO(st, fill_classes(d, &plan, dir), done);
+    AN_TRY_GOTO(st, shard_stats_init(&sums), done);
+    AN_TRY_GOTO(st, shard_stats_init(&scratch), done);
+    AN_TRY_GOTO(st, text_append(&bad, "split", "path", "reason"), done);
+    for (int split = 0; split < 2; split++)
+        for (int i = 0; i < plan.shards[split]; i++)
+            AN_TRY_GOTO(st, add_shard(&plan, d, split, i, &sums, &scratch, &bad, summary), done);
+    summary->skipped = plan.skipped[0] + plan.skipped[1];
+    char path[ATOMIC_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/bad-files.tsv", dir);
+    AN_TRY_GOTO(st, atomic_write_file(path, bad.data, bad.length), done);
+    AN_TRY_GOTO(st, check_max_bad(&plan, summary), done);
+    AN_TRY_GOTO(st, prep_stats_finish(&sums, d), done);
+    AN_TRY_GOTO(st, dataset_write(d, dir), done);
+    AN_TRY_GOTO(st, write_json(d, &plan, summary), done);
+done:
+    free(bad.data);
+    shard_stats_free(&sums);
+    shard_stats_free(&scratch);
+    dataset_close(d);
+    prep_plan_free(&plan);
+    return st;
+}

@@ -1,0 +1,33 @@
+/* prep_options.h: alexnet-prep's settings, as parsed from the command line. */
+#ifndef ALEXNET_PREP_OPTIONS_H
+#define ALEXNET_PREP_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prep_decode.h"
+
+typedef struct prep_max_bad {
+    int is_percent;    /* 1: `value` is a percentage of the listed images */
+    double value;      /* a count or a percentage */
+} prep_max_bad;
+
+typedef struct prep_options {
+    const char *source;        /* idx, folder, imagenet, manifest */
+    const char *input;
+    const char *output;
+    const char *classes_file;  /* optional */
+    const char *devkit_file;   /* imagenet: devkit id table (optional, default manifests/) */
+    size_t shard_size;         /* images per shard (default 1024) */
+    int jobs;                  /* worker threads (default: all cores) */
+    prep_decode_options decode;
+    uint64_t train_limit, val_limit; /* 0: all */
+    uint64_t seed;
+    prep_max_bad max_bad;
+    int range_begin, range_end;      /* global shard range [begin, end); end < 0: all */
+} prep_options;
+
+/* The refusal limit for `listed` images: the largest allowed refused count. */
+uint64_t prep_max_bad_allowed(const prep_max_bad *m, uint64_t listed);
+
+#endif

@@ -1,0 +1,359 @@
+/* test_prep_decode.c: per-image decoding with real libvips files: resize
+ * geometry (crop and squash, both orientations, odd sizes, upscaling), colour
+ * conversions (grayscale, CMYK with and without ICC, 16-bit, RGBA, palette),
+ * format detection by content, and the refusal of bad inputs with a reason. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include <cmocka.h>
+
+#include "prep_decode.h"
+#include "prep_resample.h"
+#include "shard_format.h"
+
+static char dir[256];
+static uint8_t out[AN_IMAGE_BYTES]; /* [256,256,3] */
+static char reason[256];
+static const prep_decode_options crop = {PREP_RESIZE_CROP, PREP_DEFAULT_MAX_PIXELS, PREP_DEFAULT_MAX_FILE_BYTES};
+static const prep_decode_options squash = {PREP_RESIZE_SQUASH, PREP_DEFAULT_MAX_PIXELS, PREP_DEFAULT_MAX_FILE_BYTES};
+
+static const uint8_t *pixel(int x, int y) { return out + ((size_t)y * AN_IMAGE_SIZE + (size_t)x) * 3; }
+
+static void assert_pixel_near(int x, int y, int r, int g, int b, int tol)
+{
+    const uint8_t *p = pixel(x, y);
+    if (abs(p[0] - r) > tol || abs(p[1] - g) > tol || abs(p[2] - b) > tol)
+        fail_msg("pixel (%d,%d) is (%d,%d,%d), expected (%d,%d,%d) +- %d", x, y, p[0], p[1], p[2], r, g, b, tol);
+}
+
+static const char *path_of(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+/* A width x height sRGB image whose colour at (x, y) is colour_of(x, y). */
+static VipsImage *make_image(int width, int height, int bands, void (*colour_of)(int, int, int, int, uint8_t *))
+{
+    size_t size = (size_t)width * height * bands;
+    uint8_t *data = malloc(size);
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++) colour_of(x, y, width, height, data + ((size_t)y * width + x) * bands);
+    VipsImage *image = vips_image_new_from_memory_copy(data, size, width, height, bands, VIPS_FORMAT_UCHAR);
+    free(data);
+    assert_non_null(image);
+    image->Type = bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
+    return image;
+}
+
+static void thirds_horizontal(int x, int y, int w, int h, uint8_t *p) /* red | green | blue columns */
+{
+    (void)y; (void)h;
+    int third = x * 3 / w;
+    p[0] = third == 0 ? 255 : 0;
+    p[1] = third == 1 ? 255 : 0;
+    p[2] = third == 2 ? 255 : 0;
+}
+
+static void thirds_vertical(int x, int y, int w, int h, uint8_t *p) { thirds_horizontal(y, x, h, w, p); }
+
+static void solid_orange(int x, int y, int w, int h, uint8_t *p)
+{
+    (void)x; (void)y; (void)w; (void)h;
+    p[0] = 230; p[1] = 120; p[2] = 40;
+}
+
+static void save(VipsImage *image, const char *name, const char *options)
+{
+    char target[600];
+    snprintf(target, sizeof target, "%s%s", path_of(name), options ? options : "");
+    if (vips_image_write_to_file(image, target, NULL) != 0) fail_msg("cannot write %s: %s", target, vips_error_buffer());
+}
+
+static an_status decode(const char *name, const prep_decode_options *o)
+{
+    memset(out, 0, sizeof out);
+    reason[0] = 0;
+    return prep_decode_file(path_of(name), o, out, reason, sizeof reason);
+}
+
+static void test_crop_keeps_the_centre(void **state)
+{
+    (void)state;
+    /* 768x256 landscape: the central third is exactly the 256 columns a crop keeps. */
+    VipsImage *wide = make_image(768, 256, 3, thirds_horizontal);
+    save(wide, "wide.png", NULL);
+    assert_int_equal(decode("wide.png", &crop), AN_OK);
+    for (int y = 0; y < 256; y += 51) {
+        assert_pixel_near(3, y, 0, 255, 0, 2);
+        assert_pixel_near(128, y, 0, 255, 0, 2);
+        assert_pixel_near(252, y, 0, 255, 0, 2);
+    }
+    assert_int_equal(decode("wide.png", &squash), AN_OK);
+    assert_pixel_near(20, 128, 255, 0, 0, 2);
+    assert_pixel_near(128, 128, 0, 255, 0, 2);
+    assert_pixel_near(235, 128, 0, 0, 255, 2);
+    g_object_unref(wide);
+
+    /* The same in portrait, at twice the size (a downscale). */
+    VipsImage *tall = make_image(512, 1536, 3, thirds_vertical);
+    save(tall, "tall.png", NULL);
+    assert_int_equal(decode("tall.png", &crop), AN_OK);
+    assert_pixel_near(128, 3, 0, 255, 0, 2);
+    assert_pixel_near(128, 252, 0, 255, 0, 2);
+    assert_int_equal(decode("tall.png", &squash), AN_OK);
+    assert_pixel_near(128, 20, 255, 0, 0, 2);
+    assert_pixel_near(128, 235, 0, 0, 255, 2);
+    g_object_unref(tall);
+}
+
+static void test_odd_sizes_and_upscaling(void **state)
+{
+    (void)state;
+    const int sizes[][2] = {{333, 501}, {501, 333}, {100, 37}, {1, 1}, {500, 33}, {33, 500}, {3000, 2000}, {257, 255}};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        VipsImage *image = make_image(sizes[i][0], sizes[i][1], 3, solid_orange);
+        char name[64];
+        snprintf(name, sizeof name, "odd-%zu.jpg", i);
+        save(image, name, "[Q=95]");
+        g_object_unref(image);
+        for (int mode = 0; mode < 2; mode++) {
+            if (decode(name, mode ? &squash : &crop) != AN_OK) fail_msg("%dx%d: %s", sizes[i][0], sizes[i][1], reason);
+            assert_pixel_near(0, 0, 230, 120, 40, 6);
+            assert_pixel_near(255, 255, 230, 120, 40, 6);
+            assert_pixel_near(128, 77, 230, 120, 40, 6);
+        }
+    }
+}
+
+static void test_colour_conversions(void **state)
+{
+    (void)state;
+    VipsImage *rgb = make_image(300, 200, 3, solid_orange);
+
+    /* Grayscale JPEG: replicated into three equal channels. */
+    VipsImage *gray = NULL;
+    assert_int_equal(vips_colourspace(rgb, &gray, VIPS_INTERPRETATION_B_W, NULL), 0);
+    save(gray, "gray.jpg", "[Q=95]");
+    assert_int_equal(decode("gray.jpg", &crop), AN_OK);
+    const uint8_t *p = pixel(100, 100);
+    assert_int_equal(p[0], p[1]);
+    assert_int_equal(p[1], p[2]);
+    assert_true(p[0] > 100 && p[0] < 180);
+    g_object_unref(gray);
+
+    /* CMYK JPEG with its ICC profile, and the same without one: both back to about the sRGB colour. */
+    VipsImage *cmyk = NULL;
+    assert_int_equal(vips_colourspace(rgb, &cmyk, VIPS_INTERPRETATION_CMYK, NULL), 0);
+    assert_int_equal(cmyk->Bands, 4);
+    save(cmyk, "cmyk-icc.jpg", "[Q=95]");
+    assert_int_equal(decode("cmyk-icc.jpg", &crop), AN_OK);
+    assert_pixel_near(128, 128, 230, 120, 40, 30);
+    save(cmyk, "cmyk-plain.jpg", "[Q=95,strip]");
+    VipsImage *check = vips_image_new_from_file(path_of("cmyk-plain.jpg"), NULL);
+    assert_non_null(check);
+    assert_int_equal(check->Bands, 4);
+    assert_false(vips_image_get_typeof(check, VIPS_META_ICC_NAME));
+    g_object_unref(check);
+    assert_int_equal(decode("cmyk-plain.jpg", &crop), AN_OK);
+    assert_pixel_near(128, 128, 230, 120, 40, 30);
+    g_object_unref(cmyk);
+
+    /* 16-bit PNG: reduced to 8 bits. */
+    VipsImage *wide16 = NULL;
+    assert_int_equal(vips_colourspace(rgb, &wide16, VIPS_INTERPRETATION_RGB16, NULL), 0);
+    assert_int_equal(wide16->BandFmt, VIPS_FORMAT_USHORT);
+    save(wide16, "deep.png", NULL);
+    assert_int_equal(decode("deep.png", &crop), AN_OK);
+    assert_pixel_near(128, 128, 230, 120, 40, 2);
+    g_object_unref(wide16);
+
+    /* RGBA PNG: transparent pixels become white, opaque ones keep their colour. */
+    VipsImage *alpha = NULL, *rgba = NULL;
+    assert_int_equal(vips_black(&alpha, 300, 200, NULL), 0);
+    VipsImage *alpha8 = NULL;
+    assert_int_equal(vips_cast(alpha, &alpha8, VIPS_FORMAT_UCHAR, NULL), 0);
+    assert_int_equal(vips_bandjoin2(rgb, alpha8, &rgba, NULL), 0);
+    save(rgba, "clear.png", NULL);
+    assert_int_equal(decode("clear.png", &crop), AN_OK);
+    assert_pixel_near(128, 128, 255, 255, 255, 0);
+    g_object_unref(rgba);
+    VipsImage *opaque = NULL, *rgba2 = NULL;
+    assert_int_equal(vips_linear1(alpha8, &opaque, 1.0, 255.0, "uchar", TRUE, NULL), 0);
+    assert_int_equal(vips_bandjoin2(rgb, opaque, &rgba2, NULL), 0);
+    save(rgba2, "opaque.png", NULL);
+    assert_int_equal(decode("opaque.png", &crop), AN_OK);
+    assert_pixel_near(128, 128, 230, 120, 40, 1);
+    g_object_unref(rgba2);
+    g_object_unref(opaque);
+    g_object_unref(alpha8);
+    g_object_unref(alpha);
+
+    /* Palette PNG: expanded. */
+    save(rgb, "palette.png", "[palette]");
+    assert_int_equal(decode("palette.png", &crop), AN_OK);
+    assert_pixel_near(128, 128, 230, 120, 40, 8);
+    g_object_unref(rgb);
+}
+
+/* path_of() returns a static buffer; this copy lets two paths be used at once. */
+static const char *dir_path_copy(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static void write_bytes(const char *name, const void *data, size_t n)
+{
+    FILE *f = fopen(path_of(name), "wb");
+    assert_non_null(f);
+    if (n) assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static void *read_all(const char *name, size_t *n)
+{
+    FILE *f = fopen(path_of(name), "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *data = malloc(*n);
+    assert_int_equal(fread(data, 1, *n, f), *n);
+    fclose(f);
+    return data;
+}
+
+static void expect_refused(const char *name, const char *why)
+{
+    an_status st = decode(name, &crop);
+    if (st != AN_ERR_IMAGE) fail_msg("%s: expected a refusal (%s), got %d", name, why, st);
+    if (!strstr(reason, why)) fail_msg("%s: reason '%s' does not mention '%s'", name, reason, why);
+}
+
+static void test_content_detection_and_refusals(void **state)
+{
+    (void)state;
+    VipsImage *rgb = make_image(320, 240, 3, solid_orange);
+    save(rgb, "png-first.png", NULL);
+    assert_int_equal(rename(path_of("png-first.png"), dir_path_copy("png-named.JPEG")), 0);
+    save(rgb, "real.jpg", "[Q=90]");
+    g_object_unref(rgb);
+    /* A PNG named .JPEG decodes by content (libvips picks the loader from the bytes). */
+    size_t n = 0;
+    uint8_t *data = read_all("png-named.JPEG", &n);
+    assert_memory_equal(data, "\x89PNG", 4);
+    free(data);
+    assert_int_equal(decode("png-named.JPEG", &crop), AN_OK);
+    assert_pixel_near(128, 128, 230, 120, 40, 1);
+
+    /* Truncated JPEG. */
+    data = read_all("real.jpg", &n);
+    write_bytes("truncated.JPEG", data, n / 2);
+    expect_refused("truncated.JPEG", "decode");
+
+    /* A header that claims 50000x50000: the SOF0 marker's height and width patched. */
+    size_t sof = 0;
+    for (size_t i = 0; i + 9 < n; i++)
+        if (data[i] == 0xFF && (data[i + 1] == 0xC0 || data[i + 1] == 0xC2)) { sof = i; break; }
+    assert_true(sof > 0);
+    data[sof + 5] = 50000 >> 8; data[sof + 6] = 50000 & 255; /* height */
+    data[sof + 7] = 50000 >> 8; data[sof + 8] = 50000 & 255; /* width */
+    write_bytes("huge.JPEG", data, n);
+    expect_refused("huge.JPEG", "50000x50000");
+    free(data);
+
+    write_bytes("empty.JPEG", "", 0);
+    expect_refused("empty.JPEG", "empty file");
+    const char *text = "this is not an image\n";
+    write_bytes("text.JPEG", text, strlen(text));
+    expect_refused("text.JPEG", "not a recognised image format");
+    const char *svg = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" "
+                      "height=\"200\"><rect width=\"300\" height=\"200\" fill=\"red\"/></svg>\n";
+    write_bytes("vector.JPEG", svg, strlen(svg));
+    an_status st = decode("vector.JPEG", &crop);
+    assert_int_equal(st, AN_ERR_IMAGE);
+    assert_true(strstr(reason, "not allowed") || strstr(reason, "not a recognised"));
+
+    /* Unreadable: a missing file, a directory, and (when not root) a file without permission. */
+    expect_refused("missing.JPEG", "cannot open");
+    assert_int_equal(mkdir(path_of("folder.JPEG"), 0755), 0);
+    expect_refused("folder.JPEG", "not a regular file");
+    write_bytes("secret.JPEG", text, strlen(text));
+    chmod(path_of("secret.JPEG"), 0);
+    if (geteuid() != 0) expect_refused("secret.JPEG", "cannot open");
+
+    /* A limit on pixels below a real image's size. */
+    prep_decode_options small = crop;
+    small.max_pixels = 1000;
+    assert_int_equal(prep_decode_file(path_of("real.jpg"), &small, out, reason, sizeof reason), AN_ERR_IMAGE);
+    assert_non_null(strstr(reason, "320x240"));
+}
+
+static void test_gray_upscale(void **state)
+{
+    (void)state;
+    uint8_t flat[28 * 28];      /* [28, 28] */
+    memset(flat, 77, sizeof flat);
+    assert_int_equal(prep_resample(flat, 28, 28, 1, 0, out), AN_OK);
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) assert_int_equal(out[i], 77);
+    /* Left half 0, right half 200: a monotone step centred in the output, channels equal. */
+    uint8_t step[28 * 28];
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++) step[y * 28 + x] = x < 14 ? 0 : 200;
+    assert_int_equal(prep_resample(step, 28, 28, 1, 0, out), AN_OK);
+    for (int x = 1; x < 256; x++) assert_true(pixel(x, 50)[0] >= pixel(x - 1, 50)[0]);
+    assert_int_equal(pixel(0, 9)[0], 0);
+    assert_int_equal(pixel(255, 9)[2], 200);
+    assert_int_equal(pixel(127, 9)[0] + pixel(128, 9)[0], 200); /* symmetric about the centre */
+    assert_int_equal(pixel(100, 7)[1], pixel(100, 7)[0]);
+    /* A 10x40 array under crop keeps the middle rows: row 0 of the output maps near source row 15. */
+    uint8_t rows[40 * 10];
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 10; x++) rows[y * 10 + x] = (uint8_t)(y * 5);
+    assert_int_equal(prep_resample(rows, 40, 10, 1, 0, out), AN_OK);
+    assert_true(abs(pixel(5, 0)[0] - 75) <= 3);
+    assert_true(abs(pixel(5, 255)[0] - 120) <= 3);
+    assert_int_equal(prep_resample(rows, 40, 10, 1, 1, out), AN_OK);
+    assert_int_equal(pixel(5, 0)[0], 0);
+    assert_int_equal(pixel(5, 255)[0], 195);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/alexnet-test-decode-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    return prep_decode_init("test_prep_decode") == AN_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s'; rm -rf '%s'", dir, dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crop_keeps_the_centre),
+        cmocka_unit_test(test_odd_sizes_and_upscaling),
+        cmocka_unit_test(test_colour_conversions),
+        cmocka_unit_test(test_content_detection_and_refusals),
+        cmocka_unit_test(test_gray_upscale),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,330 @@
+/* test_loader.c: the loader over real shard files: every image exactly once
+ * per epoch, different orders in different epochs, batches equal to the
+ * augmentation of the right images whatever the thread count and the number
+ * of ranks, a resume mid-epoch, validation order and limit, and a flipped
+ * byte in a shard stopping the loader with the shard and image named. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dataset.h"
+#include "loader.h"
+#include "shard_reader.h"
+#include "train_fixture.h"
+
+enum { NUM_TRAIN = 37, NUM_VAL = 11, CLASSES = 5, SHARDS = 3, BATCH = 8 };
+
+typedef struct fixture {
+    char dir[4096];
+    dataset *data;
+    shard_reader *train[SHARDS];
+    shard_reader *val[1];
+    augment_params aug;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(fixture_temp_dir("loader", f->dir), AN_OK);
+    if (fixture_write_dataset(f->dir, NUM_TRAIN, SHARDS, NUM_VAL, CLASSES) != AN_OK)
+        fail_msg("%s", error_message());
+    if (dataset_open(&f->data, f->dir) != AN_OK) fail_msg("%s", error_message());
+    assert_int_equal(f->data->train.num_shards, SHARDS);
+    for (int s = 0; s < SHARDS; s++)
+        assert_int_equal(shard_reader_open(&f->train[s], f->data->train.shard_paths[s]), AN_OK);
+    assert_int_equal(shard_reader_open(&f->val[0], f->data->val.shard_paths[0]), AN_OK);
+    f->aug.seed = 42;
+    f->aug.mean_image = f->data->mean_image;
+    for (int i = 0; i < 3; i++) {
+        f->aug.eigenvalues[i] = (float)f->data->eigenvalues[i];
+        for (int j = 0; j < 3; j++) f->aug.eigenvectors[i][j] = (float)f->data->eigenvectors[i][j];
+    }
+    f->aug.lighting_std = AUGMENT_LIGHTING_STD;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    for (int s = 0; s < SHARDS; s++) shard_reader_close(f->train[s]);
+    shard_reader_close(f->val[0]);
+    dataset_close(f->data);
+    fixture_remove_dir(f->dir);
+    free(f);
+    return 0;
+}
+
+static loader_config train_config(fixture *f, int threads, int rank, int ranks)
+{
+    loader_config c = { 0 };
+    c.shards = f->train;
+    c.shard_count = SHARDS;
+    c.augment = &f->aug;
+    c.mode = LOADER_TRAIN;
+    c.batch = BATCH;
+    c.rank = rank;
+    c.ranks = ranks;
+    c.threads = threads;
+    c.queue_depth = 2;
+    return c;
+}
+
+/* One epoch's output: images [N, 3, 224, 224], ids [N], labels [N], in order. */
+typedef struct epoch_output {
+    float *images;
+    uint32_t ids[NUM_TRAIN];
+    int32_t labels[NUM_TRAIN];
+    uint32_t count;
+    uint32_t steps;
+} epoch_output;
+
+static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_output *out)
+{
+    out->images = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS * NUM_TRAIN);
+    assert_non_null(out->images);
+    out->count = out->steps = 0;
+    assert_int_equal(loader_start_epoch(l, epoch, first_step), AN_OK);
+    for (;;) {
+        loader_batch *b;
+        if (loader_next(l, &b) != AN_OK) fail_msg("%s", error_message());
+        if (!b) break;
+        assert_int_equal(b->step, first_step + out->steps);
+        assert_int_equal(b->epoch, epoch);
+        assert_true(b->count <= BATCH);
+        memcpy(out->images + (size_t)out->count * AUGMENT_OUTPUT_FLOATS, b->images,
+               sizeof(float) * AUGMENT_OUTPUT_FLOATS * b->count);
+        memcpy(out->ids + out->count, b->image_ids, b->count * sizeof(uint32_t));
+        memcpy(out->labels + out->count, b->labels, b->count * sizeof(int32_t));
+        out->count += b->count;
+        out->steps++;
+        loader_release(l, b);
+    }
+}
+
+static void test_every_image_once_and_right_content(void **state)
+{
+    fixture *f = *state;
+    loader *l;
+    loader_config c = train_config(f, 2, 0, 1);
+    if (loader_create(&l, &c) != AN_OK) fail_msg("%s", error_message());
+    assert_int_equal(loader_num_images(l), NUM_TRAIN);
+    assert_int_equal(loader_steps_per_epoch(l), (NUM_TRAIN + BATCH - 1) / BATCH);
+    epoch_output e0, e1;
+    run_epoch(l, 0, 0, &e0);
+    run_epoch(l, 1, 0, &e1);
+    loader_destroy(l);
+    assert_int_equal(e0.count, NUM_TRAIN);
+    assert_int_equal(e1.count, NUM_TRAIN);
+    int seen0[NUM_TRAIN] = { 0 }, seen1[NUM_TRAIN] = { 0 }, same_place = 0;
+    for (int i = 0; i < NUM_TRAIN; i++) {
+        seen0[e0.ids[i]]++;
+        seen1[e1.ids[i]]++;
+        same_place += e0.ids[i] == e1.ids[i];
+    }
+    for (int i = 0; i < NUM_TRAIN; i++) {
+        assert_int_equal(seen0[i], 1);
+        assert_int_equal(seen1[i], 1);
+    }
+    assert_true(same_place < NUM_TRAIN / 2); /* a different order */
+    /* Each batch entry is the augmentation of the image it claims to be. */
+    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
+    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    assert_non_null(img);
+    assert_non_null(want);
+    for (int i = 0; i < NUM_TRAIN; i++) {
+        fixture_image(0, e1.ids[i], img);
+        augment_train(&f->aug, 1, e1.ids[i], img, want);
+        assert_memory_equal(want, e1.images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+        assert_int_equal(e1.labels[i], fixture_label(e1.ids[i], CLASSES));
+    }
+    free(img);
+    free(want);
+    free(e0.images);
+    free(e1.images);
+}
+
+static void test_thread_count_and_ranks_do_not_matter(void **state)
+{
+    fixture *f = *state;
+    loader *l;
+    loader_config c = train_config(f, 1, 0, 1);
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    epoch_output one;
+    run_epoch(l, 3, 0, &one);
+    loader_destroy(l);
+
+    c = train_config(f, 4, 0, 1);
+    c.queue_depth = 3;
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    epoch_output four;
+    run_epoch(l, 3, 0, &four);
+    loader_destroy(l);
+    assert_int_equal(four.count, NUM_TRAIN);
+    assert_memory_equal(one.ids, four.ids, sizeof one.ids);
+    assert_memory_equal(one.images, four.images, sizeof(float) * AUGMENT_OUTPUT_FLOATS * NUM_TRAIN);
+
+    /* Three ranks: the slices of each step, concatenated in rank order, make the global batch. */
+    loader *ranks[3];
+    for (int r = 0; r < 3; r++) {
+        c = train_config(f, 2, r, 3);
+        assert_int_equal(loader_create(&ranks[r], &c), AN_OK);
+        assert_int_equal(loader_start_epoch(ranks[r], 3, 0), AN_OK);
+    }
+    uint32_t at = 0;
+    for (uint64_t step = 0; step < loader_steps_per_epoch(ranks[0]); step++) {
+        uint32_t global = 0;
+        for (int r = 0; r < 3; r++) {
+            loader_batch *b;
+            assert_int_equal(loader_next(ranks[r], &b), AN_OK);
+            assert_non_null(b);
+            assert_int_equal(b->step, step);
+            global = b->global_count;
+            assert_memory_equal(b->image_ids, one.ids + at, b->count * sizeof(uint32_t));
+            assert_memory_equal(b->images, one.images + (size_t)at * AUGMENT_OUTPUT_FLOATS,
+                                sizeof(float) * AUGMENT_OUTPUT_FLOATS * b->count);
+            at += b->count;
+            loader_release(ranks[r], b);
+        }
+        assert_int_equal(global, step + 1 < loader_steps_per_epoch(ranks[0]) ? BATCH : NUM_TRAIN % BATCH);
+    }
+    assert_int_equal(at, NUM_TRAIN);
+    for (int r = 0; r < 3; r++) loader_destroy(ranks[r]);
+    free(one.images);
+    free(four.images);
+}
+
+static void test_resume_mid_epoch(void **state)
+{
+    fixture *f = *state;
+    loader *l;
+    loader_config c = train_config(f, 2, 0, 1);
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    epoch_output full, tail;
+    run_epoch(l, 5, 0, &full);
+    /* Start the same epoch again but part-way, as a resume does (also after
+     * abandoning an epoch with batches still queued). */
+    assert_int_equal(loader_start_epoch(l, 5, 0), AN_OK);
+    loader_batch *b;
+    assert_int_equal(loader_next(l, &b), AN_OK);
+    loader_release(l, b);
+    run_epoch(l, 5, 2, &tail);
+    loader_destroy(l);
+    assert_int_equal(tail.count, NUM_TRAIN - 2 * BATCH);
+    assert_memory_equal(tail.ids, full.ids + 2 * BATCH, tail.count * sizeof(uint32_t));
+    assert_memory_equal(tail.images, full.images + (size_t)2 * BATCH * AUGMENT_OUTPUT_FLOATS,
+                        sizeof(float) * AUGMENT_OUTPUT_FLOATS * tail.count);
+    free(full.images);
+    free(tail.images);
+}
+
+static void test_validation_order_and_limit(void **state)
+{
+    fixture *f = *state;
+    loader_config c = train_config(f, 2, 0, 1);
+    c.shards = f->val;
+    c.shard_count = 1;
+    c.mode = LOADER_VAL;
+    c.limit = 6;
+    c.batch = 4;
+    loader *l;
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    assert_int_equal(loader_num_images(l), 6);
+    assert_int_equal(loader_steps_per_epoch(l), 2);
+    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
+    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    assert_non_null(img);
+    assert_non_null(want);
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(loader_start_epoch(l, (uint32_t)pass, 0), AN_OK);
+        uint32_t next_id = 0;
+        loader_batch *b;
+        while (loader_next(l, &b) == AN_OK && b) {
+            for (uint32_t k = 0; k < b->count; k++, next_id++) {
+                assert_int_equal(b->image_ids[k], next_id);
+                fixture_image(1, next_id, img);
+                augment_centre(&f->aug, img, want);
+                assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
+                                    sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+            }
+            loader_release(l, b);
+        }
+        assert_int_equal(next_id, 6);
+    }
+    loader_destroy(l);
+    free(img);
+    free(want);
+}
+
+static void test_flipped_byte_names_shard_and_image(void **state)
+{
+    fixture *f = *state;
+    /* Corrupt one byte of image 4 of shard 1 on disk, then reopen that shard. */
+    shard_reader *victim = f->train[1];
+    char path[4096];
+    snprintf(path, sizeof path, "%s", victim->path);
+    uint32_t bad_id = victim->image_ids[4];
+    off_t at = (off_t)(victim->images_offset + 4 * (uint64_t)AUGMENT_SOURCE_BYTES + 1234);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t byte;
+    assert_int_equal(pread(fd, &byte, 1, at), 1);
+    byte ^= 0x10;
+    assert_int_equal(pwrite(fd, &byte, 1, at), 1);
+    close(fd);
+
+    loader *l;
+    loader_config c = train_config(f, 2, 0, 1);
+    assert_int_equal(loader_create(&l, &c), AN_OK);
+    assert_int_equal(loader_start_epoch(l, 0, 0), AN_OK);
+    an_status st = AN_OK;
+    loader_batch *b = NULL;
+    for (;;) {
+        st = loader_next(l, &b);
+        if (st != AN_OK || !b) break;
+        for (uint32_t k = 0; k < b->count; k++) assert_int_not_equal(b->image_ids[k], bad_id);
+        loader_release(l, b);
+    }
+    loader_destroy(l);
+    assert_int_equal(st, AN_ERR_CHECKSUM);
+    const char *msg = error_message();
+    assert_non_null(strstr(msg, path));
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "id %u", bad_id);
+    assert_non_null(strstr(msg, id_text));
+}
+
+static void test_rejects_bad_ids(void **state)
+{
+    fixture *f = *state;
+    loader_config c = train_config(f, 1, 0, 1);
+    shard_reader *twice[2] = { f->train[0], f->train[0] }; /* every id of shard 0 twice */
+    c.shards = twice;
+    c.shard_count = 2;
+    loader *l = NULL;
+    assert_int_equal(loader_create(&l, &c), AN_ERR_FORMAT);
+    assert_null(l);
+    assert_non_null(strstr(error_message(), "id"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_image_once_and_right_content),
+        cmocka_unit_test(test_thread_count_and_ranks_do_not_matter),
+        cmocka_unit_test(test_resume_mid_epoch),
+        cmocka_unit_test(test_validation_order_and_limit),
+        cmocka_unit_test(test_rejects_bad_ids),
+        cmocka_unit_test(test_flipped_byte_names_shard_and_image), /* last: corrupts the fixture */
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,29 @@
+/* train_fixture.h: small synthetic dataset directories for the training
+ * tests, written with the real shard writer and dataset.h5 writer (no image
+ * decoding): image bytes are a function of (split, image id), so a test can
+ * recompute any image the loader returns. */
+#ifndef ALEXNET_TRAIN_FIXTURE_H
+#define ALEXNET_TRAIN_FIXTURE_H
+
+#include <stdint.h>
+
+#include "status.h"
+
+/* The image [256,256,3] of (split, id): split 0 train, 1 val. */
+void fixture_image(int split, uint32_t id, uint8_t *out);
+
+/* Label of an image: id % classes. */
+int32_t fixture_label(uint32_t id, int classes);
+
+/* Writes DIR/dataset.h5 and the shards: num_train images over train_shards
+ * shards (ids spread across shards out of order), num_val over one val shard. */
+an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                int classes);
+
+/* A fresh temporary directory under $TMPDIR (or /tmp) into out[4096]. */
+an_status fixture_temp_dir(const char *tag, char *out);
+
+/* rm -r of a directory made by fixture_temp_dir (best effort). */
+void fixture_remove_dir(const char *dir);
+
+#endif

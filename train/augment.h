@@ -1,0 +1,62 @@
+/* augment.h: the paper's data augmentation (§4.1), from a stored 256x256
+ * uint8 image to the network's float input [3,224,224].
+ *
+ * Training images get a random 224x224 crop (offset x, y in [0, 32]), a
+ * horizontal flip with probability 0.5, and PCA lighting: every pixel gets
+ * 255 * sum_i eigenvectors[:, i] * alpha_i * eigenvalues[i] added, with
+ * alpha_i ~ N(0, 0.1) drawn once per image per epoch. The mean image is
+ * subtracted at the SOURCE pixel of the crop, before the flip (§2).
+ * Validation images get the centre crop (offset 16, 16), no flip, no lighting.
+ *
+ * Every random number is philox(seed, purpose, epoch, image id): the output
+ * for one image does not depend on which thread, batch slot, process or
+ * backend computes it, nor on a resume (DESIGN §4).
+ */
+#ifndef ALEXNET_AUGMENT_H
+#define ALEXNET_AUGMENT_H
+
+#include <stdint.h>
+
+#define AUGMENT_SOURCE_SIZE 256
+#define AUGMENT_CROP_SIZE 224
+#define AUGMENT_MAX_OFFSET (AUGMENT_SOURCE_SIZE - AUGMENT_CROP_SIZE) /* 32 */
+#define AUGMENT_CENTRE_OFFSET (AUGMENT_MAX_OFFSET / 2)                /* 16 */
+#define AUGMENT_LIGHTING_STD 0.1f                                     /* §4.1 */
+#define AUGMENT_SOURCE_BYTES (AUGMENT_SOURCE_SIZE * AUGMENT_SOURCE_SIZE * 3)
+#define AUGMENT_OUTPUT_FLOATS (3 * AUGMENT_CROP_SIZE * AUGMENT_CROP_SIZE)
+
+/* What does not change between images: the dataset's statistics. */
+typedef struct augment_params {
+    uint64_t seed;
+    const float *mean_image;   /* [256,256,3] HWC, byte units 0..255; not owned */
+    float eigenvectors[3][3];  /* row-major: column i is the unit eigenvector i */
+    float eigenvalues[3];      /* [0,1] units, descending */
+    float lighting_std;        /* std of alpha; AUGMENT_LIGHTING_STD; 0 turns lighting off */
+} augment_params;
+
+/* The random choices for one image in one epoch. */
+typedef struct augment_draw {
+    int x, y;        /* crop offset in [0, 32] */
+    int flip;        /* 1: mirror left-right */
+    float alpha[3];  /* lighting coefficients */
+    float shift[3];  /* per-channel RGB shift in byte units from the alphas */
+} augment_draw;
+
+/* The draws for (params->seed, epoch, image_id). */
+void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t image_id, augment_draw *out);
+
+/* The centre crop's "draw": offset 16, no flip, no shift. */
+void augment_draw_centre(augment_draw *out);
+
+/* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked.
+ * image: [256,256,3] HWC uint8; mean_image: [256,256,3] HWC float; out: [3,224,224] CHW. */
+void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out);
+
+/* Training augmentation of one image: draw + apply. */
+void augment_train(const augment_params *params, uint32_t epoch, uint32_t image_id,
+                   const uint8_t *image, float *out);
+
+/* Validation input of one image: the centre crop, mean subtracted. */
+void augment_centre(const augment_params *params, const uint8_t *image, float *out);
+
+#endif

@@ -1,0 +1,81 @@
+/* loader.h: the training and validation input pipeline.
+ *
+ * A pool of threads reads images with shard_reader_read_image (one pread and
+ * a CRC-32 check, no HDF5 call), augments them (augment.h) and assembles
+ * float batches [b, 3, 224, 224] into a ring of `queue_depth` slots: memory
+ * is bounded by queue_depth x local batch x 588 KiB whatever the dataset.
+ * Each image is written to its own position in its batch, so a batch does
+ * not depend on which thread produced which image: the output is the same
+ * with 1 or 16 threads.
+ *
+ * Training order: epoch e visits the permutation epoch_order_make(seed, e) of
+ * the image ids; step s takes this rank's slice of the global batch s
+ * (epoch_order.h). Validation order: image ids 0, 1, 2, ... (the first
+ * `limit` of them), centre crops.
+ *
+ * A checksum mismatch stops the loader: loader_next returns AN_ERR_CHECKSUM
+ * with the shard and the image named.
+ */
+#ifndef ALEXNET_LOADER_H
+#define ALEXNET_LOADER_H
+
+#include <stdint.h>
+
+#include "augment.h"
+#include "shard_reader.h"
+#include "status.h"
+
+typedef enum loader_mode {
+    LOADER_TRAIN = 0, /* permuted, random crop/flip/lighting */
+    LOADER_VAL = 1    /* in id order, centre crop */
+} loader_mode;
+
+typedef struct loader_config {
+    shard_reader *const *shards; /* [shard_count] open readers of one split; not owned */
+    int shard_count;
+    const augment_params *augment; /* seed, mean image, eigen; not owned, must outlive the loader */
+    loader_mode mode;
+    uint32_t batch;       /* global batch size B */
+    int rank, ranks;      /* this process's slice of every global batch */
+    int threads;          /* worker threads, >= 1 */
+    int queue_depth;      /* batches in flight, >= 1 */
+    uint32_t limit;       /* LOADER_VAL: only ids < limit; 0 for all */
+} loader_config;
+
+typedef struct loader_batch {
+    float *images;        /* [count, 3, 224, 224] */
+    int32_t *labels;      /* [count] */
+    uint32_t *image_ids;  /* [count] */
+    uint32_t count;       /* this rank's images in this step (may be 0) */
+    uint32_t global_count;/* images of the global batch (all ranks) */
+    uint32_t epoch;
+    uint64_t step;        /* step within the epoch */
+} loader_batch;
+
+typedef struct loader loader;
+
+/* Checks that the shards' image ids are exactly 0..N-1 (AN_ERR_FORMAT
+ * otherwise), allocates the ring and starts the threads (idle until an epoch
+ * starts). */
+an_status loader_create(loader **out, const loader_config *cfg);
+
+/* Images of the split (N) and steps per epoch (ceil(N' / B), N' = N or the limit). */
+uint32_t loader_num_images(const loader *l);
+uint64_t loader_steps_per_epoch(const loader *l);
+
+/* Begins producing epoch `epoch` from step `first_step` (a resume starts
+ * mid-epoch). Any batches of a previous epoch not yet taken are dropped. */
+an_status loader_start_epoch(loader *l, uint32_t epoch, uint64_t first_step);
+
+/* Waits for the next batch of the epoch, in step order. *out is NULL after the
+ * last step. The batch stays valid until loader_release. Returns a worker's
+ * error (e.g. AN_ERR_CHECKSUM) if one failed. */
+an_status loader_next(loader *l, loader_batch **out);
+
+/* Gives the batch's slot back to the workers. */
+void loader_release(loader *l, loader_batch *batch);
+
+/* Stops and joins the threads and frees everything. NULL is fine. */
+void loader_destroy(loader *l);
+
+#endif

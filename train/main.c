@@ -1,0 +1,71 @@
+/* main.c: alexnet-train, the command. Parses options, starts MPI when run by
+ * mpirun, trains, prints the summary; exit 0 (done, or stopped cleanly by a
+ * signal), 1 (a runtime failure), 2 (a usage error). */
+#include <stdio.h>
+
+#include "device.h"
+#include "log.h"
+#include "ops_cpu.h"
+#include "replicas.h"
+#include "trainer.h"
+#include "train_options.h"
+
+static int fail(replicas *world, int code)
+{
+    log_error("%s", error_message());
+    replicas_abort(world, code);
+    replicas_finalize(world);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    log_set_program(train_program.name);
+    replicas world;
+    if (replicas_init(&world, &argc, &argv) != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
+    train_options opt;
+    train_options_default(&opt);
+    int parsed = train_options_parse(&opt, argc, argv);
+    if (parsed != 0) {
+        replicas_finalize(&world);
+        return parsed < 0 ? 0 : parsed;
+    }
+    if (world.rank != 0 && log_get_level() > LOG_WARN) log_set_level(LOG_WARN); /* rank 0 speaks for all */
+
+    train_device device;
+    if (device_resolve(opt.device, &device) != AN_OK) return fail(&world, EXIT_RUNTIME);
+    if (device == DEVICE_CUDA) {
+        if (opt.device == DEVICE_CUDA) {
+            error_set(AN_ERR_UNSUPPORTED, "--device cuda: this build's trainer has no CUDA path yet; "
+                      "use --device cpu");
+            return fail(&world, EXIT_RUNTIME);
+        }
+        log_info("a GPU is present but this build's trainer has no CUDA path yet; training on the CPU");
+    }
+    if (opt.threads > 0) cpu_threads_set(opt.threads);
+    opt.threads = cpu_threads_get();
+
+    train_summary summary;
+    if (train_run(&opt, &world, &summary) != AN_OK) {
+        if (world.rank == 0 && summary.last_checkpoint[0])
+            log_info("the last complete checkpoint is %s", summary.last_checkpoint);
+        return fail(&world, EXIT_RUNTIME);
+    }
+    if (world.rank == 0) {
+        if (summary.interrupted)
+            log_info("stopped by a signal after step %llu; checkpoint %s; continue with --resume",
+                     (unsigned long long)summary.steps, summary.last_checkpoint);
+        log_info("done: %llu steps this run (global step %llu, %u epochs) in %.1f s, %.1f images/s, "
+                 "%.1f%% of the time waiting for data; best validation top-1 error %.4f (epoch %d); "
+                 "last checkpoint %s",
+                 (unsigned long long)summary.steps_this_run, (unsigned long long)summary.steps, summary.epochs_done,
+                 summary.seconds, summary.images_per_s, 100.0 * summary.loader_wait_fraction,
+                 summary.best_epoch > 0 ? summary.best_val_error : 1.0, summary.best_epoch,
+                 summary.last_checkpoint[0] ? summary.last_checkpoint : "(none)");
+    }
+    replicas_finalize(&world);
+    return 0;
+}

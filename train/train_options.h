@@ -1,0 +1,55 @@
+/* train_options.h: alexnet-train's settings and their command line. */
+#ifndef ALEXNET_TRAIN_OPTIONS_H
+#define ALEXNET_TRAIN_OPTIONS_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "device.h"
+#include "net.h"
+#include "status.h"
+
+/* Bits of train_options.given: options that shape the trajectory and so
+ * must agree with the checkpoint on --resume. */
+enum {
+    TRAIN_GIVEN_BATCH = 1 << 0, TRAIN_GIVEN_WIDTH = 1 << 1, TRAIN_GIVEN_SEED = 1 << 2,
+    TRAIN_GIVEN_LR = 1 << 3, TRAIN_GIVEN_PATIENCE = 1 << 4, TRAIN_GIVEN_LR_STEPS = 1 << 5,
+    TRAIN_GIVEN_MOMENTUM = 1 << 6, TRAIN_GIVEN_WEIGHT_DECAY = 1 << 7, TRAIN_GIVEN_NET = 1 << 8
+};
+
+typedef struct train_options {
+    const char *data_dir, *run_dir;
+    int epochs;              /* 90 (§5) */
+    uint32_t batch;          /* global batch, 128 (§5) */
+    double width;            /* channel multiplier, 1.0 = the paper */
+    train_device device;     /* auto, cpu or cuda */
+    int resume;
+    uint64_t seed;
+    double lr;               /* 0.01 (§5) */
+    int patience;            /* epochs without improvement before lr /= 10 */
+    const char *lr_steps;    /* "a,b,c" or NULL */
+    double momentum;         /* 0.9 (§5) */
+    double weight_decay;     /* 0.0005 (§5) */
+    uint32_t val_limit;      /* 0: the whole validation split */
+    double checkpoint_minutes; /* 0: only at epoch ends (and on stop) */
+    uint64_t checkpoint_steps; /* 0: off */
+    int keep;                /* last K checkpoints kept, >= 2 */
+    int threads;             /* compute threads; 0: all cores */
+    int loader_threads;
+    int queue_depth;         /* batches prefetched */
+    uint64_t log_every;      /* steps between metrics rows */
+    uint64_t max_steps;      /* 0: no limit; stop (with a checkpoint) after this global step */
+    net_config net;          /* width, LRN convention, init, dropout; num_classes from the dataset */
+    int init_fan_in;         /* --init fan_in (init_fan_in.h) instead of net.init */
+    unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
+} train_options;
+
+extern const cli_program train_program;
+
+void train_options_default(train_options *o);
+
+/* Parses argv. Returns 0 to go on, -1 when --help or --version was printed
+ * (exit 0), or EXIT_USAGE after printing a usage error. */
+int train_options_parse(train_options *o, int argc, char **argv);
+
+#endif

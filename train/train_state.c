@@ -1,0 +1,96 @@
+/* train_state.c: the trainer state <-> JSON. */
+#include "train_state.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "flat_json.h"
+#include "json_writer.h"
+
+an_status train_state_to_json(const train_state *s, char **out)
+{
+    *out = NULL;
+    char milestones[LR_SCHEDULE_MAX_MILESTONES * 12 + 1] = "";
+    size_t used = 0;
+    for (int i = 0; i < s->schedule.milestone_count; i++)
+        used += (size_t)snprintf(milestones + used, sizeof milestones - used, "%s%d", i ? "," : "",
+                                 s->schedule.milestones[i]);
+    json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    json_kv_int(&w, "trainer_state_version", TRAIN_STATE_VERSION);
+    json_kv_int(&w, "epoch", s->epoch);
+    json_kv_int(&w, "step_in_epoch", (int64_t)s->step_in_epoch);
+    json_kv_int(&w, "global_step", (int64_t)s->global_step);
+    json_kv_int(&w, "images_seen", (int64_t)s->images_seen);
+    json_kv_int(&w, "best_epoch", s->best_epoch);
+    json_kv_int(&w, "batch", s->batch);
+    json_kv_double(&w, "momentum", s->momentum);
+    json_kv_double(&w, "weight_decay", s->weight_decay);
+    json_kv_double(&w, "base_lr", s->schedule.base_lr);
+    json_kv_double(&w, "lr", s->schedule.lr);
+    json_kv_int(&w, "patience", s->schedule.patience);
+    json_kv_int(&w, "max_drops", s->schedule.max_drops);
+    json_kv_int(&w, "drops", s->schedule.drops);
+    json_kv_double(&w, "best_val_error", s->schedule.best_val_error);
+    json_kv_int(&w, "epochs_since_best", s->schedule.epochs_since_best);
+    json_kv_string(&w, "lr_steps", milestones);
+    json_end_object(&w);
+    an_status st = json_finish(&w);
+    if (st != AN_OK) {
+        json_free(&w);
+        return st;
+    }
+    *out = w.data; /* ownership moves to the caller */
+    return AN_OK;
+}
+
+an_status train_state_from_json(const char *json, train_state *s)
+{
+    flat_json j;
+    AN_TRY(flat_json_parse(json, &j));
+    memset(s, 0, sizeof *s);
+    an_status st;
+    int version = 0, epoch = 0, batch = 0;
+    double momentum = 0, weight_decay = 0;
+    const char *milestones = "";
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "trainer_state_version", &version), done);
+    if (version != TRAIN_STATE_VERSION) {
+        st = error_set(AN_ERR_FORMAT, "trainer state version %d, this program reads %d", version,
+                       TRAIN_STATE_VERSION);
+        goto done;
+    }
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "epoch", &epoch), done);
+    AN_TRY_GOTO(st, flat_json_get_u64(&j, "step_in_epoch", &s->step_in_epoch), done);
+    AN_TRY_GOTO(st, flat_json_get_u64(&j, "global_step", &s->global_step), done);
+    AN_TRY_GOTO(st, flat_json_get_u64(&j, "images_seen", &s->images_seen), done);
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "best_epoch", &s->best_epoch), done);
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "batch", &batch), done);
+    AN_TRY_GOTO(st, flat_json_get_double(&j, "momentum", &momentum), done);
+    AN_TRY_GOTO(st, flat_json_get_double(&j, "weight_decay", &weight_decay), done);
+    AN_TRY_GOTO(st, flat_json_get_double(&j, "base_lr", &s->schedule.base_lr), done);
+    AN_TRY_GOTO(st, flat_json_get_double(&j, "lr", &s->schedule.lr), done);
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "patience", &s->schedule.patience), done);
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "max_drops", &s->schedule.max_drops), done);
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "drops", &s->schedule.drops), done);
+    AN_TRY_GOTO(st, flat_json_get_double(&j, "best_val_error", &s->schedule.best_val_error), done);
+    AN_TRY_GOTO(st, flat_json_get_int(&j, "epochs_since_best", &s->schedule.epochs_since_best), done);
+    AN_TRY_GOTO(st, flat_json_get_string(&j, "lr_steps", &milestones), done);
+    if (epoch < 0 || batch < 1) {
+        st = error_set(AN_ERR_FORMAT, "trainer state: epoch %d, batch %d out of range", epoch, batch);
+        goto done;
+    }
+    s->epoch = (uint32_t)epoch;
+    s->batch = (uint32_t)batch;
+    s->momentum = (float)momentum;
+    s->weight_decay = (float)weight_decay;
+    if (milestones[0]) {
+        int max_drops = s->schedule.max_drops;
+        AN_TRY_GOTO(st, lr_schedule_set_milestones(&s->schedule, milestones), done);
+        s->schedule.max_drops = max_drops;
+    }
+    st = AN_OK;
+done:
+    flat_json_free(&j);
+    return st;
+}

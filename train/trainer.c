@@ -1,0 +1,274 @@
+/* trainer.c: the training loop (§5). See trainer.h. */
+#include "trainer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "log.h"
+#include "progress.h"
+#include "sgd.h"
+#include "stop_signal.h"
+#include "topk.h"
+#include "trainer_internal.h"
+
+/* Sums over the metrics window (between two metrics rows). */
+typedef struct window {
+    double loss_sum;     /* sum over images of -log p(label) */
+    double top1, top5;   /* errors */
+    double images;
+    double start;        /* monotonic seconds */
+} window;
+
+/* Rank 0: checkpoint the current state, move `latest`, keep the last K + best. */
+static an_status write_checkpoint(trainer *t, int is_best)
+{
+    if (t->world->rank != 0) return AN_OK;
+    char name[64], path[RUN_PATH_MAX];
+    run_dir_checkpoint_name(t->state.epoch, t->state.global_step, name, sizeof name);
+    AN_TRY(run_dir_checkpoint_path(t->opt->run_dir, name, path, sizeof path));
+    checkpoint_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.step = t->state.global_step;
+    meta.epoch = t->state.epoch;
+    meta.learning_rate = t->state.schedule.lr;
+    meta.lr_drops = t->state.schedule.drops;
+    meta.seed = t->augment.seed;
+    snprintf(meta.dataset_id, sizeof meta.dataset_id, "%s", t->data->dataset_id);
+    char *json = NULL;
+    AN_TRY(train_state_to_json(&t->state, &json));
+    an_status st = checkpoint_save(path, t->n, &meta, json);
+    free(json);
+    if (st == AN_OK) st = run_dir_commit_checkpoint(t->opt->run_dir, name, is_best, t->opt->keep);
+    if (st != AN_OK)
+        return error_context(st, "writing checkpoint %s (the last complete one, %s, is untouched)", path,
+                             t->last_checkpoint[0] ? t->last_checkpoint : "none yet");
+    snprintf(t->last_checkpoint, sizeof t->last_checkpoint, "%s", path);
+    t->last_checkpoint_time = progress_now();
+    log_verbose("checkpoint %s", path);
+    return AN_OK;
+}
+
+/* One row of metrics.csv (rank 0); lr is the rate in effect for the row's steps. */
+static void write_metrics_row(trainer *t, const char *split, double lr, double loss, double top1, double top5,
+                              double images_per_s, double elapsed)
+{
+    if (t->world->rank != 0 || !t->metrics) return;
+    fprintf(t->metrics, "%s,%" PRIu32 ",%" PRIu64 ",%.9g,%.6f,%.6f,%.6f,%.1f,%.1f\n", split, t->state.epoch + 1,
+            t->state.global_step, lr, loss, top1, top5, images_per_s, elapsed);
+    if (fflush(t->metrics) != 0) log_warn("cannot write metrics.csv (disk full?)");
+}
+
+/* One SGD step on this rank's slice of a global batch (§5). *loss receives
+ * the global batch's mean loss; errors[2] the global top-1/top-5 error counts. */
+static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, double errors[2])
+{
+    net *n = t->n;
+    size_t count = net_param_count(n);
+    double sums[3] = { 0, 0, 0 }; /* loss sum, top-1 errors, top-5 errors */
+    if (b->count > 0) {
+        double mean_loss;
+        AN_TRY(net_forward(n, b->images, (int)b->count, b->image_ids, (uint32_t)t->state.global_step,
+                           t->augment.seed, 1));
+        AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss));
+        int64_t top1, top5;
+        topk_count_errors(net_logits(n), b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
+        /* The loss clamps probabilities, so look at the scores themselves too. */
+        const float *logits = net_logits(n); /* [count, classes] */
+        size_t scores = (size_t)b->count * (size_t)t->data->num_classes;
+        for (size_t i = 0; i < scores; i++)
+            if (!isfinite(logits[i])) {
+                mean_loss = NAN;
+                break;
+            }
+        sums[0] = mean_loss * b->count;
+        sums[1] = (double)top1;
+        sums[2] = (double)top5;
+        /* Gradients of sum(loss) / global batch: summed over ranks, the batch mean. */
+        AN_TRY(net_backward(n, b->labels, (int)b->count, (float)b->global_count));
+    } else {
+        memset(net_grads(n), 0, count * sizeof(float));
+    }
+    AN_TRY(replicas_sum_floats(t->world, net_grads(n), count));
+    AN_TRY(replicas_sum_doubles(t->world, sums, 3));
+    *loss = sums[0] / b->global_count;
+    errors[0] = sums[1];
+    errors[1] = sums[2];
+    if (!isfinite(*loss))
+        return error_set(AN_ERR_NUMERIC, "the loss is %g at step %" PRIu64 " (epoch %u): training stopped before "
+                         "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss, t->state.global_step + 1, t->state.epoch + 1,
+                         t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)");
+    sgd_update(net_params(n), net_momentum(n), net_grads(n), count, (float)t->state.schedule.lr,
+               t->state.momentum, t->state.weight_decay);
+    return AN_OK;
+}
+
+/* Centre-crop validation over the val split (or --val-limit of it). */
+static an_status validate(trainer *t, double *loss, double *top1_error, double *top5_error)
+{
+    double sums[4] = { 0, 0, 0, 0 }; /* loss sum, top-1 errors, top-5 errors, images */
+    AN_TRY(loader_start_epoch(t->val_loader, t->state.epoch, 0));
+    for (;;) {
+        loader_batch *b;
+        AN_TRY(loader_next(t->val_loader, &b));
+        if (!b) break;
+        an_status st = AN_OK;
+        if (b->count > 0) {
+            double mean_loss;
+            st = net_forward(t->n, b->images, (int)b->count, b->image_ids, 0, t->augment.seed, 0);
+            if (st == AN_OK) st = net_loss(t->n, b->labels, (int)b->count, &mean_loss);
+            if (st == AN_OK) {
+                int64_t top1, top5;
+                topk_count_errors(net_logits(t->n), b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
+                sums[0] += mean_loss * b->count;
+                sums[1] += (double)top1;
+                sums[2] += (double)top5;
+                sums[3] += b->count;
+            }
+        }
+        loader_release(t->val_loader, b);
+        AN_TRY(st);
+    }
+    AN_TRY(replicas_sum_doubles(t->world, sums, 4));
+    *loss = sums[0] / sums[3];
+    *top1_error = sums[1] / sums[3];
+    *top5_error = sums[2] / sums[3];
+    return AN_OK;
+}
+
+/* After an epoch's last step: validation, the schedule (§5), a checkpoint. */
+static an_status end_epoch(trainer *t, train_summary *summary)
+{
+    double loss, top1, top5, start = progress_now();
+    AN_TRY(validate(t, &loss, &top1, &top5));
+    int epochs_done = (int)t->state.epoch + 1;
+    int is_best = 0;
+    double lr_before = t->state.schedule.lr;
+    int changed = lr_schedule_end_epoch(&t->state.schedule, epochs_done, top1, &is_best);
+    double now = progress_now();
+    write_metrics_row(t, "val", lr_before, loss, top1, top5, loader_num_images(t->val_loader) / (now - start), now - t->run_start);
+    if (t->world->rank == 0) {
+        log_info("epoch %d: validation loss %.4f, top-1 error %.4f, top-5 error %.4f (centre crop, %u images)%s",
+                 epochs_done, loss, top1, top5, loader_num_images(t->val_loader), is_best ? ", best so far" : "");
+        if (changed) log_info("learning rate %g -> %g", lr_before, t->state.schedule.lr);
+    }
+    if (is_best) t->state.best_epoch = epochs_done;
+    t->state.epoch++;
+    t->state.step_in_epoch = 0;
+    summary->epochs_done = t->state.epoch;
+    return write_checkpoint(t, is_best);
+}
+
+/* Has the time or step interval for a mid-epoch checkpoint come? Rank 0 decides. */
+static int checkpoint_due(const trainer *t)
+{
+    const train_options *o = t->opt;
+    if (o->checkpoint_steps > 0 && t->state.global_step % o->checkpoint_steps == 0) return 1;
+    return o->checkpoint_minutes > 0 && progress_now() - t->last_checkpoint_time >= o->checkpoint_minutes * 60.0;
+}
+
+/* One epoch from the state's position. Sets *stop when a signal or --max-steps ended it early. */
+static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seconds, int *stop)
+{
+    const train_options *o = t->opt;
+    uint64_t steps = loader_steps_per_epoch(t->train_loader);
+    AN_TRY(loader_start_epoch(t->train_loader, t->state.epoch, t->state.step_in_epoch));
+    progress bar;
+    char label[64];
+    snprintf(label, sizeof label, "epoch %u/%d", t->state.epoch + 1, o->epochs);
+    if (t->world->rank == 0) progress_start(&bar, label, (steps - t->state.step_in_epoch) * t->state.batch);
+    window w = { 0, 0, 0, 0, progress_now() };
+    an_status st = AN_OK;
+    *stop = 0;
+    for (;;) {
+        double wait_start = progress_now();
+        loader_batch *b;
+        AN_TRY_GOTO(st, loader_next(t->train_loader, &b), done);
+        *wait_seconds += progress_now() - wait_start;
+        if (!b) break;
+        double loss, errors[2];
+        st = sgd_step(t, b, &loss, errors);
+        uint32_t images = b->global_count;
+        loader_release(t->train_loader, b);
+        if (st != AN_OK) goto done;
+        t->state.step_in_epoch++;
+        t->state.global_step++;
+        t->state.images_seen += images;
+        summary->steps_this_run++;
+        w.loss_sum += loss * images;
+        w.top1 += errors[0];
+        w.top5 += errors[1];
+        w.images += images;
+        if (t->world->rank == 0) {
+            char extra[96];
+            snprintf(extra, sizeof extra, "loss %.4f lr %g", loss, t->state.schedule.lr);
+            progress_set_extra(&bar, extra);
+            progress_add(&bar, images);
+        }
+        if (t->state.global_step % o->log_every == 0 || t->state.step_in_epoch == steps) {
+            double now = progress_now();
+            write_metrics_row(t, "train", t->state.schedule.lr, w.loss_sum / w.images, w.top1 / w.images, w.top5 / w.images,
+                              w.images / (now - w.start), now - t->run_start);
+            w = (window){ 0, 0, 0, 0, now };
+        }
+        int stop_now = stop_signal_requested();
+        AN_TRY_GOTO(st, replicas_max_int(t->world, &stop_now), done);
+        int at_max = o->max_steps > 0 && t->state.global_step >= o->max_steps;
+        if (stop_now || at_max) {
+            summary->interrupted = stop_now;
+            *stop = 1;
+            /* An epoch that just ended is finished properly (validation, schedule) first. */
+            if (t->state.step_in_epoch == steps) break;
+            st = write_checkpoint(t, 0);
+            goto done;
+        }
+        if (t->state.step_in_epoch < steps && checkpoint_due(t)) AN_TRY_GOTO(st, write_checkpoint(t, 0), done);
+    }
+    st = AN_OK;
+done:
+    if (t->world->rank == 0) progress_finish(&bar);
+    return st;
+}
+
+an_status train_run(const train_options *opt, const replicas *world, train_summary *summary)
+{
+    memset(summary, 0, sizeof *summary);
+    trainer t;
+    double wait_seconds = 0.0;
+    uint64_t images_before = 0;
+    an_status st;
+    AN_TRY_GOTO(st, trainer_setup(&t, opt, world), done);
+    AN_TRY_GOTO(st, stop_signal_install(), done);
+    if (world->rank == 0)
+        log_info("training %zu parameters on %u images (%d classes), %u validation images; batch %u over %d "
+                 "process%s, %llu steps per epoch, epoch %u of %d",
+                 net_param_count(t.n), loader_num_images(t.train_loader), t.data->num_classes,
+                 loader_num_images(t.val_loader), t.state.batch, world->size, world->size > 1 ? "es" : "",
+                 (unsigned long long)loader_steps_per_epoch(t.train_loader), t.state.epoch + 1, opt->epochs);
+    images_before = t.state.images_seen;
+    t.run_start = t.last_checkpoint_time = progress_now();
+    int stop = 0;
+    while (!stop && t.state.epoch < (uint32_t)opt->epochs) {
+        AN_TRY_GOTO(st, run_epoch(&t, summary, &wait_seconds, &stop), done);
+        if (t.state.step_in_epoch == loader_steps_per_epoch(t.train_loader))
+            AN_TRY_GOTO(st, end_epoch(&t, summary), done);
+    }
+    st = AN_OK;
+done:
+    if (t.n) {
+        summary->seconds = t.run_start > 0 ? progress_now() - t.run_start : 0.0;
+        summary->steps = t.state.global_step;
+        summary->epochs_done = t.state.epoch;
+        summary->best_val_error = t.state.schedule.best_val_error;
+        summary->best_epoch = t.state.best_epoch;
+        if (summary->seconds > 0) {
+            summary->images_per_s = (double)(t.state.images_seen - images_before) / summary->seconds;
+            summary->loader_wait_fraction = wait_seconds / summary->seconds;
+        }
+        snprintf(summary->last_checkpoint, sizeof summary->last_checkpoint, "%s", t.last_checkpoint);
+    }
+    trainer_teardown(&t);
+    return st;
+}

@@ -1,0 +1,31 @@
+/* trainer.h: the training loop of alexnet-train (§5): SGD with momentum and
+ * weight decay over the loader's batches, validation every epoch driving the
+ * learning-rate schedule, checkpoints (every epoch, every --checkpoint-minutes,
+ * on a stop signal) that resume exactly, and data parallelism across MPI
+ * processes. Only rank 0 writes the run directory. */
+#ifndef ALEXNET_TRAINER_H
+#define ALEXNET_TRAINER_H
+
+#include <stdint.h>
+
+#include "replicas.h"
+#include "run_dir.h"
+#include "status.h"
+#include "train_options.h"
+
+typedef struct train_summary {
+    uint64_t steps;              /* global steps at the end */
+    uint64_t steps_this_run;     /* steps taken by this process invocation */
+    uint32_t epochs_done;
+    double seconds;              /* wall time of this invocation's training loop */
+    double images_per_s;
+    double loader_wait_fraction; /* share of the loop spent waiting for batches */
+    double best_val_error;       /* top-1, centre crop; 2.0 if never validated */
+    int best_epoch;
+    int interrupted;             /* stopped by SIGINT/SIGTERM */
+    char last_checkpoint[RUN_PATH_MAX];
+} train_summary;
+
+an_status train_run(const train_options *opt, const replicas *world, train_summary *summary);
+
+#endif

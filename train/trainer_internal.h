@@ -1,0 +1,45 @@
+/* trainer_internal.h: the trainer's working state, shared by trainer_setup.c
+ * (opening the dataset, the network and the run directory, resuming) and
+ * trainer.c (the loop). Not for other modules. */
+#ifndef ALEXNET_TRAINER_INTERNAL_H
+#define ALEXNET_TRAINER_INTERNAL_H
+
+#include <stdio.h>
+
+#include "augment.h"
+#include "dataset.h"
+#include "loader.h"
+#include "net.h"
+#include "replicas.h"
+#include "run_dir.h"
+#include "shard_reader.h"
+#include "train_options.h"
+#include "train_state.h"
+
+typedef struct trainer {
+    const train_options *opt;
+    const replicas *world;
+    dataset *data;
+    shard_reader **train_shards; /* [data->train.num_shards] */
+    shard_reader **val_shards;   /* [data->val.num_shards] */
+    augment_params augment;
+    loader *train_loader, *val_loader;
+    net *n;
+    train_state state;
+    FILE *metrics;               /* rank 0 */
+    FILE *log_file;              /* rank 0 */
+    char last_checkpoint[RUN_PATH_MAX]; /* "" when none yet */
+    double last_checkpoint_time;
+    double run_start;            /* monotonic seconds when the loop started (metrics' time column) */
+} trainer;
+
+/* Everything before the first step: dataset, shard readers, the run
+ * directory (rank 0), the network (fresh or from the latest checkpoint),
+ * config.json, metrics.csv, the log, the loaders. */
+an_status trainer_setup(trainer *t, const train_options *opt, const replicas *world);
+void trainer_teardown(trainer *t);
+
+/* All ranks agree on failure: returns st, or an error if another rank failed. */
+an_status trainer_agree(const trainer *t, an_status st);
+
+#endif

@@ -1,0 +1,345 @@
+/* trainer_setup.c: opening everything the training loop needs, fresh or
+ * resumed. See trainer_internal.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "h5_error.h"
+#include "init_fan_in.h"
+#include "json_writer.h"
+#include "atomic_file.h"
+#include "log.h"
+#include "trainer_internal.h"
+#include "version.h"
+
+an_status trainer_agree(const trainer *t, an_status st)
+{
+    int failed = st != AN_OK;
+    an_status mpi = replicas_max_int(t->world, &failed);
+    if (st != AN_OK) return st;
+    if (mpi != AN_OK) return mpi;
+    if (failed) return error_set(AN_ERR_MPI, "another process failed (see its message)");
+    return AN_OK;
+}
+
+static an_status open_shards(const dataset_split *split, const char *name, shard_reader ***out)
+{
+    if (split->num_shards < 1) return error_set(AN_ERR_FORMAT, "the dataset has no %s shards", name);
+    *out = calloc((size_t)split->num_shards, sizeof **out);
+    AN_CHECK_ALLOC(*out, (size_t)split->num_shards * sizeof **out);
+    for (int s = 0; s < split->num_shards; s++) AN_TRY(shard_reader_open(&(*out)[s], split->shard_paths[s]));
+    return AN_OK;
+}
+
+static void close_shards(shard_reader **shards, int count)
+{
+    if (!shards) return;
+    for (int s = 0; s < count; s++) shard_reader_close(shards[s]);
+    free(shards);
+}
+
+/* Checks every shard belongs to this dataset (id) and the labels fit the classes. */
+static an_status check_shards(const trainer *t, shard_reader **shards, int count)
+{
+    for (int s = 0; s < count; s++) {
+        const shard_reader *r = shards[s];
+        if (strcmp(r->dataset_id, t->data->dataset_id) != 0)
+            return error_set(AN_ERR_FORMAT, "%s belongs to dataset %s, not %s (mixed dataset directories?)",
+                             r->path, r->dataset_id, t->data->dataset_id);
+        for (size_t i = 0; i < r->count; i++)
+            if (r->labels[i] < 0 || r->labels[i] >= t->data->num_classes)
+                return error_set(AN_ERR_FORMAT, "%s: image %zu has label %d, outside 0..%d", r->path, i,
+                                 r->labels[i], t->data->num_classes - 1);
+    }
+    return AN_OK;
+}
+
+static an_status open_dataset(trainer *t)
+{
+    const char *dir = t->opt->data_dir;
+    AN_TRY(dataset_open(&t->data, dir));
+    AN_TRY(open_shards(&t->data->train, "train", &t->train_shards));
+    AN_TRY(open_shards(&t->data->val, "val", &t->val_shards));
+    AN_TRY(check_shards(t, t->train_shards, t->data->train.num_shards));
+    AN_TRY(check_shards(t, t->val_shards, t->data->val.num_shards));
+    augment_params *a = &t->augment;
+    a->mean_image = t->data->mean_image;
+    a->lighting_std = AUGMENT_LIGHTING_STD;
+    for (int i = 0; i < 3; i++) {
+        a->eigenvalues[i] = (float)t->data->eigenvalues[i];
+        for (int j = 0; j < 3; j++) a->eigenvectors[i][j] = (float)t->data->eigenvectors[i][j];
+    }
+    return AN_OK;
+}
+
+/* On --resume: an option given on the command line must agree with the run. */
+static an_status check_resume_options(const trainer *t, const net_config *cfg)
+{
+    const train_options *o = t->opt;
+    const train_state *s = &t->state;
+    const char *what = NULL;
+    if ((o->given & TRAIN_GIVEN_BATCH) && o->batch != s->batch) what = "--batch";
+    else if ((o->given & TRAIN_GIVEN_WIDTH) && o->width != cfg->width) what = "--width";
+    else if ((o->given & TRAIN_GIVEN_SEED) && o->seed != t->augment.seed) what = "--seed";
+    else if ((o->given & TRAIN_GIVEN_LR) && o->lr != s->schedule.base_lr) what = "--lr";
+    else if ((o->given & TRAIN_GIVEN_PATIENCE) && o->patience != s->schedule.patience) what = "--patience";
+    else if ((o->given & TRAIN_GIVEN_LR_STEPS) && s->schedule.milestone_count == 0) what = "--lr-steps";
+    else if ((o->given & TRAIN_GIVEN_MOMENTUM) && (float)o->momentum != s->momentum) what = "--momentum";
+    else if ((o->given & TRAIN_GIVEN_WEIGHT_DECAY) && (float)o->weight_decay != s->weight_decay) what = "--weight-decay";
+    else if ((o->given & TRAIN_GIVEN_NET) && (o->net.lrn_convention != cfg->lrn_convention ||
+                                               o->net.init != cfg->init || o->net.dropout_rate != cfg->dropout_rate))
+        what = "--lrn/--init/--dropout";
+    if (what)
+        return error_set(AN_ERR_ARG, "--resume: %s differs from the run's checkpoint; a resumed run keeps its "
+                         "settings (start a new --run to change them)", what);
+    return AN_OK;
+}
+
+static int local_max_batch(uint32_t batch, int ranks)
+{
+    return (int)((batch + (uint32_t)ranks - 1) / (uint32_t)ranks);
+}
+
+/* Rank 0 reads the latest checkpoint (into a net sized for the command
+ * line's batch, re-created if the run's batch needs more room); every rank
+ * then gets the same configuration, state, weights and momentum. */
+static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *meta)
+{
+    char *json = NULL;
+    const char *ckpt = t->last_checkpoint;
+    AN_TRY(run_dir_latest(t->opt->run_dir, t->last_checkpoint, sizeof t->last_checkpoint));
+    an_status st;
+    AN_TRY_GOTO(st, checkpoint_read_config(ckpt, cfg), done);
+    AN_TRY_GOTO(st, net_create(&t->n, cfg, local_max_batch(t->opt->batch, t->world->size)), done);
+    AN_TRY_GOTO(st, checkpoint_load(ckpt, t->n, meta, &json), done);
+    AN_TRY_GOTO(st, train_state_from_json(json, &t->state), done);
+    if (strcmp(meta->dataset_id, t->data->dataset_id) != 0) {
+        st = error_set(AN_ERR_FORMAT, "checkpoint %s was trained on dataset %s, but %s is dataset %s", ckpt,
+                       meta->dataset_id, t->opt->data_dir, t->data->dataset_id);
+        goto done;
+    }
+    int need = local_max_batch(t->state.batch, t->world->size);
+    if (need > net_max_batch(t->n)) {
+        net *bigger = NULL;
+        AN_TRY_GOTO(st, net_create(&bigger, cfg, need), done);
+        size_t bytes = net_param_count(t->n) * sizeof(float);
+        memcpy(net_params(bigger), net_params(t->n), bytes);
+        memcpy(net_momentum(bigger), net_momentum(t->n), bytes);
+        net_destroy(t->n);
+        t->n = bigger;
+    }
+done:
+    free(json);
+    return st == AN_OK ? AN_OK : error_context(st, "resuming from %s", ckpt);
+}
+
+static an_status resume_from_latest(trainer *t)
+{
+    net_config cfg;
+    checkpoint_meta meta;
+    memset(&cfg, 0, sizeof cfg);
+    memset(&meta, 0, sizeof meta);
+    an_status st = t->world->rank == 0 ? resume_on_rank0(t, &cfg, &meta) : AN_OK;
+    AN_TRY(trainer_agree(t, st));
+    AN_TRY(replicas_broadcast(t->world, &cfg, sizeof cfg));
+    AN_TRY(replicas_broadcast(t->world, &meta, sizeof meta));
+    AN_TRY(replicas_broadcast(t->world, &t->state, sizeof t->state));
+    if (cfg.num_classes != t->data->num_classes)
+        return error_set(AN_ERR_FORMAT, "the checkpoint has %d classes, the dataset %d", cfg.num_classes,
+                         t->data->num_classes);
+    if (t->world->rank != 0)
+        AN_TRY(trainer_agree(t, net_create(&t->n, &cfg, local_max_batch(t->state.batch, t->world->size))));
+    else
+        AN_TRY(trainer_agree(t, AN_OK));
+    AN_TRY(replicas_broadcast(t->world, net_params(t->n), net_param_count(t->n) * sizeof(float)));
+    AN_TRY(replicas_broadcast(t->world, net_momentum(t->n), net_param_count(t->n) * sizeof(float)));
+    t->augment.seed = meta.seed;
+    AN_TRY(check_resume_options(t, &cfg));
+    if (t->world->rank == 0)
+        log_info("resuming from %s: epoch %u, step %llu of the epoch, global step %llu, lr %g",
+                 t->last_checkpoint, t->state.epoch + 1, (unsigned long long)t->state.step_in_epoch,
+                 (unsigned long long)t->state.global_step, t->state.schedule.lr);
+    return AN_OK;
+}
+
+static an_status start_fresh(trainer *t, int max_batch)
+{
+    const train_options *o = t->opt;
+    net_config cfg = o->net;
+    cfg.width = o->width;
+    cfg.num_classes = t->data->num_classes;
+    AN_TRY(net_create(&t->n, &cfg, max_batch));
+    AN_TRY(net_init_params(t->n, o->seed)); /* the same on every rank: philox keyed by the seed */
+    if (o->init_fan_in) AN_TRY(init_fan_in(t->n, o->seed));
+    t->augment.seed = o->seed;
+    memset(&t->state, 0, sizeof t->state);
+    t->state.batch = o->batch;
+    t->state.momentum = (float)o->momentum;
+    t->state.weight_decay = (float)o->weight_decay;
+    lr_schedule_init(&t->state.schedule, o->lr, o->patience);
+    if (o->lr_steps) AN_TRY(lr_schedule_set_milestones(&t->state.schedule, o->lr_steps));
+    return AN_OK;
+}
+
+static an_status write_config(const trainer *t)
+{
+    const train_options *o = t->opt;
+    const net_config *cfg = net_get_config(t->n);
+    const train_state *s = &t->state;
+    char path[RUN_PATH_MAX], stamp[32];
+    time_t now = time(NULL);
+    struct tm tm_now;
+    gmtime_r(&now, &tm_now);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm_now);
+    json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    json_kv_string(&w, "program", "alexnet-train");
+    json_kv_string(&w, "version", ALEXNET_VERSION);
+    json_kv_string(&w, "written_at", stamp);
+    json_kv_bool(&w, "resumed", o->resume);
+    json_key(&w, "dataset");
+    json_begin_object(&w);
+    json_kv_string(&w, "dir", o->data_dir);
+    json_kv_string(&w, "dataset_id", t->data->dataset_id);
+    json_kv_string(&w, "source", t->data->source);
+    json_kv_int(&w, "num_classes", t->data->num_classes);
+    json_kv_int(&w, "num_train", (int64_t)t->data->train.num_images);
+    json_kv_int(&w, "num_val", (int64_t)t->data->val.num_images);
+    json_end_object(&w);
+    json_key(&w, "network");
+    json_begin_object(&w);
+    json_kv_double(&w, "width", cfg->width);
+    json_kv_string(&w, "lrn_alpha", lrn_convention_name(cfg->lrn_convention));
+    json_kv_string(&w, "init", o->init_fan_in && !o->resume ? "fan_in" : net_init_scheme_name(cfg->init));
+    json_kv_double(&w, "dropout", cfg->dropout_rate);
+    json_kv_int(&w, "parameters", (int64_t)net_param_count(t->n));
+    json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->n));
+    json_end_object(&w);
+    json_key(&w, "training");
+    json_begin_object(&w);
+    json_kv_int(&w, "seed", (int64_t)t->augment.seed);
+    json_kv_int(&w, "epochs", o->epochs);
+    json_kv_int(&w, "batch", s->batch);
+    json_kv_double(&w, "lr", s->schedule.base_lr);
+    json_kv_string(&w, "lr_schedule", s->schedule.milestone_count ? "milestones" : "plateau");
+    json_kv_int(&w, "patience", s->schedule.patience);
+    json_kv_int(&w, "max_lr_drops", s->schedule.max_drops);
+    json_key(&w, "lr_steps");
+    json_begin_array(&w);
+    for (int i = 0; i < s->schedule.milestone_count; i++) json_int(&w, s->schedule.milestones[i]);
+    json_end_array(&w);
+    json_kv_double(&w, "momentum", s->momentum);
+    json_kv_double(&w, "weight_decay", s->weight_decay);
+    json_kv_double(&w, "lighting_std", t->augment.lighting_std);
+    json_kv_int(&w, "val_limit", o->val_limit);
+    json_kv_int(&w, "max_steps", (int64_t)o->max_steps);
+    json_end_object(&w);
+    json_key(&w, "execution");
+    json_begin_object(&w);
+    json_kv_string(&w, "device", "cpu");
+    json_kv_int(&w, "processes", t->world->size);
+    json_kv_int(&w, "threads", o->threads);
+    json_kv_int(&w, "loader_threads", o->loader_threads);
+    json_kv_int(&w, "queue_depth", o->queue_depth);
+    json_kv_double(&w, "checkpoint_minutes", o->checkpoint_minutes);
+    json_kv_int(&w, "checkpoint_steps", (int64_t)o->checkpoint_steps);
+    json_kv_int(&w, "keep", o->keep);
+    json_kv_int(&w, "log_every", (int64_t)o->log_every);
+    json_end_object(&w);
+    json_end_object(&w);
+    an_status st = json_finish(&w);
+    if (st == AN_OK) {
+        snprintf(path, sizeof path, "%s/config.json", o->run_dir);
+        st = atomic_write_file(path, w.data, w.length);
+    }
+    json_free(&w);
+    return st;
+}
+
+/* Rank 0: RUN/log, appended; every later message also goes there. */
+static an_status open_log(trainer *t)
+{
+    char path[RUN_PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/log", t->opt->run_dir);
+    if (n < 0 || (size_t)n >= sizeof path) return error_set(AN_ERR_ARG, "path too long: %s/log", t->opt->run_dir);
+    t->log_file = fopen(path, "a");
+    if (!t->log_file) return error_set(AN_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    log_set_file(t->log_file);
+    return AN_OK;
+}
+
+/* Rank 0: config.json and metrics.csv (cut back to the checkpoint's step on a resume). */
+static an_status open_run_outputs(trainer *t)
+{
+    AN_TRY(write_config(t));
+    return run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics);
+}
+
+static an_status create_loaders(trainer *t)
+{
+    const train_options *o = t->opt;
+    loader_config c;
+    memset(&c, 0, sizeof c);
+    c.shards = t->train_shards;
+    c.shard_count = t->data->train.num_shards;
+    c.augment = &t->augment;
+    c.mode = LOADER_TRAIN;
+    c.batch = t->state.batch;
+    c.rank = t->world->rank;
+    c.ranks = t->world->size;
+    c.threads = o->loader_threads;
+    c.queue_depth = o->queue_depth;
+    AN_TRY(loader_create(&t->train_loader, &c));
+    c.shards = t->val_shards;
+    c.shard_count = t->data->val.num_shards;
+    c.mode = LOADER_VAL;
+    c.queue_depth = o->queue_depth < 2 ? o->queue_depth : 2;
+    c.limit = o->val_limit;
+    return loader_create(&t->val_loader, &c);
+}
+
+an_status trainer_setup(trainer *t, const train_options *opt, const replicas *world)
+{
+    memset(t, 0, sizeof *t);
+    t->opt = opt;
+    t->world = world;
+    h5_error_init();
+    AN_TRY(trainer_agree(t, open_dataset(t)));
+    an_status st = AN_OK;
+    if (world->rank == 0) {
+        st = run_dir_prepare(opt->run_dir, opt->resume);
+        if (st == AN_OK) st = open_log(t);
+    }
+    AN_TRY(trainer_agree(t, st));
+    if (opt->batch < (uint32_t)world->size)
+        return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d processes", opt->batch, world->size);
+    if (opt->resume)
+        AN_TRY(resume_from_latest(t));
+    else
+        AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(opt->batch, world->size))));
+    st = AN_OK;
+    if (world->rank == 0) st = open_run_outputs(t);
+    AN_TRY(trainer_agree(t, st));
+    return trainer_agree(t, create_loaders(t));
+}
+
+void trainer_teardown(trainer *t)
+{
+    loader_destroy(t->train_loader);
+    loader_destroy(t->val_loader);
+    net_destroy(t->n);
+    if (t->data) {
+        close_shards(t->train_shards, t->data->train.num_shards);
+        close_shards(t->val_shards, t->data->val.num_shards);
+    }
+    dataset_close(t->data);
+    if (t->metrics) fclose(t->metrics);
+    if (t->log_file) {
+        log_set_file(NULL);
+        fclose(t->log_file);
+    }
+    memset(t, 0, sizeof *t);
+}
