@@ -219,6 +219,9 @@ int main(int argc, char **argv)
         if (parsed != AN_OK) return cli_usage_error(&program, "%s", error_message());
     }
     cpu_threads_set(o.threads);
+    const char *advice = cpu_blas_advice();
+    if (advice) log_warn("%s", advice);
+    printf("blas_core %s\n", openblas_get_corename());
     an_status st;
     if (strcmp(o.mode, "train") == 0) st = bench_net(&o, 1);
     else if (strcmp(o.mode, "infer") == 0) st = bench_net(&o, 0);

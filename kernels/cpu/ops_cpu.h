@@ -30,6 +30,13 @@ void cpu_threads_set(int n);
 /* The number set by cpu_threads_set (default: omp_get_max_threads()). */
 int cpu_threads_get(void);
 
+/* NULL when OpenBLAS runs kernels made for this CPU; otherwise advice for the
+ * user, e.g. when OpenBLAS's detection fell back to its generic Prescott
+ * (SSE3) kernels on a virtual CPU that has AVX-512: "set
+ * OPENBLAS_CORETYPE=SkylakeX". The variable is read when the library loads,
+ * so programs can only warn (log_warn) and the user sets it. */
+const char *cpu_blas_advice(void);
+
 /* ---------------------------------------------------------------- conv */
 
 /* A 2-D convolution with square kernel, equal stride and padding on both
