@@ -158,8 +158,11 @@ an_status conv_forward_cpu(float *out, const float *in, const float *weight, con
     AN_TRY(conv_check_workspace(s, workspace_floats, threads));
     const conv_dims d = conv_dims_of(s);
     const int chunks = (s->batch + d.chunk - 1) / d.chunk;
-    openblas_set_num_threads(1); /* the threads are ours: one chunk per thread */
-#pragma omp parallel for num_threads(threads) schedule(static)
+    /* one chunk per thread with single-threaded GEMMs; with fewer chunks than
+     * threads (inference of one image) the GEMMs take the threads instead */
+    const int by_chunk = chunks >= threads;
+    openblas_set_num_threads(by_chunk ? 1 : threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (by_chunk)
     for (int ch = 0; ch < chunks; ch++) {
         float *col = workspace + conv_thread_floats(&d) * (size_t)omp_get_thread_num();
         float *ybuf = col + 2 * (size_t)d.chunk * d.col; /* [Cout, n * Ho*Wo] */
@@ -209,8 +212,9 @@ an_status conv_backward_cpu(float *dinput, float *dweight, float *dbias, const f
     }
 
     const int chunks = (s->batch + d.chunk - 1) / d.chunk;
-    openblas_set_num_threads(1);
-#pragma omp parallel num_threads(threads)
+    const int by_chunk = chunks >= threads; /* as in conv_forward_cpu */
+    openblas_set_num_threads(by_chunk ? 1 : threads);
+#pragma omp parallel num_threads(threads) if (by_chunk)
     {
         const int t = omp_get_thread_num();
         float *col = workspace + per_thread * (size_t)t;       /* [Cin*K*K, n * Ho*Wo] */
