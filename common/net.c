@@ -291,6 +291,18 @@ const net_param_view *net_param_find(const net *n, const char *name)
     return NULL;
 }
 
+const conv_shape *net_conv_shape(const net *n, int index)
+{
+    return index >= 0 && index < 5 ? &n->conv[index] : NULL;
+}
+
+const pool_shape *net_pool_shape(const net *n, int index)
+{
+    return index >= 0 && index < 3 ? &n->pool[index] : NULL;
+}
+
+const lrn_params *net_lrn_params(const net *n) { return &n->lrn; }
+
 const net_layer_info *net_layer_at(const net *n, int i)
 {
     return i >= 0 && i < n->layer_count ? &n->layers[i] : NULL;

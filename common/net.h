@@ -116,6 +116,13 @@ size_t net_macs_per_image(const net *n);
 /* Writes the summary table (layer, output shape, params, multiply-adds, totals) to out. */
 an_status net_summary_print(const net *n, FILE *out);
 
+/* The shapes the layers are computed with (batch = max batch), for other
+ * backends that build the same network: conv index 0..4 (conv1..conv5),
+ * pool index 0..2 (pool1, pool2, pool5). NULL for an index out of range. */
+const conv_shape *net_conv_shape(const net *n, int index);
+const pool_shape *net_pool_shape(const net *n, int index);
+const lrn_params *net_lrn_params(const net *n);
+
 /* §5 (or Caffe's) initialisation drawn from Philox (purpose INIT, the view's
  * index as image id, the element's block as element), so the same seed gives
  * the same weights on any machine. Zeroes momentum and gradients. */

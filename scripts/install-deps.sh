@@ -20,6 +20,9 @@ packages=(
   python3 python3-numpy python3-h5py  # format tests read shards with h5py
   python3-pil                     # bench/prep: the Pillow + h5py peer
 )
+if [ "${ALEXNET_PEERS:-0}" = 1 ]; then
+  packages+=(python3-torch darknet)  # bench/cpu peers, tests/reference/gen_fixture.py, scripts/to_pytorch.py
+fi
 if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
   packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test
 fi

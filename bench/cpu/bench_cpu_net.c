@@ -187,7 +187,8 @@ done:
 
 static const cli_program program = {
     .name = "bench_cpu_net",
-    .usage = "bench_cpu_net [--mode train|infer|sgemm|layers] [--batch N] [--threads N] [--steps N] [--width W]",
+    .usage = "Usage: bench_cpu_net [--mode train|infer|sgemm|layers] [--batch N] [--threads N]\n"
+             "                     [--steps N] [--width W] [--quiet] [--verbose] [--help] [--version]\n",
 };
 
 int main(int argc, char **argv)
@@ -197,23 +198,30 @@ int main(int argc, char **argv)
         {"mode", required_argument, 0, 'm'}, {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 's'},
         {"width", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},
         {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c;
+    long value = 0;
+    an_status parsed = AN_OK;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o.mode = optarg; break;
-        case 'b': o.batch = atoi(optarg); break;
-        case 't': o.threads = atoi(optarg); break;
-        case 's': o.steps = atoi(optarg); break;
-        case 'w': o.width = atof(optarg); break;
+        case 'b': parsed = cli_parse_long("--batch", optarg, 1, 4096, &value); o.batch = (int)value; break;
+        case 't': parsed = cli_parse_long("--threads", optarg, 1, 1024, &value); o.threads = (int)value; break;
+        case 's': parsed = cli_parse_long("--steps", optarg, 1, 100000, &value); o.steps = (int)value; break;
+        case 'w': parsed = cli_parse_double("--width", optarg, 1e-3, 64.0, &o.width); break;
+        case 'q': log_set_level(LOG_ERROR); break;
+        case 'v': log_set_level(LOG_VERBOSE); break;
         case 'h': cli_print_help(&program); return 0;
         case 'V': cli_print_version(&program); return 0;
         default: return cli_usage_error(&program, "unknown option");
         }
+        if (parsed != AN_OK) return cli_usage_error(&program, "%s", error_message());
     }
-    if (o.batch < 1 || o.threads < 1 || o.steps < 1 || !(o.width > 0))
-        return cli_usage_error(&program, "--batch, --threads, --steps and --width must be positive");
     cpu_threads_set(o.threads);
+    const char *advice = cpu_blas_advice();
+    if (advice) log_warn("%s", advice);
+    printf("blas_core %s\n", openblas_get_corename());
     an_status st;
     if (strcmp(o.mode, "train") == 0) st = bench_net(&o, 1);
     else if (strcmp(o.mode, "infer") == 0) st = bench_net(&o, 0);

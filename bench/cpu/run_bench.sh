@@ -16,6 +16,13 @@ bench="$build/bench/cpu/bench_cpu_net"
 python="${ALEXNET_TORCH_PYTHON:-/usr/bin/python3}"
 [ -x "$bench" ] || { echo "run_bench: $bench not built (cmake --build $build)" >&2; exit 1; }
 export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
+# OpenBLAS falls back to its generic Prescott kernels on CPUs it does not
+# recognise (virtual CPUs); name the core the CPU supports unless the caller did.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(auto)}"
 
 val() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

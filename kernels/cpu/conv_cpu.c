@@ -1,7 +1,9 @@
 /* conv_cpu.c: grouped 2-D convolution (§3.5, Figure 2) by im2col and
- * OpenBLAS sgemm. The batch is split over OpenMP threads; each thread runs
- * single-threaded GEMMs on its own images, with its own column buffer and
- * its own partial weight gradient, summed in thread order at the end. */
+ * OpenBLAS sgemm. The batch is cut into chunks of a few images whose columns
+ * sit side by side, so the GEMMs of the small 13x13 layers are wide enough
+ * to run at the BLAS's speed; chunks are split over OpenMP threads, each
+ * running single-threaded GEMMs with its own buffers and its own partial
+ * weight gradient, summed in thread order at the end. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -44,7 +46,13 @@ typedef struct conv_dims {
     size_t k_g;        /* Cin/G * K * K: GEMM inner size per group */
     size_t col;        /* Cin * K * K * Ho * Wo: one image's columns */
     size_t wgrad;      /* Cout * Cin/G * K * K: one weight gradient */
+    int chunk;         /* images per GEMM */
 } conv_dims;
+
+/* Columns of one chunk stay under this many floats (8 MiB), except that a
+ * chunk always holds one image. */
+#define CONV_CHUNK_FLOATS ((size_t)1 << 21)
+#define CONV_CHUNK_MAX 16
 
 static conv_dims conv_dims_of(const conv_shape *s)
 {
@@ -59,11 +67,19 @@ static conv_dims conv_dims_of(const conv_shape *s)
     d.k_g = (size_t)d.cin_g * s->kernel * s->kernel;
     d.col = (size_t)s->in_channels * s->kernel * s->kernel * d.out_plane;
     d.wgrad = (size_t)s->out_channels * d.k_g;
+    size_t chunk = CONV_CHUNK_FLOATS / (d.col ? d.col : 1);
+    if (chunk > CONV_CHUNK_MAX) chunk = CONV_CHUNK_MAX;
+    if (chunk > (size_t)s->batch) chunk = (size_t)s->batch;
+    d.chunk = chunk < 1 ? 1 : (int)chunk;
     return d;
 }
 
-/* Per thread: columns, column gradients, a partial weight gradient. */
-static size_t conv_thread_floats(const conv_dims *d) { return 2 * d->col + d->wgrad; }
+/* Per thread, for one chunk: columns, column gradients, outputs (or output
+ * gradients) side by side, a partial weight gradient. */
+static size_t conv_thread_floats(const conv_dims *d)
+{
+    return (size_t)d->chunk * (2 * d->col + (size_t)d->out_image) + d->wgrad;
+}
 
 size_t conv_workspace_floats(const conv_shape *s, int threads)
 {
@@ -75,14 +91,15 @@ size_t conv_workspace_floats(const conv_shape *s, int threads)
     return conv_thread_floats(&d) * (size_t)(threads < 1 ? 1 : threads);
 }
 
-/* col [Cin*K*K, Ho*Wo], row (c*K + ky)*K + kx, from one image x [Cin, H, W]. */
-static void im2col(float *col, const float *x, const conv_shape *s, const conv_dims *d)
+/* One image x [Cin, H, W] into columns col [Cin*K*K, Ho*Wo] whose rows,
+ * (c*K + ky)*K + kx, are `ld` floats apart (the chunk's width). */
+static void im2col(float *col, size_t ld, const float *x, const conv_shape *s, const conv_dims *d)
 {
     const int k = s->kernel, h = s->in_h, w = s->in_w;
     for (int c = 0; c < s->in_channels; c++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
-                float *row = col + ((size_t)(c * k + ky) * k + kx) * d->out_plane;
+                float *row = col + ((size_t)(c * k + ky) * k + kx) * ld;
                 const float *plane = x + (size_t)c * h * w;
                 for (int oy = 0; oy < d->ho; oy++) {
                     int iy = oy * s->stride - s->pad + ky;
@@ -100,15 +117,16 @@ static void im2col(float *col, const float *x, const conv_shape *s, const conv_d
             }
 }
 
-/* dx [Cin, H, W] = sum of the column gradients dcol [Cin*K*K, Ho*Wo] at their sources. */
-static void col2im(float *dx, const float *dcol, const conv_shape *s, const conv_dims *d)
+/* dx [Cin, H, W] = sum of the column gradients dcol [Cin*K*K, Ho*Wo] (rows
+ * `ld` floats apart) at their sources. */
+static void col2im(float *dx, const float *dcol, size_t ld, const conv_shape *s, const conv_dims *d)
 {
     const int k = s->kernel, h = s->in_h, w = s->in_w;
     memset(dx, 0, sizeof(float) * d->in_image);
     for (int c = 0; c < s->in_channels; c++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
-                const float *row = dcol + ((size_t)(c * k + ky) * k + kx) * d->out_plane;
+                const float *row = dcol + ((size_t)(c * k + ky) * k + kx) * ld;
                 float *plane = dx + (size_t)c * h * w;
                 for (int oy = 0; oy < d->ho; oy++) {
                     int iy = oy * s->stride - s->pad + ky;
@@ -139,20 +157,32 @@ an_status conv_forward_cpu(float *out, const float *in, const float *weight, con
     const int threads = cpu_threads_get();
     AN_TRY(conv_check_workspace(s, workspace_floats, threads));
     const conv_dims d = conv_dims_of(s);
-    openblas_set_num_threads(1); /* the threads are ours: one image per thread */
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int b = 0; b < s->batch; b++) {
-        float *col = workspace + conv_thread_floats(&d) * (size_t)omp_get_thread_num(); /* [Cin*K*K, Ho*Wo] */
-        float *y = out + (size_t)b * d.out_image; /* [Cout, Ho*Wo] */
-        im2col(col, in + (size_t)b * d.in_image, s, &d);
+    const int chunks = (s->batch + d.chunk - 1) / d.chunk;
+    /* one chunk per thread with single-threaded GEMMs; with fewer chunks than
+     * threads (inference of one image) the GEMMs take the threads instead */
+    const int by_chunk = chunks >= threads;
+    openblas_set_num_threads(by_chunk ? 1 : threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (by_chunk)
+    for (int ch = 0; ch < chunks; ch++) {
+        float *col = workspace + conv_thread_floats(&d) * (size_t)omp_get_thread_num();
+        float *ybuf = col + 2 * (size_t)d.chunk * d.col; /* [Cout, n * Ho*Wo] */
+        const int b0 = ch * d.chunk;
+        const int n = s->batch - b0 < d.chunk ? s->batch - b0 : d.chunk;
+        const size_t ld = (size_t)n * d.out_plane; /* col [Cin*K*K, n * Ho*Wo] */
+        for (int j = 0; j < n; j++)
+            im2col(col + (size_t)j * d.out_plane, ld, in + (size_t)(b0 + j) * d.in_image, s, &d);
         for (int g = 0; g < s->groups; g++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.cout_g, (int)d.out_plane,
-                        (int)d.k_g, 1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
-                        col + (size_t)g * d.k_g * d.out_plane, (int)d.out_plane, 0.0f,
-                        y + (size_t)g * d.cout_g * d.out_plane, (int)d.out_plane);
-        for (int o = 0; o < s->out_channels; o++) {
-            float *yo = y + (size_t)o * d.out_plane;
-            for (size_t i = 0; i < d.out_plane; i++) yo[i] += bias[o];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.cout_g, (int)ld, (int)d.k_g,
+                        1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
+                        col + (size_t)g * d.k_g * ld, (int)ld, 0.0f,
+                        ybuf + (size_t)g * d.cout_g * ld, (int)ld);
+        for (int j = 0; j < n; j++) {
+            float *y = out + (size_t)(b0 + j) * d.out_image; /* [Cout, Ho*Wo] */
+            for (int o = 0; o < s->out_channels; o++) {
+                const float *src = ybuf + (size_t)o * ld + (size_t)j * d.out_plane;
+                float *yo = y + (size_t)o * d.out_plane;
+                for (size_t i = 0; i < d.out_plane; i++) yo[i] = src[i] + bias[o];
+            }
         }
     }
     openblas_set_num_threads(threads);
@@ -181,41 +211,52 @@ an_status conv_backward_cpu(float *dinput, float *dweight, float *dbias, const f
         dbias[o] = (float)sum;
     }
 
-    openblas_set_num_threads(1);
-#pragma omp parallel num_threads(threads)
+    const int chunks = (s->batch + d.chunk - 1) / d.chunk;
+    const int by_chunk = chunks >= threads; /* as in conv_forward_cpu */
+    openblas_set_num_threads(by_chunk ? 1 : threads);
+#pragma omp parallel num_threads(threads) if (by_chunk)
     {
         const int t = omp_get_thread_num();
-        float *col = workspace + per_thread * (size_t)t; /* [Cin*K*K, Ho*Wo] */
-        float *dcol = col + d.col;                        /* [Cin*K*K, Ho*Wo] */
-        float *dw = dcol + d.col;                         /* [Cout, Cin/G*K*K] partial */
+        float *col = workspace + per_thread * (size_t)t;       /* [Cin*K*K, n * Ho*Wo] */
+        float *dcol = col + (size_t)d.chunk * d.col;           /* [Cin*K*K, n * Ho*Wo] */
+        float *dybuf = dcol + (size_t)d.chunk * d.col;         /* [Cout, n * Ho*Wo] */
+        float *dw = dybuf + (size_t)d.chunk * d.out_image;     /* [Cout, Cin/G*K*K] partial */
         memset(dw, 0, sizeof(float) * d.wgrad);
 #pragma omp for schedule(static)
-        for (int b = 0; b < s->batch; b++) {
-            const float *dy = doutput + (size_t)b * d.out_image; /* [Cout, Ho*Wo] */
-            im2col(col, in + (size_t)b * d.in_image, s, &d);
+        for (int ch = 0; ch < chunks; ch++) {
+            const int b0 = ch * d.chunk;
+            const int n = s->batch - b0 < d.chunk ? s->batch - b0 : d.chunk;
+            const size_t ld = (size_t)n * d.out_plane;
+            for (int j = 0; j < n; j++) {
+                const float *dy = doutput + (size_t)(b0 + j) * d.out_image; /* [Cout, Ho*Wo] */
+                for (int o = 0; o < s->out_channels; o++)
+                    memcpy(dybuf + (size_t)o * ld + (size_t)j * d.out_plane,
+                           dy + (size_t)o * d.out_plane, sizeof(float) * d.out_plane);
+                im2col(col + (size_t)j * d.out_plane, ld, in + (size_t)(b0 + j) * d.in_image, s, &d);
+            }
             for (int g = 0; g < s->groups; g++) {
-                const float *dy_g = dy + (size_t)g * d.cout_g * d.out_plane;
-                /* dw_g [Cout/G, k_g] += dy_g [Cout/G, HoWo] · col_gᵀ [HoWo, k_g] */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.cout_g, (int)d.k_g,
-                            (int)d.out_plane, 1.0f, dy_g, (int)d.out_plane,
-                            col + (size_t)g * d.k_g * d.out_plane, (int)d.out_plane, 1.0f,
+                const float *dy_g = dybuf + (size_t)g * d.cout_g * ld;
+                /* dw_g [Cout/G, k_g] += dy_g [Cout/G, n*HoWo] · col_gᵀ [n*HoWo, k_g] */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.cout_g, (int)d.k_g, (int)ld,
+                            1.0f, dy_g, (int)ld, col + (size_t)g * d.k_g * ld, (int)ld, 1.0f,
                             dw + (size_t)g * d.cout_g * d.k_g, (int)d.k_g);
                 if (dinput)
-                    /* dcol_g [k_g, HoWo] = w_gᵀ [k_g, Cout/G] · dy_g [Cout/G, HoWo] */
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d.k_g,
-                                (int)d.out_plane, d.cout_g, 1.0f,
-                                weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g, dy_g,
-                                (int)d.out_plane, 0.0f, dcol + (size_t)g * d.k_g * d.out_plane,
-                                (int)d.out_plane);
+                    /* dcol_g [k_g, n*HoWo] = w_gᵀ [k_g, Cout/G] · dy_g [Cout/G, n*HoWo] */
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d.k_g, (int)ld,
+                                d.cout_g, 1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
+                                dy_g, (int)ld, 0.0f, dcol + (size_t)g * d.k_g * ld, (int)ld);
             }
-            if (dinput) col2im(dinput + (size_t)b * d.in_image, dcol, s, &d);
+            if (dinput)
+                for (int j = 0; j < n; j++)
+                    col2im(dinput + (size_t)(b0 + j) * d.in_image, dcol + (size_t)j * d.out_plane,
+                           ld, s, &d);
         }
         /* implicit barrier: every partial is complete; sum them in thread order */
 #pragma omp for schedule(static)
         for (size_t i = 0; i < d.wgrad; i++) {
             float sum = 0.0f;
             for (int tt = 0; tt < omp_get_num_threads(); tt++)
-                sum += workspace[per_thread * (size_t)tt + 2 * d.col + i];
+                sum += workspace[per_thread * (size_t)tt + per_thread - d.wgrad + i];
             dweight[i] = sum;
         }
     }

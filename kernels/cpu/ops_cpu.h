@@ -11,9 +11,10 @@
  *   - functions that can fail (bad shapes, too small a workspace) return
  *     an_status with a message; the element-wise ones cannot fail and return void.
  *
- * Threading: the batch is split over OpenMP threads (omp_get_max_threads());
- * fully connected layers use OpenBLAS's own threads. cpu_threads_set() sets
- * both. Results do not depend on the thread count except for the order of
+ * Threading: the batch (in conv: chunks of images) is split over OpenMP
+ * threads, each running single-threaded OpenBLAS; fully connected layers, and
+ * convolutions of fewer chunks than threads (batch-1 inference), use
+ * OpenBLAS's own threads. cpu_threads_set() sets both. Results do not depend on the thread count except for the order of
  * float sums in conv's weight gradient (per-thread partial sums, then a sum
  * over threads in thread order).
  */
@@ -29,6 +30,13 @@
 void cpu_threads_set(int n);
 /* The number set by cpu_threads_set (default: omp_get_max_threads()). */
 int cpu_threads_get(void);
+
+/* NULL when OpenBLAS runs kernels made for this CPU; otherwise advice for the
+ * user, e.g. when OpenBLAS's detection fell back to its generic Prescott
+ * (SSE3) kernels on a virtual CPU that has AVX-512: "set
+ * OPENBLAS_CORETYPE=SkylakeX". The variable is read when the library loads,
+ * so programs can only warn (log_warn) and the user sets it. */
+const char *cpu_blas_advice(void);
 
 /* ---------------------------------------------------------------- conv */
 

@@ -32,6 +32,13 @@ static void test_full_width_table(void **state)
     v = net_param_find(n, "fc6.weight");
     assert_true(v->shape[0] == 4096 && v->shape[1] == 9216);
     assert_null(net_param_find(n, "conv6.weight"));
+    /* the shapes other backends build from */
+    const conv_shape *c2 = net_conv_shape(n, 1);
+    assert_true(c2->groups == 2 && c2->kernel == 5 && c2->pad == 2 && c2->in_h == 27 && c2->batch == 1);
+    assert_true(net_conv_shape(n, 0)->stride == 4 && net_conv_shape(n, 2)->groups == 1);
+    assert_null(net_conv_shape(n, 5));
+    assert_true(net_pool_shape(n, 2)->in_h == 13 && net_pool_shape(n, 2)->size == 3);
+    assert_true(net_lrn_params(n)->n == 5 && net_lrn_params(n)->convention == LRN_ALPHA_DIVIDED_BY_N);
     /* views tile the block in order */
     size_t offset = 0;
     for (int i = 0; i < net_param_view_count(n); i++) {

@@ -53,6 +53,40 @@ static void test_conv_known(void **state)
     ASSERT_NEAR(yg[0], 10, 1e-6); ASSERT_NEAR(yg[1], 21, 1e-6);
 }
 
+/* A batch of 20 (more than one chunk of images per GEMM, the last one
+ * partial) gives what 20 batches of one give. */
+static void test_conv_batch_chunks(void **state)
+{
+    (void)state;
+    enum { B = 20, CIN = 4, HW = 6, COUT = 4, IMG = CIN * HW * HW, OUT = COUT * HW * HW, WN = COUT * 2 * 9 };
+    conv_shape s = {.batch = B, .in_channels = CIN, .in_h = HW, .in_w = HW, .out_channels = COUT,
+                    .kernel = 3, .stride = 1, .pad = 1, .groups = 2};
+    conv_shape one = s;
+    one.batch = 1;
+    static float x[B * IMG], y[B * OUT], dy[B * OUT], dx[B * IMG], y1[OUT], dx1[IMG];
+    float w[WN], b[COUT] = {0.1f, -0.2f, 0.3f, 0.0f}, dw[WN], db[COUT], dw1[WN], db1[COUT];
+    double dw_sum[WN] = {0}, db_sum[COUT] = {0};
+    for (int i = 0; i < B * IMG; i++) x[i] = (float)((i * 7919) % 23) / 23.0f - 0.5f;
+    for (int i = 0; i < B * OUT; i++) dy[i] = (float)((i * 104729) % 19) / 19.0f - 0.5f;
+    for (int i = 0; i < WN; i++) w[i] = (float)((i * 31) % 13) / 13.0f - 0.5f;
+    size_t wsn = conv_workspace_floats(&s, cpu_threads_get());
+    float *ws = malloc(wsn * sizeof(float));
+    assert_non_null(ws);
+    assert_int_equal(conv_forward_cpu(y, x, w, b, &s, ws, wsn), AN_OK);
+    assert_int_equal(conv_backward_cpu(dx, dw, db, dy, x, w, &s, ws, wsn), AN_OK);
+    for (int i = 0; i < B; i++) {
+        assert_int_equal(conv_forward_cpu(y1, x + i * IMG, w, b, &one, ws, wsn), AN_OK);
+        for (int k = 0; k < OUT; k++) ASSERT_NEAR(y1[k], y[i * OUT + k], 1e-5);
+        assert_int_equal(conv_backward_cpu(dx1, dw1, db1, dy + i * OUT, x + i * IMG, w, &one, ws, wsn), AN_OK);
+        for (int k = 0; k < IMG; k++) ASSERT_NEAR(dx1[k], dx[i * IMG + k], 1e-5);
+        for (int k = 0; k < WN; k++) dw_sum[k] += dw1[k];
+        for (int k = 0; k < COUT; k++) db_sum[k] += db1[k];
+    }
+    for (int k = 0; k < WN; k++) ASSERT_NEAR(dw[k], dw_sum[k], 1e-4);
+    for (int k = 0; k < COUT; k++) ASSERT_NEAR(db[k], db_sum[k], 1e-4);
+    free(ws);
+}
+
 static void test_relu_known(void **state)
 {
     (void)state;
@@ -195,7 +229,8 @@ static void test_dropout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_known),    cmocka_unit_test(test_relu_known),
+        cmocka_unit_test(test_conv_known),    cmocka_unit_test(test_conv_batch_chunks),
+        cmocka_unit_test(test_relu_known),
         cmocka_unit_test(test_lrn_known),     cmocka_unit_test(test_maxpool_known),
         cmocka_unit_test(test_fc_known),      cmocka_unit_test(test_softmax_known),
         cmocka_unit_test(test_dropout),
