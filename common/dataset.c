@@ -86,6 +86,14 @@ static an_status read_split(hid_t file, dataset *d, dataset_split *s, const char
         return error_set(AN_ERR_FORMAT, "bad %s counts (%lld images, %lld shards)", split, n, shards);
     s->num_images = (uint64_t)n;
     s->num_shards = (int)shards;
+    /* Datasets whose writer left no refusal gaps may omit num_{split}_ids. */
+    snprintf(name, sizeof name, "num_%s_ids", split);
+    htri_t has_ids = H5Aexists(file, name);
+    if (has_ids < 0) return h5_error_capture("looking for attribute %s", name);
+    long long ids = n;
+    if (has_ids > 0) AN_TRY(h5_io_read_attr_int(file, name, &ids));
+    if (ids < n) return error_set(AN_ERR_FORMAT, "%s is %lld, below num_%s %lld", name, ids, split, n);
+    s->id_count = (uint64_t)ids;
     snprintf(name, sizeof name, "%s_class_counts", split);
     AN_TRY(h5_io_read_dataset(file, name, H5T_NATIVE_INT64, (size_t)d->num_classes, s->class_counts));
     return build_shard_paths(d, s, split);
@@ -170,6 +178,10 @@ static an_status write_contents(hid_t file, const dataset *d)
     AN_TRY(h5_io_write_attr_string(file, "source", d->source));
     AN_TRY(h5_io_write_attr_int(file, "num_train", (long long)d->train.num_images));
     AN_TRY(h5_io_write_attr_int(file, "num_val", (long long)d->val.num_images));
+    uint64_t train_ids = d->train.id_count > d->train.num_images ? d->train.id_count : d->train.num_images;
+    uint64_t val_ids = d->val.id_count > d->val.num_images ? d->val.id_count : d->val.num_images;
+    AN_TRY(h5_io_write_attr_int(file, "num_train_ids", (long long)train_ids));
+    AN_TRY(h5_io_write_attr_int(file, "num_val_ids", (long long)val_ids));
     AN_TRY(h5_io_write_attr_int(file, "train_shards", d->train.num_shards));
     AN_TRY(h5_io_write_attr_int(file, "val_shards", d->val.num_shards));
     AN_TRY(h5_io_write_strings(file, "class_ids", (const char *const *)d->class_ids, c));

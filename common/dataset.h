@@ -17,6 +17,8 @@
 
 typedef struct dataset_split {
     uint64_t num_images;
+    uint64_t id_count;      /* every image id of the split is < id_count; equals num_images unless prep
+                             * refused inputs (their ids stay unused): size per-id tables with this */
     int num_shards;
     char **shard_paths;     /* [num_shards] "{dir}/{split}-{i:05d}-of-{n:05d}.h5" */
     int64_t *class_counts;  /* [num_classes] images per class */

@@ -121,7 +121,8 @@ an_status h5_io_write_dataset(hid_t loc, const char *name, hid_t file_type, hid_
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = -1;
     if (space < 0 || dcpl < 0 || H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
-        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) {
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
+        H5Pset_obj_track_times(dcpl, 0) < 0) {
         st = h5_error_capture("preparing dataset %s", name);
         goto done;
     }

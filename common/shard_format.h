@@ -34,6 +34,12 @@ an_status shard_stats_init(shard_stats *s);
 void shard_stats_free(shard_stats *s);
 /* Adds one image [256,256,3] to the sums. */
 void shard_stats_add_image(shard_stats *s, const uint8_t *image);
+/* The same sums split for speed: the RGB sums and the count go to s, the
+ * pixel values to pixel_acc [256,256,3] (uint32, exact for up to 16.8 M
+ * images), which shard_stats_fold_pixels() adds to s->pixel_sum and clears.
+ * Equal to shard_stats_add_image() once folded. */
+void shard_stats_add_image_split(shard_stats *s, uint32_t *pixel_acc, const uint8_t *image);
+void shard_stats_fold_pixels(shard_stats *s, uint32_t *pixel_acc);
 /* s += other (exact). */
 void shard_stats_merge(shard_stats *s, const shard_stats *other);
 

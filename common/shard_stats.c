@@ -9,8 +9,8 @@
 an_status shard_stats_init(shard_stats *s)
 {
     memset(s, 0, sizeof *s);
-    s->pixel_sum = calloc(AN_IMAGE_BYTES, sizeof(double));
-    AN_CHECK_ALLOC(s->pixel_sum, AN_IMAGE_BYTES * sizeof(double));
+    s->pixel_sum = calloc(AN_IMAGE_BYTES, sizeof *s->pixel_sum);
+    AN_CHECK_ALLOC(s->pixel_sum, AN_IMAGE_BYTES * sizeof *s->pixel_sum);
     return AN_OK;
 }
 
@@ -20,11 +20,13 @@ void shard_stats_free(shard_stats *s)
     s->pixel_sum = NULL;
 }
 
-void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] */)
+/* The RGB sums and outer products of one image, and the count. */
+static void add_rgb_sums(shard_stats *s, const uint8_t *image /* [256,256,3] */)
 {
-    uint64_t sum[3] = {0, 0, 0};
-    uint64_t outer[6] = {0, 0, 0, 0, 0, 0}; /* rr rg rb gg gb bb */
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += image[i];
+    /* Per image every sum fits in 32 bits (65536 pixels * 255 * 255 < 2^32), so
+     * the inner loops run on uint32 lanes and vectorise; the totals are uint64. */
+    uint32_t sum[3] = {0, 0, 0};
+    uint32_t outer[6] = {0, 0, 0, 0, 0, 0}; /* rr rg rb gg gb bb */
     for (size_t p = 0; p < (size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE; p++) {
         uint32_t r = image[3 * p], g = image[3 * p + 1], b = image[3 * p + 2];
         sum[0] += r; sum[1] += g; sum[2] += b;
@@ -32,13 +34,32 @@ void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] *
         outer[3] += g * g; outer[4] += g * b; outer[5] += b * b;
     }
     for (int c = 0; c < 3; c++) s->rgb_sum[c] += sum[c];
-    s->rgb_outer_sum[0][0] += outer[0];
-    s->rgb_outer_sum[0][1] += outer[1]; s->rgb_outer_sum[1][0] += outer[1];
-    s->rgb_outer_sum[0][2] += outer[2]; s->rgb_outer_sum[2][0] += outer[2];
-    s->rgb_outer_sum[1][1] += outer[3];
-    s->rgb_outer_sum[1][2] += outer[4]; s->rgb_outer_sum[2][1] += outer[4];
-    s->rgb_outer_sum[2][2] += outer[5];
+    const int pair[6][2] = {{0, 0}, {0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 2}};
+    for (int k = 0; k < 6; k++) {
+        s->rgb_outer_sum[pair[k][0]][pair[k][1]] += outer[k];
+        if (pair[k][0] != pair[k][1]) s->rgb_outer_sum[pair[k][1]][pair[k][0]] += outer[k];
+    }
     s->num_images++;
+}
+
+void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] */)
+{
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += image[i];
+    add_rgb_sums(s, image);
+}
+
+void shard_stats_add_image_split(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] */, const uint8_t *image)
+{
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) pixel_acc[i] += image[i];
+    add_rgb_sums(s, image);
+}
+
+void shard_stats_fold_pixels(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] */)
+{
+    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) {
+        s->pixel_sum[i] += pixel_acc[i];
+        pixel_acc[i] = 0;
+    }
 }
 
 void shard_stats_merge(shard_stats *s, const shard_stats *other)

@@ -3,8 +3,10 @@
  *
  * Geometry: --resize crop (default, §2) scales so the shorter side is 256 and
  * keeps the central 256x256; --resize squash scales each axis to 256 (the
- * Caffe convention). Both upscale small images. Resampling is libvips'
- * thumbnail path: shrink-on-load for JPEG, then a Lanczos-3 reduction.
+ * Caffe convention). Both upscale small images. Resampling: JPEG
+ * shrink-on-load (DCT scaling) where it keeps both sides >= 256, then
+ * antialiased bilinear: prep_resample.h for images up to 4 Mpx (decoded
+ * whole), vips_resize with the linear kernel for larger ones (streamed).
  *
  * Colour: any input becomes 3-band 8-bit sRGB: embedded ICC profiles are
  * imported (CMYK without a profile through libvips' built-in CMYK profile),
@@ -37,7 +39,8 @@ typedef struct prep_decode_options {
 } prep_decode_options;
 
 /* Names the resampling of both paths; part of the dataset id, so a change redoes old shards. */
-#define PREP_RESAMPLER "vips-thumbnail-lanczos3+idx-bilinear-q8"
+#define PREP_RESAMPLER "aa-bilinear-q14+vips-resize-linear"
+
 
 #define PREP_DEFAULT_MAX_PIXELS 100000000ull
 #define PREP_DEFAULT_MAX_FILE_BYTES (256ull << 20)
@@ -57,7 +60,7 @@ an_status prep_decode_file(const char *path, const prep_decode_options *o, uint8
 an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_options *o, uint8_t *out,
                              char *reason, size_t reason_size);
 
-/* A grayscale array [rows, cols] uint8 (IDX) into out [256, 256, 3] (prep_upscale.h). */
+/* A grayscale array [rows, cols] uint8 (IDX) into out [256, 256, 3] (prep_resample.h). */
 an_status prep_decode_gray(const uint8_t *pixels, int rows, int cols, const prep_decode_options *o, uint8_t *out,
                            char *reason, size_t reason_size);
 

@@ -94,6 +94,8 @@ static an_status write_json(const dataset *d, const prep_plan *plan, const prep_
     json_kv_int(&w, "num_classes", d->num_classes);
     json_kv_int(&w, "num_train", (int64_t)d->train.num_images);
     json_kv_int(&w, "num_val", (int64_t)d->val.num_images);
+    json_kv_int(&w, "num_train_ids", (int64_t)d->train.id_count);
+    json_kv_int(&w, "num_val_ids", (int64_t)d->val.id_count);
     json_kv_int(&w, "train_shards", d->train.num_shards);
     json_kv_int(&w, "val_shards", d->val.num_shards);
     json_kv_int(&w, "refused", (int64_t)summary->refused);
@@ -139,6 +141,8 @@ static an_status fill_classes(dataset *d, const prep_plan *plan, const char *dir
     }
     d->train.num_shards = plan->shards[0];
     d->val.num_shards = plan->shards[1];
+    d->train.id_count = plan->count[0]; /* ids number the listed images; refused ones stay unused */
+    d->val.id_count = plan->count[1];
     return AN_OK;
 }
 

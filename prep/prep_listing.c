@@ -1,6 +1,8 @@
 /* prep_listing.c: growable item lists, sorting, class-balanced subsets. */
 #include "prep_listing.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,3 +146,39 @@ char *prep_path_utf8(const char *path)
     out[o] = 0;
     return out;
 }
+
+an_status prep_listing_read_classes(prep_listing *l, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return error_set(AN_ERR_IO, "cannot open class list %s: %s", path, strerror(errno));
+    char line[2048];
+    size_t n = 0, cap = 0;
+    char **ids = NULL, **names = NULL;
+    an_status st = AN_OK;
+    while (fgets(line, sizeof line, f) && st == AN_OK) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0]) continue;
+        char *space = line + strcspn(line, " \t");
+        char *words = *space ? space + 1 : space;
+        *space = 0;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            char **a = realloc(ids, cap * sizeof *a);
+            if (a) ids = a;
+            char **b = realloc(names, cap * sizeof *b);
+            if (b) names = b;
+            if (!a || !b) { st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path); break; }
+        }
+        ids[n] = strdup(line);
+        names[n] = strdup(*words ? words : line);
+        n++;
+    }
+    fclose(f);
+    if (st == AN_OK && n == 0) st = error_set(AN_ERR_FORMAT, "class list %s is empty", path);
+    if (st == AN_OK) st = prep_listing_set_classes(l, (int)n, (const char *const *)ids, (const char *const *)names);
+    for (size_t i = 0; i < n; i++) { free(ids[i]); free(names[i]); }
+    free(ids);
+    free(names);
+    return st;
+}
+

@@ -50,6 +50,8 @@ void prep_listing_sort(prep_item_list *list);
 an_status prep_listing_limit(prep_item_list *list, size_t limit, int num_classes);
 /* Sets num_classes and copies the class ids and names. */
 an_status prep_listing_set_classes(prep_listing *l, int n, const char *const *ids, const char *const *names);
+/* Reads a class list file, "id[ words]" per line (words default to the id). */
+an_status prep_listing_read_classes(prep_listing *l, const char *path);
 void prep_listing_free(prep_listing *l);
 
 /* The path as stored in shards (valid UTF-8): bytes that are not valid UTF-8

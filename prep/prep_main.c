@@ -55,11 +55,11 @@ static an_status parse_max_bad(const char *text, prep_max_bad *out)
         char number[64];
         snprintf(number, sizeof number, "%.*s", (int)(n - 1), text);
         out->is_percent = 1;
-        return cli_parse_double("--max-bad", number, 0.0, 100.0, &out->value);
+        return cli_parse_double("max-bad", number, 0.0, 100.0, &out->value);
     }
     long v = 0;
     out->is_percent = 0;
-    AN_TRY(cli_parse_long("--max-bad", text, 0, 2000000000L, &v));
+    AN_TRY(cli_parse_long("max-bad", text, 0, 2000000000L, &v));
     out->value = (double)v;
     return AN_OK;
 }
@@ -71,8 +71,8 @@ static an_status parse_range(const char *text, int *begin, int *end)
     char a[32];
     snprintf(a, sizeof a, "%.*s", (int)(colon - text), text);
     long lo = 0, hi = 0;
-    AN_TRY(cli_parse_long("--shard-range start", a, 0, 1000000, &lo));
-    AN_TRY(cli_parse_long("--shard-range end", colon + 1, 1, 1000000, &hi));
+    AN_TRY(cli_parse_long("shard-range start", a, 0, 1000000, &lo));
+    AN_TRY(cli_parse_long("shard-range end", colon + 1, 1, 1000000, &hi));
     if (hi <= lo) return error_set(AN_ERR_ARG, "--shard-range %s is empty", text);
     *begin = (int)lo;
     *end = (int)hi;
@@ -89,18 +89,18 @@ static an_status parse_option(int c, const char *arg, prep_options *o)
     case OPT_OUTPUT: o->output = arg; return AN_OK;
     case OPT_CLASSES: o->classes_file = arg; return AN_OK;
     case OPT_DEVKIT: o->devkit_file = arg; return AN_OK;
-    case OPT_SHARD_SIZE: AN_TRY(cli_parse_long("--shard-size", arg, 1, 100000, &v)); o->shard_size = (size_t)v; return AN_OK;
-    case OPT_JOBS: AN_TRY(cli_parse_long("--jobs", arg, 1, 4096, &v)); o->jobs = (int)v; return AN_OK;
+    case OPT_SHARD_SIZE: AN_TRY(cli_parse_long("shard-size", arg, 1, 100000, &v)); o->shard_size = (size_t)v; return AN_OK;
+    case OPT_JOBS: AN_TRY(cli_parse_long("jobs", arg, 1, 4096, &v)); o->jobs = (int)v; return AN_OK;
     case OPT_RESIZE:
         if (strcmp(arg, "crop") == 0) o->decode.resize = PREP_RESIZE_CROP;
         else if (strcmp(arg, "squash") == 0) o->decode.resize = PREP_RESIZE_SQUASH;
         else return error_set(AN_ERR_ARG, "--resize must be crop or squash, got '%s'", arg);
         return AN_OK;
-    case OPT_TRAIN_LIMIT: AN_TRY(cli_parse_u64("--train-limit", arg, &u)); o->train_limit = u; return AN_OK;
-    case OPT_VAL_LIMIT: AN_TRY(cli_parse_u64("--val-limit", arg, &u)); o->val_limit = u; return AN_OK;
-    case OPT_SEED: return cli_parse_u64("--seed", arg, &o->seed);
+    case OPT_TRAIN_LIMIT: AN_TRY(cli_parse_u64("train-limit", arg, &u)); o->train_limit = u; return AN_OK;
+    case OPT_VAL_LIMIT: AN_TRY(cli_parse_u64("val-limit", arg, &u)); o->val_limit = u; return AN_OK;
+    case OPT_SEED: return cli_parse_u64("seed", arg, &o->seed);
     case OPT_MAX_BAD: return parse_max_bad(arg, &o->max_bad);
-    case OPT_MAX_PIXELS: return cli_parse_u64("--max-pixels", arg, &o->decode.max_pixels);
+    case OPT_MAX_PIXELS: return cli_parse_u64("max-pixels", arg, &o->decode.max_pixels);
     case OPT_RANGE: return parse_range(arg, &o->range_begin, &o->range_end);
     }
     return error_set(AN_ERR_ARG, "unknown option");

@@ -10,6 +10,7 @@
 #include "atomic_file.h"
 #include "checksum.h"
 #include "log.h"
+#include "prep_async.h"
 #include "prep_pool.h"
 #include "progress.h"
 #include "shard_reader.h"
@@ -29,6 +30,7 @@ typedef struct shard_job {
     an_status *status;             /* [n] AN_OK or AN_ERR_IMAGE */
     char (*reasons)[REASON_MAX];   /* [n] */
     shard_stats *worker_stats;     /* [workers], training shards only */
+    uint32_t **pixel_acc;          /* [workers][256*256*3] the workers' pixel sums */
     progress *bar;
 } shard_job;
 
@@ -53,7 +55,8 @@ static void decode_one(void *ctx, size_t i, int worker)
     job->status[i] = st;
     if (st == AN_OK) {
         job->checksums[i] = checksum_image(image);
-        if (job->worker_stats) shard_stats_add_image(&job->worker_stats[worker], image);
+        if (job->worker_stats)
+            shard_stats_add_image_split(&job->worker_stats[worker], job->pixel_acc[worker], image);
     }
     progress_add(job->bar, 1);
 }
@@ -89,7 +92,7 @@ static int shard_is_done(const char *path, const prep_plan *plan, int split, int
 
 typedef struct shard_buffers {
     uint8_t *images;     /* [shard_size, 256, 256, 3] */
-    uint32_t *checksums, *ids; /* [shard_size] */
+    uint32_t *checksums, *ids_kept; /* [shard_size] */
     int32_t *labels;     /* [shard_size] */
     an_status *status;   /* [shard_size] */
     char (*reasons)[REASON_MAX];
@@ -97,8 +100,18 @@ typedef struct shard_buffers {
     char **stored_paths; /* [shard_size] source paths as stored (valid UTF-8) */
     size_t capacity;
     shard_stats *worker_stats; /* [workers] */
+    uint32_t **pixel_acc;      /* [workers][256*256*3] */
     shard_stats total;
     int workers;
+    /* The shard these buffers hold, for the writer thread. */
+    const prep_listing *listing;
+    const prep_plan *plan;
+    int split, index;
+    int pending;                 /* submitted to the writer, results not yet counted */
+    size_t written, refused;     /* the writer's results: images stored, inputs refused */
+    size_t n;
+    const uint32_t *ids;         /* [n] image ids in shard order */
+    char path[ATOMIC_PATH_MAX];
 } shard_buffers;
 
 static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
@@ -106,7 +119,7 @@ static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
     memset(b, 0, sizeof *b);
     b->images = malloc(n * AN_IMAGE_BYTES);
     b->checksums = malloc(n * sizeof *b->checksums);
-    b->ids = malloc(n * sizeof *b->ids);
+    b->ids_kept = malloc(n * sizeof *b->ids_kept);
     b->labels = malloc(n * sizeof *b->labels);
     b->status = malloc(n * sizeof *b->status);
     b->reasons = malloc(n * sizeof *b->reasons);
@@ -114,13 +127,18 @@ static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
     b->refused_paths = malloc(n * sizeof *b->refused_paths);
     b->refused_reasons = malloc(n * sizeof *b->refused_reasons);
     b->worker_stats = calloc((size_t)workers, sizeof *b->worker_stats);
+    b->pixel_acc = calloc((size_t)workers, sizeof *b->pixel_acc);
     b->stored_paths = calloc(n, sizeof *b->stored_paths);
     b->capacity = n;
-    if (!b->stored_paths || !b->images || !b->checksums || !b->ids || !b->labels || !b->status || !b->reasons || !b->paths ||
-        !b->refused_paths || !b->refused_reasons || !b->worker_stats)
+    if (!b->stored_paths || !b->images || !b->checksums || !b->ids_kept || !b->labels || !b->status || !b->reasons || !b->paths ||
+        !b->refused_paths || !b->refused_reasons || !b->worker_stats || !b->pixel_acc)
         return error_set(AN_ERR_NOMEM, "out of memory for a shard of %zu images (try a smaller --shard-size)", n);
     b->workers = workers;
-    for (int w = 0; w < workers; w++) AN_TRY(shard_stats_init(&b->worker_stats[w]));
+    for (int w = 0; w < workers; w++) {
+        AN_TRY(shard_stats_init(&b->worker_stats[w]));
+        b->pixel_acc[w] = calloc(AN_IMAGE_BYTES, sizeof *b->pixel_acc[w]);
+        AN_CHECK_ALLOC(b->pixel_acc[w], AN_IMAGE_BYTES * sizeof *b->pixel_acc[w]);
+    }
     return shard_stats_init(&b->total);
 }
 
@@ -128,7 +146,7 @@ static void buffers_free(shard_buffers *b)
 {
     free(b->images);
     free(b->checksums);
-    free(b->ids);
+    free(b->ids_kept);
     free(b->labels);
     free(b->status);
     free(b->reasons);
@@ -140,31 +158,48 @@ static void buffers_free(shard_buffers *b)
     free(b->stored_paths);
     if (b->worker_stats)
         for (int w = 0; w < b->workers; w++) shard_stats_free(&b->worker_stats[w]);
+    if (b->pixel_acc)
+        for (int w = 0; w < b->workers; w++) free(b->pixel_acc[w]);
+    free(b->pixel_acc);
     free(b->worker_stats);
     shard_stats_free(&b->total);
 }
 
-/* Decodes and writes one shard. */
-static an_status make_shard(const prep_listing *l, const prep_plan *plan, const prep_options *o, prep_pool *pool,
-                            shard_buffers *b, progress *bar, int split, int index, const char *path,
-                            prep_run_summary *summary)
+/* Decodes one shard's images into b with the worker pool (main thread). */
+static an_status decode_shard(const prep_listing *l, const prep_plan *plan, const prep_options *o, prep_pool *pool,
+                              shard_buffers *b, progress *bar, int split, int index, const char *path)
 {
     size_t begin, end;
     prep_plan_shard_span(plan, split, index, &begin, &end);
-    size_t n = end - begin;
-    const int train = split == PREP_TRAIN;
+    b->listing = l;
+    b->plan = plan;
+    b->split = split;
+    b->index = index;
+    b->n = end - begin;
+    b->ids = plan->order[split] + begin;
+    snprintf(b->path, sizeof b->path, "%s", path);
     for (int w = 0; w < b->workers; w++) {
-        shard_stats_free(&b->worker_stats[w]);
-        AN_TRY(shard_stats_init(&b->worker_stats[w]));
+        memset(b->worker_stats[w].pixel_sum, 0, AN_IMAGE_BYTES * sizeof *b->worker_stats[w].pixel_sum);
+        double *keep = b->worker_stats[w].pixel_sum;
+        memset(&b->worker_stats[w], 0, sizeof b->worker_stats[w]);
+        b->worker_stats[w].pixel_sum = keep;
     }
-    shard_job job = {l, o, split, plan->order[split] + begin, n, b->images, b->checksums, b->status, b->reasons,
-                     train ? b->worker_stats : NULL, bar};
-    prep_pool_run(pool, decode_one, &job, n);
+    shard_job job = {l, o, split, b->ids, b->n, b->images, b->checksums, b->status, b->reasons,
+                     split == PREP_TRAIN ? b->worker_stats : NULL, b->pixel_acc, bar};
+    prep_pool_run(pool, decode_one, &job, b->n);
+    return AN_OK;
+}
 
+/* Compacts the decoded shard, adds up its statistics and writes it (writer thread). */
+static an_status write_shard(void *ctx)
+{
+    shard_buffers *b = ctx;
+    const prep_listing *l = b->listing;
+    const int train = b->split == PREP_TRAIN;
     /* Compact: refused images leave a gap that later images close; no label moves to another image. */
     size_t kept = 0, refused = 0;
-    for (size_t i = 0; i < n; i++) {
-        const prep_item *item = &l->split[split].items[job.ids[i]];
+    for (size_t i = 0; i < b->n; i++) {
+        const prep_item *item = &l->split[b->split].items[b->ids[i]];
         free(b->stored_paths[i]);
         b->stored_paths[i] = prep_path_utf8(item->path);
         AN_CHECK_ALLOC(b->stored_paths[i], strlen(item->path) * 4 + 1);
@@ -176,21 +211,25 @@ static an_status make_shard(const prep_listing *l, const prep_plan *plan, const 
         }
         if (kept != i) memmove(b->images + kept * AN_IMAGE_BYTES, b->images + i * AN_IMAGE_BYTES, AN_IMAGE_BYTES);
         b->checksums[kept] = b->checksums[i];
-        b->ids[kept] = job.ids[i];
+        b->ids_kept[kept] = b->ids[i];
         b->labels[kept] = item->label;
         b->paths[kept++] = b->stored_paths[i];
     }
-    shard_stats_free(&b->total);
-    AN_TRY(shard_stats_init(&b->total));
+    memset(b->total.pixel_sum, 0, AN_IMAGE_BYTES * sizeof *b->total.pixel_sum);
+    double *keep = b->total.pixel_sum;
+    memset(&b->total, 0, sizeof b->total);
+    b->total.pixel_sum = keep;
     if (train)
-        for (int w = 0; w < b->workers; w++) shard_stats_merge(&b->total, &b->worker_stats[w]);
-    shard_contents c = {plan->dataset_id, prep_split_names[split], index, plan->shards[split], kept,
-                        b->images, b->labels, b->ids, b->checksums, b->paths, train ? &b->total : NULL,
+        for (int w = 0; w < b->workers; w++) {
+            shard_stats_fold_pixels(&b->worker_stats[w], b->pixel_acc[w]);
+            shard_stats_merge(&b->total, &b->worker_stats[w]);
+        }
+    shard_contents c = {b->plan->dataset_id, prep_split_names[b->split], b->index, b->plan->shards[b->split], kept,
+                        b->images, b->labels, b->ids_kept, b->checksums, b->paths, train ? &b->total : NULL,
                         refused, b->refused_paths, b->refused_reasons};
-    AN_TRY(shard_write(path, &c));
-    summary->decoded += kept;
-    summary->refused += refused;
-    summary->written_shards++;
+    AN_TRY(shard_write(b->path, &c));
+    b->written = kept;
+    b->refused = refused;
     return AN_OK;
 }
 
@@ -213,29 +252,57 @@ static void remove_stale_temps(const char *dir, const char *shard_path)
     closedir(d);
 }
 
+/* Adds a written shard's results to the summary (main thread, writer idle). */
+static void count_written(shard_buffers *b, prep_run_summary *summary)
+{
+    if (!b->pending) return;
+    summary->decoded += b->written;
+    summary->refused += b->refused;
+    summary->written_shards++;
+    b->pending = 0;
+}
+
+/* Refusals so far against --max-bad. */
+static an_status check_refusals(const prep_plan *plan, const prep_run_summary *summary, uint64_t allowed)
+{
+    if (summary->refused <= allowed) return AN_OK;
+    return error_set(AN_ERR_IMAGE,
+                     "%llu images refused, more than --max-bad %s allows (%llu of %llu); "
+                     "rerun with --verbose to see each reason, or raise --max-bad",
+                     (unsigned long long)summary->refused, plan->max_bad, (unsigned long long)allowed,
+                     (unsigned long long)(plan->count[PREP_TRAIN] + plan->count[PREP_VAL]));
+}
+
 an_status prep_run(const prep_listing *l, const prep_plan *plan, const prep_options *o, prep_run_summary *summary)
 {
     memset(summary, 0, sizeof *summary);
     int total_shards = prep_plan_total_shards(plan);
     int range_begin = o->range_begin, range_end = o->range_end < 0 ? total_shards : o->range_end;
     if (range_end > total_shards) range_end = total_shards;
-    uint64_t work = 0, listed = plan->count[PREP_TRAIN] + plan->count[PREP_VAL];
+    uint64_t work = 0;
     for (int g = range_begin; g < range_end; g++) {
         int split = g < plan->shards[PREP_TRAIN] ? PREP_TRAIN : PREP_VAL;
         size_t begin, end;
         prep_plan_shard_span(plan, split, split == PREP_TRAIN ? g : g - plan->shards[PREP_TRAIN], &begin, &end);
         work += end - begin;
     }
-    uint64_t allowed = prep_max_bad_allowed(&o->max_bad, listed);
+    uint64_t allowed = prep_max_bad_allowed(&o->max_bad, plan->count[PREP_TRAIN] + plan->count[PREP_VAL]);
     prep_pool *pool = NULL;
-    shard_buffers buffers;
-    memset(&buffers, 0, sizeof buffers);
+    prep_async *writer = NULL;
+    /* Two sets of buffers: the main thread decodes shard g+1 into one while the
+     * writer thread writes shard g from the other. */
+    shard_buffers buffers[2];
+    memset(buffers, 0, sizeof buffers);
     an_status st = AN_OK;
     AN_TRY(prep_pool_create(&pool, o->jobs));
-    AN_TRY_GOTO(st, buffers_alloc(&buffers, o->shard_size, o->jobs), done);
+    AN_TRY_GOTO(st, prep_async_create(&writer), done);
+    for (int k = 0; k < 2; k++) {
+        AN_TRY_GOTO(st, buffers_alloc(&buffers[k], o->shard_size, o->jobs), done);
+    }
     progress bar;
     progress_start(&bar, "prep", work);
     double start = progress_now();
+    int next = 0;
     for (int g = range_begin; g < range_end && st == AN_OK; g++) {
         int split = g < plan->shards[PREP_TRAIN] ? PREP_TRAIN : PREP_VAL;
         int index = split == PREP_TRAIN ? g : g - plan->shards[PREP_TRAIN];
@@ -252,20 +319,26 @@ an_status prep_run(const prep_listing *l, const prep_plan *plan, const prep_opti
             progress_add(&bar, count + refused);
         } else {
             remove_stale_temps(o->output, path);
-            st = make_shard(l, plan, o, pool, &buffers, &bar, split, index, path, summary);
+            AN_TRY_GOTO(st, decode_shard(l, plan, o, pool, &buffers[next], &bar, split, index, path), finish);
+            AN_TRY_GOTO(st, prep_async_submit(writer, write_shard, &buffers[next]), finish);
+            buffers[next].pending = 1;
+            next ^= 1;
+            count_written(&buffers[next], summary); /* the previous shard: finished before the submit */
         }
-        if (st == AN_OK && summary->refused > allowed)
-            st = error_set(AN_ERR_IMAGE,
-                           "%llu images refused, more than --max-bad %s allows (%llu of %llu); "
-                           "rerun with --verbose to see each reason, or raise --max-bad",
-                           (unsigned long long)summary->refused, plan->max_bad, (unsigned long long)allowed,
-                           (unsigned long long)listed);
+        st = check_refusals(plan, summary, allowed);
     }
 finish:
+    if (writer) {
+        an_status last = prep_async_wait(writer);
+        if (st == AN_OK) st = last;
+        for (int k = 0; k < 2; k++) count_written(&buffers[k], summary);
+        if (st == AN_OK) st = check_refusals(plan, summary, allowed);
+    }
     progress_finish(&bar);
     summary->seconds = progress_now() - start;
 done:
-    buffers_free(&buffers);
+    prep_async_destroy(writer);
+    for (int k = 0; k < 2; k++) buffers_free(&buffers[k]);
     prep_pool_destroy(pool);
     return st;
 }

@@ -96,42 +96,6 @@ static int find_class(const prep_listing *l, const char *id)
     return -1;
 }
 
-/* Reads "id[ words]" lines into the listing's classes. */
-static an_status read_classes(prep_listing *l, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return error_set(AN_ERR_IO, "cannot open class list %s: %s", path, strerror(errno));
-    char line[2048];
-    size_t n = 0, cap = 0;
-    char **ids = NULL, **names = NULL;
-    an_status st = AN_OK;
-    while (fgets(line, sizeof line, f) && st == AN_OK) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0]) continue;
-        char *space = line + strcspn(line, " \t");
-        char *words = *space ? space + 1 : space;
-        *space = 0;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            char **a = realloc(ids, cap * sizeof *a);
-            if (a) ids = a;
-            char **b = realloc(names, cap * sizeof *b);
-            if (b) names = b;
-            if (!a || !b) { st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path); break; }
-        }
-        ids[n] = strdup(line);
-        names[n] = strdup(*words ? words : line);
-        n++;
-    }
-    fclose(f);
-    if (st == AN_OK && n == 0) st = error_set(AN_ERR_FORMAT, "class list %s is empty", path);
-    if (st == AN_OK) st = prep_listing_set_classes(l, (int)n, (const char *const *)ids, (const char *const *)names);
-    for (size_t i = 0; i < n; i++) { free(ids[i]); free(names[i]); }
-    free(ids);
-    free(names);
-    return st;
-}
-
 /* The class folders of ROOT/SPLIT must be exactly the class list. */
 static an_status check_same_classes(const prep_listing *l, const name_list *dirs, const char *where)
 {
@@ -180,7 +144,7 @@ an_status prep_source_folder(prep_listing *l, const char *dir, const char *class
     if (!is_dir(path)) return error_set(AN_ERR_IO, "%s is not a directory (a folder source needs DIR/train/<class>/)", path);
     AN_TRY_GOTO(st, list_dir(path, 1, &dirs[PREP_TRAIN]), done);
     if (classes_file) {
-        AN_TRY_GOTO(st, read_classes(l, classes_file), done);
+        AN_TRY_GOTO(st, prep_listing_read_classes(l, classes_file), done);
     } else {
         if (dirs[PREP_TRAIN].count == 0) {
             st = error_set(AN_ERR_FORMAT, "%s has no class folders", path);
@@ -293,7 +257,7 @@ an_status prep_source_imagenet(prep_listing *l, const char *dir, const char *cla
 {
     snprintf(l->source, sizeof l->source, "imagenet");
     snprintf(l->input_root, sizeof l->input_root, "%s", dir);
-    AN_TRY(read_classes(l, classes_file));
+    AN_TRY(prep_listing_read_classes(l, classes_file));
     char path[8192];
     name_list dirs;
     an_status st = AN_OK;
@@ -326,7 +290,7 @@ an_status prep_source_manifest(prep_listing *l, const char *manifest, const char
     if (slash) *slash = 0; else snprintf(root, sizeof root, ".");
     snprintf(l->input_root, sizeof l->input_root, "%s", root);
     if (!classes_file) return error_set(AN_ERR_ARG, "--source manifest needs --classes FILE (one 'id [words]' per line)");
-    AN_TRY(read_classes(l, classes_file));
+    AN_TRY(prep_listing_read_classes(l, classes_file));
     FILE *f = fopen(manifest, "r");
     if (!f) return error_set(AN_ERR_IO, "cannot open manifest %s: %s", manifest, strerror(errno));
     char line[8192];

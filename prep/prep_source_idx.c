@@ -87,32 +87,6 @@ done:
     return st;
 }
 
-static an_status read_class_file(const char *path, char ***names, int *count)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return error_set(AN_ERR_IO, "cannot open class list %s: %s", path, strerror(errno));
-    char line[1024];
-    int n = 0;
-    char **list = NULL;
-    an_status st = AN_OK;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0]) continue;
-        char **grown = realloc(list, (size_t)(n + 1) * sizeof *list);
-        if (!grown || !(grown[n] = strdup(line))) {
-            if (grown) list = grown;
-            st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path);
-            break;
-        }
-        list = grown;
-        n++;
-    }
-    fclose(f);
-    *names = list;
-    *count = n;
-    return st;
-}
-
 static an_status load_split(prep_listing *l, const char *dir, int split, const char *prefix)
 {
     char images_path[4200], labels_path[4200], images_rel[256], labels_rel[256], name[256];
@@ -158,16 +132,9 @@ an_status prep_source_idx(prep_listing *l, const char *dir, const char *classes_
 {
     snprintf(l->source, sizeof l->source, "idx");
     snprintf(l->input_root, sizeof l->input_root, "%s", dir);
-    if (classes_file) {
-        char **names = NULL;
-        int n = 0;
-        an_status st = read_class_file(classes_file, &names, &n);
-        if (st == AN_OK && n < 1) st = error_set(AN_ERR_FORMAT, "class list %s is empty", classes_file);
-        if (st == AN_OK) st = prep_listing_set_classes(l, n, (const char *const *)names, (const char *const *)names);
-        for (int i = 0; i < n; i++) free(names[i]);
-        free(names);
-        AN_TRY(st);
-    } else if (strstr(dir, "fashion")) {
+    if (classes_file)
+        AN_TRY(prep_listing_read_classes(l, classes_file));
+    else if (strstr(dir, "fashion")) {
         AN_TRY(prep_listing_set_classes(l, 10, fashion_ids, fashion_names));
     } else {
         AN_TRY(prep_listing_set_classes(l, 10, digit_names, digit_names));

@@ -14,7 +14,7 @@ an_status prep_stats_eigen3(const double *a /* [3,3] */, double *values /* [3] *
     if (info != 0) return error_set(AN_ERR_LAPACK, "LAPACKE_dsyev failed on the RGB covariance (info %d)", (int)info);
     for (int i = 0; i < 3; i++) {
         int src = 2 - i; /* descending */
-        values[i] = w[src];
+        values[i] = w[src] > 0 ? w[src] : 0.0; /* a covariance is positive semi-definite: -1e-17 is rounding */
         int big = 0;
         for (int r = 1; r < 3; r++)
             if (fabs(m[3 * r + src]) > fabs(m[3 * big + src])) big = r;

@@ -18,6 +18,7 @@ packages=(
   zlib1g-dev                      # CRC-32 checksums
   dataset-fashion-mnist           # the demo dataset (IDX files)
   python3 python3-numpy python3-h5py  # format tests read shards with h5py
+  python3-pil                     # bench/prep: the Pillow + h5py peer
 )
 if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
   packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test

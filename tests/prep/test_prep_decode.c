@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "prep_decode.h"
-#include "prep_upscale.h"
+#include "prep_resample.h"
 #include "shard_format.h"
 
 static char dir[256];
@@ -306,13 +306,13 @@ static void test_gray_upscale(void **state)
     (void)state;
     uint8_t flat[28 * 28];      /* [28, 28] */
     memset(flat, 77, sizeof flat);
-    assert_int_equal(prep_upscale_gray(flat, 28, 28, 0, out), AN_OK);
+    assert_int_equal(prep_resample(flat, 28, 28, 1, 0, out), AN_OK);
     for (size_t i = 0; i < AN_IMAGE_BYTES; i++) assert_int_equal(out[i], 77);
     /* Left half 0, right half 200: a monotone step centred in the output, channels equal. */
     uint8_t step[28 * 28];
     for (int y = 0; y < 28; y++)
         for (int x = 0; x < 28; x++) step[y * 28 + x] = x < 14 ? 0 : 200;
-    assert_int_equal(prep_upscale_gray(step, 28, 28, 0, out), AN_OK);
+    assert_int_equal(prep_resample(step, 28, 28, 1, 0, out), AN_OK);
     for (int x = 1; x < 256; x++) assert_true(pixel(x, 50)[0] >= pixel(x - 1, 50)[0]);
     assert_int_equal(pixel(0, 9)[0], 0);
     assert_int_equal(pixel(255, 9)[2], 200);
@@ -322,10 +322,10 @@ static void test_gray_upscale(void **state)
     uint8_t rows[40 * 10];
     for (int y = 0; y < 40; y++)
         for (int x = 0; x < 10; x++) rows[y * 10 + x] = (uint8_t)(y * 5);
-    assert_int_equal(prep_upscale_gray(rows, 40, 10, 0, out), AN_OK);
+    assert_int_equal(prep_resample(rows, 40, 10, 1, 0, out), AN_OK);
     assert_true(abs(pixel(5, 0)[0] - 75) <= 3);
     assert_true(abs(pixel(5, 255)[0] - 120) <= 3);
-    assert_int_equal(prep_upscale_gray(rows, 40, 10, 1, out), AN_OK);
+    assert_int_equal(prep_resample(rows, 40, 10, 1, 1, out), AN_OK);
     assert_int_equal(pixel(5, 0)[0], 0);
     assert_int_equal(pixel(5, 255)[0], 195);
 }

@@ -303,6 +303,7 @@ static void test_dataset_round_trip(void **state)
     assert_memory_equal(back->rgb_std, d->rgb_std, sizeof d->rgb_std);
     assert_int_equal(back->train.num_images, 33);
     assert_int_equal(back->train.num_shards, 2);
+    assert_int_equal(back->train.id_count, 33); /* not set by the writer: num_images */
     assert_int_equal(back->val.class_counts[2], 2);
     assert_non_null(strstr(back->train.shard_paths[1], "train-00001-of-00002.h5"));
     assert_non_null(strstr(dataset_get_split(back, "val")->shard_paths[0], "val-00000-of-00001.h5"));

@@ -1,0 +1,475 @@
+/* test_prep_pipeline.c: alexnet-prep end to end, as a user runs it, on inputs
+ * generated here with real libvips and zlib: a folder collection with a
+ * bad-input corpus, IDX files (gzip and plain), the ILSVRC2012 layout with a
+ * flat validation folder and the devkit ground truth, kill -9 in the middle
+ * and a rerun (bitwise identical), --shard-range + merge (bitwise identical),
+ * and verify naming a corrupted image. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <vips/vips.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "dataset.h"
+#include "shard_reader.h"
+
+static char work[256];
+static char prep_bin[1024];
+static char manifests[1024];
+
+/* WORK/<formatted name>. Each call gets its own buffer (a test makes far fewer than 256 paths). */
+static const char *at(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *at(const char *fmt, ...)
+{
+    static char buffers[256][1024];
+    static int next;
+    char *b = buffers[next++ % 256];
+    int n = snprintf(b, 1024, "%s/", work);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b + n, (size_t)(1024 - n), fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+/* Runs a shell command; returns its exit status. */
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = calloc((size_t)n + 1, 1);
+    if (fread(data, 1, (size_t)n, f) != (size_t)n) n = 0;
+    fclose(f);
+    return data;
+}
+
+static void make_dirs(const char *path)
+{
+    assert_int_equal(run("mkdir -p '%s'", path), 0);
+}
+
+/* A JPEG of a solid colour with a little noise so it is not trivial. */
+static void write_photo(const char *path, int width, int height, int r, int g, int b)
+{
+    VipsImage *noise = NULL, *colour = NULL, *sum = NULL, *out = NULL;
+    double add[3] = {r, g, b}, mul[3] = {1, 1, 1};
+    assert_int_equal(vips_gaussnoise(&noise, width, height, "sigma", 10.0, "mean", 0.0, NULL), 0);
+    VipsImage *bands = NULL;
+    assert_int_equal(vips_bandjoin_const1(noise, &bands, 0.0, NULL), 0);
+    VipsImage *three = NULL;
+    assert_int_equal(vips_bandjoin_const1(bands, &three, 0.0, NULL), 0);
+    assert_int_equal(vips_linear(three, &colour, mul, add, 3, NULL), 0);
+    assert_int_equal(vips_cast(colour, &sum, VIPS_FORMAT_UCHAR, NULL), 0);
+    assert_int_equal(vips_copy(sum, &out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL), 0);
+    char target[1100];
+    snprintf(target, sizeof target, "%s[Q=90]", path);
+    if (vips_image_write_to_file(out, target, NULL)) fail_msg("writing %s: %s", path, vips_error_buffer());
+    g_object_unref(noise); g_object_unref(bands); g_object_unref(three);
+    g_object_unref(colour); g_object_unref(sum); g_object_unref(out);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* DIR/train/{a,b,c}, DIR/val/{a,b,c}, with bad files in train/a. */
+static void make_folder_collection(const char *root)
+{
+    const int colours[3][3] = {{200, 40, 40}, {40, 200, 40}, {40, 40, 200}};
+    const char *classes[3] = {"a", "b", "c"};
+    char path[1100];
+    for (int c = 0; c < 3; c++) {
+        snprintf(path, sizeof path, "%s/train/%s", root, classes[c]);
+        make_dirs(path);
+        snprintf(path, sizeof path, "%s/val/%s", root, classes[c]);
+        make_dirs(path);
+        for (int i = 0; i < 4; i++) {
+            snprintf(path, sizeof path, "%s/train/%s/img%d.JPEG", root, classes[c], i);
+            write_photo(path, 300 + 37 * i, 200 + 11 * c, colours[c][0], colours[c][1], colours[c][2]);
+        }
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "%s/val/%s/v%d.JPEG", root, classes[c], i);
+            write_photo(path, 256, 333, colours[c][0], colours[c][1], colours[c][2]);
+        }
+    }
+    snprintf(path, sizeof path, "%s/train/a/empty.JPEG", root);
+    write_text(path, "");
+    snprintf(path, sizeof path, "%s/train/a/text.JPEG", root);
+    write_text(path, "hello\n");
+    snprintf(path, sizeof path, "%s/train/a/picture.svg.JPEG", root);
+    write_text(path, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"9\" height=\"9\"/>\n");
+    snprintf(path, sizeof path, "%s/train/a/.hidden.JPEG", root);
+    write_text(path, "x");
+    snprintf(path, sizeof path, "%s/train/a/notes.txt", root);
+    write_text(path, "not an image");
+    snprintf(path, sizeof path, "%s/train/b/caf\xe9.JPEG", root); /* a non-UTF-8 name, a good image */
+    write_photo(path, 280, 280, 40, 200, 40);
+}
+
+static void test_folder_collection(void **state)
+{
+    (void)state;
+    const char *root = at("folder-in");
+    make_folder_collection(root);
+    const char *out = at("folder-out");
+    int rc = run("'%s' --source folder --input '%s' --output '%s' --shard-size 3 --jobs 2 --max-bad 3 --quiet",
+                 prep_bin, root, out);
+    assert_int_equal(rc, 0);
+
+    dataset *d = NULL;
+    assert_int_equal(dataset_open(&d, out), AN_OK);
+    assert_int_equal(d->num_classes, 3);
+    assert_string_equal(d->class_ids[1], "b");
+    assert_int_equal(d->train.num_images, 13);
+    assert_int_equal(d->val.num_images, 6);
+    assert_int_equal(d->train.class_counts[0], 4);
+    assert_int_equal(d->train.class_counts[1], 5);
+    assert_int_equal(d->val.class_counts[2], 2);
+    assert_int_equal(d->train.num_shards, 6); /* 16 listed images / 3 */
+    assert_int_equal(d->train.id_count, 16);   /* ids of the 3 refused inputs stay unused */
+    assert_int_equal(d->val.id_count, 6);
+    /* The mean colour: a third of the images are mostly red, green and blue each (b has 5). */
+    assert_true(d->rgb_mean[1] > d->rgb_mean[0]);
+
+    /* Every image carries the label of its folder, and the non-UTF-8 name is stored escaped. */
+    int found_escaped = 0;
+    uint8_t *image = malloc(196608);
+    for (int s = 0; s < d->train.num_shards; s++) {
+        shard_reader *r = NULL;
+        assert_int_equal(shard_reader_open(&r, d->train.shard_paths[s]), AN_OK);
+        for (size_t i = 0; i < r->count; i++) {
+            char expect[16];
+            snprintf(expect, sizeof expect, "train/%c/", 'a' + r->labels[i]);
+            assert_memory_equal(r->paths[i], expect, 8);
+            if (strcmp(r->paths[i], "train/b/caf\\xe9.JPEG") == 0) found_escaped = 1;
+            assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
+            /* The dominant channel of the centre pixel is the class colour. */
+            const uint8_t *p = image + (128 * 256 + 128) * 3;
+            int dominant = p[0] > p[1] && p[0] > p[2] ? 0 : p[1] > p[2] ? 1 : 2;
+            assert_int_equal(dominant, r->labels[i]);
+        }
+        shard_reader_close(r);
+    }
+    free(image);
+    assert_true(found_escaped);
+    dataset_close(d);
+
+    char *bad = slurp(at("folder-out/bad-files.tsv"));
+    assert_non_null(bad);
+    assert_non_null(strstr(bad, "train\ttrain/a/empty.JPEG\tempty file"));
+    assert_non_null(strstr(bad, "train\ttrain/a/text.JPEG\tnot a recognised image format"));
+    assert_non_null(strstr(bad, "train/a/picture.svg.JPEG"));
+    free(bad);
+    char *json = slurp(at("folder-out/dataset.json"));
+    assert_non_null(strstr(json, "\"skipped\": 2"));
+    assert_non_null(strstr(json, "\"refused\": 3"));
+    free(json);
+
+    assert_int_equal(run("'%s' verify '%s' > /dev/null", prep_bin, out), 0);
+    assert_int_equal(run("'%s' info '%s' > '%s'", prep_bin, out, at("info.txt")), 0);
+
+    /* Too many refusals: exit 1 with a message naming --max-bad. */
+    rc = run("'%s' --source folder --input '%s' --output '%s' --max-bad 2 --quiet 2> '%s'", prep_bin, root,
+             at("strict-out"), at("strict.err"));
+    assert_int_equal(rc, 1);
+    char *err = slurp(at("strict.err"));
+    assert_non_null(strstr(err, "--max-bad"));
+    free(err);
+
+    /* A flipped byte in a shard: verify fails and names the shard and the image. */
+    shard_reader *r = NULL;
+    char shard[1100];
+    snprintf(shard, sizeof shard, "%s/train-00002-of-00006.h5", out);
+    assert_int_equal(shard_reader_open(&r, shard), AN_OK);
+    assert_true(r->count >= 2);
+    long where = (long)(r->images_offset + 196608 + 999);
+    shard_reader_close(r);
+    FILE *f = fopen(shard, "r+b");
+    fseek(f, where, SEEK_SET);
+    int byte = fgetc(f);
+    fseek(f, where, SEEK_SET);
+    fputc(byte ^ 0xff, f);
+    fclose(f);
+    assert_int_equal(run("'%s' verify '%s' > /dev/null 2> '%s'", prep_bin, out, at("verify.err")), 1);
+    err = slurp(at("verify.err"));
+    assert_non_null(strstr(err, "train-00002-of-00006.h5"));
+    assert_non_null(strstr(err, "image 1 "));
+    free(err);
+    /* A rerun finds the damaged shard, redoes it, and keeps the others. */
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' --shard-size 3 --max-bad 3 --quiet",
+                         prep_bin, root, out), 0);
+    assert_int_equal(run("'%s' verify '%s' > /dev/null", prep_bin, out), 0);
+}
+
+static void test_manifest_source(void **state)
+{
+    (void)state;
+    const char *root = at("manifest-in");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/pics", root);
+    make_dirs(path);
+    const char *names[4] = {"x.jpg", "y.jpg", "z.jpg", "w.jpg"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/pics/%s", root, names[i]);
+        write_photo(path, 200 + 50 * i, 300, i % 2 ? 40 : 220, 60, i % 2 ? 220 : 40);
+    }
+    write_text(at("manifest-in/list.tsv"), "# path, class, split\npics/x.jpg\twarm\npics/y.jpg\tcool\n"
+                                           "pics/z.jpg\twarm\ttrain\npics/w.jpg\tcool\tval\n");
+    write_text(at("manifest-in/classes.txt"), "warm Warm colours\ncool Cool colours\n");
+    const char *out = at("manifest-out");
+    assert_int_equal(run("'%s' --source manifest --input '%s' --classes '%s' --output '%s' --quiet", prep_bin,
+                         at("manifest-in/list.tsv"), at("manifest-in/classes.txt"), out), 0);
+    dataset *d = NULL;
+    assert_int_equal(dataset_open(&d, out), AN_OK);
+    assert_int_equal(d->num_classes, 2);
+    assert_string_equal(d->class_names[1], "Cool colours");
+    assert_int_equal(d->train.num_images, 3);
+    assert_int_equal(d->train.class_counts[0], 2);
+    assert_int_equal(d->val.num_images, 1);
+    assert_int_equal(d->val.class_counts[1], 1);
+    dataset_close(d);
+    /* A class that is not in the class list is an error naming the line. */
+    write_text(at("manifest-in/bad.tsv"), "pics/x.jpg\thot\n");
+    assert_int_equal(run("'%s' --source manifest --input '%s' --classes '%s' --output '%s' 2> '%s'", prep_bin,
+                         at("manifest-in/bad.tsv"), at("manifest-in/classes.txt"), at("manifest-bad"),
+                         at("manifest.err")), 1);
+    char *err = slurp(at("manifest.err"));
+    assert_non_null(strstr(err, "bad.tsv:1"));
+    free(err);
+}
+
+static void test_class_mismatch_is_an_error(void **state)
+{
+    (void)state;
+    const char *root = at("mismatch-in");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/train/a", root);
+    make_dirs(path);
+    snprintf(path, sizeof path, "%s/train/a/x.jpg", root);
+    write_photo(path, 64, 64, 10, 20, 30);
+    snprintf(path, sizeof path, "%s/val/zebra", root);
+    make_dirs(path);
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' 2> '%s'", prep_bin, root,
+                         at("mismatch-out"), at("mismatch.err")), 1);
+    char *err = slurp(at("mismatch.err"));
+    assert_non_null(strstr(err, "zebra"));
+    free(err);
+}
+
+/* IDX files of `count` 8x8 images: image i is filled with value i % 251, label i % 10. */
+static void write_idx(const char *dir, const char *prefix, int count, int gz)
+{
+    char path[1100];
+    uint8_t header[16] = {0, 0, 8, 3};
+    uint32_t dims[3] = {(uint32_t)count, 8, 8};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 4; k++) header[4 + 4 * i + k] = (uint8_t)(dims[i] >> (24 - 8 * k));
+    uint8_t *pixels = malloc((size_t)count * 64), *labels = malloc((size_t)count);
+    for (int i = 0; i < count; i++) {
+        memset(pixels + (size_t)i * 64, i % 251, 64);
+        labels[i] = (uint8_t)(i % 10);
+    }
+    uint8_t lheader[8] = {0, 0, 8, 1};
+    for (int k = 0; k < 4; k++) lheader[4 + k] = (uint8_t)((uint32_t)count >> (24 - 8 * k));
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte%s", dir, prefix, gz ? ".gz" : "");
+    gzFile f = gzopen(path, gz ? "wb" : "wbT");
+    gzwrite(f, header, 16);
+    gzwrite(f, pixels, (unsigned)count * 64);
+    gzclose(f);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte%s", dir, prefix, gz ? ".gz" : "");
+    f = gzopen(path, gz ? "wb" : "wbT");
+    gzwrite(f, lheader, 8);
+    gzwrite(f, labels, (unsigned)count);
+    gzclose(f);
+    free(pixels);
+    free(labels);
+}
+
+static int count_shards(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "train-", 6) == 0 && strstr(e->d_name, ".h5") && e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static void assert_same_files(const char *a, const char *b)
+{
+    const char *names = "dataset.h5 dataset.json bad-files.tsv prep-plan.h5";
+    assert_int_equal(run("cd '%s' && for f in %s train-*.h5 val-*.h5; do cmp -s \"$f\" '%s'/\"$f\" || exit 1; done",
+                         a, names, b), 0);
+    assert_int_equal(run("[ $(ls '%s' | wc -l) -eq $(ls '%s' | wc -l) ]", a, b), 0);
+}
+
+static void test_idx_kill_and_resume(void **state)
+{
+    (void)state;
+    const char *in = at("idx-in");
+    make_dirs(in);
+    write_idx(in, "train", 700, 1);
+    write_idx(in, "t10k", 40, 0);
+    const char *args = "--shard-size 10 --jobs 1 --train-limit 600 --quiet";
+    const char *ref = at("idx-ref");
+    assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' %s", prep_bin, in, ref, args), 0);
+    dataset *d = NULL;
+    assert_int_equal(dataset_open(&d, ref), AN_OK);
+    assert_int_equal(d->train.num_images, 600);
+    assert_int_equal(d->val.num_images, 40);
+    assert_int_equal(d->train.class_counts[3], 60);
+    /* Labels and pixels agree: an IDX image of value v (id = index) upscales to a flat v. */
+    shard_reader *r = NULL;
+    assert_int_equal(shard_reader_open(&r, d->train.shard_paths[7]), AN_OK);
+    uint8_t *image = malloc(196608);
+    for (size_t i = 0; i < r->count; i++) {
+        assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
+        uint32_t id = r->image_ids[i]; /* sorted-listing position: the IDX index under the balanced limit */
+        assert_int_equal(image[0], image[196607]);
+        assert_int_equal(r->labels[i], (int)(id % 10));
+        assert_int_equal(image[0] % 251, image[0]);
+    }
+    free(image);
+    shard_reader_close(r);
+    dataset_close(d);
+
+    /* kill -9 once a few shards are on disk, then rerun: bitwise the same dataset. */
+    const char *out = at("idx-killed");
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(prep_bin, prep_bin, "--source", "idx", "--input", in, "--output", out, "--shard-size", "10", "--jobs",
+              "1", "--train-limit", "600", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    struct timespec pause = {0, 2000000};
+    for (int i = 0; i < 20000 && count_shards(out) < 5; i++) nanosleep(&pause, NULL);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    assert_int_not_equal(access(at("idx-killed/dataset.json"), F_OK), 0);
+    assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' %s", prep_bin, in, out, args), 0);
+    assert_same_files(ref, out);
+
+    /* Two shard ranges and a merge: bitwise the same dataset. */
+    const char *split = at("idx-ranges");
+    assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' %s --shard-range 0:25", prep_bin, in, split,
+                         args), 0);
+    assert_int_not_equal(access(at("idx-ranges/dataset.h5"), F_OK), 0);
+    assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' %s --shard-range 25:64", prep_bin, in, split,
+                         args), 0);
+    assert_int_equal(run("'%s' merge '%s' 2> /dev/null", prep_bin, split), 0);
+    assert_same_files(ref, split);
+
+    /* Other options into the same directory: refused, the dataset is left alone. */
+    assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' --shard-size 7 --quiet 2> /dev/null", prep_bin,
+                         in, ref), 1);
+    assert_int_equal(run("'%s' verify '%s' > /dev/null", prep_bin, ref), 0);
+}
+
+static void test_imagenet_devkit_labels(void **state)
+{
+    (void)state;
+    const char *root = at("ilsvrc");
+    char path[1100];
+    /* Every WNID of the class list needs a train folder (an empty one is fine). */
+    assert_int_equal(run("cd '%s' && mkdir -p '%s/train' && cut -d' ' -f1 ilsvrc2012_synset_words.txt | "
+                         "(cd '%s/train' && xargs mkdir -p)", manifests, root, root), 0);
+    snprintf(path, sizeof path, "%s/train/n01751748/n01751748_1.JPEG", root);
+    write_photo(path, 500, 375, 30, 90, 160);
+    snprintf(path, sizeof path, "%s/train/n01440764/n01440764_7.JPEG", root);
+    write_photo(path, 375, 500, 120, 110, 60);
+    snprintf(path, sizeof path, "%s/val", root);
+    make_dirs(path);
+    snprintf(path, sizeof path, "%s/val/ILSVRC2012_val_00000001.JPEG", root);
+    write_photo(path, 500, 333, 30, 90, 160);
+    snprintf(path, sizeof path, "%s/val/ILSVRC2012_val_00000002.JPEG", root);
+    write_photo(path, 500, 333, 120, 110, 60);
+    snprintf(path, sizeof path, "%s/ILSVRC2012_validation_ground_truth.txt", root);
+    write_text(path, "490\n449\n");
+    const char *out = at("ilsvrc-out");
+    assert_int_equal(run("'%s' --source imagenet --input '%s' --output '%s' --classes '%s/ilsvrc2012_synset_words.txt' "
+                         "--devkit '%s/ilsvrc2012_devkit_ids.txt' --quiet", prep_bin, root, out, manifests, manifests), 0);
+    dataset *d = NULL;
+    assert_int_equal(dataset_open(&d, out), AN_OK);
+    assert_int_equal(d->num_classes, 1000);
+    assert_string_equal(d->class_ids[65], "n01751748");
+    assert_string_equal(d->class_names[65], "sea snake");
+    assert_int_equal(d->val.num_images, 2);
+    assert_int_equal(d->val.class_counts[65], 1);
+    assert_int_equal(d->val.class_counts[0], 1);
+    shard_reader *r = NULL;
+    assert_int_equal(shard_reader_open(&r, d->val.shard_paths[0]), AN_OK);
+    for (size_t i = 0; i < r->count; i++) {
+        if (strcmp(r->paths[i], "val/ILSVRC2012_val_00000001.JPEG") == 0) assert_int_equal(r->labels[i], 65);
+        else assert_int_equal(r->labels[i], 0);
+    }
+    shard_reader_close(r);
+    dataset_close(d);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *bin = getenv("ALEXNET_BINARY_DIR"), *src = getenv("ALEXNET_SOURCE_DIR");
+    if (!bin || !src) return -1;
+    snprintf(prep_bin, sizeof prep_bin, "%s/prep/alexnet-prep", bin);
+    snprintf(manifests, sizeof manifests, "%s/manifests", src);
+    snprintf(work, sizeof work, "/tmp/alexnet-test-pipeline-XXXXXX");
+    if (!mkdtemp(work)) return -1;
+    return VIPS_INIT("test_prep_pipeline") == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folder_collection),
+        cmocka_unit_test(test_manifest_source),
+        cmocka_unit_test(test_class_mismatch_is_an_error),
+        cmocka_unit_test(test_idx_kill_and_resume),
+        cmocka_unit_test(test_imagenet_devkit_labels),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

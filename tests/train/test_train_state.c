@@ -1,0 +1,113 @@
+/* test_train_state.c: the trainer state survives JSON exactly (every double
+ * bit, the schedule's milestones), bad state is refused, and top-k counting. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flat_json.h"
+#include "topk.h"
+#include "train_state.h"
+
+static void test_round_trip_is_exact(void **state)
+{
+    (void)state;
+    train_state s;
+    memset(&s, 0, sizeof s);
+    s.epoch = 41;
+    s.step_in_epoch = 1234;
+    s.global_step = 9876543210ull;
+    s.images_seen = 123456789012ull;
+    s.best_epoch = 38;
+    s.batch = 128;
+    s.momentum = 0.9f;
+    s.weight_decay = 0.0005f;
+    lr_schedule_init(&s.schedule, 0.01, 3);
+    assert_int_equal(lr_schedule_set_milestones(&s.schedule, "30,60,80"), AN_OK);
+    s.schedule.lr = 0.01 / 10.0 / 10.0; /* not exactly representable */
+    s.schedule.drops = 2;
+    s.schedule.best_val_error = 1.0 / 3.0;
+    s.schedule.epochs_since_best = 2;
+    char *json = NULL;
+    assert_int_equal(train_state_to_json(&s, &json), AN_OK);
+    train_state back;
+    assert_int_equal(train_state_from_json(json, &back), AN_OK);
+    free(json);
+    assert_int_equal(back.epoch, s.epoch);
+    assert_int_equal(back.step_in_epoch, s.step_in_epoch);
+    assert_true(back.global_step == s.global_step);
+    assert_true(back.images_seen == s.images_seen);
+    assert_int_equal(back.best_epoch, s.best_epoch);
+    assert_int_equal(back.batch, s.batch);
+    assert_memory_equal(&back.momentum, &s.momentum, sizeof(float));
+    assert_memory_equal(&back.weight_decay, &s.weight_decay, sizeof(float));
+    assert_memory_equal(&back.schedule.lr, &s.schedule.lr, sizeof(double));
+    assert_memory_equal(&back.schedule.base_lr, &s.schedule.base_lr, sizeof(double));
+    assert_memory_equal(&back.schedule.best_val_error, &s.schedule.best_val_error, sizeof(double));
+    assert_int_equal(back.schedule.drops, 2);
+    assert_int_equal(back.schedule.max_drops, s.schedule.max_drops);
+    assert_int_equal(back.schedule.patience, 3);
+    assert_int_equal(back.schedule.epochs_since_best, 2);
+    assert_int_equal(back.schedule.milestone_count, 3);
+    assert_int_equal(back.schedule.milestones[1], 60);
+}
+
+static void test_bad_state_is_refused(void **state)
+{
+    (void)state;
+    train_state s;
+    assert_int_equal(train_state_from_json("{}", &s), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "trainer_state_version"));
+    assert_int_equal(train_state_from_json("{\"trainer_state_version\": 99}", &s), AN_ERR_FORMAT);
+    assert_int_equal(train_state_from_json("not json", &s), AN_ERR_FORMAT);
+    assert_int_equal(train_state_from_json("{\"a\": {\"nested\": 1}}", &s), AN_ERR_FORMAT);
+    flat_json j;
+    assert_int_equal(flat_json_parse("{\"s\": \"x\\\"y\", \"n\": -2.5, \"t\": true}", &j), AN_OK);
+    const char *text;
+    double d;
+    uint64_t u;
+    assert_int_equal(flat_json_get_string(&j, "s", &text), AN_OK);
+    assert_string_equal(text, "x\"y");
+    assert_int_equal(flat_json_get_double(&j, "n", &d), AN_OK);
+    assert_true(d == -2.5);
+    assert_int_equal(flat_json_get_u64(&j, "n", &u), AN_ERR_FORMAT);
+    assert_int_equal(flat_json_get_double(&j, "s", &d), AN_ERR_FORMAT);
+    assert_int_equal(flat_json_get_double(&j, "missing", &d), AN_ERR_FORMAT);
+    flat_json_free(&j);
+}
+
+static void test_topk(void **state)
+{
+    (void)state;
+    /* 3 images, 6 classes */
+    const float scores[3 * 6] = {
+        0.1f, 0.9f, 0.0f, 0.0f, 0.0f, 0.0f, /* label 1: top-1 right */
+        0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.0f, /* label 4: 4 above it: top-1 wrong, top-5 right */
+        0.5f, 0.5f, 0.3f, 0.3f, 0.3f, 0.3f, /* label 5: 5 at or above it: both wrong */
+    };
+    const int32_t labels[3] = { 1, 4, 5 };
+    int64_t top1, top5;
+    topk_count_errors(scores, labels, 3, 6, &top1, &top5);
+    assert_int_equal(top1, 2);
+    assert_int_equal(top5, 1);
+    const float nan_scores[2] = { NAN, NAN };
+    const int32_t nan_label[1] = { 0 };
+    topk_count_errors(nan_scores, nan_label, 1, 2, &top1, &top5);
+    assert_int_equal(top1, 1);
+    assert_int_equal(top5, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_is_exact),
+        cmocka_unit_test(test_bad_state_is_refused),
+        cmocka_unit_test(test_topk),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
