@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blas_runtime.h"
 #include "cli.h"
 #include "dataset.h"
 #include "eval_forward.h"
@@ -259,6 +260,7 @@ done:
 
 int main(int argc, char **argv)
 {
+    blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
     log_set_program(PROGRAM.name);
     h5_error_init();
     an_status st;
