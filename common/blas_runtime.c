@@ -70,6 +70,9 @@ void blas_runtime_select(int argc, char **argv)
 {
     if (argc < 1 || !argv || !argv[0]) return;
     if (getenv(CORETYPE_VAR) || getenv(BLAS_RUNTIME_MARKER) || auto_disabled()) return;
+    /* Only a DYNAMIC_ARCH build carries other kernels and reads the variable. */
+    const char *config = openblas_get_config();
+    if (!config || !strstr(config, "DYNAMIC_ARCH")) return;
     const char *detected = openblas_get_corename();
     if (!blas_runtime_core_is_generic(detected)) return;
     const char *features;

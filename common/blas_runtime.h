@@ -8,11 +8,14 @@
  * before the library loads, so blas_runtime_select() sets it and re-executes
  * the program (/proc/self/exe, same PID, same arguments) when that helps.
  *
+ * Only a DYNAMIC_ARCH build of OpenBLAS (Debian's) reads the variable; with
+ * any other build nothing happens.
+ *
  * Environment:
  *   OPENBLAS_CORETYPE        set by the user (even empty): never overridden;
  *   ALEXNET_BLAS_AUTO=0      disables the automatic choice;
- *   ALEXNET_BLAS_AUTO_CORE   set by the re-execution to the core it chose
- *                            (the marker that prevents a second one).
+ *   ALEXNET_BLAS_AUTO_CORE   set by the re-execution to the core OpenBLAS
+ *                            had detected (the marker that prevents a second).
  */
 #ifndef ALEXNET_BLAS_RUNTIME_H
 #define ALEXNET_BLAS_RUNTIME_H
