@@ -185,7 +185,7 @@ static an_status evaluate(const eval_cli *a)
     AN_TRY_GOTO(st, dataset_open(&d, a->data), done);
     AN_TRY_GOTO(st, eval_model_load(checkpoint, d, (int)a->batch * TEN_CROP_VIEWS, &n, &meta), done);
     AN_TRY_GOTO(st, eval_split_open(&split, d, a->split), done);
-    AN_TRY_GOTO(st, tally_init(&t, d->num_classes, (uint32_t)split.num_images), done);
+    AN_TRY_GOTO(st, tally_init(&t, d->num_classes, split.id_count), done);
     uint64_t total = a->limit && a->limit < split.num_images ? a->limit : split.num_images;
     images = calloc(total ? total : 1, sizeof *images);
     if (!images) {

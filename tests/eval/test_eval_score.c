@@ -100,7 +100,7 @@ static void test_matches_independent_loop(void **state)
     const uint64_t N = split.num_images;
     assert_int_equal(N, FIXTURE_VAL_A + FIXTURE_VAL_B);
     tally t;
-    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, (uint32_t)N), AN_OK);
+    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, split.id_count), AN_OK);
     eval_image *images = calloc(N, sizeof *images);
     float *probs = calloc(N * FIXTURE_CLASSES, sizeof(float)); /* [N, K] */
     assert_non_null(images);
@@ -179,7 +179,7 @@ static void test_limit_and_batch_checks(void **state)
     eval_split split;
     assert_int_equal(eval_split_open(&split, d, "val"), AN_OK);
     tally t;
-    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, (uint32_t)split.num_images), AN_OK);
+    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, split.id_count), AN_OK);
     eval_image images[16];
     eval_forward fwd;
     eval_forward_cpu(&fwd, n);
