@@ -73,7 +73,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (!getenv("ALEXNET_KEEP_TEST_DIRS")) fixture_remove_dir(f->data);
+    fixture_remove_dir(f->data);
     free(f);
     return 0;
 }

@@ -37,28 +37,21 @@
 #define LOGIT_RTOL 1e-3
 #define BATCH_IMAGES 4
 
-typedef struct fixture {
-    char dir[256], ckpt[512];
-    int near_ties[2]; /* images whose CPU top-k boundary is within the tolerance: ten-crop, centre */
-} fixture;
+typedef fixture_trained fixture;
+
+/* Images whose CPU top-k boundary is within the tolerance: ten-crop, centre
+ * (the first test counts them, the second allows them). */
+static int near_ties[2];
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    fixture_tempdir(f->dir, sizeof f->dir, "test-eval-cuda");
-    fixture_write_dataset(f->dir);
-    snprintf(f->ckpt, sizeof f->ckpt, "%s/trained.h5", f->dir);
-    fixture_write_checkpoint(f->dir, f->ckpt, FIXTURE_CLASSES, FIXTURE_DATASET_ID, 8);
-    *state = f;
+    *state = fixture_trained_new("test-eval-cuda");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    if (!getenv("ALEXNET_KEEP_TEST_DIRS")) fixture_remove_dir(f->dir);
-    free(f);
+    fixture_trained_free(*state);
     return 0;
 }
 
@@ -96,7 +89,7 @@ static void test_views_and_ten_crop_match_cpu(void **state)
     assert_non_null(raw);
     assert_non_null(views);
     assert_non_null(cpu_logits);
-    f->near_ties[0] = f->near_ties[1] = 0;
+    near_ties[0] = near_ties[1] = 0;
     for (uint64_t first = 0; first < split.num_images; first += BATCH_IMAGES) {
         int m = split.num_images - first < BATCH_IMAGES ? (int)(split.num_images - first) : BATCH_IMAGES;
         for (int b = 0; b < m; b++) {
@@ -130,9 +123,9 @@ static void test_views_and_ten_crop_match_cpu(void **state)
                 if (!(fabs((double)p_gpu[c] - p_cpu[c]) <= prob_tol))
                     fail_msg("image %llu class %d: ten-crop gpu %.7g, cpu %.7g (tolerance %.3g)",
                              (unsigned long long)(first + (uint64_t)b), c, p_gpu[c], p_cpu[c], prob_tol);
-            f->near_ties[0] += near_tie(p_cpu, K, 2.0 * prob_tol);
+            near_ties[0] += near_tie(p_cpu, K, 2.0 * prob_tol);
             softmax_row(zc + (size_t)TEN_CROP_CENTRE_VIEW * K, p_cpu, K);
-            f->near_ties[1] += near_tie(p_cpu, K, 2.0 * prob_tol);
+            near_ties[1] += near_tie(p_cpu, K, 2.0 * prob_tol);
         }
     }
     /* fc7 stays with the CPU backend */
@@ -167,7 +160,7 @@ static void test_reports_match(void **state)
                     "assert n==%d and b[\"images\"]==n and a[\"device\"]==\"cpu\" and b[\"device\"]==\"cuda\";"
                     "assert all(abs(round(a[s][k]*n)-round(b[s][k]*n))<=m"
                     " for s,m in ((\"ten_crop\",%d),(\"centre_crop\",%d)) for k in (\"top1_error\",\"top5_error\"))'",
-                    f->dir, f->dir, FIXTURE_VAL_A + FIXTURE_VAL_B, f->near_ties[0], f->near_ties[1]),
+                    f->dir, f->dir, FIXTURE_VAL_A + FIXTURE_VAL_B, near_ties[0], near_ties[1]),
         0);
 }
 

@@ -58,7 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (!getenv("ALEXNET_KEEP_TEST_DIRS")) fixture_remove_dir(f->dir);
+    fixture_remove_dir(f->dir);
     free(f);
     return 0;
 }

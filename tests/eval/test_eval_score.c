@@ -20,27 +20,17 @@
 #include "eval_score.h"
 #include "neighbours.h"
 
-typedef struct fixture {
-    char dir[256], ckpt[512];
-} fixture;
+typedef fixture_trained fixture;
 
 static int setup_group(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    fixture_tempdir(f->dir, sizeof f->dir, "test-eval-score");
-    fixture_write_dataset(f->dir);
-    snprintf(f->ckpt, sizeof f->ckpt, "%s/trained.h5", f->dir);
-    fixture_write_checkpoint(f->dir, f->ckpt, FIXTURE_CLASSES, FIXTURE_DATASET_ID, 8);
-    *state = f;
+    *state = fixture_trained_new("test-eval-score");
     return 0;
 }
 
 static int teardown_group(void **state)
 {
-    fixture *f = *state;
-    fixture_remove_dir(f->dir);
-    free(f);
+    fixture_trained_free(*state);
     return 0;
 }
 
