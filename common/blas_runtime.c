@@ -95,8 +95,9 @@ void blas_runtime_select(int argc, char **argv)
              CORETYPE_VAR, core);
 }
 
-/* " on this CPU, which has AVX-512: OPENBLAS_CORETYPE=SkylakeX runs ..." when
- * OpenBLAS runs generic kernels on a CPU that has better ones, else "". */
+/* Writes "; this CPU has AVX-512: OPENBLAS_CORETYPE=SkylakeX runs several
+ * times faster" when OpenBLAS runs generic kernels on a CPU that has better
+ * ones, else "". */
 static void advice_append(char *out, size_t size, const char *running)
 {
     const char *features;
