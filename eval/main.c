@@ -293,6 +293,7 @@ int main(int argc, char **argv)
         int exit_now;
         int rc = parse_args(argc, argv, &a, &exit_now);
         if (rc != 0 || exit_now) return rc;
+        log_verbose("%s", blas_runtime_describe());
 #ifdef ALEXNET_EVAL_HAVE_FIGURES
         if (a.figures && VIPS_INIT(argv[0]) != 0) {
             log_error("cannot start libvips: %s", vips_error_buffer());
