@@ -43,6 +43,7 @@ an_status net_init_scheme_parse(const char *name, net_init_scheme *out)
  * table): conv1 3*11*11, conv2 (96/2)*5*5, conv3 256*3*3, conv4 and conv5
  * (384/2)*3*3, fc6 256*6*6, fc7 and fc8 4096. Indexed by net_view_id / 2. */
 static const double paper_fan_in[NV_COUNT / 2] = {363, 1200, 2304, 1728, 1728, 9216, 4096, 4096};
+_Static_assert(NV_COUNT == 16 && NV_FC8_W == 14, "views alternate weight, bias from conv1 to fc8");
 
 static size_t view_fan_in(const net_param_view *view)
 {
