@@ -16,6 +16,11 @@ an_status eval_split_open(eval_split *s, const dataset *d, const char *split_nam
         return error_set(AN_ERR_ARG, "unknown split '%s' (use train or val)", split_name);
     if (s->split->num_shards <= 0)
         return error_set(AN_ERR_FORMAT, "dataset %s has no %s shards", d->dir, split_name);
+    if (s->split->id_count < s->split->num_images || s->split->id_count > UINT32_MAX)
+        return error_set(AN_ERR_FORMAT, "dataset %s: %s image ids below %llu for %llu images (re-run alexnet-prep)",
+                         d->dir, split_name, (unsigned long long)s->split->id_count,
+                         (unsigned long long)s->split->num_images);
+    s->id_count = (uint32_t)s->split->id_count;
     s->shards = calloc((size_t)s->split->num_shards, sizeof *s->shards);
     AN_CHECK_ALLOC(s->shards, (size_t)s->split->num_shards * sizeof *s->shards);
     for (int i = 0; i < s->split->num_shards; i++) {

@@ -37,6 +37,8 @@ typedef struct eval_split {
     int num_shards;
     shard_reader **shards; /* [num_shards] */
     uint64_t num_images;   /* sum of the shards' counts */
+    uint32_t id_count;     /* every image id is < id_count (dataset_split.id_count): above num_images when
+                            * alexnet-prep refused inputs, whose ids stay unused. Size per-id tables with it. */
 } eval_split;
 
 an_status eval_split_open(eval_split *s, const dataset *d, const char *split_name);
@@ -66,8 +68,8 @@ typedef struct eval_score_options {
     progress *bar;    /* optional */
 } eval_score_options;
 
-/* Scores the split into t (initialised for the dataset's classes and
- * num_images ids) and images [min(limit, N)]; *scored receives the count.
+/* Scores the split into t (initialised for the dataset's classes and the
+ * split's id_count ids) and images [min(limit, N)]; *scored receives the count.
  * mean_image [256, 256, 3] is the dataset's mean (byte units). */
 an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const float *mean_image,
                            const eval_score_options *o, tally *t, eval_image *images, uint64_t *scored);

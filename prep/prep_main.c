@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blas_runtime.h"
 #include "cli.h"
 #include "h5_error.h"
 #include "log.h"
@@ -200,6 +201,7 @@ static int subcommand(const char *name, const char *dir)
 
 int main(int argc, char **argv)
 {
+    blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
     log_set_program(program.name);
     h5_error_init();
     static const struct option long_options[] = {
@@ -239,6 +241,7 @@ int main(int argc, char **argv)
     if (strcmp(o.source, "idx") && strcmp(o.source, "folder") && strcmp(o.source, "imagenet") &&
         strcmp(o.source, "manifest"))
         return cli_usage_error(&program, "--source must be idx, folder, imagenet or manifest, got '%s'", o.source);
+    log_verbose("%s", blas_runtime_describe());
     if (prep_decode_init(argv[0]) != AN_OK) {
         log_error("%s", error_message());
         return EXIT_RUNTIME;

@@ -3,6 +3,7 @@
  * signal), 1 (a runtime failure), 2 (a usage error). */
 #include <stdio.h>
 
+#include "blas_runtime.h"
 #include "device.h"
 #include "log.h"
 #include "ops_cpu.h"
@@ -20,6 +21,7 @@ static int fail(replicas *world, int code)
 
 int main(int argc, char **argv)
 {
+    blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
     log_set_program(train_program.name);
     replicas world;
     if (replicas_init(&world, &argc, &argv) != AN_OK) {
@@ -34,6 +36,7 @@ int main(int argc, char **argv)
         return parsed < 0 ? 0 : parsed;
     }
     if (world.rank != 0 && log_get_level() > LOG_WARN) log_set_level(LOG_WARN); /* rank 0 speaks for all */
+    log_verbose("%s", blas_runtime_describe());
 
     train_device device;
     if (device_resolve(opt.device, &device) != AN_OK) return fail(&world, EXIT_RUNTIME);

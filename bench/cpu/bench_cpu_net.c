@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "blas_runtime.h"
 #include "cli.h"
 #include "log.h"
 #include "net.h"
@@ -193,6 +194,7 @@ static const cli_program program = {
 
 int main(int argc, char **argv)
 {
+    blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
     bench_opts o = {.mode = "train", .batch = 128, .threads = 2, .steps = 3, .width = 1.0};
     static const struct option longopts[] = {
         {"mode", required_argument, 0, 'm'}, {"batch", required_argument, 0, 'b'},
@@ -219,8 +221,7 @@ int main(int argc, char **argv)
         if (parsed != AN_OK) return cli_usage_error(&program, "%s", error_message());
     }
     cpu_threads_set(o.threads);
-    const char *advice = cpu_blas_advice();
-    if (advice) log_warn("%s", advice);
+    log_verbose("%s", blas_runtime_describe());
     printf("blas_core %s\n", openblas_get_corename());
     an_status st;
     if (strcmp(o.mode, "train") == 0) st = bench_net(&o, 1);

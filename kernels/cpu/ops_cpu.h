@@ -31,12 +31,9 @@ void cpu_threads_set(int n);
 /* The number set by cpu_threads_set (default: omp_get_max_threads()). */
 int cpu_threads_get(void);
 
-/* NULL when OpenBLAS runs kernels made for this CPU; otherwise advice for the
- * user, e.g. when OpenBLAS's detection fell back to its generic Prescott
- * (SSE3) kernels on a virtual CPU that has AVX-512: "set
- * OPENBLAS_CORETYPE=SkylakeX". The variable is read when the library loads,
- * so programs can only warn (log_warn) and the user sets it. */
-const char *cpu_blas_advice(void);
+/* Which kernels OpenBLAS runs (AVX-512, AVX2 or its generic fallback on
+ * CPUs it does not recognise) is chosen by blas_runtime_select() at the start
+ * of main(); blas_runtime_describe/advice (common/blas_runtime.h) report it. */
 
 /* ---------------------------------------------------------------- conv */
 

@@ -182,5 +182,23 @@ void fixture_tempdir(char *out, size_t size, const char *tag)
 
 void fixture_remove_dir(const char *dir)
 {
+    if (getenv("ALEXNET_KEEP_TEST_DIRS")) return;
     assert_int_equal(fixture_run("rm -rf '%s'", dir), 0);
+}
+
+fixture_trained *fixture_trained_new(const char *tag)
+{
+    fixture_trained *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    fixture_tempdir(f->dir, sizeof f->dir, tag);
+    fixture_write_dataset(f->dir);
+    snprintf(f->ckpt, sizeof f->ckpt, "%s/trained.h5", f->dir);
+    fixture_write_checkpoint(f->dir, f->ckpt, FIXTURE_CLASSES, FIXTURE_DATASET_ID, 8);
+    return f;
+}
+
+void fixture_trained_free(fixture_trained *f)
+{
+    fixture_remove_dir(f->dir);
+    free(f);
 }

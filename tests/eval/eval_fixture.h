@@ -35,6 +35,18 @@ int fixture_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A fresh temporary directory name in out (created). */
 void fixture_tempdir(char *out, size_t size, const char *tag);
+/* rm -rf dir, unless ALEXNET_KEEP_TEST_DIRS is set (to look at it after a failure). */
 void fixture_remove_dir(const char *dir);
+
+/* A test's group state: a temporary dir holding the dataset and ckpt, a
+ * checkpoint trained on it for 8 steps. */
+typedef struct fixture_trained {
+    char dir[256], ckpt[512];
+} fixture_trained;
+
+/* Allocates and fills one for a cmocka group setup (tag names the temp dir);
+ * fixture_trained_free removes the directory. */
+fixture_trained *fixture_trained_new(const char *tag);
+void fixture_trained_free(fixture_trained *f);
 
 #endif

@@ -1,7 +1,7 @@
 /* test_eval_cli.c: the alexnet-eval program end to end on a small real
  * dataset and checkpoint: exit codes (0, 1 runtime, 2 usage), report.json
  * (read back by Python's json module), tables, figures, report.html, the
- * CUDA fallback, the dataset-mismatch error, and `alexnet-eval report RUN`. */
+ * --device cuda refused without a GPU, the dataset-mismatch error, and `alexnet-eval report RUN`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,9 @@
 #include <cmocka.h>
 
 #include "eval_fixture.h"
+#ifdef ALEXNET_HAVE_CUDA
+#include "cuda_context.h"
+#endif
 
 static char program[4096];
 
@@ -70,7 +73,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (!getenv("ALEXNET_KEEP_TEST_DIRS")) fixture_remove_dir(f->data);
+    fixture_remove_dir(f->data);
     free(f);
     return 0;
 }
@@ -95,11 +98,10 @@ static void test_scores_and_writes_reports(void **state)
 #else
     const char *figures = "";
 #endif
-    assert_int_equal(fixture_run("'%s' --data '%s' --run '%s' --batch 4 %s --device cuda > '%s' 2>&1", program,
+    assert_int_equal(fixture_run("'%s' --data '%s' --run '%s' --batch 4 %s --device cpu > '%s' 2>&1", program,
                                  f->data, f->run, figures, f->log),
                      0);
     assert_true(file_contains(f->data, "eval.log", "ten-crop"));
-    assert_true(file_contains(f->data, "eval.log", "scoring on the CPU instead"));
     char eval_dir[1024];
     snprintf(eval_dir, sizeof eval_dir, "%s/eval", f->run);
     assert_true(file_exists(eval_dir, "report.json"));
@@ -136,6 +138,24 @@ static void test_scores_and_writes_reports(void **state)
     assert_true(file_contains(f->run, "report.html", "ten-crop"));
 }
 
+/* Asking for a GPU where there is none is a runtime error, never a quiet CPU run. */
+static void test_cuda_without_device_exits_1(void **state)
+{
+    fixture *f = *state;
+#ifdef ALEXNET_HAVE_CUDA
+    if (cuda_device_count() > 0) skip(); /* a GPU machine: test_eval_cuda scores there */
+    const char *why = "no usable GPU";
+#else
+    const char *why = "built without the CUDA backend";
+#endif
+    assert_int_equal(fixture_run("'%s' --data '%s' --run '%s' --out '%s/cuda' --device cuda > '%s' 2>&1", program,
+                                 f->data, f->run, f->data, f->log),
+                     1);
+    assert_true(file_contains(f->data, "eval.log", "--device cuda"));
+    assert_true(file_contains(f->data, "eval.log", why));
+    assert_false(file_exists(f->data, "cuda/report.json"));
+}
+
 static void test_mismatch_exits_1(void **state)
 {
     fixture *f = *state;
@@ -151,6 +171,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_scores_and_writes_reports),
+        cmocka_unit_test(test_cuda_without_device_exits_1),
         cmocka_unit_test(test_mismatch_exits_1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

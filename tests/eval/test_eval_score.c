@@ -20,27 +20,17 @@
 #include "eval_score.h"
 #include "neighbours.h"
 
-typedef struct fixture {
-    char dir[256], ckpt[512];
-} fixture;
+typedef fixture_trained fixture;
 
 static int setup_group(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    fixture_tempdir(f->dir, sizeof f->dir, "test-eval-score");
-    fixture_write_dataset(f->dir);
-    snprintf(f->ckpt, sizeof f->ckpt, "%s/trained.h5", f->dir);
-    fixture_write_checkpoint(f->dir, f->ckpt, FIXTURE_CLASSES, FIXTURE_DATASET_ID, 8);
-    *state = f;
+    *state = fixture_trained_new("test-eval-score");
     return 0;
 }
 
 static int teardown_group(void **state)
 {
-    fixture *f = *state;
-    fixture_remove_dir(f->dir);
-    free(f);
+    fixture_trained_free(*state);
     return 0;
 }
 
@@ -100,7 +90,7 @@ static void test_matches_independent_loop(void **state)
     const uint64_t N = split.num_images;
     assert_int_equal(N, FIXTURE_VAL_A + FIXTURE_VAL_B);
     tally t;
-    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, (uint32_t)N), AN_OK);
+    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, split.id_count), AN_OK);
     eval_image *images = calloc(N, sizeof *images);
     float *probs = calloc(N * FIXTURE_CLASSES, sizeof(float)); /* [N, K] */
     assert_non_null(images);
@@ -179,7 +169,7 @@ static void test_limit_and_batch_checks(void **state)
     eval_split split;
     assert_int_equal(eval_split_open(&split, d, "val"), AN_OK);
     tally t;
-    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, (uint32_t)split.num_images), AN_OK);
+    assert_int_equal(tally_init(&t, FIXTURE_CLASSES, split.id_count), AN_OK);
     eval_image images[16];
     eval_forward fwd;
     eval_forward_cpu(&fwd, n);
