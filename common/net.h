@@ -38,9 +38,16 @@
 #define NET_INPUT_SIZE 224 /* §4.1: 224x224 crops of 256x256 images; see DESIGN §3 on padding */
 
 typedef enum net_init_scheme {
-    NET_INIT_PAPER = 0, /* §5: weights N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0 */
-    NET_INIT_CAFFE = 1  /* Caffe's bvlc_alexnet: as PAPER but fc6/fc7 weights N(0, 0.005) and their
-                           biases, and those of conv2, conv4, conv5, 0.1 (the paper's init can stall) */
+    /* §5: weights N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0. At a width
+     * other than 1.0 each weight's std is 0.01 * sqrt(paper fan-in / fan-in) (net_init.c), so
+     * every layer's gain is the paper network's; at width 1.0 exactly §5. */
+    NET_INIT_PAPER = 0,
+    /* Caffe's bvlc_alexnet: as PAPER (width rule included) but fc6/fc7 weights N(0, 0.005)
+     * and their biases, and those of conv2, conv4, conv5, 0.1 */
+    NET_INIT_CAFFE = 1,
+    /* He et al. (2015) for conv2..fc7: N(0, sqrt(2 / fan-in)); conv1 and fc8 N(0, 0.01);
+     * biases 0. Not the paper's; wants a lower rate (about 0.002) */
+    NET_INIT_FAN_IN = 2
 } net_init_scheme;
 
 typedef struct net_config {
@@ -53,7 +60,7 @@ typedef struct net_config {
 
 /* width 1.0, 1000 classes, α divided by n, paper init, dropout 0.5. */
 void net_config_default(net_config *cfg);
-/* Short names for logs and files: "divided_by_n" / "literal", "paper" / "caffe";
+/* Short names for logs and files: "divided_by_n" / "literal", "paper" / "caffe" / "fan_in";
  * and the parsers (AN_ERR_ARG on an unknown name). */
 const char *lrn_convention_name(lrn_alpha_convention c);
 an_status lrn_convention_parse(const char *name, lrn_alpha_convention *out);
@@ -123,9 +130,10 @@ const conv_shape *net_conv_shape(const net *n, int index);
 const pool_shape *net_pool_shape(const net *n, int index);
 const lrn_params *net_lrn_params(const net *n);
 
-/* §5 (or Caffe's) initialisation drawn from Philox (purpose INIT, the view's
- * index as image id, the element's block as element), so the same seed gives
- * the same weights on any machine. Zeroes momentum and gradients. */
+/* Initialisation by cfg.init (§5 by default; see net_init_scheme) drawn from
+ * Philox (purpose INIT, the view's index as image id, the element's block as
+ * element), so the same seed gives the same weights on any machine. Zeroes
+ * momentum and gradients. */
 an_status net_init_params(net *n, uint64_t seed);
 
 /* Forward pass of `batch` <= max_batch images.

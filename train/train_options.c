@@ -28,7 +28,8 @@ const cli_program train_program = {
     "  --weight-decay D       (default 0.0005)\n"
     "  --lrn divided_by_n|literal   LRN alpha convention (default divided_by_n, as cuda-convnet)\n"
     "  --init paper|caffe|fan_in   initialisation (default paper: N(0, 0.01), biases 1 in conv2,4,5,\n"
-    "                         fc6,7; fan_in: N(0, sqrt(2/fan-in)), for reduced --width)\n"
+    "                         fc6,7; below width 1 the std scaled by sqrt(paper fan-in / fan-in);\n"
+    "                         fan_in: N(0, sqrt(2/fan-in)), biases 0, wants a lower --lr)\n"
     "  --dropout P            dropout rate of fc6 and fc7 (default 0.5)\n"
     "  --val-limit N          validate on the first N validation images only (default all)\n"
     "  --checkpoint-minutes M also checkpoint every M minutes (default 30; 0 for epoch ends only)\n"
@@ -144,8 +145,6 @@ static an_status apply_option(train_options *o, int c, const char *name, const c
     case OPT_LRN: AN_TRY(lrn_convention_parse(v, &o->net.lrn_convention)); o->given |= TRAIN_GIVEN_NET; return AN_OK;
     case OPT_INIT:
         o->given |= TRAIN_GIVEN_NET;
-        o->init_fan_in = strcmp(v, "fan_in") == 0;
-        if (o->init_fan_in) return AN_OK;
         return net_init_scheme_parse(v, &o->net.init);
     case OPT_DROPOUT:
         AN_TRY(cli_parse_double(name, v, 0.0, 0.95, &d));

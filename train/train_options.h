@@ -40,7 +40,6 @@ typedef struct train_options {
     uint64_t log_every;      /* steps between metrics rows */
     uint64_t max_steps;      /* 0: no limit; stop (with a checkpoint) after this global step */
     net_config net;          /* width, LRN convention, init, dropout; num_classes from the dataset */
-    int init_fan_in;         /* --init fan_in (init_fan_in.h) instead of net.init */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 

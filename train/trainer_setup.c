@@ -7,7 +7,6 @@
 
 #include "checkpoint.h"
 #include "h5_error.h"
-#include "init_fan_in.h"
 #include "json_writer.h"
 #include "atomic_file.h"
 #include "log.h"
@@ -175,7 +174,6 @@ static an_status start_fresh(trainer *t, int max_batch)
     cfg.num_classes = t->data->num_classes;
     AN_TRY(net_create(&t->n, &cfg, max_batch));
     AN_TRY(net_init_params(t->n, o->seed)); /* the same on every rank: philox keyed by the seed */
-    if (o->init_fan_in) AN_TRY(init_fan_in(t->n, o->seed));
     t->augment.seed = o->seed;
     memset(&t->state, 0, sizeof t->state);
     t->state.batch = o->batch;
@@ -216,7 +214,7 @@ static an_status write_config(const trainer *t)
     json_begin_object(&w);
     json_kv_double(&w, "width", cfg->width);
     json_kv_string(&w, "lrn_alpha", lrn_convention_name(cfg->lrn_convention));
-    json_kv_string(&w, "init", o->init_fan_in && !o->resume ? "fan_in" : net_init_scheme_name(cfg->init));
+    json_kv_string(&w, "init", net_init_scheme_name(cfg->init));
     json_kv_double(&w, "dropout", cfg->dropout_rate);
     json_kv_int(&w, "parameters", (int64_t)net_param_count(t->n));
     json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->n));

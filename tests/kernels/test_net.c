@@ -1,5 +1,5 @@
 /* test_net.c: the network table (parameter count, multiply-adds, shapes,
- * views), initialisation (§5 and Caffe's), and the whole network's gradient
+ * views), initialisation (§5 with its width rule, Caffe's, fan-in), and the whole network's gradient
  * against finite differences of its loss at a small width. */
 #include <math.h>
 #include <setjmp.h>
@@ -120,6 +120,91 @@ static void view_stats(const net *n, const char *name, double *mean, double *sd)
     *sd = sqrt(s2 / v->count - *mean * *mean);
 }
 
+/* The fan-in (inputs per output) of a weight view. */
+static double fan_in_of(const net_param_view *v)
+{
+    return (double)(v->count / (size_t)v->shape[0]);
+}
+
+/* Element i of weight view `view_index` as the scheme's formula gives it:
+ * std * z with z the Philox normal of (INIT, stream, view, i / 2). */
+static float drawn_normal(uint64_t seed, uint32_t stream, int view_index, size_t i)
+{
+    float z0, z1;
+    philox_normal2(philox_draw(seed, PHILOX_PURPOSE_INIT, stream, (uint32_t)view_index, (uint32_t)(i / 2)), &z0,
+                   &z1);
+    return i % 2 ? z1 : z0;
+}
+
+/* A few elements of every weight view: first, last, and every `stride`-th. */
+static void assert_weights_sampled(const net *n, uint64_t seed, uint32_t stream, const double *stds,
+                                   size_t stride)
+{
+    for (int v = 0; v < net_param_view_count(n); v++) {
+        const net_param_view *pv = net_param_view_at(n, v);
+        if (pv->ndim == 1) continue;
+        const float *p = net_params_const(n) + pv->offset;
+        for (size_t i = 0; i < pv->count; i += stride) {
+            size_t at = i + stride < pv->count ? i : pv->count - 1; /* the last sample is the last element */
+            float want = (float)(stds[v] * drawn_normal(seed, stream, v, at));
+            if (p[at] != want) fail_msg("%s[%zu] = %.9g, the formula gives %.9g", pv->name, at, p[at], want);
+        }
+    }
+}
+
+/* A 10-class network of the given width and scheme, initialised with seed. */
+static net *initialised_net(double width, net_init_scheme scheme, int max_batch, uint64_t seed)
+{
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = width;
+    cfg.num_classes = 10;
+    cfg.init = scheme;
+    net *n = NULL;
+    assert_int_equal(net_create(&n, &cfg, max_batch), AN_OK);
+    assert_int_equal(net_init_params(n, seed), AN_OK);
+    return n;
+}
+
+/* Width 1.0: exactly §5, the unscaled formula 0.01f * z (float product), as
+ * before the width rule existed. */
+static void test_init_paper_width_one(void **state)
+{
+    (void)state;
+    net *n = initialised_net(1.0, NET_INIT_PAPER, 1, 99);
+    for (int v = 0; v < net_param_view_count(n); v++) {
+        const net_param_view *pv = net_param_view_at(n, v);
+        if (pv->ndim == 1) continue;
+        const float *p = net_params_const(n) + pv->offset;
+        for (size_t i = 0; i < pv->count; i += 1009) {
+            float z = drawn_normal(99, 0, v, i);
+            if (p[i] != 0.01f * z) fail_msg("%s[%zu] = %.9g, not 0.01f * z = %.9g", pv->name, i, p[i], 0.01f * z);
+        }
+        assert_true(p[pv->count - 1] == 0.01f * drawn_normal(99, 0, v, pv->count - 1));
+    }
+    double mean, sd;
+    /* §5: N(0, 0.01); fc6 has 37.7M weights: sd within 0.1%, mean within 5 sd/sqrt(N) */
+    view_stats(n, "fc6.weight", &mean, &sd);
+    assert_true(fabs(sd - 0.01) < 1e-5 && fabs(mean) < 5 * 0.01 / sqrt(37.7e6));
+    view_stats(n, "conv2.weight", &mean, &sd);
+    assert_true(fabs(sd - 0.01) < 1e-4);
+    net_destroy(n);
+}
+
+/* The paper's fan-ins (a width-1.0 network's views) against a reduced one's. */
+static void scaled_stds(const net *reduced, double base, double *stds)
+{
+    net_config cfg = *net_get_config(reduced);
+    cfg.width = 1.0;
+    net *full = NULL;
+    assert_int_equal(net_create(&full, &cfg, 1), AN_OK);
+    for (int v = 0; v < net_param_view_count(reduced); v++) {
+        const net_param_view *r = net_param_view_at(reduced, v), *f = net_param_view_at(full, v);
+        stds[v] = r->ndim == 1 ? 0.0 : base * sqrt(fan_in_of(f) / fan_in_of(r));
+    }
+    net_destroy(full);
+}
+
 static void test_init(void **state)
 {
     (void)state;
@@ -134,9 +219,11 @@ static void test_init(void **state)
     assert_int_equal(net_init_params(m, 99), AN_OK);
     assert_memory_equal(net_params(n), net_params(m), net_param_count(n) * sizeof(float));
     double mean, sd;
-    /* §5: N(0, 0.01); fc6 has 2.4M weights here: sd within 1%, mean within 5 sd/sqrt(N) */
+    /* width rule: fc6's fan-in is 64*6*6 = 2304 here, 9216 in the paper: sd 0.01 * 2;
+     * 2.4M weights: sd within 1%, mean within 5 sd/sqrt(N) */
     view_stats(n, "fc6.weight", &mean, &sd);
-    assert_true(fabs(sd - 0.01) < 1e-4 && fabs(mean) < 5 * 0.01 / sqrt(2.3e6));
+    assert_true(fabs(sd - 0.02) < 2e-4 && fabs(mean) < 5 * 0.02 / sqrt(2.3e6));
+    /* conv1's fan-in (3*11*11) does not depend on the width: §5's 0.01 */
     view_stats(n, "conv1.weight", &mean, &sd);
     assert_true(fabs(sd - 0.01) < 5e-4);
     /* §5: biases 1 in conv2, conv4, conv5, fc6, fc7; 0 in conv1, conv3, fc8 */
@@ -148,17 +235,86 @@ static void test_init(void **state)
     assert_int_equal(net_init_params(m, 100), AN_OK);
     assert_memory_not_equal(net_params(n), net_params(m), 1000 * sizeof(float));
     net_destroy(m);
-    /* Caffe: fc6/fc7 N(0, 0.005), biases 0.1 */
+    /* Caffe: fc6/fc7 N(0, 0.005) at width 1 (fc7: 0.005 * sqrt(4096 / 1024) here), biases 0.1 */
     cfg.init = NET_INIT_CAFFE;
     assert_int_equal(net_create(&m, &cfg, 1), AN_OK);
     assert_int_equal(net_init_params(m, 99), AN_OK);
     view_stats(m, "fc7.weight", &mean, &sd);
-    assert_true(fabs(sd - 0.005) < 1e-4);
+    assert_true(fabs(sd - 0.01) < 2e-4);
     view_stats(m, "conv4.bias", &mean, &sd);
     assert_true(fabs(mean - 0.1) < 1e-7);
     view_stats(m, "conv3.bias", &mean, &sd);
     assert_true(mean == 0.0);
     net_destroy(m);
+    net_destroy(n);
+}
+
+/* Reduced widths: every weight's std is 0.01 * sqrt(paper fan-in / fan-in),
+ * i.e. 1/sqrt(w) for conv2..fc8 where the channel counts divide exactly
+ * (1/16), the rounded counts' own ratio otherwise (0.05). */
+static void test_init_width_rule(void **state)
+{
+    (void)state;
+    const double widths[] = {0.0625, 0.05};
+    for (int k = 0; k < 2; k++) {
+        net *n = initialised_net(widths[k], NET_INIT_PAPER, 1, 5);
+        double stds[32];
+        assert_true(net_param_view_count(n) <= 32);
+        scaled_stds(n, 0.01f, stds);
+        assert_weights_sampled(n, 5, 0, stds, 101);
+        const net_param_view *c1 = net_param_find(n, "conv1.weight");
+        assert_true(stds[c1 - net_param_view_at(n, 0)] == (double)0.01f); /* conv1 unscaled */
+        if (k == 0) /* at 1/16 every other layer is scaled by exactly 4 */
+            for (int v = 2; v < net_param_view_count(n); v += 2)
+                assert_true(fabs(stds[v] / (double)0.01f - 4.0) < 1e-12);
+        net_destroy(n);
+    }
+}
+
+/* --init fan_in: conv2..fc7 N(0, sqrt(2 / fan-in)), conv1 and fc8 N(0, 0.01),
+ * biases 0, from Philox stream 1; its name round-trips. */
+static void test_init_fan_in(void **state)
+{
+    (void)state;
+    net_init_scheme s;
+    assert_int_equal(net_init_scheme_parse("fan_in", &s), AN_OK);
+    assert_int_equal(s, NET_INIT_FAN_IN);
+    assert_string_equal(net_init_scheme_name(s), "fan_in");
+    assert_int_equal(net_init_scheme_parse("he", &s), AN_ERR_ARG);
+    net *n = initialised_net(0.0625, NET_INIT_FAN_IN, 1, 3);
+    double stds[32];
+    for (int v = 0; v < net_param_view_count(n); v++) {
+        const net_param_view *pv = net_param_view_at(n, v);
+        int end = strcmp(pv->name, "conv1.weight") == 0 || strcmp(pv->name, "fc8.weight") == 0;
+        stds[v] = end ? 0.01 : sqrt(2.0 / fan_in_of(pv));
+        if (pv->ndim > 1) continue;
+        double mean, sd;
+        view_stats(n, pv->name, &mean, &sd);
+        assert_true(mean == 0.0 && sd == 0.0);
+    }
+    assert_weights_sampled(n, 3, 1, stds, 37);
+    net_destroy(n);
+}
+
+/* At 1/16 width the default scheme gives logits that depend on the input
+ * (with §5's unscaled N(0, 0.01) they differed by 1.4e-6). */
+static void test_init_input_dependent_logits(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    net *n = initialised_net(0.0625, cfg.init, 2, 1); /* the default scheme */
+    enum { PIXELS = 3 * 224 * 224 };
+    float *x = malloc(sizeof(float) * 2 * PIXELS); /* [2, 3, 224, 224] */
+    assert_non_null(x);
+    gradcheck_fill(x, PIXELS, 7, 100.0f);
+    gradcheck_fill(x + PIXELS, PIXELS, 8, 100.0f);
+    assert_int_equal(net_forward(n, x, 2, NULL, 0, 0, 0), AN_OK);
+    const float *logits = net_logits(n); /* [2, 10] */
+    double max_diff = 0.0;
+    for (int k = 0; k < 10; k++) max_diff = fmax(max_diff, fabs((double)logits[k] - logits[10 + k]));
+    if (!(max_diff > 1e-3)) fail_msg("logits of two inputs differ by at most %g", max_diff);
+    free(x);
     net_destroy(n);
 }
 
@@ -264,6 +420,10 @@ int main(void)
         cmocka_unit_test(test_full_width_table),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_init),
+        cmocka_unit_test(test_init_paper_width_one),
+        cmocka_unit_test(test_init_width_rule),
+        cmocka_unit_test(test_init_fan_in),
+        cmocka_unit_test(test_init_input_dependent_logits),
         cmocka_unit_test(test_net_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
