@@ -3,19 +3,11 @@
 
 #include <math.h>
 
+#include "ops_cpu.h"
+
 void softmax_row(const float *logits, float *probs, int num_classes)
 {
-    float max = logits[0];
-    for (int c = 1; c < num_classes; c++)
-        if (logits[c] > max) max = logits[c];
-    double sum = 0.0;
-    for (int c = 0; c < num_classes; c++) {
-        float e = expf(logits[c] - max);
-        probs[c] = e;
-        sum += e;
-    }
-    float inv = (float)(1.0 / sum);
-    for (int c = 0; c < num_classes; c++) probs[c] *= inv;
+    softmax_forward_cpu(probs, logits, 1, num_classes); /* the network's own softmax, one row */
 }
 
 void softmax_average(const float *logits, int views, int num_classes, float *probs)
