@@ -12,11 +12,12 @@ args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(--width 1.0 --classes 1000 --batch 8 --images 32)
 ours=$("$build/bench/eval/bench_eval" "${args[@]}")
 echo "$ours"
-if ! python3 -c 'import torch' 2>/dev/null; then
+python="${ALEXNET_TORCH_PYTHON:-/usr/bin/python3}"  # Debian python3-torch installs there
+if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "pytorch: not installed (pip install torch): no peer number on this machine"
   exit 0
 fi
-peer=$(python3 "$here/bench_torch_eval.py" "${args[@]}")
+peer=$("$python" "$here/bench_torch_eval.py" "${args[@]}")
 echo "$peer"
 rate() { sed -n 's/.*= \([0-9.]*\) images\/s.*/\1/p'; }
 awk -v a="$(echo "$ours" | rate)" -v b="$(echo "$peer" | rate)" \
