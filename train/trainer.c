@@ -174,7 +174,11 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
     progress bar;
     char label[64];
     snprintf(label, sizeof label, "epoch %u/%d", t->state.epoch + 1, o->epochs);
-    if (t->world->rank == 0) progress_start(&bar, label, (steps - t->state.step_in_epoch) * t->state.batch);
+    /* Images left in this epoch: whole batches up to the short last one. */
+    uint64_t epoch_images = loader_num_images(t->train_loader);
+    uint64_t done_images = (uint64_t)t->state.step_in_epoch * t->state.batch;
+    uint64_t left_images = epoch_images > done_images ? epoch_images - done_images : 0;
+    if (t->world->rank == 0) progress_start(&bar, label, left_images);
     window w = { 0, 0, 0, 0, progress_now() };
     an_status st = AN_OK;
     *stop = 0;
