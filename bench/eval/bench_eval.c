@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas_runtime.h"
 #include "cli.h"
 #include "eval_forward.h"
 #include "eval_score.h"
@@ -27,6 +28,7 @@ static const cli_program PROGRAM = {
 
 int main(int argc, char **argv)
 {
+    blas_runtime_select(argc, argv); /* the kernels alexnet-eval itself would run */
     static const struct option options[] = {{"width", required_argument, 0, 'w'},
                                             {"classes", required_argument, 0, 'k'},
                                             {"batch", required_argument, 0, 'b'},

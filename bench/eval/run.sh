@@ -9,7 +9,7 @@ build=${1:-build}
 shift || true
 [ "${1:-}" = "--" ] && shift
 args=("$@")
-[ ${#args[@]} -eq 0 ] && args=(--width 1.0 --classes 1000 --batch 8 --images 32)
+[ ${#args[@]} -eq 0 ] && args=(--width 1.0 --classes 1000 --batch 8 --images 32 --threads "$(nproc)")  # same thread count on both sides
 ours=$("$build/bench/eval/bench_eval" "${args[@]}")
 echo "$ours"
 python="${ALEXNET_TORCH_PYTHON:-/usr/bin/python3}"  # Debian python3-torch installs there
