@@ -91,30 +91,37 @@ size_t conv_workspace_floats(const conv_shape *s, int threads)
     return conv_thread_floats(&d) * (size_t)(threads < 1 ? 1 : threads);
 }
 
-/* One image x [Cin, H, W] into columns col [Cin*K*K, Ho*Wo] whose rows,
- * (c*K + ky)*K + kx, are `ld` floats apart (the chunk's width). */
-static void im2col(float *col, size_t ld, const float *x, const conv_shape *s, const conv_dims *d)
+/* Rows [r0, r1) of one image x [Cin, H, W] as columns col [Cin*K*K, Ho*Wo]
+ * whose rows, r = (c*K + ky)*K + kx, are `ld` floats apart (the chunk's
+ * width). */
+static void im2col_rows(float *col, size_t ld, const float *x, const conv_shape *s,
+                        const conv_dims *d, int r0, int r1)
 {
     const int k = s->kernel, h = s->in_h, w = s->in_w;
-    for (int c = 0; c < s->in_channels; c++)
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++) {
-                float *row = col + ((size_t)(c * k + ky) * k + kx) * ld;
-                const float *plane = x + (size_t)c * h * w;
-                for (int oy = 0; oy < d->ho; oy++) {
-                    int iy = oy * s->stride - s->pad + ky;
-                    float *r = row + (size_t)oy * d->wo;
-                    if (iy < 0 || iy >= h) {
-                        memset(r, 0, sizeof(float) * (size_t)d->wo);
-                        continue;
-                    }
-                    const float *src = plane + (size_t)iy * w;
-                    for (int ox = 0; ox < d->wo; ox++) {
-                        int ix = ox * s->stride - s->pad + kx;
-                        r[ox] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
-                    }
-                }
+    for (int r = r0; r < r1; r++) {
+        const int c = r / (k * k), ky = r / k % k, kx = r % k;
+        float *row = col + (size_t)r * ld;
+        const float *plane = x + (size_t)c * h * w;
+        for (int oy = 0; oy < d->ho; oy++) {
+            int iy = oy * s->stride - s->pad + ky;
+            float *dst = row + (size_t)oy * d->wo;
+            if (iy < 0 || iy >= h) {
+                memset(dst, 0, sizeof(float) * (size_t)d->wo);
+                continue;
             }
+            const float *src = plane + (size_t)iy * w;
+            for (int ox = 0; ox < d->wo; ox++) {
+                int ix = ox * s->stride - s->pad + kx;
+                dst[ox] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
+            }
+        }
+    }
+}
+
+/* All rows of one image: col [Cin*K*K, Ho*Wo], rows `ld` apart. */
+static void im2col(float *col, size_t ld, const float *x, const conv_shape *s, const conv_dims *d)
+{
+    im2col_rows(col, ld, x, s, d, 0, s->in_channels * s->kernel * s->kernel);
 }
 
 /* dx [Cin, H, W] = sum of the column gradients dcol [Cin*K*K, Ho*Wo] (rows
@@ -151,6 +158,84 @@ static an_status conv_check_workspace(const conv_shape *s, size_t have, int thre
     return AN_OK;
 }
 
+/* y [n, Cout, Ho*Wo] = ybuf [Cout, n * Ho*Wo] + bias, for output channels
+ * [o0, o1). */
+static void conv_unpack_bias(float *y, const float *ybuf, const float *bias, int n, int o0, int o1,
+                             const conv_dims *d)
+{
+    const size_t ld = (size_t)n * d->out_plane;
+    for (int j = 0; j < n; j++)
+        for (int o = o0; o < o1; o++) {
+            const float *src = ybuf + (size_t)o * ld + (size_t)j * d->out_plane;
+            float *yo = y + (size_t)j * d->out_image + (size_t)o * d->out_plane;
+            for (size_t i = 0; i < d->out_plane; i++) yo[i] = src[i] + bias[o];
+        }
+}
+
+/* The batch in chunks, one chunk per thread at a time, single-threaded GEMMs. */
+static void conv_forward_by_chunk(float *out, const float *in, const float *weight,
+                                  const float *bias, const conv_shape *s, const conv_dims *d,
+                                  float *workspace, int threads)
+{
+    const int chunks = (s->batch + d->chunk - 1) / d->chunk;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int ch = 0; ch < chunks; ch++) {
+        float *col = workspace + conv_thread_floats(d) * (size_t)omp_get_thread_num();
+        float *ybuf = col + 2 * (size_t)d->chunk * d->col; /* [Cout, n * Ho*Wo] */
+        const int b0 = ch * d->chunk;
+        const int n = s->batch - b0 < d->chunk ? s->batch - b0 : d->chunk;
+        const size_t ld = (size_t)n * d->out_plane; /* col [Cin*K*K, n * Ho*Wo] */
+        for (int j = 0; j < n; j++)
+            im2col(col + (size_t)j * d->out_plane, ld, in + (size_t)(b0 + j) * d->in_image, s, d);
+        for (int g = 0; g < s->groups; g++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout_g, (int)ld,
+                        (int)d->k_g, 1.0f, weight + (size_t)g * d->cout_g * d->k_g, (int)d->k_g,
+                        col + (size_t)g * d->k_g * ld, (int)ld, 0.0f,
+                        ybuf + (size_t)g * d->cout_g * ld, (int)ld);
+        conv_unpack_bias(out + (size_t)b0 * d->out_image, ybuf, bias, n, 0, s->out_channels, d);
+    }
+}
+
+/* Fewer images than threads (inference of one image): the threads share one
+ * chunk, each building a share of its column rows and then computing a slice
+ * of its output columns with a single-threaded GEMM. Splitting the work here
+ * instead of handing the threads to OpenBLAS keeps one thread pool busy:
+ * OpenBLAS's own threads spin against OpenMP's between calls. */
+static void conv_forward_split(float *out, const float *in, const float *weight, const float *bias,
+                               const conv_shape *s, const conv_dims *d, float *workspace,
+                               int threads)
+{
+    float *col = workspace;                          /* [Cin*K*K, n * Ho*Wo] */
+    float *ybuf = col + 2 * (size_t)d->chunk * d->col; /* [Cout, n * Ho*Wo] */
+    const int rows = s->in_channels * s->kernel * s->kernel;
+    for (int b0 = 0; b0 < s->batch; b0 += d->chunk) {
+        const int n = s->batch - b0 < d->chunk ? s->batch - b0 : d->chunk;
+        const size_t ld = (size_t)n * d->out_plane;
+#pragma omp parallel num_threads(threads)
+        {
+            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            for (int j = 0; j < n; j++) {
+                const float *x = in + (size_t)(b0 + j) * d->in_image;
+                im2col_rows(col + (size_t)j * d->out_plane, ld, x, s, d, rows * t / nt,
+                            rows * (t + 1) / nt);
+            }
+#pragma omp barrier
+            /* columns [c0, c1), rounded to 16 floats so slices share no cache line */
+            size_t c0 = ld * t / nt / 16 * 16, c1 = t + 1 == nt ? ld : ld * (t + 1) / nt / 16 * 16;
+            if (c1 > c0)
+                for (int g = 0; g < s->groups; g++)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout_g,
+                                (int)(c1 - c0), (int)d->k_g, 1.0f,
+                                weight + (size_t)g * d->cout_g * d->k_g, (int)d->k_g,
+                                col + (size_t)g * d->k_g * ld + c0, (int)ld, 0.0f,
+                                ybuf + (size_t)g * d->cout_g * ld + c0, (int)ld);
+#pragma omp barrier
+            conv_unpack_bias(out + (size_t)b0 * d->out_image, ybuf, bias, n,
+                             s->out_channels * t / nt, s->out_channels * (t + 1) / nt, d);
+        }
+    }
+}
+
 an_status conv_forward_cpu(float *out, const float *in, const float *weight, const float *bias,
                            const conv_shape *s, float *workspace, size_t workspace_floats)
 {
@@ -158,33 +243,11 @@ an_status conv_forward_cpu(float *out, const float *in, const float *weight, con
     AN_TRY(conv_check_workspace(s, workspace_floats, threads));
     const conv_dims d = conv_dims_of(s);
     const int chunks = (s->batch + d.chunk - 1) / d.chunk;
-    /* one chunk per thread with single-threaded GEMMs; with fewer chunks than
-     * threads (inference of one image) the GEMMs take the threads instead */
-    const int by_chunk = chunks >= threads;
-    openblas_set_num_threads(by_chunk ? 1 : threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (by_chunk)
-    for (int ch = 0; ch < chunks; ch++) {
-        float *col = workspace + conv_thread_floats(&d) * (size_t)omp_get_thread_num();
-        float *ybuf = col + 2 * (size_t)d.chunk * d.col; /* [Cout, n * Ho*Wo] */
-        const int b0 = ch * d.chunk;
-        const int n = s->batch - b0 < d.chunk ? s->batch - b0 : d.chunk;
-        const size_t ld = (size_t)n * d.out_plane; /* col [Cin*K*K, n * Ho*Wo] */
-        for (int j = 0; j < n; j++)
-            im2col(col + (size_t)j * d.out_plane, ld, in + (size_t)(b0 + j) * d.in_image, s, &d);
-        for (int g = 0; g < s->groups; g++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.cout_g, (int)ld, (int)d.k_g,
-                        1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
-                        col + (size_t)g * d.k_g * ld, (int)ld, 0.0f,
-                        ybuf + (size_t)g * d.cout_g * ld, (int)ld);
-        for (int j = 0; j < n; j++) {
-            float *y = out + (size_t)(b0 + j) * d.out_image; /* [Cout, Ho*Wo] */
-            for (int o = 0; o < s->out_channels; o++) {
-                const float *src = ybuf + (size_t)o * ld + (size_t)j * d.out_plane;
-                float *yo = y + (size_t)o * d.out_plane;
-                for (size_t i = 0; i < d.out_plane; i++) yo[i] = src[i] + bias[o];
-            }
-        }
-    }
+    openblas_set_num_threads(1);
+    if (chunks >= threads)
+        conv_forward_by_chunk(out, in, weight, bias, s, &d, workspace, threads);
+    else
+        conv_forward_split(out, in, weight, bias, s, &d, workspace, threads);
     openblas_set_num_threads(threads);
     return AN_OK;
 }

@@ -87,6 +87,65 @@ static void test_conv_batch_chunks(void **state)
     free(ws);
 }
 
+/* Fewer images than threads: the threads split one image's columns and
+ * GEMM (conv_forward_split). With 1, 2 and 3 threads (slices that do not
+ * divide the 81 output positions evenly), each image gives what the batched,
+ * one-chunk-per-thread path gives with 1 thread. */
+static void test_conv_split_threads(void **state)
+{
+    (void)state;
+    enum { B = 2, CIN = 4, HW = 19, COUT = 6, HO = 9, IMG = CIN * HW * HW, OUT = COUT * HO * HO,
+           WN = COUT * 2 * 25 };
+    conv_shape s = {.batch = B, .in_channels = CIN, .in_h = HW, .in_w = HW, .out_channels = COUT,
+                    .kernel = 5, .stride = 2, .pad = 1, .groups = 2};
+    assert_int_equal(conv_out_size(HW, 5, 2, 1), HO);
+    conv_shape one = s;
+    one.batch = 1;
+    static float x[B * IMG], y[B * OUT], y1[OUT];
+    float w[WN], b[COUT] = {0.1f, -0.2f, 0.3f, 0.0f, 0.5f, -1.0f};
+    for (int i = 0; i < B * IMG; i++) x[i] = (float)((i * 7919) % 23) / 23.0f - 0.5f;
+    for (int i = 0; i < WN; i++) w[i] = (float)((i * 31) % 13) / 13.0f - 0.5f;
+    const int saved = cpu_threads_get();
+    cpu_threads_set(1);
+    size_t wsn = conv_workspace_floats(&s, 3);
+    float *ws = malloc(wsn * sizeof(float));
+    assert_non_null(ws);
+    assert_int_equal(conv_forward_cpu(y, x, w, b, &s, ws, wsn), AN_OK);
+    for (int threads = 1; threads <= 3; threads++) {
+        cpu_threads_set(threads);
+        for (int i = 0; i < B; i++) {
+            for (int k = 0; k < OUT; k++) y1[k] = NAN;
+            assert_int_equal(conv_forward_cpu(y1, x + i * IMG, w, b, &one, ws, wsn), AN_OK);
+            for (int k = 0; k < OUT; k++) ASSERT_NEAR(y1[k], y[i * OUT + k], 1e-5);
+        }
+    }
+    cpu_threads_set(saved);
+    free(ws);
+}
+
+/* Fully connected at batch 1 (matrix-vector, rows split over threads) gives
+ * what the batched GEMM gives, for 1 to 3 threads and 37 outputs. */
+static void test_fc_batch1_threads(void **state)
+{
+    (void)state;
+    enum { B = 2, I = 50, O = 37 };
+    float x[B * I], w[O * I], b[O], y[B * O], y1[O];
+    for (int i = 0; i < B * I; i++) x[i] = (float)((i * 7919) % 23) / 23.0f - 0.5f;
+    for (int i = 0; i < O * I; i++) w[i] = (float)((i * 31) % 13) / 13.0f - 0.5f;
+    for (int i = 0; i < O; i++) b[i] = 0.01f * (float)i;
+    const int saved = cpu_threads_get();
+    fc_forward_cpu(y, x, w, b, B, I, O);
+    for (int threads = 1; threads <= 3; threads++) {
+        cpu_threads_set(threads);
+        for (int i = 0; i < B; i++) {
+            for (int k = 0; k < O; k++) y1[k] = NAN;
+            fc_forward_cpu(y1, x + i * I, w, b, 1, I, O);
+            for (int k = 0; k < O; k++) ASSERT_NEAR(y1[k], y[i * O + k], 1e-5);
+        }
+    }
+    cpu_threads_set(saved);
+}
+
 static void test_relu_known(void **state)
 {
     (void)state;
@@ -230,6 +289,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_known),    cmocka_unit_test(test_conv_batch_chunks),
+        cmocka_unit_test(test_conv_split_threads), cmocka_unit_test(test_fc_batch1_threads),
         cmocka_unit_test(test_relu_known),
         cmocka_unit_test(test_lrn_known),     cmocka_unit_test(test_maxpool_known),
         cmocka_unit_test(test_fc_known),      cmocka_unit_test(test_softmax_known),
