@@ -1,11 +1,12 @@
 # Finds the libraries every configuration needs, the CMake way, and exposes
-# them as imported targets: HDF5::HDF5, PkgConfig::VIPS, alexnet::blas
+# them as imported targets: HDF5::HDF5, PkgConfig::VIPS, JPEG::JPEG, alexnet::blas
 # (OpenBLAS cblas + LAPACKE), OpenMP::OpenMP_C, MPI::MPI_C, alexnet::cmocka.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS C)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(MPI COMPONENTS C)
+find_package(JPEG) # libjpeg-turbo, the one libvips decodes with: alexnet-prep's fast JPEG path
 
 pkg_check_modules(VIPS IMPORTED_TARGET vips)
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
@@ -19,6 +20,8 @@ add_library(alexnet::blas ALIAS alexnet_blas)
 
 if(NOT VIPS_FOUND)
   message(STATUS "libvips not found: alexnet-prep and the eval figures are not built")
+elseif(NOT JPEG_FOUND)
+  message(STATUS "libjpeg (libjpeg62-turbo-dev) not found: alexnet-prep is not built")
 endif()
 if(NOT MPI_C_FOUND)
   message(STATUS "MPI not found: alexnet-train runs in one process only")

@@ -1,4 +1,5 @@
-/* prep_decode.c: libvips decode, resize, colour conversion to 256x256 sRGB. */
+/* prep_decode.c: libvips decode, resize, colour conversion to 256x256 sRGB;
+ * plain JPEGs take prep_jpeg.c's faster path first. */
 #include "prep_decode.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <vips/vips.h>
 
 #include "log.h"
+#include "prep_jpeg.h"
 #include "prep_resample.h"
 #include "shard_format.h"
 
@@ -216,15 +218,6 @@ static an_status refuse_unknown(const void *data, size_t size, char *reason, siz
     return refuse(reason, reason_size, "image format not allowed (%s)", klass ? klass->nickname : loader);
 }
 
-/* The JPEG shrink-on-load factor: libjpeg scales by 1/2, 1/4 or 1/8 while
- * decoding; take the largest that keeps both sides at least 256. */
-static int jpeg_shrink_factor(int width, int height)
-{
-    int factor = 1;
-    while (factor < 8 && width / (2 * factor) >= AN_IMAGE_SIZE && height / (2 * factor) >= AN_IMAGE_SIZE) factor *= 2;
-    return factor;
-}
-
 /* in (any colour) -> uchar 3-band sRGB: ICC import, then colour conversion. */
 static int convert_colour(VipsImage *in, VipsObject *scope, VipsImage **out)
 {
@@ -272,6 +265,11 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
     if (size == 0) return refuse(reason, reason_size, "empty file");
     image_format format = detect_format(data, size);
     if (format == FORMAT_UNKNOWN) return refuse_unknown(data, size, reason, reason_size);
+    if (format == FORMAT_JPEG && !o->libvips_only) { /* plain JPEGs: prep_jpeg.h */
+        int handled = 0;
+        AN_TRY(prep_jpeg_decode(data, size, o, out, &handled));
+        if (handled) return AN_OK;
+    }
 
     /* Header only: libvips loaders are lazy, no pixel is decoded until the region below asks. */
     VipsImage *image = open_image(format, data, size, 1, VIPS_ACCESS_RANDOM);
@@ -282,7 +280,7 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
         return refuse(reason, reason_size, "header declares %dx%d pixels, above the limit of %llu", width, height,
                       (unsigned long long)o->max_pixels);
     }
-    int shrink = format == FORMAT_JPEG ? jpeg_shrink_factor(width, height) : 1;
+    int shrink = format == FORMAT_JPEG ? 8 / prep_jpeg_scale(width, height) : 1; /* as prep_jpeg.c */
     uint64_t decoded = (uint64_t)(width / shrink) * (uint64_t)(height / shrink);
     VipsAccess access = decoded <= PREP_WHOLE_DECODE_PIXELS ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
     if (shrink > 1 || access != VIPS_ACCESS_RANDOM) {

@@ -36,6 +36,7 @@ typedef struct prep_decode_options {
     prep_resize_mode resize;
     uint64_t max_pixels;     /* header width*height above this is refused (default 100 Mpx) */
     uint64_t max_file_bytes; /* larger files are refused without reading (default 256 MiB) */
+    int libvips_only;        /* 1: no prep_jpeg.h fast path (tests compare the two) */
 } prep_decode_options;
 
 /* Names the resampling of both paths; part of the dataset id, so a change redoes old shards. */

@@ -10,12 +10,38 @@
 #define WEIGHT_BITS 14
 
 /* For each of the 256 outputs along one axis: taps [first, first + count) of
- * the input with weights[o * max_taps + k] (sum 1 << WEIGHT_BITS). */
+ * the input with weights[o * max_taps + k] (sum 1 << WEIGHT_BITS). `taps` is
+ * the largest count; uniform_first[o] .. + taps is a window of that many
+ * taps inside the axis holding all of output o's, whose weights
+ * uniform[o * taps + k] are zero outside them, so that the horizontal pass
+ * runs the same loop for every output (no mispredicted loop exits). */
 typedef struct axis_filter {
     int first[AN_IMAGE_SIZE], count[AN_IMAGE_SIZE];
     int max_taps;
     int32_t *weights; /* [256, max_taps] */
+    int taps;
+    int uniform_first[AN_IMAGE_SIZE];
+    int32_t *uniform; /* [256, taps] */
 } axis_filter;
+
+/* Fills f->taps, uniform_first and uniform from first, count and weights. */
+static an_status axis_filter_make_uniform(axis_filter *f, int length)
+{
+    f->taps = 1;
+    for (int o = 0; o < AN_IMAGE_SIZE; o++)
+        if (f->count[o] > f->taps) f->taps = f->count[o]; /* <= length: counts never exceed it */
+    f->uniform = calloc((size_t)AN_IMAGE_SIZE * (size_t)f->taps, sizeof *f->uniform);
+    AN_CHECK_ALLOC(f->uniform, (size_t)AN_IMAGE_SIZE * (size_t)f->taps * sizeof *f->uniform);
+    for (int o = 0; o < AN_IMAGE_SIZE; o++) {
+        int first = f->first[o];
+        if (first + f->taps > length) first = length - f->taps;
+        f->uniform_first[o] = first;
+        for (int k = 0; k < f->count[o]; k++)
+            f->uniform[(size_t)o * f->taps + (size_t)(f->first[o] - first + k)] =
+                f->weights[(size_t)o * f->max_taps + (size_t)k];
+    }
+    return AN_OK;
+}
 
 /* `scale` = output / input length; `offset` = index of the first kept output in the scaled axis. */
 static an_status axis_filter_make(axis_filter *f, int length, double scale, int offset)
@@ -59,13 +85,51 @@ static an_status axis_filter_make(axis_filter *f, int length, double scale, int 
         f->count[o] = hi - lo;
     }
     free(w);
-    return AN_OK;
+    return axis_filter_make_uniform(f, length);
 }
 
 static uint8_t clamp_round(int32_t acc)
 {
     int32_t v = (acc + (1 << (WEIGHT_BITS - 1))) >> WEIGHT_BITS; /* |acc| < 2^14 * 255 * 2 */
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* Rows [row0, row1) of in [rows, cols, C] -> t [row1 - row0, 256, C]
+ * through fx's uniform taps. Inlined with constant `channels` and `taps`
+ * (the switch below), the tap loop unrolls. */
+static inline __attribute__((always_inline)) void horizontal_rows(uint8_t *t, const uint8_t *in, int row0,
+                                                                  int row1, int cols, int channels,
+                                                                  const axis_filter *fx, int taps)
+{
+    for (int y = row0; y < row1; y++) {
+        const uint8_t *row = in + (size_t)y * (size_t)cols * (size_t)channels;
+        uint8_t *dst = t + (size_t)(y - row0) * AN_IMAGE_SIZE * (size_t)channels;
+        for (int x = 0; x < AN_IMAGE_SIZE; x++) {
+            const int32_t *w = fx->uniform + (size_t)x * (size_t)taps;
+            const uint8_t *p = row + (size_t)fx->uniform_first[x] * (size_t)channels;
+            int32_t acc[3] = {0, 0, 0}; /* [channels] */
+            for (int k = 0; k < taps; k++)
+                for (int c = 0; c < channels; c++) acc[c] += w[k] * p[k * channels + c];
+            for (int c = 0; c < channels; c++) dst[x * channels + c] = clamp_round(acc[c]);
+        }
+    }
+}
+
+static void horizontal_pass(uint8_t *t, const uint8_t *in, int row0, int row1, int cols, int channels,
+                            const axis_filter *fx)
+{
+#define HORIZONTAL_CASE(C, T)                                                                      \
+    case (C) * 16 + (T): horizontal_rows(t, in, row0, row1, cols, C, fx, T); return;
+    switch (fx->taps <= 8 ? channels * 16 + fx->taps : 0) {
+    HORIZONTAL_CASE(3, 1) HORIZONTAL_CASE(3, 2) HORIZONTAL_CASE(3, 3) HORIZONTAL_CASE(3, 4)
+    HORIZONTAL_CASE(3, 5) HORIZONTAL_CASE(3, 6) HORIZONTAL_CASE(3, 7) HORIZONTAL_CASE(3, 8)
+    HORIZONTAL_CASE(1, 1) HORIZONTAL_CASE(1, 2) HORIZONTAL_CASE(1, 3) HORIZONTAL_CASE(1, 4)
+    default:
+        if (channels == 3) horizontal_rows(t, in, row0, row1, cols, 3, fx, fx->taps);
+        else horizontal_rows(t, in, row0, row1, cols, 1, fx, fx->taps);
+        return;
+    }
+#undef HORIZONTAL_CASE
 }
 
 an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int rows, int cols, int channels,
@@ -97,34 +161,10 @@ an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int 
         st = error_set(AN_ERR_NOMEM, "out of memory resizing a %dx%d image", cols, rows);
         goto done;
     }
-    for (int y = row0; y < row1; y++) {
-        const uint8_t *in = pixels + (size_t)y * (size_t)cols * (size_t)channels;
-        uint8_t *t = tmp + (size_t)(y - row0) * AN_IMAGE_SIZE * (size_t)channels;
-        if (channels == 3) {
-            for (int x = 0; x < AN_IMAGE_SIZE; x++) {
-                const int32_t *w = fx.weights + (size_t)x * (size_t)fx.max_taps;
-                const uint8_t *p = in + (size_t)fx.first[x] * 3;
-                int32_t r = 0, g = 0, b = 0;
-                for (int k = 0; k < fx.count[x]; k++) {
-                    r += w[k] * p[3 * k];
-                    g += w[k] * p[3 * k + 1];
-                    b += w[k] * p[3 * k + 2];
-                }
-                t[3 * x] = clamp_round(r);
-                t[3 * x + 1] = clamp_round(g);
-                t[3 * x + 2] = clamp_round(b);
-            }
-        } else {
-            for (int x = 0; x < AN_IMAGE_SIZE; x++) {
-                const int32_t *w = fx.weights + (size_t)x * (size_t)fx.max_taps;
-                const uint8_t *p = in + fx.first[x];
-                int32_t v = 0;
-                for (int k = 0; k < fx.count[x]; k++) v += w[k] * p[k];
-                t[x] = clamp_round(v);
-            }
-        }
-    }
-    /* Vertical pass: whole rows at a time, so the inner loop vectorises. */
+    horizontal_pass(tmp, pixels, row0, row1, cols, channels, &fx);
+    /* Vertical pass: whole rows at a time, so the inner loop vectorises; the
+     * products as int16 x int16 -> int32 (weights < 2^15), which SSE2 multiplies
+     * natively where an int32 product needs emulating. */
     size_t width = AN_IMAGE_SIZE * (size_t)channels;
     int32_t acc[AN_IMAGE_SIZE * 3]; /* [256 * channels] */
     for (int y = 0; y < AN_IMAGE_SIZE; y++) {
@@ -132,8 +172,8 @@ an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int 
         for (size_t x = 0; x < width; x++) acc[x] = 0;
         for (int k = 0; k < fy.count[y]; k++) {
             const uint8_t *t = tmp + (size_t)(fy.first[y] - row0 + k) * width;
-            int32_t wk = w[k];
-            for (size_t x = 0; x < width; x++) acc[x] += wk * t[x];
+            const int16_t wk = (int16_t)w[k];
+            for (size_t x = 0; x < width; x++) acc[x] += (int32_t)wk * (int16_t)t[x];
         }
         uint8_t *o = out + (size_t)y * AN_IMAGE_SIZE * 3;
         if (channels == 3) {
@@ -146,5 +186,7 @@ done:
     free(tmp);
     free(fx.weights);
     free(fy.weights);
+    free(fx.uniform);
+    free(fy.uniform);
     return st;
 }

@@ -12,6 +12,7 @@ packages=(
   build-essential cmake pkg-config git
   libhdf5-dev hdf5-tools          # shards, dataset metadata, checkpoints
   libvips-dev                     # image decoding and resizing (alexnet-prep, figures)
+  libjpeg62-turbo-dev             # alexnet-prep: JPEG decoded at M/8 scale, directly
   libopenblas-dev liblapacke-dev  # CPU GEMM; eigenvectors for PCA lighting
   libcmocka-dev                   # unit tests
   libopenmpi-dev openmpi-bin      # several CPU processes / machines

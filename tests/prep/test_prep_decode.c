@@ -3,6 +3,7 @@
  * conversions (grayscale, CMYK with and without ICC, 16-bit, RGBA, palette),
  * format detection by content, and the refusal of bad inputs with a reason. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,14 +18,17 @@
 #include <cmocka.h>
 
 #include "prep_decode.h"
+#include "prep_jpeg.h"
 #include "prep_resample.h"
 #include "shard_format.h"
 
 static char dir[256];
 static uint8_t out[AN_IMAGE_BYTES]; /* [256,256,3] */
 static char reason[256];
-static const prep_decode_options crop = {PREP_RESIZE_CROP, PREP_DEFAULT_MAX_PIXELS, PREP_DEFAULT_MAX_FILE_BYTES};
-static const prep_decode_options squash = {PREP_RESIZE_SQUASH, PREP_DEFAULT_MAX_PIXELS, PREP_DEFAULT_MAX_FILE_BYTES};
+static const prep_decode_options crop = {.resize = PREP_RESIZE_CROP, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
+                                         .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES};
+static const prep_decode_options squash = {.resize = PREP_RESIZE_SQUASH, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
+                                           .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES};
 
 static const uint8_t *pixel(int x, int y) { return out + ((size_t)y * AN_IMAGE_SIZE + (size_t)x) * 3; }
 
@@ -330,6 +334,155 @@ static void test_gray_upscale(void **state)
     assert_int_equal(pixel(5, 255)[0], 195);
 }
 
+/* Photo-like texture: smooth gradients plus a hashed high-frequency pattern,
+ * so that any difference in decoding or filtering shows in the pixels. */
+static void texture(int x, int y, int w, int h, uint8_t *p)
+{
+    uint32_t hash = (uint32_t)x * 2654435761u ^ (uint32_t)y * 2246822519u;
+    hash ^= hash >> 15;
+    for (int c = 0; c < 3; c++)
+        p[c] = (uint8_t)((x * 255 / w + y * 255 / h * (c + 1) / 3 + (int)((hash >> (8 * c)) & 63)) & 255);
+}
+
+/* The fast JPEG path (prep_jpeg.h) gives exactly what libvips gives, at each
+ * shrink-on-load step, both orientations, both resize modes, grayscale,
+ * progressive and unsubsampled JPEGs; what it must leave to libvips (CMYK,
+ * an ICC profile, truncated data, too many pixels) it leaves. */
+static void test_jpeg_fast_path_matches_libvips(void **state)
+{
+    (void)state;
+    static uint8_t via_vips[AN_IMAGE_BYTES]; /* [256,256,3] */
+    prep_decode_options vips_only = crop, vips_only_squash = squash;
+    vips_only.libvips_only = vips_only_squash.libvips_only = 1;
+    const struct { int w, h, scale; const char *save_options; } cases[] = {
+        {500, 375, 8, "[Q=96]"},  {375, 500, 8, "[Q=96]"},        {333, 500, 8, "[Q=90]"},
+        {1100, 600, 4, "[Q=96]"}, {1030, 1100, 2, "[Q=96]"},      {2100, 2200, 1, "[Q=85]"},
+        {511, 700, 8, "[Q=96]"},  {512, 700, 4, "[Q=96]"},        {200, 150, 8, "[Q=96]"},
+        {500, 375, 8, "[Q=96,interlace]"}, {500, 375, 8, "[Q=96,subsample_mode=off]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(prep_jpeg_scale(cases[i].w, cases[i].h), cases[i].scale);
+        VipsImage *image = make_image(cases[i].w, cases[i].h, 3, texture);
+        save(image, "fast.jpg", cases[i].save_options);
+        g_object_unref(image);
+        size_t n = 0;
+        uint8_t *data = read_all("fast.jpg", &n);
+        for (int mode = 0; mode < 2; mode++) {
+            int handled = 0;
+            memset(out, 0, sizeof out);
+            assert_int_equal(prep_jpeg_decode(data, n, mode ? &squash : &crop, out, &handled), AN_OK);
+            if (!handled) fail_msg("%dx%d %s: not taken by the fast path", cases[i].w, cases[i].h, cases[i].save_options);
+            assert_int_equal(prep_decode_buffer(data, n, mode ? &vips_only_squash : &vips_only, via_vips, reason,
+                                                sizeof reason), AN_OK);
+            if (memcmp(out, via_vips, sizeof out) != 0)
+                fail_msg("%dx%d %s %s: the fast path differs from libvips", cases[i].w, cases[i].h,
+                         cases[i].save_options, mode ? "squash" : "crop");
+        }
+        free(data);
+    }
+
+    /* Grayscale: replicated the same way. */
+    VipsImage *rgb = make_image(400, 300, 3, texture), *gray = NULL;
+    assert_int_equal(vips_colourspace(rgb, &gray, VIPS_INTERPRETATION_B_W, NULL), 0);
+    save(gray, "fast-gray.jpg", "[Q=95]");
+    g_object_unref(gray);
+    size_t n = 0;
+    uint8_t *data = read_all("fast-gray.jpg", &n);
+    int handled = 0;
+    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    assert_int_equal(handled, 1);
+    assert_int_equal(prep_decode_buffer(data, n, &vips_only, via_vips, reason, sizeof reason), AN_OK);
+    assert_memory_equal(out, via_vips, sizeof out);
+
+    /* Truncated: left to libvips, which refuses it. */
+    handled = 1;
+    assert_int_equal(prep_jpeg_decode(data, n / 2, &crop, out, &handled), AN_OK);
+    assert_int_equal(handled, 0);
+    assert_int_equal(prep_decode_buffer(data, n / 2, &crop, out, reason, sizeof reason), AN_ERR_IMAGE);
+    /* Above the pixel limit: left to libvips, which refuses it naming the size. */
+    prep_decode_options small = crop;
+    small.max_pixels = 1000;
+    handled = 1;
+    assert_int_equal(prep_jpeg_decode(data, n, &small, out, &handled), AN_OK);
+    assert_int_equal(handled, 0);
+    assert_int_equal(prep_decode_buffer(data, n, &small, out, reason, sizeof reason), AN_ERR_IMAGE);
+    assert_non_null(strstr(reason, "400x300"));
+    free(data);
+
+    /* CMYK, and an sRGB JPEG carrying an ICC profile: libvips converts them. */
+    VipsImage *cmyk = NULL;
+    assert_int_equal(vips_colourspace(rgb, &cmyk, VIPS_INTERPRETATION_CMYK, NULL), 0);
+    save(cmyk, "fast-cmyk.jpg", "[Q=95,strip]");
+    g_object_unref(cmyk);
+    data = read_all("fast-cmyk.jpg", &n);
+    handled = 1;
+    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    assert_int_equal(handled, 0);
+    free(data);
+    VipsImage *tagged = NULL;
+    assert_int_equal(vips_icc_transform(rgb, &tagged, "srgb", "input_profile", "srgb", "embedded", FALSE,
+                                        "depth", 8, NULL), 0);
+    save(tagged, "fast-icc.jpg", "[Q=95]");
+    g_object_unref(tagged);
+    data = read_all("fast-icc.jpg", &n);
+    handled = 1;
+    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    if (handled) fail_msg("a JPEG with an ICC profile was taken by the fast path");
+    free(data);
+    g_object_unref(rgb);
+}
+
+/* prep_resample against the filter computed directly in double precision (a
+ * triangle of half-width max(1, 1/scale) around each output's centre, edges
+ * clamped): within 2 levels, the two 8-bit roundings (after each pass) and the
+ * 14-bit weights. Sizes chosen so windows meet both edges. */
+static void test_resample_against_direct_filter(void **state)
+{
+    (void)state;
+    const int sizes[][2] = {{500, 375}, {375, 500}, {257, 300}, {1023, 777}, {100, 90}, {2000, 300}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        const int w = sizes[i][0], h = sizes[i][1];
+        uint8_t *in = malloc((size_t)w * h * 3); /* [h, w, 3] */
+        double *mid = malloc(sizeof(double) * 256 * (size_t)h * 3); /* [h, 256, 3] after the horizontal pass */
+        assert_non_null(in);
+        assert_non_null(mid);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) texture(x, y, w, h, in + ((size_t)y * w + x) * 3);
+        assert_int_equal(prep_resample(in, h, w, 3, 0, out), AN_OK);
+        const double s = 256.0 / (w < h ? w : h);
+        const int ox = ((int)lround(w * s) - 256) / 2, oy = ((int)lround(h * s) - 256) / 2;
+        const double support = s < 1 ? 1 / s : 1;
+        int worst = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int line = 0; line < (pass ? 256 : h); line++)
+                for (int o = 0; o < 256; o++) {
+                    const double centre = (o + (pass ? oy : ox) + 0.5) / s;
+                    const int length = pass ? h : w;
+                    double acc[3] = {0, 0, 0}, total = 0;
+                    for (int k = 0; k < length; k++) {
+                        double t = fabs((k + 0.5 - centre) / support);
+                        if (t >= 1) continue;
+                        total += 1 - t;
+                        for (int c = 0; c < 3; c++)
+                            acc[c] += (1 - t) * (pass ? mid[((size_t)k * 256 + line) * 3 + c]
+                                                      : in[((size_t)line * w + k) * 3 + c]);
+                    }
+                    for (int c = 0; c < 3; c++) {
+                        double v = acc[c] / total;
+                        if (!pass) {
+                            mid[((size_t)line * 256 + o) * 3 + c] = v;
+                        } else {
+                            int d = abs((int)lround(v) - out[((size_t)o * 256 + line) * 3 + c]);
+                            if (d > worst) worst = d;
+                        }
+                    }
+                }
+        if (worst > 2) fail_msg("%dx%d: prep_resample is %d levels from the direct filter", w, h, worst);
+        free(in);
+        free(mid);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -354,6 +507,8 @@ int main(void)
         cmocka_unit_test(test_colour_conversions),
         cmocka_unit_test(test_content_detection_and_refusals),
         cmocka_unit_test(test_gray_upscale),
+        cmocka_unit_test(test_jpeg_fast_path_matches_libvips),
+        cmocka_unit_test(test_resample_against_direct_filter),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
