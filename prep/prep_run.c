@@ -187,6 +187,14 @@ static an_status decode_shard(const prep_listing *l, const prep_plan *plan, cons
     shard_job job = {l, o, split, b->ids, b->n, b->images, b->checksums, b->status, b->reasons,
                      split == PREP_TRAIN ? b->worker_stats : NULL, b->pixel_acc, bar};
     prep_pool_run(pool, decode_one, &job, b->n);
+    /* Running out of memory is not the image's fault: stop (the shards
+     * written so far stay, a rerun resumes) instead of refusing it. */
+    for (size_t i = 0; i < b->n; i++)
+        if (b->status[i] == AN_ERR_NOMEM) {
+            const prep_item *item = &l->split[split].items[b->ids[i]];
+            return error_set(AN_ERR_NOMEM, "%s, decoding %s; rerun with fewer --jobs or free memory",
+                             b->reasons[i], item->path);
+        }
     return AN_OK;
 }
 

@@ -459,7 +459,8 @@ static void test_resample_against_direct_filter(void **state)
                     const double centre = (o + (pass ? oy : ox) + 0.5) / s;
                     const int length = pass ? h : w;
                     double acc[3] = {0, 0, 0}, total = 0;
-                    for (int k = 0; k < length; k++) {
+                    const int k0 = (int)floor(centre - support) - 1, k1 = (int)ceil(centre + support) + 1;
+                    for (int k = k0 < 0 ? 0 : k0; k < (k1 > length ? length : k1); k++) {
                         double t = fabs((k + 0.5 - centre) / support);
                         if (t >= 1) continue;
                         total += 1 - t;
