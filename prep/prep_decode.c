@@ -13,6 +13,7 @@
 #include <vips/vips.h>
 
 #include "log.h"
+#include "prep_icc.h"
 #include "prep_jpeg.h"
 #include "prep_resample.h"
 #include "shard_format.h"
@@ -224,8 +225,16 @@ static int convert_colour(VipsImage *in, VipsObject *scope, VipsImage **out)
     VipsImage **t = (VipsImage **)vips_object_local_array(scope, 2);
     VipsImage *x = in;
     if (vips_image_get_typeof(x, VIPS_META_ICC_NAME)) {
-        if (vips_icc_transform(x, &t[0], "srgb", "embedded", TRUE, NULL) == 0) x = t[0];
-        else vips_error_clear(); /* a broken profile: convert as if there were none */
+        const void *profile = NULL;
+        size_t size = 0;
+        if (vips_image_get_blob(x, VIPS_META_ICC_NAME, &profile, &size) == 0 && x->Bands >= 3 &&
+            prep_icc_is_srgb(profile, size)) {
+            /* already sRGB: kept as it is (prep_icc.h), as the fast JPEG path does */
+        } else if (vips_icc_transform(x, &t[0], "srgb", "embedded", TRUE, NULL) == 0) {
+            x = t[0];
+        } else {
+            vips_error_clear(); /* a broken profile: convert as if there were none */
+        }
     }
     if (to_srgb8(x, &t[1], scope)) return -1;
     *out = t[1];

@@ -9,7 +9,8 @@
  * whole), vips_resize with the linear kernel for larger ones (streamed).
  *
  * Colour: any input becomes 3-band 8-bit sRGB: embedded ICC profiles are
- * imported (CMYK without a profile through libvips' built-in CMYK profile),
+ * imported, except sRGB ones, whose pixels are kept (prep_icc.h); CMYK
+ * without a profile goes through libvips' built-in CMYK profile,
  * grayscale is replicated, 16-bit is reduced to 8-bit, palettes are expanded,
  * and an alpha channel is flattened onto white (255, 255, 255).
  *
@@ -40,7 +41,7 @@ typedef struct prep_decode_options {
 } prep_decode_options;
 
 /* Names the resampling of both paths; part of the dataset id, so a change redoes old shards. */
-#define PREP_RESAMPLER "aa-bilinear-q14+vips-resize-linear"
+#define PREP_RESAMPLER "aa-bilinear-q14+vips-resize-linear+srgb-icc-kept"
 
 
 #define PREP_DEFAULT_MAX_PIXELS 100000000ull

@@ -9,6 +9,7 @@
 
 #include <jpeglib.h>
 
+#include "prep_icc.h"
 #include "prep_resample.h"
 #include "shard_format.h"
 
@@ -45,14 +46,23 @@ static void jpeg_guard_output_message(j_common_ptr cinfo)
     (void)cinfo; /* nothing printed: libvips reports the image if it is refused */
 }
 
-/* An APP2 "ICC_PROFILE" marker: libvips would import the profile. */
-static int has_icc_profile(const struct jpeg_decompress_struct *cinfo)
+/* No ICC profile, or an sRGB one (prep_icc.h): the pixels are sRGB as they
+ * are. Any other profile is for libvips to import. */
+static int colours_are_srgb(j_decompress_ptr cinfo)
 {
-    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next)
-        if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 &&
-            memcmp(m->data, "ICC_PROFILE", 12) == 0)
-            return 1;
-    return 0;
+    JOCTET *profile = NULL;
+    unsigned int size = 0;
+    if (!jpeg_read_icc_profile(cinfo, &profile, &size)) {
+        /* none, or a broken one: a broken one is libvips' to judge */
+        for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next)
+            if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 &&
+                memcmp(m->data, "ICC_PROFILE", 12) == 0)
+                return 0;
+        return 1;
+    }
+    const int srgb = prep_icc_is_srgb(profile, size);
+    free(profile);
+    return srgb;
 }
 
 an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_options *o,
@@ -80,7 +90,7 @@ an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_opti
     if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) goto leave;
     const J_COLOR_SPACE space = cinfo.jpeg_color_space;
     if ((space != JCS_YCbCr && space != JCS_GRAYSCALE && space != JCS_RGB) ||
-        has_icc_profile(&cinfo) || guard.warnings)
+        guard.warnings || !colours_are_srgb(&cinfo))
         goto leave;
     if ((uint64_t)cinfo.image_width * cinfo.image_height > o->max_pixels) goto leave;
     cinfo.out_color_space = JCS_RGB; /* grayscale is replicated */

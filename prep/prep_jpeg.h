@@ -15,7 +15,8 @@
  * not used.
  *
  * Only what libvips would decode to the same sRGB pixels takes this path:
- * YCbCr, grayscale or RGB JPEGs without an ICC profile, whose decoded size
+ * YCbCr, grayscale or RGB JPEGs without an ICC profile or with an sRGB one
+ * (prep_icc.h; libvips keeps those pixels too), whose decoded size
  * stays within PREP_JPEG_MAX_PIXELS. Anything else, and any JPEG that makes
  * libjpeg warn or fail (truncated, corrupt), is left to the libvips path of
  * prep_decode.c, which converts it or refuses it with its reason. */

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blas_runtime.h"
 #include "cli.h"
 #include "h5_error.h"
 #include "log.h"
@@ -201,7 +200,9 @@ static int subcommand(const char *name, const char *dir)
 
 int main(int argc, char **argv)
 {
-    blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
+    /* No blas_runtime_select() here, unlike the other programs: alexnet-prep's
+     * only BLAS/LAPACK work is one 3x3 eigen-decomposition, and restarting to
+     * pick faster kernels would cost more than it could save. */
     log_set_program(program.name);
     h5_error_init();
     static const struct option long_options[] = {
@@ -241,7 +242,6 @@ int main(int argc, char **argv)
     if (strcmp(o.source, "idx") && strcmp(o.source, "folder") && strcmp(o.source, "imagenet") &&
         strcmp(o.source, "manifest"))
         return cli_usage_error(&program, "--source must be idx, folder, imagenet or manifest, got '%s'", o.source);
-    log_verbose("%s", blas_runtime_describe());
     if (prep_decode_init(argv[0]) != AN_OK) {
         log_error("%s", error_message());
         return EXIT_RUNTIME;

@@ -346,8 +346,9 @@ static void texture(int x, int y, int w, int h, uint8_t *p)
 
 /* The fast JPEG path (prep_jpeg.h) gives exactly what libvips gives, at each
  * shrink-on-load step, both orientations, both resize modes, grayscale,
- * progressive and unsubsampled JPEGs; what it must leave to libvips (CMYK,
- * an ICC profile, truncated data, too many pixels) it leaves. */
+ * progressive and unsubsampled JPEGs, an sRGB profile; what it must leave to
+ * libvips (CMYK, another ICC profile, truncated data, too many pixels) it
+ * leaves. */
 static void test_jpeg_fast_path_matches_libvips(void **state)
 {
     (void)state;
@@ -419,15 +420,49 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
     assert_int_equal(handled, 0);
     free(data);
+    /* An sRGB profile (libvips' own) is kept as is on both paths: the same
+     * bytes; the same profile with Adobe RGB's red primary is imported by
+     * libvips, so the fast path must leave it. */
     VipsImage *tagged = NULL;
     assert_int_equal(vips_icc_transform(rgb, &tagged, "srgb", "input_profile", "srgb", "embedded", FALSE,
                                         "depth", 8, NULL), 0);
     save(tagged, "fast-icc.jpg", "[Q=95]");
-    g_object_unref(tagged);
     data = read_all("fast-icc.jpg", &n);
+    handled = 0;
+    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    if (!handled) fail_msg("a JPEG with an sRGB profile was not taken by the fast path");
+    assert_int_equal(prep_decode_buffer(data, n, &vips_only, via_vips, reason, sizeof reason), AN_OK);
+    assert_memory_equal(out, via_vips, sizeof out);
+    free(data);
+    const void *srgb_profile = NULL;
+    size_t profile_size = 0;
+    assert_int_equal(vips_image_get_blob(tagged, VIPS_META_ICC_NAME, &srgb_profile, &profile_size), 0);
+    uint8_t *wide = malloc(profile_size);
+    assert_non_null(wide);
+    memcpy(wide, srgb_profile, profile_size);
+    uint32_t tags = (uint32_t)wide[128] << 24 | (uint32_t)wide[129] << 16 | (uint32_t)wide[130] << 8 | wide[131];
+    int patched = 0;
+    for (uint32_t i = 0; i < tags; i++) {
+        uint8_t *entry = wide + 132 + 12 * i;
+        if (memcmp(entry, "rXYZ", 4) != 0) continue;
+        uint32_t at = (uint32_t)entry[4] << 24 | (uint32_t)entry[5] << 16 | (uint32_t)entry[6] << 8 | entry[7];
+        const int32_t x = (int32_t)lround(0.6097 * 65536); /* Adobe RGB (1998) red, X */
+        wide[at + 8] = (uint8_t)(x >> 24); wide[at + 9] = (uint8_t)(x >> 16);
+        wide[at + 10] = (uint8_t)(x >> 8); wide[at + 11] = (uint8_t)x;
+        patched = 1;
+    }
+    assert_true(patched);
+    VipsImage *wide_image = NULL;
+    assert_int_equal(vips_copy(rgb, &wide_image, NULL), 0);
+    vips_image_set_blob_copy(wide_image, VIPS_META_ICC_NAME, wide, profile_size);
+    free(wide);
+    save(wide_image, "fast-wide.jpg", "[Q=95]");
+    g_object_unref(wide_image);
+    g_object_unref(tagged);
+    data = read_all("fast-wide.jpg", &n);
     handled = 1;
     assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
-    if (handled) fail_msg("a JPEG with an ICC profile was taken by the fast path");
+    if (handled) fail_msg("a JPEG with a wide-gamut profile was taken by the fast path");
     free(data);
     g_object_unref(rgb);
 }
