@@ -6,14 +6,17 @@
 #   - inference at batch 1 vs darknet (Debian package, its alexnet.cfg)
 #   - GFLOP/s vs OpenBLAS sgemm at 2048^3 (the practical limit)
 #   - peak resident memory of the training step
-# Needs python3-torch (Debian) for the PyTorch peer and `darknet` for the
-# inference peer; a missing peer is reported and skipped. Not a test.
+# Needs PyTorch (Debian's python3-torch, and/or the newest from PyPI in a
+# venv named by ALEXNET_TORCH_PYTHONS) and `darknet` for the inference peer;
+# a missing peer is reported and skipped. Not a test.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../../build}"
 threads="${2:-2}"
 bench="$build/bench/cpu/bench_cpu_net"
-python="${ALEXNET_TORCH_PYTHON:-/usr/bin/python3}"
+# Pythons whose PyTorch is a peer, e.g. Debian's and the newest from PyPI in
+# a venv: ALEXNET_TORCH_PYTHONS="/usr/bin/python3 /opt/torch-venv/bin/python"
+pythons="${ALEXNET_TORCH_PYTHONS:-${ALEXNET_TORCH_PYTHON:-/usr/bin/python3}}"
 [ -x "$bench" ] || { echo "run_bench: $bench not built (cmake --build $build)" >&2; exit 1; }
 export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
 # OpenBLAS's kernels: not set here. bench_cpu_net starts like every program
@@ -50,16 +53,23 @@ sg=$("$bench" --mode sgemm --threads "$threads" --steps 3); echo "$sg"
 echo "== training step, batch 128, $threads threads"
 ours=$("$bench" --mode train --batch 128 --threads "$threads" --steps 3); echo "$ours"
 core=$(val "$ours" blas_core)
-theirs=""
-if "$python" -c "import torch" 2>/dev/null; then
-  peer_runs torch_rate "$python" "$here/bench_torch.py" --mode train --batch 128 --threads "$threads" --steps 3
-  theirs=$peer_out
-else
-  echo "(PyTorch not importable by $python: peer skipped)"
-fi
+# Every PyTorch in $pythons: the training peer, and a second inference peer.
+torch_train=(); torch_infer=()
+for py in $pythons; do
+  if ! "$py" -c "import torch" 2>/dev/null; then
+    echo "(PyTorch not importable by $py: peer skipped)"; continue
+  fi
+  peer_runs torch_rate "$py" "$here/bench_torch.py" --mode train --batch 128 --threads "$threads" --steps 3
+  torch_train+=("$peer_out")
+done
 
 echo "== inference, batch 1, $threads threads"
 ours1=$("$bench" --mode infer --batch 1 --threads "$threads" --steps 20); echo "$ours1"
+for py in $pythons; do
+  "$py" -c "import torch" 2>/dev/null || continue
+  out=$("$py" "$here/bench_torch.py" --mode infer --batch 1 --threads "$threads" --steps 20); echo "$out"
+  torch_infer+=("$out")
+done
 dn_hz=""
 if command -v darknet >/dev/null && [ -f /usr/share/darknet/cfg/alexnet.cfg ]; then
   dn_dir=$(mktemp -d)
@@ -71,7 +81,13 @@ else
 fi
 
 echo "== summary (OpenBLAS kernels: $core; load after: $(uptime | sed 's/.*load/load/'))"
-echo "train images/s: ours $(val "$ours" images_per_s)${theirs:+, pytorch (faster run) $(val "$theirs" images_per_s), ratio $(ratio "$(val "$ours" images_per_s)" "$(val "$theirs" images_per_s)")x}"
+echo "train images/s: ours $(val "$ours" images_per_s)"
+for t in "${torch_train[@]}"; do
+  echo "  pytorch $(val "$t" torch) (faster run) $(val "$t" images_per_s): ratio $(ratio "$(val "$ours" images_per_s)" "$(val "$t" images_per_s)")x, peak memory $(val "$t" peak_rss_mib) MiB"
+done
 echo "train GFLOP/s: $(val "$ours" gflops) of sgemm's $(val "$sg" sgemm_gflops) ($(ratio "$(val "$ours" gflops)" "$(val "$sg" sgemm_gflops)"))"
-echo "train peak memory: $(val "$ours" peak_rss_mib) MiB${theirs:+ (pytorch $(val "$theirs" peak_rss_mib) MiB)}"
+echo "train peak memory: $(val "$ours" peak_rss_mib) MiB"
 echo "inference batch 1 images/s: ours $(val "$ours1" images_per_s)${dn_hz:+, darknet (faster run) $dn_hz, ratio $(ratio "$(val "$ours1" images_per_s)" "$dn_hz")x}"
+for t in "${torch_infer[@]}"; do
+  echo "  pytorch $(val "$t" torch) $(val "$t" images_per_s): ratio $(ratio "$(val "$ours1" images_per_s)" "$(val "$t" images_per_s)")x"
+done
