@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include <jpeglib.h>
+
 #include <cmocka.h>
 
 #include "prep_decode.h"
@@ -344,6 +346,41 @@ static void texture(int x, int y, int w, int h, uint8_t *p)
         p[c] = (uint8_t)((x * 255 / w + y * 255 / h * (c + 1) / 3 + (int)((hash >> (8 * c)) & 63)) & 255);
 }
 
+/* A width x height JPEG of texture() stored as RGB, not YCbCr (libjpeg's
+ * jpeg_set_colorspace(JCS_RGB); libvips never writes these, cameras rarely
+ * do), into a malloc'd buffer [*size]. */
+static void texture(int x, int y, int w, int h, uint8_t *p);
+static uint8_t *rgb_jpeg(int width, int height, size_t *size)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr err;
+    c.err = jpeg_std_error(&err);
+    jpeg_create_compress(&c);
+    unsigned char *buffer = NULL;
+    unsigned long length = 0;
+    jpeg_mem_dest(&c, &buffer, &length);
+    c.image_width = (JDIMENSION)width;
+    c.image_height = (JDIMENSION)height;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_colorspace(&c, JCS_RGB);
+    jpeg_set_quality(&c, 92, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    uint8_t *row = malloc((size_t)width * 3); /* [width, 3] */
+    assert_non_null(row);
+    while (c.next_scanline < c.image_height) {
+        for (int x = 0; x < width; x++) texture(x, (int)c.next_scanline, width, height, row + 3 * x);
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(row);
+    *size = length;
+    return buffer;
+}
+
 /* The fast JPEG path (prep_jpeg.h) gives exactly what libvips gives, at each
  * shrink-on-load step, both orientations, both resize modes, grayscale,
  * progressive and unsubsampled JPEGs, an sRGB profile; what it must leave to
@@ -381,6 +418,16 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
         }
         free(data);
     }
+
+    /* RGB-coded (no YCbCr transform): the same pixels. */
+    size_t rgb_size = 0;
+    uint8_t *rgb_coded = rgb_jpeg(500, 375, &rgb_size);
+    int rgb_handled = 0;
+    assert_int_equal(prep_jpeg_decode(rgb_coded, rgb_size, &crop, out, &rgb_handled), AN_OK);
+    assert_int_equal(rgb_handled, 1);
+    assert_int_equal(prep_decode_buffer(rgb_coded, rgb_size, &vips_only, via_vips, reason, sizeof reason), AN_OK);
+    assert_memory_equal(out, via_vips, sizeof out);
+    free(rgb_coded);
 
     /* Grayscale: replicated the same way. */
     VipsImage *rgb = make_image(400, 300, 3, texture), *gray = NULL;
@@ -467,6 +514,51 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     g_object_unref(rgb);
 }
 
+/* Damaged JPEGs (bytes flipped in the headers and in the entropy-coded data,
+ * truncations): every one is decoded or refused with a reason, never a
+ * crash or another error, through the fast path and the libvips fallback
+ * (run under AddressSanitizer in CI, which also checks the fast path's
+ * longjmp error handling for leaks and bad frees). */
+static void test_damaged_jpegs(void **state)
+{
+    (void)state;
+    VipsImage *image = make_image(500, 375, 3, texture);
+    save(image, "damage.jpg", "[Q=90]");
+    g_object_unref(image);
+    size_t n = 0;
+    uint8_t *good = read_all("damage.jpg", &n);
+    uint8_t *bad = malloc(n);
+    assert_non_null(bad);
+    uint32_t lcg = 12345;
+    int decoded = 0, refused = 0;
+    for (int trial = 0; trial < 150; trial++) {
+        memcpy(bad, good, n);
+        size_t length = n;
+        const int flips = 1 + trial % 4;
+        for (int f = 0; f < flips; f++) {
+            lcg = lcg * 1664525u + 1013904223u;
+            /* half the flips in the first 700 bytes: markers, tables, frame header */
+            size_t at = (trial % 2 ? (lcg >> 8) % 700 : (lcg >> 8) % n);
+            bad[at] ^= (uint8_t)(1u << ((lcg >> 4) % 8));
+        }
+        if (trial % 5 == 4) length = 2 + (lcg >> 8) % (n - 2);
+        int handled = 0;
+        an_status st = prep_jpeg_decode(bad, length, &crop, out, &handled);
+        assert_int_equal(st, AN_OK);
+        assert_true(handled == 0 || handled == 1);
+        reason[0] = 0;
+        st = prep_decode_buffer(bad, length, &crop, out, reason, sizeof reason);
+        if (st != AN_OK && st != AN_ERR_IMAGE) fail_msg("trial %d: status %d (%s)", trial, st, error_message());
+        if (st == AN_ERR_IMAGE && !reason[0]) fail_msg("trial %d: refused without a reason", trial);
+        if (st == AN_OK) decoded++;
+        else refused++;
+    }
+    assert_true(decoded + refused == 150);
+    assert_true(refused > 0); /* the truncations at least */
+    free(bad);
+    free(good);
+}
+
 /* prep_resample against the filter computed directly in double precision (a
  * triangle of half-width max(1, 1/scale) around each output's centre, edges
  * clamped): within 2 levels, the two 8-bit roundings (after each pass) and the
@@ -545,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_gray_upscale),
         cmocka_unit_test(test_jpeg_fast_path_matches_libvips),
         cmocka_unit_test(test_resample_against_direct_filter),
+        cmocka_unit_test(test_damaged_jpegs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
