@@ -125,7 +125,12 @@ an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_opti
         for (size_t y = 1; y < kept_rows; y++)
             memmove(pixels + y * kept_cols * 3, pixels + y * cols * 3, kept_cols * 3);
     st = prep_resample(pixels, (int)kept_rows, (int)kept_cols, 3, o->resize == PREP_RESIZE_SQUASH, out);
-    if (st == AN_OK) *handled = 1;
+    if (st == AN_OK) {
+        *handled = 1;
+    } else if (st != AN_ERR_NOMEM) { /* e.g. a side too long to resize: libvips' path says so */
+        error_clear();
+        st = AN_OK;
+    }
 leave:
     jpeg_destroy_decompress(&cinfo);
     free(pixels);
