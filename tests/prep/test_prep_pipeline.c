@@ -288,6 +288,53 @@ static void test_class_mismatch_is_an_error(void **state)
     free(err);
 }
 
+/* Memory running out while an image decodes stops the run with a message
+ * (exit 1, no dataset.json, nothing recorded as a refused image) instead of
+ * refusing the image; a rerun with memory finishes. The failure is real: the
+ * real alexnet-prep with fail_malloc.c preloaded, whose malloc fails for the
+ * size of one decoded 500x275 JPEG (500 * 275 * 3 bytes). */
+static void test_out_of_memory_stops(void **state)
+{
+    (void)state;
+#ifndef ALEXNET_FAIL_MALLOC_LIB
+    skip(); /* sanitizer builds: no LD_PRELOAD */
+#else
+    const char *root = at("oom-in");
+    char path[1100];
+    for (int c = 0; c < 2; c++) {
+        snprintf(path, sizeof path, "%s/train/%c", root, 'a' + c);
+        make_dirs(path);
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "%s/train/%c/%d.JPEG", root, 'a' + c, i);
+            write_photo(path, i ? 500 : 320, 375 - 100 * i, 90, 90 + 80 * c, 90);
+        }
+        snprintf(path, sizeof path, "%s/val/%c", root, 'a' + c);
+        make_dirs(path);
+        snprintf(path, sizeof path, "%s/val/%c/v.JPEG", root, 'a' + c);
+        write_photo(path, 300, 300, 90, 90 + 80 * c, 90);
+    }
+    /* the 500x275 images decode to 500 * 275 * 3 bytes */
+    assert_int_equal(run("ALEXNET_FAIL_MALLOC_BYTES=%d LD_PRELOAD='%s' '%s' --source folder --input '%s' "
+                         "--output '%s' --jobs 1 --quiet 2> '%s'",
+                         500 * 275 * 3, ALEXNET_FAIL_MALLOC_LIB, prep_bin, root, at("oom-out"), at("oom.err")),
+                     1);
+    char *err = slurp(at("oom.err"));
+    assert_non_null(err);
+    if (!strstr(err, "out of memory") || !strstr(err, "fewer --jobs"))
+        fail_msg("expected an out-of-memory message, got: %s", err);
+    free(err);
+    assert_int_not_equal(access(at("oom-out/dataset.json"), F_OK), 0);
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' --jobs 1 --quiet", prep_bin, root,
+                         at("oom-out")),
+                     0);
+    assert_int_equal(access(at("oom-out/dataset.json"), F_OK), 0);
+    char *json = slurp(at("oom-out/dataset.json"));
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"refused\": 0"));
+    free(json);
+#endif
+}
+
 /* IDX files of `count` 8x8 images: image i is filled with value i % 251, label i % 10. */
 static void write_idx(const char *dir, const char *prefix, int count, int gz)
 {
@@ -470,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_class_mismatch_is_an_error),
         cmocka_unit_test(test_idx_kill_and_resume),
         cmocka_unit_test(test_imagenet_devkit_labels),
+        cmocka_unit_test(test_out_of_memory_stops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
