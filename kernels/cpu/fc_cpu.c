@@ -1,5 +1,6 @@
-/* fc_cpu.c: fully connected layers (fc6, fc7, fc8) as OpenBLAS GEMMs;
- * weight [O, I] as PyTorch's Linear stores it. */
+/* fc_cpu.c: fully connected layers (fc6, fc7, fc8) as OpenBLAS GEMMs (GEMVs
+ * split over the threads for one image); weight [O, I] as PyTorch's Linear
+ * stores it. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
