@@ -349,7 +349,6 @@ static void texture(int x, int y, int w, int h, uint8_t *p)
 /* A width x height JPEG of texture() stored as RGB, not YCbCr (libjpeg's
  * jpeg_set_colorspace(JCS_RGB); libvips never writes these, cameras rarely
  * do), into a malloc'd buffer [*size]. */
-static void texture(int x, int y, int w, int h, uint8_t *p);
 static uint8_t *rgb_jpeg(int width, int height, size_t *size)
 {
     struct jpeg_compress_struct c;
