@@ -1,0 +1,196 @@
+/* net.h: the model. The paper's network (§3.5, Figure 2) is stated once, as a
+ * table of layers (net_layers.c); from it and a net_config, net_plan.c
+ * computes every shape, parameter view, activation and FLOP count; the one
+ * forward/backward sequence (net_pass.c) walks that plan and calls a backend
+ * through its table of ops (kernels/backend.h), so the CPU and the GPU run the
+ * same code and differ only in their kernels.
+ *
+ *   input  [B, 3, 224, 224]  mean image subtracted, byte units (§2)
+ *   conv1  96 x 11x11/4 pad 2      -> [B,  96, 55, 55]  relu, lrn, maxpool 3/2 -> 27
+ *   conv2 256 x  5x5    pad 2, G=2 -> [B, 256, 27, 27]  relu, lrn, maxpool 3/2 -> 13
+ *   conv3 384 x  3x3    pad 1      -> [B, 384, 13, 13]  relu
+ *   conv4 384 x  3x3    pad 1, G=2 -> [B, 384, 13, 13]  relu
+ *   conv5 256 x  3x3    pad 1, G=2 -> [B, 256, 13, 13]  relu, maxpool 3/2 -> 6
+ *   fc6  4096 -> relu, dropout;  fc7 4096 -> relu, dropout;  fc8 K classes -> softmax
+ * At width 1.0 and 1000 classes: 60,965,224 parameters, 724,406,816
+ * multiply-adds per image forward. A width multiplier w scales every channel
+ * count and the fc widths (conv counts rounded to a multiple of 2, the number
+ * of groups), keeping the structure for tests and CPU demos.
+ *
+ * Use:
+ *   net_config cfg; net_config_default(&cfg); cfg.num_classes = 10;
+ *   net *n; AN_TRY(net_create(&n, &cfg, 128));        (the CPU backend)
+ *     or    AN_TRY(net_create_on(&n, &cfg, 128, be)); (a backend from backend_open)
+ *   AN_TRY(net_init_params(n, seed));
+ *   per step: net_forward(n, x, B, ids, step, seed, 1); net_loss(n, labels, B, &loss);
+ *             net_backward(n, labels, B, 128); [sum the gradients over replicas];
+ *             net_update(n, lr, 0.9f, 0.0005f);
+ *   net_destroy(n);
+ * Arguments named *_host and the results of net_read_* are host memory; the
+ * blocks of net_params/net_grads/net_momentum are backend memory (on the CPU
+ * backend, host memory: tests read them directly). A net is used by one
+ * thread at a time; the backend's ops may use threads of their own.
+ */
+#ifndef ALEXNET_NET_H
+#define ALEXNET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "backend.h"
+#include "image_geometry.h"
+#include "status.h"
+
+typedef enum net_init_scheme {
+    /* §5: weights N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0. At a width
+     * other than 1.0 each weight's std is 0.01 * sqrt(paper fan-in / fan-in) (net_init.c), so
+     * every layer's gain is the paper network's; at width 1.0 exactly §5. */
+    NET_INIT_PAPER = 0,
+    /* Caffe's bvlc_alexnet: as PAPER (width rule included) but fc6/fc7 weights N(0, 0.005)
+     * and their biases, and those of conv2, conv4, conv5, 0.1 */
+    NET_INIT_CAFFE = 1,
+    /* He et al. (2015) for conv2..fc7: N(0, sqrt(2 / fan-in)); conv1 and fc8 N(0, 0.01);
+     * biases 0. Not the paper's; wants a lower rate (about 0.002) */
+    NET_INIT_FAN_IN = 2
+} net_init_scheme;
+
+typedef struct net_config {
+    double width;                        /* channel multiplier, 1.0 = the paper; > 0 */
+    int num_classes;                     /* fc8 outputs, 1000 for ILSVRC */
+    lrn_alpha_convention lrn_convention; /* default LRN_ALPHA_DIVIDED_BY_N (op_shapes.h) */
+    net_init_scheme init;                /* default NET_INIT_PAPER */
+    float dropout_rate;                  /* 0.5 (§4.2); 0 disables dropout */
+} net_config;
+
+/* width 1.0, 1000 classes, α divided by n, paper init, dropout 0.5. */
+void net_config_default(net_config *cfg);
+/* Short names for logs and files: "divided_by_n" / "literal", "paper" / "caffe" / "fan_in";
+ * and the parsers (AN_ERR_ARG on an unknown name). */
+const char *lrn_convention_name(lrn_alpha_convention c);
+an_status lrn_convention_parse(const char *name, lrn_alpha_convention *out);
+const char *net_init_scheme_name(net_init_scheme s);
+an_status net_init_scheme_parse(const char *name, net_init_scheme *out);
+
+/* One parameter tensor inside the flat block. Names follow PyTorch:
+ * "conv1.weight" [96, 3, 11, 11], "conv1.bias" [96], ..., "fc8.bias" [K]. */
+typedef struct net_param_view {
+    const char *name;
+    size_t offset; /* in floats from the start of the block */
+    size_t count;  /* product of shape */
+    int ndim;      /* 1, 2 or 4 */
+    int shape[4];
+} net_param_view;
+
+typedef enum net_layer_kind {
+    NET_LAYER_CONV, NET_LAYER_RELU, NET_LAYER_LRN, NET_LAYER_MAXPOOL,
+    NET_LAYER_FC, NET_LAYER_DROPOUT, NET_LAYER_SOFTMAX
+} net_layer_kind;
+
+/* One layer of the plan: the table's row with every size worked out. */
+typedef struct net_layer_info {
+    const char *name;        /* "conv1", "relu1", "norm1", "pool1", ..., "prob" */
+    net_layer_kind kind;
+    int in_c, in_h, in_w;    /* input per image (fc: in_c features, h = w = 1) */
+    int out_c, out_h, out_w; /* output per image */
+    conv_shape conv;         /* NET_LAYER_CONV; batch = the net's max batch */
+    pool_shape pool;         /* NET_LAYER_MAXPOOL; batch = the net's max batch */
+    int weight_view;         /* index of the weight view, -1 when the layer has none */
+    int bias_view;           /* index of the bias view, -1 when none */
+    size_t params;           /* parameters of this layer */
+    size_t macs;             /* multiply-adds per image, forward (conv and fc only) */
+} net_layer_info;
+
+typedef struct net net;
+
+/* Computes the plan for cfg, checks every shape, and allocates the
+ * parameter, gradient and momentum blocks and the activations for up to
+ * max_batch images on the CPU backend (which the net owns). Parameters are
+ * zero until net_init_params. */
+an_status net_create(net **out, const net_config *cfg, int max_batch);
+/* The same on a backend the caller owns; it must outlive the net. */
+an_status net_create_on(net **out, const net_config *cfg, int max_batch, backend *be);
+void net_destroy(net *n);
+
+backend *net_backend(const net *n);
+const net_config *net_get_config(const net *n);
+int net_max_batch(const net *n);
+
+/* The flat blocks, each [net_param_count] floats with the same layout, in
+ * BACKEND memory (host memory on the CPU backend). */
+size_t net_param_count(const net *n);
+float *net_params(net *n);
+float *net_grads(net *n);
+float *net_momentum(net *n);
+const float *net_params_const(const net *n);
+const float *net_momentum_const(const net *n);
+
+/* A whole block read or written from the host (checkpoints, sums over
+ * processes): *host points at [net_param_count] floats holding the block,
+ * valid until the next call: the block itself on the CPU backend, else a
+ * host copy that the net keeps. After changing it, net_block_from_host with
+ * the same pointer makes the backend's block equal (nothing to do on the CPU). */
+typedef enum net_block { NET_BLOCK_PARAMS, NET_BLOCK_GRADS, NET_BLOCK_MOMENTUM } net_block;
+an_status net_block_to_host(net *n, net_block which, float **host);
+an_status net_block_from_host(net *n, net_block which, const float *host);
+
+/* The named views, in layer order (conv1.weight, conv1.bias, conv2.weight, ...). */
+int net_param_view_count(const net *n);
+const net_param_view *net_param_view_at(const net *n, int i);
+/* NULL when no view has that name. */
+const net_param_view *net_param_find(const net *n, const char *name);
+
+/* The plan's layers (the summary's rows). */
+int net_layer_count(const net *n);
+const net_layer_info *net_layer_at(const net *n, int i);
+size_t net_macs_per_image(const net *n);
+/* Writes the summary table (layer, output shape, params, multiply-adds, totals) to out. */
+an_status net_summary_print(const net *n, FILE *out);
+/* "60,965,224 parameters, 724,406,816 multiply-adds per image" for the programs' log. */
+void net_describe(const net *n, char *buf, size_t size);
+
+/* Initialisation by cfg.init (§5 by default; see net_init_scheme) drawn from
+ * Philox (purpose INIT, the view's index as image id, the element's block as
+ * element), so the same seed gives the same weights on any machine and any
+ * backend. Zeroes momentum and gradients. */
+an_status net_init_params(net *n, uint64_t seed);
+
+/* Forward pass of `batch` <= max_batch images.
+ *   input_host     [B, 3, 224, 224]
+ *   image_ids_host [B]   the images' ids (dropout masks; may be NULL when !train)
+ *   step, seed           the dropout key (backend.h); ignored when !train
+ *   train                1: dropout on and activations kept for net_backward; 0: inference
+ * With train = 1, input_host must stay unchanged until net_backward (the CPU
+ * backend reads it in place for conv1's weight gradient). */
+an_status net_forward(net *n, const float *input_host, int batch, const uint32_t *image_ids_host,
+                      uint32_t step, uint64_t seed, int train);
+
+/* After net_forward, host copies valid until the next forward or read of the same kind: */
+an_status net_read_logits(net *n, const float **logits_host); /* [B, K] fc8 outputs */
+an_status net_read_probs(net *n, const float **probs_host);   /* [B, K] softmax of the logits */
+an_status net_read_fc7(net *n, const float **fc7_host);       /* [B, F7] fc7 after ReLU, before dropout (§6.1) */
+int net_fc7_features(const net *n);                           /* F7 = 4096 at width 1.0 */
+
+/* Mean over the batch of -log p(label) from the last forward (NaN when a
+ * probability is NaN). labels_host [B], each in [0, K) (AN_ERR_ARG otherwise). */
+an_status net_loss(net *n, const int32_t *labels_host, int batch, double *loss);
+/* Top-1 and top-5 errors of the last forward's logits (backend.h's topk_errors). */
+an_status net_topk_errors(net *n, const int32_t *labels_host, int batch, int64_t *errors1,
+                          int64_t *errors5);
+
+/* Backward pass after a net_forward(train = 1) of the same batch: OVERWRITES
+ * the gradient block with d(sum_b loss_b / normalizer)/dparams. normalizer is
+ * the global batch size (the sum of all replicas' batches), so that summing
+ * the replicas' gradients gives the batch mean of §5. labels_host [B]. */
+an_status net_backward(net *n, const int32_t *labels_host, int batch, float normalizer);
+/* Zero gradients (a replica with no image in a short last batch). */
+an_status net_zero_grads(net *n);
+/* §5 over the whole block: v = momentum·v − weight_decay·lr·w − lr·grad; w += v. */
+an_status net_update(net *n, float lr, float momentum, float weight_decay);
+
+/* Called after each layer's ops in net_forward (backward = 0) and
+ * net_backward (backward = 1), for per-layer timing (bench/cpu). NULL: none. */
+typedef an_status (*net_trace_fn)(void *ctx, const net_layer_info *layer, int backward);
+void net_set_trace(net *n, net_trace_fn fn, void *ctx);
+
+#endif
