@@ -107,6 +107,20 @@ static inline int pool_out_size(int in, int size, int stride, int ceil_mode)
     return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
 }
 
+/* ---------------------------------------------------------------- crop (§4.1, §2) */
+
+/* Where one 224x224 view is cut from a stored 256x256 image
+ * (common/image_geometry.h), and what is added to it:
+ *   out[c, y, x] = (image[y0 + y, x0 + sx, c] - mean[y0 + y, x0 + sx, c]) + shift[c],
+ *   sx = flip ? 223 - x : x
+ * The mean image is subtracted at the source pixel, before the flip (§2);
+ * shift is PCA lighting (§4.1) in byte units, 0 for scoring. */
+typedef struct crop_choice {
+    int x, y;       /* top-left corner, each in [0, IMAGE_MAX_OFFSET] */
+    int flip;       /* 1: mirrored left-right */
+    float shift[3]; /* per-channel RGB shift, byte units */
+} crop_choice;
+
 #ifdef __cplusplus
 }
 #endif
