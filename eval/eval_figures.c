@@ -64,7 +64,7 @@ done:
     return st;
 }
 
-static an_status draw_neighbours(const eval_figure_options *o, const eval_forward *fwd, const dataset *d,
+static an_status draw_neighbours(const eval_figure_options *o, net *model, const dataset *d,
                                  const eval_split *val, const eval_image *scored, uint64_t num_scored)
 {
     an_status st = AN_OK;
@@ -77,7 +77,7 @@ static an_status draw_neighbours(const eval_figure_options *o, const eval_forwar
         eval_split_close(&train);
         return error_set(AN_ERR_ARG, "the neighbours figure needs query and training images (%d, %d)", q, pool);
     }
-    size_t F = (size_t)fwd->fc7_features;
+    size_t F = (size_t)net_fc7_features(model);
     uint64_t *query_pos = malloc((size_t)q * sizeof(uint64_t));
     uint64_t *pool_pos = malloc((size_t)pool * sizeof(uint64_t));
     float *query_fc7 = malloc((size_t)q * F * sizeof(float));    /* [q, F7] */
@@ -102,8 +102,8 @@ static an_status draw_neighbours(const eval_figure_options *o, const eval_forwar
     free(scored_pick);
     evenly_spaced(train.num_images, pool, pool_pos);
     log_info("figures: fc7 features of %d query and %d training images", q, pool);
-    AN_TRY_GOTO(st, fc7_features(fwd, val, d->mean_image, query_pos, q, o->batch_views, query_fc7), done);
-    AN_TRY_GOTO(st, fc7_features(fwd, &train, d->mean_image, pool_pos, pool, o->batch_views, pool_fc7), done);
+    AN_TRY_GOTO(st, fc7_features(model, val, d->mean_image, query_pos, q, o->batch_views, query_fc7), done);
+    AN_TRY_GOTO(st, fc7_features(model, &train, d->mean_image, pool_pos, pool, o->batch_views, pool_fc7), done);
     nearest_neighbours(query_fc7, q, pool_fc7, pool, (int)F, k, nearest, distance);
     for (int i = 0; i < q; i++) {
         AN_TRY_GOTO(st, read_at(val, query_pos[i], query_images + (size_t)i * TEN_CROP_IMAGE_BYTES), done);
@@ -126,7 +126,7 @@ done:
     return st;
 }
 
-an_status eval_figures_draw(const eval_figure_options *o, const eval_forward *fwd, const net *n, const dataset *d,
+an_status eval_figures_draw(const eval_figure_options *o, net *model, const dataset *d,
                             const eval_split *val, const eval_image *scored, uint64_t num_scored,
                             const char **names, int *written, int *with_text)
 {
@@ -139,13 +139,15 @@ an_status eval_figures_draw(const eval_figure_options *o, const eval_forward *fw
         AN_TRY(in_context(draw_predictions(o, val, scored, num_scored, d, with_text), "predictions figure"));
         names[(*written)++] = "predictions.png";
         if (!*with_text) log_warn("figures: no font could render text; predictions.png has bars without labels");
-        AN_TRY(in_context(draw_neighbours(o, fwd, d, val, scored, num_scored), "neighbours figure"));
+        AN_TRY(in_context(draw_neighbours(o, model, d, val, scored, num_scored), "neighbours figure"));
         names[(*written)++] = "neighbours.png";
     }
-    const net_param_view *w = net_param_find(n, "conv1.weight");
+    const net_param_view *w = net_param_find(model, "conv1.weight");
     if (!w) return error_set(AN_ERR_INTERNAL, "the network has no conv1.weight");
+    float *params; /* [net_param_count] host */
+    AN_TRY(net_block_to_host(model, NET_BLOCK_PARAMS, &params));
     snprintf(path, sizeof path, "%s/conv1.png", o->dir);
-    AN_TRY(in_context(figure_conv1(path, net_params_const(n) + w->offset, w->shape[0], w->shape[2]), "conv1 figure"));
+    AN_TRY(in_context(figure_conv1(path, params + w->offset, w->shape[0], w->shape[2]), "conv1 figure"));
     names[(*written)++] = "conv1.png";
     return AN_OK;
 }

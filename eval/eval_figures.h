@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "dataset.h"
-#include "eval_forward.h"
 #include "eval_score.h"
 #include "net.h"
 #include "status.h"
@@ -26,7 +25,7 @@ void eval_figure_options_default(eval_figure_options *o);
 /* scored [num_scored] are the scored images of split `val`. On return
  * *written holds how many figures were written, names[] their file names
  * (static strings), and *with_text whether labels could be rendered. */
-an_status eval_figures_draw(const eval_figure_options *o, const eval_forward *fwd, const net *n, const dataset *d,
+an_status eval_figures_draw(const eval_figure_options *o, net *model, const dataset *d,
                             const eval_split *val, const eval_image *scored, uint64_t num_scored,
                             const char **names, int *written, int *with_text);
 

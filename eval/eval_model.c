@@ -19,14 +19,15 @@ an_status eval_model_check(const char *path, const net_config *cfg, const checkp
     return AN_OK;
 }
 
-an_status eval_model_load(const char *path, const dataset *d, int max_views, net **out, checkpoint_meta *meta)
+an_status eval_model_load(const char *path, const dataset *d, int max_views, backend *be, net **out,
+                          checkpoint_meta *meta)
 {
     an_status st = AN_OK;
     net_config cfg;
     net *n = NULL;
     *out = NULL;
     AN_TRY_GOTO(st, checkpoint_read_config(path, &cfg), done);
-    AN_TRY_GOTO(st, net_create(&n, &cfg, max_views), done);
+    AN_TRY_GOTO(st, be ? net_create_on(&n, &cfg, max_views, be) : net_create(&n, &cfg, max_views), done);
     AN_TRY_GOTO(st, checkpoint_load(path, n, meta, NULL), done);
     AN_TRY_GOTO(st, eval_model_check(path, &cfg, meta, d), done);
     *out = n;

@@ -10,8 +10,10 @@
 #include "net.h"
 #include "status.h"
 
-/* Creates *out for up to max_views views per forward and loads path into it. */
-an_status eval_model_load(const char *path, const dataset *d, int max_views, net **out, checkpoint_meta *meta);
+/* Creates *out on backend be (NULL: a CPU backend of the net's own) for up
+ * to max_views views per forward and loads path into it. */
+an_status eval_model_load(const char *path, const dataset *d, int max_views, backend *be, net **out,
+                          checkpoint_meta *meta);
 
 /* The check alone, on a checkpoint's configuration and metadata. */
 an_status eval_model_check(const char *path, const net_config *cfg, const checkpoint_meta *meta, const dataset *d);

@@ -98,20 +98,22 @@ static an_status load_batch(const eval_split *s, uint64_t first, int n, uint8_t 
     return AN_OK;
 }
 
-an_status eval_score_images(const eval_forward *fwd, const uint8_t *raw, int n, const float *mean_image,
+an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *mean_image,
                             eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out)
 {
-    const int K = fwd->num_classes;
-    if (n * TEN_CROP_VIEWS > fwd->max_views)
+    const int K = net_get_config(model)->num_classes;
+    if (n * TEN_CROP_VIEWS > net_max_batch(model))
         return error_set(AN_ERR_ARG, "a batch of %d images needs %d views; the network holds %d", n,
-                         n * TEN_CROP_VIEWS, fwd->max_views);
+                         n * TEN_CROP_VIEWS, net_max_batch(model));
     if (K != t->num_classes) return error_set(AN_ERR_INTERNAL, "network has %d classes, tally %d", K, t->num_classes);
 #pragma omp parallel for schedule(static)
     for (int v = 0; v < n * TEN_CROP_VIEWS; v++)
         crop_cut(raw + (size_t)(v / TEN_CROP_VIEWS) * TEN_CROP_IMAGE_BYTES, mean_image,
                  ten_crop_view(v % TEN_CROP_VIEWS), scratch->views + (size_t)v * TEN_CROP_INPUT_FLOATS);
     const float *logits = NULL; /* [n*10, K] */
-    AN_TRY(fwd->run(fwd->ctx, scratch->views, n * TEN_CROP_VIEWS, &logits, NULL));
+    /* inference: no dropout (§4.2's test-time scaling is implied by inverted dropout) */
+    AN_TRY(net_forward(model, scratch->views, n * TEN_CROP_VIEWS, NULL, 0, 0, 0));
+    AN_TRY(net_read_logits(model, &logits));
     for (int b = 0; b < n; b++) {
         const float *image_logits = logits + (size_t)b * TEN_CROP_VIEWS * K; /* [10, K] */
         softmax_average(image_logits, TEN_CROP_VIEWS, K, scratch->ten);
@@ -147,19 +149,19 @@ void eval_score_scratch_free(eval_score_scratch *s)
     s->views = s->ten = s->centre = NULL;
 }
 
-an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const float *mean_image,
+an_status eval_score_split(net *model, const eval_split *s, const float *mean_image,
                            const eval_score_options *o, tally *t, eval_image *images, uint64_t *scored)
 {
     an_status st = AN_OK;
-    const int K = fwd->num_classes;
+    const int K = net_get_config(model)->num_classes;
     uint64_t total = o->limit && o->limit < s->num_images ? o->limit : s->num_images;
     int batch = o->batch_images;
     eval_score_scratch scratch = {0};
     uint8_t *raw = NULL;
     *scored = 0;
-    if (batch < 1 || batch * TEN_CROP_VIEWS > fwd->max_views)
+    if (batch < 1 || batch * TEN_CROP_VIEWS > net_max_batch(model))
         return error_set(AN_ERR_ARG, "batch of %d images needs %d views; the network holds %d", batch,
-                         batch * TEN_CROP_VIEWS, fwd->max_views);
+                         batch * TEN_CROP_VIEWS, net_max_batch(model));
     AN_TRY(eval_score_scratch_alloc(&scratch, batch, K));
     raw = malloc((size_t)batch * TEN_CROP_IMAGE_BYTES); /* [B,256,256,3] */
     if (!raw) {
@@ -169,7 +171,7 @@ an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const f
     for (uint64_t first = 0; first < total; first += (uint64_t)batch) {
         int n = total - first < (uint64_t)batch ? (int)(total - first) : batch;
         AN_TRY_GOTO(st, load_batch(s, first, n, raw, images + first), done);
-        AN_TRY_GOTO(st, eval_score_images(fwd, raw, n, mean_image, &scratch, t, images + first,
+        AN_TRY_GOTO(st, eval_score_images(model, raw, n, mean_image, &scratch, t, images + first,
                                           o->probs_out ? o->probs_out + first * (uint64_t)K : NULL), done);
         *scored += (uint64_t)n;
         if (o->bar) progress_add(o->bar, (uint64_t)n);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "dataset.h"
-#include "eval_forward.h"
+#include "net.h"
 #include "progress.h"
 #include "shard_reader.h"
 #include "status.h"
@@ -58,11 +58,11 @@ void eval_score_scratch_free(eval_score_scratch *s);
  * has image_id and label set: cuts their ten views, runs the network, adds
  * them to t and fills info's top 5; probs_out [n, K] (optional) receives the
  * ten-crop probabilities. The step of eval_score_split after reading. */
-an_status eval_score_images(const eval_forward *fwd, const uint8_t *raw, int n, const float *mean_image,
+an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *mean_image,
                             eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out);
 
 typedef struct eval_score_options {
-    int batch_images; /* images per forward (x10 views); <= forward->max_views / 10 */
+    int batch_images; /* images per forward (x10 views); <= net_max_batch / 10 */
     uint64_t limit;   /* score the first `limit` images; 0 = all */
     float *probs_out; /* optional [scored, K]: the ten-crop probabilities, in scoring order */
     progress *bar;    /* optional */
@@ -71,7 +71,7 @@ typedef struct eval_score_options {
 /* Scores the split into t (initialised for the dataset's classes and the
  * split's id_count ids) and images [min(limit, N)]; *scored receives the count.
  * mean_image [256, 256, 3] is the dataset's mean (byte units). */
-an_status eval_score_split(const eval_forward *fwd, const eval_split *s, const float *mean_image,
+an_status eval_score_split(net *model, const eval_split *s, const float *mean_image,
                            const eval_score_options *o, tally *t, eval_image *images, uint64_t *scored);
 
 #endif

@@ -14,7 +14,7 @@
 #include "blas_runtime.h"
 #include "cli.h"
 #include "dataset.h"
-#include "eval_forward.h"
+#include "backend_select.h"
 #include "eval_model.h"
 #include "eval_report.h"
 #include "eval_score.h"
@@ -24,9 +24,6 @@
 #include "progress.h"
 #include "report_html.h"
 #include "ten_crop.h"
-#ifdef ALEXNET_HAVE_CUDA
-#include "cuda_context.h"
-#endif
 #ifdef ALEXNET_EVAL_HAVE_FIGURES
 #include <vips/vips.h>
 
@@ -47,8 +44,8 @@ static const cli_program PROGRAM = {
     "                        'latest' one), output RUN/eval/, page RUN/report.html\n"
     "  --checkpoint FILE     checkpoint to score (default: from --run)\n"
     "  --split NAME          val (default) or train\n"
-    "  --device cpu|cuda     where the network runs (default cpu); cuda needs a build\n"
-    "                        with the CUDA backend and a GPU, else it is an error\n"
+    "  --device D            cpu (default), cuda, cuda:N or auto: where the network runs;\n"
+    "                        cuda needs a build with the CUDA backend and a GPU, else it is an error\n"
     "  --batch N             images per forward pass, each 10 views (default 8)\n"
     "  --limit N             score only the first N images of the split\n"
     "  --out DIR             where report.json, tables.html and figures/ go\n"
@@ -108,8 +105,7 @@ static int parse_args(int argc, char **argv, eval_cli *a, int *exit_now)
     if (!a->run && !a->checkpoint) return cli_usage_error(&PROGRAM, "give --run RUN or --checkpoint FILE");
     if (strcmp(a->split, "val") != 0 && strcmp(a->split, "train") != 0)
         return cli_usage_error(&PROGRAM, "--split must be val or train, got '%s'", a->split);
-    if (strcmp(a->device, "cpu") != 0 && strcmp(a->device, "cuda") != 0)
-        return cli_usage_error(&PROGRAM, "--device must be cpu or cuda, got '%s'", a->device);
+    if (backend_device_check(a->device) != AN_OK) return cli_usage_error(&PROGRAM, "%s", error_message());
 #ifndef ALEXNET_EVAL_HAVE_FIGURES
     if (a->figures)
         return cli_usage_error(&PROGRAM, "--figures needs libvips, and this alexnet-eval was built without it");
@@ -154,22 +150,6 @@ static an_status find_checkpoint(const char *run, char *out, size_t size)
     return AN_OK;
 }
 
-/* --device cuda needs this build's CUDA backend and a usable GPU: asking for
- * a GPU never silently scores on the CPU (alexnet-train's rule). */
-static an_status check_device(const char *requested)
-{
-    if (strcmp(requested, "cuda") != 0) return AN_OK;
-#ifdef ALEXNET_HAVE_CUDA
-    if (cuda_device_count() > 0) return AN_OK;
-    return error_set(AN_ERR_UNSUPPORTED, "--device cuda: no usable GPU (the CUDA runtime lists no device: no GPU, "
-                                         "no driver, or a driver older than this build's CUDA runtime; see "
-                                         "nvidia-smi); score with --device cpu");
-#else
-    return error_set(AN_ERR_UNSUPPORTED, "--device cuda: this alexnet-eval was built without the CUDA backend "
-                                         "(rebuild with -DALEXNET_CUDA=ON); score with --device cpu");
-#endif
-}
-
 static an_status evaluate(const eval_cli *a)
 {
     an_status st = AN_OK;
@@ -180,30 +160,18 @@ static an_status evaluate(const eval_cli *a)
     eval_image *images = NULL;
     checkpoint_meta meta;
     char checkpoint[4096], out_dir[4096] = "", path[4096];
-    const int use_cuda = strcmp(a->device, "cuda") == 0, views = (int)a->batch * TEN_CROP_VIEWS;
-    eval_forward cpu_fwd = {0};
-#ifdef ALEXNET_HAVE_CUDA
-    eval_forward gpu_fwd = {0};
-#endif
-    const eval_forward *fwd = &cpu_fwd; /* the scorer's backend */
+    const int views = (int)a->batch * TEN_CROP_VIEWS;
+    backend *be = NULL; /* where the network runs (--device) */
     if (a->checkpoint) snprintf(checkpoint, sizeof checkpoint, "%s", a->checkpoint);
     else AN_TRY_GOTO(st, find_checkpoint(a->run, checkpoint, sizeof checkpoint), done);
     if (a->out) snprintf(out_dir, sizeof out_dir, "%s", a->out);
     else if (a->run) snprintf(out_dir, sizeof out_dir, "%s/eval", a->run);
     if (a->threads > 0) cpu_threads_set((int)a->threads);
-    AN_TRY_GOTO(st, check_device(a->device), done);
+    backend_request request = {.device = a->device, .rank = 0, .deterministic = 1};
+    AN_TRY_GOTO(st, backend_open(&be, &request), done);
+    log_info("scoring on %s", be->description);
     AN_TRY_GOTO(st, dataset_open(&d, a->data), done);
-    /* The host net scores on the CPU; on CUDA it lends its table and weights,
-     * and still computes the neighbours figure's fc7 (so it needs room for a
-     * batch only when figures are drawn). */
-    AN_TRY_GOTO(st, eval_model_load(checkpoint, d, use_cuda && !a->figures ? 1 : views, &n, &meta), done);
-    eval_forward_cpu(&cpu_fwd, n);
-#ifdef ALEXNET_HAVE_CUDA
-    if (use_cuda) {
-        AN_TRY_GOTO(st, eval_forward_cuda_create(&gpu_fwd, n, views), done);
-        fwd = &gpu_fwd;
-    }
-#endif
+    AN_TRY_GOTO(st, eval_model_load(checkpoint, d, views, be, &n, &meta), done);
     AN_TRY_GOTO(st, eval_split_open(&split, d, a->split), done);
     AN_TRY_GOTO(st, tally_init(&t, d->num_classes, split.id_count), done);
     uint64_t total = a->limit && a->limit < split.num_images ? a->limit : split.num_images;
@@ -217,7 +185,7 @@ static an_status evaluate(const eval_cli *a)
     eval_score_options so = {.batch_images = (int)a->batch, .limit = total, .probs_out = NULL, .bar = &bar};
     uint64_t scored = 0;
     double start = progress_now();
-    st = eval_score_split(fwd, &split, d->mean_image, &so, &t, images, &scored);
+    st = eval_score_split(n, &split, d->mean_image, &so, &t, images, &scored);
     double seconds = progress_now() - start;
     progress_finish(&bar);
     if (st != AN_OK) goto done;
@@ -236,7 +204,7 @@ static an_status evaluate(const eval_cli *a)
         fo.train_sample = (int)a->train_sample;
         fo.batch_views = views;
         int with_text = 0;
-        AN_TRY_GOTO(st, eval_figures_draw(&fo, &cpu_fwd, n, d, &split, images, scored, figure_names, &num_figures,
+        AN_TRY_GOTO(st, eval_figures_draw(&fo, n, d, &split, images, scored, figure_names, &num_figures,
                                           &with_text), done);
         for (int i = 0; i < num_figures; i++) {
             snprintf(figure_paths[i], sizeof figure_paths[i], "figures/%s", figure_names[i]);
@@ -248,7 +216,7 @@ static an_status evaluate(const eval_cli *a)
     (void)figure_paths;
 #endif
     eval_report r = {.checkpoint = checkpoint, .data_dir = a->data, .dataset_id = d->dataset_id, .split = a->split,
-                     .device = fwd->device, .step = meta.step, .epoch = meta.epoch,
+                     .device = be->kind, .step = meta.step, .epoch = meta.epoch,
                      .width = net_get_config(n)->width, .batch = (int)a->batch,
                      .images_in_split = (int64_t)split.num_images, .seconds = seconds,
                      .num_classes = d->num_classes, .class_ids = (const char *const *)d->class_ids,
@@ -267,13 +235,11 @@ static an_status evaluate(const eval_cli *a)
         log_info("report: %s/report.html", a->run);
     }
 done:
-#ifdef ALEXNET_HAVE_CUDA
-    eval_forward_cuda_destroy(&gpu_fwd);
-#endif
     free(images);
     tally_free(&t);
     eval_split_close(&split);
     net_destroy(n);
+    backend_destroy(be);
     dataset_close(d);
     return st;
 }

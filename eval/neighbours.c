@@ -7,12 +7,12 @@
 
 #include "ten_crop.h"
 
-an_status fc7_features(const eval_forward *fwd, const eval_split *s, const float *mean_image,
+an_status fc7_features(net *model, const eval_split *s, const float *mean_image,
                        const uint64_t *positions, int n, int batch, float *out)
 {
     an_status st = AN_OK;
-    if (batch > fwd->max_views) batch = fwd->max_views;
-    const size_t F = (size_t)fwd->fc7_features;
+    if (batch > net_max_batch(model)) batch = net_max_batch(model);
+    const size_t F = (size_t)net_fc7_features(model);
     uint8_t *image = malloc((size_t)TEN_CROP_IMAGE_BYTES);                              /* [256,256,3] */
     float *views = malloc((size_t)batch * TEN_CROP_INPUT_FLOATS * sizeof(float));        /* [batch,3,224,224] */
     if (!image || !views) {
@@ -28,8 +28,9 @@ an_status fc7_features(const eval_forward *fwd, const eval_split *s, const float
             AN_TRY_GOTO(st, shard_reader_read_image(s->shards[shard], index, image), done);
             crop_cut(image, mean_image, ten_crop_view(TEN_CROP_CENTRE_VIEW), views + (size_t)b * TEN_CROP_INPUT_FLOATS);
         }
-        const float *logits = NULL, *fc7 = NULL; /* [m, K], [m, F7] */
-        AN_TRY_GOTO(st, fwd->run(fwd->ctx, views, m, &logits, &fc7), done);
+        const float *fc7 = NULL; /* [m, F7] */
+        AN_TRY_GOTO(st, net_forward(model, views, m, NULL, 0, 0, 0), done);
+        AN_TRY_GOTO(st, net_read_fc7(model, &fc7), done);
         memcpy(out + (size_t)first * F, fc7, (size_t)m * F * sizeof(float));
     }
 done:

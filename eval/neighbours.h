@@ -7,13 +7,13 @@
 
 #include <stdint.h>
 
-#include "eval_forward.h"
+#include "net.h"
 #include "eval_score.h"
 #include "status.h"
 
 /* fc7 of the centre view of the split's images at positions [n] (shard
  * order, as eval_split_locate) into out [n, F7], `batch` views per forward. */
-an_status fc7_features(const eval_forward *fwd, const eval_split *s, const float *mean_image,
+an_status fc7_features(net *model, const eval_split *s, const float *mean_image,
                        const uint64_t *positions, int n, int batch, float *out);
 
 /* For each query [Q, F] the k nearest rows of pool [P, F]: indices into the

@@ -185,6 +185,9 @@ an_status net_topk_errors(net *n, const int32_t *labels_host, int batch, int64_t
 an_status net_backward(net *n, const int32_t *labels_host, int batch, float normalizer);
 /* Zero gradients (a replica with no image in a short last batch). */
 an_status net_zero_grads(net *n);
+#define SGD_PAPER_MOMENTUM 0.9f         /* §5 */
+#define SGD_PAPER_WEIGHT_DECAY 0.0005f  /* §5 */
+
 /* §5 over the whole block: v = momentum·v − weight_decay·lr·w − lr·grad; w += v. */
 an_status net_update(net *n, float lr, float momentum, float weight_decay);
 

@@ -4,7 +4,6 @@
 #include <stdio.h>
 
 #include "blas_runtime.h"
-#include "device.h"
 #include "log.h"
 #include "ops_cpu.h"
 #include "replicas.h"
@@ -38,9 +37,6 @@ int main(int argc, char **argv)
     if (world.rank != 0 && log_get_level() > LOG_WARN) log_set_level(LOG_WARN); /* rank 0 speaks for all */
     log_verbose("%s", blas_runtime_describe());
 
-    train_device device;
-    if (device_resolve(opt.device, &device) != AN_OK) return fail(&world, EXIT_RUNTIME);
-    opt.device = device; /* cpu or cuda from here on */
     if (opt.threads > 0) cpu_threads_set(opt.threads);
     opt.threads = cpu_threads_get();
 

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "backend_select.h"
 #include "log.h"
 
 const cli_program train_program = {
@@ -18,7 +19,8 @@ const cli_program train_program = {
     "  --epochs N             epochs to train (default 90)\n"
     "  --batch N              global batch size (default 128)\n"
     "  --width W              channel multiplier, 1.0 is the paper's network (default 1.0)\n"
-    "  --device auto|cpu|cuda where to train (default auto: a GPU if this build and machine have one)\n"
+    "  --device D             auto, cpu, cuda or cuda:N: where to train (default auto: a GPU if this\n"
+    "                         build and machine have one; under mpirun, process r takes GPU r mod count)\n"
     "  --seed S               seed of every random number (default 1)\n"
     "  --lr R                 initial learning rate (default 0.01)\n"
     "  --patience N           divide the rate by 10 after N epochs without a better validation\n"
@@ -51,7 +53,7 @@ void train_options_default(train_options *o)
     o->epochs = 90;                /* §5: "roughly 90 cycles" */
     o->batch = 128;                /* §5 */
     o->width = 1.0;
-    o->device = DEVICE_AUTO;
+    o->device = "auto";
     o->seed = 1;
     o->lr = 0.01;                  /* §5 */
     o->patience = 2;
@@ -125,7 +127,9 @@ static an_status apply_option(train_options *o, int c, const char *name, const c
         o->net.width = o->width;
         o->given |= TRAIN_GIVEN_WIDTH;
         return AN_OK;
-    case OPT_DEVICE: return device_parse(v, &o->device);
+    case OPT_DEVICE:
+        o->device = v;
+        return backend_device_check(v);
     case OPT_SEED: AN_TRY(cli_parse_u64(name, v, &o->seed)); o->given |= TRAIN_GIVEN_SEED; return AN_OK;
     case OPT_LR: AN_TRY(cli_parse_double(name, v, 1e-12, 100.0, &o->lr)); o->given |= TRAIN_GIVEN_LR; return AN_OK;
     case OPT_PATIENCE:

@@ -5,7 +5,6 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "device.h"
 #include "net.h"
 #include "status.h"
 
@@ -22,7 +21,7 @@ typedef struct train_options {
     int epochs;              /* 90 (§5) */
     uint32_t batch;          /* global batch, 128 (§5) */
     double width;            /* channel multiplier, 1.0 = the paper */
-    train_device device;     /* auto, cpu or cuda */
+    const char *device;      /* auto, cpu, cuda or cuda:N (net/backend_select.h) */
     int resume;
     uint64_t seed;
     double lr;               /* 0.01 (§5) */

@@ -9,9 +9,7 @@
 #include "checkpoint.h"
 #include "log.h"
 #include "progress.h"
-#include "step_ops.h"
 #include "stop_signal.h"
-#include "topk.h"
 #include "trainer_internal.h"
 
 /* Sums over the metrics window (between two metrics rows). */
@@ -38,7 +36,6 @@ static an_status write_checkpoint(trainer *t, int is_best)
     meta.seed = t->augment.seed;
     snprintf(meta.dataset_id, sizeof meta.dataset_id, "%s", t->data->dataset_id);
     char *json = NULL;
-    AN_TRY(step_sync_host(t)); /* the GPU's weights and momentum into the host net */
     AN_TRY(train_state_to_json(&t->state, &json));
     an_status st = checkpoint_save(path, t->n, &meta, json);
     free(json);
@@ -62,33 +59,47 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
     if (fflush(t->metrics) != 0) log_warn("cannot write metrics.csv (disk full?)");
 }
 
+/* Forward pass (dropout when train = 1, keyed by the global step) of this
+ * rank's b->count >= 1 images: sums[0] += the loss summed over the images,
+ * sums[1], sums[2] += top-1 and top-5 errors. */
+static an_status forward_scores(trainer *t, const loader_batch *b, int train, double sums[3])
+{
+    uint32_t step = train ? (uint32_t)t->state.global_step : 0;
+    double mean_loss;
+    int64_t top1, top5;
+    AN_TRY(net_forward(t->n, b->images, (int)b->count, b->image_ids, step, t->augment.seed, train));
+    AN_TRY(net_loss(t->n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
+    AN_TRY(net_topk_errors(t->n, b->labels, (int)b->count, &top1, &top5));
+    sums[0] += mean_loss * b->count;
+    sums[1] += (double)top1;
+    sums[2] += (double)top5;
+    return AN_OK;
+}
+
+/* The gradients summed over the processes: every rank then holds the batch
+ * mean. Through the host, in the block's own memory on the CPU. */
+static an_status sum_grads(trainer *t)
+{
+    if (t->world->size == 1) return AN_OK;
+    float *grads; /* [net_param_count] */
+    AN_TRY(net_block_to_host(t->n, NET_BLOCK_GRADS, &grads));
+    AN_TRY(replicas_sum_floats(t->world, grads, net_param_count(t->n)));
+    return net_block_from_host(t->n, NET_BLOCK_GRADS, grads);
+}
+
 /* One SGD step on this rank's slice of a global batch (§5). *loss receives
  * the global batch's mean loss; errors[2] the global top-1/top-5 error counts. */
 static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, double errors[2])
 {
     double sums[3] = { 0, 0, 0 }; /* loss sum, top-1 errors, top-5 errors */
     if (b->count > 0) {
-        double mean_loss;
-        const float *logits; /* [count, classes] */
-        AN_TRY(step_forward_loss(t, b, 1, &mean_loss, &logits));
-        int64_t top1, top5;
-        topk_count_errors(logits, b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
-        /* The loss clamps probabilities, so look at the scores themselves too. */
-        size_t scores = (size_t)b->count * (size_t)t->data->num_classes;
-        for (size_t i = 0; i < scores; i++)
-            if (!isfinite(logits[i])) {
-                mean_loss = NAN;
-                break;
-            }
-        sums[0] = mean_loss * b->count;
-        sums[1] = (double)top1;
-        sums[2] = (double)top5;
+        AN_TRY(forward_scores(t, b, 1, sums));
         /* Gradients of sum(loss) / global batch: summed over ranks, the batch mean. */
-        AN_TRY(step_backward(t, b));
+        AN_TRY(net_backward(t->n, b->labels, (int)b->count, (float)b->global_count));
     } else {
-        AN_TRY(step_zero_grads(t));
+        AN_TRY(net_zero_grads(t->n));
     }
-    AN_TRY(step_sum_grads(t));
+    AN_TRY(sum_grads(t));
     AN_TRY(replicas_sum_doubles(t->world, sums, 3));
     *loss = sums[0] / b->global_count;
     errors[0] = sums[1];
@@ -97,7 +108,7 @@ static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, doubl
         return error_set(AN_ERR_NUMERIC, "the loss is %g at step %" PRIu64 " (epoch %u): training stopped before "
                          "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss, t->state.global_step + 1, t->state.epoch + 1,
                          t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)");
-    return step_update(t);
+    return net_update(t->n, (float)t->state.schedule.lr, t->state.momentum, t->state.weight_decay);
 }
 
 /* Centre-crop validation over the val split (or --val-limit of it). */
@@ -111,17 +122,8 @@ static an_status validate(trainer *t, double *loss, double *top1_error, double *
         if (!b) break;
         an_status st = AN_OK;
         if (b->count > 0) {
-            double mean_loss;
-            const float *logits; /* [count, classes] */
-            st = step_forward_loss(t, b, 0, &mean_loss, &logits);
-            if (st == AN_OK) {
-                int64_t top1, top5;
-                topk_count_errors(logits, b->labels, (int)b->count, t->data->num_classes, &top1, &top5);
-                sums[0] += mean_loss * b->count;
-                sums[1] += (double)top1;
-                sums[2] += (double)top5;
-                sums[3] += b->count;
-            }
+            st = forward_scores(t, b, 0, sums);
+            sums[3] += b->count;
         }
         loader_release(t->val_loader, b);
         AN_TRY(st);
@@ -261,7 +263,6 @@ an_status train_run(const train_options *opt, const replicas *world, train_summa
     }
     st = AN_OK;
 done:
-    if (t.n && st == AN_OK) st = step_sync_host(&t); /* the final weights on the host too */
     if (t.n) {
         summary->seconds = t.run_start > 0 ? progress_now() - t.run_start : 0.0;
         summary->steps = t.state.global_step;

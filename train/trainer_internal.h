@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "augment.h"
+#include "backend.h"
 #include "dataset.h"
 #include "loader.h"
 #include "net.h"
@@ -24,8 +25,8 @@ typedef struct trainer {
     shard_reader **val_shards;   /* [data->val.num_shards] */
     augment_params augment;
     loader *train_loader, *val_loader;
-    net *n;                      /* the network on the CPU; with a GPU, its table and checkpointed weights */
-    struct trainer_gpu *gpu;     /* --device cuda: the live network (step_ops.h); NULL on the CPU */
+    backend *be;                 /* where the network runs (--device; net/backend_select.h) */
+    net *n;                      /* the network, on be */
     train_state state;
     FILE *metrics;               /* rank 0 */
     FILE *log_file;              /* rank 0 */

@@ -10,7 +10,7 @@
 #include "json_writer.h"
 #include "atomic_file.h"
 #include "log.h"
-#include "step_ops.h"
+#include "backend_select.h"
 #include "trainer_internal.h"
 #include "version.h"
 
@@ -112,8 +112,7 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
     AN_TRY(run_dir_latest(t->opt->run_dir, t->last_checkpoint, sizeof t->last_checkpoint));
     an_status st;
     AN_TRY_GOTO(st, checkpoint_read_config(ckpt, cfg), done);
-    AN_TRY_GOTO(st, net_create(&t->n, cfg, step_host_net_batch(t, local_max_batch(t->opt->batch, t->world->size))),
-                done);
+    AN_TRY_GOTO(st, net_create_on(&t->n, cfg, local_max_batch(t->opt->batch, t->world->size), t->be), done);
     AN_TRY_GOTO(st, checkpoint_load(ckpt, t->n, meta, &json), done);
     AN_TRY_GOTO(st, train_state_from_json(json, &t->state), done);
     if (strcmp(meta->dataset_id, t->data->dataset_id) != 0) {
@@ -121,19 +120,32 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
                        meta->dataset_id, t->opt->data_dir, t->data->dataset_id);
         goto done;
     }
-    int need = step_host_net_batch(t, local_max_batch(t->state.batch, t->world->size));
+    int need = local_max_batch(t->state.batch, t->world->size);
     if (need > net_max_batch(t->n)) {
         net *bigger = NULL;
-        AN_TRY_GOTO(st, net_create(&bigger, cfg, need), done);
-        size_t bytes = net_param_count(t->n) * sizeof(float);
-        memcpy(net_params(bigger), net_params(t->n), bytes);
-        memcpy(net_momentum(bigger), net_momentum(t->n), bytes);
+        float *weights, *momentum; /* [net_param_count] host views of the smaller net's blocks */
+        AN_TRY_GOTO(st, net_block_to_host(t->n, NET_BLOCK_PARAMS, &weights), done);
+        AN_TRY_GOTO(st, net_block_to_host(t->n, NET_BLOCK_MOMENTUM, &momentum), done);
+        AN_TRY_GOTO(st, net_create_on(&bigger, cfg, need, t->be), done);
+        st = net_block_from_host(bigger, NET_BLOCK_PARAMS, weights);
+        if (st == AN_OK) st = net_block_from_host(bigger, NET_BLOCK_MOMENTUM, momentum);
         net_destroy(t->n);
         t->n = bigger;
+        if (st != AN_OK) goto done;
     }
 done:
     free(json);
     return st == AN_OK ? AN_OK : error_context(st, "resuming from %s", ckpt);
+}
+
+/* Rank 0's block of the network to every rank (a no-op for one process). */
+static an_status broadcast_block(trainer *t, net_block which)
+{
+    if (t->world->size == 1) return AN_OK;
+    float *block; /* [net_param_count] */
+    AN_TRY(net_block_to_host(t->n, which, &block));
+    AN_TRY(replicas_broadcast(t->world, block, net_param_count(t->n) * sizeof(float)));
+    return net_block_from_host(t->n, which, block);
 }
 
 static an_status resume_from_latest(trainer *t)
@@ -151,12 +163,11 @@ static an_status resume_from_latest(trainer *t)
         return error_set(AN_ERR_FORMAT, "the checkpoint has %d classes, the dataset %d", cfg.num_classes,
                          t->data->num_classes);
     if (t->world->rank != 0)
-        AN_TRY(trainer_agree(t, net_create(&t->n, &cfg,
-                                           step_host_net_batch(t, local_max_batch(t->state.batch, t->world->size)))));
+        AN_TRY(trainer_agree(t, net_create_on(&t->n, &cfg, local_max_batch(t->state.batch, t->world->size), t->be)));
     else
         AN_TRY(trainer_agree(t, AN_OK));
-    AN_TRY(replicas_broadcast(t->world, net_params(t->n), net_param_count(t->n) * sizeof(float)));
-    AN_TRY(replicas_broadcast(t->world, net_momentum(t->n), net_param_count(t->n) * sizeof(float)));
+    AN_TRY(broadcast_block(t, NET_BLOCK_PARAMS));
+    AN_TRY(broadcast_block(t, NET_BLOCK_MOMENTUM));
     t->augment.seed = meta.seed;
     AN_TRY(check_resume_options(t, &cfg));
     if (t->world->rank == 0)
@@ -172,7 +183,7 @@ static an_status start_fresh(trainer *t, int max_batch)
     net_config cfg = o->net;
     cfg.width = o->width;
     cfg.num_classes = t->data->num_classes;
-    AN_TRY(net_create(&t->n, &cfg, max_batch));
+    AN_TRY(net_create_on(&t->n, &cfg, max_batch, t->be));
     AN_TRY(net_init_params(t->n, o->seed)); /* the same on every rank: philox keyed by the seed */
     t->augment.seed = o->seed;
     memset(&t->state, 0, sizeof t->state);
@@ -240,7 +251,8 @@ static an_status write_config(const trainer *t)
     json_end_object(&w);
     json_key(&w, "execution");
     json_begin_object(&w);
-    json_kv_string(&w, "device", device_name(o->device));
+    json_kv_string(&w, "device", t->be->kind);
+    json_kv_string(&w, "device_description", t->be->description);
     json_kv_int(&w, "processes", t->world->size);
     json_kv_int(&w, "threads", o->threads);
     json_kv_int(&w, "loader_threads", o->loader_threads);
@@ -319,14 +331,16 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     AN_TRY(trainer_agree(t, st));
     if (opt->batch < (uint32_t)world->size)
         return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d processes", opt->batch, world->size);
+    backend_request request = {.device = opt->device, .rank = world->rank, .deterministic = 1};
+    AN_TRY(trainer_agree(t, backend_open(&t->be, &request))); /* deterministic: a resume repeats the run */
+    log_info("training on %s", t->be->description); /* other ranks log warnings only */
     if (opt->resume)
         AN_TRY(resume_from_latest(t));
     else
-        AN_TRY(trainer_agree(t, start_fresh(t, step_host_net_batch(t, local_max_batch(opt->batch, world->size)))));
+        AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(opt->batch, world->size))));
     st = AN_OK;
     if (world->rank == 0) st = open_run_outputs(t);
     AN_TRY(trainer_agree(t, st));
-    AN_TRY(trainer_agree(t, step_device_open(t, local_max_batch(t->state.batch, world->size))));
     return trainer_agree(t, create_loaders(t));
 }
 
@@ -334,8 +348,8 @@ void trainer_teardown(trainer *t)
 {
     loader_destroy(t->train_loader);
     loader_destroy(t->val_loader);
-    step_device_close(t);
     net_destroy(t->n);
+    backend_destroy(t->be);
     if (t->data) {
         close_shards(t->train_shards, t->data->train.num_shards);
         close_shards(t->val_shards, t->data->val.num_shards);

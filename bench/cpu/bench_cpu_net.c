@@ -19,7 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "philox.h"
-#include "sgd.h"
+#include "ops_cpu.h"
 
 static double now_s(void)
 {
@@ -60,7 +60,7 @@ static an_status bench_net(const bench_opts *o, int train)
     uint32_t *ids = NULL;
     int32_t *labels = NULL;
     AN_TRY(net_create(&n, &cfg, o->batch));
-    size_t in_floats = (size_t)o->batch * 3 * 224 * 224;
+    size_t in_floats = (size_t)o->batch * IMAGE_CROP_FLOATS;
     x = malloc(in_floats * sizeof(float));
     ids = malloc((size_t)o->batch * sizeof(uint32_t));
     labels = malloc((size_t)o->batch * sizeof(int32_t));
@@ -77,8 +77,7 @@ static an_status bench_net(const bench_opts *o, int train)
         AN_TRY_GOTO(st, net_forward(n, x, o->batch, ids, (uint32_t)s, 1, train), done);
         if (train) {
             AN_TRY_GOTO(st, net_backward(n, labels, o->batch, (float)o->batch), done);
-            sgd_update(net_params(n), net_momentum(n), net_grads(n), net_param_count(n), 1e-5f,
-                       SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY);
+            AN_TRY_GOTO(st, net_update(n, 1e-5f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY), done);
         }
         double dt = now_s() - t0;
         if (s > 0) { total += dt; best = dt < best ? dt : best; }
@@ -121,68 +120,67 @@ static an_status bench_sgemm(const bench_opts *o)
     return AN_OK;
 }
 
-/* Each layer group at the network's width-1 shapes, forward and backward. */
+/* Per-layer times of whole passes through the network's own sequence: the
+ * trace hook (net.h) is called after each layer, so the time since the
+ * previous call is that layer's. */
+typedef struct layer_clock {
+    const net_layer_info *first; /* net_layer_at(n, 0): layer i is first + i */
+    double last;                 /* seconds at the previous call */
+    double forward[64];          /* seconds per layer, summed over the timed steps */
+    double backward[64];
+} layer_clock;
+
+static an_status clock_layer(void *ctx, const net_layer_info *layer, int backward)
+{
+    layer_clock *c = ctx;
+    double t = now_s();
+    (backward ? c->backward : c->forward)[layer - c->first] += t - c->last;
+    c->last = t;
+    return AN_OK;
+}
+
+/* Each layer of the plan, forward and backward, at --width and --batch. */
 static an_status bench_layers(const bench_opts *o)
 {
-    const int B = o->batch;
-    const struct { const char *name; conv_shape s; } convs[] = {
-        {"conv1", {B, 3, 224, 224, 96, 11, 4, 2, 1}}, {"conv2", {B, 96, 27, 27, 256, 5, 1, 2, 2}},
-        {"conv3", {B, 256, 13, 13, 384, 3, 1, 1, 1}}, {"conv4", {B, 384, 13, 13, 384, 3, 1, 1, 2}},
-        {"conv5", {B, 384, 13, 13, 256, 3, 1, 1, 2}}};
-    size_t big = (size_t)B * 96 * 55 * 55 > (size_t)B * 3 * 224 * 224 ? (size_t)B * 96 * 55 * 55
-                                                                       : (size_t)B * 3 * 224 * 224;
-    size_t wbig = 4096 * 9216;
-    float *x = malloc(big * 4), *y = malloc(big * 4), *dy = malloc(big * 4), *dx = malloc(big * 4);
-    float *w = malloc(wbig * 4), *dw = malloc(wbig * 4), *bias = calloc(4096, 4), *db = malloc(4096 * 4);
-    float *sc = malloc(big * 4);
-    int32_t *am = malloc(big * 4);
-    size_t wsn = 0;
-    for (int i = 0; i < 5; i++) {
-        size_t need = conv_workspace_floats(&convs[i].s, cpu_threads_get());
-        wsn = need > wsn ? need : wsn;
-    }
-    float *ws = malloc(wsn * 4);
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = o->width;
+    net *n = NULL;
+    float *x = NULL;
+    uint32_t *ids = NULL;
+    int32_t *labels = NULL;
     an_status st = AN_OK;
-    if (!x || !y || !dy || !dx || !w || !dw || !bias || !db || !sc || !am || !ws) {
+    AN_TRY(net_create(&n, &cfg, o->batch));
+    size_t in_floats = (size_t)o->batch * IMAGE_CROP_FLOATS;
+    x = malloc(in_floats * sizeof(float));
+    ids = malloc((size_t)o->batch * sizeof(uint32_t));
+    labels = malloc((size_t)o->batch * sizeof(int32_t));
+    layer_clock *clock = calloc(1, sizeof *clock);
+    if (!x || !ids || !labels || !clock || net_layer_count(n) > 64) {
         st = error_set(AN_ERR_NOMEM, "out of memory for the layer benchmark");
         goto done;
     }
-    fill_uniform(x, big, 1.0f, 4);
-    fill_uniform(dy, big, 1.0f, 5);
-    fill_uniform(w, wbig, 0.01f, 6);
-    for (int i = 0; i < 5; i++) {
-        const conv_shape *s = &convs[i].s;
-        double t0 = now_s();
-        AN_TRY_GOTO(st, conv_forward_cpu(y, x, w, bias, s, ws, wsn), done);
-        double t1 = now_s();
-        AN_TRY_GOTO(st, conv_backward_cpu(i ? dx : NULL, dw, db, dy, x, w, s, ws, wsn), done);
-        double t2 = now_s();
-        printf("%s_forward_ms %.1f\n%s_backward_ms %.1f\n", convs[i].name, 1e3 * (t1 - t0),
-               convs[i].name, 1e3 * (t2 - t1));
+    AN_TRY_GOTO(st, net_init_params(n, 1), done);
+    fill_uniform(x, in_floats, 100.0f, 1);
+    for (int b = 0; b < o->batch; b++) { ids[b] = (uint32_t)b; labels[b] = b % cfg.num_classes; }
+    AN_TRY_GOTO(st, net_forward(n, x, o->batch, ids, 0, 1, 1), done); /* warm-up, not timed */
+    AN_TRY_GOTO(st, net_backward(n, labels, o->batch, (float)o->batch), done);
+    clock->first = net_layer_at(n, 0);
+    net_set_trace(n, clock_layer, clock);
+    for (int s = 1; s <= o->steps; s++) {
+        clock->last = now_s();
+        AN_TRY_GOTO(st, net_forward(n, x, o->batch, ids, (uint32_t)s, 1, 1), done);
+        clock->last = now_s(); /* the loss between the passes is not a layer's */
+        AN_TRY_GOTO(st, net_backward(n, labels, o->batch, (float)o->batch), done);
     }
-    lrn_params lp = lrn_params_paper(LRN_ALPHA_DIVIDED_BY_N);
-    double t0 = now_s();
-    lrn_forward_cpu(y, sc, x, B, 96, 55, 55, &lp);
-    double t1 = now_s();
-    lrn_backward_cpu(dx, dy, x, y, sc, B, 96, 55, 55, &lp);
-    double t2 = now_s();
-    printf("lrn1_forward_ms %.1f\nlrn1_backward_ms %.1f\n", 1e3 * (t1 - t0), 1e3 * (t2 - t1));
-    pool_shape ps = {B, 96, 55, 55, 3, 2, 0};
-    t0 = now_s();
-    AN_TRY_GOTO(st, maxpool_forward_cpu(y, am, x, &ps), done);
-    t1 = now_s();
-    AN_TRY_GOTO(st, maxpool_backward_cpu(dx, dy, am, &ps), done);
-    t2 = now_s();
-    printf("pool1_forward_ms %.1f\npool1_backward_ms %.1f\n", 1e3 * (t1 - t0), 1e3 * (t2 - t1));
-    t0 = now_s();
-    fc_forward_cpu(y, x, w, bias, B, 9216, 4096);
-    t1 = now_s();
-    fc_backward_cpu(dx, dw, db, dy, x, w, B, 9216, 4096);
-    t2 = now_s();
-    printf("fc6_forward_ms %.1f\nfc6_backward_ms %.1f\n", 1e3 * (t1 - t0), 1e3 * (t2 - t1));
+    printf("mode layers\nbatch %d\nthreads %d\nwidth %g\n", o->batch, cpu_threads_get(), o->width);
+    for (int i = 0; i < net_layer_count(n); i++)
+        printf("%s_forward_ms %.2f\n%s_backward_ms %.2f\n", net_layer_at(n, i)->name,
+               1e3 * clock->forward[i] / o->steps, net_layer_at(n, i)->name, 1e3 * clock->backward[i] / o->steps);
 done:
-    free(x); free(y); free(dy); free(dx); free(w); free(dw); free(bias); free(db); free(sc);
-    free(am); free(ws);
+    free(clock);
+    free(x); free(ids); free(labels);
+    net_destroy(n);
     return st;
 }
 

@@ -13,9 +13,9 @@
 
 #include "blas_runtime.h"
 #include "cli.h"
-#include "eval_forward.h"
 #include "eval_score.h"
 #include "log.h"
+#include "ops_cpu.h"
 #include "philox.h"
 #include "progress.h"
 #include "ten_crop.h"
@@ -80,18 +80,16 @@ int main(int argc, char **argv)
     AN_TRY_GOTO(st, net_init_params(n, 1), done);
     AN_TRY_GOTO(st, tally_init(&t, (int)classes, (uint32_t)images + (uint32_t)batch), done);
     AN_TRY_GOTO(st, eval_score_scratch_alloc(&scratch, (int)batch, (int)classes), done);
-    eval_forward fwd;
-    eval_forward_cpu(&fwd, n);
     /* one warm-up batch (not timed: first-touch of the activations) */
     uint32_t next_id = 0;
     for (int b = 0; b < batch; b++) info[b] = (eval_image){.image_id = next_id++, .label = b % (int)classes};
-    AN_TRY_GOTO(st, eval_score_images(&fwd, raw, (int)batch, mean, &scratch, &t, info, NULL), done);
+    AN_TRY_GOTO(st, eval_score_images(n, raw, (int)batch, mean, &scratch, &t, info, NULL), done);
     double start = progress_now();
     long done_images = 0;
     while (done_images < images) {
         int m = images - done_images < batch ? (int)(images - done_images) : (int)batch;
         for (int b = 0; b < m; b++) info[b] = (eval_image){.image_id = next_id++, .label = b % (int)classes};
-        AN_TRY_GOTO(st, eval_score_images(&fwd, raw, m, mean, &scratch, &t, info, NULL), done);
+        AN_TRY_GOTO(st, eval_score_images(n, raw, m, mean, &scratch, &t, info, NULL), done);
         done_images += m;
     }
     double seconds = progress_now() - start;

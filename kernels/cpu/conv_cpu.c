@@ -10,32 +10,6 @@
 
 #include "ops_cpu.h"
 
-int conv_out_size(int in, int kernel, int stride, int pad)
-{
-    if (stride < 1 || kernel < 1) return 0;
-    int span = in + 2 * pad - kernel;
-    return span < 0 ? 0 : span / stride + 1;
-}
-
-an_status conv_shape_check(const conv_shape *s)
-{
-    if (s->batch < 0 || s->in_channels < 1 || s->out_channels < 1 || s->in_h < 1 || s->in_w < 1 ||
-        s->kernel < 1 || s->stride < 1 || s->pad < 0 || s->groups < 1)
-        return error_set(AN_ERR_ARG,
-                         "bad convolution shape: batch %d, %d -> %d channels, %dx%d input, "
-                         "kernel %d, stride %d, pad %d, groups %d",
-                         s->batch, s->in_channels, s->out_channels, s->in_h, s->in_w, s->kernel,
-                         s->stride, s->pad, s->groups);
-    if (s->in_channels % s->groups || s->out_channels % s->groups)
-        return error_set(AN_ERR_ARG, "convolution channels %d -> %d are not divisible by %d groups",
-                         s->in_channels, s->out_channels, s->groups);
-    if (conv_out_size(s->in_h, s->kernel, s->stride, s->pad) < 1 ||
-        conv_out_size(s->in_w, s->kernel, s->stride, s->pad) < 1)
-        return error_set(AN_ERR_ARG, "a %dx%d kernel with pad %d does not fit a %dx%d input",
-                         s->kernel, s->kernel, s->pad, s->in_h, s->in_w);
-    return AN_OK;
-}
-
 /* The per-image sizes every function below uses. */
 typedef struct conv_dims {
     int ho, wo;

@@ -7,12 +7,6 @@
 
 #include "ops_cpu.h"
 
-lrn_params lrn_params_paper(lrn_alpha_convention convention)
-{
-    lrn_params p = {.k = 2.0f, .n = 5, .alpha = 1e-4f, .beta = 0.75f, .convention = convention};
-    return p;
-}
-
 /* scale^-β; β = 0.75 (the paper's) as 1 / sqrt(scale * sqrt(scale)), which is
  * exact to a few ulp and several times faster than powf. */
 static inline float lrn_pow_neg_beta(float scale, float beta)

@@ -6,13 +6,6 @@
 
 #include "ops_cpu.h"
 
-int pool_out_size(int in, int size, int stride, int ceil_mode)
-{
-    if (in < size || size < 1 || stride < 1) return 0;
-    int span = in - size;
-    return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
-}
-
 static an_status pool_shape_check(const pool_shape *s, int *ho, int *wo)
 {
     if (s->batch < 0 || s->channels < 1 || s->size < 1 || s->stride < 1)

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "op_shapes.h"
 #include "status.h"
 
 /* Sets the number of OpenMP threads and OpenBLAS threads (n >= 1). */
@@ -37,24 +38,6 @@ int cpu_threads_get(void);
 
 /* ---------------------------------------------------------------- conv */
 
-/* A 2-D convolution with square kernel, equal stride and padding on both
- * axes, and `groups` independent channel groups (§3.2, Figure 2: conv2, conv4
- * and conv5 have 2 groups, each seeing half of the input channels). */
-typedef struct conv_shape {
-    int batch;        /* B */
-    int in_channels;  /* Cin, divisible by groups */
-    int in_h, in_w;   /* H, W */
-    int out_channels; /* Cout, divisible by groups */
-    int kernel;       /* K: the kernel is K x K */
-    int stride;       /* S */
-    int pad;          /* P: zeros added on every side */
-    int groups;       /* G */
-} conv_shape;
-
-/* (in + 2 pad - kernel) / stride + 1, or 0 when the kernel does not fit. */
-int conv_out_size(int in, int kernel, int stride, int pad);
-/* Checks the shape (positive sizes, divisibility by groups, output >= 1). */
-an_status conv_shape_check(const conv_shape *s);
 /* Floats of workspace conv_forward_cpu / conv_backward_cpu need with `threads` threads. */
 size_t conv_workspace_floats(const conv_shape *s, int threads);
 
@@ -88,27 +71,6 @@ void relu_backward_cpu(float *dinput, const float *doutput, const float *out, si
 
 /* ---------------------------------------------------------------- lrn */
 
-/* Which α the formula of §3.3 means, b = a / (k + α' Σ a²)^β over n channels:
- *   LRN_ALPHA_DIVIDED_BY_N: α' = α / n, as cuda-convnet (the code behind the
- *     paper's numbers), cuDNN and PyTorch's LocalResponseNorm compute. Default.
- *   LRN_ALPHA_LITERAL: α' = α, the formula as printed in the paper.
- * PyTorch's LocalResponseNorm(size=n, alpha=A) equals DIVIDED_BY_N with α = A,
- * and LITERAL with α = A / n. */
-typedef enum lrn_alpha_convention {
-    LRN_ALPHA_DIVIDED_BY_N = 0,
-    LRN_ALPHA_LITERAL = 1
-} lrn_alpha_convention;
-
-typedef struct lrn_params {
-    float k;     /* 2 (§3.3) */
-    int n;       /* 5 adjacent channels, odd: channel c sums c - n/2 .. c + n/2, clipped at the edges */
-    float alpha; /* 1e-4 (§3.3) */
-    float beta;  /* 0.75 (§3.3) */
-    lrn_alpha_convention convention;
-} lrn_params;
-
-/* The paper's values k=2, n=5, α=1e-4, β=0.75 with the given convention. */
-lrn_params lrn_params_paper(lrn_alpha_convention convention);
 
 /* out = in / scale^β with scale = k + α' Σ_{c'} in[c']².
  *   out   [B, C, H, W]
@@ -123,21 +85,6 @@ void lrn_backward_cpu(float *dinput, const float *doutput, const float *in, cons
 
 /* ---------------------------------------------------------------- maxpool */
 
-/* Overlapping max pooling (§3.4): window `size` x `size`, stride `stride`,
- * no padding. Ho = floor((H - size) / stride) + 1, or with ceil_mode
- * ceil((H - size) / stride) + 1, where the last windows may overhang the
- * bottom/right edge and are clipped to the input (cuda-convnet, Caffe).
- * For the network's sizes both agree (3x3/2: 55 -> 27, 27 -> 13, 13 -> 6).
- * Ties: the FIRST maximum in row-major window order wins and alone receives
- * the gradient. A NaN in a window is its maximum (it propagates). */
-typedef struct pool_shape {
-    int batch, channels, in_h, in_w; /* B, C, H, W */
-    int size, stride;                /* 3, 2 */
-    int ceil_mode;                   /* 0: floor (the network); 1: overhanging windows */
-} pool_shape;
-
-/* The output size along one axis; 0 when the window does not fit. */
-int pool_out_size(int in, int size, int stride, int ceil_mode);
 
 /*   out    [B, C, Ho, Wo]
  *   argmax [B, C, Ho, Wo]  index within the input plane (y * W + x) of the winner;
@@ -196,7 +143,8 @@ void softmax_forward_cpu(float *probs, const float *logits, int batch, int class
 /* The multinomial logistic loss (§4 "maximizes the multinomial logistic
  * regression objective"): mean over the batch of -log probs[b, labels[b]],
  * accumulated in double, with probs clamped below at FLT_MIN so a zero
- * probability gives a large finite loss. AN_ERR_ARG for a label outside [0, K).
+ * probability gives a large finite loss; a NaN probability gives a NaN loss.
+ * AN_ERR_ARG for a label outside [0, K).
  *   probs [B, K], labels [B] */
 an_status softmax_loss_cpu(double *loss, const float *probs, const int32_t *labels, int batch,
                            int classes);
@@ -206,5 +154,20 @@ an_status softmax_loss_cpu(double *loss, const float *probs, const int32_t *labe
  *   dlogits [B, K], probs [B, K], labels [B] */
 an_status softmax_loss_backward_cpu(float *dlogits, const float *probs, const int32_t *labels,
                                     int batch, int classes, float normalizer);
+
+/* ---------------------------------------------------------------- update and scores */
+
+/* §5 over a flat block, element by element in this order:
+ *   v = momentum·v − (weight_decay·lr)·w − lr·grad;   w = w + v
+ *   weights [n], velocity [n], grads [n] (the batch mean) */
+void sgd_update_cpu(float *weights, float *velocity, const float *grads, size_t n, float lr, float momentum,
+                    float weight_decay);
+
+/* Images whose label is not the top score (*errors1) / not among the 5 top
+ * scores (*errors5). A class scoring equal to the label counts as above it,
+ * so ties never flatter the model; a NaN label score is an error in both.
+ *   scores [B, K], labels [B] */
+void topk_errors_cpu(int64_t *errors1, int64_t *errors5, const float *scores, const int32_t *labels, int batch,
+                     int classes);
 
 #endif

@@ -39,7 +39,8 @@ an_status softmax_loss_cpu(double *loss, const float *probs, const int32_t *labe
     double sum = 0.0;
     for (int b = 0; b < batch; b++) {
         float p = probs[(size_t)b * classes + labels[b]];
-        sum -= log(p > FLT_MIN ? (double)p : (double)FLT_MIN);
+        /* clamped below at FLT_MIN; a NaN stays NaN (a diverged network must say so) */
+        sum -= log(p > FLT_MIN || isnan(p) ? (double)p : (double)FLT_MIN);
     }
     *loss = batch > 0 ? sum / batch : 0.0;
     return AN_OK;

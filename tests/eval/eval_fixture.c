@@ -16,7 +16,6 @@
 #include "checksum.h"
 #include "dataset.h"
 #include "philox.h"
-#include "sgd.h"
 #include "shard_reader.h"
 #include "shard_writer.h"
 #include "ten_crop.h"
@@ -149,8 +148,7 @@ void fixture_write_checkpoint(const char *dataset_dir, const char *path, int num
         }
         assert_int_equal(net_forward(n, input, BATCH, ids, (uint32_t)step, 11, 1), AN_OK);
         assert_int_equal(net_backward(n, labels, BATCH, BATCH), AN_OK);
-        sgd_update(net_params(n), net_momentum(n), net_grads(n), net_param_count(n), 0.001f, SGD_PAPER_MOMENTUM,
-                   SGD_PAPER_WEIGHT_DECAY);
+        assert_int_equal(net_update(n, 0.001f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY), AN_OK);
     }
     checkpoint_meta meta = {.step = (uint64_t)steps, .epoch = 1, .learning_rate = 0.001, .seed = 11};
     snprintf(meta.dataset_id, sizeof meta.dataset_id, "%s", dataset_id);

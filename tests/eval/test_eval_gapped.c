@@ -18,7 +18,6 @@
 
 #include "dataset.h"
 #include "eval_fixture.h"
-#include "eval_forward.h"
 #include "eval_model.h"
 #include "eval_score.h"
 
@@ -125,9 +124,7 @@ static void test_every_stored_image_scored_once(void **state)
     assert_int_equal(dataset_open(&d, f->data), AN_OK);
     net *n = NULL;
     checkpoint_meta meta;
-    assert_int_equal(eval_model_load(f->ckpt, d, 3 * 10, &n, &meta), AN_OK);
-    eval_forward fwd;
-    eval_forward_cpu(&fwd, n);
+    assert_int_equal(eval_model_load(f->ckpt, d, 3 * 10, NULL, &n, &meta), AN_OK);
     for (int s = 0; s < 2; s++) {
         eval_split split;
         assert_int_equal(eval_split_open(&split, d, splits[s]), AN_OK);
@@ -139,7 +136,7 @@ static void test_every_stored_image_scored_once(void **state)
         assert_non_null(images);
         uint64_t scored = 0;
         eval_score_options o = {.batch_images = 3};
-        assert_int_equal(eval_score_split(&fwd, &split, d->mean_image, &o, &t, images, &scored), AN_OK);
+        assert_int_equal(eval_score_split(n, &split, d->mean_image, &o, &t, images, &scored), AN_OK);
         assert_int_equal(scored, split.num_images);
         assert_int_equal(t.images, (int64_t)split.num_images);
         /* stored ids, from the shards themselves */

@@ -15,7 +15,6 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "eval_fixture.h"
-#include "eval_forward.h"
 #include "eval_model.h"
 #include "eval_score.h"
 #include "neighbours.h"
@@ -55,7 +54,8 @@ static void reference_ten_crop(net *n, const uint8_t *image, const float *mean, 
                         view[((size_t)c * 224 + y) * 224 + x] = (float)image[src] - mean[src];
                     }
             assert_int_equal(net_forward(n, view, 1, NULL, 0, 0, 0), AN_OK);
-            const float *logits = net_logits(n);
+            const float *logits; /* [1, K] */
+            assert_int_equal(net_read_logits(n, &logits), AN_OK);
             double m = logits[0], sum = 0.0;
             for (int k = 1; k < K; k++) m = fmax(m, logits[k]);
             for (int k = 0; k < K; k++) sum += exp(logits[k] - m);
@@ -84,7 +84,7 @@ static void test_matches_independent_loop(void **state)
     assert_int_equal(dataset_open(&d, f->dir), AN_OK);
     net *n = NULL;
     checkpoint_meta meta;
-    if (eval_model_load(f->ckpt, d, 40, &n, &meta) != AN_OK) fail_msg("%s", error_message());
+    if (eval_model_load(f->ckpt, d, 40, NULL, &n, &meta) != AN_OK) fail_msg("%s", error_message());
     eval_split split;
     assert_int_equal(eval_split_open(&split, d, "val"), AN_OK);
     const uint64_t N = split.num_images;
@@ -95,12 +95,10 @@ static void test_matches_independent_loop(void **state)
     float *probs = calloc(N * FIXTURE_CLASSES, sizeof(float)); /* [N, K] */
     assert_non_null(images);
     assert_non_null(probs);
-    eval_forward fwd;
-    eval_forward_cpu(&fwd, n);
     /* 4 images per batch: batches of 4, 4, 3 that straddle the two shards */
     eval_score_options o = {.batch_images = 4, .limit = 0, .probs_out = probs, .bar = NULL};
     uint64_t scored = 0;
-    assert_int_equal(eval_score_split(&fwd, &split, d->mean_image, &o, &t, images, &scored), AN_OK);
+    assert_int_equal(eval_score_split(n, &split, d->mean_image, &o, &t, images, &scored), AN_OK);
     assert_int_equal(scored, N);
     assert_int_equal(t.images, (int64_t)N);
     for (uint32_t id = 0; id < N; id++) assert_int_equal(t.seen[id], 1);
@@ -164,28 +162,26 @@ static void test_limit_and_batch_checks(void **state)
     assert_int_equal(dataset_open(&d, f->dir), AN_OK);
     net *n = NULL;
     checkpoint_meta meta;
-    assert_int_equal(eval_model_load(f->ckpt, d, 20, &n, &meta), AN_OK);
+    assert_int_equal(eval_model_load(f->ckpt, d, 20, NULL, &n, &meta), AN_OK);
     assert_int_equal(meta.step, 8);
     eval_split split;
     assert_int_equal(eval_split_open(&split, d, "val"), AN_OK);
     tally t;
     assert_int_equal(tally_init(&t, FIXTURE_CLASSES, split.id_count), AN_OK);
     eval_image images[16];
-    eval_forward fwd;
-    eval_forward_cpu(&fwd, n);
     eval_score_options o = {.batch_images = 3, .limit = 7};
     uint64_t scored = 0;
     /* 3 images need 30 views; the network holds 20 */
-    assert_int_equal(eval_score_split(&fwd, &split, d->mean_image, &o, &t, images, &scored), AN_ERR_ARG);
+    assert_int_equal(eval_score_split(n, &split, d->mean_image, &o, &t, images, &scored), AN_ERR_ARG);
     o.batch_images = 2;
-    assert_int_equal(eval_score_split(&fwd, &split, d->mean_image, &o, &t, images, &scored), AN_OK);
+    assert_int_equal(eval_score_split(n, &split, d->mean_image, &o, &t, images, &scored), AN_OK);
     assert_int_equal(scored, 7);
     assert_int_equal(t.images, 7);
     /* the 7th image in shard order is the first of the second shard */
     assert_int_equal(images[6].shard, 1);
     assert_int_equal(images[6].index, 0);
     /* scoring the same images again into the same tally is refused */
-    assert_int_equal(eval_score_split(&fwd, &split, d->mean_image, &o, &t, images, &scored), AN_ERR_INTERNAL);
+    assert_int_equal(eval_score_split(n, &split, d->mean_image, &o, &t, images, &scored), AN_ERR_INTERNAL);
     tally_free(&t);
     eval_split_close(&split);
     assert_int_equal(eval_split_open(&split, d, "test"), AN_ERR_ARG);
@@ -203,12 +199,12 @@ static void test_mismatch_is_an_error(void **state)
     checkpoint_meta meta;
     snprintf(path, sizeof path, "%s/four-classes.h5", f->dir);
     fixture_write_checkpoint(f->dir, path, 4, FIXTURE_DATASET_ID, 8);
-    assert_int_equal(eval_model_load(path, d, 10, &n, &meta), AN_ERR_FORMAT);
+    assert_int_equal(eval_model_load(path, d, 10, NULL, &n, &meta), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "4 classes"));
     assert_null(n);
     snprintf(path, sizeof path, "%s/other-dataset.h5", f->dir);
     fixture_write_checkpoint(f->dir, path, FIXTURE_CLASSES, "1111222233334444", 0);
-    assert_int_equal(eval_model_load(path, d, 10, &n, &meta), AN_ERR_FORMAT);
+    assert_int_equal(eval_model_load(path, d, 10, NULL, &n, &meta), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "1111222233334444"));
     assert_non_null(strstr(error_message(), FIXTURE_DATASET_ID));
     assert_null(n);
@@ -223,20 +219,18 @@ static void test_neighbours(void **state)
     assert_int_equal(dataset_open(&d, f->dir), AN_OK);
     net *n = NULL;
     checkpoint_meta meta;
-    assert_int_equal(eval_model_load(f->ckpt, d, 8, &n, &meta), AN_OK);
+    assert_int_equal(eval_model_load(f->ckpt, d, 8, NULL, &n, &meta), AN_OK);
     eval_split train;
     assert_int_equal(eval_split_open(&train, d, "train"), AN_OK);
-    eval_forward fwd;
-    eval_forward_cpu(&fwd, n);
-    const int F = fwd.fc7_features, P = FIXTURE_TRAIN;
+    const int F = net_fc7_features(n), P = FIXTURE_TRAIN;
     uint64_t pos[FIXTURE_TRAIN], qpos[2] = {3, 10};
     evenly_spaced(FIXTURE_TRAIN, P, pos);
     for (int i = 0; i < P; i++) assert_int_equal(pos[i], i);
     float *pool = malloc((size_t)P * F * sizeof(float)), *queries = malloc(2 * (size_t)F * sizeof(float));
     assert_non_null(pool);
     assert_non_null(queries);
-    assert_int_equal(fc7_features(&fwd, &train, d->mean_image, pos, P, 8, pool), AN_OK); /* batches of 8 and 4 */
-    assert_int_equal(fc7_features(&fwd, &train, d->mean_image, qpos, 2, 8, queries), AN_OK);
+    assert_int_equal(fc7_features(n, &train, d->mean_image, pos, P, 8, pool), AN_OK); /* batches of 8 and 4 */
+    assert_int_equal(fc7_features(n, &train, d->mean_image, qpos, 2, 8, queries), AN_OK);
     int nearest[2 * 6];
     float dist[2 * 6];
     nearest_neighbours(queries, 2, pool, P, F, 6, nearest, dist);

@@ -32,13 +32,14 @@ static void test_full_width_table(void **state)
     v = net_param_find(n, "fc6.weight");
     assert_true(v->shape[0] == 4096 && v->shape[1] == 9216);
     assert_null(net_param_find(n, "conv6.weight"));
-    /* the shapes other backends build from */
-    const conv_shape *c2 = net_conv_shape(n, 1);
+    /* the plan's shapes, which every backend computes with */
+    const conv_shape *c2 = &net_layer_at(n, 4)->conv;
+    assert_string_equal(net_layer_at(n, 4)->name, "conv2");
     assert_true(c2->groups == 2 && c2->kernel == 5 && c2->pad == 2 && c2->in_h == 27 && c2->batch == 1);
-    assert_true(net_conv_shape(n, 0)->stride == 4 && net_conv_shape(n, 2)->groups == 1);
-    assert_null(net_conv_shape(n, 5));
-    assert_true(net_pool_shape(n, 2)->in_h == 13 && net_pool_shape(n, 2)->size == 3);
-    assert_true(net_lrn_params(n)->n == 5 && net_lrn_params(n)->convention == LRN_ALPHA_DIVIDED_BY_N);
+    assert_true(net_layer_at(n, 0)->conv.stride == 4 && net_layer_at(n, 8)->conv.groups == 1);
+    assert_string_equal(net_layer_at(n, 14)->name, "pool5");
+    assert_true(net_layer_at(n, 14)->pool.in_h == 13 && net_layer_at(n, 14)->pool.size == 3);
+    assert_null(net_layer_at(n, net_layer_count(n)));
     /* views tile the block in order */
     size_t offset = 0;
     for (int i = 0; i < net_param_view_count(n); i++) {
@@ -74,10 +75,12 @@ static void test_full_width_table(void **state)
     assert_non_null(x);
     gradcheck_fill(x, 3 * 224 * 224, 7, 100.0f);
     assert_int_equal(net_forward(n, x, 1, NULL, 0, 0, 0), AN_OK);
+    const float *probs; /* [1, 1000] */
+    assert_int_equal(net_read_probs(n, &probs), AN_OK);
     double sum = 0.0;
     for (int k = 0; k < 1000; k++) {
-        assert_true(isfinite(net_probs(n)[k]));
-        sum += net_probs(n)[k];
+        assert_true(isfinite(probs[k]));
+        sum += probs[k];
     }
     assert_true(fabs(sum - 1.0) < 1e-4);
     assert_int_equal(net_fc7_features(n), 4096);
@@ -310,7 +313,8 @@ static void test_init_input_dependent_logits(void **state)
     gradcheck_fill(x, PIXELS, 7, 100.0f);
     gradcheck_fill(x + PIXELS, PIXELS, 8, 100.0f);
     assert_int_equal(net_forward(n, x, 2, NULL, 0, 0, 0), AN_OK);
-    const float *logits = net_logits(n); /* [2, 10] */
+    const float *logits; /* [2, 10] */
+    assert_int_equal(net_read_logits(n, &logits), AN_OK);
     double max_diff = 0.0;
     for (int k = 0; k < 10; k++) max_diff = fmax(max_diff, fabs((double)logits[k] - logits[10 + k]));
     if (!(max_diff > 1e-3)) fail_msg("logits of two inputs differ by at most %g", max_diff);

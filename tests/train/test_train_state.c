@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "flat_json.h"
-#include "topk.h"
+#include "ops_cpu.h"
 #include "train_state.h"
 
 static void test_round_trip_is_exact(void **state)
@@ -92,12 +92,12 @@ static void test_topk(void **state)
     };
     const int32_t labels[3] = { 1, 4, 5 };
     int64_t top1, top5;
-    topk_count_errors(scores, labels, 3, 6, &top1, &top5);
+    topk_errors_cpu(&top1, &top5, scores, labels, 3, 6);
     assert_int_equal(top1, 2);
     assert_int_equal(top5, 1);
     const float nan_scores[2] = { NAN, NAN };
     const int32_t nan_label[1] = { 0 };
-    topk_count_errors(nan_scores, nan_label, 1, 2, &top1, &top5);
+    topk_errors_cpu(&top1, &top5, nan_scores, nan_label, 1, 2);
     assert_int_equal(top1, 1);
     assert_int_equal(top5, 1);
 }

@@ -26,7 +26,7 @@ typedef struct checkpoint_meta {
 } checkpoint_meta;
 
 /* Writes path atomically. trainer_state_json may be NULL (stored as "{}"). */
-an_status checkpoint_save(const char *path, const net *n, const checkpoint_meta *meta,
+an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
                           const char *trainer_state_json);
 
 /* Reads only the network configuration, so the caller can net_create a

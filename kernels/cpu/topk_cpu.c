@@ -1,11 +1,12 @@
-/* topk.c: see topk.h. */
-#include "topk.h"
-
+/* topk_cpu.c: top-1 and top-5 errors of a batch of scores (§6 reports
+ * both; ops_cpu.h), the CPU twin of topk_errors_cuda. */
 #include <math.h>
 #include <stddef.h>
 
-void topk_count_errors(const float *scores, const int32_t *labels, int batch, int classes,
-                       int64_t *top1_errors, int64_t *top5_errors)
+#include "ops_cpu.h"
+
+void topk_errors_cpu(int64_t *top1_errors, int64_t *top5_errors, const float *scores, const int32_t *labels,
+                     int batch, int classes)
 {
     int64_t top1 = 0, top5 = 0;
     for (int b = 0; b < batch; b++) {

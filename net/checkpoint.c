@@ -214,12 +214,15 @@ static an_status meta_write(hid_t file, const checkpoint_meta *m)
     return attr_write_string(file, "dataset_id", m->dataset_id);
 }
 
-an_status checkpoint_save(const char *path, const net *n, const checkpoint_meta *meta,
+an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
                           const char *trainer_state_json)
 {
     char tmp[ATOMIC_PATH_MAX];
     an_status st = AN_OK;
+    float *weights, *momentum; /* [net_param_count] each, host */
     h5_error_init();
+    AN_TRY(net_block_to_host(n, NET_BLOCK_PARAMS, &weights));
+    AN_TRY(net_block_to_host(n, NET_BLOCK_MOMENTUM, &momentum));
     if (strlen(meta->dataset_id) > CHECKPOINT_DATASET_ID_LEN)
         return error_set(AN_ERR_ARG, "dataset id '%s' is longer than %d characters",
                          meta->dataset_id, CHECKPOINT_DATASET_ID_LEN);
@@ -228,8 +231,8 @@ an_status checkpoint_save(const char *path, const net *n, const checkpoint_meta 
     if (file < 0) return h5_error_capture("creating checkpoint %s", tmp);
     AN_TRY_GOTO(st, meta_write(file, meta), fail);
     AN_TRY_GOTO(st, config_write(file, net_get_config(n)), fail);
-    AN_TRY_GOTO(st, tensors_write(file, "weights", n, net_params_const(n)), fail);
-    AN_TRY_GOTO(st, tensors_write(file, "momentum", n, net_momentum_const(n)), fail);
+    AN_TRY_GOTO(st, tensors_write(file, "weights", n, weights), fail);
+    AN_TRY_GOTO(st, tensors_write(file, "momentum", n, momentum), fail);
     AN_TRY_GOTO(st, state_write(file, trainer_state_json ? trainer_state_json : "{}"), fail);
     hid_t closing = file;
     file = H5I_INVALID_HID;
@@ -335,8 +338,13 @@ an_status checkpoint_load(const char *path, net *n, checkpoint_meta *meta,
     AN_TRY_GOTO(st, config_read(file, &cfg), done);
     AN_TRY_GOTO(st, config_compare(&cfg, net_get_config(n)), done);
     AN_TRY_GOTO(st, meta_read(file, meta), done);
-    AN_TRY_GOTO(st, tensors_read(file, "weights", n, net_params(n)), done);
-    AN_TRY_GOTO(st, tensors_read(file, "momentum", n, net_momentum(n)), done);
+    float *weights, *momentum; /* [net_param_count] each, host */
+    AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_PARAMS, &weights), done);
+    AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_MOMENTUM, &momentum), done);
+    AN_TRY_GOTO(st, tensors_read(file, "weights", n, weights), done);
+    AN_TRY_GOTO(st, tensors_read(file, "momentum", n, momentum), done);
+    AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_PARAMS, weights), done);
+    AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_MOMENTUM, momentum), done);
     if (trainer_state_json) AN_TRY_GOTO(st, state_read(file, trainer_state_json), done);
 done:
     H5Fclose(file);

@@ -1,0 +1,34 @@
+/* backend_select.h: the backend a program runs on, chosen at run time from
+ * its --device option. The one place where the CUDA backend is registered
+ * (behind ALEXNET_HAVE_CUDA): the programs call these functions and contain
+ * no CUDA code of their own.
+ *
+ *   auto     CUDA when this build has it and a GPU is usable, else the CPU
+ *            (said once in the log)
+ *   cpu      the CPU
+ *   cuda     a GPU, or an error: asking for a GPU never silently runs on
+ *            the CPU. Process r of several takes device r % (devices).
+ *   cuda:N   GPU N
+ */
+#ifndef ALEXNET_BACKEND_SELECT_H
+#define ALEXNET_BACKEND_SELECT_H
+
+#include "backend.h"
+#include "status.h"
+
+typedef struct backend_request {
+    const char *device; /* as above; NULL means auto */
+    int rank;           /* this process's rank among several (0 alone) */
+    int deterministic;  /* GPU: only algorithms that repeat bitwise (train and eval ask for it) */
+} backend_request;
+
+/* AN_ERR_ARG with the accepted forms when text is none of the above. */
+an_status backend_device_check(const char *text);
+
+/* Opens the backend r asks for; *out is the caller's (backend_destroy). */
+an_status backend_open(backend **out, const backend_request *r);
+
+/* 1 when this build has the CUDA backend. */
+int backend_cuda_built(void);
+
+#endif

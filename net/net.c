@@ -1,0 +1,208 @@
+/* net.c: a network in backend memory: created from its plan (net_plan.c),
+ * its buffers allocated through the backend's table, the accessors, the
+ * host copies of its blocks, and the printed summary. The passes are in
+ * net_pass.c, the initialisation in net_init.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_cpu.h"
+#include "net_internal.h"
+
+static an_status be_alloc(net *n, void **out, size_t bytes, const char *what, const char *layer)
+{
+    char name[96];
+    if (layer)
+        snprintf(name, sizeof name, "%s %s", layer, what);
+    else
+        snprintf(name, sizeof name, "%s", what);
+    return n->be->ops->alloc(n->be, out, bytes, name);
+}
+
+static an_status net_alloc(net *n)
+{
+    const net_plan *p = &n->plan;
+    const size_t B = (size_t)p->max_batch, block = p->param_count * sizeof(float);
+    AN_TRY(be_alloc(n, (void **)&n->params, block, "the parameters", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->grads, block, "the gradients", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->momentum, block, "the momentum", NULL));
+    AN_TRY(n->be->ops->zero(n->be, n->params, block));
+    AN_TRY(n->be->ops->zero(n->be, n->grads, block));
+    AN_TRY(n->be->ops->zero(n->be, n->momentum, block));
+    for (int i = 0; i < p->layer_count; i++) {
+        const net_layer_info *l = &p->layers[i];
+        net_layer_buffers *b = &n->bufs[i];
+        const size_t out = B * net_plan_out_floats(p, i);
+        if (l->kind != NET_LAYER_RELU) AN_TRY(be_alloc(n, (void **)&b->out, out * sizeof(float), "outputs", l->name));
+        if (l->kind == NET_LAYER_LRN) AN_TRY(be_alloc(n, (void **)&b->scale, out * sizeof(float), "scales", l->name));
+        if (l->kind == NET_LAYER_MAXPOOL)
+            AN_TRY(be_alloc(n, (void **)&b->argmax, out * sizeof(int32_t), "argmax", l->name));
+        if (l->kind == NET_LAYER_DROPOUT) AN_TRY(be_alloc(n, (void **)&b->mask, out, "mask", l->name));
+    }
+    const size_t grad_bytes = B * p->largest_floats * sizeof(float);
+    AN_TRY(be_alloc(n, (void **)&n->grad_a, grad_bytes, "gradient buffer a", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->grad_b, grad_bytes, "gradient buffer b", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->input_staging, B * p->input_floats * sizeof(float), "the input batch", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->ids_staging, B * sizeof(uint32_t), "the image ids", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->labels_staging, B * sizeof(int32_t), "the labels", NULL));
+    return AN_OK;
+}
+
+an_status net_create_on(net **out, const net_config *cfg, int max_batch, backend *be)
+{
+    *out = NULL;
+    net *n = calloc(1, sizeof *n);
+    AN_CHECK_ALLOC(n, sizeof *n);
+    n->be = be;
+    an_status st;
+    AN_TRY_GOTO(st, net_plan_build(&n->plan, cfg, max_batch), fail);
+    AN_TRY_GOTO(st, net_alloc(n), fail);
+    *out = n;
+    return AN_OK;
+fail:
+    net_destroy(n);
+    return error_context(st, "creating the network (width %g, %d classes, batch %d, on %s)", cfg->width,
+                         cfg->num_classes, max_batch, be->kind);
+}
+
+an_status net_create(net **out, const net_config *cfg, int max_batch)
+{
+    *out = NULL;
+    backend *be;
+    AN_TRY(backend_cpu_create(&be));
+    an_status st = net_create_on(out, cfg, max_batch, be);
+    if (st != AN_OK) {
+        backend_destroy(be);
+        return st;
+    }
+    (*out)->owns_backend = 1;
+    return AN_OK;
+}
+
+void net_destroy(net *n)
+{
+    if (!n) return;
+    backend *be = n->be;
+    void (*release)(backend *, void *) = be->ops->free;
+    for (int i = 0; i < NET_MAX_LAYERS; i++) {
+        release(be, n->bufs[i].out);
+        release(be, n->bufs[i].scale);
+        release(be, n->bufs[i].argmax);
+        release(be, n->bufs[i].mask);
+    }
+    void *blocks[] = {n->params, n->grads, n->momentum, n->grad_a, n->grad_b, n->input_staging,
+                      n->ids_staging, n->labels_staging};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) release(be, blocks[i]);
+    for (int i = 0; i < 3; i++) free(n->block_mirror[i]);
+    free(n->logits_mirror);
+    free(n->probs_mirror);
+    free(n->fc7_mirror);
+    if (n->owns_backend) backend_destroy(be);
+    free(n);
+}
+
+backend *net_backend(const net *n) { return n->be; }
+const net_config *net_get_config(const net *n) { return &n->plan.cfg; }
+int net_max_batch(const net *n) { return n->plan.max_batch; }
+size_t net_param_count(const net *n) { return n->plan.param_count; }
+float *net_params(net *n) { return n->params; }
+float *net_grads(net *n) { return n->grads; }
+float *net_momentum(net *n) { return n->momentum; }
+const float *net_params_const(const net *n) { return n->params; }
+const float *net_momentum_const(const net *n) { return n->momentum; }
+int net_param_view_count(const net *n) { return n->plan.view_count; }
+int net_layer_count(const net *n) { return n->plan.layer_count; }
+int net_fc7_features(const net *n) { return n->plan.layers[n->plan.features_layer].out_c; }
+
+void net_set_trace(net *n, net_trace_fn fn, void *ctx)
+{
+    n->trace = fn;
+    n->trace_ctx = ctx;
+}
+
+const net_param_view *net_param_view_at(const net *n, int i)
+{
+    return i >= 0 && i < n->plan.view_count ? &n->plan.views[i] : NULL;
+}
+
+const net_param_view *net_param_find(const net *n, const char *name)
+{
+    for (int i = 0; i < n->plan.view_count; i++)
+        if (strcmp(n->plan.views[i].name, name) == 0) return &n->plan.views[i];
+    return NULL;
+}
+
+const net_layer_info *net_layer_at(const net *n, int i)
+{
+    return i >= 0 && i < n->plan.layer_count ? &n->plan.layers[i] : NULL;
+}
+
+size_t net_macs_per_image(const net *n)
+{
+    size_t total = 0;
+    for (int i = 0; i < n->plan.layer_count; i++) total += n->plan.layers[i].macs;
+    return total;
+}
+
+static float *block_of(net *n, net_block which)
+{
+    return which == NET_BLOCK_PARAMS ? n->params : which == NET_BLOCK_GRADS ? n->grads : n->momentum;
+}
+
+an_status net_block_to_host(net *n, net_block which, float **host)
+{
+    const size_t bytes = n->plan.param_count * sizeof(float);
+    float **mirror = &n->block_mirror[which];
+    if (!*mirror) {
+        *mirror = malloc(bytes); /* pages stay untouched where the backend's memory is the host's */
+        AN_CHECK_ALLOC(*mirror, bytes);
+    }
+    const void *view;
+    AN_TRY(n->be->ops->download_view(n->be, &view, *mirror, block_of(n, which), bytes));
+    *host = (float *)view; /* the block itself, or the mirror: both the net's own */
+    return AN_OK;
+}
+
+an_status net_block_from_host(net *n, net_block which, const float *host)
+{
+    float *block = block_of(n, which);
+    if (host == block) return AN_OK;
+    return n->be->ops->upload(n->be, block, host, n->plan.param_count * sizeof(float));
+}
+
+/* "%'zu" without the locale: 60965224 -> "60,965,224". */
+static void with_commas(size_t v, char *buf, size_t size)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", v), j = 0;
+    for (int i = 0; i < len && (size_t)j + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0) buf[j++] = ',';
+        buf[j++] = digits[i];
+    }
+    buf[j] = '\0';
+}
+
+void net_describe(const net *n, char *buf, size_t size)
+{
+    char params[40], macs[40];
+    with_commas(n->plan.param_count, params, sizeof params);
+    with_commas(net_macs_per_image(n), macs, sizeof macs);
+    snprintf(buf, size, "%s parameters, %s multiply-adds per image", params, macs);
+}
+
+an_status net_summary_print(const net *n, FILE *out)
+{
+    int ok = fprintf(out, "%-6s %-16s %12s %14s\n", "layer", "output", "params", "mult-adds") > 0;
+    for (int i = 0; i < n->plan.layer_count && ok; i++) {
+        const net_layer_info *l = &n->plan.layers[i];
+        char shape[32];
+        if (l->out_h == 1 && l->out_w == 1 && l->kind != NET_LAYER_CONV)
+            snprintf(shape, sizeof shape, "%d", l->out_c);
+        else
+            snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
+        ok = fprintf(out, "%-6s %-16s %12zu %14zu\n", l->name, shape, l->params, l->macs) > 0;
+    }
+    if (ok)
+        ok = fprintf(out, "%-6s %-16s %12zu %14zu\n", "total", "", n->plan.param_count, net_macs_per_image(n)) > 0;
+    if (!ok) return error_set(AN_ERR_IO, "cannot write the network summary");
+    return AN_OK;
+}

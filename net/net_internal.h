@@ -1,0 +1,90 @@
+/* net_internal.h: what the files of net/ share behind the opaque `net` of
+ * net.h: the layer table's row type (net_layers.c), the plan computed from
+ * it (net_plan.c), and the net itself (net.c) with its buffers in backend
+ * memory. Not for other modules: they use net.h.
+ */
+#ifndef ALEXNET_NET_INTERNAL_H
+#define ALEXNET_NET_INTERNAL_H
+
+#include "net.h"
+
+/* One row of the network as the paper states it (§3.5, Figure 2), at width
+ * 1.0. Every size is derived from these rows (net_plan.c). */
+typedef struct net_layer_spec {
+    const char *name;         /* "conv1"; parameters are named "<name>.weight", "<name>.bias" */
+    net_layer_kind kind;
+    int outputs;              /* conv: channels, fc: features, at width 1.0; 0 for the classifier: K */
+    int kernel, stride, pad;  /* conv; maxpool uses kernel (z) and stride (s) */
+    int groups;               /* conv: 2 where the two towers stay apart (§3.2), else 1 */
+    int bias_one;             /* §5: bias initialised to 1 (conv2, conv4, conv5, fc6, fc7) */
+    uint32_t dropout_purpose; /* dropout: the Philox purpose of its masks (common/philox.h) */
+    int features;             /* 1 on the layer whose output is "fc7 features" (§6.1) */
+} net_layer_spec;
+
+/* The paper's network, in order, ending with the softmax; *count rows. */
+const net_layer_spec *net_paper_layers(int *count);
+
+#define NET_MAX_LAYERS 32
+#define NET_MAX_VIEWS 32
+
+/* Everything computed from the table and a configuration; no memory. */
+typedef struct net_plan {
+    net_config cfg;
+    int max_batch;
+    lrn_params lrn;
+    int layer_count;
+    const net_layer_spec *specs[NET_MAX_LAYERS]; /* the table's rows */
+    net_layer_info layers[NET_MAX_LAYERS];
+    int view_count;
+    net_param_view views[NET_MAX_VIEWS];
+    char view_names[NET_MAX_VIEWS][32];
+    size_t param_count;
+    size_t input_floats;     /* per image: 3 x 224 x 224 */
+    size_t largest_floats;   /* per image: the largest of the input and every layer's output */
+    int features_layer;      /* index of the layer with spec->features */
+} net_plan;
+
+/* Works out every shape of cfg's network for batches up to max_batch;
+ * AN_ERR_ARG for a configuration out of range or sizes that do not chain. */
+an_status net_plan_build(net_plan *plan, const net_config *cfg, int max_batch);
+
+/* Floats per image of layer i's output. */
+static inline size_t net_plan_out_floats(const net_plan *plan, int i)
+{
+    const net_layer_info *l = &plan->layers[i];
+    return (size_t)l->out_c * (size_t)l->out_h * (size_t)l->out_w;
+}
+
+/* What one layer keeps in backend memory, each for max_batch images. */
+typedef struct net_layer_buffers {
+    float *out;      /* [B, out_c, out_h, out_w]; NULL for relu (in place on its input) */
+    float *scale;    /* lrn: [B, C, H, W] the denominators, for the backward pass */
+    int32_t *argmax; /* maxpool: [B, C, Ho, Wo] */
+    uint8_t *mask;   /* dropout: [B, N] */
+} net_layer_buffers;
+
+struct net {
+    net_plan plan;
+    backend *be;
+    int owns_backend;
+    net_layer_buffers bufs[NET_MAX_LAYERS];
+    float *params, *grads, *momentum;  /* [param_count] each, backend memory */
+    float *grad_a, *grad_b;            /* [max_batch, largest_floats] ping-pong gradients */
+    float *input_staging;              /* [max_batch, 3, 224, 224] for backends that copy the input */
+    uint32_t *ids_staging;             /* [max_batch] */
+    int32_t *labels_staging;           /* [max_batch] */
+    float *block_mirror[3];            /* [param_count] host copies by net_block (NULL until needed) */
+    float *logits_mirror, *probs_mirror, *fc7_mirror; /* host [max_batch, K|K|F7], NULL until needed */
+
+    /* the last forward pass */
+    const float *input;                /* [B, 3, 224, 224] its input in backend memory */
+    float *outputs[NET_MAX_LAYERS];    /* each layer's output: its own buffer, or its input's (relu, dropout off) */
+    int last_batch;
+    int last_train;
+    int dropout_on;
+
+    net_trace_fn trace;
+    void *trace_ctx;
+};
+
+#endif
