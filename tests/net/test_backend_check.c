@@ -1,0 +1,245 @@
+/* test_backend_check.c: whole training steps of the network through the
+ * checking backend (backend_check.h), which checks around every op that its
+ * inputs were produced, that it wrote every element it owns and nothing else.
+ * On the CPU the checked run must also give bitwise the plain run's numbers.
+ * With --cuda the same steps run on the GPU (exit 77 without one). And the
+ * checker itself must catch a broken op: an unwritten element, a stray write,
+ * a read of memory nobody wrote. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backend_check.h"
+#include "backend_cpu.h"
+#include "backend_select.h"
+#include "checkpoint.h"
+#include "net.h"
+#include "philox.h"
+
+enum { MAX_BATCH = 4, CLASSES = 10, STEPS = 3 };
+
+static int use_cuda; /* --cuda: the inner backend is the GPU's */
+
+static void fill(float *x, size_t n, uint32_t stream, float scale)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = scale * (2.0f * philox_uniform(philox_draw(5, PHILOX_PURPOSE_TEST, stream, 0, (uint32_t)i).v[0]) - 1.0f);
+}
+
+static net *make_net(backend *be)
+{
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = 0.0625;
+    cfg.num_classes = CLASSES;
+    net *n = NULL;
+    an_status st = be ? net_create_on(&n, &cfg, MAX_BATCH, be) : net_create(&n, &cfg, MAX_BATCH);
+    if (st != AN_OK) fail_msg("%s", error_message());
+    if (net_init_params(n, 3) != AN_OK) fail_msg("%s", error_message());
+    return n;
+}
+
+/* One SGD step of `batch` images; *loss, *errors1 receive the step's results. */
+static void train_step(net *n, const float *x, int batch, uint32_t step, double *loss, int64_t *errors1)
+{
+    uint32_t ids[MAX_BATCH];
+    int32_t labels[MAX_BATCH];
+    int64_t errors5;
+    for (int b = 0; b < batch; b++) {
+        ids[b] = step * MAX_BATCH + (uint32_t)b;
+        labels[b] = (int32_t)((3 * b + step) % CLASSES);
+    }
+    if (net_forward(n, x, batch, ids, step, 9, 1) != AN_OK || net_loss(n, labels, batch, loss) != AN_OK ||
+        net_topk_errors(n, labels, batch, errors1, &errors5) != AN_OK ||
+        net_backward(n, labels, batch, (float)MAX_BATCH) != AN_OK ||
+        net_update(n, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY) != AN_OK)
+        fail_msg("step %u: %s", step, error_message());
+}
+
+/* Three steps (the last a short batch of 3), an inference pass with every
+ * read-back, and a checkpoint, on the checked backend and on the plain CPU. */
+static void test_training_steps_checked(void **state)
+{
+    (void)state;
+    backend *inner = NULL, *checked = NULL;
+    if (use_cuda) {
+        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
+        assert_int_equal(backend_open(&inner, &r), AN_OK);
+    } else {
+        assert_int_equal(backend_cpu_create(&inner), AN_OK);
+    }
+    assert_int_equal(backend_check_create(&checked, inner), AN_OK);
+    net *a = make_net(checked), *plain = make_net(NULL);
+    size_t in_floats = (size_t)MAX_BATCH * IMAGE_CROP_FLOATS;
+    float *x = malloc(in_floats * sizeof(float)); /* [4, 3, 224, 224] */
+    assert_non_null(x);
+    for (uint32_t s = 0; s < STEPS; s++) {
+        int batch = s == STEPS - 1 ? 3 : MAX_BATCH;
+        fill(x, in_floats, s, 100.0f);
+        double loss_a, loss_p;
+        int64_t err_a, err_p;
+        train_step(a, x, batch, s, &loss_a, &err_a);
+        train_step(plain, x, batch, s, &loss_p, &err_p);
+        print_message("step %u: loss %.7f (checked) %.7f (plain)\n", s, loss_a, loss_p);
+        if (use_cuda) {
+            /* fp32 on both; only the order of float sums differs */
+            if (!(fabs(loss_a - loss_p) <= 1e-4 * fabs(loss_p))) fail_msg("GPU loss %g, CPU %g", loss_a, loss_p);
+        } else {
+            assert_true(loss_a == loss_p);
+            assert_int_equal(err_a, err_p);
+        }
+    }
+    /* inference and every read-back */
+    const float *probs, *fc7, *logits, *plain_probs;
+    assert_int_equal(net_forward(a, x, 2, NULL, 0, 0, 0), AN_OK);
+    assert_int_equal(net_read_probs(a, &probs), AN_OK);
+    assert_int_equal(net_read_fc7(a, &fc7), AN_OK);
+    assert_int_equal(net_read_logits(a, &logits), AN_OK);
+    assert_int_equal(net_forward(plain, x, 2, NULL, 0, 0, 0), AN_OK);
+    assert_int_equal(net_read_probs(plain, &plain_probs), AN_OK);
+    for (int i = 0; i < 2 * CLASSES; i++) {
+        if (use_cuda) assert_true(fabsf(probs[i] - plain_probs[i]) <= 1e-4f);
+        else assert_true(probs[i] == plain_probs[i]);
+    }
+    /* the weights after three steps, through a checkpoint */
+    char path[] = "/tmp/alexnet-check-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    checkpoint_meta meta = {.step = STEPS};
+    assert_int_equal(checkpoint_save(path, a, &meta, NULL), AN_OK);
+    net *loaded = make_net(NULL);
+    checkpoint_meta got;
+    assert_int_equal(checkpoint_load(path, loaded, &got, NULL), AN_OK);
+    unlink(path);
+    const float *w_loaded = net_params(loaded), *w_plain = net_params(plain);
+    double worst = 0;
+    for (size_t i = 0; i < net_param_count(plain); i++) worst = fmax(worst, fabs((double)w_loaded[i] - w_plain[i]));
+    print_message("%ld checked op calls; largest weight difference %g\n", backend_check_calls(checked), worst);
+    if (use_cuda) assert_true(worst < 1e-5);
+    else assert_true(worst == 0.0);
+    assert_true(backend_check_calls(checked) > 100);
+    free(x);
+    net_destroy(loaded);
+    net_destroy(a);
+    net_destroy(plain);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
+/* ------------------------------------------------------------ the checker catches broken ops */
+
+static backend_ops broken_ops;            /* the CPU's table with one entry replaced */
+static const backend_ops *cpu_ops_table;  /* the CPU's own */
+
+/* Writes all but the last element. */
+static an_status relu_forward_lazy(backend *be, float *out, const float *in, size_t n)
+{
+    return cpu_ops_table->relu_forward(be, out, in, n - 1);
+}
+
+/* Writes one float past its output. */
+static an_status relu_forward_stray(backend *be, float *out, const float *in, size_t n)
+{
+    AN_TRY(cpu_ops_table->relu_forward(be, out, in, n));
+    out[n] = 1.0f;
+    return AN_OK;
+}
+
+/* A checker around a CPU backend whose relu_forward is `relu`; a and b are
+ * two buffers of 16 floats, a written with values. */
+static void broken_setup(an_status (*relu)(backend *, float *, const float *, size_t), backend **inner,
+                         backend **checked, float **a, float **b)
+{
+    assert_int_equal(backend_cpu_create(inner), AN_OK);
+    cpu_ops_table = (*inner)->ops;
+    broken_ops = *cpu_ops_table;
+    broken_ops.relu_forward = relu;
+    (*inner)->ops = &broken_ops;
+    assert_int_equal(backend_check_create(checked, *inner), AN_OK);
+    const backend_ops *ops = (*checked)->ops;
+    assert_int_equal(ops->alloc(*checked, (void **)a, 16 * sizeof(float), "buffer a"), AN_OK);
+    assert_int_equal(ops->alloc(*checked, (void **)b, 16 * sizeof(float), "buffer b"), AN_OK);
+    float values[16];
+    for (int i = 0; i < 16; i++) values[i] = (float)(i - 8);
+    assert_int_equal(ops->upload(*checked, *a, values, sizeof values), AN_OK);
+}
+
+static void broken_teardown(backend *inner, backend *checked, float *a, float *b)
+{
+    checked->ops->free(checked, a);
+    checked->ops->free(checked, b);
+    backend_destroy(checked);
+    inner->ops = cpu_ops_table;
+    backend_destroy(inner);
+}
+
+static void test_catches_unwritten_element(void **state)
+{
+    (void)state;
+    backend *inner, *checked;
+    float *a, *b;
+    broken_setup(relu_forward_lazy, &inner, &checked, &a, &b);
+    assert_int_equal(checked->ops->relu_forward(checked, b, a, 16), AN_ERR_INTERNAL);
+    assert_non_null(strstr(error_message(), "relu_forward"));
+    assert_non_null(strstr(error_message(), "element 15 of out"));
+    broken_teardown(inner, checked, a, b);
+}
+
+static void test_catches_stray_write(void **state)
+{
+    (void)state;
+    backend *inner, *checked;
+    float *a, *b;
+    broken_setup(relu_forward_stray, &inner, &checked, &a, &b);
+    assert_int_equal(checked->ops->relu_forward(checked, b, a, 8), AN_ERR_INTERNAL);
+    assert_non_null(strstr(error_message(), "changed byte 32 of buffer b"));
+    broken_teardown(inner, checked, a, b);
+}
+
+static void test_catches_read_before_write(void **state)
+{
+    (void)state;
+    backend *inner, *checked;
+    float *a, *b;
+    broken_setup(relu_forward_stray, &inner, &checked, &a, &b);
+    /* b was never written */
+    assert_int_equal(checked->ops->relu_forward(checked, a, b, 4), AN_ERR_INTERNAL);
+    assert_non_null(strstr(error_message(), "reads in (buffer b, byte 0"));
+    /* nor is a, once discarded */
+    assert_int_equal(checked->ops->discard(checked, a, 16 * sizeof(float)), AN_OK);
+    assert_int_equal(checked->ops->relu_forward(checked, a, a, 4), AN_ERR_INTERNAL);
+    assert_non_null(strstr(error_message(), "before anything wrote it"));
+    broken_teardown(inner, checked, a, b);
+}
+
+int main(int argc, char **argv)
+{
+    use_cuda = argc > 1 && strcmp(argv[1], "--cuda") == 0;
+    if (use_cuda) {
+        backend *probe = NULL;
+        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
+        if (backend_open(&probe, &r) != AN_OK) {
+            printf("no CUDA device: %s\n", error_message());
+            return 77;
+        }
+        backend_destroy(probe);
+        const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked)};
+        return cmocka_run_group_tests(gpu_tests, NULL, NULL);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_training_steps_checked),
+        cmocka_unit_test(test_catches_unwritten_element),
+        cmocka_unit_test(test_catches_stray_write),
+        cmocka_unit_test(test_catches_read_before_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
