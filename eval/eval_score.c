@@ -114,10 +114,12 @@ an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *
     /* inference: no dropout (§4.2's test-time scaling is implied by inverted dropout) */
     AN_TRY(net_forward(model, scratch->views, n * TEN_CROP_VIEWS, NULL, 0, 0, 0));
     AN_TRY(net_read_logits(model, &logits));
+    const float *probs = NULL; /* [n*10, K] the network's softmax of each view */
+    AN_TRY(net_read_probs(model, &probs));
     for (int b = 0; b < n; b++) {
         const float *image_logits = logits + (size_t)b * TEN_CROP_VIEWS * K; /* [10, K] */
         softmax_average(image_logits, TEN_CROP_VIEWS, K, scratch->ten);
-        softmax_row(image_logits + (size_t)TEN_CROP_CENTRE_VIEW * K, scratch->centre, K);
+        memcpy(scratch->centre, probs + ((size_t)b * TEN_CROP_VIEWS + TEN_CROP_CENTRE_VIEW) * K, (size_t)K * sizeof(float));
         AN_TRY(tally_add(t, info[b].image_id, info[b].label, scratch->ten, scratch->centre));
         int k = top_k(scratch->ten, K, EVAL_TOP_K, info[b].top, info[b].top_probs);
         for (; k < EVAL_TOP_K; k++) {

@@ -1,14 +1,7 @@
-/* scores.c: softmax, view averaging and tie-defined top-k. */
+/* scores.c: softmax averaging over views and tie-defined top-k. */
 #include "scores.h"
 
 #include <math.h>
-
-#include "ops_cpu.h"
-
-void softmax_row(const float *logits, float *probs, int num_classes)
-{
-    softmax_forward_cpu(probs, logits, 1, num_classes); /* the network's own softmax, one row */
-}
 
 void softmax_average(const float *logits, int views, int num_classes, float *probs)
 {

@@ -5,7 +5,8 @@
  * probability ranks first, and among equal probabilities the lower class
  * index ranks first. So "label in the top k" is well defined even when the
  * network outputs exact ties (e.g. a dead network with all-equal logits
- * predicts class 0, 1, 2, ... in that order).
+ * predicts class 0, 1, 2, ... in that order). A single view's probabilities
+ * are the network's own softmax layer (net_read_probs).
  */
 #ifndef ALEXNET_EVAL_SCORES_H
 #define ALEXNET_EVAL_SCORES_H
@@ -13,9 +14,6 @@
 #include <stddef.h>
 
 #define SOFTMAX_MAX_VIEWS 16
-
-/* Numerically stable softmax of one row: logits [C] -> probs [C] (may alias). */
-void softmax_row(const float *logits, float *probs, int num_classes);
 
 /* Averages the softmax of `views` consecutive rows of logits [views, C] into
  * probs [C]; 1 <= views <= SOFTMAX_MAX_VIEWS. Arithmetic in double. */
