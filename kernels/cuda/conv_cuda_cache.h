@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#include "ops_cpu.h"
+#include "op_shapes.h"
 #include "status.h"
 
 typedef struct conv_plan {

@@ -1,8 +1,11 @@
-/* ops_cuda.h: the CUDA twins of kernels/cpu/ops_cpu.h, one per CPU op, with
- * the same name ending in _cuda and the same arguments in the same order,
- * after a leading cuda_context (all tensor pointers are DEVICE pointers).
+/* ops_cuda.h: the CUDA twins of kernels/cpu's ops, one per CPU op, with the
+ * same name ending in _cuda and the same arguments in the same order, after a
+ * leading cuda_context (all tensor pointers are DEVICE pointers). The CUDA
+ * library does not link the CPU one: shapes and parameters come from
+ * op_shapes.h, and backend_cuda.c puts these functions behind the table of
+ * kernels/backend.h, whose comments are the contract both twins meet.
  *
- * Conventions are those of ops_cpu.h: float32 NCHW contiguous; a backward
+ * Conventions are those of backend.h: float32 NCHW contiguous; a backward
  * function overwrites its gradient outputs; a NULL gradient output is not
  * computed. Where the GPU version needs something else the comment says so:
  *   - conv: no workspace arguments, the context owns a bounded workspace;
@@ -24,7 +27,7 @@ extern "C" {
 #endif
 
 #include "cuda_context.h"
-#include "ops_cpu.h"
+#include "op_shapes.h"
 #include "status.h"
 
 /* ---------------------------------------------------------------- conv (cuDNN) */
