@@ -71,6 +71,8 @@ static an_status context_init(cuda_context *ctx, const cuda_context_options *o)
     ctx->sm_count = prop.multiProcessorCount;
     ctx->total_memory_bytes = prop.totalGlobalMem;
 
+    /* Non-blocking: no implicit ordering with the NULL stream, which nothing
+     * here uses (cuda_context.h, "Streams and ordering"). */
     CUDA_TRY(cudaStreamCreateWithFlags(&ctx->compute, cudaStreamNonBlocking));
     CUDA_TRY(cudaStreamCreateWithFlags(&ctx->copy, cudaStreamNonBlocking));
     CUDNN_TRY(cudnnCreate(&ctx->cudnn));
