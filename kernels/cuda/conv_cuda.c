@@ -18,9 +18,15 @@
 
 #define MAX_CANDIDATES 16
 
+/* fp32 and fp32-pedantic: float multiply-adds only (cuda_precision.h). */
+static int is_fp32(cuda_precision p)
+{
+    return p == CUDA_PRECISION_FP32 || p == CUDA_PRECISION_FP32_PEDANTIC;
+}
+
 static cudnnMathType_t math_type_for(cuda_precision p)
 {
-    return p == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    return is_fp32(p) ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
 }
 
 /* Whether a candidate with these properties may be used in this context. */
@@ -30,7 +36,7 @@ static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_
     if (status != CUDNN_STATUS_SUCCESS) return 0;
     if (memory > ctx->workspace_limit_bytes) return 0;
     if (ctx->deterministic && determinism != CUDNN_DETERMINISTIC) return 0;
-    if (ctx->precision == CUDA_PRECISION_FP32 && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH)
+    if (is_fp32(ctx->precision) && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH)
         return 0;
     return 1;
 }
@@ -39,7 +45,7 @@ static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_
  * for a candidate listed as CUDNN_DEFAULT_MATH, which allows TF32 on sm_80+. */
 static cudnnMathType_t run_math(const cuda_context *ctx, cudnnMathType_t listed)
 {
-    return ctx->precision == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : listed;
+    return is_fp32(ctx->precision) ? CUDNN_FMA_MATH : listed;
 }
 
 static an_status no_algorithm(const conv_plan *p, const char *direction, const cuda_context *ctx)

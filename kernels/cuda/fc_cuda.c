@@ -6,8 +6,10 @@
  *   Y  = X · Wᵀ   is   Yc [O, B] = Wcᵀ · Xc       (gemm T, N; m=O n=B k=I)
  *   dX = dY · W   is  dXc [I, B] = Wc · dYc        (gemm N, N; m=I n=B k=O)
  *   dW = dYᵀ · X  is  dWc [I, O] = Xc · dYcᵀ       (gemm N, T; m=I n=O k=B)
- * The compute type follows the precision (fp32: CUBLAS_COMPUTE_32F_PEDANTIC,
- * tf32: _FAST_TF32, bf16: _FAST_16BF), storage stays float.
+ * The compute type follows the precision (cuda_precision.h; fp32:
+ * CUBLAS_COMPUTE_32F in cuBLAS's default math mode, float in every phase and
+ * never TF32; fp32-pedantic: CUBLAS_COMPUTE_32F_PEDANTIC, cuBLAS's debugging
+ * mode; tf32: _FAST_TF32; bf16: _FAST_16BF); storage stays float.
  */
 #include "cuda_check.h"
 #include "fc_bias_cuda.h"
@@ -18,9 +20,10 @@ static cublasComputeType_t compute_type_for(cuda_precision p)
     switch (p) {
     case CUDA_PRECISION_TF32: return CUBLAS_COMPUTE_32F_FAST_TF32;
     case CUDA_PRECISION_BF16: return CUBLAS_COMPUTE_32F_FAST_16BF;
+    case CUDA_PRECISION_FP32_PEDANTIC: return CUBLAS_COMPUTE_32F_PEDANTIC;
     case CUDA_PRECISION_FP32: break;
     }
-    return CUBLAS_COMPUTE_32F_PEDANTIC;
+    return CUBLAS_COMPUTE_32F;
 }
 
 /* C [m, n] = op(A) · op(B), column-major, float storage. */
