@@ -33,9 +33,11 @@ extern "C" {
 /* ---------------------------------------------------------------- conv (cuDNN) */
 
 /* out [B, Cout, Ho, Wo] = conv(in [B, Cin, H, W], weight [Cout, Cin/G, K, K]) + bias [Cout].
- * Groups through cudnnSetConvolutionGroupCount (§3.2). The algorithm is chosen
- * once per shape (cudnnFind*, within the workspace limit, deterministic ones
- * only in deterministic mode) and cached in the context. */
+ * Groups through cudnnSetConvolutionGroupCount (§3.2). Each direction's
+ * algorithm (forward, backward-data, backward-filter) is chosen at that
+ * direction's first use for a shape (within the workspace limit,
+ * deterministic ones only in deterministic mode) and cached in the context,
+ * so inference never searches a backward algorithm (conv_cuda.c). */
 an_status conv_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
                             const float *bias, const conv_shape *s);
 
