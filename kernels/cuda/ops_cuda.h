@@ -103,15 +103,24 @@ an_status dropout_backward_cuda(cuda_context *ctx, float *dinput, const float *d
 
 /* ---------------------------------------------------------------- softmax + loss (own kernels) */
 
-/* probs [B, K] = softmax(logits [B, K]) per row, max subtracted; in place allowed. */
+/* probs [B, K] = softmax(logits [B, K]) per row, in place allowed, with the
+ * CPU's rules: the row max is row[0] compared forward with `>`, so a NaN in
+ * row[0] is the max and a NaN elsewhere is skipped; the sum of exponentials
+ * is kept in double and its inverse rounded to float once. A NaN anywhere in
+ * a row makes the whole row NaN (its sum is NaN). batch 0 does nothing. */
 an_status softmax_forward_cuda(cuda_context *ctx, float *probs, const float *logits, int batch,
                                int classes);
 /* *loss (host) = mean over b of -log(max(probs[b, labels[b]], FLT_MIN)), summed in double
- * in batch order (deterministic). AN_ERR_ARG when a label is outside [0, K).
+ * in batch order (deterministic); a NaN probability gives a NaN loss, so a
+ * diverged network reports NaN. The loss is the one value read back.
+ * Labels must be in [0, K) (backend.h: the caller checks them on the host);
+ * one outside is not read through, it makes the loss NaN. batch 0 gives 0.
  *   probs [B, K], labels [B] (device) */
 an_status softmax_loss_cuda(cuda_context *ctx, double *loss, const float *probs, const int32_t *labels,
                             int batch, int classes);
-/* dlogits [B, K] = (probs - onehot(labels)) / normalizer; AN_ERR_ARG for a bad label. */
+/* dlogits [B, K] = (probs - onehot(labels)) / normalizer, queued, nothing read
+ * back. Labels must be in [0, K); the row of one outside is all NaN.
+ *   dlogits [B, K], probs [B, K], labels [B] (device) */
 an_status softmax_loss_backward_cuda(cuda_context *ctx, float *dlogits, const float *probs,
                                      const int32_t *labels, int batch, int classes, float normalizer);
 
