@@ -1,5 +1,6 @@
 /* train_ops_cuda.h: the GPU kernels of a training step that have no twin in
- * ops_cpu.h: the SGD update over the flat parameter block (§5), top-k ranks,
+ * ops_cpu.h: the SGD update over the flat parameter block (§5), the
+ * top-1/top-5 error counts (§6; twin: train/topk.h's topk_count_errors),
  * the fused augmentation of a batch (§4.1, §2) and bf16 conversion.
  * All pointers are device pointers unless the comment says host.
  */
@@ -25,16 +26,15 @@ extern "C" {
 an_status sgd_update_cuda(cuda_context *ctx, float *weights, float *velocity, const float *grads,
                           size_t n, float lr, float momentum, float weight_decay);
 
-/* ranks [B]: for each row, the number of classes scored above its label,
- * counting ties with a lower class index as above (so exactly one class has
- * rank 0). Top-k correct means rank < k. -1 for a label outside [0, K).
- *   scores [B, K], labels [B] */
-an_status topk_rank_cuda(cuda_context *ctx, int32_t *ranks, const float *scores, const int32_t *labels,
-                         int batch, int classes);
-
-/* *correct1 / *correct5 (host) = rows whose label ranks < 1 / < 5 (synchronises). */
-an_status topk_count_cuda(cuda_context *ctx, int *correct1, int *correct5, const float *scores,
-                          const int32_t *labels, int batch, int classes);
+/* *errors1_host / *errors5_host = images whose label is not the top score /
+ * not among the 5 top scores, with train/topk.c's rules: a class other than
+ * the label scoring >= the label's score counts as above it (ties never
+ * flatter the model), and a NaN label score is an error in both. Waits for
+ * the queued work (one read-back of three counters). AN_ERR_ARG when a label
+ * is outside [0, K) (the caller should have checked: backend.h).
+ *   scores [B, K], labels [B] (device) */
+an_status topk_errors_cuda(cuda_context *ctx, int64_t *errors1_host, int64_t *errors5_host,
+                           const float *scores, const int32_t *labels, int batch, int classes);
 
 /* One image's random choices for the epoch, drawn on the host by the
  * training loader (train/augment.c, augment_draw_for) from the Philox keys
