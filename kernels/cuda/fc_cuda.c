@@ -37,9 +37,19 @@ static an_status gemm(cuda_context *ctx, cublasOperation_t op_a, cublasOperation
     return AN_OK;
 }
 
+static an_status fc_check(int batch, int in_features, int out_features)
+{
+    if (batch < 0 || in_features < 1 || out_features < 1)
+        return error_set(AN_ERR_ARG, "fully connected layer of batch %d, %d -> %d features", batch,
+                         in_features, out_features);
+    return AN_OK;
+}
+
 an_status fc_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
                           const float *bias, int batch, int in_features, int out_features)
 {
+    AN_TRY(fc_check(batch, in_features, out_features));
+    if (batch == 0) return AN_OK;
     AN_TRY(gemm(ctx, CUBLAS_OP_T, CUBLAS_OP_N, out_features, batch, in_features, weight, in_features, in,
                 in_features, out, out_features));
     return fc_bias_add_cuda(ctx, out, bias, batch, out_features);
@@ -49,6 +59,14 @@ an_status fc_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, flo
                            const float *doutput, const float *in, const float *weight, int batch,
                            int in_features, int out_features)
 {
+    AN_TRY(fc_check(batch, in_features, out_features));
+    if (batch == 0) { /* the gradients of an empty batch are 0 (not left to a k = 0 GEMM) */
+        if (dweight)
+            CUDA_TRY(cudaMemsetAsync(dweight, 0, (size_t)out_features * (size_t)in_features * sizeof(float),
+                                     ctx->compute));
+        if (dbias) CUDA_TRY(cudaMemsetAsync(dbias, 0, (size_t)out_features * sizeof(float), ctx->compute));
+        return AN_OK;
+    }
     if (dinput)
         AN_TRY(gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_N, in_features, batch, out_features, weight, in_features,
                     doutput, out_features, dinput, in_features));
