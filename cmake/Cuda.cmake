@@ -1,6 +1,9 @@
 # Decides whether the CUDA backend is compiled (ALEXNET_CUDA=AUTO|ON|OFF) and,
-# if so, finds cuDNN, cuBLAS and NCCL. Sets ALEXNET_HAVE_CUDA and, for every
-# target that links alexnet::cuda, the definition ALEXNET_HAVE_CUDA=1.
+# if so, finds cuDNN, cuBLAS and NCCL. Sets the CMake variable
+# ALEXNET_HAVE_CUDA and the interface target alexnet::cuda_deps (CUDA
+# libraries and, when NCCL is found, ALEXNET_HAVE_NCCL=1). The compile
+# definition ALEXNET_HAVE_CUDA=1 is NOT set here: alexnet_kernels_cuda
+# (kernels/cuda/CMakeLists.txt) defines it, PUBLIC, for whatever links it.
 set(ALEXNET_HAVE_CUDA OFF)
 if(NOT ALEXNET_CUDA STREQUAL "OFF")
   if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
@@ -36,7 +39,6 @@ if(ALEXNET_HAVE_CUDA)
     target_link_libraries(alexnet_cuda_deps INTERFACE ${NCCL_LIBRARY})
     target_compile_definitions(alexnet_cuda_deps INTERFACE ALEXNET_HAVE_NCCL=1)
   endif()
-  target_compile_definitions(alexnet_cuda_deps INTERFACE ALEXNET_HAVE_CUDA=1)
   add_library(alexnet::cuda_deps ALIAS alexnet_cuda_deps)
   message(STATUS "CUDA backend: ON (cuDNN ${CUDNN_LIBRARY}, archs ${CMAKE_CUDA_ARCHITECTURES})")
 else()

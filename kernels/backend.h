@@ -15,7 +15,7 @@
  *   - `out` may be `in` only where the comment says "in place allowed".
  *   - ops are ordered: each sees the results of every op called before it on
  *     the same backend (the CUDA backend queues them on one stream). Only
- *     download, download_view, softmax_loss and topk_count wait for results.
+ *     download, download_view, softmax_loss and topk_errors wait for results.
  *   - every op returns an_status with a message (bad shapes, a failed library
  *     call); nothing prints or exits.
  *   - the twins behind one entry compute the same function: kernels/cpu's
@@ -41,8 +41,9 @@ typedef struct backend backend;
 typedef struct backend_ops {
     /* ------------------------------------------------------------ memory */
 
-    /* *out = `bytes` of backend memory, zero-filled, 64-byte aligned; `what`
-     * names it in an out-of-memory message ("conv1 activations"). */
+    /* *out = `bytes` of backend memory, 64-byte aligned, contents undefined
+     * (the network zeroes what it needs); `what` names it in an
+     * out-of-memory message ("conv1 activations"). */
     an_status (*alloc)(backend *be, void **out, size_t bytes, const char *what);
     /* Frees a block from alloc; NULL is fine. */
     void (*free)(backend *be, void *p);

@@ -1,7 +1,15 @@
 /* conv_cuda.c: convolution forward, backward-data and backward-filter
- * through cuDNN, with groups (§3.2), one algorithm choice per shape.
+ * through cuDNN, with groups (§3.2), one algorithm choice per shape and
+ * direction.
  *
- * How an algorithm is chosen (once per shape, then cached in ctx->conv_cache):
+ * When: each direction's algorithm is chosen at the first call that needs
+ * it for that shape (a forward chooses only the forward algorithm; a backward
+ * without dinput never chooses backward-data) and cached in ctx->conv_cache.
+ * Choosing all three at the first forward made scoring pay for two backward
+ * searches per shape and fail when a backward algorithm it would never run
+ * did not fit the workspace.
+ *
+ * How (per direction):
  *   - normal mode: cudnnFind*Algorithm times the candidates on this GPU and we
  *     take the fastest whose workspace fits ctx->workspace_limit_bytes;
  *   - deterministic mode: cudnnGet*Algorithm_v7 (a heuristic, no timing, so
@@ -18,9 +26,15 @@
 
 #define MAX_CANDIDATES 16
 
+/* fp32 and fp32-pedantic: float multiply-adds only (cuda_precision.h). */
+static int is_fp32(cuda_precision p)
+{
+    return p == CUDA_PRECISION_FP32 || p == CUDA_PRECISION_FP32_PEDANTIC;
+}
+
 static cudnnMathType_t math_type_for(cuda_precision p)
 {
-    return p == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    return is_fp32(p) ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
 }
 
 /* Whether a candidate with these properties may be used in this context. */
@@ -30,7 +44,7 @@ static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_
     if (status != CUDNN_STATUS_SUCCESS) return 0;
     if (memory > ctx->workspace_limit_bytes) return 0;
     if (ctx->deterministic && determinism != CUDNN_DETERMINISTIC) return 0;
-    if (ctx->precision == CUDA_PRECISION_FP32 && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH)
+    if (is_fp32(ctx->precision) && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH)
         return 0;
     return 1;
 }
@@ -39,7 +53,7 @@ static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_
  * for a candidate listed as CUDNN_DEFAULT_MATH, which allows TF32 on sm_80+. */
 static cudnnMathType_t run_math(const cuda_context *ctx, cudnnMathType_t listed)
 {
-    return ctx->precision == CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : listed;
+    return is_fp32(ctx->precision) ? CUDNN_FMA_MATH : listed;
 }
 
 static an_status no_algorithm(const conv_plan *p, const char *direction, const cuda_context *ctx)
@@ -54,10 +68,19 @@ static an_status no_algorithm(const conv_plan *p, const char *direction, const c
                      ctx->workspace_limit_bytes);
 }
 
+/* The candidates are listed for the math type the descriptor allows; each
+ * direction runs with its own, set again before every call. */
+static an_status allow_math_for_search(cuda_context *ctx, conv_plan *p)
+{
+    CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, math_type_for(ctx->precision)));
+    return AN_OK;
+}
+
 static an_status choose_forward(cuda_context *ctx, conv_plan *p)
 {
     cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDIDATES];
     int found = 0;
+    AN_TRY(allow_math_for_search(ctx, p));
     if (ctx->deterministic)
         CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(ctx->cudnn, p->in_desc, p->weight_desc,
                                                          p->conv_desc, p->out_desc, MAX_CANDIDATES,
@@ -72,6 +95,7 @@ static an_status choose_forward(cuda_context *ctx, conv_plan *p)
         p->fwd_algo = perf[i].algo;
         p->fwd_math = run_math(ctx, perf[i].mathType);
         p->fwd_workspace = perf[i].memory;
+        p->fwd_chosen = 1;
         return AN_OK;
     }
     return no_algorithm(p, "forward", ctx);
@@ -81,6 +105,7 @@ static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
 {
     cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDIDATES];
     int found = 0;
+    AN_TRY(allow_math_for_search(ctx, p));
     if (ctx->deterministic)
         CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->cudnn, p->weight_desc, p->out_desc,
                                                               p->conv_desc, p->in_desc, MAX_CANDIDATES,
@@ -95,6 +120,7 @@ static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
         p->bwd_data_algo = perf[i].algo;
         p->bwd_data_math = run_math(ctx, perf[i].mathType);
         p->bwd_data_workspace = perf[i].memory;
+        p->bwd_data_chosen = 1;
         return AN_OK;
     }
     return no_algorithm(p, "backward-data", ctx);
@@ -104,6 +130,7 @@ static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
 {
     cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDIDATES];
     int found = 0;
+    AN_TRY(allow_math_for_search(ctx, p));
     if (ctx->deterministic)
         CUDNN_TRY(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->cudnn, p->in_desc, p->out_desc,
                                                                 p->conv_desc, p->weight_desc,
@@ -118,33 +145,19 @@ static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
         p->bwd_filter_algo = perf[i].algo;
         p->bwd_filter_math = run_math(ctx, perf[i].mathType);
         p->bwd_filter_workspace = perf[i].memory;
+        p->bwd_filter_chosen = 1;
         return AN_OK;
     }
     return no_algorithm(p, "backward-filter", ctx);
-}
-
-/* The plan for `s` with its three algorithms chosen. */
-static an_status plan_for(cuda_context *ctx, const conv_shape *s, conv_plan **out)
-{
-    conv_plan *p = NULL;
-    AN_TRY(conv_algo_cache_plan(ctx->conv_cache, s, &p));
-    if (!p->algos_chosen) {
-        /* The candidates are listed for the math type the descriptor allows. */
-        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, math_type_for(ctx->precision)));
-        AN_TRY(choose_forward(ctx, p));
-        AN_TRY(choose_backward_data(ctx, p));
-        AN_TRY(choose_backward_filter(ctx, p));
-        p->algos_chosen = 1;
-    }
-    *out = p;
-    return AN_OK;
 }
 
 an_status conv_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
                             const float *bias, const conv_shape *s)
 {
     conv_plan *p = NULL;
-    AN_TRY(plan_for(ctx, s, &p));
+    if (s->batch == 0) return conv_shape_check(s); /* nothing to compute; cuDNN refuses empty tensors */
+    AN_TRY(conv_algo_cache_plan(ctx->conv_cache, s, &p));
+    if (!p->fwd_chosen) AN_TRY(choose_forward(ctx, p));
     void *workspace = NULL;
     AN_TRY(cuda_workspace_get(ctx, p->fwd_workspace, &workspace));
     const float one = 1.0f, zero = 0.0f;
@@ -161,13 +174,23 @@ an_status conv_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, f
                              const conv_shape *s)
 {
     conv_plan *p = NULL;
-    AN_TRY(plan_for(ctx, s, &p));
     const float one = 1.0f, zero = 0.0f;
     void *workspace = NULL;
+    if (s->batch == 0) { /* the gradients of an empty batch are 0; cuDNN refuses empty tensors */
+        AN_TRY(conv_shape_check(s));
+        size_t weights = (size_t)s->out_channels * (size_t)(s->in_channels / s->groups) *
+                         (size_t)s->kernel * (size_t)s->kernel;
+        if (dweight) CUDA_TRY(cudaMemsetAsync(dweight, 0, weights * sizeof(float), ctx->compute));
+        if (dbias)
+            CUDA_TRY(cudaMemsetAsync(dbias, 0, (size_t)s->out_channels * sizeof(float), ctx->compute));
+        return AN_OK;
+    }
+    AN_TRY(conv_algo_cache_plan(ctx->conv_cache, s, &p));
     if (dbias)
         CUDNN_TRY(cudnnConvolutionBackwardBias(ctx->cudnn, &one, p->out_desc, doutput, &zero,
                                                p->bias_desc, dbias));
     if (dweight) {
+        if (!p->bwd_filter_chosen) AN_TRY(choose_backward_filter(ctx, p));
         AN_TRY(cuda_workspace_get(ctx, p->bwd_filter_workspace, &workspace));
         CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->bwd_filter_math));
         CUDNN_TRY(cudnnConvolutionBackwardFilter(ctx->cudnn, &one, p->in_desc, in, p->out_desc, doutput,
@@ -176,6 +199,7 @@ an_status conv_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, f
                                                  dweight));
     }
     if (dinput) {
+        if (!p->bwd_data_chosen) AN_TRY(choose_backward_data(ctx, p));
         AN_TRY(cuda_workspace_get(ctx, p->bwd_data_workspace, &workspace));
         CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->bwd_data_math));
         CUDNN_TRY(cudnnConvolutionBackwardData(ctx->cudnn, &one, p->weight_desc, weight, p->out_desc,

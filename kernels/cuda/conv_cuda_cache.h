@@ -1,6 +1,7 @@
 /* conv_cuda_cache.h: the convolution plans of one cuda_context, one per
- * shape: cuDNN descriptors and the forward, backward-data and backward-filter
- * algorithms chosen for that shape, found once and reused every step.
+ * shape: cuDNN descriptors and, per direction (forward, backward-data,
+ * backward-filter), the algorithm chosen for that shape at that direction's
+ * first use (conv_cuda.c), reused every step after.
  * Internal to kernels/cuda.
  */
 #ifndef ALEXNET_CONV_CUDA_CACHE_H
@@ -12,7 +13,7 @@
 extern "C" {
 #endif
 
-#include "ops_cpu.h"
+#include "op_shapes.h"
 #include "status.h"
 
 typedef struct conv_plan {
@@ -23,7 +24,9 @@ typedef struct conv_plan {
     cudnnTensorDescriptor_t bias_desc;  /* [1, Cout, 1, 1] */
     cudnnFilterDescriptor_t weight_desc;/* [Cout, Cin/G, K, K] */
     cudnnConvolutionDescriptor_t conv_desc;
-    int algos_chosen;                   /* 0 until the first forward call */
+    /* Each direction's choice is made at its first use, so inference never
+     * searches (or needs workspace for) a backward algorithm. */
+    int fwd_chosen, bwd_data_chosen, bwd_filter_chosen; /* 0 until that direction's first call */
     cudnnConvolutionFwdAlgo_t fwd_algo;
     cudnnConvolutionBwdDataAlgo_t bwd_data_algo;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo;
@@ -36,8 +39,8 @@ typedef struct conv_algo_cache conv_algo_cache;
 an_status conv_algo_cache_create(conv_algo_cache **out);
 void conv_algo_cache_destroy(conv_algo_cache *cache);
 
-/* The plan for `s`, created with its descriptors on first use (algorithms not
- * yet chosen). The pointer stays valid until the cache is destroyed. */
+/* The plan for `s`, created with its descriptors on first use (no algorithm
+ * chosen yet). The pointer stays valid until the cache is destroyed. */
 an_status conv_algo_cache_plan(conv_algo_cache *cache, const conv_shape *s, conv_plan **out);
 
 /* Number of plans held (for tests: one per distinct shape). */

@@ -39,15 +39,19 @@ cuda_context_options cuda_context_options_default(void)
     return o;
 }
 
+/* cuBLAS math mode per precision (cuda_precision.h). fp32 uses the default
+ * mode: with CUBLAS_COMPUTE_32F (fc_cuda.c) it keeps float precision in every
+ * phase and never rounds to TF32. Pedantic mode, which cuBLAS documents as
+ * meant for numerical studies and debugging, only for fp32-pedantic. */
 static cublasMath_t cublas_math_for(cuda_precision p)
 {
     switch (p) {
     case CUDA_PRECISION_TF32: return CUBLAS_TF32_TENSOR_OP_MATH;
     case CUDA_PRECISION_BF16: return CUBLAS_DEFAULT_MATH; /* bf16 is chosen per GEMM (fc_cuda.c) */
+    case CUDA_PRECISION_FP32_PEDANTIC: return CUBLAS_PEDANTIC_MATH;
     case CUDA_PRECISION_FP32: break;
     }
-    /* fp32: also forbid reduced-precision reductions cuBLAS may otherwise use. */
-    return CUBLAS_PEDANTIC_MATH;
+    return CUBLAS_DEFAULT_MATH;
 }
 
 static an_status context_init(cuda_context *ctx, const cuda_context_options *o)
@@ -59,6 +63,8 @@ static an_status context_init(cuda_context *ctx, const cuda_context_options *o)
     if (o->device < 0 || o->device >= count)
         return error_set(AN_ERR_ARG, "CUDA device %d does not exist (this machine has %d)", o->device,
                          count);
+    if (strcmp(cuda_precision_name(o->precision), "?") == 0)
+        return error_set(AN_ERR_ARG, "unknown CUDA precision %d", (int)o->precision);
     ctx->device = o->device;
     ctx->precision = o->precision;
     ctx->deterministic = o->deterministic;
@@ -71,6 +77,8 @@ static an_status context_init(cuda_context *ctx, const cuda_context_options *o)
     ctx->sm_count = prop.multiProcessorCount;
     ctx->total_memory_bytes = prop.totalGlobalMem;
 
+    /* Non-blocking: no implicit ordering with the NULL stream, which nothing
+     * here uses (cuda_context.h, "Streams and ordering"). */
     CUDA_TRY(cudaStreamCreateWithFlags(&ctx->compute, cudaStreamNonBlocking));
     CUDA_TRY(cudaStreamCreateWithFlags(&ctx->copy, cudaStreamNonBlocking));
     CUDNN_TRY(cudnnCreate(&ctx->cudnn));

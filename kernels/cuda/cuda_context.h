@@ -1,10 +1,20 @@
 /* cuda_context.h: one GPU as the CUDA backend uses it: the device, a compute
  * stream and a copy stream, the cuDNN and cuBLAS handles bound to the compute
  * stream, a workspace bounded in size, the precision, deterministic mode and
- * the cache of convolution algorithms (one choice per shape).
+ * the cache of convolution plans (one algorithm per shape and direction,
+ * conv_cuda.c).
  *
- * Every op in ops_cuda.h takes the context first and runs on ctx->compute;
- * host<->device copies of the next batch go on ctx->copy and overlap it.
+ * Every op in ops_cuda.h takes the context first and runs on ctx->compute.
+ *
+ * Streams and ordering. Both streams are created cudaStreamNonBlocking: they
+ * never wait for, and are never waited for by, the legacy NULL stream. So
+ * nothing in kernels/cuda may use the NULL stream: every copy and memset is
+ * cudaMemcpyAsync / cudaMemsetAsync on ctx->compute (cuda_memory.h, the
+ * backend's upload/download/zero), which orders it with the ops around it as
+ * any kernel is ordered. The one exception is the copy stream, which only
+ * cuda_upload.h uses and which it orders with ctx->compute by events.
+ * Code outside kernels/cuda that still calls cudaMemcpy / cudaMemset on the
+ * NULL stream is NOT ordered with anything here.
  */
 #ifndef ALEXNET_CUDA_CONTEXT_H
 #define ALEXNET_CUDA_CONTEXT_H
@@ -32,7 +42,7 @@ int cuda_device_available(void);
 
 typedef struct cuda_context_options {
     int device;                   /* CUDA device ordinal; 0 */
-    cuda_precision precision;     /* CUDA_PRECISION_FP32 */
+    cuda_precision precision;     /* CUDA_PRECISION_FP32 (cuda_precision.h) */
     int deterministic;            /* 1: only algorithms that give bitwise repeatable results */
     size_t workspace_limit_bytes; /* the most scratch memory convolutions may use; 0: 512 MiB */
 } cuda_context_options;
@@ -44,8 +54,8 @@ struct conv_algo_cache; /* conv_cuda.c */
 
 typedef struct cuda_context {
     int device;
-    cudaStream_t compute;     /* every kernel and library call */
-    cudaStream_t copy;        /* host->device copies of the next batch */
+    cudaStream_t compute;     /* every kernel, library call, copy and memset (non-blocking) */
+    cudaStream_t copy;        /* cuda_upload.h only, ordered with `compute` by events (non-blocking) */
     cudnnHandle_t cudnn;      /* bound to `compute` */
     cublasHandle_t cublas;    /* bound to `compute`, math mode from `precision` */
     cuda_precision precision;
@@ -59,15 +69,18 @@ typedef struct cuda_context {
     size_t total_memory_bytes;
 } cuda_context;
 
-/* Selects the device, creates streams and handles. AN_ERR_CUDA when there is
- * no device or a call fails (the message names it). */
+/* Selects the device (cudaSetDevice: it stays the calling thread's current
+ * device), creates streams and handles. AN_ERR_CUDA when there is no device
+ * or a call fails (the message names it). */
 an_status cuda_context_create(cuda_context **out, const cuda_context_options *options);
 
 /* Frees everything; NULL is fine. */
 void cuda_context_destroy(cuda_context *ctx);
 
 /* A scratch buffer of at least `bytes` (grown if needed, contents undefined,
- * valid until the next call). AN_ERR_CUDA when `bytes` exceeds the limit. */
+ * valid until the next call; work queued on ctx->compute may use it, since
+ * growing first waits for that stream). AN_ERR_CUDA when `bytes` exceeds the
+ * limit. */
 an_status cuda_workspace_get(cuda_context *ctx, size_t bytes, void **out);
 
 /* Waits for the compute stream; returns an error a kernel raised asynchronously. */

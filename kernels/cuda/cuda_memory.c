@@ -52,21 +52,38 @@ void cuda_free_host(void *p)
     if (p) cudaFreeHost(p);
 }
 
-an_status cuda_copy_to_device(void *dst, const void *src, size_t bytes)
+/* Every copy and memset below is queued on ctx->compute: the streams are
+ * non-blocking, so the synchronous cudaMemcpy / cudaMemset on the NULL stream
+ * that were here ordered nothing with the ops (cuda_context.h). */
+
+an_status cuda_copy_to_device(cuda_context *ctx, void *dst, const void *src, size_t bytes)
 {
-    CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+    if (bytes == 0) return AN_OK;
+    CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx->compute));
+    /* The runtime may read src after returning (page-locked src): wait. */
+    CUDA_TRY(cudaStreamSynchronize(ctx->compute));
     return AN_OK;
 }
 
-an_status cuda_copy_to_host(void *dst, const void *src, size_t bytes)
+an_status cuda_copy_to_host(cuda_context *ctx, void *dst, const void *src, size_t bytes)
 {
-    CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+    if (bytes == 0) return AN_OK;
+    CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx->compute));
+    CUDA_TRY(cudaStreamSynchronize(ctx->compute));
     return AN_OK;
 }
 
-an_status cuda_poison(void *p, size_t bytes)
+an_status cuda_zero(cuda_context *ctx, void *p, size_t bytes)
 {
-    CUDA_TRY(cudaMemset(p, 0xFF, bytes));
+    if (bytes == 0) return AN_OK;
+    CUDA_TRY(cudaMemsetAsync(p, 0, bytes, ctx->compute));
+    return AN_OK;
+}
+
+an_status cuda_poison(cuda_context *ctx, void *p, size_t bytes)
+{
+    if (bytes == 0) return AN_OK;
+    CUDA_TRY(cudaMemsetAsync(p, 0xFF, bytes, ctx->compute));
     return AN_OK;
 }
 

@@ -1,6 +1,7 @@
 /* cuda_memory.h: device and pinned host allocations whose failures say how
  * many bytes were asked for, what they were for, and what to do (a smaller
- * --batch); copies and poisoning for tests.
+ * --batch); copies, zeroing and poisoning on the context's compute stream
+ * (never the NULL stream: cuda_context.h, "Streams and ordering").
  */
 #ifndef ALEXNET_CUDA_MEMORY_H
 #define ALEXNET_CUDA_MEMORY_H
@@ -13,6 +14,7 @@
 extern "C" {
 #endif
 
+#include "cuda_context.h"
 #include "status.h"
 
 /* cudaMalloc of `bytes` for `what` (e.g. "conv1 activations"); *out = NULL on failure. */
@@ -24,13 +26,22 @@ void cuda_free(void *p);
 an_status cuda_malloc_host(void **out, size_t bytes, const char *what);
 void cuda_free_host(void *p);
 
-/* Synchronous copies on the default stream. */
-an_status cuda_copy_to_device(void *dst, const void *src, size_t bytes);
-an_status cuda_copy_to_host(void *dst, const void *src, size_t bytes);
+/* dst [bytes] (device) = src [bytes] (host), queued on ctx->compute after
+ * the work already queued there; waits for the copy, so src may change on
+ * return (tests and one-off copies; the backend's upload paths do not wait:
+ * backend_cuda.c). */
+an_status cuda_copy_to_device(cuda_context *ctx, void *dst, const void *src, size_t bytes);
+/* dst [bytes] (host) = src [bytes] (device) once the work queued on
+ * ctx->compute is done; waits for the copy. */
+an_status cuda_copy_to_host(cuda_context *ctx, void *dst, const void *src, size_t bytes);
 
-/* Fills device memory with 0xFF bytes: every float becomes a NaN, so an
- * element a kernel forgot to write fails a comparison. */
-an_status cuda_poison(void *p, size_t bytes);
+/* p [bytes] (device) = 0, queued on ctx->compute. */
+an_status cuda_zero(cuda_context *ctx, void *p, size_t bytes);
+
+/* Fills device memory with 0xFF bytes, queued on ctx->compute: every float
+ * becomes a NaN, so an element a kernel forgot to write fails a comparison. */
+an_status cuda_poison(cuda_context *ctx, void *p, size_t bytes);
+
 
 /* Device memory in use (total - free, all processes) from cudaMemGetInfo.
  * The backend allocates up front and never frees during training, so this

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-static const char *const precision_names[] = {"fp32", "tf32", "bf16"};
+/* Indexed by cuda_precision. */
+static const char *const precision_names[] = {"fp32", "tf32", "bf16", "fp32-pedantic"};
 
 const char *cuda_precision_name(cuda_precision p)
 {
@@ -19,5 +20,6 @@ an_status cuda_precision_parse(const char *name, cuda_precision *out)
             return AN_OK;
         }
     }
-    return error_set(AN_ERR_ARG, "unknown precision '%s' (use fp32, tf32 or bf16)", name);
+    return error_set(AN_ERR_ARG, "unknown precision '%s' (use fp32, tf32, bf16 or fp32-pedantic)",
+                     name);
 }

@@ -37,6 +37,9 @@ static an_status lrn_run(cuda_context *ctx, float *result, const float *doutput,
     an_status st = AN_OK;
     const float one = 1.0f, zero = 0.0f;
     AN_TRY(lrn_check(p));
+    if (batch < 0 || channels < 1 || height < 1 || width < 1)
+        return error_set(AN_ERR_ARG, "LRN of [%d, %d, %d, %d]", batch, channels, height, width);
+    if (batch == 0) return AN_OK; /* as on the CPU; cuDNN refuses empty tensors */
     AN_TRY_GOTO(st, cudnn_tensor_nchw(&desc, (size_t)batch, (size_t)channels, (size_t)height,
                                       (size_t)width), done);
     CUDNN_TRY_GOTO(st, cudnnCreateLRNDescriptor(&lrn), done);

@@ -68,7 +68,7 @@ static an_status pool_check(const pool_shape *s, int *out_h, int *out_w)
 {
     *out_h = pool_out_size(s->in_h, s->size, s->stride, s->ceil_mode);
     *out_w = pool_out_size(s->in_w, s->size, s->stride, s->ceil_mode);
-    if (s->batch <= 0 || s->channels <= 0 || s->size <= 0 || s->stride <= 0 || *out_h <= 0 || *out_w <= 0)
+    if (s->batch < 0 || s->channels <= 0 || s->size <= 0 || s->stride <= 0 || *out_h <= 0 || *out_w <= 0)
         return error_set(AN_ERR_ARG, "max pooling %dx%d/%d does not fit a [%d, %d, %d, %d] input", s->size,
                          s->size, s->stride, s->batch, s->channels, s->in_h, s->in_w);
     /* With ceil_mode and stride > size the last window would start past the edge. */
@@ -84,6 +84,7 @@ an_status maxpool_forward_cuda(cuda_context *ctx, float *out, int32_t *argmax, c
     int out_h = 0, out_w = 0;
     AN_TRY(pool_check(s, &out_h, &out_w));
     size_t planes = (size_t)s->batch * s->channels;
+    if (planes == 0) return AN_OK; /* batch 0, as on the CPU */
     maxpool_forward_kernel<<<cuda_blocks_for(planes * out_h * out_w), CUDA_BLOCK, 0, ctx->compute>>>(
         out, argmax, in, planes, s->in_h, s->in_w, out_h, out_w, s->size, s->stride);
     CUDA_TRY_LAUNCH("maxpool_forward_kernel");
@@ -96,6 +97,7 @@ an_status maxpool_backward_cuda(cuda_context *ctx, float *dinput, const float *d
     int out_h = 0, out_w = 0;
     AN_TRY(pool_check(s, &out_h, &out_w));
     size_t planes = (size_t)s->batch * s->channels;
+    if (planes == 0) return AN_OK;
     maxpool_backward_kernel<<<cuda_blocks_for(planes * s->in_h * s->in_w), CUDA_BLOCK, 0, ctx->compute>>>(
         dinput, doutput, argmax, planes, s->in_h, s->in_w, out_h, out_w, s->size, s->stride);
     CUDA_TRY_LAUNCH("maxpool_backward_kernel");

@@ -33,6 +33,14 @@ an_status nccl_replicas_create(nccl_replicas **out, cuda_context *const *ctxs, i
     for (int i = 0; i < count; i++) {
         r->ctxs[i] = ctxs[i];
         devices[i] = ctxs[i]->device;
+        /* NCCL refuses two ranks on one GPU (nccl_replicas.h): say so before it does. */
+        for (int j = 0; j < i; j++) {
+            if (devices[j] == devices[i]) {
+                st = error_set(AN_ERR_ARG, "NCCL replicas %d and %d are both on CUDA device %d: NCCL "
+                               "needs one replica per GPU", j, i, devices[i]);
+                goto done;
+            }
+        }
     }
     AN_TRY_GOTO(st, cuda_status_nccl(ncclCommInitAll(r->comms, count, devices), "ncclCommInitAll", __FILE__,
                                      __LINE__), done);

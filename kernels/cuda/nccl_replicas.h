@@ -1,7 +1,12 @@
-/* nccl_replicas.h: data-parallel replicas on the GPUs of one process (DESIGN
- * §5): one NCCL communicator per local device, and the sum of every
- * replica's gradient block, in place, on each replica's compute stream.
- * Compiled only when NCCL was found (ALEXNET_HAVE_NCCL).
+/* nccl_replicas.h: data-parallel replicas on the GPUs of one process
+ * (docs/cuda.md): one NCCL communicator per local device, and the sum of
+ * every replica's gradient block, in place, on each replica's compute
+ * stream. Compiled only when NCCL was found (ALEXNET_HAVE_NCCL).
+ *
+ * One replica per GPU: NCCL refuses two ranks of a communicator on the same
+ * device (ncclCommInitAll fails with ncclInvalidUsage, "Duplicate GPU
+ * detected"), so replicas cannot share a GPU, not even in a test; on a
+ * one-GPU machine the only possible count is 1 (NCCL's single-rank path).
  */
 #ifndef ALEXNET_NCCL_REPLICAS_H
 #define ALEXNET_NCCL_REPLICAS_H
@@ -17,8 +22,9 @@ extern "C" {
 
 typedef struct nccl_replicas nccl_replicas;
 
-/* Communicators for `count` replicas whose contexts are ctxs[0..count-1]
- * (distinct devices, or the same device for a test). */
+/* Communicators for `count` replicas whose contexts are ctxs[0..count-1],
+ * each on a DIFFERENT device (NCCL refuses two ranks on one GPU); AN_ERR_ARG
+ * naming the device when two share one. */
 an_status nccl_replicas_create(nccl_replicas **out, cuda_context *const *ctxs, int count);
 void nccl_replicas_destroy(nccl_replicas *r);
 

@@ -1,8 +1,11 @@
-/* ops_cuda.h: the CUDA twins of kernels/cpu/ops_cpu.h, one per CPU op, with
- * the same name ending in _cuda and the same arguments in the same order,
- * after a leading cuda_context (all tensor pointers are DEVICE pointers).
+/* ops_cuda.h: the CUDA twins of kernels/cpu's ops, one per CPU op, with the
+ * same name ending in _cuda and the same arguments in the same order, after a
+ * leading cuda_context (all tensor pointers are DEVICE pointers). The CUDA
+ * library does not link the CPU one: shapes and parameters come from
+ * op_shapes.h, and backend_cuda.c puts these functions behind the table of
+ * kernels/backend.h, whose comments are the contract both twins meet.
  *
- * Conventions are those of ops_cpu.h: float32 NCHW contiguous; a backward
+ * Conventions are those of backend.h: float32 NCHW contiguous; a backward
  * function overwrites its gradient outputs; a NULL gradient output is not
  * computed. Where the GPU version needs something else the comment says so:
  *   - conv: no workspace arguments, the context owns a bounded workspace;
@@ -24,15 +27,17 @@ extern "C" {
 #endif
 
 #include "cuda_context.h"
-#include "ops_cpu.h"
+#include "op_shapes.h"
 #include "status.h"
 
 /* ---------------------------------------------------------------- conv (cuDNN) */
 
 /* out [B, Cout, Ho, Wo] = conv(in [B, Cin, H, W], weight [Cout, Cin/G, K, K]) + bias [Cout].
- * Groups through cudnnSetConvolutionGroupCount (§3.2). The algorithm is chosen
- * once per shape (cudnnFind*, within the workspace limit, deterministic ones
- * only in deterministic mode) and cached in the context. */
+ * Groups through cudnnSetConvolutionGroupCount (§3.2). Each direction's
+ * algorithm (forward, backward-data, backward-filter) is chosen at that
+ * direction's first use for a shape (within the workspace limit,
+ * deterministic ones only in deterministic mode) and cached in the context,
+ * so inference never searches a backward algorithm (conv_cuda.c). */
 an_status conv_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
                             const float *bias, const conv_shape *s);
 
@@ -98,15 +103,24 @@ an_status dropout_backward_cuda(cuda_context *ctx, float *dinput, const float *d
 
 /* ---------------------------------------------------------------- softmax + loss (own kernels) */
 
-/* probs [B, K] = softmax(logits [B, K]) per row, max subtracted; in place allowed. */
+/* probs [B, K] = softmax(logits [B, K]) per row, in place allowed, with the
+ * CPU's rules: the row max is row[0] compared forward with `>`, so a NaN in
+ * row[0] is the max and a NaN elsewhere is skipped; the sum of exponentials
+ * is kept in double and its inverse rounded to float once. A NaN anywhere in
+ * a row makes the whole row NaN (its sum is NaN). batch 0 does nothing. */
 an_status softmax_forward_cuda(cuda_context *ctx, float *probs, const float *logits, int batch,
                                int classes);
 /* *loss (host) = mean over b of -log(max(probs[b, labels[b]], FLT_MIN)), summed in double
- * in batch order (deterministic). AN_ERR_ARG when a label is outside [0, K).
+ * in batch order (deterministic); a NaN probability gives a NaN loss, so a
+ * diverged network reports NaN. The loss is the one value read back.
+ * Labels must be in [0, K) (backend.h: the caller checks them on the host);
+ * one outside is not read through, it makes the loss NaN. batch 0 gives 0.
  *   probs [B, K], labels [B] (device) */
 an_status softmax_loss_cuda(cuda_context *ctx, double *loss, const float *probs, const int32_t *labels,
                             int batch, int classes);
-/* dlogits [B, K] = (probs - onehot(labels)) / normalizer; AN_ERR_ARG for a bad label. */
+/* dlogits [B, K] = (probs - onehot(labels)) / normalizer, queued, nothing read
+ * back. Labels must be in [0, K); the row of one outside is all NaN.
+ *   dlogits [B, K], probs [B, K], labels [B] (device) */
 an_status softmax_loss_backward_cuda(cuda_context *ctx, float *dlogits, const float *probs,
                                      const int32_t *labels, int batch, int classes, float normalizer);
 

@@ -1,68 +1,72 @@
-/* topk_cuda.cu: the rank of each row's label among its scores, for top-1
- * and top-5 accuracy (§6). See train_ops_cuda.h. */
-#include <stdlib.h>
-
+/* topk_cuda.cu: top-1 and top-5 errors of a batch of scores (§6 reports
+ * both), the twin of train/topk.c (topk_count_errors) behind backend.h's
+ * topk_errors, with its rules exactly:
+ *   - a class other than the label scoring >= the label's score counts as
+ *     above it, so ties never flatter the model;
+ *   - a NaN label score is an error in both top-1 and top-5;
+ *   - a NaN score of another class is not above (NaN >= x is false);
+ *   - top-1 error: at least 1 class above; top-5 error: at least 5 above.
+ * One block per image counts the classes above; the error counts are summed
+ * with integer atomics (exact, so the order does not matter) and read back
+ * as the one host read. See train_ops_cuda.h. */
 #include "cuda_check.h"
 #include "cuda_launch.h"
 #include "train_ops_cuda.h"
 
-/* One block per row; each thread counts over a stride of classes, then a tree sum. */
-__global__ static void topk_rank_kernel(int32_t *ranks, const float *scores, const int32_t *labels,
-                                        int classes)
+/* counts [3]: top-1 errors, top-5 errors, labels outside [0, K).
+ *   scores [B, K], labels [B]; one block of CUDA_BLOCK threads per image. */
+__global__ static void topk_errors_kernel(unsigned long long *counts, const float *scores,
+                                          const int32_t *labels, int classes)
 {
-    __shared__ int counts[CUDA_BLOCK];
-    const float *row = scores + (size_t)blockIdx.x * classes;
+    __shared__ int above_shared[CUDA_BLOCK];
+    const float *row = scores + (size_t)blockIdx.x * classes; /* [K] */
     int label = labels[blockIdx.x];
-    if (label < 0 || label >= classes) {
-        if (threadIdx.x == 0) ranks[blockIdx.x] = -1;
+    if (label < 0 || label >= classes) { /* the caller's error: counted, never read through */
+        if (threadIdx.x == 0) atomicAdd(&counts[2], 1ull);
         return;
     }
-    float target = row[label];
+    float mine = row[label];
+    if (isnan(mine)) { /* no score is no answer: wrong in both */
+        if (threadIdx.x == 0) {
+            atomicAdd(&counts[0], 1ull);
+            atomicAdd(&counts[1], 1ull);
+        }
+        return;
+    }
     int above = 0;
-    for (int k = threadIdx.x; k < classes; k += blockDim.x)
-        above += row[k] > target || (row[k] == target && k < label);
-    counts[threadIdx.x] = above;
+    for (int k = threadIdx.x; k < classes; k += blockDim.x) above += k != label && row[k] >= mine;
+    above_shared[threadIdx.x] = above;
     __syncthreads();
     for (int half = CUDA_BLOCK / 2; half > 0; half /= 2) {
-        if ((int)threadIdx.x < half) counts[threadIdx.x] += counts[threadIdx.x + half];
+        if ((int)threadIdx.x < half) above_shared[threadIdx.x] += above_shared[threadIdx.x + half];
         __syncthreads();
     }
-    if (threadIdx.x == 0) ranks[blockIdx.x] = counts[0];
-}
-
-an_status topk_rank_cuda(cuda_context *ctx, int32_t *ranks, const float *scores, const int32_t *labels,
-                         int batch, int classes)
-{
-    if (batch <= 0 || classes <= 0) return error_set(AN_ERR_ARG, "top-k of [%d, %d]", batch, classes);
-    topk_rank_kernel<<<batch, CUDA_BLOCK, 0, ctx->compute>>>(ranks, scores, labels, classes);
-    CUDA_TRY_LAUNCH("topk_rank_kernel");
-    return AN_OK;
-}
-
-an_status topk_count_cuda(cuda_context *ctx, int *correct1, int *correct5, const float *scores,
-                          const int32_t *labels, int batch, int classes)
-{
-    void *scratch = NULL;
-    int32_t *ranks = NULL;
-    an_status st = AN_OK;
-    if (batch <= 0) return error_set(AN_ERR_ARG, "top-k of an empty batch");
-    ranks = (int32_t *)malloc((size_t)batch * sizeof *ranks);
-    AN_CHECK_ALLOC(ranks, (size_t)batch * sizeof *ranks);
-    AN_TRY_GOTO(st, cuda_workspace_get(ctx, (size_t)batch * sizeof *ranks, &scratch), done);
-    AN_TRY_GOTO(st, topk_rank_cuda(ctx, (int32_t *)scratch, scores, labels, batch, classes), done);
-    CUDA_TRY_GOTO(st, cudaMemcpyAsync(ranks, scratch, (size_t)batch * sizeof *ranks, cudaMemcpyDeviceToHost,
-                                      ctx->compute), done);
-    CUDA_TRY_GOTO(st, cudaStreamSynchronize(ctx->compute), done);
-    *correct1 = *correct5 = 0;
-    for (int b = 0; b < batch; b++) {
-        if (ranks[b] < 0) {
-            st = error_set(AN_ERR_ARG, "label of row %d is outside [0, %d)", b, classes);
-            goto done;
-        }
-        *correct1 += ranks[b] < 1;
-        *correct5 += ranks[b] < 5;
+    if (threadIdx.x == 0) {
+        if (above_shared[0] >= 1) atomicAdd(&counts[0], 1ull);
+        if (above_shared[0] >= 5) atomicAdd(&counts[1], 1ull);
     }
-done:
-    free(ranks);
-    return st;
+}
+
+an_status topk_errors_cuda(cuda_context *ctx, int64_t *errors1_host, int64_t *errors5_host,
+                           const float *scores, const int32_t *labels, int batch, int classes)
+{
+    if (batch < 0 || classes <= 0) return error_set(AN_ERR_ARG, "top-k of [%d, %d]", batch, classes);
+    *errors1_host = *errors5_host = 0;
+    if (batch == 0) return AN_OK;
+    void *scratch = NULL; /* [3] unsigned long long: top-1 errors, top-5 errors, bad labels */
+    const size_t scratch_bytes = 3 * sizeof(unsigned long long);
+    AN_TRY(cuda_workspace_get(ctx, scratch_bytes, &scratch));
+    CUDA_TRY(cudaMemsetAsync(scratch, 0, scratch_bytes, ctx->compute));
+    topk_errors_kernel<<<batch, CUDA_BLOCK, 0, ctx->compute>>>((unsigned long long *)scratch, scores,
+                                                               labels, classes);
+    CUDA_TRY_LAUNCH("topk_errors_kernel");
+    unsigned long long counts[3] = {0, 0, 0};
+    CUDA_TRY(cudaMemcpyAsync(counts, scratch, scratch_bytes, cudaMemcpyDeviceToHost, ctx->compute));
+    CUDA_TRY(cudaStreamSynchronize(ctx->compute));
+    if (counts[2] > 0)
+        return error_set(AN_ERR_ARG, "%llu of %d labels are outside [0, %d) (the caller checks labels "
+                         "before staging them: kernels/backend.h)", counts[2], batch, classes);
+    *errors1_host = (int64_t)counts[0];
+    *errors5_host = (int64_t)counts[1];
+    return AN_OK;
 }

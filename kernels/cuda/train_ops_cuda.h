@@ -1,7 +1,12 @@
-/* train_ops_cuda.h: the GPU kernels of a training step that have no twin in
- * ops_cpu.h: the SGD update over the flat parameter block (§5), top-k ranks,
- * the fused augmentation of a batch (§4.1, §2) and bf16 conversion.
- * All pointers are device pointers unless the comment says host.
+/* train_ops_cuda.h: the GPU kernels of a training step beside the layer
+ * ops of ops_cuda.h: the SGD update over the flat parameter block (§5), the
+ * top-1/top-5 error counts (§6), the crop of a batch (§4.1, §2) and bf16
+ * conversion. sgd_update_cuda and topk_errors_cuda stand behind backend.h's
+ * sgd_update and topk_errors and take that entry's arguments; their CPU
+ * twins are common/sgd.h's sgd_update and train/topk.h's topk_count_errors.
+ * crop_batch_cuda's twin is crop_batch_cpu (kernels/cpu/crop_cpu.h), same
+ * arguments after the leading cuda_context. All pointers are device pointers
+ * unless the name ends in _host.
  */
 #ifndef ALEXNET_TRAIN_OPS_CUDA_H
 #define ALEXNET_TRAIN_OPS_CUDA_H
@@ -14,6 +19,7 @@ extern "C" {
 #endif
 
 #include "cuda_context.h"
+#include "op_shapes.h"
 #include "status.h"
 
 /* §5, over n parameters:
@@ -25,39 +31,32 @@ extern "C" {
 an_status sgd_update_cuda(cuda_context *ctx, float *weights, float *velocity, const float *grads,
                           size_t n, float lr, float momentum, float weight_decay);
 
-/* ranks [B]: for each row, the number of classes scored above its label,
- * counting ties with a lower class index as above (so exactly one class has
- * rank 0). Top-k correct means rank < k. -1 for a label outside [0, K).
- *   scores [B, K], labels [B] */
-an_status topk_rank_cuda(cuda_context *ctx, int32_t *ranks, const float *scores, const int32_t *labels,
-                         int batch, int classes);
+/* *errors1_host / *errors5_host = images whose label is not the top score /
+ * not among the 5 top scores, with train/topk.c's rules: a class other than
+ * the label scoring >= the label's score counts as above it (ties never
+ * flatter the model), and a NaN label score is an error in both. Waits for
+ * the queued work (one read-back of three counters). AN_ERR_ARG when a label
+ * is outside [0, K) (the caller should have checked: backend.h).
+ *   scores [B, K], labels [B] (device) */
+an_status topk_errors_cuda(cuda_context *ctx, int64_t *errors1_host, int64_t *errors5_host,
+                           const float *scores, const int32_t *labels, int batch, int classes);
 
-/* *correct1 / *correct5 (host) = rows whose label ranks < 1 / < 5 (synchronises). */
-an_status topk_count_cuda(cuda_context *ctx, int *correct1, int *correct5, const float *scores,
-                          const int32_t *labels, int batch, int classes);
-
-/* One image's random choices for the epoch, drawn on the host by the
- * training loader (train/augment.c, augment_draw_for) from the Philox keys
- * of §4.1, so the GPU batch equals the CPU batch. Field for field the layout
- * of train's augment_draw (tests/gpu/test_augment_cuda.c asserts it), so an
- * array of those can be copied to the device as it is. */
-typedef struct augment_choice {
-    int x, y;       /* crop offset in [0, 32] */
-    int flip;       /* 1: mirror left-right */
-    float alpha[3]; /* lighting coefficients (not read here: shift holds their effect) */
-    float shift[3]; /* per-channel RGB shift, byte units */
-} augment_choice;
-
-/* out [B, 3, 224, 224] = crop(images[b] - mean_image) + shift, flipped if asked,
- * in one pass: the mean is subtracted at the SOURCE pixel, before the flip (§2).
+/* out [B, 3, 224, 224] = the views of op_shapes.h's crop_choice, in one pass:
+ *   out[c, y, x] = ((float)images[b][y0 + y, x0 + sx, c] - mean_image[y0 + y, x0 + sx, c]) + shift[c],
+ *   sx = flip ? 223 - x : x
+ * the mean subtracted at the SOURCE pixel, before the flip (§2), then the
+ * lighting shift (§4.1), in that float order, no contraction: the CPU twin
+ * crop_batch_cpu (kernels/cpu/crop_cpu.h) gives the same bits. A choice whose
+ * corner is outside [0, IMAGE_MAX_OFFSET] gives a NaN view (not a read outside
+ * the image; nothing is read back to report it).
  *   images     [B, 256, 256, 3] uint8 HWC
  *   mean_image [256, 256, 3] float, byte units
- *   choices    [B]
- * augment_batch_bf16_cuda writes bf16 (uint16 bit patterns, round to nearest even). */
-an_status augment_batch_cuda(cuda_context *ctx, float *out, const uint8_t *images, const float *mean_image,
-                             const augment_choice *choices, int batch);
-an_status augment_batch_bf16_cuda(cuda_context *ctx, uint16_t *out, const uint8_t *images,
-                                  const float *mean_image, const augment_choice *choices, int batch);
+ *   choices    [B] (device)
+ * crop_batch_bf16_cuda writes bf16 (uint16 bit patterns, round to nearest even). */
+an_status crop_batch_cuda(cuda_context *ctx, float *out, const uint8_t *images, const float *mean_image,
+                          const crop_choice *choices, int batch);
+an_status crop_batch_bf16_cuda(cuda_context *ctx, uint16_t *out, const uint8_t *images,
+                               const float *mean_image, const crop_choice *choices, int batch);
 
 /* out [n] bf16 (round to nearest even) from in [n] float, and back. */
 an_status convert_f32_to_bf16_cuda(cuda_context *ctx, uint16_t *out, const float *in, size_t n);

@@ -1,0 +1,508 @@
+/* backend_cuda.c: the CUDA instance of backend_ops (kernels/backend.h). See
+ * backend_cuda.h.
+ *
+ * Every entry first makes the backend's device current (cudaSetDevice is a
+ * thread-local store when it already is), so several CUDA backends on
+ * different GPUs may be driven from one thread in turn; then it calls the
+ * CUDA twin of the op with the backend's context. All work goes on
+ * ctx->compute, in call order.
+ *
+ * Pinned staging of host data (how upload and upload_view stay asynchronous).
+ * A cudaMemcpyAsync from pageable memory is not asynchronous: the runtime may
+ * first wait for the stream and then stage the bytes itself (CUDA runtime
+ * API, "API synchronization behavior"), so the host would stall until the
+ * GPU had finished everything queued before the copy. The backend therefore
+ * copies host bytes into page-locked memory of its own (a host memcpy, which
+ * never waits for the GPU) and queues the DMA from there, recording an event
+ * after it; a page-locked buffer is refilled only once its event says the
+ * DMA out of it is done.
+ *   - upload_view (the batch input, labels, image ids: every step): one
+ *     pinned MIRROR per staging buffer, as large as the largest view uploaded
+ *     through it (77 MB for a batch of 128 float images). Refilling it waits
+ *     only for the previous DMA into the same staging buffer, which was
+ *     queued a step earlier, so the host prepares batch t+1 while the GPU
+ *     computes batch t. The mirror is freed with its staging buffer (free)
+ *     or with the backend.
+ *   - upload (parameters and other whole blocks: seldom): through two
+ *     BOUNCE chunks of 4 MiB used in turn, so memory stays bounded for any
+ *     size; a copy of up to 8 MiB returns without waiting, a larger one waits
+ *     for its own earlier chunks.
+ * If page-locked memory cannot be had (cudaMallocHost fails, e.g. under a low
+ * memlock limit), both fall back to a cudaMemcpyAsync from the caller's
+ * buffer followed by a wait for the stream: correct, not overlapped.
+ */
+#include "backend_cuda.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_check.h"
+#include "cuda_context.h"
+#include "cuda_memory.h"
+#include "ops_cuda.h"
+#include "train_ops_cuda.h"
+
+#define BOUNCE_CHUNKS 2
+#define BOUNCE_CHUNK_BYTES ((size_t)4 << 20) /* 4 MiB */
+
+/* The page-locked copy of what upload_view last sent to one staging buffer. */
+typedef struct pinned_mirror {
+    const void *staging; /* the device buffer it feeds (the key) */
+    void *host;          /* [bytes] page-locked */
+    size_t bytes;
+    cudaEvent_t copied;  /* recorded on ctx->compute after the last DMA out of `host` */
+} pinned_mirror;
+
+typedef struct backend_cuda {
+    backend base; /* first: a backend * of this kind is a backend_cuda * */
+    cuda_context *ctx;
+    pinned_mirror *mirrors; /* [mirror_count] */
+    int mirror_count, mirror_capacity;
+    void *bounce[BOUNCE_CHUNKS];               /* each [BOUNCE_CHUNK_BYTES] page-locked; NULL until used */
+    cudaEvent_t bounce_copied[BOUNCE_CHUNKS];  /* recorded after the last DMA out of each chunk */
+    int bounce_next;                           /* the chunk to fill next */
+    int bounce_unavailable;                    /* 1: cudaMallocHost failed, use the fallback */
+} backend_cuda;
+
+static const backend_ops cuda_ops;
+
+static backend_cuda *as_cuda(backend *be)
+{
+    return (backend_cuda *)be;
+}
+
+/* Makes the backend's device the calling thread's current one. */
+static an_status use(backend *be)
+{
+    CUDA_TRY(cudaSetDevice(as_cuda(be)->ctx->device));
+    return AN_OK;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+static an_status cuda_be_alloc(backend *be, void **out, size_t bytes, const char *what)
+{
+    *out = NULL;
+    AN_TRY(use(be));
+    void *p = NULL; /* [bytes] device */
+    AN_TRY(cuda_malloc(&p, bytes, what ? what : "a backend buffer"));
+    /* backend.h promises zero-filled blocks; cudaMalloc's are 256-byte aligned (>= 64). */
+    an_status st = cuda_zero(as_cuda(be)->ctx, p, bytes);
+    if (st != AN_OK) {
+        cuda_free(p);
+        return st;
+    }
+    *out = p;
+    return AN_OK;
+}
+
+/* Index of staging's mirror, or -1. */
+static int mirror_find(const backend_cuda *b, const void *staging)
+{
+    for (int i = 0; i < b->mirror_count; i++)
+        if (b->mirrors[i].staging == staging) return i;
+    return -1;
+}
+
+/* Frees mirror i (after its last DMA) and removes it from the table. */
+static void mirror_release(backend_cuda *b, int i)
+{
+    pinned_mirror *m = &b->mirrors[i];
+    if (m->copied) {
+        if (cudaEventSynchronize(m->copied) != cudaSuccess) cudaGetLastError();
+        cudaEventDestroy(m->copied);
+    }
+    cuda_free_host(m->host);
+    b->mirrors[i] = b->mirrors[b->mirror_count - 1];
+    b->mirror_count--;
+}
+
+static void cuda_be_free(backend *be, void *p)
+{
+    if (!p) return;
+    backend_cuda *b = as_cuda(be);
+    /* free cannot fail and must not replace the message of an error being
+     * cleaned up after, so the runtime's errors are dropped here unrecorded. */
+    if (cudaSetDevice(b->ctx->device) != cudaSuccess) cudaGetLastError();
+    /* Queued work may still read p. */
+    if (cudaStreamSynchronize(b->ctx->compute) != cudaSuccess) cudaGetLastError();
+    int i = mirror_find(b, p);
+    if (i >= 0) mirror_release(b, i);
+    cuda_free(p);
+}
+
+/* dst [bytes] (device) = src_host [bytes], queued, src_host reusable on
+ * return, without page-locked memory: wait for the copy. */
+static an_status upload_unstaged(backend_cuda *b, void *dst, const void *src_host, size_t bytes)
+{
+    CUDA_TRY(cudaMemcpyAsync(dst, src_host, bytes, cudaMemcpyHostToDevice, b->ctx->compute));
+    CUDA_TRY(cudaStreamSynchronize(b->ctx->compute));
+    return AN_OK;
+}
+
+/* Allocates the bounce chunks and their events on first use; 0 when
+ * page-locked memory cannot be had (the fallback is used from then on). */
+static int bounce_ready(backend_cuda *b)
+{
+    if (b->bounce_unavailable) return 0;
+    if (b->bounce[0]) return 1;
+    for (int i = 0; i < BOUNCE_CHUNKS; i++) {
+        if (cudaMallocHost(&b->bounce[i], BOUNCE_CHUNK_BYTES) != cudaSuccess ||
+            cudaEventCreateWithFlags(&b->bounce_copied[i], cudaEventDisableTiming) != cudaSuccess) {
+            cudaGetLastError();
+            for (int j = 0; j <= i; j++) {
+                cuda_free_host(b->bounce[j]);
+                b->bounce[j] = NULL;
+                if (b->bounce_copied[j]) cudaEventDestroy(b->bounce_copied[j]);
+                b->bounce_copied[j] = NULL;
+            }
+            b->bounce_unavailable = 1;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static an_status cuda_be_upload(backend *be, void *dst, const void *src_host, size_t bytes)
+{
+    backend_cuda *b = as_cuda(be);
+    AN_TRY(use(be));
+    if (bytes == 0) return AN_OK;
+    if (!bounce_ready(b)) return upload_unstaged(b, dst, src_host, bytes);
+    for (size_t done = 0; done < bytes; done += BOUNCE_CHUNK_BYTES) {
+        size_t n = bytes - done < BOUNCE_CHUNK_BYTES ? bytes - done : BOUNCE_CHUNK_BYTES;
+        int i = b->bounce_next;
+        b->bounce_next = (i + 1) % BOUNCE_CHUNKS;
+        /* An event never recorded counts as complete: the first fill does not wait. */
+        CUDA_TRY(cudaEventSynchronize(b->bounce_copied[i]));
+        memcpy(b->bounce[i], (const char *)src_host + done, n);
+        CUDA_TRY(cudaMemcpyAsync((char *)dst + done, b->bounce[i], n, cudaMemcpyHostToDevice,
+                                 b->ctx->compute));
+        CUDA_TRY(cudaEventRecord(b->bounce_copied[i], b->ctx->compute));
+    }
+    return AN_OK;
+}
+
+static an_status cuda_be_download(backend *be, void *dst_host, const void *src, size_t bytes)
+{
+    AN_TRY(use(be));
+    return cuda_copy_to_host(as_cuda(be)->ctx, dst_host, src, bytes);
+}
+
+/* The mirror of `staging`, able to hold `bytes`; *out = NULL when
+ * page-locked memory cannot be had (the caller falls back). */
+static an_status mirror_for(backend_cuda *b, const void *staging, size_t bytes, pinned_mirror **out)
+{
+    *out = NULL;
+    int i = mirror_find(b, staging);
+    if (i < 0) {
+        if (b->mirror_count == b->mirror_capacity) {
+            int capacity = b->mirror_capacity ? 2 * b->mirror_capacity : 8;
+            pinned_mirror *grown = realloc(b->mirrors, (size_t)capacity * sizeof *grown);
+            AN_CHECK_ALLOC(grown, (size_t)capacity * sizeof *grown);
+            b->mirrors = grown;
+            b->mirror_capacity = capacity;
+        }
+        pinned_mirror *m = &b->mirrors[b->mirror_count];
+        memset(m, 0, sizeof *m);
+        m->staging = staging;
+        CUDA_TRY(cudaEventCreateWithFlags(&m->copied, cudaEventDisableTiming));
+        i = b->mirror_count++;
+    }
+    pinned_mirror *m = &b->mirrors[i];
+    /* The previous DMA out of the mirror must be done before it is refilled or replaced. */
+    CUDA_TRY(cudaEventSynchronize(m->copied));
+    if (m->bytes < bytes) {
+        cuda_free_host(m->host);
+        m->host = NULL;
+        m->bytes = 0;
+        if (cudaMallocHost(&m->host, bytes) != cudaSuccess) {
+            cudaGetLastError();
+            m->host = NULL;
+            return AN_OK; /* no page-locked memory: the caller copies unstaged */
+        }
+        m->bytes = bytes;
+    }
+    *out = m;
+    return AN_OK;
+}
+
+static an_status cuda_be_upload_view(backend *be, const void **view, void *staging, const void *src_host,
+                                     size_t bytes)
+{
+    backend_cuda *b = as_cuda(be);
+    *view = NULL;
+    AN_TRY(use(be));
+    if (bytes > 0 && !staging)
+        return error_set(AN_ERR_ARG, "upload_view of %zu bytes without a staging buffer", bytes);
+    if (bytes > 0) {
+        pinned_mirror *m = NULL;
+        AN_TRY(mirror_for(b, staging, bytes, &m));
+        if (!m) {
+            AN_TRY(upload_unstaged(b, staging, src_host, bytes));
+        } else {
+            memcpy(m->host, src_host, bytes);
+            CUDA_TRY(cudaMemcpyAsync(staging, m->host, bytes, cudaMemcpyHostToDevice, b->ctx->compute));
+            CUDA_TRY(cudaEventRecord(m->copied, b->ctx->compute));
+        }
+    }
+    *view = staging;
+    return AN_OK;
+}
+
+static an_status cuda_be_download_view(backend *be, const void **view_host, void *mirror_host,
+                                       const void *src, size_t bytes)
+{
+    *view_host = NULL;
+    AN_TRY(use(be));
+    AN_TRY(cuda_copy_to_host(as_cuda(be)->ctx, mirror_host, src, bytes));
+    *view_host = mirror_host;
+    return AN_OK;
+}
+
+static an_status cuda_be_zero(backend *be, void *dst, size_t bytes)
+{
+    AN_TRY(use(be));
+    return cuda_zero(as_cuda(be)->ctx, dst, bytes);
+}
+
+static an_status cuda_be_discard(backend *be, void *p, size_t bytes)
+{
+    (void)be, (void)p, (void)bytes; /* nothing to do: only a checking backend poisons (backend.h) */
+    return AN_OK;
+}
+
+static an_status cuda_be_synchronize(backend *be)
+{
+    AN_TRY(use(be));
+    return cuda_context_sync(as_cuda(be)->ctx);
+}
+
+/* ---------------------------------------------------------------- ops */
+
+static an_status cuda_be_conv_forward(backend *be, float *out, const float *in, const float *weight,
+                                      const float *bias, const conv_shape *s)
+{
+    AN_TRY(use(be));
+    return conv_forward_cuda(as_cuda(be)->ctx, out, in, weight, bias, s);
+}
+
+static an_status cuda_be_conv_backward(backend *be, float *dinput, float *dweight, float *dbias,
+                                       const float *doutput, const float *in, const float *weight,
+                                       const conv_shape *s)
+{
+    AN_TRY(use(be));
+    return conv_backward_cuda(as_cuda(be)->ctx, dinput, dweight, dbias, doutput, in, weight, s);
+}
+
+static an_status cuda_be_relu_forward(backend *be, float *out, const float *in, size_t n)
+{
+    AN_TRY(use(be));
+    return relu_forward_cuda(as_cuda(be)->ctx, out, in, n);
+}
+
+static an_status cuda_be_relu_backward(backend *be, float *dinput, const float *doutput, const float *out,
+                                       size_t n)
+{
+    AN_TRY(use(be));
+    return relu_backward_cuda(as_cuda(be)->ctx, dinput, doutput, out, n);
+}
+
+static an_status cuda_be_lrn_forward(backend *be, float *out, float *scale, const float *in, int batch,
+                                     int channels, int height, int width, const lrn_params *p)
+{
+    AN_TRY(use(be));
+    return lrn_forward_cuda(as_cuda(be)->ctx, out, scale, in, batch, channels, height, width, p);
+}
+
+static an_status cuda_be_lrn_backward(backend *be, float *dinput, const float *doutput, const float *in,
+                                      const float *out, const float *scale, int batch, int channels,
+                                      int height, int width, const lrn_params *p)
+{
+    AN_TRY(use(be));
+    return lrn_backward_cuda(as_cuda(be)->ctx, dinput, doutput, in, out, scale, batch, channels, height,
+                             width, p);
+}
+
+static an_status cuda_be_maxpool_forward(backend *be, float *out, int32_t *argmax, const float *in,
+                                         const pool_shape *s)
+{
+    AN_TRY(use(be));
+    return maxpool_forward_cuda(as_cuda(be)->ctx, out, argmax, in, s);
+}
+
+static an_status cuda_be_maxpool_backward(backend *be, float *dinput, const float *doutput,
+                                          const int32_t *argmax, const pool_shape *s)
+{
+    AN_TRY(use(be));
+    return maxpool_backward_cuda(as_cuda(be)->ctx, dinput, doutput, argmax, s);
+}
+
+static an_status cuda_be_fc_forward(backend *be, float *out, const float *in, const float *weight,
+                                    const float *bias, int batch, int in_features, int out_features)
+{
+    AN_TRY(use(be));
+    return fc_forward_cuda(as_cuda(be)->ctx, out, in, weight, bias, batch, in_features, out_features);
+}
+
+static an_status cuda_be_fc_backward(backend *be, float *dinput, float *dweight, float *dbias,
+                                     const float *doutput, const float *in, const float *weight, int batch,
+                                     int in_features, int out_features)
+{
+    AN_TRY(use(be));
+    return fc_backward_cuda(as_cuda(be)->ctx, dinput, dweight, dbias, doutput, in, weight, batch,
+                            in_features, out_features);
+}
+
+static an_status cuda_be_dropout_forward(backend *be, float *out, uint8_t *mask, const float *in, int batch,
+                                         int n_per_image, float rate, uint64_t seed, uint32_t purpose,
+                                         uint32_t step, const uint32_t *image_ids)
+{
+    AN_TRY(use(be));
+    return dropout_forward_cuda(as_cuda(be)->ctx, out, mask, in, batch, n_per_image, rate, seed, purpose,
+                                step, image_ids);
+}
+
+static an_status cuda_be_dropout_backward(backend *be, float *dinput, const float *doutput,
+                                          const uint8_t *mask, int batch, int n_per_image, float rate)
+{
+    AN_TRY(use(be));
+    return dropout_backward_cuda(as_cuda(be)->ctx, dinput, doutput, mask, batch, n_per_image, rate);
+}
+
+static an_status cuda_be_softmax_forward(backend *be, float *probs, const float *logits, int batch,
+                                         int classes)
+{
+    AN_TRY(use(be));
+    return softmax_forward_cuda(as_cuda(be)->ctx, probs, logits, batch, classes);
+}
+
+static an_status cuda_be_softmax_loss(backend *be, double *loss_host, const float *probs,
+                                      const int32_t *labels, int batch, int classes)
+{
+    AN_TRY(use(be));
+    return softmax_loss_cuda(as_cuda(be)->ctx, loss_host, probs, labels, batch, classes);
+}
+
+static an_status cuda_be_softmax_loss_backward(backend *be, float *dlogits, const float *probs,
+                                               const int32_t *labels, int batch, int classes,
+                                               float normalizer)
+{
+    AN_TRY(use(be));
+    return softmax_loss_backward_cuda(as_cuda(be)->ctx, dlogits, probs, labels, batch, classes,
+                                      normalizer);
+}
+
+static an_status cuda_be_sgd_update(backend *be, float *weights, float *velocity, const float *grads,
+                                    size_t n, float lr, float momentum, float weight_decay)
+{
+    AN_TRY(use(be));
+    return sgd_update_cuda(as_cuda(be)->ctx, weights, velocity, grads, n, lr, momentum, weight_decay);
+}
+
+static an_status cuda_be_topk_errors(backend *be, int64_t *errors1_host, int64_t *errors5_host,
+                                     const float *scores, const int32_t *labels, int batch, int classes)
+{
+    AN_TRY(use(be));
+    return topk_errors_cuda(as_cuda(be)->ctx, errors1_host, errors5_host, scores, labels, batch, classes);
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+static void cuda_be_destroy(backend *be)
+{
+    if (!be) return;
+    backend_cuda *b = as_cuda(be);
+    if (b->ctx) {
+        if (cudaSetDevice(b->ctx->device) != cudaSuccess) cudaGetLastError();
+        if (cudaStreamSynchronize(b->ctx->compute) != cudaSuccess) cudaGetLastError();
+    }
+    while (b->mirror_count > 0) mirror_release(b, b->mirror_count - 1);
+    free(b->mirrors);
+    for (int i = 0; i < BOUNCE_CHUNKS; i++) {
+        if (b->bounce_copied[i]) cudaEventDestroy(b->bounce_copied[i]);
+        cuda_free_host(b->bounce[i]);
+    }
+    cuda_context_destroy(b->ctx);
+    free(b);
+}
+
+static const backend_ops cuda_ops = {
+    .alloc = cuda_be_alloc,
+    .free = cuda_be_free,
+    .upload = cuda_be_upload,
+    .download = cuda_be_download,
+    .upload_view = cuda_be_upload_view,
+    .download_view = cuda_be_download_view,
+    .zero = cuda_be_zero,
+    .discard = cuda_be_discard,
+    .synchronize = cuda_be_synchronize,
+    .conv_forward = cuda_be_conv_forward,
+    .conv_backward = cuda_be_conv_backward,
+    .relu_forward = cuda_be_relu_forward,
+    .relu_backward = cuda_be_relu_backward,
+    .lrn_forward = cuda_be_lrn_forward,
+    .lrn_backward = cuda_be_lrn_backward,
+    .maxpool_forward = cuda_be_maxpool_forward,
+    .maxpool_backward = cuda_be_maxpool_backward,
+    .fc_forward = cuda_be_fc_forward,
+    .fc_backward = cuda_be_fc_backward,
+    .dropout_forward = cuda_be_dropout_forward,
+    .dropout_backward = cuda_be_dropout_backward,
+    .softmax_forward = cuda_be_softmax_forward,
+    .softmax_loss = cuda_be_softmax_loss,
+    .softmax_loss_backward = cuda_be_softmax_loss_backward,
+    .sgd_update = cuda_be_sgd_update,
+    .topk_errors = cuda_be_topk_errors,
+    .destroy = cuda_be_destroy,
+};
+
+backend_cuda_options backend_cuda_options_default(void)
+{
+    backend_cuda_options o;
+    memset(&o, 0, sizeof o);
+    o.device = 0;
+    o.precision = CUDA_PRECISION_FP32;
+    o.deterministic = 1;
+    o.workspace_limit_bytes = 0; /* the context's default, 512 MiB */
+    return o;
+}
+
+int backend_cuda_device_count(void)
+{
+    return cuda_device_count();
+}
+
+an_status backend_cuda_create(backend **out, const backend_cuda_options *o)
+{
+    *out = NULL;
+    backend_cuda_options defaults = backend_cuda_options_default();
+    if (!o) o = &defaults;
+    cuda_context_options co = cuda_context_options_default();
+    co.device = o->device;
+    co.precision = o->precision;
+    co.deterministic = o->deterministic;
+    co.workspace_limit_bytes = o->workspace_limit_bytes;
+
+    backend_cuda *b = calloc(1, sizeof *b);
+    AN_CHECK_ALLOC(b, sizeof *b);
+    an_status st = cuda_context_create(&b->ctx, &co);
+    if (st != AN_OK) {
+        free(b);
+        return st;
+    }
+    b->base.ops = &cuda_ops;
+    b->base.kind = "cuda";
+    snprintf(b->base.description, sizeof b->base.description, "%.160s (CUDA device %d, %s, %s)",
+             b->ctx->device_name, b->ctx->device, cuda_precision_name(b->ctx->precision),
+             b->ctx->deterministic ? "deterministic" : "non-deterministic");
+    *out = &b->base;
+    return AN_OK;
+}
+
+struct cuda_context *backend_cuda_context(backend *be)
+{
+    if (!be || be->ops != &cuda_ops) return NULL;
+    return as_cuda(be)->ctx;
+}
