@@ -172,6 +172,9 @@ static an_status evaluate(const eval_cli *a)
     log_info("scoring on %s", be->description);
     AN_TRY_GOTO(st, dataset_open(&d, a->data), done);
     AN_TRY_GOTO(st, eval_model_load(checkpoint, d, views, be, &n, &meta), done);
+    char network[128];
+    net_describe(n, network, sizeof network);
+    log_verbose("network: %s", network);
     AN_TRY_GOTO(st, eval_split_open(&split, d, a->split), done);
     AN_TRY_GOTO(st, tally_init(&t, d->num_classes, split.id_count), done);
     uint64_t total = a->limit && a->limit < split.num_images ? a->limit : split.num_images;

@@ -247,12 +247,16 @@ an_status train_run(const train_options *opt, const replicas *world, train_summa
     an_status st;
     AN_TRY_GOTO(st, trainer_setup(&t, opt, world), done);
     AN_TRY_GOTO(st, stop_signal_install(), done);
-    if (world->rank == 0)
-        log_info("training %zu parameters on %u images (%d classes), %u validation images; batch %u over %d "
+    if (world->rank == 0) {
+        char network[128];
+        net_describe(t.n, network, sizeof network);
+        log_info("network: %s", network);
+        log_info("training on %u images (%d classes), %u validation images; batch %u over %d "
                  "process%s, %llu steps per epoch, epoch %u of %d",
-                 net_param_count(t.n), loader_num_images(t.train_loader), t.data->num_classes,
+                 loader_num_images(t.train_loader), t.data->num_classes,
                  loader_num_images(t.val_loader), t.state.batch, world->size, world->size > 1 ? "es" : "",
                  (unsigned long long)loader_steps_per_epoch(t.train_loader), t.state.epoch + 1, opt->epochs);
+    }
     images_before = t.state.images_seen;
     t.run_start = t.last_checkpoint_time = progress_now();
     int stop = 0;
