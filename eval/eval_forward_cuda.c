@@ -32,7 +32,7 @@ static an_status run_cuda(void *ctx, const float *input, int views, const float 
         return error_set(AN_ERR_ARG, "%d views for a CUDA scorer holding %d", views, g->max_views);
     float *device_input = net_cuda_input(g->net); /* [views, 3, 224, 224] */
     /* From pageable memory the copy returns once `input` is staged. */
-    CUDA_TRY(cudaMemcpyAsync(device_input, input, (size_t)views * TEN_CROP_INPUT_FLOATS * sizeof(float),
+    CUDA_TRY(cudaMemcpyAsync(device_input, input, (size_t)views * IMAGE_CROP_FLOATS * sizeof(float),
                              cudaMemcpyHostToDevice, g->ctx->compute));
     AN_TRY(net_cuda_forward(g->net, device_input, views, NULL, 0, 0, 0));
     CUDA_TRY(cudaMemcpyAsync(g->logits_host, net_cuda_logits(g->net), (size_t)views * g->classes * sizeof(float),

@@ -4,7 +4,8 @@
  *
  * Views 0..4 are the top-left, top-right, bottom-left, bottom-right corners
  * and the centre; views 5..9 are the same five, mirrored left-right. View 4
- * alone is the single centre crop.
+ * alone is the single centre crop. The sizes and the corner and centre
+ * offsets are common/image_geometry.h's.
  *
  * The mean image is subtracted at the SOURCE pixel, before the mirror, the
  * same convention as training (§2, DESIGN §3): output pixel (y, x) of a
@@ -15,16 +16,13 @@
 
 #include <stdint.h>
 
+#include "image_geometry.h"
+
 #define TEN_CROP_VIEWS 10
 #define TEN_CROP_CENTRE_VIEW 4
-#define TEN_CROP_IMAGE_SIZE 256
-#define TEN_CROP_SIZE 224
-#define TEN_CROP_CHANNELS 3
-#define TEN_CROP_IMAGE_BYTES (TEN_CROP_IMAGE_SIZE * TEN_CROP_IMAGE_SIZE * TEN_CROP_CHANNELS)
-#define TEN_CROP_INPUT_FLOATS (TEN_CROP_CHANNELS * TEN_CROP_SIZE * TEN_CROP_SIZE)
 
 typedef struct crop_view {
-    int y0, x0; /* top-left corner of the crop in the 256x256 image */
+    int y0, x0; /* top-left corner of the crop in the 256x256 image, each in [0, IMAGE_MAX_OFFSET] */
     int mirror; /* 1: flipped left-right after cutting */
 } crop_view;
 

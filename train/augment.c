@@ -10,8 +10,8 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
 {
     /* §4.1: one of the 33 x 33 offsets, uniformly. */
     philox_block crop = philox_draw(params->seed, PHILOX_PURPOSE_CROP, epoch, image_id, 0);
-    out->x = (int)philox_below(crop.v[0], AUGMENT_MAX_OFFSET + 1);
-    out->y = (int)philox_below(crop.v[1], AUGMENT_MAX_OFFSET + 1);
+    out->x = (int)philox_below(crop.v[0], IMAGE_MAX_OFFSET + 1);
+    out->y = (int)philox_below(crop.v[1], IMAGE_MAX_OFFSET + 1);
 
     /* §4.1: horizontal reflection with probability 0.5. */
     philox_block flip = philox_draw(params->seed, PHILOX_PURPOSE_FLIP, epoch, image_id, 0);
@@ -34,15 +34,15 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
 
 void augment_draw_centre(augment_draw *out)
 {
-    out->x = AUGMENT_CENTRE_OFFSET;
-    out->y = AUGMENT_CENTRE_OFFSET;
+    out->x = IMAGE_CENTRE_OFFSET;
+    out->y = IMAGE_CENTRE_OFFSET;
     out->flip = 0;
     for (int c = 0; c < 3; c++) out->alpha[c] = out->shift[c] = 0.0f;
 }
 
 void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out)
 {
-    enum { S = AUGMENT_SOURCE_SIZE, W = AUGMENT_CROP_SIZE, PLANE = W * W };
+    enum { S = IMAGE_STORED_SIZE, W = IMAGE_CROP_SIZE, PLANE = W * W };
     float row[W * 3]; /* [224,3] one source row of the crop, mean subtracted, shifted */
     const float s0 = draw->shift[0], s1 = draw->shift[1], s2 = draw->shift[2];
     for (int y = 0; y < W; y++) {

@@ -67,7 +67,7 @@ an_status trainer_gpu_forward_loss(trainer_gpu *g, const float *images, int coun
         return error_set(AN_ERR_ARG, "GPU batch of %d images, outside [1, %d]", count, g->max_batch);
     cudaStream_t compute = g->ctx->compute;
     float *input = net_cuda_input(g->net); /* [count, 3, 224, 224] */
-    size_t input_bytes = (size_t)count * AUGMENT_OUTPUT_FLOATS * sizeof(float);
+    size_t input_bytes = (size_t)count * IMAGE_CROP_FLOATS * sizeof(float);
     /* On the compute stream, so it follows the previous step's reads of the
      * buffer; from pageable memory the call returns once `images` is staged. */
     CUDA_TRY(cudaMemcpyAsync(input, images, input_bytes, cudaMemcpyHostToDevice, compute));

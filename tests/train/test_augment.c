@@ -13,12 +13,12 @@
 
 #include "augment.h"
 
-enum { S = AUGMENT_SOURCE_SIZE, W = AUGMENT_CROP_SIZE, PLANE = W * W };
+enum { S = IMAGE_STORED_SIZE, W = IMAGE_CROP_SIZE, PLANE = W * W };
 
 /* An image whose bytes are a non-symmetric function of (y, x, c). */
 static uint8_t *make_image(uint32_t salt)
 {
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES); /* [256,256,3] */
+    uint8_t *img = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     assert_non_null(img);
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
@@ -30,7 +30,7 @@ static uint8_t *make_image(uint32_t salt)
 /* A mean image that differs at every position (so a flipped mean would be caught). */
 static float *make_mean(void)
 {
-    float *mean = malloc(sizeof(float) * AUGMENT_SOURCE_BYTES); /* [256,256,3] */
+    float *mean = malloc(sizeof(float) * IMAGE_STORED_BYTES); /* [256,256,3] */
     assert_non_null(mean);
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
@@ -60,21 +60,21 @@ static void test_crop_bounds_and_flip_rate(void **state)
     float mean[1] = { 0 };
     augment_params p;
     make_params(&p, mean);
-    int seen_x[AUGMENT_MAX_OFFSET + 1] = { 0 }, seen_y[AUGMENT_MAX_OFFSET + 1] = { 0 };
+    int seen_x[IMAGE_MAX_OFFSET + 1] = { 0 }, seen_y[IMAGE_MAX_OFFSET + 1] = { 0 };
     int flips = 0;
     const int n = 20000;
     for (int id = 0; id < n; id++) {
         augment_draw d;
         augment_draw_for(&p, 3, (uint32_t)id, &d);
-        assert_true(d.x >= 0 && d.x <= AUGMENT_MAX_OFFSET);
-        assert_true(d.y >= 0 && d.y <= AUGMENT_MAX_OFFSET);
+        assert_true(d.x >= 0 && d.x <= IMAGE_MAX_OFFSET);
+        assert_true(d.y >= 0 && d.y <= IMAGE_MAX_OFFSET);
         assert_true(d.flip == 0 || d.flip == 1);
         seen_x[d.x]++;
         seen_y[d.y]++;
         flips += d.flip;
     }
     /* Every one of the 33 offsets occurs, including both ends. */
-    for (int i = 0; i <= AUGMENT_MAX_OFFSET; i++) {
+    for (int i = 0; i <= IMAGE_MAX_OFFSET; i++) {
         assert_true(seen_x[i] > 0);
         assert_true(seen_y[i] > 0);
     }
@@ -110,8 +110,8 @@ static void test_crop_and_flip_copy_the_right_pixels(void **state)
 {
     (void)state;
     uint8_t *img = make_image(0);
-    float *mean = calloc(AUGMENT_SOURCE_BYTES, sizeof(float));
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS); /* [3,224,224] */
+    float *mean = calloc(IMAGE_STORED_BYTES, sizeof(float));
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS); /* [3,224,224] */
     assert_non_null(mean);
     assert_non_null(out);
     int offsets[3][2] = { { 0, 0 }, { 32, 32 }, { 5, 27 } };
@@ -142,7 +142,7 @@ static void test_mean_subtracted_at_source_pixel(void **state)
     (void)state;
     uint8_t *img = make_image(17);
     float *mean = make_mean();
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(out);
     augment_draw d;
     augment_draw_centre(&d);
@@ -168,7 +168,7 @@ static void test_lighting_equals_formula(void **state)
     (void)state;
     uint8_t *img = make_image(3);
     float *mean = make_mean();
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(out);
     augment_params p;
     make_params(&p, mean);
@@ -222,7 +222,7 @@ static void test_centre_crop(void **state)
     (void)state;
     uint8_t *img = make_image(9);
     float *mean = make_mean();
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(out);
     augment_params p;
     make_params(&p, mean);
@@ -253,7 +253,7 @@ static void *run_job(void *arg)
 {
     job *j = arg;
     for (int i = j->first; i < BATCH; i += j->step)
-        augment_train(j->p, 2, (uint32_t)(1000 + i), j->images[i], j->out + (size_t)i * AUGMENT_OUTPUT_FLOATS);
+        augment_train(j->p, 2, (uint32_t)(1000 + i), j->images[i], j->out + (size_t)i * IMAGE_CROP_FLOATS);
     return NULL;
 }
 
@@ -277,7 +277,7 @@ static void test_same_values_whatever_the_thread_count(void **state)
     make_params(&p, mean);
     uint8_t *images[BATCH];
     for (int i = 0; i < BATCH; i++) images[i] = make_image((uint32_t)i * 31u);
-    size_t bytes = sizeof(float) * AUGMENT_OUTPUT_FLOATS * BATCH;
+    size_t bytes = sizeof(float) * IMAGE_CROP_FLOATS * BATCH;
     float *one = malloc(bytes), *many = malloc(bytes);
     assert_non_null(one);
     assert_non_null(many);
