@@ -1,8 +1,11 @@
 /* ten_crop.c: corner, centre and mirrored 224x224 views (§4.1) with the mean
- * image subtracted at the source pixel. */
+ * image subtracted at the source pixel, cut by the one CPU crop
+ * (kernels/cpu/crop_cpu.h). */
 #include "ten_crop.h"
 
 #include <stddef.h>
+
+#include "crop_cpu.h"
 
 crop_view ten_crop_view(int v)
 {
@@ -19,20 +22,8 @@ crop_view ten_crop_view(int v)
 
 void crop_cut(const uint8_t *image, const float *mean, crop_view view, float *out)
 {
-    const size_t plane = (size_t)IMAGE_CROP_SIZE * IMAGE_CROP_SIZE;
-    for (int y = 0; y < IMAGE_CROP_SIZE; y++) {
-        /* source row: [256, 3] */
-        const uint8_t *src = image + ((size_t)(view.y0 + y) * IMAGE_STORED_SIZE + view.x0) * IMAGE_CHANNELS;
-        const float *src_mean = mean + ((size_t)(view.y0 + y) * IMAGE_STORED_SIZE + view.x0) * IMAGE_CHANNELS;
-        float *dst = out + (size_t)y * IMAGE_CROP_SIZE;
-        for (int x = 0; x < IMAGE_CROP_SIZE; x++) {
-            int sx = view.mirror ? IMAGE_CROP_SIZE - 1 - x : x;
-            const uint8_t *px = src + (size_t)sx * IMAGE_CHANNELS;
-            const float *mx = src_mean + (size_t)sx * IMAGE_CHANNELS;
-            for (int c = 0; c < IMAGE_CHANNELS; c++)
-                dst[(size_t)c * plane + x] = (float)px[c] - mx[c];
-        }
-    }
+    crop_choice choice = {.x = view.x0, .y = view.y0, .flip = view.mirror}; /* shift 0: scoring has no lighting */
+    crop_batch_cpu(out, image, mean, &choice, 1);
 }
 
 void ten_crop_cut(const uint8_t *image, const float *mean, float *out)

@@ -8,8 +8,9 @@
  * offsets are common/image_geometry.h's.
  *
  * The mean image is subtracted at the SOURCE pixel, before the mirror, the
- * same convention as training (§2, DESIGN §3): output pixel (y, x) of a
- * mirrored view is image[y0+y][x0+223-x] - mean[y0+y][x0+223-x].
+ * same convention as training (§2, DESIGN §3), by the same CPU crop
+ * (kernels/cpu/crop_cpu.h): output pixel (y, x) of a mirrored view is
+ * image[y0+y][x0+223-x] - mean[y0+y][x0+223-x].
  */
 #ifndef ALEXNET_EVAL_TEN_CROP_H
 #define ALEXNET_EVAL_TEN_CROP_H
@@ -21,6 +22,11 @@
 #define TEN_CROP_VIEWS 10
 #define TEN_CROP_CENTRE_VIEW 4
 
+/* A view's corner and mirror: crop_cut() hands it to the CPU crop as a
+ * crop_choice (kernels/op_shapes.h) with no shift. Its own type here because
+ * this header sits beside net.h in eval's sources, and op_shapes.h cannot yet
+ * be included next to today's kernels/cpu/ops_cpu.h (both define the op
+ * shapes). */
 typedef struct crop_view {
     int y0, x0; /* top-left corner of the crop in the 256x256 image, each in [0, IMAGE_MAX_OFFSET] */
     int mirror; /* 1: flipped left-right after cutting */

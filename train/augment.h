@@ -46,7 +46,8 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
 /* The centre crop's "draw": offset 16, no flip, no shift. */
 void augment_draw_centre(augment_draw *out);
 
-/* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked.
+/* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked,
+ * through the one CPU crop (kernels/cpu/crop_cpu.h).
  * image: [256,256,3] HWC uint8; mean_image: [256,256,3] HWC float; out: [3,224,224] CHW. */
 void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out);
 

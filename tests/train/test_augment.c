@@ -1,5 +1,6 @@
 /* test_augment.c: crop bounds, flips, PCA lighting against its formula, mean
- * subtraction at the source pixel, and thread-count independence (§4.1). */
+ * subtraction at the source pixel, thread-count independence (§4.1), and the
+ * one CPU crop underneath (kernels/cpu/crop_cpu.h) over a batch. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "augment.h"
+#include "crop_cpu.h"
 
 enum { S = IMAGE_STORED_SIZE, W = IMAGE_CROP_SIZE, PLANE = W * W };
 
@@ -238,6 +240,64 @@ static void test_centre_crop(void **state)
     free(out);
 }
 
+/* crop_batch_cpu over a batch: choice b cuts image b into view b, each value
+ * exactly ((float)pixel - mean) + shift in that float order, the same bits as
+ * augment_apply image by image; a batch of 0 writes nothing. */
+static void test_crop_batch_cpu(void **state)
+{
+    (void)state;
+    enum { B = 3 };
+    uint8_t *images = malloc((size_t)B * IMAGE_STORED_BYTES);              /* [B,256,256,3] */
+    float *batch = malloc(sizeof(float) * (size_t)B * IMAGE_CROP_FLOATS); /* [B,3,224,224] */
+    float *one = malloc(sizeof(float) * IMAGE_CROP_FLOATS);               /* [3,224,224] */
+    float *mean = make_mean();
+    assert_true(images && batch && one);
+    for (int b = 0; b < B; b++) {
+        uint8_t *img = make_image((uint32_t)(40 + 71 * b));
+        memcpy(images + (size_t)b * IMAGE_STORED_BYTES, img, IMAGE_STORED_BYTES);
+        free(img);
+    }
+    augment_params p;
+    make_params(&p, mean);
+    augment_draw d[B];
+    crop_choice choices[B];
+    int flips = 0;
+    for (int b = 0; b < B; b++) {
+        augment_draw_for(&p, 4, (uint32_t)(b + 3), &d[b]);
+        if (b == 1) d[b].flip = !d[0].flip; /* both mirror states in one batch */
+        choices[b] = (crop_choice){.x = d[b].x, .y = d[b].y, .flip = d[b].flip,
+                                   .shift = {d[b].shift[0], d[b].shift[1], d[b].shift[2]}};
+        flips += d[b].flip;
+    }
+    assert_true(flips > 0 && flips < B);
+    crop_batch_cpu(batch, images, mean, choices, B);
+    for (int b = 0; b < B; b++) {
+        const uint8_t *img = images + (size_t)b * IMAGE_STORED_BYTES;
+        const float *view = batch + (size_t)b * IMAGE_CROP_FLOATS;
+        assert_true(fabsf(d[b].shift[0]) + fabsf(d[b].shift[1]) > 0.0f); /* lighting is on */
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < W; y += 7)
+                for (int x = 0; x < W; x += 5) {
+                    int sx = d[b].x + (d[b].flip ? W - 1 - x : x), sy = d[b].y + y;
+                    size_t src = (size_t)(sy * S + sx) * 3 + (size_t)c;
+                    float want = ((float)img[src] - mean[src]) + d[b].shift[c];
+                    if (view[c * PLANE + y * W + x] != want)
+                        fail_msg("image %d c %d y %d x %d: got %.9g want %.9g", b, c, y, x,
+                                 (double)view[c * PLANE + y * W + x], (double)want);
+                }
+        augment_apply(img, mean, &d[b], one);
+        assert_memory_equal(one, view, sizeof(float) * IMAGE_CROP_FLOATS);
+    }
+    memset(batch, 0xab, sizeof(float) * IMAGE_CROP_FLOATS);
+    memcpy(one, batch, sizeof(float) * IMAGE_CROP_FLOATS);
+    crop_batch_cpu(batch, images, mean, choices, 0);
+    assert_memory_equal(one, batch, sizeof(float) * IMAGE_CROP_FLOATS);
+    free(images);
+    free(batch);
+    free(one);
+    free(mean);
+}
+
 /* ------------------------------------------------------------ threads */
 
 enum { BATCH = 24 };
@@ -302,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_mean_subtracted_at_source_pixel),
         cmocka_unit_test(test_lighting_equals_formula),
         cmocka_unit_test(test_centre_crop),
+        cmocka_unit_test(test_crop_batch_cpu),
         cmocka_unit_test(test_same_values_whatever_the_thread_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
