@@ -26,12 +26,7 @@ void cli_print_help(const cli_program *prog) { fputs(prog->usage, stdout); }
 
 void cli_print_version(const cli_program *prog)
 {
-#ifdef ALEXNET_HAVE_CUDA
-    const char *backends = "cpu, cuda";
-#else
-    const char *backends = "cpu";
-#endif
-    printf("%s %s (backends: %s)\n", prog->name, ALEXNET_VERSION, backends);
+    printf("%s %s (backends: %s)\n", prog->name, ALEXNET_VERSION, ALEXNET_BACKENDS);
 }
 
 an_status cli_parse_long(const char *option, const char *text, long min, long max, long *out)

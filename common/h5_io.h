@@ -1,9 +1,10 @@
-/* h5_io.h: small HDF5 helpers for the dataset format: scalar attributes,
- * whole-dataset writes and reads, variable-length UTF-8 string arrays.
+/* h5_io.h: small generic HDF5 helpers (dataset/ is their main user): scalar
+ * attributes, whole-dataset writes and reads, variable-length UTF-8 string
+ * arrays.
  *
- * The Debian HDF5 build is not thread-safe: every HDF5 call in the dataset
- * library runs under h5_io_lock(), so shard readers may be opened from any
- * thread. All functions return AN_ERR_HDF5 (with the object's name) or
+ * The Debian HDF5 build is not thread-safe: every HDF5 call in dataset/ runs
+ * under h5_io_lock(), so shard readers may be opened from any thread. All
+ * functions return AN_ERR_HDF5 (with the object's name) or
  * AN_ERR_FORMAT (wrong shape or type) on failure. Objects are created without
  * modification times: the same contents always give the same file bytes.
  */

@@ -42,7 +42,7 @@ static an_status draw_predictions(const eval_figure_options *o, const eval_split
     an_status st = AN_OK;
     int n = num_scored < (uint64_t)o->predictions ? (int)num_scored : o->predictions;
     uint64_t *picks = malloc((size_t)n * sizeof *picks);
-    uint8_t *images = malloc((size_t)n * TEN_CROP_IMAGE_BYTES); /* [n,256,256,3] */
+    uint8_t *images = malloc((size_t)n * IMAGE_STORED_BYTES); /* [n,256,256,3] */
     eval_image *info = malloc((size_t)n * sizeof *info);
     char path[4096];
     if (!picks || !images || !info) {
@@ -53,7 +53,7 @@ static an_status draw_predictions(const eval_figure_options *o, const eval_split
     for (int i = 0; i < n; i++) {
         info[i] = scored[picks[i]];
         AN_TRY_GOTO(st, shard_reader_read_image(val->shards[info[i].shard], info[i].index,
-                                                images + (size_t)i * TEN_CROP_IMAGE_BYTES), done);
+                                                images + (size_t)i * IMAGE_STORED_BYTES), done);
     }
     snprintf(path, sizeof path, "%s/predictions.png", o->dir);
     st = figure_predictions(path, n, images, info, (const char *const *)d->class_names, with_text);
@@ -84,8 +84,8 @@ static an_status draw_neighbours(const eval_figure_options *o, net *model, const
     float *pool_fc7 = malloc((size_t)pool * F * sizeof(float));  /* [pool, F7] */
     int *nearest = malloc((size_t)q * k * sizeof(int));          /* [q, k] */
     float *distance = malloc((size_t)q * k * sizeof(float));     /* [q, k] */
-    uint8_t *query_images = malloc((size_t)q * TEN_CROP_IMAGE_BYTES);     /* [q,256,256,3] */
-    uint8_t *nb_images = malloc((size_t)q * k * TEN_CROP_IMAGE_BYTES);    /* [q,k,256,256,3] */
+    uint8_t *query_images = malloc((size_t)q * IMAGE_STORED_BYTES);     /* [q,256,256,3] */
+    uint8_t *nb_images = malloc((size_t)q * k * IMAGE_STORED_BYTES);    /* [q,k,256,256,3] */
     char path[4096];
     if (!query_pos || !pool_pos || !query_fc7 || !pool_fc7 || !nearest || !distance || !query_images || !nb_images) {
         st = error_set(AN_ERR_NOMEM, "out of memory for the neighbours figure (%d training images)", pool);
@@ -106,10 +106,10 @@ static an_status draw_neighbours(const eval_figure_options *o, net *model, const
     AN_TRY_GOTO(st, fc7_features(model, &train, d->mean_image, pool_pos, pool, o->batch_views, pool_fc7), done);
     nearest_neighbours(query_fc7, q, pool_fc7, pool, (int)F, k, nearest, distance);
     for (int i = 0; i < q; i++) {
-        AN_TRY_GOTO(st, read_at(val, query_pos[i], query_images + (size_t)i * TEN_CROP_IMAGE_BYTES), done);
+        AN_TRY_GOTO(st, read_at(val, query_pos[i], query_images + (size_t)i * IMAGE_STORED_BYTES), done);
         for (int j = 0; j < k; j++)
             AN_TRY_GOTO(st, read_at(&train, pool_pos[nearest[i * k + j]],
-                                    nb_images + ((size_t)i * k + j) * TEN_CROP_IMAGE_BYTES), done);
+                                    nb_images + ((size_t)i * k + j) * IMAGE_STORED_BYTES), done);
     }
     snprintf(path, sizeof path, "%s/neighbours.png", o->dir);
     st = figure_neighbours(path, q, query_images, k, nb_images);

@@ -85,7 +85,7 @@ static an_status load_batch(const eval_split *s, uint64_t first, int n, uint8_t 
 #pragma omp parallel for schedule(dynamic, 1)
     for (int b = 0; b < n; b++) {
         an_status read_st = shard_reader_read_image(s->shards[info[b].shard], info[b].index,
-                                                    raw + (size_t)b * TEN_CROP_IMAGE_BYTES);
+                                                    raw + (size_t)b * IMAGE_STORED_BYTES);
         if (read_st != AN_OK) {
 #pragma omp critical(eval_load_error)
             if (st == AN_OK) {
@@ -108,8 +108,8 @@ an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *
     if (K != t->num_classes) return error_set(AN_ERR_INTERNAL, "network has %d classes, tally %d", K, t->num_classes);
 #pragma omp parallel for schedule(static)
     for (int v = 0; v < n * TEN_CROP_VIEWS; v++)
-        crop_cut(raw + (size_t)(v / TEN_CROP_VIEWS) * TEN_CROP_IMAGE_BYTES, mean_image,
-                 ten_crop_view(v % TEN_CROP_VIEWS), scratch->views + (size_t)v * TEN_CROP_INPUT_FLOATS);
+        crop_cut(raw + (size_t)(v / TEN_CROP_VIEWS) * IMAGE_STORED_BYTES, mean_image,
+                 ten_crop_view(v % TEN_CROP_VIEWS), scratch->views + (size_t)v * IMAGE_CROP_FLOATS);
     const float *logits = NULL; /* [n*10, K] */
     /* inference: no dropout (§4.2's test-time scaling is implied by inverted dropout) */
     AN_TRY(net_forward(model, scratch->views, n * TEN_CROP_VIEWS, NULL, 0, 0, 0));
@@ -133,7 +133,7 @@ an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *
 
 an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes)
 {
-    s->views = malloc((size_t)batch_images * TEN_CROP_VIEWS * TEN_CROP_INPUT_FLOATS * sizeof(float));
+    s->views = malloc((size_t)batch_images * TEN_CROP_VIEWS * IMAGE_CROP_FLOATS * sizeof(float));
     s->ten = malloc((size_t)num_classes * sizeof(float));
     s->centre = malloc((size_t)num_classes * sizeof(float));
     if (!s->views || !s->ten || !s->centre) {
@@ -165,7 +165,7 @@ an_status eval_score_split(net *model, const eval_split *s, const float *mean_im
         return error_set(AN_ERR_ARG, "batch of %d images needs %d views; the network holds %d", batch,
                          batch * TEN_CROP_VIEWS, net_max_batch(model));
     AN_TRY(eval_score_scratch_alloc(&scratch, batch, K));
-    raw = malloc((size_t)batch * TEN_CROP_IMAGE_BYTES); /* [B,256,256,3] */
+    raw = malloc((size_t)batch * IMAGE_STORED_BYTES); /* [B,256,256,3] */
     if (!raw) {
         st = error_set(AN_ERR_NOMEM, "out of memory for a batch of %d images", batch);
         goto done;

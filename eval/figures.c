@@ -25,7 +25,7 @@ an_status figure_predictions(const char *path, int n, const uint8_t *images, con
     for (int i = 0; i < n; i++) {
         int x0 = (i % PRED_COLUMNS) * PRED_CELL_W + (PRED_CELL_W - PRED_IMAGE) / 2;
         int y0 = (i / PRED_COLUMNS) * PRED_CELL_H + 8;
-        canvas_blit(&c, x0, y0, images + (size_t)i * TEN_CROP_IMAGE_BYTES, TEN_CROP_IMAGE_SIZE, TEN_CROP_IMAGE_SIZE,
+        canvas_blit(&c, x0, y0, images + (size_t)i * IMAGE_STORED_BYTES, IMAGE_STORED_SIZE, IMAGE_STORED_SIZE,
                     PRED_IMAGE, PRED_IMAGE);
         int ty = y0 + PRED_IMAGE + 4;
         if (*with_text && canvas_text(&c, x0, ty, PRED_IMAGE, PRED_FONT + 1, class_names[info[i].label], BLACK) != AN_OK)
@@ -60,13 +60,13 @@ an_status figure_neighbours(const char *path, int q, const uint8_t *queries, int
     AN_TRY(canvas_create(&c, width, height, WHITE));
     for (int i = 0; i < q; i++) {
         int y = NB_GAP + i * (NB_TILE + NB_GAP);
-        canvas_blit(&c, NB_GAP, y, queries + (size_t)i * TEN_CROP_IMAGE_BYTES, TEN_CROP_IMAGE_SIZE,
-                    TEN_CROP_IMAGE_SIZE, NB_TILE, NB_TILE);
+        canvas_blit(&c, NB_GAP, y, queries + (size_t)i * IMAGE_STORED_BYTES, IMAGE_STORED_SIZE,
+                    IMAGE_STORED_SIZE, NB_TILE, NB_TILE);
         canvas_fill_rect(&c, NB_GAP + NB_TILE + NB_QUERY_GAP / 2 - 1, y, 2, NB_TILE, RED);
         for (int j = 0; j < k; j++) {
             int x = NB_GAP + NB_TILE + NB_QUERY_GAP + j * (NB_TILE + NB_GAP);
-            canvas_blit(&c, x, y, neighbours + ((size_t)i * k + j) * TEN_CROP_IMAGE_BYTES, TEN_CROP_IMAGE_SIZE,
-                        TEN_CROP_IMAGE_SIZE, NB_TILE, NB_TILE);
+            canvas_blit(&c, x, y, neighbours + ((size_t)i * k + j) * IMAGE_STORED_BYTES, IMAGE_STORED_SIZE,
+                        IMAGE_STORED_SIZE, NB_TILE, NB_TILE);
         }
     }
     an_status st = canvas_save_png(&c, path);

@@ -13,8 +13,8 @@ an_status fc7_features(net *model, const eval_split *s, const float *mean_image,
     an_status st = AN_OK;
     if (batch > net_max_batch(model)) batch = net_max_batch(model);
     const size_t F = (size_t)net_fc7_features(model);
-    uint8_t *image = malloc((size_t)TEN_CROP_IMAGE_BYTES);                              /* [256,256,3] */
-    float *views = malloc((size_t)batch * TEN_CROP_INPUT_FLOATS * sizeof(float));        /* [batch,3,224,224] */
+    uint8_t *image = malloc((size_t)IMAGE_STORED_BYTES);                              /* [256,256,3] */
+    float *views = malloc((size_t)batch * IMAGE_CROP_FLOATS * sizeof(float));        /* [batch,3,224,224] */
     if (!image || !views) {
         st = error_set(AN_ERR_NOMEM, "out of memory for fc7 features of %d images", batch);
         goto done;
@@ -26,7 +26,7 @@ an_status fc7_features(net *model, const eval_split *s, const float *mean_image,
             uint32_t index;
             AN_TRY_GOTO(st, eval_split_locate(s, positions[first + b], &shard, &index), done);
             AN_TRY_GOTO(st, shard_reader_read_image(s->shards[shard], index, image), done);
-            crop_cut(image, mean_image, ten_crop_view(TEN_CROP_CENTRE_VIEW), views + (size_t)b * TEN_CROP_INPUT_FLOATS);
+            crop_cut(image, mean_image, ten_crop_view(TEN_CROP_CENTRE_VIEW), views + (size_t)b * IMAGE_CROP_FLOATS);
         }
         const float *fc7 = NULL; /* [m, F7] */
         AN_TRY_GOTO(st, net_forward(model, views, m, NULL, 0, 0, 0), done);

@@ -1,44 +1,29 @@
 /* ten_crop.c: corner, centre and mirrored 224x224 views (§4.1) with the mean
- * image subtracted at the source pixel. */
+ * image subtracted at the source pixel, cut by the one CPU crop
+ * (kernels/cpu/crop_cpu.h). */
 #include "ten_crop.h"
 
 #include <stddef.h>
 
-enum { MARGIN = TEN_CROP_IMAGE_SIZE - TEN_CROP_SIZE }; /* 32 */
+#include "crop_cpu.h"
 
-crop_view ten_crop_view(int v)
+crop_choice ten_crop_view(int v)
 {
-    /* (y0, x0) of the five unmirrored views: four corners, then the centre. */
-    static const int origin[5][2] = {
-        {0, 0}, {0, MARGIN}, {MARGIN, 0}, {MARGIN, MARGIN}, {MARGIN / 2, MARGIN / 2}};
-    crop_view view;
+    enum { M = IMAGE_MAX_OFFSET, C = IMAGE_CENTRE_OFFSET }; /* 32, 16 */
+    /* (y, x) of the five unmirrored views: four corners, then the centre. */
+    static const int origin[5][2] = {{0, 0}, {0, M}, {M, 0}, {M, M}, {C, C}};
     int base = v % 5;
-    view.y0 = origin[base][0];
-    view.x0 = origin[base][1];
-    view.mirror = v >= 5;
+    crop_choice view = {.x = origin[base][1], .y = origin[base][0], .flip = v >= 5}; /* shift 0: no lighting */
     return view;
 }
 
-void crop_cut(const uint8_t *image, const float *mean, crop_view view, float *out)
+void crop_cut(const uint8_t *image, const float *mean, crop_choice view, float *out)
 {
-    const size_t plane = (size_t)TEN_CROP_SIZE * TEN_CROP_SIZE;
-    for (int y = 0; y < TEN_CROP_SIZE; y++) {
-        /* source row: [256, 3] */
-        const uint8_t *src = image + ((size_t)(view.y0 + y) * TEN_CROP_IMAGE_SIZE + view.x0) * TEN_CROP_CHANNELS;
-        const float *src_mean = mean + ((size_t)(view.y0 + y) * TEN_CROP_IMAGE_SIZE + view.x0) * TEN_CROP_CHANNELS;
-        float *dst = out + (size_t)y * TEN_CROP_SIZE;
-        for (int x = 0; x < TEN_CROP_SIZE; x++) {
-            int sx = view.mirror ? TEN_CROP_SIZE - 1 - x : x;
-            const uint8_t *px = src + (size_t)sx * TEN_CROP_CHANNELS;
-            const float *mx = src_mean + (size_t)sx * TEN_CROP_CHANNELS;
-            for (int c = 0; c < TEN_CROP_CHANNELS; c++)
-                dst[(size_t)c * plane + x] = (float)px[c] - mx[c];
-        }
-    }
+    crop_batch_cpu(out, image, mean, &view, 1);
 }
 
 void ten_crop_cut(const uint8_t *image, const float *mean, float *out)
 {
     for (int v = 0; v < TEN_CROP_VIEWS; v++)
-        crop_cut(image, mean, ten_crop_view(v), out + (size_t)v * TEN_CROP_INPUT_FLOATS);
+        crop_cut(image, mean, ten_crop_view(v), out + (size_t)v * IMAGE_CROP_FLOATS);
 }

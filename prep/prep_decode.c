@@ -192,18 +192,18 @@ static an_status resize_whole(VipsImage *x, const prep_decode_options *o, uint8_
  * through a region: no libvips thread pool per image. */
 static an_status render(VipsImage *image, uint8_t *out, char *reason, size_t reason_size)
 {
-    if (image->Xsize != AN_IMAGE_SIZE || image->Ysize != AN_IMAGE_SIZE || image->Bands != 3 ||
+    if (image->Xsize != IMAGE_STORED_SIZE || image->Ysize != IMAGE_STORED_SIZE || image->Bands != 3 ||
         image->BandFmt != VIPS_FORMAT_UCHAR)
         return refuse(reason, reason_size, "internal: converted to %dx%dx%d, not 256x256x3 uchar", image->Xsize,
                       image->Ysize, image->Bands);
     an_status st = AN_OK;
     VipsRegion *region = vips_region_new(image);
-    VipsRect all = {0, 0, AN_IMAGE_SIZE, AN_IMAGE_SIZE};
+    VipsRect all = {0, 0, IMAGE_STORED_SIZE, IMAGE_STORED_SIZE};
     if (!region || vips_region_prepare(region, &all)) {
         st = refuse_vips(reason, reason_size, "cannot decode");
     } else {
-        size_t row_bytes = (size_t)AN_IMAGE_SIZE * AN_IMAGE_CHANNELS;
-        for (int y = 0; y < AN_IMAGE_SIZE; y++)
+        size_t row_bytes = (size_t)IMAGE_STORED_SIZE * IMAGE_CHANNELS;
+        for (int y = 0; y < IMAGE_STORED_SIZE; y++)
             memcpy(out + (size_t)y * row_bytes, VIPS_REGION_ADDR(region, 0, y), row_bytes);
     }
     if (region) g_object_unref(region);
@@ -246,23 +246,22 @@ static int convert_colour(VipsImage *in, VipsObject *scope, VipsImage **out)
 static int resize_streaming(VipsImage *x, const prep_decode_options *o, VipsObject *scope, VipsImage **out)
 {
     VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
+    enum { S = IMAGE_STORED_SIZE }; /* 256 (§2) */
     double sx, sy;
     if (o->resize == PREP_RESIZE_SQUASH) {
-        sx = (double)AN_IMAGE_SIZE / x->Xsize;
-        sy = (double)AN_IMAGE_SIZE / x->Ysize;
+        sx = (double)S / x->Xsize;
+        sy = (double)S / x->Ysize;
     } else { /* §2: the shorter side to 256 */
-        sx = sy = (double)AN_IMAGE_SIZE / (x->Xsize < x->Ysize ? x->Xsize : x->Ysize);
+        sx = sy = (double)S / (x->Xsize < x->Ysize ? x->Xsize : x->Ysize);
     }
     if (vips_resize(x, &t[2], sx, "vscale", sy, "kernel", PREP_KERNEL, NULL)) return -1;
     x = t[2];
-    if (x->Xsize < AN_IMAGE_SIZE || x->Ysize < AN_IMAGE_SIZE) { /* a rounding short of 256: repeat the edge */
-        int w = x->Xsize < AN_IMAGE_SIZE ? AN_IMAGE_SIZE : x->Xsize, h = x->Ysize < AN_IMAGE_SIZE ? AN_IMAGE_SIZE : x->Ysize;
+    if (x->Xsize < S || x->Ysize < S) { /* a rounding short of 256: repeat the edge */
+        int w = x->Xsize < S ? S : x->Xsize, h = x->Ysize < S ? S : x->Ysize;
         if (vips_embed(x, &t[3], 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL)) return -1;
         x = t[3];
     }
-    if (vips_extract_area(x, &t[4], (x->Xsize - AN_IMAGE_SIZE) / 2, (x->Ysize - AN_IMAGE_SIZE) / 2, AN_IMAGE_SIZE,
-                          AN_IMAGE_SIZE, NULL))
-        return -1;
+    if (vips_extract_area(x, &t[4], (x->Xsize - S) / 2, (x->Ysize - S) / 2, S, S, NULL)) return -1;
     g_object_ref(t[4]);
     *out = t[4];
     return 0;

@@ -90,7 +90,7 @@ static an_status write_json(const dataset *d, const prep_plan *plan, const prep_
     json_kv_string(&w, "input", plan->input);
     json_kv_string(&w, "params", plan->params);
     json_kv_string(&w, "max_bad", plan->max_bad);
-    json_kv_int(&w, "image_size", AN_IMAGE_SIZE);
+    json_kv_int(&w, "image_size", IMAGE_STORED_SIZE);
     json_kv_int(&w, "num_classes", d->num_classes);
     json_kv_int(&w, "num_train", (int64_t)d->train.num_images);
     json_kv_int(&w, "num_val", (int64_t)d->val.num_images);

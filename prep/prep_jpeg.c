@@ -17,7 +17,7 @@ int prep_jpeg_scale(int width, int height)
 {
     const long shorter = width < height ? width : height;
     for (int m = 1; m < 8; m *= 2)
-        if (shorter * m / 8 >= AN_IMAGE_SIZE) return m;
+        if (shorter * m / 8 >= IMAGE_STORED_SIZE) return m;
     return 8;
 }
 

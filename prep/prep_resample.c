@@ -16,11 +16,11 @@
  * uniform[o * taps + k] are zero outside them, so that the horizontal pass
  * runs the same loop for every output (no mispredicted loop exits). */
 typedef struct axis_filter {
-    int first[AN_IMAGE_SIZE], count[AN_IMAGE_SIZE];
+    int first[IMAGE_STORED_SIZE], count[IMAGE_STORED_SIZE];
     int max_taps;
     int32_t *weights; /* [256, max_taps] */
     int taps;
-    int uniform_first[AN_IMAGE_SIZE];
+    int uniform_first[IMAGE_STORED_SIZE];
     int32_t *uniform; /* [256, taps] */
 } axis_filter;
 
@@ -28,11 +28,11 @@ typedef struct axis_filter {
 static an_status axis_filter_make_uniform(axis_filter *f, int length)
 {
     f->taps = 1;
-    for (int o = 0; o < AN_IMAGE_SIZE; o++)
+    for (int o = 0; o < IMAGE_STORED_SIZE; o++)
         if (f->count[o] > f->taps) f->taps = f->count[o]; /* <= length: counts never exceed it */
-    f->uniform = calloc((size_t)AN_IMAGE_SIZE * (size_t)f->taps, sizeof *f->uniform);
-    AN_CHECK_ALLOC(f->uniform, (size_t)AN_IMAGE_SIZE * (size_t)f->taps * sizeof *f->uniform);
-    for (int o = 0; o < AN_IMAGE_SIZE; o++) {
+    f->uniform = calloc((size_t)IMAGE_STORED_SIZE * (size_t)f->taps, sizeof *f->uniform);
+    AN_CHECK_ALLOC(f->uniform, (size_t)IMAGE_STORED_SIZE * (size_t)f->taps * sizeof *f->uniform);
+    for (int o = 0; o < IMAGE_STORED_SIZE; o++) {
         int first = f->first[o];
         if (first + f->taps > length) first = length - f->taps;
         f->uniform_first[o] = first;
@@ -49,11 +49,11 @@ static an_status axis_filter_make(axis_filter *f, int length, double scale, int 
     double step = 1.0 / scale;                       /* input pixels per output pixel */
     double support = step > 1.0 ? step : 1.0;        /* the triangle's half width, in input pixels */
     f->max_taps = (int)ceil(support) * 2 + 1;
-    f->weights = calloc((size_t)AN_IMAGE_SIZE * (size_t)f->max_taps, sizeof *f->weights);
-    AN_CHECK_ALLOC(f->weights, (size_t)AN_IMAGE_SIZE * (size_t)f->max_taps * sizeof *f->weights);
+    f->weights = calloc((size_t)IMAGE_STORED_SIZE * (size_t)f->max_taps, sizeof *f->weights);
+    AN_CHECK_ALLOC(f->weights, (size_t)IMAGE_STORED_SIZE * (size_t)f->max_taps * sizeof *f->weights);
     double *w = malloc((size_t)f->max_taps * sizeof *w);
     if (!w) return error_set(AN_ERR_NOMEM, "out of memory for filter taps");
-    for (int o = 0; o < AN_IMAGE_SIZE; o++) {
+    for (int o = 0; o < IMAGE_STORED_SIZE; o++) {
         double centre = ((double)(o + offset) + 0.5) * step; /* in input coordinates, pixel i covers [i, i+1) */
         int lo = (int)floor(centre - support + 0.5), hi = (int)floor(centre + support + 0.5);
         if (lo < 0) lo = 0;
@@ -103,8 +103,8 @@ static inline __attribute__((always_inline)) void horizontal_rows(uint8_t *t, co
 {
     for (int y = row0; y < row1; y++) {
         const uint8_t *row = in + (size_t)y * (size_t)cols * (size_t)channels;
-        uint8_t *dst = t + (size_t)(y - row0) * AN_IMAGE_SIZE * (size_t)channels;
-        for (int x = 0; x < AN_IMAGE_SIZE; x++) {
+        uint8_t *dst = t + (size_t)(y - row0) * IMAGE_STORED_SIZE * (size_t)channels;
+        for (int x = 0; x < IMAGE_STORED_SIZE; x++) {
             const int32_t *w = fx->uniform + (size_t)x * (size_t)taps;
             const uint8_t *p = row + (size_t)fx->uniform_first[x] * (size_t)channels;
             int32_t acc[3] = {0, 0, 0}; /* [channels] */
@@ -140,13 +140,13 @@ an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int 
     double sx, sy;
     int ox = 0, oy = 0;
     if (squash) {
-        sx = (double)AN_IMAGE_SIZE / cols;
-        sy = (double)AN_IMAGE_SIZE / rows;
+        sx = (double)IMAGE_STORED_SIZE / cols;
+        sy = (double)IMAGE_STORED_SIZE / rows;
     } else { /* §2: the shorter side to 256, then the central 256x256 */
-        double s = (double)AN_IMAGE_SIZE / (rows < cols ? rows : cols);
+        double s = (double)IMAGE_STORED_SIZE / (rows < cols ? rows : cols);
         sx = sy = s;
-        ox = ((int)lround(cols * s) - AN_IMAGE_SIZE) / 2;
-        oy = ((int)lround(rows * s) - AN_IMAGE_SIZE) / 2;
+        ox = ((int)lround(cols * s) - IMAGE_STORED_SIZE) / 2;
+        oy = ((int)lround(rows * s) - IMAGE_STORED_SIZE) / 2;
         if (ox < 0) ox = 0;
         if (oy < 0) oy = 0;
     }
@@ -155,8 +155,8 @@ an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int 
     uint8_t *tmp = NULL; /* [rows used, 256, channels] after the horizontal pass */
     AN_TRY_GOTO(st, axis_filter_make(&fx, cols, sx, ox), done);
     AN_TRY_GOTO(st, axis_filter_make(&fy, rows, sy, oy), done);
-    int row0 = fy.first[0], row1 = fy.first[AN_IMAGE_SIZE - 1] + fy.count[AN_IMAGE_SIZE - 1];
-    tmp = malloc((size_t)(row1 - row0) * AN_IMAGE_SIZE * (size_t)channels);
+    int row0 = fy.first[0], row1 = fy.first[IMAGE_STORED_SIZE - 1] + fy.count[IMAGE_STORED_SIZE - 1];
+    tmp = malloc((size_t)(row1 - row0) * IMAGE_STORED_SIZE * (size_t)channels);
     if (!tmp) {
         st = error_set(AN_ERR_NOMEM, "out of memory resizing a %dx%d image", cols, rows);
         goto done;
@@ -165,9 +165,9 @@ an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int 
     /* Vertical pass: whole rows at a time, so the inner loop vectorises; the
      * products as int16 x int16 -> int32 (weights < 2^15), which SSE2 multiplies
      * natively where an int32 product needs emulating. */
-    size_t width = AN_IMAGE_SIZE * (size_t)channels;
-    int32_t acc[AN_IMAGE_SIZE * 3]; /* [256 * channels] */
-    for (int y = 0; y < AN_IMAGE_SIZE; y++) {
+    size_t width = IMAGE_STORED_SIZE * (size_t)channels;
+    int32_t acc[IMAGE_STORED_SIZE * 3]; /* [256 * channels] */
+    for (int y = 0; y < IMAGE_STORED_SIZE; y++) {
         const int32_t *w = fy.weights + (size_t)y * (size_t)fy.max_taps;
         for (size_t x = 0; x < width; x++) acc[x] = 0;
         for (int k = 0; k < fy.count[y]; k++) {
@@ -175,7 +175,7 @@ an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int 
             const int16_t wk = (int16_t)w[k];
             for (size_t x = 0; x < width; x++) acc[x] += (int32_t)wk * (int16_t)t[x];
         }
-        uint8_t *o = out + (size_t)y * AN_IMAGE_SIZE * 3;
+        uint8_t *o = out + (size_t)y * IMAGE_STORED_SIZE * 3;
         if (channels == 3) {
             for (size_t x = 0; x < width; x++) o[x] = clamp_round(acc[x]);
         } else {

@@ -39,7 +39,7 @@ static void decode_one(void *ctx, size_t i, int worker)
     shard_job *job = ctx;
     const prep_listing *l = job->listing;
     const prep_item *item = &l->split[job->split].items[job->ids[i]];
-    uint8_t *image = job->images + i * AN_IMAGE_BYTES; /* [256,256,3] */
+    uint8_t *image = job->images + i * IMAGE_STORED_BYTES; /* [256,256,3] */
     an_status st;
     job->reasons[i][0] = 0;
     if (l->idx_pixels[job->split]) {
@@ -117,7 +117,7 @@ typedef struct shard_buffers {
 static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
 {
     memset(b, 0, sizeof *b);
-    b->images = malloc(n * AN_IMAGE_BYTES);
+    b->images = malloc(n * IMAGE_STORED_BYTES);
     b->checksums = malloc(n * sizeof *b->checksums);
     b->ids_kept = malloc(n * sizeof *b->ids_kept);
     b->labels = malloc(n * sizeof *b->labels);
@@ -136,8 +136,8 @@ static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
     b->workers = workers;
     for (int w = 0; w < workers; w++) {
         AN_TRY(shard_stats_init(&b->worker_stats[w]));
-        b->pixel_acc[w] = calloc(AN_IMAGE_BYTES, sizeof *b->pixel_acc[w]);
-        AN_CHECK_ALLOC(b->pixel_acc[w], AN_IMAGE_BYTES * sizeof *b->pixel_acc[w]);
+        b->pixel_acc[w] = calloc(IMAGE_STORED_BYTES, sizeof *b->pixel_acc[w]);
+        AN_CHECK_ALLOC(b->pixel_acc[w], IMAGE_STORED_BYTES * sizeof *b->pixel_acc[w]);
     }
     return shard_stats_init(&b->total);
 }
@@ -179,7 +179,7 @@ static an_status decode_shard(const prep_listing *l, const prep_plan *plan, cons
     b->ids = plan->order[split] + begin;
     snprintf(b->path, sizeof b->path, "%s", path);
     for (int w = 0; w < b->workers; w++) {
-        memset(b->worker_stats[w].pixel_sum, 0, AN_IMAGE_BYTES * sizeof *b->worker_stats[w].pixel_sum);
+        memset(b->worker_stats[w].pixel_sum, 0, IMAGE_STORED_BYTES * sizeof *b->worker_stats[w].pixel_sum);
         double *keep = b->worker_stats[w].pixel_sum;
         memset(&b->worker_stats[w], 0, sizeof b->worker_stats[w]);
         b->worker_stats[w].pixel_sum = keep;
@@ -217,13 +217,14 @@ static an_status write_shard(void *ctx)
             log_verbose("refused %s: %s", item->path, b->reasons[i]);
             continue;
         }
-        if (kept != i) memmove(b->images + kept * AN_IMAGE_BYTES, b->images + i * AN_IMAGE_BYTES, AN_IMAGE_BYTES);
+        if (kept != i)
+            memmove(b->images + kept * IMAGE_STORED_BYTES, b->images + i * IMAGE_STORED_BYTES, IMAGE_STORED_BYTES);
         b->checksums[kept] = b->checksums[i];
         b->ids_kept[kept] = b->ids[i];
         b->labels[kept] = item->label;
         b->paths[kept++] = b->stored_paths[i];
     }
-    memset(b->total.pixel_sum, 0, AN_IMAGE_BYTES * sizeof *b->total.pixel_sum);
+    memset(b->total.pixel_sum, 0, IMAGE_STORED_BYTES * sizeof *b->total.pixel_sum);
     double *keep = b->total.pixel_sum;
     memset(&b->total, 0, sizeof b->total);
     b->total.pixel_sum = keep;

@@ -28,8 +28,8 @@ an_status prep_stats_finish(const shard_stats *sums, dataset *d)
 {
     if (sums->num_images == 0) return error_set(AN_ERR_ARG, "no training images: cannot compute statistics");
     double n = (double)sums->num_images;
-    double pixels = n * AN_IMAGE_SIZE * AN_IMAGE_SIZE;
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) d->mean_image[i] = (float)(sums->pixel_sum[i] / n); /* §2 */
+    double pixels = n * IMAGE_STORED_SIZE * IMAGE_STORED_SIZE;
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) d->mean_image[i] = (float)(sums->pixel_sum[i] / n); /* §2 */
     double mean[3]; /* byte units */
     for (int c = 0; c < 3; c++) mean[c] = (double)sums->rgb_sum[c] / pixels;
     for (int i = 0; i < 3; i++)

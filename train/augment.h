@@ -17,13 +17,11 @@
 
 #include <stdint.h>
 
-#define AUGMENT_SOURCE_SIZE 256
-#define AUGMENT_CROP_SIZE 224
-#define AUGMENT_MAX_OFFSET (AUGMENT_SOURCE_SIZE - AUGMENT_CROP_SIZE) /* 32 */
-#define AUGMENT_CENTRE_OFFSET (AUGMENT_MAX_OFFSET / 2)                /* 16 */
-#define AUGMENT_LIGHTING_STD 0.1f                                     /* §4.1 */
-#define AUGMENT_SOURCE_BYTES (AUGMENT_SOURCE_SIZE * AUGMENT_SOURCE_SIZE * 3)
-#define AUGMENT_OUTPUT_FLOATS (3 * AUGMENT_CROP_SIZE * AUGMENT_CROP_SIZE)
+#include "image_geometry.h"
+
+/* The image sizes (256 stored, 224 crop, offsets 0..32, centre 16) are
+ * common/image_geometry.h's IMAGE_* constants. */
+#define AUGMENT_LIGHTING_STD 0.1f /* §4.1 */
 
 /* What does not change between images: the dataset's statistics. */
 typedef struct augment_params {
@@ -48,7 +46,8 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
 /* The centre crop's "draw": offset 16, no flip, no shift. */
 void augment_draw_centre(augment_draw *out);
 
-/* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked.
+/* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked,
+ * through the one CPU crop (kernels/cpu/crop_cpu.h).
  * image: [256,256,3] HWC uint8; mean_image: [256,256,3] HWC float; out: [3,224,224] CHW. */
 void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out);
 

@@ -98,7 +98,7 @@ static an_status take_error(const loader *l)
 static void *worker_main(void *arg)
 {
     loader *l = arg;
-    uint8_t *image = malloc(AUGMENT_SOURCE_BYTES); /* [256,256,3] */
+    uint8_t *image = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     pthread_mutex_lock(&l->mutex);
     if (!image)
         record_error(l, error_set(AN_ERR_NOMEM, "loader thread: out of memory for an image buffer"));
@@ -129,7 +129,7 @@ static void *worker_main(void *arg)
 
         const shard_reader *shard = l->cfg.shards[l->shard_of[id]];
         an_status st = shard_reader_read_image(shard, l->index_of[id], image);
-        float *out = slot->batch.images + (size_t)k * AUGMENT_OUTPUT_FLOATS;
+        float *out = slot->batch.images + (size_t)k * IMAGE_CROP_FLOATS;
         if (st == AN_OK) {
             if (l->cfg.mode == LOADER_TRAIN)
                 augment_train(l->cfg.augment, epoch, id, image, out);
@@ -210,7 +210,7 @@ static an_status loader_alloc(loader *l)
     AN_CHECK_ALLOC(l->slots, (size_t)l->cfg.queue_depth * sizeof *l->slots);
     for (int q = 0; q < l->cfg.queue_depth; q++) {
         loader_batch *b = &l->slots[q].batch;
-        size_t floats = (size_t)l->local_max * AUGMENT_OUTPUT_FLOATS;
+        size_t floats = (size_t)l->local_max * IMAGE_CROP_FLOATS;
         b->images = malloc(floats * sizeof(float));
         AN_CHECK_ALLOC(b->images, floats * sizeof(float));
         b->labels = malloc((size_t)l->local_max * sizeof *b->labels);

@@ -59,19 +59,20 @@ int main(int argc, char **argv)
     net *n = NULL;
     tally t = {0};
     eval_score_scratch scratch = {0};
-    uint8_t *raw = malloc((size_t)batch * TEN_CROP_IMAGE_BYTES);       /* [B,256,256,3] */
-    float *mean = malloc((size_t)TEN_CROP_IMAGE_BYTES * sizeof(float)); /* [256,256,3] */
+    uint8_t *raw = malloc((size_t)batch * IMAGE_STORED_BYTES);       /* [B,256,256,3] */
+    float *mean = malloc((size_t)IMAGE_STORED_BYTES * sizeof(float)); /* [256,256,3] */
     eval_image *info = calloc((size_t)batch, sizeof *info);
     if (!raw || !mean || !info) {
         st = error_set(AN_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < (size_t)TEN_CROP_IMAGE_BYTES; i++) {
-        raw[i % ((size_t)batch * TEN_CROP_IMAGE_BYTES)] = (uint8_t)(philox_draw(1, PHILOX_PURPOSE_TEST, 0, 0, (uint32_t)i).v[0]);
+    for (size_t i = 0; i < (size_t)IMAGE_STORED_BYTES; i++) {
+        raw[i % ((size_t)batch * IMAGE_STORED_BYTES)] =
+            (uint8_t)(philox_draw(1, PHILOX_PURPOSE_TEST, 0, 0, (uint32_t)i).v[0]);
         mean[i] = 120.0f;
     }
-    for (size_t i = TEN_CROP_IMAGE_BYTES; i < (size_t)batch * TEN_CROP_IMAGE_BYTES; i++)
-        raw[i] = (uint8_t)(raw[i - TEN_CROP_IMAGE_BYTES] * 7 + 3);
+    for (size_t i = IMAGE_STORED_BYTES; i < (size_t)batch * IMAGE_STORED_BYTES; i++)
+        raw[i] = (uint8_t)(raw[i - IMAGE_STORED_BYTES] * 7 + 3);
     net_config cfg;
     net_config_default(&cfg);
     cfg.width = width;

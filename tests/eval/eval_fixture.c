@@ -22,13 +22,14 @@
 
 void fixture_image(int is_val, uint32_t id, int label, uint8_t *out)
 {
-    for (int y = 0; y < 256; y++)
-        for (int x = 0; x < 256; x++) {
-            philox_block r = philox_draw(7, PHILOX_PURPOSE_TEST, (uint32_t)is_val, id, (uint32_t)(y * 256 + x));
+    for (int y = 0; y < IMAGE_STORED_SIZE; y++)
+        for (int x = 0; x < IMAGE_STORED_SIZE; x++) {
+            philox_block r =
+                philox_draw(7, PHILOX_PURPOSE_TEST, (uint32_t)is_val, id, (uint32_t)(y * IMAGE_STORED_SIZE + x));
             int band = (y / 64) == label; /* class c: bright band in rows [64c, 64c + 64) */
             for (int c = 0; c < 3; c++) {
                 int v = (int)(r.v[c] % 80) + (band ? 150 : 20) + (c == label ? 20 : 0);
-                out[((size_t)y * 256 + x) * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
+                out[((size_t)y * IMAGE_STORED_SIZE + x) * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
             }
         }
 }
@@ -39,7 +40,7 @@ static void write_shard(const char *dir, const char *split, int index, int count
                         shard_stats *stats, int64_t *class_counts)
 {
     int is_val = strcmp(split, "val") == 0;
-    uint8_t *images = malloc(n * AN_IMAGE_BYTES);
+    uint8_t *images = malloc(n * IMAGE_STORED_BYTES);
     int32_t labels[64];
     uint32_t ids[64], sums[64];
     char names[64][32];
@@ -49,11 +50,11 @@ static void write_shard(const char *dir, const char *split, int index, int count
         ids[i] = first_id + (uint32_t)i;
         labels[i] = label_of(is_val, ids[i]);
         class_counts[labels[i]]++;
-        fixture_image(is_val, ids[i], labels[i], images + i * AN_IMAGE_BYTES);
-        sums[i] = checksum_image(images + i * AN_IMAGE_BYTES);
+        fixture_image(is_val, ids[i], labels[i], images + i * IMAGE_STORED_BYTES);
+        sums[i] = checksum_image(images + i * IMAGE_STORED_BYTES);
         snprintf(names[i], sizeof names[i], "%s/%u.png", split, ids[i]);
         paths[i] = names[i];
-        if (stats) shard_stats_add_image(stats, images + i * AN_IMAGE_BYTES);
+        if (stats) shard_stats_add_image(stats, images + i * IMAGE_STORED_BYTES);
     }
     shard_contents c = {.dataset_id = FIXTURE_DATASET_ID, .split = split, .shard_index = index,
                         .shard_count = count, .count = n, .images = images, .labels = labels, .image_ids = ids,
@@ -84,7 +85,7 @@ void fixture_write_dataset(const char *dir)
     write_shard(dir, "train", 0, 1, 0, FIXTURE_TRAIN, &stats, d->train.class_counts);
     write_shard(dir, "val", 0, 2, 0, FIXTURE_VAL_A, NULL, d->val.class_counts);
     write_shard(dir, "val", 1, 2, FIXTURE_VAL_A, FIXTURE_VAL_B, NULL, d->val.class_counts);
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) d->mean_image[i] = (float)(stats.pixel_sum[i] / FIXTURE_TRAIN);
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) d->mean_image[i] = (float)(stats.pixel_sum[i] / FIXTURE_TRAIN);
     for (int i = 0; i < 3; i++) {
         d->rgb_mean[i] = (double)stats.rgb_sum[i] / (FIXTURE_TRAIN * 65536.0);
         d->rgb_std[i] = 40.0;
@@ -131,8 +132,8 @@ void fixture_write_checkpoint(const char *dataset_dir, const char *path, int num
         if (v == 0) scale /= 64.0;
         for (size_t i = 0; i < pv->count; i++) w[i] = (float)(w[i] * scale);
     }
-    uint8_t *image = malloc(AN_IMAGE_BYTES);
-    float *input = malloc((size_t)BATCH * TEN_CROP_INPUT_FLOATS * sizeof(float)); /* [B,3,224,224] */
+    uint8_t *image = malloc(IMAGE_STORED_BYTES);
+    float *input = malloc((size_t)BATCH * IMAGE_CROP_FLOATS * sizeof(float)); /* [B,3,224,224] */
     assert_non_null(image);
     assert_non_null(input);
     for (int step = 0; step < steps; step++) {
@@ -142,7 +143,7 @@ void fixture_write_checkpoint(const char *dataset_dir, const char *path, int num
             size_t i = (size_t)(step * BATCH + b) % r->count;
             assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
             crop_cut(image, d->mean_image, ten_crop_view((step + b) % TEN_CROP_VIEWS),
-                     input + (size_t)b * TEN_CROP_INPUT_FLOATS);
+                     input + (size_t)b * IMAGE_CROP_FLOATS);
             labels[b] = r->labels[i] % num_classes;
             ids[b] = r->image_ids[i];
         }

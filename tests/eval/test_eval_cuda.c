@@ -82,8 +82,8 @@ static void test_views_and_ten_crop_match_cpu(void **state)
     assert_int_equal(gpu.num_classes, K);
     eval_split split;
     assert_int_equal(eval_split_open(&split, d, "val"), AN_OK);
-    uint8_t *raw = malloc(TEN_CROP_IMAGE_BYTES);                               /* [256,256,3] */
-    float *views = malloc((size_t)V * TEN_CROP_INPUT_FLOATS * sizeof(float));  /* [V,3,224,224] */
+    uint8_t *raw = malloc(IMAGE_STORED_BYTES);                               /* [256,256,3] */
+    float *views = malloc((size_t)V * IMAGE_CROP_FLOATS * sizeof(float));  /* [V,3,224,224] */
     float *cpu_logits = malloc((size_t)V * K * sizeof(float));                 /* [V, K] */
     float p_cpu[FIXTURE_CLASSES], p_gpu[FIXTURE_CLASSES];
     assert_non_null(raw);
@@ -99,7 +99,7 @@ static void test_views_and_ten_crop_match_cpu(void **state)
             assert_int_equal(shard_reader_read_image(split.shards[shard], index, raw), AN_OK);
             for (int v = 0; v < TEN_CROP_VIEWS; v++)
                 crop_cut(raw, d->mean_image, ten_crop_view(v),
-                         views + ((size_t)b * TEN_CROP_VIEWS + (size_t)v) * TEN_CROP_INPUT_FLOATS);
+                         views + ((size_t)b * TEN_CROP_VIEWS + (size_t)v) * IMAGE_CROP_FLOATS);
         }
         const int mv = m * TEN_CROP_VIEWS;
         const float *logits = NULL;

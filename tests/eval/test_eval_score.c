@@ -17,6 +17,7 @@
 #include "eval_fixture.h"
 #include "eval_model.h"
 #include "eval_score.h"
+#include "image_geometry.h"
 #include "neighbours.h"
 
 typedef fixture_trained fixture;
@@ -40,18 +41,19 @@ static void reference_ten_crop(net *n, const uint8_t *image, const float *mean, 
 {
     const int offsets[5][2] = {{0, 0}, {0, 32}, {32, 0}, {32, 32}, {16, 16}}; /* (row, column) */
     const int K = FIXTURE_CLASSES;
-    float *view = malloc(3 * 224 * 224 * sizeof(float)); /* [1,3,224,224] */
+    enum { S = IMAGE_STORED_SIZE, W = IMAGE_CROP_SIZE };
+    float *view = malloc(IMAGE_CROP_FLOATS * sizeof(float)); /* [1,3,224,224] */
     assert_non_null(view);
     for (int k = 0; k < K; k++) probs[k] = 0.0;
     for (int mirror = 0; mirror < 2; mirror++)
         for (int o = 0; o < 5; o++) {
             for (int c = 0; c < 3; c++)
-                for (int y = 0; y < 224; y++)
-                    for (int x = 0; x < 224; x++) {
+                for (int y = 0; y < W; y++)
+                    for (int x = 0; x < W; x++) {
                         int row = offsets[o][0] + y;
-                        int col = offsets[o][1] + (mirror ? 223 - x : x);
-                        size_t src = ((size_t)row * 256 + (size_t)col) * 3 + (size_t)c;
-                        view[((size_t)c * 224 + y) * 224 + x] = (float)image[src] - mean[src];
+                        int col = offsets[o][1] + (mirror ? W - 1 - x : x);
+                        size_t src = ((size_t)row * S + (size_t)col) * 3 + (size_t)c;
+                        view[((size_t)c * W + y) * W + x] = (float)image[src] - mean[src];
                     }
             assert_int_equal(net_forward(n, view, 1, NULL, 0, 0, 0), AN_OK);
             const float *logits; /* [1, K] */
@@ -105,7 +107,7 @@ static void test_matches_independent_loop(void **state)
 
     /* the reference, image by image, shard by shard */
     int64_t top1[2] = {0, 0}, top5[2] = {0, 0};
-    uint8_t *image = malloc(256 * 256 * 3);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     assert_non_null(image);
     uint64_t k = 0;
     int distinct_predictions = 0, last_top = -1;

@@ -10,7 +10,7 @@
 
 #include "ten_crop.h"
 
-enum { S = TEN_CROP_IMAGE_SIZE, K = TEN_CROP_SIZE };
+enum { S = IMAGE_STORED_SIZE, K = IMAGE_CROP_SIZE };
 
 /* A test image whose every byte differs from its neighbours: [256,256,3]. */
 static uint8_t pixel_value(int y, int x, int c) { return (uint8_t)((y * 7 + x * 13 + c * 101) & 255); }
@@ -19,7 +19,7 @@ static float mean_value(int y, int x, int c) { return 0.25f * (float)x + 0.125f 
 
 static uint8_t *make_image(void)
 {
-    uint8_t *img = malloc((size_t)TEN_CROP_IMAGE_BYTES);
+    uint8_t *img = malloc((size_t)IMAGE_STORED_BYTES);
     assert_non_null(img);
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
@@ -29,7 +29,7 @@ static uint8_t *make_image(void)
 
 static float *make_mean(void)
 {
-    float *mean = malloc((size_t)TEN_CROP_IMAGE_BYTES * sizeof(float));
+    float *mean = malloc((size_t)IMAGE_STORED_BYTES * sizeof(float));
     assert_non_null(mean);
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
@@ -43,15 +43,15 @@ static void test_view_geometry(void **state)
     const int expect[10][3] = {{0, 0, 0},  {0, 32, 0},  {32, 0, 0}, {32, 32, 0}, {16, 16, 0},
                                {0, 0, 1},  {0, 32, 1},  {32, 0, 1}, {32, 32, 1}, {16, 16, 1}};
     for (int v = 0; v < TEN_CROP_VIEWS; v++) {
-        crop_view view = ten_crop_view(v);
-        assert_int_equal(view.y0, expect[v][0]);
-        assert_int_equal(view.x0, expect[v][1]);
-        assert_int_equal(view.mirror, expect[v][2]);
+        crop_choice view = ten_crop_view(v);
+        assert_int_equal(view.y, expect[v][0]);
+        assert_int_equal(view.x, expect[v][1]);
+        assert_int_equal(view.flip, expect[v][2]);
     }
-    crop_view centre = ten_crop_view(TEN_CROP_CENTRE_VIEW);
-    assert_int_equal(centre.y0, 16);
-    assert_int_equal(centre.x0, 16);
-    assert_int_equal(centre.mirror, 0);
+    crop_choice centre = ten_crop_view(TEN_CROP_CENTRE_VIEW);
+    assert_int_equal(centre.y, 16);
+    assert_int_equal(centre.x, 16);
+    assert_int_equal(centre.flip, 0);
 }
 
 /* Every output value against the formula, for every view. */
@@ -60,15 +60,15 @@ static void test_cut_matches_formula(void **state)
     (void)state;
     uint8_t *img = make_image();
     float *mean = make_mean();
-    float *out = malloc((size_t)TEN_CROP_INPUT_FLOATS * sizeof(float)); /* [3,224,224] */
+    float *out = malloc((size_t)IMAGE_CROP_FLOATS * sizeof(float)); /* [3,224,224] */
     assert_non_null(out);
     for (int v = 0; v < TEN_CROP_VIEWS; v++) {
-        crop_view view = ten_crop_view(v);
+        crop_choice view = ten_crop_view(v);
         crop_cut(img, mean, view, out);
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < K; y++)
                 for (int x = 0; x < K; x++) {
-                    int sy = view.y0 + y, sx = view.x0 + (view.mirror ? K - 1 - x : x);
+                    int sy = view.y + y, sx = view.x + (view.flip ? K - 1 - x : x);
                     float want = (float)pixel_value(sy, sx, c) - mean_value(sy, sx, c);
                     float got = out[((size_t)c * K + y) * K + x];
                     if (got != want) fail_msg("view %d c %d y %d x %d: got %g want %g", v, c, y, x, got, want);
@@ -87,14 +87,14 @@ static void test_cut_corners(void **state)
     (void)state;
     uint8_t *img = make_image();
     float *mean = make_mean();
-    float *out = malloc((size_t)TEN_CROP_INPUT_FLOATS * sizeof(float));
+    float *out = malloc((size_t)IMAGE_CROP_FLOATS * sizeof(float));
     assert_non_null(out);
     crop_cut(img, mean, ten_crop_view(1), out);
     assert_true(out[0] == (float)pixel_value(0, 32, 0) - mean_value(0, 32, 0));
     crop_cut(img, mean, ten_crop_view(5), out);
     assert_true(out[0] == (float)pixel_value(0, 223, 0) - mean_value(0, 223, 0));
     crop_cut(img, mean, ten_crop_view(3), out);
-    size_t last = (size_t)TEN_CROP_INPUT_FLOATS - 1; /* c 2, y 223, x 223 */
+    size_t last = (size_t)IMAGE_CROP_FLOATS - 1; /* c 2, y 223, x 223 */
     assert_true(out[last] == (float)pixel_value(255, 255, 2) - mean_value(255, 255, 2));
     free(out);
     free(mean);
@@ -109,23 +109,23 @@ static void test_mirror_is_reflection_of_unmirrored(void **state)
     (void)state;
     uint8_t *img = make_image();
     float *mean = make_mean();
-    float *all = malloc((size_t)TEN_CROP_VIEWS * TEN_CROP_INPUT_FLOATS * sizeof(float)); /* [10,3,224,224] */
+    float *all = malloc((size_t)TEN_CROP_VIEWS * IMAGE_CROP_FLOATS * sizeof(float)); /* [10,3,224,224] */
     assert_non_null(all);
     ten_crop_cut(img, mean, all);
     for (int v = 0; v < 5; v++) {
-        const float *plain = all + (size_t)v * TEN_CROP_INPUT_FLOATS;
-        const float *mirrored = all + (size_t)(v + 5) * TEN_CROP_INPUT_FLOATS;
+        const float *plain = all + (size_t)v * IMAGE_CROP_FLOATS;
+        const float *mirrored = all + (size_t)(v + 5) * IMAGE_CROP_FLOATS;
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < K; y++)
                 for (int x = 0; x < K; x++)
                     assert_true(mirrored[((size_t)c * K + y) * K + x] == plain[((size_t)c * K + y) * K + (K - 1 - x)]);
     }
     /* and ten_crop_cut's slices are crop_cut's views */
-    float *one = malloc((size_t)TEN_CROP_INPUT_FLOATS * sizeof(float));
+    float *one = malloc((size_t)IMAGE_CROP_FLOATS * sizeof(float));
     assert_non_null(one);
     for (int v = 0; v < TEN_CROP_VIEWS; v++) {
         crop_cut(img, mean, ten_crop_view(v), one);
-        assert_memory_equal(one, all + (size_t)v * TEN_CROP_INPUT_FLOATS, (size_t)TEN_CROP_INPUT_FLOATS * sizeof(float));
+        assert_memory_equal(one, all + (size_t)v * IMAGE_CROP_FLOATS, (size_t)IMAGE_CROP_FLOATS * sizeof(float));
     }
     free(one);
     free(all);

@@ -21,7 +21,7 @@
 #include "philox.h"
 #include "train_ops_cuda.h"
 
-enum { B = 5, IMAGE_BYTES = AUGMENT_SOURCE_BYTES, OUT = AUGMENT_OUTPUT_FLOATS };
+enum { B = 5, IMAGE_BYTES = IMAGE_STORED_BYTES, OUT = IMAGE_CROP_FLOATS };
 
 /* The loader copies its augment_draw array to the device as augment_choice. */
 _Static_assert(sizeof(augment_choice) == sizeof(augment_draw), "augment_choice layout");

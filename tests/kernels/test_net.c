@@ -71,9 +71,9 @@ static void test_full_width_table(void **state)
 
     /* one image forward at full width: probabilities that sum to 1 */
     assert_int_equal(net_init_params(n, 1), AN_OK);
-    float *x = malloc(sizeof(float) * 3 * 224 * 224);
+    float *x = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(x);
-    gradcheck_fill(x, 3 * 224 * 224, 7, 100.0f);
+    gradcheck_fill(x, IMAGE_CROP_FLOATS, 7, 100.0f);
     assert_int_equal(net_forward(n, x, 1, NULL, 0, 0, 0), AN_OK);
     const float *probs; /* [1, 1000] */
     assert_int_equal(net_read_probs(n, &probs), AN_OK);
@@ -307,7 +307,7 @@ static void test_init_input_dependent_logits(void **state)
     net_config cfg;
     net_config_default(&cfg);
     net *n = initialised_net(0.0625, cfg.init, 2, 1); /* the default scheme */
-    enum { PIXELS = 3 * 224 * 224 };
+    enum { PIXELS = IMAGE_CROP_FLOATS };
     float *x = malloc(sizeof(float) * 2 * PIXELS); /* [2, 3, 224, 224] */
     assert_non_null(x);
     gradcheck_fill(x, PIXELS, 7, 100.0f);
@@ -367,9 +367,9 @@ static void test_net_gradient(void **state)
     net_ctx c = {.ids = {4, 9, 1}, .labels = {0, 3, 4}};
     assert_int_equal(net_create(&c.n, &cfg, GB), AN_OK);
     fill_well_conditioned(c.n);
-    c.x = malloc(sizeof(float) * GB * 3 * 224 * 224);
+    c.x = malloc(sizeof(float) * GB * IMAGE_CROP_FLOATS);
     assert_non_null(c.x);
-    gradcheck_fill(c.x, (size_t)GB * 3 * 224 * 224, 300, 1.0f);
+    gradcheck_fill(c.x, (size_t)GB * IMAGE_CROP_FLOATS, 300, 1.0f);
     net_fwd(&c);
     assert_int_equal(net_backward(c.n, c.labels, GB, (float)GB), AN_OK);
     size_t count = net_param_count(c.n);
@@ -401,7 +401,7 @@ static void test_net_gradient(void **state)
     int split[2][2] = {{0, 2}, {2, 1}};
     for (int r = 0; r < 2; r++) {
         int first = split[r][0], nb = split[r][1];
-        assert_int_equal(net_forward(c.n, c.x + (size_t)first * 3 * 224 * 224, nb, c.ids + first, 3, 11, 1), AN_OK);
+        assert_int_equal(net_forward(c.n, c.x + (size_t)first * IMAGE_CROP_FLOATS, nb, c.ids + first, 3, 11, 1), AN_OK);
         assert_int_equal(net_backward(c.n, c.labels + first, nb, (float)GB), AN_OK);
         for (size_t i = 0; i < count; i++) sum[i] += net_grads(c.n)[i];
     }

@@ -63,7 +63,7 @@ static void fill_params(net *n)
 
 static void fill_input(float *x, int batch)
 {
-    size_t n = (size_t)batch * 3 * 224 * 224;
+    size_t n = (size_t)batch * IMAGE_CROP_FLOATS;
     for (size_t i = 0; i < n; i++) x[i] = (float)(60.0 * fill_value(1000, i));
 }
 
@@ -121,7 +121,7 @@ static void check_case(hid_t file, const char *name)
     net *n = NULL;
     assert_int_equal(net_create(&n, &cfg, batch), AN_OK);
     fill_params(n);
-    float *x = malloc(sizeof(float) * (size_t)batch * 3 * 224 * 224);
+    float *x = malloc(sizeof(float) * (size_t)batch * IMAGE_CROP_FLOATS);
     int32_t labels[64];
     double *want_logits = malloc(sizeof(double) * (size_t)batch * classes);
     assert_non_null(x);

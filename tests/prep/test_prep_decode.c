@@ -25,14 +25,14 @@
 #include "shard_format.h"
 
 static char dir[256];
-static uint8_t out[AN_IMAGE_BYTES]; /* [256,256,3] */
+static uint8_t out[IMAGE_STORED_BYTES]; /* [256,256,3] */
 static char reason[256];
 static const prep_decode_options crop = {.resize = PREP_RESIZE_CROP, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
                                          .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES};
 static const prep_decode_options squash = {.resize = PREP_RESIZE_SQUASH, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
                                            .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES};
 
-static const uint8_t *pixel(int x, int y) { return out + ((size_t)y * AN_IMAGE_SIZE + (size_t)x) * 3; }
+static const uint8_t *pixel(int x, int y) { return out + ((size_t)y * IMAGE_STORED_SIZE + (size_t)x) * 3; }
 
 static void assert_pixel_near(int x, int y, int r, int g, int b, int tol)
 {
@@ -97,10 +97,10 @@ static void test_crop_keeps_the_centre(void **state)
 {
     (void)state;
     /* 768x256 landscape: the central third is exactly the 256 columns a crop keeps. */
-    VipsImage *wide = make_image(768, 256, 3, thirds_horizontal);
+    VipsImage *wide = make_image(3 * IMAGE_STORED_SIZE, IMAGE_STORED_SIZE, 3, thirds_horizontal);
     save(wide, "wide.png", NULL);
     assert_int_equal(decode("wide.png", &crop), AN_OK);
-    for (int y = 0; y < 256; y += 51) {
+    for (int y = 0; y < IMAGE_STORED_SIZE; y += 51) {
         assert_pixel_near(3, y, 0, 255, 0, 2);
         assert_pixel_near(128, y, 0, 255, 0, 2);
         assert_pixel_near(252, y, 0, 255, 0, 2);
@@ -313,13 +313,13 @@ static void test_gray_upscale(void **state)
     uint8_t flat[28 * 28];      /* [28, 28] */
     memset(flat, 77, sizeof flat);
     assert_int_equal(prep_resample(flat, 28, 28, 1, 0, out), AN_OK);
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) assert_int_equal(out[i], 77);
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) assert_int_equal(out[i], 77);
     /* Left half 0, right half 200: a monotone step centred in the output, channels equal. */
     uint8_t step[28 * 28];
     for (int y = 0; y < 28; y++)
         for (int x = 0; x < 28; x++) step[y * 28 + x] = x < 14 ? 0 : 200;
     assert_int_equal(prep_resample(step, 28, 28, 1, 0, out), AN_OK);
-    for (int x = 1; x < 256; x++) assert_true(pixel(x, 50)[0] >= pixel(x - 1, 50)[0]);
+    for (int x = 1; x < IMAGE_STORED_SIZE; x++) assert_true(pixel(x, 50)[0] >= pixel(x - 1, 50)[0]);
     assert_int_equal(pixel(0, 9)[0], 0);
     assert_int_equal(pixel(255, 9)[2], 200);
     assert_int_equal(pixel(127, 9)[0] + pixel(128, 9)[0], 200); /* symmetric about the centre */
@@ -388,7 +388,7 @@ static uint8_t *rgb_jpeg(int width, int height, size_t *size)
 static void test_jpeg_fast_path_matches_libvips(void **state)
 {
     (void)state;
-    static uint8_t via_vips[AN_IMAGE_BYTES]; /* [256,256,3] */
+    static uint8_t via_vips[IMAGE_STORED_BYTES]; /* [256,256,3] */
     prep_decode_options vips_only = crop, vips_only_squash = squash;
     vips_only.libvips_only = vips_only_squash.libvips_only = 1;
     const struct { int w, h, scale; const char *save_options; } cases[] = {
@@ -569,19 +569,20 @@ static void test_resample_against_direct_filter(void **state)
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         const int w = sizes[i][0], h = sizes[i][1];
         uint8_t *in = malloc((size_t)w * h * 3); /* [h, w, 3] */
-        double *mid = malloc(sizeof(double) * 256 * (size_t)h * 3); /* [h, 256, 3] after the horizontal pass */
+        enum { S = IMAGE_STORED_SIZE };
+        double *mid = malloc(sizeof(double) * S * (size_t)h * 3); /* [h, 256, 3] after the horizontal pass */
         assert_non_null(in);
         assert_non_null(mid);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) texture(x, y, w, h, in + ((size_t)y * w + x) * 3);
         assert_int_equal(prep_resample(in, h, w, 3, 0, out), AN_OK);
-        const double s = 256.0 / (w < h ? w : h);
-        const int ox = ((int)lround(w * s) - 256) / 2, oy = ((int)lround(h * s) - 256) / 2;
+        const double s = (double)S / (w < h ? w : h);
+        const int ox = ((int)lround(w * s) - S) / 2, oy = ((int)lround(h * s) - S) / 2;
         const double support = s < 1 ? 1 / s : 1;
         int worst = 0;
         for (int pass = 0; pass < 2; pass++)
-            for (int line = 0; line < (pass ? 256 : h); line++)
-                for (int o = 0; o < 256; o++) {
+            for (int line = 0; line < (pass ? S : h); line++)
+                for (int o = 0; o < S; o++) {
                     const double centre = (o + (pass ? oy : ox) + 0.5) / s;
                     const int length = pass ? h : w;
                     double acc[3] = {0, 0, 0}, total = 0;
@@ -591,15 +592,15 @@ static void test_resample_against_direct_filter(void **state)
                         if (t >= 1) continue;
                         total += 1 - t;
                         for (int c = 0; c < 3; c++)
-                            acc[c] += (1 - t) * (pass ? mid[((size_t)k * 256 + line) * 3 + c]
+                            acc[c] += (1 - t) * (pass ? mid[((size_t)k * S + line) * 3 + c]
                                                       : in[((size_t)line * w + k) * 3 + c]);
                     }
                     for (int c = 0; c < 3; c++) {
                         double v = acc[c] / total;
                         if (!pass) {
-                            mid[((size_t)line * 256 + o) * 3 + c] = v;
+                            mid[((size_t)line * S + o) * 3 + c] = v;
                         } else {
-                            int d = abs((int)lround(v) - out[((size_t)o * 256 + line) * 3 + c]);
+                            int d = abs((int)lround(v) - out[((size_t)o * S + line) * 3 + c]);
                             if (d > worst) worst = d;
                         }
                     }

@@ -121,7 +121,7 @@ static void make_folder_collection(const char *root)
         }
         for (int i = 0; i < 2; i++) {
             snprintf(path, sizeof path, "%s/val/%s/v%d.JPEG", root, classes[c], i);
-            write_photo(path, 256, 333, colours[c][0], colours[c][1], colours[c][2]);
+            write_photo(path, IMAGE_STORED_SIZE, 333, colours[c][0], colours[c][1], colours[c][2]);
         }
     }
     snprintf(path, sizeof path, "%s/train/a/empty.JPEG", root);
@@ -165,7 +165,7 @@ static void test_folder_collection(void **state)
 
     /* Every image carries the label of its folder, and the non-UTF-8 name is stored escaped. */
     int found_escaped = 0;
-    uint8_t *image = malloc(196608);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     for (int s = 0; s < d->train.num_shards; s++) {
         shard_reader *r = NULL;
         assert_int_equal(shard_reader_open(&r, d->train.shard_paths[s]), AN_OK);
@@ -176,7 +176,8 @@ static void test_folder_collection(void **state)
             if (strcmp(r->paths[i], "train/b/caf\\xe9.JPEG") == 0) found_escaped = 1;
             assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
             /* The dominant channel of the centre pixel is the class colour. */
-            const uint8_t *p = image + (128 * 256 + 128) * 3;
+            enum { S = IMAGE_STORED_SIZE };
+            const uint8_t *p = image + ((size_t)(S / 2) * S + S / 2) * 3;
             int dominant = p[0] > p[1] && p[0] > p[2] ? 0 : p[1] > p[2] ? 1 : 2;
             assert_int_equal(dominant, r->labels[i]);
         }
@@ -214,7 +215,7 @@ static void test_folder_collection(void **state)
     snprintf(shard, sizeof shard, "%s/train-00002-of-00006.h5", out);
     assert_int_equal(shard_reader_open(&r, shard), AN_OK);
     assert_true(r->count >= 2);
-    long where = (long)(r->images_offset + 196608 + 999);
+    long where = (long)(r->images_offset + IMAGE_STORED_BYTES + 999);
     shard_reader_close(r);
     FILE *f = fopen(shard, "r+b");
     fseek(f, where, SEEK_SET);
@@ -402,11 +403,11 @@ static void test_idx_kill_and_resume(void **state)
     /* Labels and pixels agree: an IDX image of value v (id = index) upscales to a flat v. */
     shard_reader *r = NULL;
     assert_int_equal(shard_reader_open(&r, d->train.shard_paths[7]), AN_OK);
-    uint8_t *image = malloc(196608);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     for (size_t i = 0; i < r->count; i++) {
         assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
         uint32_t id = r->image_ids[i]; /* sorted-listing position: the IDX index under the balanced limit */
-        assert_int_equal(image[0], image[196607]);
+        assert_int_equal(image[0], image[IMAGE_STORED_BYTES - 1]);
         assert_int_equal(r->labels[i], (int)(id % 10));
         assert_int_equal(image[0] % 251, image[0]);
     }

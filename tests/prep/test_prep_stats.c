@@ -25,14 +25,14 @@ static const uint8_t colours[4][3] = {{168, 88, 128}, {88, 168, 128}, {158, 158,
 
 static void fill(uint8_t *image /* [256,256,3] */, int shift)
 {
-    for (size_t p = 0; p < (size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE; p++)
+    for (size_t p = 0; p < (size_t)IMAGE_STORED_SIZE * IMAGE_STORED_SIZE; p++)
         memcpy(image + 3 * p, colours[(p + (size_t)shift) % 4], 3);
 }
 
 static void test_known_statistics(void **state)
 {
     (void)state;
-    uint8_t *image = malloc(AN_IMAGE_BYTES);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES);
     shard_stats one, two, total;
     assert_int_equal(shard_stats_init(&one), AN_OK);
     assert_int_equal(shard_stats_init(&two), AN_OK);
@@ -51,7 +51,7 @@ static void test_known_statistics(void **state)
     assert_int_equal(prep_stats_finish(&total, d), AN_OK);
 
     /* Mean image: pixel p is the average of colours p%4 and (p+1)%4 (§2). */
-    for (size_t p = 0; p < (size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE; p += 997)
+    for (size_t p = 0; p < (size_t)IMAGE_STORED_SIZE * IMAGE_STORED_SIZE; p += 997)
         for (int c = 0; c < 3; c++) {
             float expect = (colours[p % 4][c] + colours[(p + 1) % 4][c]) / 2.0f;
             assert_float_equal(d->mean_image[3 * p + c], expect, 0.0);
@@ -94,22 +94,22 @@ static void test_known_statistics(void **state)
 static void test_split_sums_equal_direct_sums(void **state)
 {
     (void)state;
-    uint8_t *image = malloc(AN_IMAGE_BYTES);
-    uint32_t *acc = calloc(AN_IMAGE_BYTES, sizeof *acc);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES);
+    uint32_t *acc = calloc(IMAGE_STORED_BYTES, sizeof *acc);
     shard_stats direct, split;
     assert_int_equal(shard_stats_init(&direct), AN_OK);
     assert_int_equal(shard_stats_init(&split), AN_OK);
     for (int k = 0; k < 3; k++) {
-        for (size_t i = 0; i < AN_IMAGE_BYTES; i++) image[i] = (uint8_t)(i * 7 + (size_t)k * 31 + i / 1000);
+        for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) image[i] = (uint8_t)(i * 7 + (size_t)k * 31 + i / 1000);
         shard_stats_add_image(&direct, image);
         shard_stats_add_image_split(&split, acc, image);
     }
     shard_stats_fold_pixels(&split, acc);
     assert_int_equal(split.num_images, 3);
-    assert_memory_equal(split.pixel_sum, direct.pixel_sum, AN_IMAGE_BYTES * sizeof(double));
+    assert_memory_equal(split.pixel_sum, direct.pixel_sum, IMAGE_STORED_BYTES * sizeof(double));
     assert_memory_equal(split.rgb_sum, direct.rgb_sum, sizeof split.rgb_sum);
     assert_memory_equal(split.rgb_outer_sum, direct.rgb_outer_sum, sizeof split.rgb_outer_sum);
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i += 4099) assert_int_equal(acc[i], 0); /* cleared by the fold */
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i += 4099) assert_int_equal(acc[i], 0); /* cleared by the fold */
     shard_stats_free(&direct);
     shard_stats_free(&split);
     free(acc);

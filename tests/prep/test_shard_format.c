@@ -36,9 +36,9 @@ typedef struct fixture {
 
 static void fill_random_image(uint8_t *image, uint32_t id)
 {
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i += 4) {
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i += 4) {
         philox_block b = philox_draw(7, PHILOX_PURPOSE_TEST, 0, id, (uint32_t)(i / 4));
-        for (size_t k = 0; k < 4 && i + k < AN_IMAGE_BYTES; k++) image[i + k] = (uint8_t)b.v[k];
+        for (size_t k = 0; k < 4 && i + k < IMAGE_STORED_BYTES; k++) image[i + k] = (uint8_t)b.v[k];
     }
 }
 
@@ -47,10 +47,10 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/alexnet-test-shard-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
-    f->images = malloc(TEST_IMAGES * AN_IMAGE_BYTES);
+    f->images = malloc(TEST_IMAGES * IMAGE_STORED_BYTES);
     if (shard_stats_init(&f->stats) != AN_OK) return -1;
     for (uint32_t i = 0; i < TEST_IMAGES; i++) {
-        uint8_t *image = f->images + i * AN_IMAGE_BYTES;
+        uint8_t *image = f->images + i * IMAGE_STORED_BYTES;
         fill_random_image(image, i);
         f->labels[i] = (int32_t)(i % 3);
         f->ids[i] = 100 + 2 * i;
@@ -107,14 +107,14 @@ static void test_shard_round_trip(void **state)
     assert_int_equal(r->refused_count, 1);
     assert_string_equal(r->refused_paths[0], "class1/bad.JPEG");
     assert_string_equal(r->refused_reasons[0], "truncated JPEG");
-    uint8_t *image = malloc(AN_IMAGE_BYTES);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES);
     for (size_t i = 0; i < TEST_IMAGES; i++) {
         assert_int_equal(shard_reader_labels(r)[i], f->labels[i]);
         assert_int_equal(shard_reader_image_ids(r)[i], f->ids[i]);
         assert_int_equal(shard_reader_checksums(r)[i], f->checksums[i]);
         assert_string_equal(r->paths[i], f->paths[i]);
         assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
-        assert_memory_equal(image, f->images + i * AN_IMAGE_BYTES, AN_IMAGE_BYTES);
+        assert_memory_equal(image, f->images + i * IMAGE_STORED_BYTES, IMAGE_STORED_BYTES);
     }
     assert_int_equal(shard_reader_read_image(r, TEST_IMAGES, image), AN_ERR_ARG);
     size_t bad = 99;
@@ -127,7 +127,7 @@ static void test_shard_round_trip(void **state)
     assert_int_equal(back.num_images, TEST_IMAGES);
     assert_memory_equal(back.rgb_sum, f->stats.rgb_sum, sizeof back.rgb_sum);
     assert_memory_equal(back.rgb_outer_sum, f->stats.rgb_outer_sum, sizeof back.rgb_outer_sum);
-    assert_memory_equal(back.pixel_sum, f->stats.pixel_sum, AN_IMAGE_BYTES * sizeof(double));
+    assert_memory_equal(back.pixel_sum, f->stats.pixel_sum, IMAGE_STORED_BYTES * sizeof(double));
     shard_stats_free(&back);
     free(image);
     shard_reader_close(r);
@@ -146,7 +146,7 @@ static void test_flipped_byte_is_caught(void **state)
     write_test_shard(f, path);
     shard_reader *r = NULL;
     assert_int_equal(shard_reader_open(&r, path), AN_OK);
-    uint64_t where = r->images_offset + 5 * AN_IMAGE_BYTES + 12345;
+    uint64_t where = r->images_offset + 5 * IMAGE_STORED_BYTES + 12345;
     shard_reader_close(r);
 
     int fd = open(path, O_RDWR);
@@ -158,7 +158,7 @@ static void test_flipped_byte_is_caught(void **state)
     close(fd);
 
     assert_int_equal(shard_reader_open(&r, path), AN_OK);
-    uint8_t *image = malloc(AN_IMAGE_BYTES);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES);
     assert_int_equal(shard_reader_read_image(r, 4, image), AN_OK);
     assert_int_equal(shard_reader_read_image(r, 5, image), AN_ERR_CHECKSUM);
     assert_non_null(strstr(error_message(), "train-00001-of-00003.h5"));
@@ -203,12 +203,12 @@ typedef struct reader_thread_arg {
 static void *reader_thread(void *p)
 {
     reader_thread_arg *a = p;
-    uint8_t *image = malloc(AN_IMAGE_BYTES);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES);
     for (int round = 0; round < 20; round++)
         for (size_t i = 0; i < TEST_IMAGES; i++) {
             size_t k = (i + (size_t)round) % TEST_IMAGES;
             if (shard_reader_read_image(a->r, k, image) != AN_OK ||
-                memcmp(image, a->expected + k * AN_IMAGE_BYTES, AN_IMAGE_BYTES) != 0)
+                memcmp(image, a->expected + k * IMAGE_STORED_BYTES, IMAGE_STORED_BYTES) != 0)
                 a->failures++;
         }
     free(image);
@@ -273,7 +273,7 @@ static void test_dataset_round_trip(void **state)
         d->train.class_counts[i] = 10 + i;
         d->val.class_counts[i] = i;
     }
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) d->mean_image[i] = (float)(i % 256) + 0.25f;
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) d->mean_image[i] = (float)(i % 256) + 0.25f;
     for (int i = 0; i < 3; i++) {
         d->rgb_mean[i] = 100.0 + i;
         d->rgb_std[i] = 50.0 + i;
@@ -296,7 +296,7 @@ static void test_dataset_round_trip(void **state)
     assert_int_equal(back->num_classes, 3);
     assert_string_equal(back->class_names[2], "sea snake");
     assert_string_equal(back->class_ids[1], "n02");
-    assert_memory_equal(back->mean_image, d->mean_image, AN_IMAGE_BYTES * sizeof(float));
+    assert_memory_equal(back->mean_image, d->mean_image, IMAGE_STORED_BYTES * sizeof(float));
     assert_memory_equal(back->rgb_covariance, d->rgb_covariance, sizeof d->rgb_covariance);
     assert_memory_equal(back->eigenvectors, d->eigenvectors, sizeof d->eigenvectors);
     assert_memory_equal(back->eigenvalues, d->eigenvalues, sizeof d->eigenvalues);

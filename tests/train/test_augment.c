@@ -1,5 +1,6 @@
 /* test_augment.c: crop bounds, flips, PCA lighting against its formula, mean
- * subtraction at the source pixel, and thread-count independence (§4.1). */
+ * subtraction at the source pixel, thread-count independence (§4.1), and the
+ * one CPU crop underneath (kernels/cpu/crop_cpu.h) over a batch. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -12,13 +13,14 @@
 #include <cmocka.h>
 
 #include "augment.h"
+#include "crop_cpu.h"
 
-enum { S = AUGMENT_SOURCE_SIZE, W = AUGMENT_CROP_SIZE, PLANE = W * W };
+enum { S = IMAGE_STORED_SIZE, W = IMAGE_CROP_SIZE, PLANE = W * W };
 
 /* An image whose bytes are a non-symmetric function of (y, x, c). */
 static uint8_t *make_image(uint32_t salt)
 {
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES); /* [256,256,3] */
+    uint8_t *img = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     assert_non_null(img);
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
@@ -30,7 +32,7 @@ static uint8_t *make_image(uint32_t salt)
 /* A mean image that differs at every position (so a flipped mean would be caught). */
 static float *make_mean(void)
 {
-    float *mean = malloc(sizeof(float) * AUGMENT_SOURCE_BYTES); /* [256,256,3] */
+    float *mean = malloc(sizeof(float) * IMAGE_STORED_BYTES); /* [256,256,3] */
     assert_non_null(mean);
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
@@ -60,21 +62,21 @@ static void test_crop_bounds_and_flip_rate(void **state)
     float mean[1] = { 0 };
     augment_params p;
     make_params(&p, mean);
-    int seen_x[AUGMENT_MAX_OFFSET + 1] = { 0 }, seen_y[AUGMENT_MAX_OFFSET + 1] = { 0 };
+    int seen_x[IMAGE_MAX_OFFSET + 1] = { 0 }, seen_y[IMAGE_MAX_OFFSET + 1] = { 0 };
     int flips = 0;
     const int n = 20000;
     for (int id = 0; id < n; id++) {
         augment_draw d;
         augment_draw_for(&p, 3, (uint32_t)id, &d);
-        assert_true(d.x >= 0 && d.x <= AUGMENT_MAX_OFFSET);
-        assert_true(d.y >= 0 && d.y <= AUGMENT_MAX_OFFSET);
+        assert_true(d.x >= 0 && d.x <= IMAGE_MAX_OFFSET);
+        assert_true(d.y >= 0 && d.y <= IMAGE_MAX_OFFSET);
         assert_true(d.flip == 0 || d.flip == 1);
         seen_x[d.x]++;
         seen_y[d.y]++;
         flips += d.flip;
     }
     /* Every one of the 33 offsets occurs, including both ends. */
-    for (int i = 0; i <= AUGMENT_MAX_OFFSET; i++) {
+    for (int i = 0; i <= IMAGE_MAX_OFFSET; i++) {
         assert_true(seen_x[i] > 0);
         assert_true(seen_y[i] > 0);
     }
@@ -110,8 +112,8 @@ static void test_crop_and_flip_copy_the_right_pixels(void **state)
 {
     (void)state;
     uint8_t *img = make_image(0);
-    float *mean = calloc(AUGMENT_SOURCE_BYTES, sizeof(float));
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS); /* [3,224,224] */
+    float *mean = calloc(IMAGE_STORED_BYTES, sizeof(float));
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS); /* [3,224,224] */
     assert_non_null(mean);
     assert_non_null(out);
     int offsets[3][2] = { { 0, 0 }, { 32, 32 }, { 5, 27 } };
@@ -142,7 +144,7 @@ static void test_mean_subtracted_at_source_pixel(void **state)
     (void)state;
     uint8_t *img = make_image(17);
     float *mean = make_mean();
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(out);
     augment_draw d;
     augment_draw_centre(&d);
@@ -168,7 +170,7 @@ static void test_lighting_equals_formula(void **state)
     (void)state;
     uint8_t *img = make_image(3);
     float *mean = make_mean();
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(out);
     augment_params p;
     make_params(&p, mean);
@@ -222,7 +224,7 @@ static void test_centre_crop(void **state)
     (void)state;
     uint8_t *img = make_image(9);
     float *mean = make_mean();
-    float *out = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    float *out = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(out);
     augment_params p;
     make_params(&p, mean);
@@ -236,6 +238,64 @@ static void test_centre_crop(void **state)
     free(img);
     free(mean);
     free(out);
+}
+
+/* crop_batch_cpu over a batch: choice b cuts image b into view b, each value
+ * exactly ((float)pixel - mean) + shift in that float order, the same bits as
+ * augment_apply image by image; a batch of 0 writes nothing. */
+static void test_crop_batch_cpu(void **state)
+{
+    (void)state;
+    enum { B = 3 };
+    uint8_t *images = malloc((size_t)B * IMAGE_STORED_BYTES);              /* [B,256,256,3] */
+    float *batch = malloc(sizeof(float) * (size_t)B * IMAGE_CROP_FLOATS); /* [B,3,224,224] */
+    float *one = malloc(sizeof(float) * IMAGE_CROP_FLOATS);               /* [3,224,224] */
+    float *mean = make_mean();
+    assert_true(images && batch && one);
+    for (int b = 0; b < B; b++) {
+        uint8_t *img = make_image((uint32_t)(40 + 71 * b));
+        memcpy(images + (size_t)b * IMAGE_STORED_BYTES, img, IMAGE_STORED_BYTES);
+        free(img);
+    }
+    augment_params p;
+    make_params(&p, mean);
+    augment_draw d[B];
+    crop_choice choices[B];
+    int flips = 0;
+    for (int b = 0; b < B; b++) {
+        augment_draw_for(&p, 4, (uint32_t)(b + 3), &d[b]);
+        if (b == 1) d[b].flip = !d[0].flip; /* both mirror states in one batch */
+        choices[b] = (crop_choice){.x = d[b].x, .y = d[b].y, .flip = d[b].flip,
+                                   .shift = {d[b].shift[0], d[b].shift[1], d[b].shift[2]}};
+        flips += d[b].flip;
+    }
+    assert_true(flips > 0 && flips < B);
+    crop_batch_cpu(batch, images, mean, choices, B);
+    for (int b = 0; b < B; b++) {
+        const uint8_t *img = images + (size_t)b * IMAGE_STORED_BYTES;
+        const float *view = batch + (size_t)b * IMAGE_CROP_FLOATS;
+        assert_true(fabsf(d[b].shift[0]) + fabsf(d[b].shift[1]) > 0.0f); /* lighting is on */
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < W; y += 7)
+                for (int x = 0; x < W; x += 5) {
+                    int sx = d[b].x + (d[b].flip ? W - 1 - x : x), sy = d[b].y + y;
+                    size_t src = (size_t)(sy * S + sx) * 3 + (size_t)c;
+                    float want = ((float)img[src] - mean[src]) + d[b].shift[c];
+                    if (view[c * PLANE + y * W + x] != want)
+                        fail_msg("image %d c %d y %d x %d: got %.9g want %.9g", b, c, y, x,
+                                 (double)view[c * PLANE + y * W + x], (double)want);
+                }
+        augment_apply(img, mean, &d[b], one);
+        assert_memory_equal(one, view, sizeof(float) * IMAGE_CROP_FLOATS);
+    }
+    memset(batch, 0xab, sizeof(float) * IMAGE_CROP_FLOATS);
+    memcpy(one, batch, sizeof(float) * IMAGE_CROP_FLOATS);
+    crop_batch_cpu(batch, images, mean, choices, 0);
+    assert_memory_equal(one, batch, sizeof(float) * IMAGE_CROP_FLOATS);
+    free(images);
+    free(batch);
+    free(one);
+    free(mean);
 }
 
 /* ------------------------------------------------------------ threads */
@@ -253,7 +313,7 @@ static void *run_job(void *arg)
 {
     job *j = arg;
     for (int i = j->first; i < BATCH; i += j->step)
-        augment_train(j->p, 2, (uint32_t)(1000 + i), j->images[i], j->out + (size_t)i * AUGMENT_OUTPUT_FLOATS);
+        augment_train(j->p, 2, (uint32_t)(1000 + i), j->images[i], j->out + (size_t)i * IMAGE_CROP_FLOATS);
     return NULL;
 }
 
@@ -277,7 +337,7 @@ static void test_same_values_whatever_the_thread_count(void **state)
     make_params(&p, mean);
     uint8_t *images[BATCH];
     for (int i = 0; i < BATCH; i++) images[i] = make_image((uint32_t)i * 31u);
-    size_t bytes = sizeof(float) * AUGMENT_OUTPUT_FLOATS * BATCH;
+    size_t bytes = sizeof(float) * IMAGE_CROP_FLOATS * BATCH;
     float *one = malloc(bytes), *many = malloc(bytes);
     assert_non_null(one);
     assert_non_null(many);
@@ -302,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_mean_subtracted_at_source_pixel),
         cmocka_unit_test(test_lighting_equals_formula),
         cmocka_unit_test(test_centre_crop),
+        cmocka_unit_test(test_crop_batch_cpu),
         cmocka_unit_test(test_same_values_whatever_the_thread_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,7 +91,7 @@ typedef struct epoch_output {
 
 static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_output *out)
 {
-    out->images = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS * NUM_TRAIN);
+    out->images = malloc(sizeof(float) * IMAGE_CROP_FLOATS * NUM_TRAIN);
     assert_non_null(out->images);
     out->count = out->steps = 0;
     assert_int_equal(loader_start_epoch(l, epoch, first_step), AN_OK);
@@ -102,8 +102,8 @@ static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_outp
         assert_int_equal(b->step, first_step + out->steps);
         assert_int_equal(b->epoch, epoch);
         assert_true(b->count <= BATCH);
-        memcpy(out->images + (size_t)out->count * AUGMENT_OUTPUT_FLOATS, b->images,
-               sizeof(float) * AUGMENT_OUTPUT_FLOATS * b->count);
+        memcpy(out->images + (size_t)out->count * IMAGE_CROP_FLOATS, b->images,
+               sizeof(float) * IMAGE_CROP_FLOATS * b->count);
         memcpy(out->ids + out->count, b->image_ids, b->count * sizeof(uint32_t));
         memcpy(out->labels + out->count, b->labels, b->count * sizeof(int32_t));
         out->count += b->count;
@@ -116,14 +116,14 @@ static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_outp
  * image it claims to be, with that image's label. */
 static void assert_train_contents(const fixture *f, const epoch_output *e, uint32_t epoch)
 {
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    uint8_t *img = malloc(IMAGE_STORED_BYTES);
+    float *want = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(img);
     assert_non_null(want);
     for (uint32_t i = 0; i < e->count; i++) {
         fixture_image(0, e->ids[i], img);
         augment_train(&f->aug, epoch, e->ids[i], img, want);
-        assert_memory_equal(want, e->images + (size_t)i * AUGMENT_OUTPUT_FLOATS, sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+        assert_memory_equal(want, e->images + (size_t)i * IMAGE_CROP_FLOATS, sizeof(float) * IMAGE_CROP_FLOATS);
         assert_int_equal(e->labels[i], fixture_label(e->ids[i], CLASSES));
     }
     free(img);
@@ -134,8 +134,8 @@ static void assert_train_contents(const fixture *f, const epoch_output *e, uint3
  * order, centre-cropped. */
 static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, const uint32_t *ids, uint32_t count)
 {
-    uint8_t *img = malloc(AUGMENT_SOURCE_BYTES);
-    float *want = malloc(sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+    uint8_t *img = malloc(IMAGE_STORED_BYTES);
+    float *want = malloc(sizeof(float) * IMAGE_CROP_FLOATS);
     assert_non_null(img);
     assert_non_null(want);
     assert_int_equal(loader_start_epoch(l, epoch, 0), AN_OK);
@@ -147,8 +147,8 @@ static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, 
             assert_int_equal(b->image_ids[k], ids[got]);
             fixture_image(1, ids[got], img);
             augment_centre(&f->aug, img, want);
-            assert_memory_equal(want, b->images + (size_t)k * AUGMENT_OUTPUT_FLOATS,
-                                sizeof(float) * AUGMENT_OUTPUT_FLOATS);
+            assert_memory_equal(want, b->images + (size_t)k * IMAGE_CROP_FLOATS,
+                                sizeof(float) * IMAGE_CROP_FLOATS);
         }
         loader_release(l, b);
     }
@@ -205,7 +205,7 @@ static void test_thread_count_and_ranks_do_not_matter(void **state)
     loader_destroy(l);
     assert_int_equal(four.count, NUM_TRAIN);
     assert_memory_equal(one.ids, four.ids, sizeof one.ids);
-    assert_memory_equal(one.images, four.images, sizeof(float) * AUGMENT_OUTPUT_FLOATS * NUM_TRAIN);
+    assert_memory_equal(one.images, four.images, sizeof(float) * IMAGE_CROP_FLOATS * NUM_TRAIN);
 
     /* Three ranks: the slices of each step, concatenated in rank order, make the global batch. */
     loader *ranks[3];
@@ -224,8 +224,8 @@ static void test_thread_count_and_ranks_do_not_matter(void **state)
             assert_int_equal(b->step, step);
             global = b->global_count;
             assert_memory_equal(b->image_ids, one.ids + at, b->count * sizeof(uint32_t));
-            assert_memory_equal(b->images, one.images + (size_t)at * AUGMENT_OUTPUT_FLOATS,
-                                sizeof(float) * AUGMENT_OUTPUT_FLOATS * b->count);
+            assert_memory_equal(b->images, one.images + (size_t)at * IMAGE_CROP_FLOATS,
+                                sizeof(float) * IMAGE_CROP_FLOATS * b->count);
             at += b->count;
             loader_release(ranks[r], b);
         }
@@ -255,8 +255,8 @@ static void test_resume_mid_epoch(void **state)
     loader_destroy(l);
     assert_int_equal(tail.count, NUM_TRAIN - 2 * BATCH);
     assert_memory_equal(tail.ids, full.ids + 2 * BATCH, tail.count * sizeof(uint32_t));
-    assert_memory_equal(tail.images, full.images + (size_t)2 * BATCH * AUGMENT_OUTPUT_FLOATS,
-                        sizeof(float) * AUGMENT_OUTPUT_FLOATS * tail.count);
+    assert_memory_equal(tail.images, full.images + (size_t)2 * BATCH * IMAGE_CROP_FLOATS,
+                        sizeof(float) * IMAGE_CROP_FLOATS * tail.count);
     free(full.images);
     free(tail.images);
 }
@@ -322,7 +322,7 @@ static void test_gapped_ids(void **state)
     assert_int_equal(e0.count, NUM_TRAIN);
     assert_int_equal(e1.count, NUM_TRAIN);
     assert_memory_equal(e1.ids, again.ids, sizeof e1.ids);
-    assert_memory_equal(e1.images, again.images, sizeof(float) * AUGMENT_OUTPUT_FLOATS * NUM_TRAIN);
+    assert_memory_equal(e1.images, again.images, sizeof(float) * IMAGE_CROP_FLOATS * NUM_TRAIN);
     int seen0[ID_COUNT] = { 0 }, seen1[ID_COUNT] = { 0 }, same_place = 0;
     for (int i = 0; i < NUM_TRAIN; i++) {
         assert_true(e0.ids[i] < ID_COUNT);
@@ -371,7 +371,7 @@ static void test_flipped_byte_names_shard_and_image(void **state)
     char path[4096];
     snprintf(path, sizeof path, "%s", victim->path);
     uint32_t bad_id = victim->image_ids[4];
-    off_t at = (off_t)(victim->images_offset + 4 * (uint64_t)AUGMENT_SOURCE_BYTES + 1234);
+    off_t at = (off_t)(victim->images_offset + 4 * (uint64_t)IMAGE_STORED_BYTES + 1234);
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
     uint8_t byte;

@@ -17,10 +17,10 @@ void fixture_image(int split, uint32_t id, uint8_t *out)
 {
     /* A smooth gradient per image (so it is learnable) plus a fine texture. */
     uint32_t h = id * 2654435761u + (uint32_t)split * 40503u;
-    for (int y = 0; y < AN_IMAGE_SIZE; y++)
-        for (int x = 0; x < AN_IMAGE_SIZE; x++)
+    for (int y = 0; y < IMAGE_STORED_SIZE; y++)
+        for (int x = 0; x < IMAGE_STORED_SIZE; x++)
             for (int c = 0; c < 3; c++)
-                out[((size_t)y * AN_IMAGE_SIZE + (size_t)x) * 3 + (size_t)c] =
+                out[((size_t)y * IMAGE_STORED_SIZE + (size_t)x) * 3 + (size_t)c] =
                     (uint8_t)((h >> (c * 8)) + (uint32_t)(x * (c + 1)) + (uint32_t)(y * 3) + ((x ^ y) & 7));
 }
 
@@ -44,7 +44,7 @@ static an_status write_split(const char *dir, const char *split_name, int split,
     uint32_t *ids = NULL, *sums = NULL;
     char **paths = NULL;
     uint32_t per = (n + (uint32_t)shards - 1) / (uint32_t)shards;
-    images = malloc((size_t)per * AN_IMAGE_BYTES);
+    images = malloc((size_t)per * IMAGE_STORED_BYTES);
     labels = malloc(per * sizeof *labels);
     ids = malloc(per * sizeof *ids);
     sums = malloc(per * sizeof *sums);
@@ -69,7 +69,7 @@ static an_status write_split(const char *dir, const char *split_name, int split,
         }
         for (uint32_t i = 0; i < count; i++) {
             uint32_t id = gapped_id((uint32_t)(((uint64_t)(first + i) * stride) % n), missing, missing_count);
-            uint8_t *img = images + (size_t)i * AN_IMAGE_BYTES;
+            uint8_t *img = images + (size_t)i * IMAGE_STORED_BYTES;
             fixture_image(split, id, img);
             ids[i] = id;
             labels[i] = fixture_label(id, classes);
@@ -133,7 +133,7 @@ an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int 
             goto done;
         }
     }
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) d->mean_image[i] = 100.0f + (float)(i % 7);
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) d->mean_image[i] = 100.0f + (float)(i % 7);
     d->eigenvalues[0] = 0.2;
     d->eigenvalues[1] = 0.01;
     d->eigenvalues[2] = 0.002;

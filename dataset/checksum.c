@@ -21,7 +21,7 @@ uint32_t checksum_crc32(const void *data, size_t n)
 
 uint32_t checksum_image(const uint8_t *image)
 {
-    return checksum_crc32(image, AN_IMAGE_BYTES);
+    return checksum_crc32(image, IMAGE_STORED_BYTES);
 }
 
 void hash64_init(hash64 *h)

@@ -24,7 +24,7 @@ static an_status write_stats_group(hid_t file, const shard_stats *s)
             outer_bytes[3 * i + j] = s->rgb_outer_sum[i][j];
         }
     }
-    hsize_t dims_pixel[3] = {AN_IMAGE_SIZE, AN_IMAGE_SIZE, AN_IMAGE_CHANNELS};
+    hsize_t dims_pixel[3] = {IMAGE_STORED_SIZE, IMAGE_STORED_SIZE, IMAGE_CHANNELS};
     hsize_t dims3[1] = {3}, dims33[2] = {3, 3};
     AN_TRY_GOTO(st, h5_io_write_attr_int(group, "num_images", (long long)s->num_images), done);
     AN_TRY_GOTO(st, h5_io_write_dataset(group, "pixel_sum", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dims_pixel,
@@ -59,14 +59,14 @@ done:
 static an_status write_contents(hid_t file, const shard_contents *c)
 {
     hsize_t n = c->count;
-    hsize_t dims_images[4] = {n, AN_IMAGE_SIZE, AN_IMAGE_SIZE, AN_IMAGE_CHANNELS};
+    hsize_t dims_images[4] = {n, IMAGE_STORED_SIZE, IMAGE_STORED_SIZE, IMAGE_CHANNELS};
     AN_TRY(h5_io_write_attr_int(file, "format_version", SHARD_FORMAT_VERSION));
     AN_TRY(h5_io_write_attr_string(file, "dataset_id", c->dataset_id));
     AN_TRY(h5_io_write_attr_string(file, "split", c->split));
     AN_TRY(h5_io_write_attr_int(file, "shard_index", c->shard_index));
     AN_TRY(h5_io_write_attr_int(file, "shard_count", c->shard_count));
     AN_TRY(h5_io_write_attr_int(file, "num_images", (long long)c->count));
-    AN_TRY(h5_io_write_attr_int(file, "image_size", AN_IMAGE_SIZE));
+    AN_TRY(h5_io_write_attr_int(file, "image_size", IMAGE_STORED_SIZE));
     /* Contiguous, unfiltered: a reader finds image i at offset + i * 196608. */
     AN_TRY(h5_io_write_dataset(file, "images", H5T_STD_U8LE, H5T_NATIVE_UINT8, 4, dims_images, c->images));
     AN_TRY(h5_io_write_dataset(file, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n, c->labels));

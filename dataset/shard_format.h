@@ -1,8 +1,10 @@
 /* shard_format.h: the constants and file names of the dataset directory that
  * alexnet-prep writes and train/eval read (docs/FORMAT.md section 1).
  *
- * One image is uint8 [256, 256, 3], HWC, RGB, 196608 bytes. Shards are named
- * "{split}-{index:05d}-of-{count:05d}.h5" with split "train" or "val".
+ * One image is uint8 [256, 256, 3], HWC, RGB, 196608 bytes: the stored image
+ * of common/image_geometry.h (IMAGE_STORED_SIZE, IMAGE_CHANNELS,
+ * IMAGE_STORED_BYTES). Shards are named "{split}-{index:05d}-of-{count:05d}.h5"
+ * with split "train" or "val".
  */
 #ifndef ALEXNET_SHARD_FORMAT_H
 #define ALEXNET_SHARD_FORMAT_H
@@ -10,12 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_geometry.h"
 #include "status.h"
 
 #define SHARD_FORMAT_VERSION 1
-#define AN_IMAGE_SIZE 256
-#define AN_IMAGE_CHANNELS 3
-#define AN_IMAGE_BYTES ((size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE * AN_IMAGE_CHANNELS) /* 196608 */
 #define AN_DATASET_ID_LEN 16 /* lowercase hex characters */
 #define AN_SPLIT_NAME_MAX 8
 

@@ -30,7 +30,7 @@ an_status dataset_alloc(dataset **out, int num_classes)
     d->num_classes = num_classes;
     d->class_ids = calloc((size_t)num_classes, sizeof(char *));
     d->class_names = calloc((size_t)num_classes, sizeof(char *));
-    d->mean_image = calloc(AN_IMAGE_BYTES, sizeof(float));
+    d->mean_image = calloc(IMAGE_STORED_BYTES, sizeof(float));
     d->train.class_counts = calloc((size_t)num_classes, sizeof(int64_t));
     d->val.class_counts = calloc((size_t)num_classes, sizeof(int64_t));
     if (!d->class_ids || !d->class_names || !d->mean_image || !d->train.class_counts || !d->val.class_counts) {
@@ -105,7 +105,7 @@ static an_status read_metadata(hid_t file, dataset *d)
     AN_TRY(h5_io_read_attr_string(file, "source", d->source, sizeof d->source));
     AN_TRY(h5_io_read_strings(file, "class_ids", (size_t)d->num_classes, &d->class_ids));
     AN_TRY(h5_io_read_strings(file, "class_names", (size_t)d->num_classes, &d->class_names));
-    AN_TRY(h5_io_read_dataset(file, "mean_image", H5T_NATIVE_FLOAT, AN_IMAGE_BYTES, d->mean_image));
+    AN_TRY(h5_io_read_dataset(file, "mean_image", H5T_NATIVE_FLOAT, IMAGE_STORED_BYTES, d->mean_image));
     AN_TRY(h5_io_read_dataset(file, "rgb_mean", H5T_NATIVE_DOUBLE, 3, d->rgb_mean));
     AN_TRY(h5_io_read_dataset(file, "rgb_std", H5T_NATIVE_DOUBLE, 3, d->rgb_std));
     AN_TRY(h5_io_read_dataset(file, "rgb_covariance", H5T_NATIVE_DOUBLE, 9, d->rgb_covariance));
@@ -124,7 +124,7 @@ static an_status open_file(hid_t file, const char *dir, dataset **out)
         return error_set(AN_ERR_FORMAT, "format_version %lld is not %d", version, SHARD_FORMAT_VERSION);
     AN_TRY(h5_io_read_attr_int(file, "num_classes", &classes));
     AN_TRY(h5_io_read_attr_int(file, "image_size", &size));
-    if (size != AN_IMAGE_SIZE) return error_set(AN_ERR_FORMAT, "image_size %lld is not 256", size);
+    if (size != IMAGE_STORED_SIZE) return error_set(AN_ERR_FORMAT, "image_size %lld is not %d", size, IMAGE_STORED_SIZE);
     if (classes < 1 || classes > 1000000) return error_set(AN_ERR_FORMAT, "num_classes %lld is out of range", classes);
     dataset *d = NULL;
     AN_TRY(dataset_alloc(&d, (int)classes));
@@ -170,11 +170,11 @@ an_status dataset_open(dataset **out, const char *dir)
 static an_status write_contents(hid_t file, const dataset *d)
 {
     hsize_t c = (hsize_t)d->num_classes, dims3[1] = {3}, dims33[2] = {3, 3};
-    hsize_t dims_mean[3] = {AN_IMAGE_SIZE, AN_IMAGE_SIZE, AN_IMAGE_CHANNELS};
+    hsize_t dims_mean[3] = {IMAGE_STORED_SIZE, IMAGE_STORED_SIZE, IMAGE_CHANNELS};
     AN_TRY(h5_io_write_attr_int(file, "format_version", SHARD_FORMAT_VERSION));
     AN_TRY(h5_io_write_attr_string(file, "dataset_id", d->dataset_id));
     AN_TRY(h5_io_write_attr_int(file, "num_classes", d->num_classes));
-    AN_TRY(h5_io_write_attr_int(file, "image_size", AN_IMAGE_SIZE));
+    AN_TRY(h5_io_write_attr_int(file, "image_size", IMAGE_STORED_SIZE));
     AN_TRY(h5_io_write_attr_string(file, "source", d->source));
     AN_TRY(h5_io_write_attr_int(file, "num_train", (long long)d->train.num_images));
     AN_TRY(h5_io_write_attr_int(file, "num_val", (long long)d->val.num_images));

@@ -9,8 +9,8 @@
 an_status shard_stats_init(shard_stats *s)
 {
     memset(s, 0, sizeof *s);
-    s->pixel_sum = calloc(AN_IMAGE_BYTES, sizeof *s->pixel_sum);
-    AN_CHECK_ALLOC(s->pixel_sum, AN_IMAGE_BYTES * sizeof *s->pixel_sum);
+    s->pixel_sum = calloc(IMAGE_STORED_BYTES, sizeof *s->pixel_sum);
+    AN_CHECK_ALLOC(s->pixel_sum, IMAGE_STORED_BYTES * sizeof *s->pixel_sum);
     return AN_OK;
 }
 
@@ -27,7 +27,7 @@ static void add_rgb_sums(shard_stats *s, const uint8_t *image /* [256,256,3] */)
      * the inner loops run on uint32 lanes and vectorise; the totals are uint64. */
     uint32_t sum[3] = {0, 0, 0};
     uint32_t outer[6] = {0, 0, 0, 0, 0, 0}; /* rr rg rb gg gb bb */
-    for (size_t p = 0; p < (size_t)AN_IMAGE_SIZE * AN_IMAGE_SIZE; p++) {
+    for (size_t p = 0; p < (size_t)IMAGE_STORED_SIZE * IMAGE_STORED_SIZE; p++) {
         uint32_t r = image[3 * p], g = image[3 * p + 1], b = image[3 * p + 2];
         sum[0] += r; sum[1] += g; sum[2] += b;
         outer[0] += r * r; outer[1] += r * g; outer[2] += r * b;
@@ -44,19 +44,19 @@ static void add_rgb_sums(shard_stats *s, const uint8_t *image /* [256,256,3] */)
 
 void shard_stats_add_image(shard_stats *s, const uint8_t *image /* [256,256,3] */)
 {
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += image[i];
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) s->pixel_sum[i] += image[i];
     add_rgb_sums(s, image);
 }
 
 void shard_stats_add_image_split(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] */, const uint8_t *image)
 {
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) pixel_acc[i] += image[i];
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) pixel_acc[i] += image[i];
     add_rgb_sums(s, image);
 }
 
 void shard_stats_fold_pixels(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] */)
 {
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) {
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) {
         s->pixel_sum[i] += pixel_acc[i];
         pixel_acc[i] = 0;
     }
@@ -64,7 +64,7 @@ void shard_stats_fold_pixels(shard_stats *s, uint32_t *pixel_acc /* [256,256,3] 
 
 void shard_stats_merge(shard_stats *s, const shard_stats *other)
 {
-    for (size_t i = 0; i < AN_IMAGE_BYTES; i++) s->pixel_sum[i] += other->pixel_sum[i];
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) s->pixel_sum[i] += other->pixel_sum[i];
     for (int i = 0; i < 3; i++) {
         s->rgb_sum[i] += other->rgb_sum[i];
         for (int j = 0; j < 3; j++) s->rgb_outer_sum[i][j] += other->rgb_outer_sum[i][j];

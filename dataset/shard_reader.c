@@ -32,8 +32,10 @@ static an_status locate_images(hid_t file, shard_reader *r)
         goto done;
     }
     if (H5Sget_simple_extent_ndims(space) != 4 || H5Sget_simple_extent_dims(space, dims, NULL) != 4 ||
-        dims[0] != r->count || dims[1] != AN_IMAGE_SIZE || dims[2] != AN_IMAGE_SIZE || dims[3] != AN_IMAGE_CHANNELS) {
-        st = error_set(AN_ERR_FORMAT, "images must be uint8 [%zu,256,256,3]", r->count);
+        dims[0] != r->count || dims[1] != IMAGE_STORED_SIZE || dims[2] != IMAGE_STORED_SIZE ||
+        dims[3] != IMAGE_CHANNELS) {
+        st = error_set(AN_ERR_FORMAT, "images must be uint8 [%zu,%d,%d,%d]", r->count, IMAGE_STORED_SIZE,
+                       IMAGE_STORED_SIZE, IMAGE_CHANNELS);
         goto done;
     }
     if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Pget_layout(dcpl) != H5D_CONTIGUOUS ||
@@ -100,7 +102,7 @@ static an_status read_metadata(hid_t file, shard_reader *r)
     AN_TRY(h5_io_read_attr_int(file, "shard_count", &count));
     AN_TRY(h5_io_read_attr_int(file, "num_images", &num));
     AN_TRY(h5_io_read_attr_int(file, "image_size", &size));
-    if (size != AN_IMAGE_SIZE) return error_set(AN_ERR_FORMAT, "image_size %lld is not 256", size);
+    if (size != IMAGE_STORED_SIZE) return error_set(AN_ERR_FORMAT, "image_size %lld is not %d", size, IMAGE_STORED_SIZE);
     if (count < 1 || index < 0 || index >= count || num < 0 || num > 0x7fffffff)
         return error_set(AN_ERR_FORMAT, "bad shard attributes (index %lld, count %lld, images %lld)", index, count, num);
     if (strcmp(r->split, "train") != 0 && strcmp(r->split, "val") != 0)
@@ -153,7 +155,7 @@ an_status shard_reader_open(shard_reader **out, const char *path)
         st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
         goto done;
     }
-    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->count * AN_IMAGE_BYTES)
+    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->count * IMAGE_STORED_BYTES)
         st = error_set(AN_ERR_FORMAT, "file is %lld bytes, too short for %zu images (truncated?)",
                        (long long)sb.st_size, r->count);
 done:
@@ -170,9 +172,9 @@ an_status shard_reader_read_image(const shard_reader *r, size_t i, uint8_t *out 
     if (i >= r->count)
         return error_set(AN_ERR_ARG, "image %zu out of range: shard %s has %zu images", i, r->path, r->count);
     size_t done = 0;
-    off_t base = (off_t)(r->images_offset + (uint64_t)i * AN_IMAGE_BYTES);
-    while (done < AN_IMAGE_BYTES) {
-        ssize_t n = pread(r->fd, out + done, AN_IMAGE_BYTES - done, base + (off_t)done);
+    off_t base = (off_t)(r->images_offset + (uint64_t)i * IMAGE_STORED_BYTES);
+    while (done < IMAGE_STORED_BYTES) {
+        ssize_t n = pread(r->fd, out + done, IMAGE_STORED_BYTES - done, base + (off_t)done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return error_set(AN_ERR_IO, "reading image %zu of %s: %s", i, r->path, strerror(errno));
         if (n == 0) return error_set(AN_ERR_FORMAT, "reading image %zu of %s: unexpected end of file", i, r->path);
@@ -189,8 +191,8 @@ an_status shard_reader_read_image(const shard_reader *r, size_t i, uint8_t *out 
 
 an_status shard_reader_verify(const shard_reader *r, size_t *first_bad)
 {
-    uint8_t *image = malloc(AN_IMAGE_BYTES); /* [256,256,3] */
-    AN_CHECK_ALLOC(image, AN_IMAGE_BYTES);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
+    AN_CHECK_ALLOC(image, IMAGE_STORED_BYTES);
     an_status st = AN_OK;
     for (size_t i = 0; i < r->count; i++) {
         st = shard_reader_read_image(r, i, image);
@@ -211,7 +213,8 @@ static an_status read_stats_group(hid_t file, shard_stats *out)
     long long n = 0;
     AN_TRY_GOTO(st, h5_io_read_attr_int(group, "num_images", &n), done);
     out->num_images = (uint64_t)n;
-    AN_TRY_GOTO(st, h5_io_read_dataset(group, "pixel_sum", H5T_NATIVE_DOUBLE, AN_IMAGE_BYTES, out->pixel_sum), done);
+    AN_TRY_GOTO(st, h5_io_read_dataset(group, "pixel_sum", H5T_NATIVE_DOUBLE, IMAGE_STORED_BYTES, out->pixel_sum),
+                done);
     AN_TRY_GOTO(st, h5_io_read_dataset(group, "rgb_sum_bytes", H5T_NATIVE_UINT64, 3, out->rgb_sum), done);
     AN_TRY_GOTO(st, h5_io_read_dataset(group, "rgb_outer_sum_bytes", H5T_NATIVE_UINT64, 9, out->rgb_outer_sum), done);
 done:
