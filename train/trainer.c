@@ -20,6 +20,9 @@ typedef struct window {
     double start;        /* monotonic seconds */
 } window;
 
+/* A checkpoint records the id of the dataset it was trained on (dataset/ and net/ name the length each). */
+_Static_assert(CHECKPOINT_DATASET_ID_LEN == AN_DATASET_ID_LEN, "checkpoint and dataset ids have one length");
+
 /* Rank 0: checkpoint the current state, move `latest`, keep the last K + best. */
 static an_status write_checkpoint(trainer *t, int is_best)
 {
