@@ -122,7 +122,9 @@ static void assert_train_contents(const fixture *f, const epoch_output *e, uint3
     assert_non_null(want);
     for (uint32_t i = 0; i < e->count; i++) {
         fixture_image(0, e->ids[i], img);
-        augment_train(&f->aug, epoch, e->ids[i], img, want);
+        augment_draw d;
+        augment_draw_for(&f->aug, epoch, e->ids[i], &d);
+        augment_apply(img, f->aug.mean_image, &d, want);
         assert_memory_equal(want, e->images + (size_t)i * IMAGE_CROP_FLOATS, sizeof(float) * IMAGE_CROP_FLOATS);
         assert_int_equal(e->labels[i], fixture_label(e->ids[i], CLASSES));
     }
@@ -146,7 +148,9 @@ static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, 
             assert_true(got < count);
             assert_int_equal(b->image_ids[k], ids[got]);
             fixture_image(1, ids[got], img);
-            augment_centre(&f->aug, img, want);
+            augment_draw centre;
+            augment_draw_centre(&centre);
+            augment_apply(img, f->aug.mean_image, &centre, want);
             assert_memory_equal(want, b->images + (size_t)k * IMAGE_CROP_FLOATS,
                                 sizeof(float) * IMAGE_CROP_FLOATS);
         }
