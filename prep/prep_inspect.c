@@ -96,8 +96,12 @@ static an_status print_stored_size(const dataset *d, FILE *out)
         }
         if (k == 0) fprintf(out, "store     %s\n", store);
         const double raw = (double)images * (double)IMAGE_STORED_BYTES;
+        if (images == 0) {
+            fprintf(out, "%-9s no images\n", name);
+            continue;
+        }
         fprintf(out, "%-9s %.1f MB of images, %.0f bytes per image; raw: %.1f MB (%.2fx)\n", name, (double)bytes / 1e6,
-                images ? (double)bytes / (double)images : 0.0, raw / 1e6, bytes ? raw / (double)bytes : 0.0);
+                (double)bytes / (double)images, raw / 1e6, raw / (double)bytes);
     }
     return AN_OK;
 }
