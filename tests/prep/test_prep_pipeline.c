@@ -72,6 +72,19 @@ static char *slurp(const char *path)
     return data;
 }
 
+/* XORs the byte at offset `where` of the file with mask. */
+static void flip_byte(const char *path, long where, int mask)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, where, SEEK_SET), 0);
+    int byte = fgetc(f);
+    assert_int_not_equal(byte, EOF);
+    assert_int_equal(fseek(f, where, SEEK_SET), 0);
+    fputc(byte ^ mask, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 static void make_dirs(const char *path)
 {
     assert_int_equal(run("mkdir -p '%s'", path), 0);
@@ -218,12 +231,7 @@ static void test_folder_collection(void **state)
     assert_true(r->count >= 2);
     long where = (long)(r->images_offset + IMAGE_STORED_BYTES + 999);
     shard_reader_close(r);
-    FILE *f = fopen(shard, "r+b");
-    fseek(f, where, SEEK_SET);
-    int byte = fgetc(f);
-    fseek(f, where, SEEK_SET);
-    fputc(byte ^ 0xff, f);
-    fclose(f);
+    flip_byte(shard, where, 0xff);
     assert_int_equal(run("'%s' verify '%s' > /dev/null 2> '%s'", prep_bin, out, at("verify.err")), 1);
     err = slurp(at("verify.err"));
     assert_non_null(strstr(err, "train-00002-of-00006.h5"));
@@ -568,12 +576,7 @@ static void test_jpeg_store(void **state)
     long where = (long)(r->images_offset + r->jpeg_offsets[last] + r->jpeg_lengths[last] / 2);
     snprintf(image_name, sizeof image_name, "image %zu ", last);
     shard_reader_close(r);
-    FILE *f = fopen(shard, "r+b");
-    fseek(f, where, SEEK_SET);
-    int byte = fgetc(f);
-    fseek(f, where, SEEK_SET);
-    fputc(byte ^ 0x04, f);
-    fclose(f);
+    flip_byte(shard, where, 0x04);
     assert_int_equal(run("'%s' verify '%s' > /dev/null 2> '%s'", prep_bin, out, at("jpeg-verify.err")), 1);
     char *err = slurp(at("jpeg-verify.err"));
     assert_non_null(strstr(err, "train-00001-of-00006.h5"));

@@ -130,6 +130,25 @@ static void write_jpeg_shard(const fixture *f, const char *path, const uint32_t 
     if (shard_write(path, &c) != AN_OK) fail_msg("%s", error_message());
 }
 
+/* Writes the fixture's shard as DIR/val-00000-of-00001.h5 into path[512]. */
+static void write_val_shard(const fixture *f, char *path)
+{
+    snprintf(path, 512, "%s/val-00000-of-00001.h5", f->dir);
+    write_jpeg_shard(f, path, f->checksums);
+}
+
+/* XORs the byte at offset `where` of the file with mask. */
+static void flip_byte(const char *path, uint64_t where, uint8_t mask)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t byte = 0;
+    assert_int_equal(pread(fd, &byte, 1, (off_t)where), 1);
+    byte ^= mask;
+    assert_int_equal(pwrite(fd, &byte, 1, (off_t)where), 1);
+    close(fd);
+}
+
 static void test_codec(void **state)
 {
     fixture *f = *state;
@@ -177,8 +196,7 @@ static void test_shard_round_trip(void **state)
 {
     fixture *f = *state;
     char path[512];
-    snprintf(path, sizeof path, "%s/val-00000-of-00001.h5", f->dir);
-    write_jpeg_shard(f, path, f->checksums);
+    write_val_shard(f, path);
     shard_reader *r = NULL;
     assert_int_equal(shard_reader_open(&r, path), AN_OK);
     assert_int_equal(r->store, SHARD_STORE_JPEG);
@@ -213,19 +231,12 @@ static void test_flipped_byte_and_undecodable_stream(void **state)
 {
     fixture *f = *state;
     char path[512];
-    snprintf(path, sizeof path, "%s/val-00000-of-00001.h5", f->dir);
-    write_jpeg_shard(f, path, f->checksums);
+    write_val_shard(f, path);
     shard_reader *r = NULL;
     assert_int_equal(shard_reader_open(&r, path), AN_OK);
     uint64_t where = r->images_offset + r->jpeg_offsets[3] + f->lengths[3] / 2;
     shard_reader_close(r);
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t byte = 0;
-    assert_int_equal(pread(fd, &byte, 1, (off_t)where), 1);
-    byte ^= 0x01;
-    assert_int_equal(pwrite(fd, &byte, 1, (off_t)where), 1);
-    close(fd);
+    flip_byte(path, where, 0x01);
     assert_int_equal(shard_reader_open(&r, path), AN_OK);
     uint8_t *image = malloc(IMAGE_STORED_BYTES);
     assert_int_equal(shard_reader_read_image(r, 2, image), AN_OK);
@@ -256,8 +267,7 @@ static void test_bad_offsets_refused(void **state)
 {
     fixture *f = *state;
     char path[512];
-    snprintf(path, sizeof path, "%s/val-00000-of-00001.h5", f->dir);
-    write_jpeg_shard(f, path, f->checksums);
+    write_val_shard(f, path);
     shard_reader *r = NULL;
     assert_int_equal(shard_reader_open(&r, path), AN_OK);
     shard_reader_close(r);
@@ -281,8 +291,7 @@ static void test_dataset_refuses_the_other_store(void **state)
 {
     fixture *f = *state;
     char path[512];
-    snprintf(path, sizeof path, "%s/val-00000-of-00001.h5", f->dir);
-    write_jpeg_shard(f, path, f->checksums);
+    write_val_shard(f, path);
     dataset *d = NULL;
     assert_int_equal(dataset_alloc(&d, 5), AN_OK);
     snprintf(d->dir, sizeof d->dir, "%s", f->dir);
