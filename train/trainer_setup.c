@@ -41,14 +41,12 @@ static void close_shards(shard_reader **shards, int count)
     free(shards);
 }
 
-/* Checks every shard belongs to this dataset (id) and the labels fit the classes. */
+/* Checks every shard belongs to this dataset (store and id) and the labels fit the classes. */
 static an_status check_shards(const trainer *t, shard_reader **shards, int count)
 {
     for (int s = 0; s < count; s++) {
         const shard_reader *r = shards[s];
-        if (strcmp(r->dataset_id, t->data->dataset_id) != 0)
-            return error_set(AN_ERR_FORMAT, "%s belongs to dataset %s, not %s (mixed dataset directories?)",
-                             r->path, r->dataset_id, t->data->dataset_id);
+        AN_TRY(dataset_check_shard(t->data, r));
         for (size_t i = 0; i < r->count; i++)
             if (r->labels[i] < 0 || r->labels[i] >= t->data->num_classes)
                 return error_set(AN_ERR_FORMAT, "%s: image %zu has label %d, outside 0..%d", r->path, i,
