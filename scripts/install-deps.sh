@@ -17,6 +17,7 @@ packages=(
   libcmocka-dev                   # unit tests
   libopenmpi-dev openmpi-bin      # several CPU processes / machines
   zlib1g-dev                      # CRC-32 checksums
+  libjson-c-dev                   # every JSON file read or written (dataset.json, config.json, report.json, trainer state)
   dataset-fashion-mnist           # the demo dataset (IDX files)
   python3 python3-numpy python3-h5py  # format tests read shards with h5py
   python3-pil                     # bench/prep: the Pillow + h5py peer

@@ -10,6 +10,7 @@
 
 #include "checksum.h"
 #include "dataset.h"
+#include "dataset_json.h"
 #include "shard_format.h"
 #include "shard_writer.h"
 
@@ -148,6 +149,7 @@ an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int 
                                 d), done);
     AN_TRY_GOTO(st, write_split(dir, "val", 1, num_val, 1, classes, id_hex, missing, missing_count, d), done);
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
+    AN_TRY_GOTO(st, dataset_write_json(d, dir, &(dataset_provenance){"test fixture", "", "", "0", 0, 0}), done);
 done:
     dataset_close(d);
     return st;
