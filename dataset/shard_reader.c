@@ -1,4 +1,5 @@
-/* shard_reader.c: HDF5 for the metadata at open, pread for the pixels. */
+/* shard_reader.c: HDF5 for the metadata at open, pread for the pixels; the
+ * file is untrusted: sizes, types and the images block are checked first. */
 #include "shard_reader.h"
 
 #include <errno.h>
@@ -19,8 +20,11 @@ const int32_t *shard_reader_labels(const shard_reader *r) { return r->labels; }
 const uint32_t *shard_reader_image_ids(const shard_reader *r) { return r->image_ids; }
 const uint32_t *shard_reader_checksums(const shard_reader *r) { return r->checksums; }
 
-/* Checks that `images` is a contiguous, unfiltered uint8 [count,256,256,3] dataset and finds its offset. */
-static an_status locate_images(hid_t file, shard_reader *r)
+/* Checks that `images` is a contiguous, unfiltered uint8 [count,256,256,3]
+ * dataset stored as one block of exactly count * 196608 bytes inside the
+ * file of `file_size` bytes, and finds its offset: every pread of
+ * shard_reader_read_image then stays inside that block (docs/FORMAT.md 1.1). */
+static an_status locate_images(hid_t file, shard_reader *r, uint64_t file_size)
 {
     an_status st = AN_OK;
     hid_t dset = H5Dopen2(file, "images", H5P_DEFAULT);
@@ -38,15 +42,23 @@ static an_status locate_images(hid_t file, shard_reader *r)
                        IMAGE_STORED_SIZE, IMAGE_CHANNELS);
         goto done;
     }
-    if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Pget_layout(dcpl) != H5D_CONTIGUOUS ||
-        H5Pget_nfilters(dcpl) != 0) {
+    if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Tget_sign(type) != H5T_SGN_NONE ||
+        H5Pget_layout(dcpl) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl) != 0) {
         st = error_set(AN_ERR_FORMAT, "images must be contiguous, unfiltered uint8");
         goto done;
     }
     if (r->count > 0) {
+        uint64_t bytes = (uint64_t)r->count * IMAGE_STORED_BYTES; /* count < 2^31: no overflow */
         haddr_t offset = H5Dget_offset(dset);
-        if (offset == HADDR_UNDEF) {
-            st = error_set(AN_ERR_FORMAT, "images have no storage (was the shard written completely?)");
+        hsize_t stored = H5Dget_storage_size(dset);
+        if (offset == HADDR_UNDEF || stored != bytes) {
+            st = error_set(AN_ERR_FORMAT, "images are not one block of %llu bytes (%llu stored; was the shard "
+                           "written completely?)", (unsigned long long)bytes, (unsigned long long)stored);
+            goto done;
+        }
+        if ((uint64_t)offset > file_size || file_size - (uint64_t)offset < bytes) {
+            st = error_set(AN_ERR_FORMAT, "file is %llu bytes, too short for %zu images at byte %llu (truncated?)",
+                           (unsigned long long)file_size, r->count, (unsigned long long)offset);
             goto done;
         }
         r->images_offset = (uint64_t)offset;
@@ -89,7 +101,7 @@ done:
     return st;
 }
 
-static an_status read_metadata(hid_t file, shard_reader *r)
+static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
 {
     long long version = 0, index = 0, count = 0, num = 0, size = 0;
     AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
@@ -110,6 +122,9 @@ static an_status read_metadata(hid_t file, shard_reader *r)
     r->shard_index = (int)index;
     r->shard_count = (int)count;
     r->count = (size_t)num;
+    if ((uint64_t)num > file_size / IMAGE_STORED_BYTES) /* before sizing anything by num */
+        return error_set(AN_ERR_FORMAT, "num_images %lld cannot fit in a file of %llu bytes (truncated?)", num,
+                         (unsigned long long)file_size);
     AN_TRY(alloc_arrays(r));
     AN_TRY(h5_io_read_dataset(file, "labels", H5T_NATIVE_INT32, r->count, r->labels));
     AN_TRY(h5_io_read_dataset(file, "image_ids", H5T_NATIVE_UINT32, r->count, r->image_ids));
@@ -119,7 +134,7 @@ static an_status read_metadata(hid_t file, shard_reader *r)
     htri_t has_stats = H5Lexists(file, "stats", H5P_DEFAULT);
     if (has_stats < 0) return h5_error_capture("looking for group stats");
     r->has_stats = has_stats > 0;
-    return locate_images(file, r);
+    return locate_images(file, r, file_size);
 }
 
 an_status shard_reader_open(shard_reader **out, const char *path)
@@ -139,25 +154,21 @@ an_status shard_reader_open(shard_reader **out, const char *path)
         st = error_set(AN_ERR_IO, "cannot open shard %s: %s", path, strerror(errno));
         goto done;
     }
+    struct stat sb;
+    if (fstat(r->fd, &sb) != 0) {
+        st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+        goto done;
+    }
     h5_error_init();
     h5_io_lock();
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         st = h5_error_capture("opening %s (not an HDF5 file, or truncated?)", path);
     } else {
-        st = read_metadata(file, r);
+        st = read_metadata(file, r, (uint64_t)sb.st_size);
         H5Fclose(file);
     }
     h5_io_unlock();
-    if (st != AN_OK) goto done;
-    struct stat sb;
-    if (fstat(r->fd, &sb) != 0) {
-        st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->count * IMAGE_STORED_BYTES)
-        st = error_set(AN_ERR_FORMAT, "file is %lld bytes, too short for %zu images (truncated?)",
-                       (long long)sb.st_size, r->count);
 done:
     if (st != AN_OK) {
         shard_reader_close(r);
@@ -212,6 +223,10 @@ static an_status read_stats_group(hid_t file, shard_stats *out)
     if (group < 0) return h5_error_capture("group stats missing (not a training shard?)");
     long long n = 0;
     AN_TRY_GOTO(st, h5_io_read_attr_int(group, "num_images", &n), done);
+    if (n < 0) {
+        st = error_set(AN_ERR_FORMAT, "stats num_images %lld is negative", n);
+        goto done;
+    }
     out->num_images = (uint64_t)n;
     AN_TRY_GOTO(st, h5_io_read_dataset(group, "pixel_sum", H5T_NATIVE_DOUBLE, IMAGE_STORED_BYTES, out->pixel_sum),
                 done);
