@@ -44,6 +44,8 @@ an_status train_state_to_json(const train_state *s, char **out)
         return st;
     }
     *out = w.data; /* ownership moves to the caller */
+    w.data = NULL;
+    json_free(&w);
     return AN_OK;
 }
 
