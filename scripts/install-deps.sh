@@ -15,6 +15,8 @@ packages=(
   libjpeg62-turbo-dev             # alexnet-prep: JPEG decoded at M/8 scale, directly
   libopenblas-dev liblapacke-dev  # CPU GEMM; eigenvectors for PCA lighting
   libcmocka-dev                   # unit tests
+  clang libclang-rt-dev libomp-dev  # tests/fuzz: libFuzzer with ASan + UBSan (OpenMP for clang)
+  valgrind                        # tests/faults: memcheck of a small pipeline run
   libopenmpi-dev openmpi-bin      # several CPU processes / machines
   zlib1g-dev                      # CRC-32 checksums
   libjson-c-dev                   # every JSON file read or written (dataset.json, config.json, report.json, trainer state)
