@@ -30,6 +30,17 @@ kill_points() {
                                      else for (i = 0; i < k; i++) print 1 + int(i * (n - 1) / (k - 1)) }'
 }
 
+# same_report A B: two eval report.json files are equal apart from the timing fields.
+same_report() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for r in (a, b):
+    for k in ("seconds", "images_per_second"): r.pop(k, None)
+sys.exit(0 if a == b else 1)
+PY
+}
+
 # killed_at K COMMAND...: runs COMMAND with SIGKILL at its K-th fault point; fails unless it was killed.
 killed_at() {
     k=$1; shift

@@ -10,15 +10,6 @@ opts="--data $WORK/data --run $WORK/run --batch 1 --threads 1 --quiet"
 # shellcheck disable=SC2086
 total=$(count_points "$WORK/points" "$EVAL" $opts --out "$WORK/straight")
 echo "an uninterrupted eval passes $total fault points"
-same_report() { # the reports without the timing fields
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-for r in (a, b):
-    for k in ("seconds", "images_per_second"): r.pop(k, None)
-sys.exit(0 if a == b else 1)
-PY
-}
 survived=0
 for k in $(kill_points "$total" 24); do
     out="$WORK/eval-$k"
