@@ -13,6 +13,7 @@
 
 #include "blas_runtime.h"
 #include "cli.h"
+#include "compare.h"
 #include "dataset.h"
 #include "backend_select.h"
 #include "eval_model.h"
@@ -34,10 +35,13 @@ static const cli_program PROGRAM = {
     "alexnet-eval",
     "Usage: alexnet-eval --data DIR (--run RUN | --checkpoint FILE) [options]\n"
     "       alexnet-eval report RUN\n"
+    "       alexnet-eval compare [--out DIR] RUN RUN...\n"
     "Scores a checkpoint on a dataset split: the four corner and the centre 224x224\n"
     "crops of every 256x256 image and their mirrors, softmax outputs averaged over\n"
     "the ten (ten-crop), and the centre crop alone; top-1 and top-5 error, per class\n"
     "accuracy and the most confused classes. 'report RUN' only redraws RUN/report.html.\n"
+    "'compare' puts scored runs side by side: DIR/compare.html and DIR/compare.json\n"
+    "(default DIR: the current directory); runs scored on different data are refused.\n"
     "\n"
     "  --data DIR            dataset directory written by alexnet-prep\n"
     "  --run RUN             run directory: checkpoint RUN/checkpoints/best.h5 (or the\n"
@@ -247,6 +251,28 @@ done:
     return st;
 }
 
+/* alexnet-eval compare [--out DIR] RUN RUN... */
+static int compare_main(int argc, char **argv)
+{
+    const char *out = ".";
+    int first = 2;
+    if (argc > 3 && strcmp(argv[2], "--out") == 0) {
+        out = argv[3];
+        first = 4;
+    }
+    if (argc - first < 2) return cli_usage_error(&PROGRAM, "usage: alexnet-eval compare [--out DIR] RUN RUN...");
+    for (int i = first; i < argc; i++)
+        if (argv[i][0] == '-') return cli_usage_error(&PROGRAM, "compare: unknown option '%s'", argv[i]);
+    an_status st = make_dirs(out);
+    if (st == AN_OK) st = compare_runs((const char *const *)argv + first, argc - first, out);
+    if (st != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
+    printf("%s/compare.html\n%s/compare.json\n", out, out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
@@ -257,6 +283,8 @@ int main(int argc, char **argv)
         if (argc != 3) return cli_usage_error(&PROGRAM, "usage: alexnet-eval report RUN");
         st = report_html_write(argv[2]);
         if (st == AN_OK) printf("%s/report.html\n", argv[2]);
+    } else if (argc >= 2 && strcmp(argv[1], "compare") == 0) {
+        return compare_main(argc, argv);
     } else {
         eval_cli a;
         int exit_now;

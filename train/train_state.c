@@ -35,6 +35,7 @@ an_status train_state_to_json(const train_state *s, char **out)
     json_kv_double(&w, "best_val_error", s->schedule.best_val_error);
     json_kv_int(&w, "epochs_since_best", s->schedule.epochs_since_best);
     json_kv_string(&w, "lr_steps", milestones);
+    json_kv_string(&w, "augment", augment_mode_name(s->augment));
     json_end_object(&w);
     an_status st = json_finish(&w);
     if (st != AN_OK) {
@@ -43,6 +44,13 @@ an_status train_state_to_json(const train_state *s, char **out)
     }
     *out = w.data; /* ownership moves to the caller */
     return AN_OK;
+}
+
+static int has_key(const flat_json *j, const char *key)
+{
+    for (int i = 0; i < j->count; i++)
+        if (strcmp(j->keys[i], key) == 0) return 1;
+    return 0;
 }
 
 an_status train_state_from_json(const char *json, train_state *s)
@@ -76,6 +84,11 @@ an_status train_state_from_json(const char *json, train_state *s)
     AN_TRY_GOTO(st, flat_json_get_double(&j, "best_val_error", &s->schedule.best_val_error), done);
     AN_TRY_GOTO(st, flat_json_get_int(&j, "epochs_since_best", &s->schedule.epochs_since_best), done);
     AN_TRY_GOTO(st, flat_json_get_string(&j, "lr_steps", &milestones), done);
+    if (has_key(&j, "augment")) { /* absent from states written before --augment: the paper's */
+        const char *augment;
+        AN_TRY_GOTO(st, flat_json_get_string(&j, "augment", &augment), done);
+        AN_TRY_GOTO(st, augment_mode_parse(augment, &s->augment), done);
+    }
     if (epoch < 0 || batch < 1) {
         st = error_set(AN_ERR_FORMAT, "trainer state: epoch %d, batch %d out of range", epoch, batch);
         goto done;

@@ -117,7 +117,15 @@ an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_s
 an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                        int classes, const uint32_t *missing, int missing_count)
 {
-    const char *id_hex = "0123456789abcdef";
+    return fixture_write_dataset_id(dir, num_train, train_shards, num_val, classes, missing, missing_count,
+                                    FIXTURE_DEFAULT_DATASET_ID);
+}
+
+an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                   int classes, const uint32_t *missing, int missing_count, const char *id_hex)
+{
+    if (strlen(id_hex) != 16 || strspn(id_hex, "0123456789abcdef") != 16)
+        return error_set(AN_ERR_ARG, "dataset id '%s' is not 16 lowercase hex digits", id_hex);
     dataset *d = NULL;
     an_status st;
     AN_TRY_GOTO(st, dataset_alloc(&d, classes), done);
