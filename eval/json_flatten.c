@@ -130,6 +130,18 @@ static an_status read_string(parser *p, char **out, size_t *len)
 
 static an_status parse_value(parser *p, char *path, size_t path_len, int depth);
 
+/* After a member or element: ',' (another follows, *more = 1) or `close` (*more = 0). */
+static an_status after_item(parser *p, char close, int *more)
+{
+    skip_space(p);
+    if (*p->at == ',' || *p->at == close) {
+        *more = *p->at == ',';
+        p->at++;
+        return AN_OK;
+    }
+    return fail(p, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
 static an_status child_path(parser *p, char *path, size_t path_len, const char *fmt, const char *key, long index,
                             size_t *new_len)
 {
@@ -162,16 +174,9 @@ static an_status parse_object(parser *p, char *path, size_t path_len, int depth)
         p->at++;
         AN_TRY(parse_value(p, path, len, depth + 1));
         path[path_len] = '\0';
-        skip_space(p);
-        if (*p->at == ',') {
-            p->at++;
-            continue;
-        }
-        if (*p->at == '}') {
-            p->at++;
-            return AN_OK;
-        }
-        return fail(p, "expected ',' or '}'");
+        int more;
+        AN_TRY(after_item(p, '}', &more));
+        if (!more) return AN_OK;
     }
 }
 
@@ -188,16 +193,9 @@ static an_status parse_array(parser *p, char *path, size_t path_len, int depth)
         AN_TRY(child_path(p, path, path_len, "[%ld]", NULL, i, &len));
         AN_TRY(parse_value(p, path, len, depth + 1));
         path[path_len] = '\0';
-        skip_space(p);
-        if (*p->at == ',') {
-            p->at++;
-            continue;
-        }
-        if (*p->at == ']') {
-            p->at++;
-            return AN_OK;
-        }
-        return fail(p, "expected ',' or ']'");
+        int more;
+        AN_TRY(after_item(p, ']', &more));
+        if (!more) return AN_OK;
     }
 }
 

@@ -6,16 +6,8 @@
 # checkpoint); `alexnet-eval compare` on it and the paper's run writes the
 # page and JSON with the scores, their differences and the settings that
 # differ; runs scored on another dataset are refused.
-set -eu
-BUILD=$1
-TRAIN=$BUILD/train/alexnet-train
+. "$(dirname "$0")/../train/train_test_lib.sh" "$1"   # TRAIN, MAKE_DATASET, WORK, fail
 EVAL=$BUILD/eval/alexnet-eval
-MAKE_DATASET=$BUILD/tests/train/make_test_dataset
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/alexnet-experiments-test.XXXXXX")
-cleanup() { status=$?; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; exit $status; }
-trap cleanup EXIT
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$MAKE_DATASET" "$WORK/data" 48 2 16 4
 "$MAKE_DATASET" "$WORK/other" 48 2 16 4 00000000feedf00d   # the same sizes, another dataset

@@ -20,13 +20,7 @@ if [ -n "$missing" ]; then
     echo "SKIP: $PY lacks $missing (ALEXNET_PEERS=1 scripts/install-deps.sh installs them; or set ALEXNET_ONNX_PYTHON)"
     exit 77
 fi
-TRAIN=$BUILD/train/alexnet-train
-MAKE_DATASET=$BUILD/tests/train/make_test_dataset
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/alexnet-onnx-test.XXXXXX")
-cleanup() { status=$?; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; exit $status; }
-trap cleanup EXIT
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$SRC/tests/train/train_test_lib.sh" "$BUILD"   # TRAIN, MAKE_DATASET, WORK, fail
 
 "$MAKE_DATASET" "$WORK/data" 32 1 8 3
 common="--data $WORK/data --width 0.0625 --batch 8 --epochs 1 --max-steps 2 --threads 1 --checkpoint-minutes 0 --quiet"
