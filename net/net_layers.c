@@ -62,7 +62,7 @@ an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (
         snprintf(names[n], NET_LAYER_NAME_MAX, "%s", r.name);
         if (r.kind == NET_LAYER_MAXPOOL && cfg->pooling == NET_POOL_PLAIN) /* §3.4: z = s = 2 */
             r.kernel = 2;
-        if (r.kind == NET_LAYER_CONV && r.groups > 1 && cfg->towers == 1) /* §3.2: one GPU's worth */
+        if (r.kind == NET_LAYER_CONV && r.groups > 1 && cfg->towers == 1) /* §3.2: every kernel sees all maps */
             r.groups = 1;
         if (r.kind == NET_LAYER_RELU && cfg->activation == NET_ACTIVATION_TANH) { /* §3.1 */
             r.kind = NET_LAYER_TANH;
