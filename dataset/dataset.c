@@ -11,6 +11,7 @@
 #include "atomic_file.h"
 #include "h5_error.h"
 #include "h5_io.h"
+#include "shard_reader.h"
 
 static const char *const split_names[2] = {"train", "val"};
 
@@ -19,6 +20,18 @@ const dataset_split *dataset_get_split(const dataset *d, const char *split)
     if (strcmp(split, "train") == 0) return &d->train;
     if (strcmp(split, "val") == 0) return &d->val;
     return NULL;
+}
+
+an_status dataset_check_shard(const dataset *d, const shard_reader *r)
+{
+    if (r->store != d->store)
+        return error_set(AN_ERR_FORMAT, "%s stores %s images but dataset %s is a %s dataset (stores are never "
+                         "mixed; re-run alexnet-prep into a new directory)", r->path, shard_store_name(r->store),
+                         d->dir, shard_store_name(d->store));
+    if (strcmp(r->dataset_id, d->dataset_id) != 0)
+        return error_set(AN_ERR_FORMAT, "%s belongs to dataset %s, not %s (mixed dataset directories?)", r->path,
+                         r->dataset_id, d->dataset_id);
+    return AN_OK;
 }
 
 an_status dataset_alloc(dataset **out, int num_classes)
@@ -103,6 +116,11 @@ static an_status read_metadata(hid_t file, dataset *d)
 {
     AN_TRY(h5_io_read_attr_string(file, "dataset_id", d->dataset_id, sizeof d->dataset_id));
     AN_TRY(h5_io_read_attr_string(file, "source", d->source, sizeof d->source));
+    htri_t has_store = H5Aexists(file, "store");
+    if (has_store < 0) return h5_error_capture("looking for attribute store");
+    char store[SHARD_STORE_NAME_MAX] = "raw"; /* datasets made before the JPEG store have none */
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, "store", store, sizeof store));
+    AN_TRY(shard_store_parse(store, &d->store));
     AN_TRY(h5_io_read_strings(file, "class_ids", (size_t)d->num_classes, &d->class_ids));
     AN_TRY(h5_io_read_strings(file, "class_names", (size_t)d->num_classes, &d->class_names));
     AN_TRY(h5_io_read_dataset(file, "mean_image", H5T_NATIVE_FLOAT, IMAGE_STORED_BYTES, d->mean_image));
@@ -176,6 +194,7 @@ static an_status write_contents(hid_t file, const dataset *d)
     AN_TRY(h5_io_write_attr_int(file, "num_classes", d->num_classes));
     AN_TRY(h5_io_write_attr_int(file, "image_size", IMAGE_STORED_SIZE));
     AN_TRY(h5_io_write_attr_string(file, "source", d->source));
+    AN_TRY(h5_io_write_attr_string(file, "store", shard_store_name(d->store)));
     AN_TRY(h5_io_write_attr_int(file, "num_train", (long long)d->train.num_images));
     AN_TRY(h5_io_write_attr_int(file, "num_val", (long long)d->val.num_images));
     uint64_t train_ids = d->train.id_count > d->train.num_images ? d->train.id_count : d->train.num_images;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "shard_format.h"
+#include "shard_reader.h"
 #include "status.h"
 
 typedef struct dataset_split {
@@ -28,6 +29,7 @@ typedef struct dataset {
     char dir[4096];
     char dataset_id[AN_DATASET_ID_LEN + 1];
     char source[64];        /* "idx", "folder", "imagenet", "manifest" */
+    shard_store store;      /* how every shard stores its images ("store" attribute; absent: raw) */
     int num_classes;
     char **class_ids;       /* [num_classes] e.g. WNID or folder name */
     char **class_names;     /* [num_classes] human-readable words */
@@ -43,6 +45,10 @@ typedef struct dataset {
 /* Reads DIR/dataset.h5 and builds the shard lists. Checks the format version
  * and that every listed shard file exists (not their contents: see verify). */
 an_status dataset_open(dataset **out, const char *dir);
+
+/* Checks that an open shard belongs to this dataset: the same store (AN_ERR_FORMAT
+ * naming both: a dataset never mixes stores) and the same dataset id. */
+an_status dataset_check_shard(const dataset *d, const shard_reader *r);
 
 /* "train" or "val" -> the split; NULL for any other name. */
 const dataset_split *dataset_get_split(const dataset *d, const char *split);

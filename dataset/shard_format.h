@@ -19,6 +19,20 @@
 #define AN_DATASET_ID_LEN 16 /* lowercase hex characters */
 #define AN_SPLIT_NAME_MAX 8
 
+/* How a shard stores its images (root attribute "store"; docs/FORMAT.md §1.1):
+ * raw pixels, or each image as JPEG bytes (dataset/shard_jpeg.h). One dataset
+ * uses one store; its id includes it. */
+typedef enum shard_store {
+    SHARD_STORE_RAW = 0,  /* images uint8 [N, 256, 256, 3] */
+    SHARD_STORE_JPEG = 1  /* jpeg uint8 [total bytes] + per-image offsets and lengths */
+} shard_store;
+#define SHARD_STORE_NAME_MAX 8
+
+/* "raw" or "jpeg". */
+const char *shard_store_name(shard_store store);
+/* "raw" / "jpeg" -> *out; AN_ERR_ARG for anything else. */
+an_status shard_store_parse(const char *name, shard_store *out);
+
 /* The statistics sums one training shard carries (group "stats"). Sums are
  * kept as exact integers so that any partition into shards, resumed or
  * distributed, adds up to bitwise the same dataset statistics. */

@@ -13,43 +13,50 @@
 #include "checksum.h"
 #include "h5_error.h"
 #include "h5_io.h"
+#include "shard_jpeg.h"
 
 size_t shard_reader_count(const shard_reader *r) { return r->count; }
 const int32_t *shard_reader_labels(const shard_reader *r) { return r->labels; }
 const uint32_t *shard_reader_image_ids(const shard_reader *r) { return r->image_ids; }
 const uint32_t *shard_reader_checksums(const shard_reader *r) { return r->checksums; }
 
-/* Checks that `images` is a contiguous, unfiltered uint8 [count,256,256,3] dataset and finds its offset. */
-static an_status locate_images(hid_t file, shard_reader *r)
+/* Checks that dataset `name` is contiguous, unfiltered uint8 of shape dims[rank]
+ * and finds the file offset of its first byte (left alone when it is empty). */
+static an_status locate_data(hid_t file, const char *name, int rank, const hsize_t *want, uint64_t *offset_out)
 {
     an_status st = AN_OK;
-    hid_t dset = H5Dopen2(file, "images", H5P_DEFAULT);
-    if (dset < 0) return h5_error_capture("dataset images missing");
+    hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
+    if (dset < 0) return h5_error_capture("dataset %s missing", name);
     hid_t space = H5Dget_space(dset), type = H5Dget_type(dset), dcpl = H5Dget_create_plist(dset);
-    hsize_t dims[4] = {0, 0, 0, 0};
+    hsize_t dims[4] = {0, 0, 0, 0}, elements = 1;
     if (space < 0 || type < 0 || dcpl < 0) {
-        st = h5_error_capture("inspecting dataset images");
+        st = h5_error_capture("inspecting dataset %s", name);
         goto done;
     }
-    if (H5Sget_simple_extent_ndims(space) != 4 || H5Sget_simple_extent_dims(space, dims, NULL) != 4 ||
-        dims[0] != r->count || dims[1] != IMAGE_STORED_SIZE || dims[2] != IMAGE_STORED_SIZE ||
-        dims[3] != IMAGE_CHANNELS) {
-        st = error_set(AN_ERR_FORMAT, "images must be uint8 [%zu,%d,%d,%d]", r->count, IMAGE_STORED_SIZE,
-                       IMAGE_STORED_SIZE, IMAGE_CHANNELS);
+    int same = H5Sget_simple_extent_ndims(space) == rank && H5Sget_simple_extent_dims(space, dims, NULL) == rank;
+    for (int k = 0; k < rank && same; k++) {
+        same = dims[k] == want[k];
+        elements *= want[k];
+    }
+    if (!same) {
+        st = rank == 1 ? error_set(AN_ERR_FORMAT, "%s must be uint8 [%llu]", name, (unsigned long long)want[0])
+                       : error_set(AN_ERR_FORMAT, "%s must be uint8 [%llu,%d,%d,%d]", name,
+                                   (unsigned long long)want[0], IMAGE_STORED_SIZE, IMAGE_STORED_SIZE,
+                                   IMAGE_CHANNELS);
         goto done;
     }
     if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Pget_layout(dcpl) != H5D_CONTIGUOUS ||
         H5Pget_nfilters(dcpl) != 0) {
-        st = error_set(AN_ERR_FORMAT, "images must be contiguous, unfiltered uint8");
+        st = error_set(AN_ERR_FORMAT, "%s must be contiguous, unfiltered uint8", name);
         goto done;
     }
-    if (r->count > 0) {
+    if (elements > 0) {
         haddr_t offset = H5Dget_offset(dset);
         if (offset == HADDR_UNDEF) {
-            st = error_set(AN_ERR_FORMAT, "images have no storage (was the shard written completely?)");
+            st = error_set(AN_ERR_FORMAT, "%s have no storage (was the shard written completely?)", name);
             goto done;
         }
-        r->images_offset = (uint64_t)offset;
+        *offset_out = (uint64_t)offset;
     }
 done:
     if (dcpl >= 0) H5Pclose(dcpl);
@@ -57,6 +64,42 @@ done:
     if (space >= 0) H5Sclose(space);
     H5Dclose(dset);
     return st;
+}
+
+/* The raw store: images uint8 [count, 256, 256, 3]. */
+static an_status locate_images(hid_t file, shard_reader *r)
+{
+    const hsize_t dims[4] = {r->count, IMAGE_STORED_SIZE, IMAGE_STORED_SIZE, IMAGE_CHANNELS};
+    r->stored_bytes = (uint64_t)r->count * IMAGE_STORED_BYTES;
+    return locate_data(file, "images", 4, dims, &r->images_offset);
+}
+
+/* The JPEG store: the streams lie back to back in `jpeg`, in image order. */
+static an_status locate_jpeg(hid_t file, shard_reader *r)
+{
+    long long quality = 0;
+    AN_TRY(h5_io_read_attr_int(file, "jpeg_quality", &quality));
+    if (quality < 1 || quality > 100) return error_set(AN_ERR_FORMAT, "jpeg_quality %lld is not in 1..100", quality);
+    r->jpeg_quality = (int)quality;
+    AN_TRY(h5_io_read_attr_string(file, "jpeg_subsampling", r->jpeg_subsampling, sizeof r->jpeg_subsampling));
+    size_t n = r->count ? r->count : 1;
+    r->jpeg_offsets = malloc(n * sizeof *r->jpeg_offsets);
+    r->jpeg_lengths = malloc(n * sizeof *r->jpeg_lengths);
+    if (!r->jpeg_offsets || !r->jpeg_lengths)
+        return error_set(AN_ERR_NOMEM, "out of memory for %zu images' JPEG offsets", r->count);
+    AN_TRY(h5_io_read_dataset(file, "jpeg_offsets", H5T_NATIVE_UINT64, r->count, r->jpeg_offsets));
+    AN_TRY(h5_io_read_dataset(file, "jpeg_lengths", H5T_NATIVE_UINT32, r->count, r->jpeg_lengths));
+    uint64_t total = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        if (r->jpeg_offsets[i] != total || r->jpeg_lengths[i] == 0)
+            return error_set(AN_ERR_FORMAT, "image %zu's JPEG stream (offset %llu, %u bytes) does not follow the "
+                             "previous one at %llu", i, (unsigned long long)r->jpeg_offsets[i], r->jpeg_lengths[i],
+                             (unsigned long long)total);
+        total += r->jpeg_lengths[i];
+    }
+    r->stored_bytes = total;
+    const hsize_t dims[1] = {total};
+    return locate_data(file, "jpeg", 1, dims, &r->images_offset);
 }
 
 static an_status alloc_arrays(shard_reader *r)
@@ -119,7 +162,12 @@ static an_status read_metadata(hid_t file, shard_reader *r)
     htri_t has_stats = H5Lexists(file, "stats", H5P_DEFAULT);
     if (has_stats < 0) return h5_error_capture("looking for group stats");
     r->has_stats = has_stats > 0;
-    return locate_images(file, r);
+    htri_t has_store = H5Aexists(file, "store");
+    if (has_store < 0) return h5_error_capture("looking for attribute store");
+    char store[SHARD_STORE_NAME_MAX] = "raw"; /* shards written before the JPEG store have none */
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, "store", store, sizeof store));
+    AN_TRY(shard_store_parse(store, &r->store));
+    return r->store == SHARD_STORE_JPEG ? locate_jpeg(file, r) : locate_images(file, r);
 }
 
 an_status shard_reader_open(shard_reader **out, const char *path)
@@ -155,7 +203,7 @@ an_status shard_reader_open(shard_reader **out, const char *path)
         st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
         goto done;
     }
-    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->count * IMAGE_STORED_BYTES)
+    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->stored_bytes)
         st = error_set(AN_ERR_FORMAT, "file is %lld bytes, too short for %zu images (truncated?)",
                        (long long)sb.st_size, r->count);
 done:
@@ -167,26 +215,64 @@ done:
     return AN_OK;
 }
 
-an_status shard_reader_read_image(const shard_reader *r, size_t i, uint8_t *out /* [256,256,3] */)
+/* Reads n bytes at the file offset `at` of the image data into out (one pread, restarted on EINTR). */
+static an_status read_stored(const shard_reader *r, size_t i, uint64_t at, size_t n, uint8_t *out)
 {
-    if (i >= r->count)
-        return error_set(AN_ERR_ARG, "image %zu out of range: shard %s has %zu images", i, r->path, r->count);
     size_t done = 0;
-    off_t base = (off_t)(r->images_offset + (uint64_t)i * IMAGE_STORED_BYTES);
-    while (done < IMAGE_STORED_BYTES) {
-        ssize_t n = pread(r->fd, out + done, IMAGE_STORED_BYTES - done, base + (off_t)done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return error_set(AN_ERR_IO, "reading image %zu of %s: %s", i, r->path, strerror(errno));
-        if (n == 0) return error_set(AN_ERR_FORMAT, "reading image %zu of %s: unexpected end of file", i, r->path);
-        done += (size_t)n;
+    off_t base = (off_t)(r->images_offset + at);
+    while (done < n) {
+        ssize_t got = pread(r->fd, out + done, n - done, base + (off_t)done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return error_set(AN_ERR_IO, "reading image %zu of %s: %s", i, r->path, strerror(errno));
+        if (got == 0) return error_set(AN_ERR_FORMAT, "reading image %zu of %s: unexpected end of file", i, r->path);
+        done += (size_t)got;
     }
-    uint32_t crc = checksum_image(out);
+    return AN_OK;
+}
+
+static an_status check_crc(const shard_reader *r, size_t i, const uint8_t *bytes, size_t n)
+{
+    uint32_t crc = checksum_crc32(bytes, n);
     if (crc != r->checksums[i])
         return error_set(AN_ERR_CHECKSUM,
                          "image %zu (id %u, %s) of shard %s is corrupt: crc32 %08x, expected %08x "
                          "(re-run alexnet-prep to rewrite the shard)",
                          i, r->image_ids[i], r->paths ? r->paths[i] : "?", r->path, crc, r->checksums[i]);
     return AN_OK;
+}
+
+/* The JPEG store: the stream's bytes, their CRC-32, then the rows asked for. */
+static an_status read_jpeg_rows(const shard_reader *r, size_t i, uint8_t *out, int row_begin, int row_end)
+{
+    const size_t n = r->jpeg_lengths[i];
+    uint8_t *bytes = malloc(n); /* [n] the JPEG stream */
+    AN_CHECK_ALLOC(bytes, n);
+    an_status st = read_stored(r, i, r->jpeg_offsets[i], n, bytes);
+    if (st == AN_OK) st = check_crc(r, i, bytes, n);
+    if (st == AN_OK) {
+        st = shard_jpeg_decode_rows(bytes, n, out, row_begin, row_end);
+        if (st != AN_OK)
+            st = error_context(st, "image %zu (id %u, %s) of shard %s (its checksum is right: the shard was "
+                               "written so; re-run alexnet-prep)", i, r->image_ids[i], r->paths ? r->paths[i] : "?",
+                               r->path);
+    }
+    free(bytes);
+    return st;
+}
+
+an_status shard_reader_read_image_rows(const shard_reader *r, size_t i, uint8_t *out /* [256,256,3] */,
+                                       int row_begin, int row_end)
+{
+    if (i >= r->count)
+        return error_set(AN_ERR_ARG, "image %zu out of range: shard %s has %zu images", i, r->path, r->count);
+    if (r->store == SHARD_STORE_JPEG) return read_jpeg_rows(r, i, out, row_begin, row_end);
+    AN_TRY(read_stored(r, i, (uint64_t)i * IMAGE_STORED_BYTES, IMAGE_STORED_BYTES, out));
+    return check_crc(r, i, out, IMAGE_STORED_BYTES);
+}
+
+an_status shard_reader_read_image(const shard_reader *r, size_t i, uint8_t *out /* [256,256,3] */)
+{
+    return shard_reader_read_image_rows(r, i, out, 0, IMAGE_STORED_SIZE);
 }
 
 an_status shard_reader_verify(const shard_reader *r, size_t *first_bad)
@@ -249,6 +335,8 @@ void shard_reader_close(shard_reader *r)
     free(r->labels);
     free(r->image_ids);
     free(r->checksums);
+    free(r->jpeg_offsets);
+    free(r->jpeg_lengths);
     h5_io_free_strings(r->paths, r->count);
     h5_io_free_strings(r->refused_paths, r->refused_count);
     h5_io_free_strings(r->refused_reasons, r->refused_count);

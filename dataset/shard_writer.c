@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,34 @@ done:
     return st;
 }
 
+/* The JPEG store: one contiguous blob `jpeg` and the per-image offsets and lengths into it. */
+static an_status write_jpeg_images(hid_t file, const shard_contents *c)
+{
+    hsize_t n = c->count;
+    uint64_t *offsets = malloc((n ? n : 1) * sizeof *offsets); /* [n] */
+    AN_CHECK_ALLOC(offsets, (n ? n : 1) * sizeof *offsets);
+    uint64_t total = 0;
+    for (hsize_t i = 0; i < n; i++) {
+        offsets[i] = total;
+        total += c->jpeg_lengths[i];
+    }
+    hsize_t dims_blob[1] = {total};
+    an_status st = AN_OK;
+    AN_TRY_GOTO(st, h5_io_write_attr_int(file, "jpeg_quality", c->jpeg_quality), done);
+    AN_TRY_GOTO(st, h5_io_write_attr_string(file, "jpeg_subsampling",
+                                            shard_jpeg_subsampling_name(c->jpeg_subsampling)), done);
+    /* Contiguous, unfiltered: a reader finds image i at offset + jpeg_offsets[i]. */
+    AN_TRY_GOTO(st, h5_io_write_dataset(file, "jpeg", H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, dims_blob,
+                                        c->jpeg_bytes), done);
+    AN_TRY_GOTO(st, h5_io_write_dataset(file, "jpeg_offsets", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &n, offsets),
+                done);
+    AN_TRY_GOTO(st, h5_io_write_dataset(file, "jpeg_lengths", H5T_STD_U32LE, H5T_NATIVE_UINT32, 1, &n,
+                                        c->jpeg_lengths), done);
+done:
+    free(offsets);
+    return st;
+}
+
 static an_status write_contents(hid_t file, const shard_contents *c)
 {
     hsize_t n = c->count;
@@ -67,8 +96,13 @@ static an_status write_contents(hid_t file, const shard_contents *c)
     AN_TRY(h5_io_write_attr_int(file, "shard_count", c->shard_count));
     AN_TRY(h5_io_write_attr_int(file, "num_images", (long long)c->count));
     AN_TRY(h5_io_write_attr_int(file, "image_size", IMAGE_STORED_SIZE));
-    /* Contiguous, unfiltered: a reader finds image i at offset + i * 196608. */
-    AN_TRY(h5_io_write_dataset(file, "images", H5T_STD_U8LE, H5T_NATIVE_UINT8, 4, dims_images, c->images));
+    AN_TRY(h5_io_write_attr_string(file, "store", shard_store_name(c->store)));
+    if (c->store == SHARD_STORE_JPEG) {
+        AN_TRY(write_jpeg_images(file, c));
+    } else {
+        /* Contiguous, unfiltered: a reader finds image i at offset + i * 196608. */
+        AN_TRY(h5_io_write_dataset(file, "images", H5T_STD_U8LE, H5T_NATIVE_UINT8, 4, dims_images, c->images));
+    }
     AN_TRY(h5_io_write_dataset(file, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n, c->labels));
     AN_TRY(h5_io_write_dataset(file, "image_ids", H5T_STD_U32LE, H5T_NATIVE_UINT32, 1, &n, c->image_ids));
     AN_TRY(h5_io_write_dataset(file, "checksums", H5T_STD_U32LE, H5T_NATIVE_UINT32, 1, &n, c->checksums));

@@ -30,9 +30,8 @@ an_status eval_split_open(eval_split *s, const dataset *d, const char *split_nam
             return st;
         }
         s->num_shards++;
-        if (strcmp(s->shards[i]->dataset_id, d->dataset_id) != 0) {
-            st = error_set(AN_ERR_FORMAT, "shard %s belongs to dataset %s, not %s (a mixed dataset directory)",
-                           s->split->shard_paths[i], s->shards[i]->dataset_id, d->dataset_id);
+        st = dataset_check_shard(d, s->shards[i]);
+        if (st != AN_OK) {
             eval_split_close(s);
             return st;
         }

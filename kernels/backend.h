@@ -190,6 +190,7 @@ typedef struct backend_ops {
 struct backend {
     const backend_ops *ops;
     const char *kind;         /* "cpu", "cuda" */
+    int ordinal;              /* the device's number (cuda:N); 0 on the CPU */
     char description[256];    /* for the log: "CPU (2 threads, OpenBLAS SkylakeX)", "NVIDIA H200 (device 0)" */
 };
 

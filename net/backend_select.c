@@ -1,14 +1,19 @@
 /* backend_select.c: --device to a backend (see backend_select.h). */
 #include "backend_select.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend_cpu.h"
+#include "communicator_cpu.h"
 #include "log.h"
 
 #ifdef ALEXNET_HAVE_CUDA
 #include "backend_cuda.h"
+#ifdef ALEXNET_HAVE_NCCL
+#include "communicator_nccl.h"
+#endif
 #endif
 
 /* -1: not a CUDA request; -2: "cuda" (any device); N >= 0: "cuda:N". */
@@ -84,4 +89,72 @@ an_status backend_open(backend **out, const backend_request *r)
     int chosen = ordinal >= 0 ? ordinal : r->rank % count;
     an_status st = open_gpu(out, chosen, r);
     return st == AN_OK ? st : error_context(st, "opening CUDA device %d", chosen);
+}
+
+/* Opens `name` into out[*count] after checking it against the ones before. */
+static an_status open_one(backend **out, int *count, int max, const char *name, const backend_request *r)
+{
+    if (*count >= max) return error_set(AN_ERR_ARG, "--devices: more than %d devices", max);
+    int ordinal = cuda_ordinal(name);
+    for (int i = 0; i < *count && ordinal >= 0; i++)
+        if (strcmp(out[i]->kind, "cuda") == 0 && out[i]->ordinal == ordinal)
+            return error_set(AN_ERR_ARG, "--devices names cuda:%d twice: one replica per GPU (NCCL refuses two on "
+                             "one device)", ordinal);
+    backend_request one = *r;
+    one.device = name;
+    AN_TRY(backend_open(&out[*count], &one));
+    (*count)++;
+    if (*count > 1 && strcmp(out[0]->kind, out[*count - 1]->kind) != 0)
+        return error_set(AN_ERR_ARG, "--devices mixes %s and %s: replicas are all CPUs or all GPUs", out[0]->kind,
+                         out[*count - 1]->kind);
+    return AN_OK;
+}
+
+an_status backend_open_list(backend **out, int *count, int max, const char *list, const backend_request *r,
+                            int processes)
+{
+    *count = 0;
+    if (!list || !*list) list = "auto";
+    an_status st = AN_OK;
+    if (!strchr(list, ',')) {
+        const char *why;
+        int gpus = strcmp(list, "cuda") == 0 || strcmp(list, "auto") == 0 ? usable_gpus(&why) : 0;
+        if (gpus > 0 && processes == 1) { /* every visible GPU, at most two */
+            for (int g = 0; g < gpus && g < 2 && st == AN_OK; g++) {
+                char name[32];
+                snprintf(name, sizeof name, "cuda:%d", g);
+                st = open_one(out, count, max, name, r);
+            }
+        } else {
+            st = open_one(out, count, max, list, r);
+        }
+    } else {
+        char *copy = strdup(list), *save = NULL;
+        if (!copy) return error_set(AN_ERR_NOMEM, "out of memory parsing --devices");
+        for (char *name = strtok_r(copy, ",", &save); name && st == AN_OK; name = strtok_r(NULL, ",", &save)) {
+            if (strcmp(name, "cuda") == 0 || strcmp(name, "auto") == 0)
+                st = error_set(AN_ERR_ARG, "--devices %s: in a list, name each GPU (cuda:0,cuda:1) or cpu", list);
+            else
+                st = open_one(out, count, max, name, r);
+        }
+        free(copy);
+    }
+    if (st != AN_OK) {
+        for (int i = 0; i < *count; i++) backend_destroy(out[i]);
+        *count = 0;
+        return error_context(st, "opening --devices %s", list);
+    }
+    return AN_OK;
+}
+
+an_status communicator_open(communicator **out, backend *const *bes, int members)
+{
+    *out = NULL;
+    if (strcmp(bes[0]->kind, "cpu") == 0) return communicator_cpu_create(out, members);
+#if defined(ALEXNET_HAVE_CUDA) && defined(ALEXNET_HAVE_NCCL)
+    return communicator_nccl_create(out, bes, members);
+#else
+    return error_set(AN_ERR_UNSUPPORTED, "%d %s replicas in one process need NCCL, which this build lacks", members,
+                     bes[0]->kind);
+#endif
 }

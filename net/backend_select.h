@@ -14,7 +14,10 @@
 #define ALEXNET_BACKEND_SELECT_H
 
 #include "backend.h"
+#include "communicator.h"
 #include "status.h"
+
+#define BACKEND_MAX_DEVICES 8
 
 typedef struct backend_request {
     const char *device; /* as above; NULL means auto */
@@ -30,5 +33,17 @@ an_status backend_open(backend **out, const backend_request *r);
 
 /* 1 when this build has the CUDA backend. */
 int backend_cuda_built(void);
+
+/* --devices LIST: a comma-separated list of the names above, one replica
+ * each, all CPUs or all distinct GPUs ("cpu,cpu", "cuda:0,cuda:1"). A single
+ * "cuda" (or "auto" where there is a GPU) means every visible GPU, at most
+ * two — in a process of several (r->rank under mpirun, *one per process*)
+ * the GPU r mod count alone. Opens out[0..*count-1] (at most max). */
+an_status backend_open_list(backend **out, int *count, int max, const char *list, const backend_request *r,
+                            int processes);
+
+/* The communicator that sums blocks across bes[0..members-1]: in member order
+ * on CPUs, NCCL on GPUs (AN_ERR_UNSUPPORTED in a build without NCCL). */
+an_status communicator_open(communicator **out, backend *const *bes, int members);
 
 #endif

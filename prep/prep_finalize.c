@@ -42,6 +42,12 @@ static an_status add_shard(const prep_plan *plan, dataset *d, int split, int ind
     shard_reader *r = NULL;
     an_status st = shard_reader_open(&r, path);
     if (st != AN_OK) return error_context(st, "shard %d of %s is missing or unreadable (run its --shard-range)", index, name);
+    if (r->store != plan->store) {
+        st = error_set(AN_ERR_FORMAT, "%s stores %s images but the plan of %s is the %s store (stores are never "
+                       "mixed: rerun that --shard-range with the same --store)", path, shard_store_name(r->store),
+                       d->dir, shard_store_name(plan->store));
+        goto done;
+    }
     if (strcmp(r->dataset_id, plan->dataset_id) != 0 || strcmp(r->split, name) != 0 || r->shard_index != index ||
         r->shard_count != plan->shards[split]) {
         st = error_set(AN_ERR_FORMAT, "%s belongs to dataset %s, not %s", path, r->dataset_id, plan->dataset_id);
@@ -58,6 +64,7 @@ static an_status add_shard(const prep_plan *plan, dataset *d, int split, int ind
     }
     s->num_images += r->count;
     summary->images[split] += r->count;
+    summary->stored_bytes[split] += r->stored_bytes;
     summary->refused += r->refused_count;
     for (size_t i = 0; i < r->refused_count && st == AN_OK; i++)
         st = text_append(bad, name, r->refused_paths[i], r->refused_reasons[i]);
@@ -89,6 +96,13 @@ static an_status write_json(const dataset *d, const prep_plan *plan, const prep_
     json_kv_string(&w, "source", plan->source);
     json_kv_string(&w, "input", plan->input);
     json_kv_string(&w, "params", plan->params);
+    json_kv_string(&w, "store", shard_store_name(plan->store));
+    if (plan->store == SHARD_STORE_JPEG) {
+        json_kv_int(&w, "jpeg_quality", plan->jpeg_quality);
+        json_kv_string(&w, "jpeg_subsampling", shard_jpeg_subsampling_name(plan->jpeg_subsampling));
+    }
+    json_kv_int(&w, "train_stored_bytes", (int64_t)summary->stored_bytes[0]);
+    json_kv_int(&w, "val_stored_bytes", (int64_t)summary->stored_bytes[1]);
     json_kv_string(&w, "max_bad", plan->max_bad);
     json_kv_int(&w, "image_size", IMAGE_STORED_SIZE);
     json_kv_int(&w, "num_classes", d->num_classes);
@@ -134,6 +148,7 @@ static an_status fill_classes(dataset *d, const prep_plan *plan, const char *dir
     snprintf(d->dir, sizeof d->dir, "%s", dir);
     snprintf(d->dataset_id, sizeof d->dataset_id, "%s", plan->dataset_id);
     snprintf(d->source, sizeof d->source, "%s", plan->source);
+    d->store = plan->store;
     for (int c = 0; c < d->num_classes; c++) {
         d->class_ids[c] = strdup(plan->class_ids[c]);
         d->class_names[c] = strdup(plan->class_names[c]);

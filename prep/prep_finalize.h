@@ -12,6 +12,7 @@
 
 typedef struct prep_final_summary {
     uint64_t images[2];   /* train, val */
+    uint64_t stored_bytes[2]; /* train, val: bytes of image data in the shards (pixels or JPEG streams) */
     uint64_t refused;
     uint64_t skipped;
 } prep_final_summary;

@@ -12,8 +12,9 @@ static an_status verify_shard(const dataset *d, const char *split, int index, ui
     const dataset_split *s = dataset_get_split(d, split);
     shard_reader *r = NULL;
     AN_TRY(shard_reader_open(&r, s->shard_paths[index]));
-    an_status st = AN_OK;
-    if (strcmp(r->dataset_id, d->dataset_id) != 0 || strcmp(r->split, split) != 0 || r->shard_index != index ||
+    an_status st = dataset_check_shard(d, r);
+    if (st != AN_OK) goto done;
+    if (strcmp(r->split, split) != 0 || r->shard_index != index ||
         r->shard_count != s->num_shards) {
         st = error_set(AN_ERR_FORMAT, "%s: header says dataset %s %s shard %d of %d, expected %s %s %d of %d",
                        r->path, r->dataset_id, r->split, r->shard_index, r->shard_count, d->dataset_id, split, index,
@@ -76,6 +77,35 @@ done:
     return AN_OK;
 }
 
+/* The image data's size on disk against the raw store's, from the shards' headers. */
+static an_status print_stored_size(const dataset *d, FILE *out)
+{
+    char store[64] = "raw";
+    for (int k = 0; k < 2; k++) {
+        const char *name = k == 0 ? "train" : "val";
+        const dataset_split *s = dataset_get_split(d, name);
+        uint64_t bytes = 0, images = 0;
+        for (int i = 0; i < s->num_shards; i++) {
+            shard_reader *r = NULL;
+            AN_TRY(shard_reader_open(&r, s->shard_paths[i]));
+            bytes += r->stored_bytes;
+            images += r->count;
+            if (r->store == SHARD_STORE_JPEG)
+                snprintf(store, sizeof store, "jpeg (quality %d, %s)", r->jpeg_quality, r->jpeg_subsampling);
+            shard_reader_close(r);
+        }
+        if (k == 0) fprintf(out, "store     %s\n", store);
+        const double raw = (double)images * (double)IMAGE_STORED_BYTES;
+        if (images == 0) {
+            fprintf(out, "%-9s no images\n", name);
+            continue;
+        }
+        fprintf(out, "%-9s %.1f MB of images, %.0f bytes per image; raw: %.1f MB (%.2fx)\n", name, (double)bytes / 1e6,
+                (double)bytes / (double)images, raw / 1e6, raw / (double)bytes);
+    }
+    return AN_OK;
+}
+
 an_status prep_info(const char *dir, FILE *out)
 {
     dataset *d = NULL;
@@ -97,6 +127,7 @@ an_status prep_info(const char *dir, FILE *out)
         fprintf(out, "class %4d %-12s %-24s train %lld val %lld\n", c, d->class_ids[c], d->class_names[c],
                 (long long)d->train.class_counts[c], (long long)d->val.class_counts[c]);
     if (shown < d->num_classes) fprintf(out, "... %d more classes (see dataset.json)\n", d->num_classes - shown);
+    an_status st = print_stored_size(d, out);
     dataset_close(d);
-    return AN_OK;
+    return st;
 }

@@ -38,6 +38,10 @@ static const cli_program program = {
     "  --seed S             seed of the shard order (default 1)\n"
     "  --max-bad N|P%       refused images allowed before failing (default 1%)\n"
     "  --max-pixels N       refuse images whose header declares more pixels (default 100000000)\n"
+    "  --store raw|jpeg     how shards store each 256x256 image: raw pixels (196,608 bytes, default)\n"
+    "                       or re-encoded as JPEG, decoded by the loader (about 8x smaller)\n"
+    "  --jpeg-quality Q     jpeg store: quality 1..100 (default 90)\n"
+    "  --jpeg-subsampling 420|444  jpeg store: chroma subsampling (default 420)\n"
     "  --shard-range A:B    write only global shards A..B-1 (train first, then val); finish\n"
     "                       with 'alexnet-prep merge DIR' once every range is done\n"
     "  --quiet, --verbose, --help, --version\n"
@@ -46,7 +50,8 @@ static const cli_program program = {
     "merge DIR (statistics and metadata from the shards of all --shard-range runs).\n"};
 
 enum { OPT_SOURCE = 256, OPT_INPUT, OPT_OUTPUT, OPT_CLASSES, OPT_DEVKIT, OPT_SHARD_SIZE, OPT_JOBS, OPT_RESIZE,
-       OPT_TRAIN_LIMIT, OPT_VAL_LIMIT, OPT_SEED, OPT_MAX_BAD, OPT_MAX_PIXELS, OPT_RANGE };
+       OPT_TRAIN_LIMIT, OPT_VAL_LIMIT, OPT_SEED, OPT_MAX_BAD, OPT_MAX_PIXELS, OPT_RANGE, OPT_STORE,
+       OPT_JPEG_QUALITY, OPT_JPEG_SUBSAMPLING };
 
 static an_status parse_max_bad(const char *text, prep_max_bad *out)
 {
@@ -102,6 +107,13 @@ static an_status parse_option(int c, const char *arg, prep_options *o)
     case OPT_MAX_BAD: return parse_max_bad(arg, &o->max_bad);
     case OPT_MAX_PIXELS: return cli_parse_u64("max-pixels", arg, &o->decode.max_pixels);
     case OPT_RANGE: return parse_range(arg, &o->range_begin, &o->range_end);
+    case OPT_STORE: return shard_store_parse(arg, &o->store);
+    case OPT_JPEG_QUALITY: AN_TRY(cli_parse_long("jpeg-quality", arg, 1, 100, &v)); o->jpeg_quality = (int)v; return AN_OK;
+    case OPT_JPEG_SUBSAMPLING:
+        if (strcmp(arg, "420") == 0) o->jpeg_subsampling = SHARD_JPEG_420;
+        else if (strcmp(arg, "444") == 0) o->jpeg_subsampling = SHARD_JPEG_444;
+        else return error_set(AN_ERR_ARG, "--jpeg-subsampling must be 420 or 444, got '%s'", arg);
+        return AN_OK;
     }
     return error_set(AN_ERR_ARG, "unknown option");
 }
@@ -213,11 +225,15 @@ int main(int argc, char **argv)
         {"train-limit", required_argument, 0, OPT_TRAIN_LIMIT}, {"val-limit", required_argument, 0, OPT_VAL_LIMIT},
         {"seed", required_argument, 0, OPT_SEED}, {"max-bad", required_argument, 0, OPT_MAX_BAD},
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS}, {"shard-range", required_argument, 0, OPT_RANGE},
+        {"store", required_argument, 0, OPT_STORE}, {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
+        {"jpeg-subsampling", required_argument, 0, OPT_JPEG_SUBSAMPLING},
         {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     prep_options o = {.shard_size = 1024, .jobs = cores > 0 ? (int)cores : 1, .seed = 1,
                       .max_bad = {1, 1.0}, .range_begin = 0, .range_end = -1,
+                      .store = SHARD_STORE_RAW, .jpeg_quality = SHARD_JPEG_DEFAULT_QUALITY,
+                      .jpeg_subsampling = SHARD_JPEG_420,
                       .decode = {PREP_RESIZE_CROP, PREP_DEFAULT_MAX_PIXELS, PREP_DEFAULT_MAX_FILE_BYTES}};
     int c;
     while ((c = getopt_long(argc, argv, "qvhV", long_options, NULL)) != -1) {

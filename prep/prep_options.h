@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "prep_decode.h"
+#include "shard_format.h"
+#include "shard_jpeg.h"
 
 typedef struct prep_max_bad {
     int is_percent;    /* 1: `value` is a percentage of the listed images */
@@ -25,6 +27,9 @@ typedef struct prep_options {
     uint64_t seed;
     prep_max_bad max_bad;
     int range_begin, range_end;      /* global shard range [begin, end); end < 0: all */
+    shard_store store;               /* raw pixels (default) or JPEG streams (docs/prep.md, "Stores") */
+    int jpeg_quality;                /* jpeg store: 1..100 (default SHARD_JPEG_DEFAULT_QUALITY) */
+    shard_jpeg_subsampling jpeg_subsampling; /* jpeg store: 4:2:0 (default) or 4:4:4 */
 } prep_options;
 
 /* The refusal limit for `listed` images: the largest allowed refused count. */

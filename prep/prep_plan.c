@@ -60,12 +60,21 @@ an_status prep_plan_make(prep_plan *p, const prep_listing *l, const prep_options
     snprintf(p->source, sizeof p->source, "%s", l->source);
     snprintf(p->input, sizeof p->input, "%s", l->input_root);
     p->shard_size = o->shard_size;
+    p->store = o->store;
+    p->jpeg_quality = o->store == SHARD_STORE_JPEG ? o->jpeg_quality : 0;
+    p->jpeg_subsampling = o->jpeg_subsampling;
+    char store[64];
+    if (o->store == SHARD_STORE_JPEG)
+        snprintf(store, sizeof store, "store=jpeg jpeg_quality=%d jpeg_subsampling=%s", o->jpeg_quality,
+                 shard_jpeg_subsampling_name(o->jpeg_subsampling));
+    else
+        snprintf(store, sizeof store, "store=raw");
     snprintf(p->params, sizeof p->params,
              "version=%s format=%d resize=%s resampler=%s shard_size=%zu seed=%llu train_limit=%llu val_limit=%llu "
-             "max_pixels=%llu",
+             "max_pixels=%llu %s",
              ALEXNET_VERSION, SHARD_FORMAT_VERSION, o->decode.resize == PREP_RESIZE_SQUASH ? "squash" : "crop", PREP_RESAMPLER,
              o->shard_size, (unsigned long long)o->seed, (unsigned long long)o->train_limit,
-             (unsigned long long)o->val_limit, (unsigned long long)o->decode.max_pixels);
+             (unsigned long long)o->val_limit, (unsigned long long)o->decode.max_pixels, store);
     snprintf(p->max_bad, sizeof p->max_bad, o->max_bad.is_percent ? "%g%%" : "%.0f", o->max_bad.value);
     hash64 h;
     hash64_init(&h);
@@ -111,6 +120,11 @@ static an_status write_plan(hid_t f, const prep_plan *p)
     AN_TRY(h5_io_write_attr_string(f, "params", p->params));
     AN_TRY(h5_io_write_attr_string(f, "max_bad", p->max_bad));
     AN_TRY(h5_io_write_attr_int(f, "shard_size", (long long)p->shard_size));
+    AN_TRY(h5_io_write_attr_string(f, "store", shard_store_name(p->store)));
+    if (p->store == SHARD_STORE_JPEG) {
+        AN_TRY(h5_io_write_attr_int(f, "jpeg_quality", p->jpeg_quality));
+        AN_TRY(h5_io_write_attr_string(f, "jpeg_subsampling", shard_jpeg_subsampling_name(p->jpeg_subsampling)));
+    }
     AN_TRY(h5_io_write_attr_int(f, "num_classes", p->num_classes));
     char name[64];
     for (int s = 0; s < PREP_SPLITS; s++) {
@@ -138,6 +152,18 @@ static an_status read_plan(hid_t f, prep_plan *p)
     AN_TRY(h5_io_read_attr_string(f, "max_bad", p->max_bad, sizeof p->max_bad));
     AN_TRY(h5_io_read_attr_int(f, "shard_size", &v));
     p->shard_size = (size_t)v;
+    htri_t has_store = H5Aexists(f, "store");
+    if (has_store < 0) return h5_error_capture("looking for attribute store");
+    char text[SHARD_STORE_NAME_MAX] = "raw"; /* plans written before the JPEG store have none */
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(f, "store", text, sizeof text));
+    AN_TRY(shard_store_parse(text, &p->store));
+    if (p->store == SHARD_STORE_JPEG) {
+        AN_TRY(h5_io_read_attr_int(f, "jpeg_quality", &v));
+        p->jpeg_quality = (int)v;
+        AN_TRY(h5_io_read_attr_string(f, "jpeg_subsampling", text, sizeof text));
+        p->jpeg_subsampling = strcmp(text, shard_jpeg_subsampling_name(SHARD_JPEG_444)) == 0 ? SHARD_JPEG_444
+                                                                                             : SHARD_JPEG_420;
+    }
     AN_TRY(h5_io_read_attr_int(f, "num_classes", &v));
     if (v < 1 || v > 1000000) return error_set(AN_ERR_FORMAT, "num_classes %lld out of range", v);
     p->num_classes = (int)v;

@@ -28,6 +28,9 @@ typedef struct prep_plan {
     char params[512];                 /* "key=value ..." of the pixel- and order-changing parameters */
     char max_bad[32];                 /* as given, e.g. "1%" */
     size_t shard_size;
+    shard_store store;                /* how the shards store images (in params too, so in the id) */
+    int jpeg_quality;                 /* jpeg store: 1..100; 0 for raw */
+    shard_jpeg_subsampling jpeg_subsampling;
     size_t count[PREP_SPLITS];        /* images listed (after limits) */
     size_t skipped[PREP_SPLITS];      /* files skipped by the source (hidden, other extensions) */
     int shards[PREP_SPLITS];

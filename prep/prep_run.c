@@ -13,6 +13,7 @@
 #include "prep_async.h"
 #include "prep_pool.h"
 #include "progress.h"
+#include "shard_jpeg.h"
 #include "shard_reader.h"
 #include "shard_writer.h"
 
@@ -25,14 +26,34 @@ typedef struct shard_job {
     int split;
     const uint32_t *ids;           /* [n] image ids (= listing positions) in shard order */
     size_t n;
-    uint8_t *images;               /* [n, 256, 256, 3] */
-    uint32_t *checksums;           /* [n] */
+    uint8_t *images;               /* [n, 256, 256, 3] decoded pixels (jpeg store: as the JPEG decodes) */
+    uint8_t **jpeg;                /* jpeg store: [n] each image's JPEG stream (malloc'ed), else NULL */
+    uint32_t *jpeg_lengths;        /* jpeg store: [n] bytes of each stream */
+    uint32_t *checksums;           /* [n] CRC-32 of the stored bytes (pixels or JPEG stream) */
     an_status *status;             /* [n] AN_OK or AN_ERR_IMAGE */
     char (*reasons)[REASON_MAX];   /* [n] */
     shard_stats *worker_stats;     /* [workers], training shards only */
     uint32_t **pixel_acc;          /* [workers][256*256*3] the workers' pixel sums */
     progress *bar;
 } shard_job;
+
+/* The jpeg store: encodes image i, keeps the stream and its CRC-32, and
+ * replaces the pixels by the stream's decode, so the statistics are those of
+ * what every reader will see (docs/prep.md, "Stores"). */
+static an_status store_jpeg(shard_job *job, size_t i, uint8_t *image /* [256,256,3] */)
+{
+    const prep_options *o = job->options;
+    free(job->jpeg[i]);
+    job->jpeg[i] = NULL;
+    size_t size = 0;
+    AN_TRY(shard_jpeg_encode(image, o->jpeg_quality, o->jpeg_subsampling, &job->jpeg[i], &size));
+    if (size > UINT32_MAX) return error_set(AN_ERR_INTERNAL, "a %zu-byte JPEG of a 256x256 image", size);
+    job->jpeg_lengths[i] = (uint32_t)size;
+    job->checksums[i] = checksum_crc32(job->jpeg[i], size);
+    an_status st = shard_jpeg_decode(job->jpeg[i], size, image);
+    if (st != AN_OK) return error_context(st, "decoding the JPEG just encoded");
+    return AN_OK;
+}
 
 static void decode_one(void *ctx, size_t i, int worker)
 {
@@ -51,10 +72,11 @@ static void decode_one(void *ctx, size_t i, int worker)
         snprintf(path, sizeof path, "%s/%s", l->input_root, item->path);
         st = prep_decode_file(path, &job->options->decode, image, job->reasons[i], REASON_MAX);
     }
+    if (st == AN_OK && job->jpeg) st = store_jpeg(job, i, image);
     if (st != AN_OK && st != AN_ERR_IMAGE) snprintf(job->reasons[i], REASON_MAX, "%s", error_message());
     job->status[i] = st;
     if (st == AN_OK) {
-        job->checksums[i] = checksum_image(image);
+        if (!job->jpeg) job->checksums[i] = checksum_image(image);
         if (job->worker_stats)
             shard_stats_add_image_split(&job->worker_stats[worker], job->pixel_acc[worker], image);
     }
@@ -92,6 +114,10 @@ static int shard_is_done(const char *path, const prep_plan *plan, int split, int
 
 typedef struct shard_buffers {
     uint8_t *images;     /* [shard_size, 256, 256, 3] */
+    uint8_t **jpeg;      /* jpeg store: [shard_size] each image's JPEG stream; NULL for raw */
+    uint32_t *jpeg_lengths; /* jpeg store: [shard_size] */
+    uint8_t *jpeg_blob;  /* jpeg store: [jpeg_blob_capacity] the kept streams back to back */
+    size_t jpeg_blob_capacity;
     uint32_t *checksums, *ids_kept; /* [shard_size] */
     int32_t *labels;     /* [shard_size] */
     an_status *status;   /* [shard_size] */
@@ -114,9 +140,15 @@ typedef struct shard_buffers {
     char path[ATOMIC_PATH_MAX];
 } shard_buffers;
 
-static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
+static an_status buffers_alloc(shard_buffers *b, size_t n, int workers, shard_store store)
 {
     memset(b, 0, sizeof *b);
+    if (store == SHARD_STORE_JPEG) {
+        b->jpeg = calloc(n, sizeof *b->jpeg);
+        b->jpeg_lengths = calloc(n, sizeof *b->jpeg_lengths);
+        if (!b->jpeg || !b->jpeg_lengths)
+            return error_set(AN_ERR_NOMEM, "out of memory for a shard of %zu images (try a smaller --shard-size)", n);
+    }
     b->images = malloc(n * IMAGE_STORED_BYTES);
     b->checksums = malloc(n * sizeof *b->checksums);
     b->ids_kept = malloc(n * sizeof *b->ids_kept);
@@ -144,6 +176,11 @@ static an_status buffers_alloc(shard_buffers *b, size_t n, int workers)
 
 static void buffers_free(shard_buffers *b)
 {
+    if (b->jpeg)
+        for (size_t i = 0; i < b->capacity; i++) free(b->jpeg[i]);
+    free(b->jpeg);
+    free(b->jpeg_lengths);
+    free(b->jpeg_blob);
     free(b->images);
     free(b->checksums);
     free(b->ids_kept);
@@ -184,8 +221,8 @@ static an_status decode_shard(const prep_listing *l, const prep_plan *plan, cons
         memset(&b->worker_stats[w], 0, sizeof b->worker_stats[w]);
         b->worker_stats[w].pixel_sum = keep;
     }
-    shard_job job = {l, o, split, b->ids, b->n, b->images, b->checksums, b->status, b->reasons,
-                     split == PREP_TRAIN ? b->worker_stats : NULL, b->pixel_acc, bar};
+    shard_job job = {l, o, split, b->ids, b->n, b->images, b->jpeg, b->jpeg_lengths, b->checksums, b->status,
+                     b->reasons, split == PREP_TRAIN ? b->worker_stats : NULL, b->pixel_acc, bar};
     prep_pool_run(pool, decode_one, &job, b->n);
     /* Running out of memory is not the image's fault: stop (the shards
      * written so far stay, a rerun resumes) instead of refusing it. */
@@ -195,6 +232,25 @@ static an_status decode_shard(const prep_listing *l, const prep_plan *plan, cons
             return error_set(AN_ERR_NOMEM, "%s, decoding %s; rerun with fewer --jobs or free memory",
                              b->reasons[i], item->path);
         }
+    return AN_OK;
+}
+
+/* The jpeg store: the first `kept` streams, back to back, into jpeg_blob. */
+static an_status join_jpeg_streams(shard_buffers *b, size_t kept)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < kept; i++) total += b->jpeg_lengths[i];
+    if (total > b->jpeg_blob_capacity) {
+        uint8_t *grown = realloc(b->jpeg_blob, total);
+        AN_CHECK_ALLOC(grown, total);
+        b->jpeg_blob = grown;
+        b->jpeg_blob_capacity = total;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < kept; i++) {
+        memcpy(b->jpeg_blob + at, b->jpeg[i], b->jpeg_lengths[i]);
+        at += b->jpeg_lengths[i];
+    }
     return AN_OK;
 }
 
@@ -217,8 +273,14 @@ static an_status write_shard(void *ctx)
             log_verbose("refused %s: %s", item->path, b->reasons[i]);
             continue;
         }
-        if (kept != i)
+        if (b->jpeg) {
+            b->jpeg_lengths[kept] = b->jpeg_lengths[i];
+            uint8_t *t = b->jpeg[kept]; /* keep every stream pointer owned exactly once */
+            b->jpeg[kept] = b->jpeg[i];
+            b->jpeg[i] = t;
+        } else if (kept != i) {
             memmove(b->images + kept * IMAGE_STORED_BYTES, b->images + i * IMAGE_STORED_BYTES, IMAGE_STORED_BYTES);
+        }
         b->checksums[kept] = b->checksums[i];
         b->ids_kept[kept] = b->ids[i];
         b->labels[kept] = item->label;
@@ -233,9 +295,20 @@ static an_status write_shard(void *ctx)
             shard_stats_fold_pixels(&b->worker_stats[w], b->pixel_acc[w]);
             shard_stats_merge(&b->total, &b->worker_stats[w]);
         }
-    shard_contents c = {b->plan->dataset_id, prep_split_names[b->split], b->index, b->plan->shards[b->split], kept,
-                        b->images, b->labels, b->ids_kept, b->checksums, b->paths, train ? &b->total : NULL,
-                        refused, b->refused_paths, b->refused_reasons};
+    shard_contents c = {.dataset_id = b->plan->dataset_id, .split = prep_split_names[b->split],
+                        .shard_index = b->index, .shard_count = b->plan->shards[b->split], .count = kept,
+                        .images = b->images, .labels = b->labels, .image_ids = b->ids_kept,
+                        .checksums = b->checksums, .paths = b->paths, .stats = train ? &b->total : NULL,
+                        .refused_count = refused, .refused_paths = b->refused_paths,
+                        .refused_reasons = b->refused_reasons, .store = SHARD_STORE_RAW};
+    if (b->jpeg) {
+        c.store = SHARD_STORE_JPEG;
+        c.jpeg_quality = b->plan->jpeg_quality;
+        c.jpeg_subsampling = b->plan->jpeg_subsampling;
+        c.jpeg_lengths = b->jpeg_lengths;
+        AN_TRY(join_jpeg_streams(b, kept));
+        c.jpeg_bytes = b->jpeg_blob;
+    }
     AN_TRY(shard_write(b->path, &c));
     b->written = kept;
     b->refused = refused;
@@ -306,7 +379,7 @@ an_status prep_run(const prep_listing *l, const prep_plan *plan, const prep_opti
     AN_TRY(prep_pool_create(&pool, o->jobs));
     AN_TRY_GOTO(st, prep_async_create(&writer), done);
     for (int k = 0; k < 2; k++) {
-        AN_TRY_GOTO(st, buffers_alloc(&buffers[k], o->shard_size, o->jobs), done);
+        AN_TRY_GOTO(st, buffers_alloc(&buffers[k], o->shard_size, o->jobs, plan->store), done);
     }
     progress bar;
     progress_start(&bar, "prep", work);

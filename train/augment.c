@@ -72,18 +72,3 @@ void augment_apply(const uint8_t *image, const float *mean_image, const augment_
     for (int c = 0; c < 3; c++) choice.shift[c] = draw->shift[c];
     crop_batch_cpu(out, image, mean_image, &choice, 1);
 }
-
-void augment_train(const augment_params *params, uint32_t epoch, uint32_t image_id,
-                   const uint8_t *image, float *out)
-{
-    augment_draw draw;
-    augment_draw_for(params, epoch, image_id, &draw);
-    augment_apply(image, params->mean_image, &draw, out);
-}
-
-void augment_centre(const augment_params *params, const uint8_t *image, float *out)
-{
-    augment_draw draw;
-    augment_draw_centre(&draw);
-    augment_apply(image, params->mean_image, &draw, out);
-}

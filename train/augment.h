@@ -64,15 +64,10 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
 void augment_draw_centre(augment_draw *out);
 
 /* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked,
- * through the one CPU crop (kernels/cpu/crop_cpu.h).
+ * through the one CPU crop (kernels/cpu/crop_cpu.h). Only the crop's rows
+ * [draw->y, draw->y + 224) of image are read, so a reader may decode just
+ * those (shard_reader_read_image_rows).
  * image: [256,256,3] HWC uint8; mean_image: [256,256,3] HWC float; out: [3,224,224] CHW. */
 void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out);
-
-/* Training augmentation of one image: draw + apply. */
-void augment_train(const augment_params *params, uint32_t epoch, uint32_t image_id,
-                   const uint8_t *image, float *out);
-
-/* Validation input of one image: the centre crop, mean subtracted. */
-void augment_centre(const augment_params *params, const uint8_t *image, float *out);
 
 #endif

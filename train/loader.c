@@ -127,15 +127,16 @@ static void *worker_main(void *arg)
         l->busy++;
         pthread_mutex_unlock(&l->mutex);
 
+        /* The draw first: a JPEG shard then decodes only the crop's rows. */
+        augment_draw draw;
+        if (l->cfg.mode == LOADER_TRAIN)
+            augment_draw_for(l->cfg.augment, epoch, id, &draw);
+        else
+            augment_draw_centre(&draw);
         const shard_reader *shard = l->cfg.shards[l->shard_of[id]];
-        an_status st = shard_reader_read_image(shard, l->index_of[id], image);
+        an_status st = shard_reader_read_image_rows(shard, l->index_of[id], image, draw.y, draw.y + IMAGE_CROP_SIZE);
         float *out = slot->batch.images + (size_t)k * IMAGE_CROP_FLOATS;
-        if (st == AN_OK) {
-            if (l->cfg.mode == LOADER_TRAIN)
-                augment_train(l->cfg.augment, epoch, id, image, out);
-            else
-                augment_centre(l->cfg.augment, image, out);
-        }
+        if (st == AN_OK) augment_apply(image, l->cfg.augment->mean_image, &draw, out);
 
         pthread_mutex_lock(&l->mutex);
         l->busy--;

@@ -1,7 +1,8 @@
 /* loader.h: the training and validation input pipeline.
  *
- * A pool of threads reads images with shard_reader_read_image (one pread and
- * a CRC-32 check, no HDF5 call), augments them (augment.h) and assembles
+ * A pool of threads reads images with shard_reader_read_image_rows (one pread
+ * and a CRC-32 check, no HDF5 call; a JPEG shard's image is then decoded, only
+ * the rows its crop needs), augments them (augment.h) and assembles
  * float batches [b, 3, 224, 224] into a ring of `queue_depth` slots: memory
  * is bounded by queue_depth x local batch x 588 KiB whatever the dataset.
  * Each image is written to its own position in its batch, so a batch does

@@ -19,8 +19,11 @@ const cli_program train_program = {
     "  --epochs N             epochs to train (default 90)\n"
     "  --batch N              global batch size (default 128)\n"
     "  --width W              channel multiplier, 1.0 is the paper's network (default 1.0)\n"
-    "  --device D             auto, cpu, cuda or cuda:N: where to train (default auto: a GPU if this\n"
-    "                         build and machine have one; under mpirun, process r takes GPU r mod count)\n"
+    "  --devices LIST         where to train, one replica each: auto (default: the GPUs if this build and\n"
+    "                         machine have them, at most two, else the CPU), cpu, cuda (every GPU, at most\n"
+    "                         two; under mpirun, process r takes GPU r mod count), cuda:N, or a list:\n"
+    "                         cuda:0,cuda:1 or cpu,cpu. The global batch is split over the replicas and\n"
+    "                         their gradients summed (--device is the same option)\n"
     "  --seed S               seed of every random number (default 1)\n"
     "  --lr R                 initial learning rate (default 0.01)\n"
     "  --patience N           divide the rate by 10 after N epochs without a better validation\n"
@@ -89,6 +92,7 @@ static const struct option long_options[] = {
     { "batch", required_argument, NULL, OPT_BATCH },
     { "width", required_argument, NULL, OPT_WIDTH },
     { "device", required_argument, NULL, OPT_DEVICE },
+    { "devices", required_argument, NULL, OPT_DEVICE },
     { "seed", required_argument, NULL, OPT_SEED },
     { "lr", required_argument, NULL, OPT_LR },
     { "patience", required_argument, NULL, OPT_PATIENCE },
@@ -119,6 +123,21 @@ static const struct option long_options[] = {
 };
 
 /* One option's value into o; AN_ERR_ARG with a message when malformed. */
+/* --devices LIST: each comma-separated name is one backend_select.h accepts. */
+static an_status devices_check(const char *list)
+{
+    char name[64];
+    for (const char *p = list;;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof name) return error_set(AN_ERR_ARG, "--devices '%s': an empty or too long name", list);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        AN_TRY(backend_device_check(name));
+        if (p[len] == '\0') return AN_OK;
+        p += len + 1;
+    }
+}
+
 static an_status apply_option(train_options *o, int c, const char *name, const char *v)
 {
     long n;
@@ -140,7 +159,7 @@ static an_status apply_option(train_options *o, int c, const char *name, const c
         return AN_OK;
     case OPT_DEVICE:
         o->device = v;
-        return backend_device_check(v);
+        return devices_check(v);
     case OPT_SEED: AN_TRY(cli_parse_u64(name, v, &o->seed)); o->given |= TRAIN_GIVEN_SEED; return AN_OK;
     case OPT_LR: AN_TRY(cli_parse_double(name, v, 1e-12, 100.0, &o->lr)); o->given |= TRAIN_GIVEN_LR; return AN_OK;
     case OPT_PATIENCE:

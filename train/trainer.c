@@ -20,6 +20,9 @@ typedef struct window {
     double start;        /* monotonic seconds */
 } window;
 
+/* A checkpoint records the id of the dataset it was trained on (dataset/ and net/ name the length each). */
+_Static_assert(CHECKPOINT_DATASET_ID_LEN == AN_DATASET_ID_LEN, "checkpoint and dataset ids have one length");
+
 /* Rank 0: checkpoint the current state, move `latest`, keep the last K + best. */
 static an_status write_checkpoint(trainer *t, int is_best)
 {
@@ -37,7 +40,7 @@ static an_status write_checkpoint(trainer *t, int is_best)
     snprintf(meta.dataset_id, sizeof meta.dataset_id, "%s", t->data->dataset_id);
     char *json = NULL;
     AN_TRY(train_state_to_json(&t->state, &json));
-    an_status st = checkpoint_save(path, t->n, &meta, json);
+    an_status st = checkpoint_save(path, t->nets[0], &meta, json); /* every replica holds the same */
     free(json);
     if (st == AN_OK) st = run_dir_commit_checkpoint(t->opt->run_dir, name, is_best, t->opt->keep);
     if (st != AN_OK)
@@ -59,79 +62,146 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
     if (fflush(t->metrics) != 0) log_warn("cannot write metrics.csv (disk full?)");
 }
 
-/* Forward pass (dropout when train = 1, keyed by the global step) of this
- * rank's b->count >= 1 images: sums[0] += the loss summed over the images,
- * sums[1], sums[2] += top-1 and top-5 errors. */
-static an_status forward_scores(trainer *t, const loader_batch *b, int train, double sums[3])
+/* Forward pass of replica r (dropout when train = 1, keyed by the global
+ * step) over its b->count >= 1 images: sums[0] += the loss summed over the
+ * images, sums[1], sums[2] += top-1 and top-5 errors. */
+static an_status forward_scores(trainer *t, int r, const loader_batch *b, int train, double sums[3])
 {
     uint32_t step = train ? (uint32_t)t->state.global_step : 0;
     double mean_loss;
     int64_t top1, top5;
-    AN_TRY(net_forward(t->n, b->images, (int)b->count, b->image_ids, step, t->augment.seed, train));
-    AN_TRY(net_loss(t->n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
-    AN_TRY(net_topk_errors(t->n, b->labels, (int)b->count, &top1, &top5));
+    net *n = t->nets[r];
+    AN_TRY(net_forward(n, b->images, (int)b->count, b->image_ids, step, t->augment.seed, train));
+    AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
+    AN_TRY(net_topk_errors(n, b->labels, (int)b->count, &top1, &top5));
     sums[0] += mean_loss * b->count;
     sums[1] += (double)top1;
     sums[2] += (double)top5;
     return AN_OK;
 }
 
-/* The gradients summed over the processes: every rank then holds the batch
- * mean. Through the host, in the block's own memory on the CPU. */
-static an_status sum_grads(trainer *t)
+/* What the replicas of one step share: their batches and their sums. */
+typedef struct step_work {
+    trainer *t;
+    loader_batch *batches[BACKEND_MAX_DEVICES]; /* replica r's slice */
+    double sums[BACKEND_MAX_DEVICES][4];        /* loss sum, top-1 errors, top-5 errors, images */
+} step_work;
+
+/* Replica r's forward and backward pass (a device_group job). */
+static an_status replica_gradients(void *ctx, int r)
 {
-    if (t->world->size == 1) return AN_OK;
-    float *grads; /* [net_param_count] */
-    AN_TRY(net_block_to_host(t->n, NET_BLOCK_GRADS, &grads));
-    AN_TRY(replicas_sum_floats(t->world, grads, net_param_count(t->n)));
-    return net_block_from_host(t->n, NET_BLOCK_GRADS, grads);
+    step_work *w = ctx;
+    trainer *t = w->t;
+    const loader_batch *b = w->batches[r];
+    if (r == t->fail_replica && t->state.global_step + 1 == t->fail_step)
+        return error_set(AN_ERR_INTERNAL, "failure injected at step %" PRIu64 " (ALEXNET_TEST_FAIL_REPLICA)",
+                         t->fail_step);
+    if (b->count == 0) return net_zero_grads(t->nets[r]);
+    AN_TRY(forward_scores(t, r, b, 1, w->sums[r]));
+    /* Gradients of sum(loss) / global batch: summed over replicas, the batch mean. */
+    return net_backward(t->nets[r], b->labels, (int)b->count, (float)b->global_count);
 }
 
-/* One SGD step on this rank's slice of a global batch (§5). *loss receives
- * the global batch's mean loss; errors[2] the global top-1/top-5 error counts. */
-static an_status sgd_step(trainer *t, const loader_batch *b, double *loss, double errors[2])
+/* Replica r's §5 update with the summed gradients (a device_group job). */
+static an_status replica_update(void *ctx, int r)
 {
-    double sums[3] = { 0, 0, 0 }; /* loss sum, top-1 errors, top-5 errors */
-    if (b->count > 0) {
-        AN_TRY(forward_scores(t, b, 1, sums));
-        /* Gradients of sum(loss) / global batch: summed over ranks, the batch mean. */
-        AN_TRY(net_backward(t->n, b->labels, (int)b->count, (float)b->global_count));
-    } else {
-        AN_TRY(net_zero_grads(t->n));
+    trainer *t = ((step_work *)ctx)->t;
+    return net_update(t->nets[r], (float)t->state.schedule.lr, t->state.momentum, t->state.weight_decay);
+}
+
+/* Replica r's validation forward pass (a device_group job). */
+static an_status replica_validate(void *ctx, int r)
+{
+    step_work *w = ctx;
+    const loader_batch *b = w->batches[r];
+    if (b->count == 0) return AN_OK;
+    w->sums[r][3] += b->count;
+    return forward_scores(w->t, r, b, 0, w->sums[r]);
+}
+
+/* The gradients summed over the replicas of this process (the device
+ * group's communicator), then over the processes (MPI, through the host):
+ * every replica then holds the batch mean. */
+static an_status sum_grads(trainer *t)
+{
+    const size_t count = net_param_count(t->nets[0]);
+    if (t->replicas > 1) {
+        float *blocks[BACKEND_MAX_DEVICES]; /* [replicas][count] backend memory */
+        for (int r = 0; r < t->replicas; r++) blocks[r] = net_grads(t->nets[r]);
+        AN_TRY(device_group_sum(t->group, blocks, count));
     }
+    if (t->world->size == 1) return AN_OK;
+    float *grads; /* [count] host */
+    AN_TRY(net_block_to_host(t->nets[0], NET_BLOCK_GRADS, &grads));
+    AN_TRY(replicas_sum_floats(t->world, grads, count));
+    for (int r = 0; r < t->replicas; r++) AN_TRY(net_block_from_host(t->nets[r], NET_BLOCK_GRADS, grads));
+    return AN_OK;
+}
+
+/* The sums of every replica of this process, then of every process. */
+static an_status total_sums(trainer *t, const step_work *w, double total[4])
+{
+    for (int k = 0; k < 4; k++) total[k] = 0.0;
+    for (int r = 0; r < t->replicas; r++)
+        for (int k = 0; k < 4; k++) total[k] += w->sums[r][k];
+    return replicas_sum_doubles(t->world, total, 4);
+}
+
+/* Takes the next batch of every replica's loader; *more is 0 after the epoch's last. */
+static an_status next_batches(trainer *t, loader **loaders, step_work *w, int *more)
+{
+    *more = 1;
+    for (int r = 0; r < t->replicas; r++) {
+        AN_TRY(loader_next(loaders[r], &w->batches[r]));
+        if (!w->batches[r]) *more = 0; /* every replica's loader has the same steps */
+    }
+    return AN_OK;
+}
+
+static void release_batches(trainer *t, loader **loaders, step_work *w)
+{
+    for (int r = 0; r < t->replicas; r++)
+        if (w->batches[r]) loader_release(loaders[r], w->batches[r]);
+}
+
+/* One SGD step on this process's slices of a global batch (§5). *loss
+ * receives the global batch's mean loss; errors[2] the global top-1/top-5
+ * error counts. */
+static an_status sgd_step(trainer *t, step_work *w, double *loss, double errors[2])
+{
+    memset(w->sums, 0, sizeof w->sums);
+    AN_TRY(device_group_run(t->group, replica_gradients, w));
     AN_TRY(sum_grads(t));
-    AN_TRY(replicas_sum_doubles(t->world, sums, 3));
-    *loss = sums[0] / b->global_count;
-    errors[0] = sums[1];
-    errors[1] = sums[2];
+    double total[4];
+    AN_TRY(total_sums(t, w, total));
+    *loss = total[0] / w->batches[0]->global_count;
+    errors[0] = total[1];
+    errors[1] = total[2];
     if (!isfinite(*loss))
         return error_set(AN_ERR_NUMERIC, "the loss is %g at step %" PRIu64 " (epoch %u): training stopped before "
                          "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss, t->state.global_step + 1, t->state.epoch + 1,
                          t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)");
-    return net_update(t->n, (float)t->state.schedule.lr, t->state.momentum, t->state.weight_decay);
+    return device_group_run(t->group, replica_update, w);
 }
 
 /* Centre-crop validation over the val split (or --val-limit of it). */
 static an_status validate(trainer *t, double *loss, double *top1_error, double *top5_error)
 {
-    double sums[4] = { 0, 0, 0, 0 }; /* loss sum, top-1 errors, top-5 errors, images */
-    AN_TRY(loader_start_epoch(t->val_loader, t->state.epoch, 0));
+    step_work w = {.t = t};
+    for (int r = 0; r < t->replicas; r++) AN_TRY(loader_start_epoch(t->val_loaders[r], t->state.epoch, 0));
     for (;;) {
-        loader_batch *b;
-        AN_TRY(loader_next(t->val_loader, &b));
-        if (!b) break;
-        an_status st = AN_OK;
-        if (b->count > 0) {
-            st = forward_scores(t, b, 0, sums);
-            sums[3] += b->count;
-        }
-        loader_release(t->val_loader, b);
+        int more;
+        AN_TRY(next_batches(t, t->val_loaders, &w, &more));
+        an_status st = more ? device_group_run(t->group, replica_validate, &w) : AN_OK;
+        release_batches(t, t->val_loaders, &w);
         AN_TRY(st);
+        if (!more) break;
     }
-    AN_TRY(replicas_sum_doubles(t->world, sums, 4));
-    *loss = sums[0] / sums[3];
-    *top1_error = sums[1] / sums[3];
-    *top5_error = sums[2] / sums[3];
+    double total[4];
+    AN_TRY(total_sums(t, &w, total));
+    *loss = total[0] / total[3];
+    *top1_error = total[1] / total[3];
+    *top5_error = total[2] / total[3];
     return AN_OK;
 }
 
@@ -145,11 +215,11 @@ static an_status end_epoch(trainer *t, train_summary *summary)
     double lr_before = t->state.schedule.lr;
     int changed = lr_schedule_end_epoch(&t->state.schedule, epochs_done, top1, &is_best);
     double now = progress_now();
-    write_metrics_row(t, "val", lr_before, loss, top1, top5, loader_num_images(t->val_loader) / (now - start),
+    write_metrics_row(t, "val", lr_before, loss, top1, top5, loader_num_images(t->val_loaders[0]) / (now - start),
                       now - t->run_start);
     if (t->world->rank == 0) {
         log_info("epoch %d: validation loss %.4f, top-1 error %.4f, top-5 error %.4f (centre crop, %u images)%s",
-                 epochs_done, loss, top1, top5, loader_num_images(t->val_loader), is_best ? ", best so far" : "");
+                 epochs_done, loss, top1, top5, loader_num_images(t->val_loaders[0]), is_best ? ", best so far" : "");
         if (changed) log_info("learning rate %g -> %g", lr_before, t->state.schedule.lr);
     }
     if (is_best) t->state.best_epoch = epochs_done;
@@ -171,13 +241,14 @@ static int checkpoint_due(const trainer *t)
 static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seconds, int *stop)
 {
     const train_options *o = t->opt;
-    uint64_t steps = loader_steps_per_epoch(t->train_loader);
-    AN_TRY(loader_start_epoch(t->train_loader, t->state.epoch, t->state.step_in_epoch));
+    uint64_t steps = loader_steps_per_epoch(t->train_loaders[0]);
+    for (int r = 0; r < t->replicas; r++)
+        AN_TRY(loader_start_epoch(t->train_loaders[r], t->state.epoch, t->state.step_in_epoch));
     progress bar;
     char label[64];
     snprintf(label, sizeof label, "epoch %u/%d", t->state.epoch + 1, o->epochs);
     /* Images left in this epoch: whole batches up to the short last one. */
-    uint64_t epoch_images = loader_num_images(t->train_loader);
+    uint64_t epoch_images = loader_num_images(t->train_loaders[0]);
     uint64_t done_images = (uint64_t)t->state.step_in_epoch * t->state.batch;
     uint64_t left_images = epoch_images > done_images ? epoch_images - done_images : 0;
     if (t->world->rank == 0) progress_start(&bar, label, left_images);
@@ -190,14 +261,19 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
             break;
         }
         double wait_start = progress_now();
-        loader_batch *b;
-        AN_TRY_GOTO(st, loader_next(t->train_loader, &b), done);
+        step_work work = {.t = t};
+        int more;
+        st = next_batches(t, t->train_loaders, &work, &more);
         *wait_seconds += progress_now() - wait_start;
-        if (!b) break;
-        double loss, errors[2];
-        st = sgd_step(t, b, &loss, errors);
-        uint32_t images = b->global_count;
-        loader_release(t->train_loader, b);
+        if (st != AN_OK || !more) {
+            release_batches(t, t->train_loaders, &work);
+            if (st != AN_OK) goto done;
+            break;
+        }
+        double loss = 0.0, errors[2] = {0.0, 0.0};
+        st = sgd_step(t, &work, &loss, errors);
+        uint32_t images = work.batches[0]->global_count;
+        release_batches(t, t->train_loaders, &work);
         if (st != AN_OK) goto done;
         t->state.step_in_epoch++;
         t->state.global_step++;
@@ -249,25 +325,26 @@ an_status train_run(const train_options *opt, const replicas *world, train_summa
     AN_TRY_GOTO(st, stop_signal_install(), done);
     if (world->rank == 0) {
         char network[128];
-        net_describe(t.n, network, sizeof network);
+        net_describe(t.nets[0], network, sizeof network);
         log_info("network: %s", network);
         log_info("training on %u images (%d classes), %u validation images; batch %u over %d "
-                 "process%s, %llu steps per epoch, epoch %u of %d",
-                 loader_num_images(t.train_loader), t.data->num_classes,
-                 loader_num_images(t.val_loader), t.state.batch, world->size, world->size > 1 ? "es" : "",
-                 (unsigned long long)loader_steps_per_epoch(t.train_loader), t.state.epoch + 1, opt->epochs);
+                 "process%s x %d replica%s, %llu steps per epoch, epoch %u of %d",
+                 loader_num_images(t.train_loaders[0]), t.data->num_classes,
+                 loader_num_images(t.val_loaders[0]), t.state.batch, world->size, world->size > 1 ? "es" : "",
+                 t.replicas, t.replicas > 1 ? "s" : "",
+                 (unsigned long long)loader_steps_per_epoch(t.train_loaders[0]), t.state.epoch + 1, opt->epochs);
     }
     images_before = t.state.images_seen;
     t.run_start = t.last_checkpoint_time = progress_now();
     int stop = 0;
     while (!stop && t.state.epoch < (uint32_t)opt->epochs) {
         AN_TRY_GOTO(st, run_epoch(&t, summary, &wait_seconds, &stop), done);
-        if (t.state.step_in_epoch == loader_steps_per_epoch(t.train_loader))
+        if (t.state.step_in_epoch == loader_steps_per_epoch(t.train_loaders[0]))
             AN_TRY_GOTO(st, end_epoch(&t, summary), done);
     }
     st = AN_OK;
 done:
-    if (t.n) {
+    if (t.nets[0]) {
         summary->seconds = t.run_start > 0 ? progress_now() - t.run_start : 0.0;
         summary->steps = t.state.global_step;
         summary->epochs_done = t.state.epoch;

@@ -8,6 +8,7 @@
 
 #include "augment.h"
 #include "backend.h"
+#include "device_group.h"
 #include "dataset.h"
 #include "loader.h"
 #include "net.h"
@@ -24,9 +25,14 @@ typedef struct trainer {
     shard_reader **train_shards; /* [data->train.num_shards] */
     shard_reader **val_shards;   /* [data->val.num_shards] */
     augment_params augment;
-    loader *train_loader, *val_loader;
-    backend *be;                 /* where the network runs (--device; net/backend_select.h) */
-    net *n;                      /* the network, on be */
+    device_group *group;         /* the devices of this process (--devices), one replica each */
+    int replicas;                /* device_group_size(group) */
+    net *nets[BACKEND_MAX_DEVICES];           /* replica r's network, on its device; all equal after
+                                               * each step; nets[0] is the one checkpointed */
+    loader *train_loaders[BACKEND_MAX_DEVICES]; /* replica r's slice of every global batch */
+    loader *val_loaders[BACKEND_MAX_DEVICES];
+    int fail_replica;            /* tests (ALEXNET_TEST_FAIL_REPLICA=R:S): replica R fails at global step S; -1 */
+    uint64_t fail_step;
     train_state state;
     FILE *metrics;               /* rank 0 */
     FILE *log_file;              /* rank 0 */

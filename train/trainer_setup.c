@@ -1,6 +1,7 @@
 /* trainer_setup.c: opening everything the training loop needs, fresh or
  * resumed. See trainer_internal.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,14 +41,12 @@ static void close_shards(shard_reader **shards, int count)
     free(shards);
 }
 
-/* Checks every shard belongs to this dataset (id) and the labels fit the classes. */
+/* Checks every shard belongs to this dataset (store and id) and the labels fit the classes. */
 static an_status check_shards(const trainer *t, shard_reader **shards, int count)
 {
     for (int s = 0; s < count; s++) {
         const shard_reader *r = shards[s];
-        if (strcmp(r->dataset_id, t->data->dataset_id) != 0)
-            return error_set(AN_ERR_FORMAT, "%s belongs to dataset %s, not %s (mixed dataset directories?)",
-                             r->path, r->dataset_id, t->data->dataset_id);
+        AN_TRY(dataset_check_shard(t->data, r));
         for (size_t i = 0; i < r->count; i++)
             if (r->labels[i] < 0 || r->labels[i] >= t->data->num_classes)
                 return error_set(AN_ERR_FORMAT, "%s: image %zu has label %d, outside 0..%d", r->path, i,
@@ -101,9 +100,29 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
     return AN_OK;
 }
 
-static int local_max_batch(uint32_t batch, int ranks)
+/* The most images of one replica's slice of a global batch of `batch`
+ * (processes x replicas slices). */
+static int local_max_batch(const trainer *t, uint32_t batch)
 {
-    return (int)((batch + (uint32_t)ranks - 1) / (uint32_t)ranks);
+    const uint32_t slices = (uint32_t)t->world->size * (uint32_t)t->replicas;
+    return (int)((batch + slices - 1) / slices);
+}
+
+/* Replicas 1.. of this process: networks like replica 0's on their own
+ * devices, with its weights and momentum. */
+static an_status replicate_net(trainer *t)
+{
+    net *first = t->nets[0];
+    float *weights, *momentum; /* [net_param_count] host views of replica 0's blocks */
+    AN_TRY(net_block_to_host(first, NET_BLOCK_PARAMS, &weights));
+    AN_TRY(net_block_to_host(first, NET_BLOCK_MOMENTUM, &momentum));
+    for (int r = 1; r < t->replicas; r++) {
+        AN_TRY(net_create_on(&t->nets[r], net_get_config(first), net_max_batch(first),
+                             device_group_backend(t->group, r)));
+        AN_TRY(net_block_from_host(t->nets[r], NET_BLOCK_PARAMS, weights));
+        AN_TRY(net_block_from_host(t->nets[r], NET_BLOCK_MOMENTUM, momentum));
+    }
+    return AN_OK;
 }
 
 /* Rank 0 reads the latest checkpoint (into a net sized for the command
@@ -116,25 +135,26 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
     AN_TRY(run_dir_latest(t->opt->run_dir, t->last_checkpoint, sizeof t->last_checkpoint));
     an_status st;
     AN_TRY_GOTO(st, checkpoint_read_config(ckpt, cfg), done);
-    AN_TRY_GOTO(st, net_create_on(&t->n, cfg, local_max_batch(t->opt->batch, t->world->size), t->be), done);
-    AN_TRY_GOTO(st, checkpoint_load(ckpt, t->n, meta, &json), done);
+    backend *be = device_group_backend(t->group, 0);
+    AN_TRY_GOTO(st, net_create_on(&t->nets[0], cfg, local_max_batch(t, t->opt->batch), be), done);
+    AN_TRY_GOTO(st, checkpoint_load(ckpt, t->nets[0], meta, &json), done);
     AN_TRY_GOTO(st, train_state_from_json(json, &t->state), done);
     if (strcmp(meta->dataset_id, t->data->dataset_id) != 0) {
         st = error_set(AN_ERR_FORMAT, "checkpoint %s was trained on dataset %s, but %s is dataset %s", ckpt,
                        meta->dataset_id, t->opt->data_dir, t->data->dataset_id);
         goto done;
     }
-    int need = local_max_batch(t->state.batch, t->world->size);
-    if (need > net_max_batch(t->n)) {
+    int need = local_max_batch(t, t->state.batch);
+    if (need > net_max_batch(t->nets[0])) {
         net *bigger = NULL;
         float *weights, *momentum; /* [net_param_count] host views of the smaller net's blocks */
-        AN_TRY_GOTO(st, net_block_to_host(t->n, NET_BLOCK_PARAMS, &weights), done);
-        AN_TRY_GOTO(st, net_block_to_host(t->n, NET_BLOCK_MOMENTUM, &momentum), done);
-        AN_TRY_GOTO(st, net_create_on(&bigger, cfg, need, t->be), done);
+        AN_TRY_GOTO(st, net_block_to_host(t->nets[0], NET_BLOCK_PARAMS, &weights), done);
+        AN_TRY_GOTO(st, net_block_to_host(t->nets[0], NET_BLOCK_MOMENTUM, &momentum), done);
+        AN_TRY_GOTO(st, net_create_on(&bigger, cfg, need, be), done);
         st = net_block_from_host(bigger, NET_BLOCK_PARAMS, weights);
         if (st == AN_OK) st = net_block_from_host(bigger, NET_BLOCK_MOMENTUM, momentum);
-        net_destroy(t->n);
-        t->n = bigger;
+        net_destroy(t->nets[0]);
+        t->nets[0] = bigger;
         if (st != AN_OK) goto done;
     }
 done:
@@ -147,9 +167,9 @@ static an_status broadcast_block(trainer *t, net_block which)
 {
     if (t->world->size == 1) return AN_OK;
     float *block; /* [net_param_count] */
-    AN_TRY(net_block_to_host(t->n, which, &block));
-    AN_TRY(replicas_broadcast(t->world, block, net_param_count(t->n) * sizeof(float)));
-    return net_block_from_host(t->n, which, block);
+    AN_TRY(net_block_to_host(t->nets[0], which, &block));
+    AN_TRY(replicas_broadcast(t->world, block, net_param_count(t->nets[0]) * sizeof(float)));
+    return net_block_from_host(t->nets[0], which, block);
 }
 
 static an_status resume_from_latest(trainer *t)
@@ -167,11 +187,13 @@ static an_status resume_from_latest(trainer *t)
         return error_set(AN_ERR_FORMAT, "the checkpoint has %d classes, the dataset %d", cfg.num_classes,
                          t->data->num_classes);
     if (t->world->rank != 0)
-        AN_TRY(trainer_agree(t, net_create_on(&t->n, &cfg, local_max_batch(t->state.batch, t->world->size), t->be)));
+        AN_TRY(trainer_agree(t, net_create_on(&t->nets[0], &cfg, local_max_batch(t, t->state.batch),
+                                              device_group_backend(t->group, 0))));
     else
         AN_TRY(trainer_agree(t, AN_OK));
     AN_TRY(broadcast_block(t, NET_BLOCK_PARAMS));
     AN_TRY(broadcast_block(t, NET_BLOCK_MOMENTUM));
+    AN_TRY(trainer_agree(t, replicate_net(t)));
     t->augment.seed = meta.seed;
     AN_TRY(check_resume_options(t, &cfg));
     if (t->world->rank == 0)
@@ -187,8 +209,9 @@ static an_status start_fresh(trainer *t, int max_batch)
     net_config cfg = o->net;
     cfg.width = o->width;
     cfg.num_classes = t->data->num_classes;
-    AN_TRY(net_create_on(&t->n, &cfg, max_batch, t->be));
-    AN_TRY(net_init_params(t->n, o->seed)); /* the same on every rank: philox keyed by the seed */
+    AN_TRY(net_create_on(&t->nets[0], &cfg, max_batch, device_group_backend(t->group, 0)));
+    AN_TRY(net_init_params(t->nets[0], o->seed)); /* the same on every rank: philox keyed by the seed */
+    AN_TRY(replicate_net(t));
     t->augment.seed = o->seed;
     memset(&t->state, 0, sizeof t->state);
     t->state.batch = o->batch;
@@ -203,7 +226,7 @@ static an_status start_fresh(trainer *t, int max_batch)
 static an_status write_config(const trainer *t)
 {
     const train_options *o = t->opt;
-    const net_config *cfg = net_get_config(t->n);
+    const net_config *cfg = net_get_config(t->nets[0]);
     const train_state *s = &t->state;
     char path[RUN_PATH_MAX], stamp[32];
     time_t now = time(NULL);
@@ -236,8 +259,8 @@ static an_status write_config(const trainer *t)
     json_kv_string(&w, "activation", net_activation_name(cfg->activation));
     json_kv_string(&w, "init", net_init_scheme_name(cfg->init));
     json_kv_double(&w, "dropout", cfg->dropout_rate);
-    json_kv_int(&w, "parameters", (int64_t)net_param_count(t->n));
-    json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->n));
+    json_kv_int(&w, "parameters", (int64_t)net_param_count(t->nets[0]));
+    json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->nets[0]));
     json_end_object(&w);
     json_key(&w, "training");
     json_begin_object(&w);
@@ -261,8 +284,9 @@ static an_status write_config(const trainer *t)
     json_end_object(&w);
     json_key(&w, "execution");
     json_begin_object(&w);
-    json_kv_string(&w, "device", t->be->kind);
-    json_kv_string(&w, "device_description", t->be->description);
+    json_kv_string(&w, "device", device_group_backend(t->group, 0)->kind);
+    json_kv_int(&w, "devices", t->replicas);
+    json_kv_string(&w, "device_description", device_group_describe(t->group));
     json_kv_int(&w, "processes", t->world->size);
     json_kv_int(&w, "threads", o->threads);
     json_kv_int(&w, "loader_threads", o->loader_threads);
@@ -301,7 +325,9 @@ static an_status open_run_outputs(trainer *t)
     return run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics);
 }
 
-static an_status create_loaders(trainer *t)
+/* Replica r's loaders: its slice of every global batch, slice number
+ * rank x replicas + r of processes x replicas. */
+static an_status create_loaders(trainer *t, int r)
 {
     const train_options *o = t->opt;
     loader_config c;
@@ -312,18 +338,34 @@ static an_status create_loaders(trainer *t)
     c.augment = &t->augment;
     c.mode = LOADER_TRAIN;
     c.batch = t->state.batch;
-    c.rank = t->world->rank;
-    c.ranks = t->world->size;
+    c.rank = t->world->rank * t->replicas + r;
+    c.ranks = t->world->size * t->replicas;
     c.threads = o->loader_threads;
     c.queue_depth = o->queue_depth;
-    AN_TRY(loader_create(&t->train_loader, &c));
+    AN_TRY(loader_create(&t->train_loaders[r], &c));
     c.shards = t->val_shards;
     c.shard_count = t->data->val.num_shards;
     c.id_count = t->data->val.id_count;
     c.mode = LOADER_VAL;
     c.queue_depth = o->queue_depth < 2 ? o->queue_depth : 2;
     c.limit = o->val_limit;
-    return loader_create(&t->val_loader, &c);
+    return loader_create(&t->val_loaders[r], &c);
+}
+
+/* ALEXNET_TEST_FAIL_REPLICA=R:S makes replica R's step S fail (tests of a
+ * replica's failure stopping the run); unset, nothing fails. */
+static an_status read_fail_hook(trainer *t)
+{
+    t->fail_replica = -1;
+    const char *hook = getenv("ALEXNET_TEST_FAIL_REPLICA");
+    if (!hook) return AN_OK;
+    unsigned long long step;
+    int replica;
+    if (sscanf(hook, "%d:%llu", &replica, &step) != 2 || replica < 0 || step < 1)
+        return error_set(AN_ERR_ARG, "ALEXNET_TEST_FAIL_REPLICA='%s': expected REPLICA:STEP", hook);
+    t->fail_replica = replica;
+    t->fail_step = step;
+    return AN_OK;
 }
 
 an_status trainer_setup(trainer *t, const train_options *opt, const replicas *world)
@@ -341,26 +383,33 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     AN_TRY(trainer_agree(t, st));
     if (opt->batch < (uint32_t)world->size)
         return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d processes", opt->batch, world->size);
-    backend_request request = {.device = opt->device, .rank = world->rank, .deterministic = 1};
-    AN_TRY(trainer_agree(t, backend_open(&t->be, &request))); /* deterministic: a resume repeats the run */
-    log_info("training on %s", t->be->description); /* other ranks log warnings only */
+    AN_TRY(trainer_agree(t, device_group_open(&t->group, opt->device, world->rank, world->size, opt->threads)));
+    t->replicas = device_group_size(t->group);
+    if (opt->batch < (uint32_t)(world->size * t->replicas))
+        return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d replicas", opt->batch,
+                         world->size * t->replicas);
+    log_info("training on %s", device_group_describe(t->group)); /* other ranks log warnings only */
+    AN_TRY(read_fail_hook(t));
     if (opt->resume)
         AN_TRY(resume_from_latest(t));
     else
-        AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(opt->batch, world->size))));
+        AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(t, opt->batch))));
     t->augment.mode = t->state.augment; /* the run's, fresh or resumed */
     st = AN_OK;
     if (world->rank == 0) st = open_run_outputs(t);
     AN_TRY(trainer_agree(t, st));
-    return trainer_agree(t, create_loaders(t));
+    for (int r = 0; r < t->replicas; r++) AN_TRY(trainer_agree(t, create_loaders(t, r)));
+    return AN_OK;
 }
 
 void trainer_teardown(trainer *t)
 {
-    loader_destroy(t->train_loader);
-    loader_destroy(t->val_loader);
-    net_destroy(t->n);
-    backend_destroy(t->be);
+    for (int r = 0; r < BACKEND_MAX_DEVICES; r++) {
+        loader_destroy(t->train_loaders[r]);
+        loader_destroy(t->val_loaders[r]);
+        net_destroy(t->nets[r]);
+    }
+    device_group_close(t->group);
     if (t->data) {
         close_shards(t->train_shards, t->data->train.num_shards);
         close_shards(t->val_shards, t->data->val.num_shards);

@@ -1,6 +1,7 @@
 /* bench_loader.c: images per second of alexnet-train's input pipeline (read
- * by pread, CRC-32 check, random crop, flip, PCA lighting, mean subtraction
- * into float batches [B,3,224,224]) over a real dataset directory.
+ * by pread, CRC-32 check, a JPEG shard's decode of the crop's rows, random
+ * crop, flip, PCA lighting, mean subtraction into float batches
+ * [B,3,224,224]) over a real dataset directory of either store.
  *   bench_loader DATA_DIR [THREADS] [BATCHES] [BATCH]
  * Prints images/s, images/s per thread and images per CPU-second. Not a test: run it beside
  * torch_loader.py (bench/loader/run.sh) for the ratio. */

@@ -2,11 +2,14 @@
 same dataset directory: an h5py Dataset that reads one image per item and
 applies the same augmentation (random 224 crop, flip p=0.5, PCA lighting with
 alpha ~ N(0, 0.1), mean image subtracted at the source pixel), returning float32
-[3,224,224]; the same number of workers and batch size.
+[3,224,224]; the same number of workers and batch size. Over a JPEG-store
+dataset (alexnet-prep --store jpeg) each item reads its stream's bytes and
+decodes them with Pillow first, as alexnet's loader decodes with libjpeg-turbo.
 
     python3 torch_loader.py DATA_DIR [WORKERS] [BATCHES] [BATCH]
 """
 import glob
+import io
 import os
 import sys
 import time
@@ -14,6 +17,7 @@ import time
 import h5py
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 
@@ -27,7 +31,8 @@ class ShardDataset(Dataset):
         self.index = []
         for s, path in enumerate(self.paths):
             with h5py.File(path, "r") as f:
-                self.index += [(s, i) for i in range(f["images"].shape[0])]
+                self.jpeg = "jpeg" in f
+                self.index += [(s, i) for i in range(f["labels"].shape[0])]
         self.files = None
 
     def __len__(self):
@@ -37,8 +42,14 @@ class ShardDataset(Dataset):
         if self.files is None:  # opened per worker process
             self.files = [h5py.File(p, "r") for p in self.paths]
         s, i = self.index[k]
-        image = self.files[s]["images"][i].astype(np.float32)  # [256,256,3]
-        label = int(self.files[s]["labels"][i])
+        f = self.files[s]
+        if self.jpeg:
+            offset, length = int(f["jpeg_offsets"][i]), int(f["jpeg_lengths"][i])
+            stream = f["jpeg"][offset:offset + length].tobytes()
+            image = np.asarray(Image.open(io.BytesIO(stream)).convert("RGB"), dtype=np.float32)
+        else:
+            image = f["images"][i].astype(np.float32)  # [256,256,3]
+        label = int(f["labels"][i])
         rng = np.random.default_rng()
         x, y = rng.integers(0, 33, size=2)
         alpha = rng.normal(0.0, 0.1, size=3)

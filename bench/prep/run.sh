@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # bench/prep/run.sh: alexnet-prep against the Pillow + h5py peer, side by side
 # on the same inputs and machine; prints images/s, images/s per core, ratios.
-# Usage: [ROUNDS=3] [SHARD_SIZE=128] [PHOTOS=DIR] bench/prep/run.sh BUILD_DIR [COUNT] [JOBS...]   (not a test)
-#   COUNT  ImageNet-like JPEGs to generate (default 300), JOBS e.g. "1 2"
+# Usage: [ROUNDS=3] [SHARD_SIZE=128] [PHOTOS=DIR] [STORE=raw|jpeg] bench/prep/run.sh BUILD_DIR [COUNT] [JOBS...]
+#   COUNT  ImageNet-like JPEGs to generate (default 300), JOBS e.g. "1 2"   (not a test)
+#   STORE=jpeg: both sides re-encode the 256x256 images at quality 90 and store
+#   the bytes (alexnet-prep --store jpeg; the peer with Pillow), then the two
+#   stores are compared by compare_stores.py (bytes per image, pixel error).
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [COUNT] [JOBS...]}
 count=${2:-300}
@@ -13,6 +16,10 @@ work=$(mktemp -d /tmp/alexnet-bench-prep.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 python=/usr/bin/python3
 prep="$build/prep/alexnet-prep"
+store=${STORE:-raw}
+quality=90
+ours_store=(); peer_quality=()
+if [ "$store" = jpeg ]; then ours_store=(--store jpeg --jpeg-quality "$quality"); peer_quality=("$quality"); fi
 
 if [ -n "${PHOTOS:-}" ]; then
   # Real photos instead: COUNT copies cycled from the JPEGs in $PHOTOS (e.g.
@@ -51,13 +58,13 @@ for jobs in $jobs_list; do
     rm -rf "$work/out"
     t0=$(date +%s.%N)
     timed "$prep" --source folder --input "$work/jpeg" --output "$work/out" --jobs "$jobs" \
-      --shard-size "$shard_size" --quiet
+      --shard-size "$shard_size" "${ours_store[@]}" --quiet
     t1=$(date +%s.%N)
     ours_cpu=$(cpu_ms "$count")
     ours_rate=$(rate "$count" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
     # The peer times itself from its first image to its last write (its
     # interpreter start and imports not counted); its CPU time counts them.
-    timed "$python" "$here/peer_pillow.py" "$work/jpeg" "$work/peer.h5" "$jobs" > "$work/peer.out"
+    timed "$python" "$here/peer_pillow.py" "$work/jpeg" "$work/peer.h5" "$jobs" "${peer_quality[@]}" > "$work/peer.out"
     read -r n peer < "$work/peer.out"
     peer_cpu=$(cpu_ms "$n")
     peer_rate=$(rate "$n" "$peer")
@@ -74,6 +81,18 @@ for jobs in $jobs_list; do
   awk -v a="$om" -v b="$pm" -v c="$oc" -v d="$pc" -v j="$jobs" -v r="$rounds" \
     'BEGIN { printf "ratio alexnet-prep / peer at %d jobs (medians of %d rounds): %.2fx by wall clock, %.2fx by CPU time\n", j, r, a / b, d / c }'
 done
+
+# The JPEG store against the raw one on this corpus: size, and how far the
+# decoded pixels are from the raw ones (4:2:0 and 4:4:4), read back with h5py + Pillow.
+if [ "$store" = jpeg ]; then
+  for s in "raw" "jpeg 420" "jpeg 444"; do
+    set -- $s
+    dir="$work/store-$1${2:-}"
+    extra=(); [ "$1" = jpeg ] && extra=(--store jpeg --jpeg-quality "$quality" --jpeg-subsampling "$2")
+    "$prep" --source folder --input "$work/jpeg" --output "$dir" --shard-size "$shard_size" "${extra[@]}" --quiet
+  done
+  "$python" "$here/compare_stores.py" "$work/store-raw" "$work/store-jpeg420" "$work/store-jpeg444"
+fi
 
 # IDX input (Fashion-MNIST), ours only: Pillow has no IDX reader.
 if [ -d /usr/share/datasets/fashion-mnist ]; then

@@ -27,9 +27,11 @@
 #include "op_shapes.h"
 #include "status.h"
 
-/* Sets the number of OpenMP threads and OpenBLAS threads (n >= 1). */
+/* Sets the number of OpenMP threads (for the calling host thread's ops) and
+ * OpenBLAS threads (n >= 1). */
 void cpu_threads_set(int n);
-/* The number set by cpu_threads_set (default: omp_get_max_threads()). */
+/* The number cpu_threads_set set on the calling host thread (default:
+ * omp_get_max_threads()). */
 int cpu_threads_get(void);
 
 /* Which kernels OpenBLAS runs (AVX-512, AVX2 or its generic fallback on

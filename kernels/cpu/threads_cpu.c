@@ -6,7 +6,10 @@
 
 #include "ops_cpu.h"
 
-static int cpu_threads_ = 0; /* 0: not set, use omp_get_max_threads() */
+/* Per host thread: the replicas of one process (train/device_group.c) each
+ * run their ops on a thread of their own with their share of the cores.
+ * 0: not set on this thread, use omp_get_max_threads(). */
+static _Thread_local int cpu_threads_ = 0;
 
 void cpu_threads_set(int n)
 {

@@ -475,12 +475,10 @@ static const backend_ops cuda_ops = {
 
 backend_cuda_options backend_cuda_options_default(void)
 {
-    backend_cuda_options o;
-    memset(&o, 0, sizeof o);
-    o.device = 0;
-    o.precision = CUDA_PRECISION_FP32;
-    o.deterministic = 1;
-    o.workspace_limit_bytes = 0; /* the context's default, 512 MiB */
+    /* the context's defaults, but deterministic: train and eval repeat bitwise */
+    cuda_context_options c = cuda_context_options_default();
+    backend_cuda_options o = {.device = c.device, .precision = c.precision, .deterministic = 1,
+                              .workspace_limit_bytes = c.workspace_limit_bytes};
     return o;
 }
 
@@ -509,6 +507,7 @@ an_status backend_cuda_create(backend **out, const backend_cuda_options *o)
     }
     b->base.ops = &cuda_ops;
     b->base.kind = "cuda";
+    b->base.ordinal = b->ctx->device;
     snprintf(b->base.description, sizeof b->base.description, "%.160s (CUDA device %d, %s, %s)",
              b->ctx->device_name, b->ctx->device, cuda_precision_name(b->ctx->precision),
              b->ctx->deterministic ? "deterministic" : "non-deterministic");

@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include <cmocka.h>
+#include <jpeglib.h>
 
 #include "dataset.h"
 #include "shard_reader.h"
@@ -69,6 +70,19 @@ static char *slurp(const char *path)
     if (fread(data, 1, (size_t)n, f) != (size_t)n) n = 0;
     fclose(f);
     return data;
+}
+
+/* XORs the byte at offset `where` of the file with mask. */
+static void flip_byte(const char *path, long where, int mask)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, where, SEEK_SET), 0);
+    int byte = fgetc(f);
+    assert_int_not_equal(byte, EOF);
+    assert_int_equal(fseek(f, where, SEEK_SET), 0);
+    fputc(byte ^ mask, f);
+    assert_int_equal(fclose(f), 0);
 }
 
 static void make_dirs(const char *path)
@@ -217,12 +231,7 @@ static void test_folder_collection(void **state)
     assert_true(r->count >= 2);
     long where = (long)(r->images_offset + IMAGE_STORED_BYTES + 999);
     shard_reader_close(r);
-    FILE *f = fopen(shard, "r+b");
-    fseek(f, where, SEEK_SET);
-    int byte = fgetc(f);
-    fseek(f, where, SEEK_SET);
-    fputc(byte ^ 0xff, f);
-    fclose(f);
+    flip_byte(shard, where, 0xff);
     assert_int_equal(run("'%s' verify '%s' > /dev/null 2> '%s'", prep_bin, out, at("verify.err")), 1);
     err = slurp(at("verify.err"));
     assert_non_null(strstr(err, "train-00002-of-00006.h5"));
@@ -449,6 +458,144 @@ static void test_idx_kill_and_resume(void **state)
     assert_int_equal(run("'%s' verify '%s' > /dev/null", prep_bin, ref), 0);
 }
 
+/* One image's stored JPEG stream decoded by libjpeg with its defaults (as Pillow does). */
+static void decode_stored_stream(const shard_reader *r, size_t i, uint8_t *out /* [256,256,3] */)
+{
+    uint8_t *stream = malloc(r->jpeg_lengths[i]);
+    assert_non_null(stream);
+    assert_int_equal(pread(r->fd, stream, r->jpeg_lengths[i], (off_t)(r->images_offset + r->jpeg_offsets[i])),
+                     (ssize_t)r->jpeg_lengths[i]);
+    assert_int_equal(crc32(0L, stream, r->jpeg_lengths[i]), r->checksums[i]);
+    struct jpeg_decompress_struct cinfo;
+    struct jpeg_error_mgr err;
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, stream, r->jpeg_lengths[i]);
+    assert_int_equal(jpeg_read_header(&cinfo, TRUE), JPEG_HEADER_OK);
+    cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = out + (size_t)cinfo.output_scanline * IMAGE_STORED_SIZE * 3;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    free(stream);
+}
+
+/* The JPEG store: every image reads back as a plain decode of its stored
+ * stream; the statistics are those of the decoded pixels (not of the pixels
+ * before encoding: the raw store's differ); shard ranges and a merge give
+ * the same files; a flipped byte is caught; a shard of the other store is
+ * refused by verify and merge. */
+static void test_jpeg_store(void **state)
+{
+    (void)state;
+    const char *root = at("jpeg-in");
+    make_folder_collection(root);
+    const char *common = "--shard-size 3 --jobs 2 --max-bad 3 --quiet";
+    const char *out = at("jpeg-out"), *raw = at("jpeg-raw");
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' %s --store jpeg", prep_bin, root, out,
+                         common), 0);
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' %s", prep_bin, root, raw, common), 0);
+    dataset *d = NULL, *d_raw = NULL;
+    assert_int_equal(dataset_open(&d, out), AN_OK);
+    assert_int_equal(dataset_open(&d_raw, raw), AN_OK);
+    assert_int_equal(d->store, SHARD_STORE_JPEG);
+    assert_int_equal(d_raw->store, SHARD_STORE_RAW);
+    assert_string_not_equal(d->dataset_id, d_raw->dataset_id);
+    assert_int_equal(d->train.num_images, 13);
+
+    shard_stats sums;
+    assert_int_equal(shard_stats_init(&sums), AN_OK);
+    uint8_t *image = malloc(IMAGE_STORED_BYTES), *want = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
+    uint64_t stored = 0;
+    for (int s = 0; s < d->train.num_shards; s++) {
+        shard_reader *r = NULL;
+        assert_int_equal(shard_reader_open(&r, d->train.shard_paths[s]), AN_OK);
+        assert_int_equal(r->store, SHARD_STORE_JPEG);
+        assert_int_equal(r->jpeg_quality, 90);
+        for (size_t i = 0; i < r->count; i++) {
+            decode_stored_stream(r, i, want);
+            assert_int_equal(shard_reader_read_image(r, i, image), AN_OK);
+            assert_memory_equal(image, want, IMAGE_STORED_BYTES);
+            shard_stats_add_image(&sums, image);
+        }
+        stored += r->stored_bytes;
+        shard_reader_close(r);
+    }
+    assert_true(stored * 6 < (uint64_t)d->train.num_images * IMAGE_STORED_BYTES);
+    /* The statistics recomputed from the decoded pixels, with prep's formulas (docs/FORMAT.md §1.2). */
+    assert_int_equal(sums.num_images, 13);
+    int differs_from_raw = 0;
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) {
+        assert_true(d->mean_image[i] == (float)(sums.pixel_sum[i] / 13.0));
+        differs_from_raw |= d->mean_image[i] != d_raw->mean_image[i];
+    }
+    assert_true(differs_from_raw);
+    const double pixels = 13.0 * IMAGE_STORED_SIZE * IMAGE_STORED_SIZE;
+    for (int c = 0; c < 3; c++) {
+        assert_true(d->rgb_mean[c] == (double)sums.rgb_sum[c] / pixels);
+        for (int k = 0; k < 3; k++) {
+            double cov = (double)sums.rgb_outer_sum[c][k] / pixels - d->rgb_mean[c] * d->rgb_mean[k];
+            assert_true(d->rgb_covariance[c][k] == cov / (255.0 * 255.0));
+        }
+    }
+    shard_stats_free(&sums);
+    free(image);
+    free(want);
+    dataset_close(d_raw);
+    dataset_close(d);
+
+    assert_int_equal(run("'%s' info '%s' > '%s'", prep_bin, out, at("jpeg-info.txt")), 0);
+    char *info = slurp(at("jpeg-info.txt"));
+    assert_non_null(strstr(info, "store     jpeg (quality 90, 4:2:0)"));
+    assert_non_null(strstr(info, "bytes per image; raw:"));
+    free(info);
+    char *json = slurp(at("jpeg-out/dataset.json"));
+    assert_non_null(strstr(json, "\"store\": \"jpeg\""));
+    assert_non_null(strstr(json, "store=jpeg jpeg_quality=90 jpeg_subsampling=4:2:0"));
+    free(json);
+
+    /* Two shard ranges and a merge: the same files. */
+    const char *ranges = at("jpeg-ranges");
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' %s --store jpeg --shard-range 0:4",
+                         prep_bin, root, ranges, common), 0);
+    assert_int_equal(run("'%s' --source folder --input '%s' --output '%s' %s --store jpeg --shard-range 4:8",
+                         prep_bin, root, ranges, common), 0);
+    assert_int_equal(run("'%s' merge '%s' 2> /dev/null", prep_bin, ranges), 0);
+    assert_same_files(out, ranges);
+
+    /* A flipped byte in a stream: verify names the shard and the image. */
+    shard_reader *r = NULL;
+    char shard[1100], image_name[32];
+    snprintf(shard, sizeof shard, "%s/train-00001-of-00006.h5", out);
+    assert_int_equal(shard_reader_open(&r, shard), AN_OK);
+    assert_true(r->count >= 2);
+    const size_t last = r->count - 1;
+    long where = (long)(r->images_offset + r->jpeg_offsets[last] + r->jpeg_lengths[last] / 2);
+    snprintf(image_name, sizeof image_name, "image %zu ", last);
+    shard_reader_close(r);
+    flip_byte(shard, where, 0x04);
+    assert_int_equal(run("'%s' verify '%s' > /dev/null 2> '%s'", prep_bin, out, at("jpeg-verify.err")), 1);
+    char *err = slurp(at("jpeg-verify.err"));
+    assert_non_null(strstr(err, "train-00001-of-00006.h5"));
+    assert_non_null(strstr(err, image_name));
+    free(err);
+
+    /* A raw shard in the JPEG dataset: refused by verify and by merge, naming both stores. */
+    assert_int_equal(run("cp '%s/train-00003-of-00006.h5' '%s/'", raw, ranges), 0);
+    assert_int_equal(run("'%s' verify '%s' > /dev/null 2> '%s'", prep_bin, ranges, at("mixed.err")), 1);
+    err = slurp(at("mixed.err"));
+    assert_non_null(strstr(err, "train-00003-of-00006.h5 stores raw images"));
+    assert_non_null(strstr(err, "jpeg dataset"));
+    free(err);
+    assert_int_equal(run("'%s' merge '%s' 2> '%s'", prep_bin, ranges, at("mixed-merge.err")), 1);
+    err = slurp(at("mixed-merge.err"));
+    assert_non_null(strstr(err, "stores raw images"));
+    free(err);
+}
+
 static void test_imagenet_devkit_labels(void **state)
 {
     (void)state;
@@ -517,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_manifest_source),
         cmocka_unit_test(test_class_mismatch_is_an_error),
         cmocka_unit_test(test_idx_kill_and_resume),
+        cmocka_unit_test(test_jpeg_store),
         cmocka_unit_test(test_imagenet_devkit_labels),
         cmocka_unit_test(test_out_of_memory_stops),
     };

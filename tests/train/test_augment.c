@@ -193,7 +193,7 @@ static void test_lighting_equals_formula(void **state)
             assert_true(fabs(shift[c] - d.shift[c]) < 1e-4);
         }
         assert_true(fabs(shift[0]) + fabs(shift[1]) > 0.0); /* lighting is on */
-        augment_train(&p, 7, (uint32_t)id, img, out);
+        augment_apply(img, mean, &d, out);
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < W; y += 37)
                 for (int x = 0; x < W; x += 11) {
@@ -228,7 +228,9 @@ static void test_centre_crop(void **state)
     assert_non_null(out);
     augment_params p;
     make_params(&p, mean);
-    augment_centre(&p, img, out);
+    augment_draw centre;
+    augment_draw_centre(&centre);
+    augment_apply(img, p.mean_image, &centre, out);
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < W; y += 5)
             for (int x = 0; x < W; x += 3) {
@@ -312,8 +314,11 @@ typedef struct job {
 static void *run_job(void *arg)
 {
     job *j = arg;
-    for (int i = j->first; i < BATCH; i += j->step)
-        augment_train(j->p, 2, (uint32_t)(1000 + i), j->images[i], j->out + (size_t)i * IMAGE_CROP_FLOATS);
+    for (int i = j->first; i < BATCH; i += j->step) {
+        augment_draw d;
+        augment_draw_for(j->p, 2, (uint32_t)(1000 + i), &d);
+        augment_apply(j->images[i], j->p->mean_image, &d, j->out + (size_t)i * IMAGE_CROP_FLOATS);
+    }
     return NULL;
 }
 

@@ -3,7 +3,8 @@
  * augmentation of the right images whatever the thread count and the number
  * of ranks, a resume mid-epoch, validation order and limit, gaps in the ids
  * (the ids of inputs alexnet-prep refused), and a flipped
- * byte in a shard stopping the loader with the shard and image named. */
+ * byte in a shard stopping the loader with the shard and image named; the
+ * contents, orders and the flipped byte again over JPEG shards. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,14 +30,16 @@ typedef struct fixture {
     shard_reader *train[SHARDS];
     shard_reader *val[1];
     augment_params aug;
+    shard_store store;
 } fixture;
 
-static int setup(void **state)
+static int setup_store(void **state, shard_store store)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
+    f->store = store;
     assert_int_equal(fixture_temp_dir("loader", f->dir), AN_OK);
-    if (fixture_write_dataset(f->dir, NUM_TRAIN, SHARDS, NUM_VAL, CLASSES) != AN_OK)
+    if (fixture_write_dataset_store(f->dir, NUM_TRAIN, SHARDS, NUM_VAL, CLASSES, store) != AN_OK)
         fail_msg("%s", error_message());
     if (dataset_open(&f->data, f->dir) != AN_OK) fail_msg("%s", error_message());
     assert_int_equal(f->data->train.num_shards, SHARDS);
@@ -53,6 +56,12 @@ static int setup(void **state)
     *state = f;
     return 0;
 }
+
+static int setup(void **state) { return setup_store(state, SHARD_STORE_RAW); }
+
+/* The JPEG store: the loader decodes only each crop's rows; its batches must
+ * equal the augmentation of the whole decoded image. */
+static int setup_jpeg(void **state) { return setup_store(state, SHARD_STORE_JPEG); }
 
 static int teardown(void **state)
 {
@@ -121,8 +130,10 @@ static void assert_train_contents(const fixture *f, const epoch_output *e, uint3
     assert_non_null(img);
     assert_non_null(want);
     for (uint32_t i = 0; i < e->count; i++) {
-        fixture_image(0, e->ids[i], img);
-        augment_train(&f->aug, epoch, e->ids[i], img, want);
+        fixture_stored_image(0, e->ids[i], f->store, img);
+        augment_draw d;
+        augment_draw_for(&f->aug, epoch, e->ids[i], &d);
+        augment_apply(img, f->aug.mean_image, &d, want);
         assert_memory_equal(want, e->images + (size_t)i * IMAGE_CROP_FLOATS, sizeof(float) * IMAGE_CROP_FLOATS);
         assert_int_equal(e->labels[i], fixture_label(e->ids[i], CLASSES));
     }
@@ -145,8 +156,10 @@ static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, 
         for (uint32_t k = 0; k < b->count; k++, got++) {
             assert_true(got < count);
             assert_int_equal(b->image_ids[k], ids[got]);
-            fixture_image(1, ids[got], img);
-            augment_centre(&f->aug, img, want);
+            fixture_stored_image(1, ids[got], f->store, img);
+            augment_draw centre;
+            augment_draw_centre(&centre);
+            augment_apply(img, f->aug.mean_image, &centre, want);
             assert_memory_equal(want, b->images + (size_t)k * IMAGE_CROP_FLOATS,
                                 sizeof(float) * IMAGE_CROP_FLOATS);
         }
@@ -371,7 +384,9 @@ static void test_flipped_byte_names_shard_and_image(void **state)
     char path[4096];
     snprintf(path, sizeof path, "%s", victim->path);
     uint32_t bad_id = victim->image_ids[4];
-    off_t at = (off_t)(victim->images_offset + 4 * (uint64_t)IMAGE_STORED_BYTES + 1234);
+    off_t at = (off_t)(victim->images_offset + (f->store == SHARD_STORE_JPEG
+                                                    ? victim->jpeg_offsets[4] + victim->jpeg_lengths[4] / 2
+                                                    : 4 * (uint64_t)IMAGE_STORED_BYTES + 1234));
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
     uint8_t byte;
@@ -425,5 +440,12 @@ int main(void)
         cmocka_unit_test(test_gapped_ids),
         cmocka_unit_test(test_flipped_byte_names_shard_and_image), /* last: corrupts the fixture */
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest jpeg_tests[] = {
+        cmocka_unit_test(test_every_image_once_and_right_content),
+        cmocka_unit_test(test_thread_count_and_ranks_do_not_matter),
+        cmocka_unit_test(test_validation_order_and_limit),
+        cmocka_unit_test(test_flipped_byte_names_shard_and_image), /* last: corrupts the fixture */
+    };
+    int failed = cmocka_run_group_tests_name("raw store", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("jpeg store", jpeg_tests, setup_jpeg, teardown);
 }

@@ -11,7 +11,10 @@
 #include "checksum.h"
 #include "dataset.h"
 #include "shard_format.h"
+#include "shard_jpeg.h"
 #include "shard_writer.h"
+
+#define FIXTURE_JPEG_QUALITY 90
 
 void fixture_image(int split, uint32_t id, uint8_t *out)
 {
@@ -22,6 +25,45 @@ void fixture_image(int split, uint32_t id, uint8_t *out)
             for (int c = 0; c < 3; c++)
                 out[((size_t)y * IMAGE_STORED_SIZE + (size_t)x) * 3 + (size_t)c] =
                     (uint8_t)((h >> (c * 8)) + (uint32_t)(x * (c + 1)) + (uint32_t)(y * 3) + ((x ^ y) & 7));
+}
+
+void fixture_stored_image(int split, uint32_t id, shard_store store, uint8_t *out)
+{
+    fixture_image(split, id, out);
+    if (store != SHARD_STORE_JPEG) return;
+    uint8_t *stream = NULL;
+    size_t size = 0;
+    if (shard_jpeg_encode(out, FIXTURE_JPEG_QUALITY, SHARD_JPEG_420, &stream, &size) != AN_OK ||
+        shard_jpeg_decode(stream, size, out) != AN_OK)
+        memset(out, 0, IMAGE_STORED_BYTES); /* cannot happen for a fixture image; a test comparing will fail */
+    free(stream);
+}
+
+/* The jpeg store: count images [count,256,256,3] -> their streams back to back
+ * in *blob (malloc'ed), their lengths [count] and CRC-32s [count]. */
+static an_status encode_shard(const uint8_t *images, uint32_t count, uint8_t **blob, uint32_t *lengths,
+                              uint32_t *sums)
+{
+    size_t total = 0;
+    *blob = NULL;
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t *stream = NULL;
+        size_t size = 0;
+        AN_TRY(shard_jpeg_encode(images + (size_t)i * IMAGE_STORED_BYTES, FIXTURE_JPEG_QUALITY, SHARD_JPEG_420,
+                                 &stream, &size));
+        uint8_t *grown = realloc(*blob, total + size);
+        if (!grown) {
+            free(stream);
+            return error_set(AN_ERR_NOMEM, "fixture: out of memory");
+        }
+        *blob = grown;
+        memcpy(*blob + total, stream, size);
+        free(stream);
+        lengths[i] = (uint32_t)size;
+        sums[i] = checksum_crc32(*blob + total, size);
+        total += size;
+    }
+    return AN_OK;
 }
 
 int32_t fixture_label(uint32_t id, int classes) { return (int32_t)(id % (uint32_t)classes); }
@@ -36,20 +78,21 @@ static uint32_t gapped_id(uint32_t k, const uint32_t *missing, int missing_count
 
 static an_status write_split(const char *dir, const char *split_name, int split, uint32_t n, int shards,
                              int classes, const char *id_hex, const uint32_t *missing, int missing_count,
-                             dataset *d)
+                             shard_store store, dataset *d)
 {
     an_status st = AN_OK;
-    uint8_t *images = NULL;
+    uint8_t *images = NULL, *blob = NULL;
     int32_t *labels = NULL;
-    uint32_t *ids = NULL, *sums = NULL;
+    uint32_t *ids = NULL, *sums = NULL, *lengths = NULL;
     char **paths = NULL;
     uint32_t per = (n + (uint32_t)shards - 1) / (uint32_t)shards;
     images = malloc((size_t)per * IMAGE_STORED_BYTES);
     labels = malloc(per * sizeof *labels);
     ids = malloc(per * sizeof *ids);
     sums = malloc(per * sizeof *sums);
+    lengths = malloc(per * sizeof *lengths);
     paths = calloc(per, sizeof *paths);
-    if (!images || !labels || !ids || !sums || !paths) {
+    if (!images || !labels || !ids || !sums || !lengths || !paths) {
         st = error_set(AN_ERR_NOMEM, "fixture: out of memory");
         goto done;
     }
@@ -75,11 +118,26 @@ static an_status write_split(const char *dir, const char *split_name, int split,
             labels[i] = fixture_label(id, classes);
             sums[i] = checksum_image(img);
             snprintf(paths[i], 32, "%s/%u.png", split_name, id);
-            if (have_stats) shard_stats_add_image(&stats, img);
             if (split == 0) d->train.class_counts[labels[i]]++;
             else d->val.class_counts[labels[i]]++;
         }
+        free(blob);
+        blob = NULL;
+        if (store == SHARD_STORE_JPEG && (st = encode_shard(images, count, &blob, lengths, sums)) != AN_OK) {
+            if (have_stats) shard_stats_free(&stats);
+            goto done;
+        }
+        for (uint32_t i = 0; i < count && have_stats; i++) {
+            uint8_t *img = images + (size_t)i * IMAGE_STORED_BYTES;
+            if (store == SHARD_STORE_JPEG) fixture_stored_image(split, ids[i], store, img);
+            shard_stats_add_image(&stats, img);
+        }
         shard_contents c = { 0 };
+        c.store = store;
+        c.jpeg_quality = FIXTURE_JPEG_QUALITY;
+        c.jpeg_subsampling = SHARD_JPEG_420;
+        c.jpeg_bytes = blob;
+        c.jpeg_lengths = lengths;
         c.dataset_id = id_hex;
         c.split = split_name;
         c.shard_index = s;
@@ -101,6 +159,8 @@ done:
     if (paths)
         for (uint32_t i = 0; i < per; i++) free(paths[i]);
     free(paths);
+    free(blob);
+    free(lengths);
     free(images);
     free(labels);
     free(ids);
@@ -108,21 +168,40 @@ done:
     return st;
 }
 
+static an_status write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                               int classes, const uint32_t *missing, int missing_count, shard_store store,
+                               const char *id_hex);
+
 an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                 int classes)
 {
-    return fixture_write_dataset_gapped(dir, num_train, train_shards, num_val, classes, NULL, 0);
+    return write_dataset(dir, num_train, train_shards, num_val, classes, NULL, 0, SHARD_STORE_RAW,
+                         FIXTURE_DEFAULT_DATASET_ID);
+}
+
+an_status fixture_write_dataset_store(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                      int classes, shard_store store)
+{
+    return write_dataset(dir, num_train, train_shards, num_val, classes, NULL, 0, store, FIXTURE_DEFAULT_DATASET_ID);
 }
 
 an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                        int classes, const uint32_t *missing, int missing_count)
 {
-    return fixture_write_dataset_id(dir, num_train, train_shards, num_val, classes, missing, missing_count,
-                                    FIXTURE_DEFAULT_DATASET_ID);
+    return write_dataset(dir, num_train, train_shards, num_val, classes, missing, missing_count, SHARD_STORE_RAW,
+                         FIXTURE_DEFAULT_DATASET_ID);
 }
 
 an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                    int classes, const uint32_t *missing, int missing_count, const char *id_hex)
+{
+    return write_dataset(dir, num_train, train_shards, num_val, classes, missing, missing_count, SHARD_STORE_RAW,
+                         id_hex);
+}
+
+static an_status write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                               int classes, const uint32_t *missing, int missing_count, shard_store store,
+                               const char *id_hex)
 {
     if (strlen(id_hex) != 16 || strspn(id_hex, "0123456789abcdef") != 16)
         return error_set(AN_ERR_ARG, "dataset id '%s' is not 16 lowercase hex digits", id_hex);
@@ -131,6 +210,7 @@ an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int trai
     AN_TRY_GOTO(st, dataset_alloc(&d, classes), done);
     snprintf(d->dataset_id, sizeof d->dataset_id, "%s", id_hex);
     snprintf(d->source, sizeof d->source, "%s", "fixture");
+    d->store = store;
     for (int c = 0; c < classes; c++) {
         char name[32];
         snprintf(name, sizeof name, "class%d", c);
@@ -153,8 +233,9 @@ an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int trai
     d->val.id_count = num_val + (uint32_t)missing_count;
     d->val.num_shards = 1;
     AN_TRY_GOTO(st, write_split(dir, "train", 0, num_train, train_shards, classes, id_hex, missing, missing_count,
-                                d), done);
-    AN_TRY_GOTO(st, write_split(dir, "val", 1, num_val, 1, classes, id_hex, missing, missing_count, d), done);
+                                store, d), done);
+    AN_TRY_GOTO(st, write_split(dir, "val", 1, num_val, 1, classes, id_hex, missing, missing_count, store, d),
+                done);
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
 done:
     dataset_close(d);

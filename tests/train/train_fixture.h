@@ -7,10 +7,15 @@
 
 #include <stdint.h>
 
+#include "shard_format.h"
 #include "status.h"
 
 /* The image [256,256,3] of (split, id): split 0 train, 1 val. */
 void fixture_image(int split, uint32_t id, uint8_t *out);
+
+/* The image a reader gets back for (split, id) from a dataset of `store`:
+ * fixture_image, through the JPEG codec (quality 90, 4:2:0) for the jpeg store. */
+void fixture_stored_image(int split, uint32_t id, shard_store store, uint8_t *out);
 
 /* Label of an image: id % classes. */
 int32_t fixture_label(uint32_t id, int classes);
@@ -31,6 +36,11 @@ an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int trai
                                    int classes, const uint32_t *missing, int missing_count, const char *id_hex);
 an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                        int classes, const uint32_t *missing, int missing_count);
+
+/* As fixture_write_dataset, in the given store (the shards of the jpeg store
+ * hold fixture_image encoded as fixture_stored_image decodes it). */
+an_status fixture_write_dataset_store(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                      int classes, shard_store store);
 
 /* A fresh temporary directory under $TMPDIR (or /tmp) into out[4096]. */
 an_status fixture_temp_dir(const char *tag, char *out);

@@ -1,0 +1,11 @@
+/* communicator_cpu.h: the communicator (kernels/communicator.h) of CPU
+ * replicas in one process: their blocks are host memory, summed element by
+ * element in member order by OpenMP threads, the sum written to every block. */
+#ifndef ALEXNET_COMMUNICATOR_CPU_H
+#define ALEXNET_COMMUNICATOR_CPU_H
+
+#include "communicator.h"
+
+an_status communicator_cpu_create(communicator **out, int members);
+
+#endif
