@@ -17,6 +17,7 @@
 /* What one run contributes. */
 typedef struct compare_run {
     const char *dir;
+    char label[256];     /* the directory's last component, or dir itself when two runs share it */
     json_flat config, report;
     const char *dataset_id, *split;
     double images;
@@ -117,6 +118,28 @@ static an_status load_run(compare_run *r, const char *dir)
     return load_metrics(r);
 }
 
+/* The name of the run's directory ("runs/x/paper/" -> "paper"), or the whole
+ * path where another run's directory has the same name. */
+static an_status set_labels(compare_run *runs, int count)
+{
+    for (int i = 0; i < count; i++) {
+        char path[sizeof runs[i].label];
+        snprintf(path, sizeof path, "%s", runs[i].dir);
+        size_t len = strlen(path);
+        while (len > 1 && path[len - 1] == '/') path[--len] = '\0';
+        const char *slash = strrchr(path, '/');
+        snprintf(runs[i].label, sizeof runs[i].label, "%s", slash && slash[1] ? slash + 1 : path);
+    }
+    unsigned char *same = calloc((size_t)count, 1); /* [count] 1: another run has the same name */
+    AN_CHECK_ALLOC(same, (size_t)count);
+    for (int i = 0; i < count; i++)
+        for (int j = 0; j < count; j++) same[i] |= i != j && strcmp(runs[i].label, runs[j].label) == 0;
+    for (int i = 0; i < count; i++)
+        if (same[i]) snprintf(runs[i].label, sizeof runs[i].label, "%s", runs[i].dir);
+    free(same);
+    return AN_OK;
+}
+
 static void free_run(compare_run *r)
 {
     json_flat_free(&r->config);
@@ -208,7 +231,7 @@ static void append_chart(text_buffer *b, const compare_run *runs, int count, int
     }
     for (int e = 0; e < epochs; e++) x[e] = e + 1;
     for (int i = 0; i < count; i++)
-        series[i] = (svg_series){.name = runs[i].dir, .y = use_val ? runs[i].val_error : runs[i].train_error, .stride = 1};
+        series[i] = (svg_series){.name = runs[i].label, .y = use_val ? runs[i].val_error : runs[i].train_error, .stride = 1};
     svg_chart c = {.title = title, .x_label = "epoch", .x = x, .x_stride = 1, .n = (size_t)epochs,
                    .num_series = count, .series = series};
     svg_chart_append(b, &c);
@@ -228,16 +251,26 @@ static an_status write_html(const compare_run *runs, int count, const char **dif
                 count);
     text_printf(&b, "<h1>%d runs compared</h1>\n<p>Scored on dataset <code>", count);
     text_html(&b, runs[0].dataset_id);
-    text_printf(&b, "</code>, %s split, %.0f images. Errors in %%; in brackets the difference from the first run "
-                "(<code>", runs[0].split, runs[0].images);
-    text_html(&b, runs[0].dir);
-    text_printf(&b, "</code>).</p>\n<h2>Scores</h2>\n<table><tr><th>run</th>");
+    text_printf(&b, "</code>, %s split, %.0f images. Errors in %%; in brackets the difference from the first run, "
+                "<code>", runs[0].split, runs[0].images);
+    text_html(&b, runs[0].label);
+    text_printf(&b, "</code>. Runs:");
+    for (int i = 0; i < count; i++) {
+        text_printf(&b, "%s <code>", i ? "," : "");
+        text_html(&b, runs[i].label);
+        text_printf(&b, "</code> = <code>");
+        text_html(&b, runs[i].dir);
+        text_printf(&b, "</code>");
+    }
+    text_printf(&b, ".</p>\n<h2>Scores</h2>\n<table><tr><th>run</th>");
     for (int k = 0; k < 4; k++) text_printf(&b, "<th>%s</th>", error_titles[k]);
     text_printf(&b, "<th>epochs</th><th>epochs to %.0f %% training error</th><th>training time</th></tr>\n",
                 100.0 * COMPARE_TARGET_TRAIN_ERROR);
     for (int i = 0; i < count; i++) {
-        text_printf(&b, "<tr><td>");
+        text_printf(&b, "<tr><td title=\"");
         text_html(&b, runs[i].dir);
+        text_printf(&b, "\">");
+        text_html(&b, runs[i].label);
         text_printf(&b, "</td>");
         for (int k = 0; k < 4; k++) percent_cell(&b, runs[i].error[k], runs[0].error[k], i == 0);
         text_printf(&b, "<td>%d</td>", runs[i].epochs);
@@ -252,7 +285,7 @@ static an_status write_html(const compare_run *runs, int count, const char **dif
         text_printf(&b, "<table><tr><th>setting (config.json)</th>");
         for (int i = 0; i < count; i++) {
             text_printf(&b, "<th>");
-            text_html(&b, runs[i].dir);
+            text_html(&b, runs[i].label);
             text_printf(&b, "</th>");
         }
         text_printf(&b, "</tr>\n");
@@ -305,6 +338,7 @@ static an_status write_json(const compare_run *runs, int count, const char **dif
         const compare_run *r = &runs[i];
         json_begin_object(&w);
         json_kv_string(&w, "run", r->dir);
+        json_kv_string(&w, "label", r->label);
         for (int k = 0; k < 4; k++) json_kv_double(&w, keys[k], r->error[k]);
         json_key(&w, "difference_from_first");
         json_begin_object(&w);
@@ -351,6 +385,7 @@ an_status compare_runs(const char *const *run_dirs, int count, const char *out_d
         if (st != AN_OK) st = error_context(st, "comparing run %s", run_dirs[i]);
     }
     if (st == AN_OK) st = check_same_scoring(runs, count);
+    if (st == AN_OK) st = set_labels(runs, count);
     if (st == AN_OK) st = differing_settings(runs, count, &diff, &n_diff);
     if (st == AN_OK) {
         snprintf(path, sizeof path, "%s/compare.json", out_dir);

@@ -45,6 +45,9 @@ for setting in network.lrn network.pooling network.towers network.activation net
     grep -q "<td>$setting</td>" "$WORK/cmp/compare.html" || fail "compare.html does not list $setting"
 done
 grep -q '"training.seed"' "$WORK/cmp/compare.json" && fail "compare.json lists the seed, which is the same"
+# runs are named by their directories' names, the paths said once
+grep -q "<td title=\"$WORK/variant\">variant</td>" "$WORK/cmp/compare.html" || fail "compare.html does not name the runs"
+grep -q '"label": "variant"' "$WORK/cmp/compare.json" || fail "compare.json has no label"
 # the differences from the first run are the runs' own numbers subtracted
 python3 - "$WORK" <<'PY' || fail "compare.json's numbers are not the reports'"
 import json, sys
