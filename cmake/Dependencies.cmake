@@ -1,6 +1,7 @@
 # Finds the libraries every configuration needs, the CMake way, and exposes
 # them as imported targets: HDF5::HDF5, PkgConfig::VIPS, JPEG::JPEG, alexnet::blas
-# (OpenBLAS cblas + LAPACKE), OpenMP::OpenMP_C, MPI::MPI_C, alexnet::cmocka.
+# (OpenBLAS cblas + LAPACKE), OpenMP::OpenMP_C, MPI::MPI_C, alexnet::cmocka,
+# PkgConfig::JSONC (json-c: every JSON file read or written).
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS C)
@@ -15,6 +16,7 @@ pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(JSONC REQUIRED IMPORTED_TARGET json-c)
 
 add_library(alexnet_blas INTERFACE)
 target_link_libraries(alexnet_blas INTERFACE PkgConfig::OPENBLAS PkgConfig::LAPACKE)

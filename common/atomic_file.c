@@ -1,5 +1,6 @@
 /* atomic_file.c: temp file + fsync + rename + directory fsync. */
 #include "atomic_file.h"
+#include "fault_point.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,7 @@ an_status fsync_directory(const char *dir_path)
 
 an_status atomic_rename_durable(const char *tmp_path, const char *final_path)
 {
+    fault_point("written");
     int fd = open(tmp_path, O_RDONLY);
     if (fd < 0) return error_set(AN_ERR_IO, "cannot open %s to sync it: %s", tmp_path, strerror(errno));
     if (fsync(fd) != 0) {
@@ -55,8 +57,10 @@ an_status atomic_rename_durable(const char *tmp_path, const char *final_path)
         return error_set(AN_ERR_IO, "cannot sync %s: %s (is the disk full?)", tmp_path, strerror(saved));
     }
     close(fd);
+    fault_point("synced");
     if (rename(tmp_path, final_path) != 0)
         return error_set(AN_ERR_IO, "cannot rename %s to %s: %s", tmp_path, final_path, strerror(errno));
+    fault_point("renamed");
     char dir[ATOMIC_PATH_MAX];
     path_dirname(final_path, dir, sizeof dir);
     return fsync_directory(dir);
@@ -96,6 +100,7 @@ an_status atomic_file_write(atomic_file *f, const void *data, size_t n)
 
 an_status atomic_file_commit(atomic_file *f)
 {
+    fault_point("written");
     if (fsync(f->fd) != 0) {
         an_status s = error_set(AN_ERR_IO, "cannot sync %s: %s (is the disk full?)", f->tmp_path, strerror(errno));
         atomic_file_abort(f);
@@ -108,11 +113,13 @@ an_status atomic_file_commit(atomic_file *f)
         return s;
     }
     f->fd = -1;
+    fault_point("synced");
     if (rename(f->tmp_path, f->final_path) != 0) {
         an_status s = error_set(AN_ERR_IO, "cannot rename %s to %s: %s", f->tmp_path, f->final_path, strerror(errno));
         atomic_file_abort(f);
         return s;
     }
+    fault_point("renamed");
     char dir[ATOMIC_PATH_MAX];
     path_dirname(f->final_path, dir, sizeof dir);
     return fsync_directory(dir);

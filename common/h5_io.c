@@ -22,6 +22,22 @@ hid_t h5_io_create_group(hid_t loc, const char *name)
 void h5_io_lock(void) { pthread_mutex_lock(&h5_mutex); }
 void h5_io_unlock(void) { pthread_mutex_unlock(&h5_mutex); }
 
+an_status h5_io_check_attr(hid_t attr, const char *name, H5T_class_t expected)
+{
+    hid_t space = H5Aget_space(attr), type = H5Aget_type(attr);
+    hssize_t points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    if (points < 0 || cls == H5T_NO_CLASS) return h5_error_capture("inspecting attribute %s", name);
+    if (points != 1)
+        return error_set(AN_ERR_FORMAT, "attribute %s holds %lld values, one expected", name, (long long)points);
+    if (cls != expected)
+        return error_set(AN_ERR_FORMAT, "attribute %s is not %s", name,
+                         expected == H5T_INTEGER ? "an integer" : expected == H5T_FLOAT ? "a number" : "a string");
+    return AN_OK;
+}
+
 an_status h5_io_write_attr_int(hid_t loc, const char *name, long long value)
 {
     an_status st = AN_OK;
@@ -64,12 +80,9 @@ an_status h5_io_read_attr_int(hid_t loc, const char *name, long long *value)
     an_status st = AN_OK;
     hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
     if (attr < 0) return h5_error_capture("attribute %s missing", name);
-    hid_t type = H5Aget_type(attr);
-    if (type < 0 || H5Tget_class(type) != H5T_INTEGER)
-        st = error_set(AN_ERR_FORMAT, "attribute %s is not an integer", name);
-    else if (H5Aread(attr, H5T_NATIVE_LLONG, value) < 0)
+    st = h5_io_check_attr(attr, name, H5T_INTEGER);
+    if (st == AN_OK && H5Aread(attr, H5T_NATIVE_LLONG, value) < 0)
         st = h5_error_capture("reading attribute %s", name);
-    if (type >= 0) H5Tclose(type);
     H5Aclose(attr);
     return st;
 }
@@ -81,8 +94,11 @@ an_status h5_io_read_attr_string(hid_t loc, const char *name, char *buf, size_t 
     if (attr < 0) return h5_error_capture("attribute %s missing", name);
     hid_t type = H5Aget_type(attr);
     hid_t mem = -1;
-    if (type < 0 || H5Tget_class(type) != H5T_STRING) {
-        st = error_set(AN_ERR_FORMAT, "attribute %s is not a string", name);
+    st = h5_io_check_attr(attr, name, H5T_STRING);
+    if (st != AN_OK) {
+        /* the message is set */
+    } else if (type < 0) {
+        st = h5_error_capture("inspecting attribute %s", name);
     } else if (H5Tis_variable_str(type) > 0) {
         char *value = NULL;
         mem = vlen_utf8_type();
@@ -92,6 +108,9 @@ an_status h5_io_read_attr_string(hid_t loc, const char *name, char *buf, size_t 
             snprintf(buf, size, "%s", value ? value : "");
             H5free_memory(value);
         }
+    } else if (H5Tget_size(type) == 0 || H5Tget_size(type) > H5IO_STRING_MAX) {
+        st = error_set(AN_ERR_FORMAT, "attribute %s is a string of %zu bytes, at most %d expected", name,
+                       H5Tget_size(type), H5IO_STRING_MAX);
     } else {
         size_t n = H5Tget_size(type);
         char *tmp = calloc(n + 1, 1);
@@ -163,8 +182,15 @@ an_status h5_io_read_dataset(hid_t loc, const char *name, hid_t mem_type, size_t
     if (count == 0) return AN_OK;
     an_status st = AN_OK;
     hid_t dset = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (dset < 0 || H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    hid_t type = dset >= 0 ? H5Dget_type(dset) : -1;
+    if (dset < 0 || type < 0) st = h5_error_capture("opening dataset %s", name);
+    else if (H5Tget_class(type) != H5Tget_class(mem_type))
+        st = error_set(AN_ERR_FORMAT, "dataset %s holds %s, %s expected", name,
+                       H5Tget_class(type) == H5T_INTEGER ? "integers" : "something else",
+                       H5Tget_class(mem_type) == H5T_INTEGER ? "integers" : "floating-point numbers");
+    else if (H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         st = h5_error_capture("reading dataset %s", name);
+    if (type >= 0) H5Tclose(type);
     if (dset >= 0) H5Dclose(dset);
     return st;
 }
@@ -216,11 +242,27 @@ an_status h5_io_read_strings(hid_t loc, const char *name, size_t count, char ***
         st = error_set(AN_ERR_NOMEM, "out of memory reading %s", name);
         goto done;
     }
-    if (type < 0 || dset < 0 || H5Dread(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+    if (type < 0 || dset < 0) {
+        st = h5_error_capture("opening strings %s", name);
+        goto done;
+    }
+    hid_t file_type = H5Dget_type(dset);
+    int is_vlen_string = file_type >= 0 && H5Tget_class(file_type) == H5T_STRING && H5Tis_variable_str(file_type) > 0;
+    if (file_type >= 0) H5Tclose(file_type);
+    if (!is_vlen_string) {
+        st = error_set(AN_ERR_FORMAT, "dataset %s does not hold variable-length strings", name);
+        goto done;
+    }
+    if (H5Dread(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
         st = h5_error_capture("reading strings %s", name);
         goto done;
     }
     for (size_t i = 0; i < count && st == AN_OK; i++) {
+        size_t len = raw[i] ? strnlen(raw[i], H5IO_STRING_MAX + 1) : 0;
+        if (len > H5IO_STRING_MAX) {
+            st = error_set(AN_ERR_FORMAT, "string %zu of %s is longer than %d bytes", i, name, H5IO_STRING_MAX);
+            break;
+        }
         result[i] = strdup(raw[i] ? raw[i] : "");
         if (!result[i]) st = error_set(AN_ERR_NOMEM, "out of memory reading %s", name);
     }

@@ -1,7 +1,7 @@
-/* json_writer.c: streaming JSON output with escaping and comma bookkeeping. */
+/* json_writer.c: the document builder of json_writer.h over json-c. */
 #include "json_writer.h"
 
-#include <inttypes.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,76 +14,93 @@ void json_init(json_writer *w)
 
 void json_free(json_writer *w)
 {
+    json_object_put(w->root); /* frees every value below it */
+    free(w->key);
     free(w->data);
     memset(w, 0, sizeof *w);
 }
 
-static void append(json_writer *w, const char *text, size_t n)
+static void fail(json_writer *w, an_status s, const char *what)
 {
-    if (w->status != AN_OK) return;
-    if (w->length + n + 1 > w->capacity) {
-        size_t cap = w->capacity ? w->capacity : 256;
-        while (cap < w->length + n + 1) cap *= 2;
-        char *grown = realloc(w->data, cap);
-        if (!grown) {
-            w->status = error_set(AN_ERR_NOMEM, "out of memory growing a JSON buffer to %zu bytes", cap);
+    if (w->status == AN_OK) w->status = error_set(s, "writing JSON: %s", what);
+}
+
+/* Places `value` (a new reference, or NULL for JSON null) at the current
+ * position: as the root, after the pending key in an object, or at the end of
+ * an array. `is_null` tells a null apart from json-c's failed allocation. */
+static void place(json_writer *w, struct json_object *value, int is_null)
+{
+    if (w->status != AN_OK || (!value && !is_null)) {
+        if (!value && !is_null) fail(w, AN_ERR_NOMEM, "out of memory");
+        json_object_put(value);
+        return;
+    }
+    if (w->depth == 0) {
+        if (w->root) {
+            fail(w, AN_ERR_INTERNAL, "a second value after the document's end");
+            json_object_put(value);
             return;
         }
-        w->data = grown;
-        w->capacity = cap;
-    }
-    memcpy(w->data + w->length, text, n);
-    w->length += n;
-    w->data[w->length] = '\0';
-}
-
-static void append_str(json_writer *w, const char *text) { append(w, text, strlen(text)); }
-
-static void newline_indent(json_writer *w)
-{
-    append(w, "\n", 1);
-    for (int i = 0; i < w->depth; i++) append(w, "  ", 2);
-}
-
-/* Called before every value or key: writes the comma and indentation. */
-static void before_value(json_writer *w)
-{
-    if (w->after_key) { w->after_key = 0; return; }
-    if (w->depth > 0) {
-        if (w->count[w->depth] > 0) append(w, ",", 1);
-        newline_indent(w);
-        w->count[w->depth]++;
-    }
-}
-
-static void open_container(json_writer *w, const char *bracket)
-{
-    before_value(w);
-    append_str(w, bracket);
-    if (w->depth + 1 >= JSON_MAX_DEPTH) {
-        if (w->status == AN_OK) w->status = error_set(AN_ERR_INTERNAL, "JSON nested deeper than %d", JSON_MAX_DEPTH);
+        w->root = value;
         return;
     }
-    w->depth++;
-    w->count[w->depth] = 0;
+    struct json_object *parent = w->open[w->depth - 1];
+    if (json_object_is_type(parent, json_type_object)) {
+        if (!w->key) {
+            fail(w, AN_ERR_INTERNAL, "a value inside an object without a key");
+            json_object_put(value);
+            return;
+        }
+        int added = json_object_object_add(parent, w->key, value) == 0;
+        free(w->key);
+        w->key = NULL;
+        if (!added) {
+            fail(w, AN_ERR_NOMEM, "out of memory");
+            json_object_put(value); /* json-c keeps no reference when it fails */
+        }
+    } else if (json_object_array_add(parent, value) != 0) {
+        fail(w, AN_ERR_NOMEM, "out of memory");
+        json_object_put(value);
+    }
 }
 
-static void close_container(json_writer *w, const char *bracket)
+static void open_container(json_writer *w, struct json_object *container)
 {
-    if (w->depth <= 0) {
-        if (w->status == AN_OK) w->status = error_set(AN_ERR_INTERNAL, "JSON container closed twice");
+    if (w->status == AN_OK && w->depth >= JSON_MAX_DEPTH) {
+        fail(w, AN_ERR_INTERNAL, "nested deeper than JSON_MAX_DEPTH");
+        json_object_put(container);
         return;
     }
-    int had = w->count[w->depth];
+    int had_status = w->status != AN_OK;
+    place(w, container, 0);
+    if (!had_status && w->status == AN_OK) w->open[w->depth++] = container; /* borrowed: its parent owns it */
+}
+
+static void close_container(json_writer *w, json_type type)
+{
+    if (w->status != AN_OK) return;
+    if (w->depth <= 0 || !json_object_is_type(w->open[w->depth - 1], type)) {
+        fail(w, AN_ERR_INTERNAL, "a container closed that is not open");
+        return;
+    }
     w->depth--;
-    if (had) newline_indent(w);
-    append_str(w, bracket);
 }
 
-void json_begin_object(json_writer *w) { open_container(w, "{"); }
-void json_end_object(json_writer *w) { close_container(w, "}"); }
-void json_begin_array(json_writer *w) { open_container(w, "["); }
-void json_end_array(json_writer *w) { close_container(w, "]"); }
+void json_begin_object(json_writer *w) { open_container(w, json_object_new_object()); }
+void json_end_object(json_writer *w) { close_container(w, json_type_object); }
+void json_begin_array(json_writer *w) { open_container(w, json_object_new_array()); }
+void json_end_array(json_writer *w) { close_container(w, json_type_array); }
+
+void json_key(json_writer *w, const char *key)
+{
+    if (w->status != AN_OK) return;
+    if (w->depth == 0 || !json_object_is_type(w->open[w->depth - 1], json_type_object) || w->key) {
+        fail(w, AN_ERR_INTERNAL, "a key outside an object, or two keys in a row");
+        return;
+    }
+    w->key = strdup(key);
+    if (!w->key) fail(w, AN_ERR_NOMEM, "out of memory");
+}
 
 /* Length of a valid UTF-8 sequence starting at s, or 0 if invalid. */
 static int utf8_sequence_length(const unsigned char *s)
@@ -99,86 +116,70 @@ static int utf8_sequence_length(const unsigned char *s)
     return n;
 }
 
-static void append_escaped(json_writer *w, const char *value)
-{
-    append(w, "\"", 1);
-    const unsigned char *s = (const unsigned char *)value;
-    while (*s) {
-        char esc[8];
-        if (*s == '"') { append(w, "\\\"", 2); s++; }
-        else if (*s == '\\') { append(w, "\\\\", 2); s++; }
-        else if (*s == '\n') { append(w, "\\n", 2); s++; }
-        else if (*s == '\t') { append(w, "\\t", 2); s++; }
-        else if (*s == '\r') { append(w, "\\r", 2); s++; }
-        else if (*s < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", *s); append_str(w, esc); s++; }
-        else {
-            int n = utf8_sequence_length(s);
-            if (n == 0) { append_str(w, "\\ufffd"); s++; }
-            else { append(w, (const char *)s, (size_t)n); s += n; }
-        }
-    }
-    append(w, "\"", 1);
-}
-
-void json_key(json_writer *w, const char *key)
-{
-    before_value(w);
-    append_escaped(w, key);
-    append(w, ": ", 2);
-    w->after_key = 1;
-}
-
 void json_string(json_writer *w, const char *value)
 {
-    before_value(w);
-    if (value) append_escaped(w, value);
-    else append_str(w, "null");
+    if (!value) { json_null(w); return; }
+    /* Each invalid byte (1) becomes U+FFFD (3 bytes). */
+    size_t n = strlen(value);
+    char *valid = malloc(3 * n + 1);
+    if (!valid) { fail(w, AN_ERR_NOMEM, "out of memory"); return; }
+    const unsigned char *s = (const unsigned char *)value;
+    size_t used = 0;
+    while (*s) {
+        int k = utf8_sequence_length(s);
+        if (k == 0) { memcpy(valid + used, "\xEF\xBF\xBD", 3); used += 3; s++; }
+        else { memcpy(valid + used, s, (size_t)k); used += (size_t)k; s += k; }
+    }
+    place(w, json_object_new_string_len(valid, (int)used), 0);
+    free(valid);
 }
 
 void json_double(json_writer *w, double value)
 {
-    before_value(w);
-    if (!isfinite(value)) { append_str(w, "null"); return; }
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.17g", value);
+    if (!isfinite(value)) { json_null(w); return; }
+    char text[40];
+    snprintf(text, sizeof text, "%.17g", value);
     /* Prefer the shortest text that reads back to the same double. */
     for (int precision = 6; precision < 17; precision++) {
         char shorter[40];
         snprintf(shorter, sizeof shorter, "%.*g", precision, value);
-        if (strtod(shorter, NULL) == value) { memcpy(buf, shorter, sizeof shorter); break; }
+        if (strtod(shorter, NULL) == value) { memcpy(text, shorter, sizeof shorter); break; }
     }
-    append_str(w, buf);
+    place(w, json_object_new_double_s(value, text), 0);
 }
 
-void json_int(json_writer *w, int64_t value)
-{
-    before_value(w);
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, value);
-    append_str(w, buf);
-}
-
-void json_bool(json_writer *w, int value)
-{
-    before_value(w);
-    append_str(w, value ? "true" : "false");
-}
-
-void json_null(json_writer *w)
-{
-    before_value(w);
-    append_str(w, "null");
-}
+void json_int(json_writer *w, int64_t value) { place(w, json_object_new_int64(value), 0); }
+void json_boolean(json_writer *w, int value) { place(w, json_object_new_boolean(value != 0), 0); }
+void json_null(json_writer *w) { place(w, NULL, 1); }
 
 void json_kv_string(json_writer *w, const char *key, const char *value) { json_key(w, key); json_string(w, value); }
 void json_kv_double(json_writer *w, const char *key, double value) { json_key(w, key); json_double(w, value); }
 void json_kv_int(json_writer *w, const char *key, int64_t value) { json_key(w, key); json_int(w, value); }
-void json_kv_bool(json_writer *w, const char *key, int value) { json_key(w, key); json_bool(w, value); }
+void json_kv_bool(json_writer *w, const char *key, int value) { json_key(w, key); json_boolean(w, value); }
 
 an_status json_finish(json_writer *w)
 {
     if (w->status != AN_OK) return w->status;
-    if (w->depth != 0) return error_set(AN_ERR_INTERNAL, "JSON document left %d containers open", w->depth);
-    append(w, "\n", 1);
-    return w->status;
+    if (!w->root || w->depth != 0 || w->key) {
+        fail(w, AN_ERR_INTERNAL, "the document is empty or not closed");
+        return w->status;
+    }
+    size_t length = 0;
+    const char *text = json_object_to_json_string_length(
+        w->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &length);
+    if (!text) {
+        fail(w, AN_ERR_NOMEM, "out of memory serialising");
+        return w->status;
+    }
+    free(w->data);
+    w->data = malloc(length + 2);
+    if (!w->data) {
+        fail(w, AN_ERR_NOMEM, "out of memory serialising");
+        return w->status;
+    }
+    memcpy(w->data, text, length);
+    w->data[length] = '\n';
+    w->data[length + 1] = '\0';
+    w->length = length + 1;
+    return AN_OK;
 }

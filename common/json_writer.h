@@ -1,8 +1,11 @@
-/* json_writer.h: a small streaming JSON writer into a growable buffer, for
- * dataset.json, config.json and report.json. Commas and indentation are
- * handled; strings are escaped (control characters as \u00XX, invalid UTF-8
- * bytes replaced by U+FFFD so the output is always valid JSON). Non-finite
- * numbers are written as null. The first error sticks and is returned by
+/* json_writer.h: builds the JSON documents the programs write (dataset.json,
+ * config.json, report.json, the checkpoints' trainer state) in document order
+ * and serialises them with json-c (docs/ARCHITECTURE.md, "JSON"). json-c does
+ * the escaping and the layout; this file adds what json-c leaves to its
+ * caller: strings that are not valid UTF-8 have their bad bytes replaced by
+ * U+FFFD (so the output is always valid JSON), non-finite numbers are written
+ * as null, and every double is written as the shortest text that reads back
+ * to the same double. The first error sticks and is returned by
  * json_finish(). */
 #ifndef ALEXNET_JSON_WRITER_H
 #define ALEXNET_JSON_WRITER_H
@@ -14,12 +17,15 @@
 
 #define JSON_MAX_DEPTH 32
 
+struct json_object; /* json-c's value */
+
 typedef struct json_writer {
-    char *data;        /* the text so far, NUL-terminated */
-    size_t length, capacity;
+    struct json_object *root;                 /* the whole document, once begun */
+    struct json_object *open[JSON_MAX_DEPTH]; /* [depth] the containers not yet closed, outermost first */
     int depth;
-    int count[JSON_MAX_DEPTH]; /* values written at each depth, for commas */
-    int after_key;
+    char *key;         /* the key given for the next value inside an object, or NULL */
+    char *data;        /* after json_finish: the text, NUL-terminated, ending in a newline */
+    size_t length;     /* of data, without the NUL */
     an_status status;
 } json_writer;
 
@@ -34,7 +40,7 @@ void json_key(json_writer *w, const char *key);
 void json_string(json_writer *w, const char *value);
 void json_double(json_writer *w, double value);
 void json_int(json_writer *w, int64_t value);
-void json_bool(json_writer *w, int value);
+void json_boolean(json_writer *w, int value);
 void json_null(json_writer *w);
 
 /* Shorthands for "key": value inside an object. */
@@ -43,7 +49,8 @@ void json_kv_double(json_writer *w, const char *key, double value);
 void json_kv_int(json_writer *w, const char *key, int64_t value);
 void json_kv_bool(json_writer *w, const char *key, int value);
 
-/* Checks the document is closed and returns the sticky status. */
+/* Checks the document is closed, serialises it into w->data and returns the
+ * sticky status. */
 an_status json_finish(json_writer *w);
 
 #endif

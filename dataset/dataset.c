@@ -1,4 +1,5 @@
-/* dataset.c: dataset.h5 read and write. */
+/* dataset.c: dataset.h5 read and write; a dataset opens only when complete
+ * (dataset_json.h). */
 #include "dataset.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "dataset_json.h"
 #include "h5_error.h"
 #include "h5_io.h"
 #include "shard_reader.h"
@@ -181,6 +183,13 @@ an_status dataset_open(dataset **out, const char *dir)
         H5Fclose(file);
     }
     h5_io_unlock();
+    if (st == AN_OK) {
+        st = dataset_check_complete(*out);
+        if (st != AN_OK) {
+            dataset_close(*out);
+            *out = NULL;
+        }
+    }
     if (st != AN_OK) return error_context(st, "dataset %s", dir);
     return AN_OK;
 }

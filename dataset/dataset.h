@@ -42,8 +42,10 @@ typedef struct dataset {
     dataset_split train, val;
 } dataset;
 
-/* Reads DIR/dataset.h5 and builds the shard lists. Checks the format version
- * and that every listed shard file exists (not their contents: see verify). */
+/* Reads DIR/dataset.h5 and builds the shard lists. Checks the format version,
+ * that DIR/dataset.json is there and agrees (a complete dataset:
+ * dataset_json.h), and that every listed shard file exists (not their
+ * contents: see verify). */
 an_status dataset_open(dataset **out, const char *dir);
 
 /* Checks that an open shard belongs to this dataset: the same store (AN_ERR_FORMAT

@@ -20,9 +20,13 @@ const int32_t *shard_reader_labels(const shard_reader *r) { return r->labels; }
 const uint32_t *shard_reader_image_ids(const shard_reader *r) { return r->image_ids; }
 const uint32_t *shard_reader_checksums(const shard_reader *r) { return r->checksums; }
 
-/* Checks that dataset `name` is contiguous, unfiltered uint8 of shape dims[rank]
- * and finds the file offset of its first byte (left alone when it is empty). */
-static an_status locate_data(hid_t file, const char *name, int rank, const hsize_t *want, uint64_t *offset_out)
+/* Checks that dataset `name` is contiguous, unfiltered uint8 of shape
+ * dims[rank], stored as one block of exactly that many bytes inside the file
+ * of `file_size` bytes, and finds the file offset of its first byte (left
+ * alone when it is empty): every pread of the reader then stays inside that
+ * block (docs/FORMAT.md 1.1). A shard from someone else is untrusted. */
+static an_status locate_data(hid_t file, const char *name, int rank, const hsize_t *want, uint64_t file_size,
+                             uint64_t *offset_out)
 {
     an_status st = AN_OK;
     hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
@@ -45,15 +49,23 @@ static an_status locate_data(hid_t file, const char *name, int rank, const hsize
                                    IMAGE_CHANNELS);
         goto done;
     }
-    if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Pget_layout(dcpl) != H5D_CONTIGUOUS ||
-        H5Pget_nfilters(dcpl) != 0) {
+    if (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != 1 || H5Tget_sign(type) != H5T_SGN_NONE ||
+        H5Pget_layout(dcpl) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl) != 0) {
         st = error_set(AN_ERR_FORMAT, "%s must be contiguous, unfiltered uint8", name);
         goto done;
     }
     if (elements > 0) {
         haddr_t offset = H5Dget_offset(dset);
-        if (offset == HADDR_UNDEF) {
-            st = error_set(AN_ERR_FORMAT, "%s have no storage (was the shard written completely?)", name);
+        hsize_t stored = H5Dget_storage_size(dset);
+        if (offset == HADDR_UNDEF || stored != elements) {
+            st = error_set(AN_ERR_FORMAT, "%s is not one block of %llu bytes (%llu stored; was the shard written "
+                           "completely?)", name, (unsigned long long)elements, (unsigned long long)stored);
+            goto done;
+        }
+        if ((uint64_t)offset > file_size || file_size - (uint64_t)offset < elements) {
+            st = error_set(AN_ERR_FORMAT, "file is %llu bytes, too short for %s's %llu bytes at byte %llu "
+                           "(truncated?)", (unsigned long long)file_size, name, (unsigned long long)elements,
+                           (unsigned long long)offset);
             goto done;
         }
         *offset_out = (uint64_t)offset;
@@ -67,15 +79,15 @@ done:
 }
 
 /* The raw store: images uint8 [count, 256, 256, 3]. */
-static an_status locate_images(hid_t file, shard_reader *r)
+static an_status locate_images(hid_t file, shard_reader *r, uint64_t file_size)
 {
     const hsize_t dims[4] = {r->count, IMAGE_STORED_SIZE, IMAGE_STORED_SIZE, IMAGE_CHANNELS};
     r->stored_bytes = (uint64_t)r->count * IMAGE_STORED_BYTES;
-    return locate_data(file, "images", 4, dims, &r->images_offset);
+    return locate_data(file, "images", 4, dims, file_size, &r->images_offset);
 }
 
 /* The JPEG store: the streams lie back to back in `jpeg`, in image order. */
-static an_status locate_jpeg(hid_t file, shard_reader *r)
+static an_status locate_jpeg(hid_t file, shard_reader *r, uint64_t file_size)
 {
     long long quality = 0;
     AN_TRY(h5_io_read_attr_int(file, "jpeg_quality", &quality));
@@ -99,7 +111,7 @@ static an_status locate_jpeg(hid_t file, shard_reader *r)
     }
     r->stored_bytes = total;
     const hsize_t dims[1] = {total};
-    return locate_data(file, "jpeg", 1, dims, &r->images_offset);
+    return locate_data(file, "jpeg", 1, dims, file_size, &r->images_offset);
 }
 
 static an_status alloc_arrays(shard_reader *r)
@@ -132,7 +144,7 @@ done:
     return st;
 }
 
-static an_status read_metadata(hid_t file, shard_reader *r)
+static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
 {
     long long version = 0, index = 0, count = 0, num = 0, size = 0;
     AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
@@ -153,6 +165,11 @@ static an_status read_metadata(hid_t file, shard_reader *r)
     r->shard_index = (int)index;
     r->shard_count = (int)count;
     r->count = (size_t)num;
+    /* before sizing anything by num: every image has at least its label, id
+     * and checksum (12 bytes) in the file, whatever the store */
+    if ((uint64_t)num > file_size / 12)
+        return error_set(AN_ERR_FORMAT, "num_images %lld cannot fit in a file of %llu bytes (truncated?)", num,
+                         (unsigned long long)file_size);
     AN_TRY(alloc_arrays(r));
     AN_TRY(h5_io_read_dataset(file, "labels", H5T_NATIVE_INT32, r->count, r->labels));
     AN_TRY(h5_io_read_dataset(file, "image_ids", H5T_NATIVE_UINT32, r->count, r->image_ids));
@@ -167,7 +184,7 @@ static an_status read_metadata(hid_t file, shard_reader *r)
     char store[SHARD_STORE_NAME_MAX] = "raw"; /* shards written before the JPEG store have none */
     if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, "store", store, sizeof store));
     AN_TRY(shard_store_parse(store, &r->store));
-    return r->store == SHARD_STORE_JPEG ? locate_jpeg(file, r) : locate_images(file, r);
+    return r->store == SHARD_STORE_JPEG ? locate_jpeg(file, r, file_size) : locate_images(file, r, file_size);
 }
 
 an_status shard_reader_open(shard_reader **out, const char *path)
@@ -187,25 +204,21 @@ an_status shard_reader_open(shard_reader **out, const char *path)
         st = error_set(AN_ERR_IO, "cannot open shard %s: %s", path, strerror(errno));
         goto done;
     }
+    struct stat sb;
+    if (fstat(r->fd, &sb) != 0) {
+        st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+        goto done;
+    }
     h5_error_init();
     h5_io_lock();
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         st = h5_error_capture("opening %s (not an HDF5 file, or truncated?)", path);
     } else {
-        st = read_metadata(file, r);
+        st = read_metadata(file, r, (uint64_t)sb.st_size);
         H5Fclose(file);
     }
     h5_io_unlock();
-    if (st != AN_OK) goto done;
-    struct stat sb;
-    if (fstat(r->fd, &sb) != 0) {
-        st = error_set(AN_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (r->count > 0 && (uint64_t)sb.st_size < r->images_offset + r->stored_bytes)
-        st = error_set(AN_ERR_FORMAT, "file is %lld bytes, too short for %zu images (truncated?)",
-                       (long long)sb.st_size, r->count);
 done:
     if (st != AN_OK) {
         shard_reader_close(r);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_point.h"
 #include "scores.h"
 #include "ten_crop.h"
 
@@ -181,6 +182,7 @@ an_status eval_score_split(net *model, const eval_split *s, const float *mean_im
                                           o->probs_out ? o->probs_out + first * (uint64_t)K : NULL), done);
         *scored += (uint64_t)n;
         if (o->bar) progress_add(o->bar, (uint64_t)n);
+        fault_point("eval batch");
     }
 done:
     free(raw);

@@ -1,9 +1,10 @@
-/* json_flatten.h: reads a JSON document (a run's config.json, an eval
- * report.json) into its leaves, each named by its path: {"network":
+/* json_flatten.h: a JSON document (a run's config.json, an eval report.json,
+ * a dataset.json) as its leaves, each named by its path: {"network":
  * {"towers": 1}} gives "network.towers" = "1", arrays give "lr_steps[0]".
  * For `alexnet-eval compare`, which looks values up by path and lists the
- * settings in which runs differ. Strict JSON (RFC 8259); anything else is
- * AN_ERR_FORMAT naming the byte offset. */
+ * settings in which runs differ. Parsed by common/json_reader.h (json-c,
+ * strict; a root that is not an object is refused), so every JSON the project
+ * reads goes through one parser; this file only walks the tree. */
 #ifndef ALEXNET_EVAL_JSON_FLATTEN_H
 #define ALEXNET_EVAL_JSON_FLATTEN_H
 
@@ -20,7 +21,8 @@ typedef struct json_flat {
     json_leaf *leaves; /* [count], in document order */
 } json_flat;
 
-/* Parses text; `what` names it in error messages (a path). */
+/* Parses text; `what` names it in error messages (a path). AN_ERR_FORMAT
+ * (json_reader.h's message) for anything but a JSON object. */
 an_status json_flatten(const char *text, const char *what, json_flat *out);
 /* Reads the file at path and parses it. */
 an_status json_flatten_file(const char *path, json_flat *out);

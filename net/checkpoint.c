@@ -1,5 +1,9 @@
 /* checkpoint.c: the network's state in one HDF5 file (docs/FORMAT.md §2),
- * written under a temporary name and renamed durably. */
+ * written under a temporary name and renamed durably. A checkpoint may come
+ * from someone else: every attribute is checked to hold one value of the
+ * right class, the configuration's ranges, each tensor's type and shape and
+ * the trainer state's type and length are checked before anything is read
+ * into memory sized by them. */
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +12,11 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "h5_error.h"
+#include "h5_io.h"
 
 #define CHECKPOINT_KIND "alexnet-checkpoint"
+#define CHECKPOINT_MAX_CLASSES (1 << 20)       /* more classes than any dataset prep accepts */
+#define CHECKPOINT_STATE_MAX_BYTES (1 << 20)  /* the trainer state is a few hundred bytes */
 
 /* ------------------------------------------------------------ attributes */
 
@@ -44,8 +51,8 @@ static an_status attr_read(hid_t loc, const char *name, hid_t type, void *value)
         return error_set(AN_ERR_FORMAT, "attribute '%s' is missing", name);
     hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
     if (attr < 0) return h5_error_capture("opening attribute %s", name);
-    an_status st = H5Aread(attr, type, value) < 0 ? h5_error_capture("reading attribute %s", name)
-                                                   : AN_OK;
+    an_status st = h5_io_check_attr(attr, name, H5Tget_class(type));
+    if (st == AN_OK && H5Aread(attr, type, value) < 0) st = h5_error_capture("reading attribute %s", name);
     H5Aclose(attr);
     return st;
 }
@@ -58,6 +65,7 @@ static an_status attr_read_string(hid_t loc, const char *name, char *out, size_t
     an_status st = AN_OK;
     hid_t attr = H5Aopen(loc, name, H5P_DEFAULT), ftype = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
     if (attr < 0) return h5_error_capture("opening attribute %s", name);
+    AN_TRY_GOTO(st, h5_io_check_attr(attr, name, H5T_STRING), done);
     ftype = H5Aget_type(attr);
     if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING || H5Tis_variable_str(ftype) != 0) {
         st = error_set(AN_ERR_FORMAT, "attribute '%s' is not a fixed-length string", name);
@@ -115,14 +123,25 @@ static an_status tensor_read(hid_t g, const char *group, const net_param_view *v
     if (ds < 0) return h5_error_capture("opening %s/%s", group, v->name);
     hid_t space = H5Dget_space(ds);
     hsize_t dims[4] = {0, 0, 0, 0};
+    hid_t type = H5Dget_type(ds);
     int ndim = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     int same = ndim == v->ndim && H5Sget_simple_extent_dims(space, dims, NULL) == ndim;
     for (int d = 0; same && d < ndim; d++) same = dims[d] == (hsize_t)v->shape[d];
-    if (!same)
-        st = error_set(AN_ERR_FORMAT, "%s/%s has a different shape than the network's", group,
-                       v->name);
-    else if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
+    if (!same) {
+        char have[96] = "", want[96] = "";
+        for (int d = 0; d < ndim && d < 4; d++)
+            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%llu", d ? "," : "",
+                     (unsigned long long)dims[d]);
+        for (int d = 0; d < v->ndim; d++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "", v->shape[d]);
+        st = error_set(AN_ERR_FORMAT, "%s/%s is [%s], but the network its config describes has [%s] "
+                       "(the checkpoint is damaged or was edited)", group, v->name, have, want);
+    } else if (type < 0 || H5Tget_class(type) != H5T_FLOAT) {
+        st = error_set(AN_ERR_FORMAT, "%s/%s does not hold floating-point numbers", group, v->name);
+    } else if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
         st = h5_error_capture("reading %s/%s", group, v->name);
+    }
+    if (type >= 0) H5Tclose(type);
     if (space >= 0) H5Sclose(space);
     H5Dclose(ds);
     return st;
@@ -167,16 +186,30 @@ static an_status state_read(hid_t file, char **out)
     char *vlen = NULL;
     hid_t ds = H5Dopen2(file, "trainer_state", H5P_DEFAULT);
     if (ds < 0) return error_set(AN_ERR_FORMAT, "dataset trainer_state is missing");
-    hid_t type = H5Tcopy(H5T_C_S1), space = H5Dget_space(ds);
-    if (type < 0 || space < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(type, H5T_CSET_UTF8) < 0 || H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vlen) < 0) {
+    hid_t type = H5Tcopy(H5T_C_S1), space = H5Dget_space(ds), file_type = H5Dget_type(ds);
+    if (type < 0 || space < 0 || file_type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+        st = h5_error_capture("inspecting trainer_state");
+        goto done;
+    }
+    /* One variable-length string, read into the one pointer vlen. */
+    if (H5Sget_simple_extent_npoints(space) != 1 || H5Tget_class(file_type) != H5T_STRING ||
+        H5Tis_variable_str(file_type) <= 0) {
+        st = error_set(AN_ERR_FORMAT, "trainer_state is not one variable-length string");
+        goto done;
+    }
+    if (H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vlen) < 0) {
         st = h5_error_capture("reading trainer_state");
         goto done;
     }
-    *out = strdup(vlen ? vlen : "{}");
-    if (!*out) st = error_set(AN_ERR_NOMEM, "out of memory copying trainer_state");
+    if (vlen && strnlen(vlen, CHECKPOINT_STATE_MAX_BYTES + 1) > CHECKPOINT_STATE_MAX_BYTES)
+        st = error_set(AN_ERR_FORMAT, "trainer_state is longer than %d bytes", CHECKPOINT_STATE_MAX_BYTES);
+    else
+        *out = strdup(vlen ? vlen : "{}");
+    if (st == AN_OK && !*out) st = error_set(AN_ERR_NOMEM, "out of memory copying trainer_state");
     H5Dvlen_reclaim(type, space, H5P_DEFAULT, &vlen);
 done:
+    if (file_type >= 0) H5Tclose(file_type);
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
     H5Dclose(ds);
@@ -266,7 +299,11 @@ static an_status open_checked(const char *path, hid_t *out)
     if (st == AN_OK) st = attr_read_string(file, "kind", kind, sizeof kind);
     if (st == AN_OK && strcmp(kind, CHECKPOINT_KIND) != 0)
         st = error_set(AN_ERR_FORMAT, "kind is '%s', not '%s'", kind, CHECKPOINT_KIND);
-    if (st == AN_OK && version != CHECKPOINT_FORMAT_VERSION)
+    if (st == AN_OK && version > CHECKPOINT_FORMAT_VERSION)
+        st = error_set(AN_ERR_FORMAT, "format_version %d is newer than this program reads (%d): it was written "
+                       "by a newer alexnet; use that version, or upgrade this one", version,
+                       CHECKPOINT_FORMAT_VERSION);
+    else if (st == AN_OK && version != CHECKPOINT_FORMAT_VERSION)
         st = error_set(AN_ERR_FORMAT, "format_version %d is not %d (written by another version)",
                        version, CHECKPOINT_FORMAT_VERSION);
     if (st != AN_OK) {
@@ -305,7 +342,13 @@ static an_status config_read(hid_t file, net_config *c)
         AN_TRY_GOTO(st, attr_read_string(g, "activation", name, sizeof name), done);
         AN_TRY_GOTO(st, net_activation_parse(name, &c->activation), done);
     }
-    if (c->lrn != 0 && c->lrn != 1) st = error_set(AN_ERR_FORMAT, "config attribute lrn is %d, not 0 or 1", c->lrn);
+    /* Ranges before anything is sized by them (net_plan_build checks them again). */
+    if (!(c->width > 0.0 && c->width <= 64.0) || c->num_classes < 2 || c->num_classes > CHECKPOINT_MAX_CLASSES ||
+        !(dropout >= 0.0 && dropout < 1.0))
+        st = error_set(AN_ERR_FORMAT, "config out of range: width %g (0..64], num_classes %d (2..%d), "
+                       "dropout_rate %g [0, 1)", c->width, c->num_classes, CHECKPOINT_MAX_CLASSES, dropout);
+    else if ((c->lrn != 0 && c->lrn != 1) || (c->towers != 1 && c->towers != 2))
+        st = error_set(AN_ERR_FORMAT, "config out of range: lrn %d (0 or 1), towers %d (1 or 2)", c->lrn, c->towers);
 done:
     H5Gclose(g);
     return st;

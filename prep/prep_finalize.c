@@ -7,7 +7,7 @@
 
 #include "atomic_file.h"
 #include "dataset.h"
-#include "json_writer.h"
+#include "dataset_json.h"
 #include "log.h"
 #include "prep_plan.h"
 #include "prep_stats.h"
@@ -77,72 +77,6 @@ done:
     return st;
 }
 
-static void json_vector(json_writer *w, const char *key, const double *v, int n)
-{
-    json_key(w, key);
-    json_begin_array(w);
-    for (int i = 0; i < n; i++) json_double(w, v[i]);
-    json_end_array(w);
-}
-
-static an_status write_json(const dataset *d, const prep_plan *plan, const prep_final_summary *summary)
-{
-    json_writer w;
-    json_init(&w);
-    json_begin_object(&w);
-    json_kv_int(&w, "format_version", 1);
-    json_kv_string(&w, "dataset_id", d->dataset_id);
-    json_kv_string(&w, "tool", "alexnet-prep " ALEXNET_VERSION);
-    json_kv_string(&w, "source", plan->source);
-    json_kv_string(&w, "input", plan->input);
-    json_kv_string(&w, "params", plan->params);
-    json_kv_string(&w, "store", shard_store_name(plan->store));
-    if (plan->store == SHARD_STORE_JPEG) {
-        json_kv_int(&w, "jpeg_quality", plan->jpeg_quality);
-        json_kv_string(&w, "jpeg_subsampling", shard_jpeg_subsampling_name(plan->jpeg_subsampling));
-    }
-    json_kv_int(&w, "train_stored_bytes", (int64_t)summary->stored_bytes[0]);
-    json_kv_int(&w, "val_stored_bytes", (int64_t)summary->stored_bytes[1]);
-    json_kv_string(&w, "max_bad", plan->max_bad);
-    json_kv_int(&w, "image_size", IMAGE_STORED_SIZE);
-    json_kv_int(&w, "num_classes", d->num_classes);
-    json_kv_int(&w, "num_train", (int64_t)d->train.num_images);
-    json_kv_int(&w, "num_val", (int64_t)d->val.num_images);
-    json_kv_int(&w, "num_train_ids", (int64_t)d->train.id_count);
-    json_kv_int(&w, "num_val_ids", (int64_t)d->val.id_count);
-    json_kv_int(&w, "train_shards", d->train.num_shards);
-    json_kv_int(&w, "val_shards", d->val.num_shards);
-    json_kv_int(&w, "refused", (int64_t)summary->refused);
-    json_kv_int(&w, "skipped", (int64_t)summary->skipped);
-    json_key(&w, "statistics");
-    json_begin_object(&w);
-    json_vector(&w, "rgb_mean", d->rgb_mean, 3);
-    json_vector(&w, "rgb_std", d->rgb_std, 3);
-    json_vector(&w, "rgb_covariance", &d->rgb_covariance[0][0], 9);
-    json_vector(&w, "eigenvalues", d->eigenvalues, 3);
-    json_vector(&w, "eigenvectors", &d->eigenvectors[0][0], 9);
-    json_end_object(&w);
-    json_key(&w, "classes");
-    json_begin_array(&w);
-    for (int c = 0; c < d->num_classes; c++) {
-        json_begin_object(&w);
-        json_kv_int(&w, "index", c);
-        json_kv_string(&w, "id", d->class_ids[c]);
-        json_kv_string(&w, "name", d->class_names[c]);
-        json_kv_int(&w, "train", d->train.class_counts[c]);
-        json_kv_int(&w, "val", d->val.class_counts[c]);
-        json_end_object(&w);
-    }
-    json_end_array(&w);
-    json_end_object(&w);
-    an_status st = json_finish(&w);
-    char path[ATOMIC_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/dataset.json", d->dir);
-    if (st == AN_OK) st = atomic_write_file(path, w.data, w.length);
-    json_free(&w);
-    return st;
-}
-
 static an_status fill_classes(dataset *d, const prep_plan *plan, const char *dir)
 {
     snprintf(d->dir, sizeof d->dir, "%s", dir);
@@ -202,7 +136,13 @@ an_status prep_finalize(const char *dir, prep_final_summary *summary)
     AN_TRY_GOTO(st, check_max_bad(&plan, summary), done);
     AN_TRY_GOTO(st, prep_stats_finish(&sums, d), done);
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
-    AN_TRY_GOTO(st, write_json(d, &plan, summary), done);
+    dataset_provenance provenance = {
+        .tool = "alexnet-prep " ALEXNET_VERSION, .input = plan.input, .params = plan.params,
+        .max_bad = plan.max_bad, .refused = summary->refused, .skipped = summary->skipped,
+        .jpeg_quality = plan.store == SHARD_STORE_JPEG ? plan.jpeg_quality : 0,
+        .jpeg_subsampling = plan.store == SHARD_STORE_JPEG ? shard_jpeg_subsampling_name(plan.jpeg_subsampling) : NULL,
+        .stored_bytes = {summary->stored_bytes[0], summary->stored_bytes[1]}};
+    AN_TRY_GOTO(st, dataset_write_json(d, dir, &provenance), done);
 done:
     free(bad.data);
     shard_stats_free(&sums);

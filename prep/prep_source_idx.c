@@ -44,6 +44,36 @@ static an_status read_exact(gzFile f, void *buf, size_t n, const char *path)
     return AN_OK;
 }
 
+/* Reads the `total` bytes of an IDX body into a malloc'd *out. The buffer
+ * grows (16 MiB, doubling) as the bytes arrive, so a header that claims more
+ * than the file holds costs at most twice what is there, not what it claims. */
+static an_status read_body(gzFile f, size_t total, const char *path, uint8_t **out)
+{
+    size_t cap = total < ((size_t)16 << 20) ? total : ((size_t)16 << 20), have = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf) return error_set(AN_ERR_NOMEM, "out of memory for %zu bytes of %s", cap, path);
+    while (have < total) {
+        if (have == cap) {
+            size_t grown = 2 * cap < total ? 2 * cap : total;
+            uint8_t *g = realloc(buf, grown);
+            if (!g) {
+                free(buf);
+                return error_set(AN_ERR_NOMEM, "out of memory for %zu bytes of %s", grown, path);
+            }
+            buf = g;
+            cap = grown;
+        }
+        an_status st = read_exact(f, buf + have, cap - have, path);
+        if (st != AN_OK) {
+            free(buf);
+            return st;
+        }
+        have = cap;
+    }
+    *out = buf;
+    return AN_OK;
+}
+
 static uint32_t be32(const uint8_t *b) { return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
 
 /* Reads an IDX file of uint8 with `rank` dims; *data is [dims...] (malloc'd). */
@@ -72,12 +102,7 @@ static an_status read_idx(const char *path, int rank, uint32_t *dims, uint8_t **
         st = error_set(AN_ERR_FORMAT, "%s: %zu bytes is too large", path, total);
         goto done;
     }
-    *data = malloc(total);
-    if (!*data) {
-        st = error_set(AN_ERR_NOMEM, "out of memory for %zu bytes of %s", total, path);
-        goto done;
-    }
-    st = read_exact(f, *data, total, path);
+    st = read_body(f, total, path, data);
 done:
     gzclose(f);
     if (st != AN_OK) {

@@ -5,22 +5,36 @@
 #
 # Two steps, because that machine cannot build the project:
 #   here (the build machine), after building with -DALEXNET_CUDA=ON:
-#       scripts/device-check.sh pack [BUILD_DIR]      -> build-device/ (about 45 MB)
-#     copies the GPU test binaries, bench_train_gpu and the shared libraries
-#     they need that a bare GPU machine lacks (cmocka, OpenBLAS, libgomp,
-#     libgfortran, libquadmath, the CUDA runtime). cuDNN and cuBLAS are NOT
-#     packed (hundreds of MB): they are found on the GPU machine.
+#       scripts/device-check.sh pack [BUILD_DIR]      -> build-device/
+#     copies the GPU test binaries (tests/gpu, and tests/net's
+#     test_backend_check, run with --cuda), bench_train_gpu and the shared
+#     libraries they need that a bare GPU machine lacks (cmocka, OpenBLAS,
+#     libgomp, libgfortran, libquadmath, the CUDA runtime; HDF5 and its
+#     dependencies for test_backend_check, which writes a checkpoint). cuDNN
+#     and cuBLAS are NOT packed (hundreds of MB): they are found on the GPU
+#     machine. The programs alexnet-train and alexnet-eval are not packed
+#     (test_train_cuda.sh and test_eval_cuda run from a full build).
 #   there, in a copy of the repository with build-device/ carried along:
 #       scripts/device-check.sh run [PACK_DIR]
-#     finds cuDNN and cuBLAS (see find_cuda_libs), runs every `gpu` test
+#     finds cuDNN and cuBLAS (see find_cuda_libs), runs every packed test
 #     (exit 77 = skipped counts as a failure there: a device is expected),
-#     bench_train_gpu and bench/gpu/bench_torch.py, and prints a short table.
+#     bench_train_gpu and bench/gpu/bench_torch.py at batch 128, and prints
+#     a short table.
 # Exit status of `run`: 0 when every test passed, 1 otherwise.
 set -u -o pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pack_default="$here/build-device"
-gpu_tests="test_cuda_host test_augment_cuda test_ops_cuda test_net_cuda test_nccl_cuda"
+# Each test as <folder under tests/>/<binary>; test_args gives its arguments.
+gpu_tests="gpu/test_cuda_host gpu/test_stream_cuda gpu/test_ops_cuda gpu/test_crop_cuda gpu/test_net_cuda
+           net/test_backend_check gpu/test_nccl_cuda"
+bench_batches=128
+
+test_args() {
+    case "$1" in
+        test_backend_check) echo --cuda ;; # the whole network through the checking backend, on the GPU
+    esac
+}
 
 die() { echo "device-check: $*" >&2; exit 2; }
 
@@ -31,9 +45,9 @@ pack() {
         die "no GPU tests in $build (configure with -DALEXNET_CUDA=ON and build first)"
     rm -rf "$out"
     mkdir -p "$out/bin" "$out/lib"
-    local bins=()
+    local bins=() t
     for t in $gpu_tests; do
-        if [ -x "$build/tests/gpu/$t" ]; then bins+=("$build/tests/gpu/$t"); else echo "device-check: no $t in $build, not packed" >&2; fi
+        if [ -x "$build/tests/$t" ]; then bins+=("$build/tests/$t"); else echo "device-check: no $t in $build, not packed" >&2; fi
     done
     [ -x "$build/bench/gpu/bench_train_gpu" ] && bins+=("$build/bench/gpu/bench_train_gpu")
     cp "${bins[@]}" "$out/bin/"
@@ -44,18 +58,23 @@ pack() {
     for lib in $(ldd "${bins[@]}" 2>/dev/null | awk '/=>/ {print $3}' | sort -u); do
         name="$(basename "$lib")"
         case "$name" in
-            libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libstdc++*|libgcc_s*) ;;
+            libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|libresolv.so*|libutil.so*|ld-linux*|libstdc++*|libgcc_s*) ;;
             libcublas*|libcudnn*|libnccl*|libcuda.so*) ;;
             *) cp -L "$lib" "$out/lib/$name" ;;
         esac
     done
     cp "$here/bench/gpu/bench_torch.py" "$out/bin/"
+    # Compressed (OpenBLAS alone is 36 MB): the pack stays well under what a
+    # device run carries; `run` unpacks it.
+    tar -C "$out" -czf "$out/lib.tar.gz" lib && rm -rf "$out/lib"
     {
         echo "packed $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(git -C "$here" rev-parse --short HEAD 2>/dev/null)"
         echo "binaries need glibc >= $(objdump -T "${bins[@]}" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
     } > "$out/PACKED"
     du -sh "$out"
-    ls "$out/bin" "$out/lib"
+    ls "$out/bin"
+    tar -tzf "$out/lib.tar.gz" | sed -n 's|^lib/\(.\)|\1|p' | tr '\n' ' '
+    echo
 }
 
 # ---------------------------------------------------------------- run (GPU machine)
@@ -106,6 +125,10 @@ PY
 run() {
     pack="${1:-$pack_default}"
     [ -d "$pack/bin" ] || die "no $pack/bin: run 'scripts/device-check.sh pack' on the build machine and carry build-device/"
+    if [ ! -d "$pack/lib" ]; then
+        [ -f "$pack/lib.tar.gz" ] || die "no $pack/lib.tar.gz: pack again"
+        tar -C "$pack" -xzf "$pack/lib.tar.gz" || die "cannot unpack $pack/lib.tar.gz"
+    fi
     local start=$SECONDS
     echo "== device"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -4
@@ -114,11 +137,13 @@ run() {
     find_cuda_libs
 
     echo "== gpu tests"
-    local results=() failed=0 t rc t0
-    for t in $gpu_tests; do
+    local results=() failed=0 path t rc t0
+    for path in $gpu_tests; do
+        t="$(basename "$path")"
         if [ ! -x "$pack/bin/$t" ]; then results+=("$t|not packed|-"); failed=1; continue; fi
         t0=$SECONDS
-        timeout 240 "$pack/bin/$t" > "$pack/$t.log" 2>&1
+        # shellcheck disable=SC2046
+        timeout 240 "$pack/bin/$t" $(test_args "$t") > "$pack/$t.log" 2>&1
         rc=$?
         case $rc in
             0) results+=("$t|passed|$((SECONDS - t0))s") ;;
@@ -130,10 +155,12 @@ run() {
     done
 
     echo "== bench (ours)"
-    timeout 150 "$pack/bin/bench_train_gpu" --steps 20 --warmup 5 2>&1 | tee "$pack/bench_ours.log"
+    timeout 150 "$pack/bin/bench_train_gpu" --steps 20 --warmup 5 --batches "$bench_batches" 2>&1 |
+        tee "$pack/bench_ours.log"
     echo "== bench (PyTorch)"
     # PyTorch gets the machine's own library path, not ours.
-    env LD_LIBRARY_PATH= timeout 240 python3 "$pack/bin/bench_torch.py" --steps 20 --warmup 5 2>&1 |
+    env LD_LIBRARY_PATH= timeout 240 python3 "$pack/bin/bench_torch.py" --steps 20 --warmup 5 \
+        --batches "$bench_batches" 2>&1 |
         grep -v Warning | tee "$pack/bench_torch.log"
 
     echo "== summary"
@@ -161,6 +188,6 @@ run() {
 case "${1:-run}" in
     pack) shift; pack "$@" ;;
     run) shift || true; run "$@" ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown command '$1' (pack or run)" ;;
 esac

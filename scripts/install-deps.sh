@@ -15,8 +15,11 @@ packages=(
   libjpeg62-turbo-dev             # alexnet-prep: JPEG decoded at M/8 scale, directly
   libopenblas-dev liblapacke-dev  # CPU GEMM; eigenvectors for PCA lighting
   libcmocka-dev                   # unit tests
+  clang libclang-rt-dev libomp-dev  # tests/fuzz: libFuzzer with ASan + UBSan (OpenMP for clang)
+  valgrind                        # tests/faults: memcheck of a small pipeline run
   libopenmpi-dev openmpi-bin      # several CPU processes / machines
   zlib1g-dev                      # CRC-32 checksums
+  libjson-c-dev                   # every JSON file read or written (dataset.json, config.json, report.json, trainer state)
   dataset-fashion-mnist           # the demo dataset (IDX files)
   python3 python3-numpy python3-h5py  # format tests read shards with h5py
   python3-pil                     # bench/prep: the Pillow + h5py peer

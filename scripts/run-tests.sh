@@ -8,6 +8,9 @@
 #               and CTest reports them skipped.
 #   build-tests/asan  CPU-only under AddressSanitizer + UndefinedBehaviorSanitizer:
 #               the unit tests once more.
+#   build-tests/fuzz  clang with libFuzzer, ASan and UBSan (when clang is installed):
+#               each fuzz target of tests/fuzz over its seed corpus and a fixed
+#               number of mutated inputs; skipped with a message without clang.
 # Options: --quick (only build-tests/cpu), --jobs N. Exit status: 0 when all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +59,24 @@ run_config cpu -- -DALEXNET_CUDA=OFF
 if [ $quick -eq 0 ]; then
   run_config cuda -- -DALEXNET_CUDA=AUTO
   run_config asan -L unit -- -DALEXNET_CUDA=OFF -DALEXNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  if command -v clang >/dev/null 2>&1; then
+    echo "=== [fuzz] configure and build ==="
+    if ! CC=clang cmake -S . -B build-tests/fuzz -DALEXNET_CUDA=OFF -DALEXNET_FUZZ=ON \
+           -DCMAKE_BUILD_TYPE=RelWithDebInfo >build-tests/fuzz.configure.log 2>&1; then
+      cat build-tests/fuzz.configure.log; summary+=("fuzz: configure FAILED"); failed=1
+    elif ! cmake --build build-tests/fuzz -j "$jobs" --target fuzz_targets >build-tests/fuzz.build.log 2>&1; then
+      grep -E -B2 -A8 'error' build-tests/fuzz.build.log | head -n 200; summary+=("fuzz: build FAILED"); failed=1
+    else
+      echo "=== [fuzz] test ==="
+      out=$(ctest --test-dir build-tests/fuzz --output-on-failure -j "$jobs" -L fuzz 2>&1)
+      rc=$?
+      echo "$out"
+      summary+=("fuzz: $(echo "$out" | grep -E 'tests passed' | tail -n 1)")
+      [ $rc -eq 0 ] || failed=1
+    fi
+  else
+    summary+=("fuzz: SKIPPED (clang not installed: scripts/install-deps.sh installs it)")
+  fi
 fi
 
 echo "=== summary ==="

@@ -1,10 +1,12 @@
-/* train_state.c: the trainer state <-> JSON. */
+/* train_state.c: the trainer state <-> JSON (written with json_writer.h, read
+ * strictly with json_reader.h: it comes from a checkpoint file). */
 #include "train_state.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "flat_json.h"
+#include "json_reader.h"
 #include "json_writer.h"
 
 an_status train_state_to_json(const train_state *s, char **out)
@@ -43,50 +45,62 @@ an_status train_state_to_json(const train_state *s, char **out)
         return st;
     }
     *out = w.data; /* ownership moves to the caller */
+    w.data = NULL;
+    json_free(&w);
     return AN_OK;
 }
 
-static int has_key(const flat_json *j, const char *key)
+/* Reads one integer member into an int / a uint64_t. */
+static an_status get_int(const json_doc *j, const char *key, int *out)
 {
-    for (int i = 0; i < j->count; i++)
-        if (strcmp(j->keys[i], key) == 0) return 1;
-    return 0;
+    int64_t v;
+    AN_TRY(json_doc_int(j, key, INT_MIN, INT_MAX, &v));
+    *out = (int)v;
+    return AN_OK;
+}
+
+static an_status get_count(const json_doc *j, const char *key, uint64_t *out)
+{
+    int64_t v;
+    AN_TRY(json_doc_int(j, key, 0, INT64_MAX, &v));
+    *out = (uint64_t)v;
+    return AN_OK;
 }
 
 an_status train_state_from_json(const char *json, train_state *s)
 {
-    flat_json j;
-    AN_TRY(flat_json_parse(json, &j));
+    json_doc j;
+    AN_TRY(json_doc_parse(&j, json, strlen(json), "trainer state"));
     memset(s, 0, sizeof *s);
     an_status st;
     int version = 0, epoch = 0, batch = 0;
     double momentum = 0, weight_decay = 0;
     const char *milestones = "";
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "trainer_state_version", &version), done);
+    AN_TRY_GOTO(st, get_int(&j, "trainer_state_version", &version), done);
     if (version != TRAIN_STATE_VERSION) {
         st = error_set(AN_ERR_FORMAT, "trainer state version %d, this program reads %d", version,
                        TRAIN_STATE_VERSION);
         goto done;
     }
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "epoch", &epoch), done);
-    AN_TRY_GOTO(st, flat_json_get_u64(&j, "step_in_epoch", &s->step_in_epoch), done);
-    AN_TRY_GOTO(st, flat_json_get_u64(&j, "global_step", &s->global_step), done);
-    AN_TRY_GOTO(st, flat_json_get_u64(&j, "images_seen", &s->images_seen), done);
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "best_epoch", &s->best_epoch), done);
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "batch", &batch), done);
-    AN_TRY_GOTO(st, flat_json_get_double(&j, "momentum", &momentum), done);
-    AN_TRY_GOTO(st, flat_json_get_double(&j, "weight_decay", &weight_decay), done);
-    AN_TRY_GOTO(st, flat_json_get_double(&j, "base_lr", &s->schedule.base_lr), done);
-    AN_TRY_GOTO(st, flat_json_get_double(&j, "lr", &s->schedule.lr), done);
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "patience", &s->schedule.patience), done);
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "max_drops", &s->schedule.max_drops), done);
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "drops", &s->schedule.drops), done);
-    AN_TRY_GOTO(st, flat_json_get_double(&j, "best_val_error", &s->schedule.best_val_error), done);
-    AN_TRY_GOTO(st, flat_json_get_int(&j, "epochs_since_best", &s->schedule.epochs_since_best), done);
-    AN_TRY_GOTO(st, flat_json_get_string(&j, "lr_steps", &milestones), done);
-    if (has_key(&j, "augment")) { /* absent from states written before --augment: the paper's */
+    AN_TRY_GOTO(st, get_int(&j, "epoch", &epoch), done);
+    AN_TRY_GOTO(st, get_count(&j, "step_in_epoch", &s->step_in_epoch), done);
+    AN_TRY_GOTO(st, get_count(&j, "global_step", &s->global_step), done);
+    AN_TRY_GOTO(st, get_count(&j, "images_seen", &s->images_seen), done);
+    AN_TRY_GOTO(st, get_int(&j, "best_epoch", &s->best_epoch), done);
+    AN_TRY_GOTO(st, get_int(&j, "batch", &batch), done);
+    AN_TRY_GOTO(st, json_doc_double(&j, "momentum", &momentum), done);
+    AN_TRY_GOTO(st, json_doc_double(&j, "weight_decay", &weight_decay), done);
+    AN_TRY_GOTO(st, json_doc_double(&j, "base_lr", &s->schedule.base_lr), done);
+    AN_TRY_GOTO(st, json_doc_double(&j, "lr", &s->schedule.lr), done);
+    AN_TRY_GOTO(st, get_int(&j, "patience", &s->schedule.patience), done);
+    AN_TRY_GOTO(st, get_int(&j, "max_drops", &s->schedule.max_drops), done);
+    AN_TRY_GOTO(st, get_int(&j, "drops", &s->schedule.drops), done);
+    AN_TRY_GOTO(st, json_doc_double(&j, "best_val_error", &s->schedule.best_val_error), done);
+    AN_TRY_GOTO(st, get_int(&j, "epochs_since_best", &s->schedule.epochs_since_best), done);
+    AN_TRY_GOTO(st, json_doc_string(&j, "lr_steps", &milestones), done);
+    if (json_doc_has(&j, "augment")) { /* absent from states written before --augment: the paper's */
         const char *augment;
-        AN_TRY_GOTO(st, flat_json_get_string(&j, "augment", &augment), done);
+        AN_TRY_GOTO(st, json_doc_string(&j, "augment", &augment), done);
         AN_TRY_GOTO(st, augment_mode_parse(augment, &s->augment), done);
     }
     if (epoch < 0 || batch < 1) {
@@ -104,6 +118,6 @@ an_status train_state_from_json(const char *json, train_state *s)
     }
     st = AN_OK;
 done:
-    flat_json_free(&j);
+    json_doc_free(&j);
     return st;
 }

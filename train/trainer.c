@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "fault_point.h"
 #include "log.h"
 #include "progress.h"
 #include "stop_signal.h"
@@ -279,6 +280,7 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
         t->state.global_step++;
         t->state.images_seen += images;
         summary->steps_this_run++;
+        fault_point("train step");
         w.loss_sum += loss * images;
         w.top1 += errors[0];
         w.top5 += errors[1];

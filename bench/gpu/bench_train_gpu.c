@@ -1,56 +1,74 @@
 /* bench_train_gpu.c: training images/s of the full network (width 1.0, 1000
- * classes) on one GPU at batch 128 and 256 in fp32, tf32 and bf16, the
- * fraction of the card's measured matrix rate that reaches (4.35 GFLOP per
- * training image: 3 x 724 M multiply-adds x 2), and peak memory at batch 128.
+ * classes) on one GPU, built the way alexnet-train builds it: net_create_on
+ * over a CUDA backend (kernels/cuda/backend_cuda.h), steps of net_forward,
+ * net_loss, net_backward and net_update on synthetic batches uploaded from
+ * the host every step (as the loader's batches are), in deterministic cuDNN
+ * mode (what training runs) unless --nondeterministic. For each precision
+ * and batch: images/s, the fraction of the card's measured matrix rate that
+ * reaches (6 x the plan's multiply-adds per image: forward, and two GEMMs
+ * per layer backward, 2 FLOP each), and device memory in use after the steps.
  * bench/gpu/bench_torch.py runs the same network in PyTorch on the same
  * machine; scripts/device-check.sh runs both and prints the ratios.
  *
  * Output: one line per configuration, "key=value" pairs, e.g.
- *   ours precision=tf32 batch=128 images_per_s=... gflops=... fraction_of_peak=... peak_mib=...
- * Not a test: it asserts nothing about time.
+ *   ours precision=tf32 batch=128 images_per_s=... step_ms=... gflops=... matrix_gflops=...
+ *        fraction_of_peak=... peak_mib=... mode=deterministic
+ * Without a usable GPU it says so and exits 1. Not a test: it asserts
+ * nothing about time.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "backend_cuda.h"
 #include "cli.h"
 #include "cuda_check.h"
+#include "cuda_context.h"
 #include "cuda_memory.h"
 #include "log.h"
 #include "net.h"
-#include "net_cuda.h"
-#include "sgd.h"
-#include "train_ops_cuda.h"
-
-#define GFLOP_PER_TRAINING_IMAGE 4.35 /* forward + two backward GEMMs per layer, 724 M MACs each */
+#include "philox.h"
 
 static const cli_program program = {
     "bench_train_gpu",
-    "Usage: bench_train_gpu [--steps N] [--warmup N] [--batches 128,256] [--precisions fp32,tf32,bf16]\n"
-    "Training images/s of AlexNet on GPU 0, and the fraction of the card's matrix rate.\n"};
+    "Usage: bench_train_gpu [--steps N] [--warmup N] [--batches 128] [--precisions fp32,tf32,bf16]\n"
+    "                       [--nondeterministic]\n"
+    "Training images/s of AlexNet on GPU 0 (net_create_on a CUDA backend), and the fraction of the\n"
+    "card's matrix rate. Precisions: fp32, tf32, bf16, fp32-pedantic (kernels/cuda/cuda_precision.h).\n"};
 
-/* The card's matrix rate in GFLOP/s for a large square GEMM with this precision's compute type. */
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The card's matrix rate in GFLOP/s for a large square GEMM with this
+ * precision's compute type, on the context's compute stream. */
 static an_status measure_matrix_rate(cuda_context *ctx, double *gflops)
 {
     const int n = 8192;
-    void *a = NULL, *b = NULL, *c = NULL;
+    void *a = NULL, *b = NULL, *c = NULL; /* [n, n] each */
     an_status st = AN_OK;
     cudaEvent_t start = NULL, stop = NULL;
     size_t bytes = (size_t)n * n * sizeof(float);
     AN_TRY_GOTO(st, cuda_malloc(&a, bytes, "the matrix-rate probe"), done);
     AN_TRY_GOTO(st, cuda_malloc(&b, bytes, "the matrix-rate probe"), done);
     AN_TRY_GOTO(st, cuda_malloc(&c, bytes, "the matrix-rate probe"), done);
-    /* Non-zero operands (0x3C bytes: about 0.0115 as float and as bf16): zeros draw less power. */
-    CUDA_TRY_GOTO(st, cudaMemset(a, 0x3C, bytes), done);
-    CUDA_TRY_GOTO(st, cudaMemset(b, 0x3C, bytes), done);
+    /* Non-zero operands (0x3C bytes: about 0.0115 as float and as bf16): zeros draw less power.
+     * On the compute stream, like every memset (cuda_context.h). */
+    CUDA_TRY_GOTO(st, cudaMemsetAsync(a, 0x3C, bytes, ctx->compute), done);
+    CUDA_TRY_GOTO(st, cudaMemsetAsync(b, 0x3C, bytes, ctx->compute), done);
     CUDA_TRY_GOTO(st, cudaEventCreate(&start), done);
     CUDA_TRY_GOTO(st, cudaEventCreate(&stop), done);
-    /* bf16 storage for the bf16 probe (what bf16 tensor cores reach), float otherwise. */
+    /* bf16 storage for the bf16 probe (what bf16 tensor cores reach), float otherwise;
+     * the compute types of fc_cuda.c. */
     cudaDataType_t type = ctx->precision == CUDA_PRECISION_BF16 ? CUDA_R_16BF : CUDA_R_32F;
-    cublasComputeType_t compute = ctx->precision == CUDA_PRECISION_FP32   ? CUBLAS_COMPUTE_32F_PEDANTIC
-                                  : ctx->precision == CUDA_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                                                          : CUBLAS_COMPUTE_32F;
+    cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+    if (ctx->precision == CUDA_PRECISION_TF32) compute = CUBLAS_COMPUTE_32F_FAST_TF32;
+    if (ctx->precision == CUDA_PRECISION_FP32_PEDANTIC) compute = CUBLAS_COMPUTE_32F_PEDANTIC;
     const float one = 1.0f, zero = 0.0f;
     const int reps = 10;
     for (int r = -2; r < reps; r++) {
@@ -66,82 +84,90 @@ static an_status measure_matrix_rate(cuda_context *ctx, double *gflops)
 done:
     if (start) cudaEventDestroy(start);
     if (stop) cudaEventDestroy(stop);
+    /* cuda_free (cudaFree) waits for the device: the probe's work is done or failed */
     cuda_free(a), cuda_free(b), cuda_free(c);
     return st;
 }
 
 typedef struct bench_result {
-    double images_per_s, step_ms, peak_mib, matrix_gflops;
+    double images_per_s, step_ms, peak_mib, matrix_gflops, gflop_per_image;
 } bench_result;
 
-static an_status bench_one(cuda_precision precision, int batch, int warmup, int steps, bench_result *r)
+static an_status bench_one(cuda_precision precision, int deterministic, int batch, int warmup, int steps,
+                           bench_result *r)
 {
-    cuda_context *ctx = NULL;
-    net *table = NULL;
-    net_cuda *g = NULL;
-    cudaEvent_t start = NULL, stop = NULL;
-    uint32_t *ids = NULL;
-    int32_t *labels = NULL;
+    backend *be = NULL;
+    net *n = NULL;
+    float *input = NULL;    /* [batch, 3, 224, 224] host */
+    uint32_t *ids = NULL;   /* [batch] */
+    int32_t *labels = NULL; /* [batch] */
     an_status st = AN_OK;
-    cuda_context_options o = cuda_context_options_default();
-    o.precision = precision;
     net_config cfg;
-    net_config_default(&cfg);
-
+    net_config_default(&cfg); /* width 1.0, 1000 classes: the paper's network */
     memset(r, 0, sizeof *r);
+    if (batch < 1) return error_set(AN_ERR_ARG, "batch %d: must be >= 1", batch);
+
+    const size_t input_floats = (size_t)batch * IMAGE_CROP_FLOATS;
+    input = malloc(input_floats * sizeof *input);
     ids = malloc((size_t)batch * sizeof *ids);
     labels = malloc((size_t)batch * sizeof *labels);
-    if (!ids || !labels) {
-        st = error_set(AN_ERR_NOMEM, "out of memory for %d ids and labels", batch);
+    if (!input || !ids || !labels) {
+        st = error_set(AN_ERR_NOMEM, "out of memory for a synthetic batch of %d images", batch);
         goto done;
+    }
+    /* Synthetic images in byte units, mean subtracted: the arithmetic does not depend on the values. */
+    for (size_t i = 0; i < input_floats; i += 4) {
+        philox_block blk = philox_draw(1, PHILOX_PURPOSE_TEST, 0, 0, (uint32_t)(i / 4));
+        for (size_t j = 0; j < 4 && i + j < input_floats; j++)
+            input[i + j] = 240.0f * philox_uniform(blk.v[j]) - 120.0f;
     }
     for (int b = 0; b < batch; b++) {
         ids[b] = (uint32_t)b;
         labels[b] = (b * 7) % cfg.num_classes;
     }
-    AN_TRY_GOTO(st, cuda_context_create(&ctx, &o), done);
-    AN_TRY_GOTO(st, net_create(&table, &cfg, 1), done);
-    AN_TRY_GOTO(st, net_init_params(table, 1), done);
-    AN_TRY_GOTO(st, net_cuda_create(&g, ctx, table, batch), done);
-    AN_TRY_GOTO(st, measure_matrix_rate(ctx, &r->matrix_gflops), done);
-    /* A constant input: the arithmetic does not depend on the values. */
-    CUDA_TRY_GOTO(st, cudaMemset(net_cuda_input(g), 0, (size_t)batch * 3 * 224 * 224 * sizeof(float)), done);
-    CUDA_TRY_GOTO(st, cudaEventCreate(&start), done);
-    CUDA_TRY_GOTO(st, cudaEventCreate(&stop), done);
+    backend_cuda_options o = backend_cuda_options_default();
+    o.precision = precision;
+    o.deterministic = deterministic;
+    AN_TRY_GOTO(st, backend_cuda_create(&be, &o), done);
+    AN_TRY_GOTO(st, net_create_on(&n, &cfg, batch, be), done);
+    AN_TRY_GOTO(st, net_init_params(n, 1), done);
+    r->gflop_per_image = 6.0 * (double)net_macs_per_image(n) / 1e9;
+    AN_TRY_GOTO(st, measure_matrix_rate(backend_cuda_context(be), &r->matrix_gflops), done);
+
+    double start = 0.0, loss = 0.0;
     for (int s = -warmup; s < steps; s++) {
-        if (s == 0) CUDA_TRY_GOTO(st, cudaEventRecord(start, ctx->compute), done);
-        AN_TRY_GOTO(st, net_cuda_forward(g, net_cuda_input(g), batch, ids, (uint32_t)(s + warmup), 1, 1), done);
-        AN_TRY_GOTO(st, net_cuda_backward(g, labels, batch, (float)batch), done);
-        AN_TRY_GOTO(st, net_cuda_update(g, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY), done);
+        if (s == 0) {
+            AN_TRY_GOTO(st, be->ops->synchronize(be), done);
+            start = now_seconds();
+        }
+        const uint32_t step = (uint32_t)(s + warmup);
+        AN_TRY_GOTO(st, net_forward(n, input, batch, ids, step, 1, 1), done);
+        AN_TRY_GOTO(st, net_loss(n, labels, batch, &loss), done); /* read back every step, as training does */
+        AN_TRY_GOTO(st, net_backward(n, labels, batch, (float)batch), done);
+        AN_TRY_GOTO(st, net_update(n, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY), done);
     }
-    CUDA_TRY_GOTO(st, cudaEventRecord(stop, ctx->compute), done);
-    CUDA_TRY_GOTO(st, cudaEventSynchronize(stop), done);
-    float ms = 0.0f;
-    CUDA_TRY_GOTO(st, cudaEventElapsedTime(&ms, start, stop), done);
-    r->step_ms = ms / steps;
+    AN_TRY_GOTO(st, be->ops->synchronize(be), done);
+    r->step_ms = (now_seconds() - start) * 1e3 / steps;
     r->images_per_s = batch * 1000.0 / r->step_ms;
-    size_t used = 0;
-    AN_TRY_GOTO(st, cuda_memory_used_bytes(&used, NULL), done);
+    size_t used = 0, total = 0;
+    AN_TRY_GOTO(st, cuda_memory_used_bytes(&used, &total), done);
     r->peak_mib = (double)used / 1048576.0;
 done:
-    if (start) cudaEventDestroy(start);
-    if (stop) cudaEventDestroy(stop);
-    net_cuda_destroy(g);
-    net_destroy(table);
-    cuda_context_destroy(ctx);
-    free(ids);
-    free(labels);
+    net_destroy(n);
+    backend_destroy(be);
+    free(input), free(ids), free(labels);
     return st == AN_OK ? st : error_context(st, "%s at batch %d", cuda_precision_name(precision), batch);
 }
 
 int main(int argc, char **argv)
 {
     long steps = 20, warmup = 5;
-    const char *batches = "128,256", *precisions = "fp32,tf32,bf16";
+    int deterministic = 1;
+    const char *batches = "128", *precisions = "fp32,tf32,bf16";
     static const struct option options[] = {
         {"steps", required_argument, NULL, 's'}, {"warmup", required_argument, NULL, 'w'},
         {"batches", required_argument, NULL, 'b'}, {"precisions", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"nondeterministic", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
@@ -149,16 +175,18 @@ int main(int argc, char **argv)
         case 'w': warmup = atol(optarg); break;
         case 'b': batches = optarg; break;
         case 'p': precisions = optarg; break;
+        case 'n': deterministic = 0; break;
         case 'h': cli_print_help(&program); return 0;
         default: return cli_usage_error(&program, "unknown option");
         }
     }
     if (steps < 1 || warmup < 0) return cli_usage_error(&program, "--steps must be >= 1 and --warmup >= 0");
-    if (!cuda_device_available()) {
-        fprintf(stderr, "bench_train_gpu: no CUDA device\n");
+    if (backend_cuda_device_count() < 1) {
+        fprintf(stderr, "bench_train_gpu: no usable CUDA device (no GPU, no driver, or a driver older than this "
+                        "build's CUDA runtime: see nvidia-smi); nothing to measure\n");
         return 1;
     }
-    char plist[64], blist[64];
+    char plist[128], blist[128];
     snprintf(plist, sizeof plist, "%s", precisions);
     for (char *ps = NULL, *p = strtok_r(plist, ",", &ps); p; p = strtok_r(NULL, ",", &ps)) {
         cuda_precision precision;
@@ -166,14 +194,15 @@ int main(int argc, char **argv)
         snprintf(blist, sizeof blist, "%s", batches);
         for (char *bs = NULL, *b = strtok_r(blist, ",", &bs); b; b = strtok_r(NULL, ",", &bs)) {
             bench_result r;
-            if (bench_one(precision, atoi(b), (int)warmup, (int)steps, &r) != AN_OK) {
+            if (bench_one(precision, deterministic, atoi(b), (int)warmup, (int)steps, &r) != AN_OK) {
                 log_error("%s", error_message());
                 return 1;
             }
-            double gflops = r.images_per_s * GFLOP_PER_TRAINING_IMAGE;
+            double gflops = r.images_per_s * r.gflop_per_image;
             printf("ours precision=%s batch=%s images_per_s=%.1f step_ms=%.2f gflops=%.0f matrix_gflops=%.0f "
-                   "fraction_of_peak=%.3f peak_mib=%.0f\n",
-                   p, b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops, gflops / r.matrix_gflops, r.peak_mib);
+                   "fraction_of_peak=%.3f peak_mib=%.0f mode=%s\n",
+                   p, b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops, gflops / r.matrix_gflops, r.peak_mib,
+                   deterministic ? "deterministic" : "normal");
             fflush(stdout);
         }
     }

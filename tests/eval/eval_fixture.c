@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "dataset_json.h"
 #include "checkpoint.h"
 #include "checksum.h"
 #include "dataset.h"
@@ -99,6 +100,7 @@ void fixture_write_dataset(const char *dir)
     d->val.num_images = FIXTURE_VAL_A + FIXTURE_VAL_B;
     d->val.num_shards = 2;
     assert_int_equal(dataset_write(d, dir), AN_OK);
+    assert_int_equal(dataset_write_json(d, dir, &(dataset_provenance){.tool = "test fixture", .input = "", .params = "", .max_bad = "0"}), AN_OK);
     dataset_close(d);
 }
 

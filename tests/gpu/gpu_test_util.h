@@ -1,7 +1,8 @@
 /* gpu_test_util.h: what the GPU-against-CPU tests share: the skip rule (exit
  * 77 without a device), random inputs from Philox, device buffers poisoned
  * with NaN before an op writes them, and comparisons that report the worst
- * element.
+ * element. Every copy goes through a cuda_context's compute stream
+ * (cuda_memory.h), so it is ordered with the ops the test queued before it.
  */
 #ifndef ALEXNET_GPU_TEST_UTIL_H
 #define ALEXNET_GPU_TEST_UTIL_H
@@ -23,34 +24,55 @@ cuda_context *gpu_test_context(cuda_precision precision, int deterministic);
 
 /* x [n] uniform in [lo, hi) from Philox (purpose TEST, `stream` as image id). */
 void gpu_test_fill_uniform(float *x, size_t n, float lo, float hi, uint32_t stream);
+/* A malloc'ed host array [n] filled as above (free it). */
+float *gpu_test_random(size_t n, float lo, float hi, uint32_t stream);
 
-/* A device copy of host [n] floats (fails the test on error). */
-float *gpu_test_upload(const float *host, size_t n);
+/* A device copy of host [n] floats / [bytes] bytes (fails the test on error). */
+float *gpu_test_upload(cuda_context *ctx, const float *host, size_t n);
+void *gpu_test_upload_bytes(cuda_context *ctx, const void *host, size_t bytes);
 /* A device buffer of `bytes`, every byte 0xFF (floats read as NaN). */
-void *gpu_test_poisoned(size_t bytes);
-/* A host copy of device [n] floats (malloc'ed; free it). */
-float *gpu_test_download(const void *device, size_t n);
-void *gpu_test_download_bytes(const void *device, size_t bytes);
+void *gpu_test_poisoned(cuda_context *ctx, size_t bytes);
+/* A host copy of device [n] floats / [bytes] bytes once the queued work is
+ * done (malloc'ed; free it). */
+float *gpu_test_download(cuda_context *ctx, const void *device, size_t n);
+void *gpu_test_download_bytes(cuda_context *ctx, const void *device, size_t bytes);
 
-/* Asserts |gpu - cpu| <= rtol * (|cpu| + floor) everywhere, with floor =
- * 0.1 * max|cpu| (sums with cancellation have errors relative to the terms,
- * not the result); a NaN in gpu (an unwritten, poisoned element) always fails.
- * Prints the worst element and the largest ratio either way. */
+/* The worst ratio |gpu - cpu| / (rtol * (|cpu| + floor_fraction * max|cpu|))
+ * over n elements, its index in *worst_index (may be NULL). A NaN on one side
+ * only is an infinite ratio; NaN on both sides matches. The floor: a sum with
+ * cancellation has errors relative to its terms, not to its result, and the
+ * tensor's scale stands for the terms (floor_fraction 0.1 in the tests; 0 for
+ * a purely element-wise relative comparison). */
+double gpu_test_worst_ratio(const float *gpu, const float *cpu, size_t n, double rtol, double floor_fraction,
+                            size_t *worst_index);
+
+/* Asserts gpu_test_worst_ratio(.., rtol, 0.1, ..) <= 1 and prints the worst
+ * element and ratio either way. */
 void gpu_test_assert_close(const char *what, const float *gpu, const float *cpu, size_t n, double rtol);
+/* The same with a chosen floor fraction. */
+void gpu_test_assert_close_floor(const char *what, const float *gpu, const float *cpu, size_t n, double rtol,
+                                 double floor_fraction);
 
 /* Asserts the arrays are equal bit for bit. */
 void gpu_test_assert_bitwise(const char *what, const void *a, const void *b, size_t bytes);
 
 /* Downloads device [n] floats (or bytes) and asserts as above. */
-void gpu_test_expect_close(const char *what, const void *device, const float *cpu, size_t n, double rtol);
-void gpu_test_expect_bitwise(const char *what, const void *device, const void *host, size_t bytes);
+void gpu_test_expect_close(cuda_context *ctx, const char *what, const void *device, const float *cpu, size_t n,
+                           double rtol);
+void gpu_test_expect_bitwise(cuda_context *ctx, const char *what, const void *device, const void *host,
+                             size_t bytes);
 
 /* cmocka group setup/teardown: *state = an fp32, non-deterministic context. */
 int gpu_test_setup_context(void **state);
 int gpu_test_teardown_context(void **state);
 
-/* Relative tolerances per precision for sums of products of K terms: fp32
- * (float rounding), tf32 (10-bit mantissa inputs), bf16 (7-bit mantissa inputs). */
+/* Relative tolerance (against |cpu| + 0.1 max|cpu|) of one op's sums of
+ * products on the GPU against the CPU's, per precision; derived in
+ * gpu_test_util.c. */
 double gpu_test_rtol(cuda_precision p);
+
+/* Relative tolerance of whole-network results (logits, gradients, updates)
+ * against the same floor; derived in gpu_test_util.c. */
+#define GPU_TEST_NET_RTOL 1e-3
 
 #endif

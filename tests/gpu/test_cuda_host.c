@@ -1,9 +1,11 @@
 /* test_cuda_host.c: the host-side logic of the CUDA backend that needs no
  * device, so it runs on every machine: precision names, the messages of the
  * error conversions (naming the call, suggesting a smaller --batch on out of
- * memory), and the no-device path (a count of 0, a context that fails with a
- * message instead of crashing). On a machine with a GPU the no-device
- * assertions are replaced by a context that works. */
+ * memory), and the no-device path (a count of 0, a context and a CUDA
+ * backend that fail with a message instead of crashing, `--device cuda`
+ * refused with "--device cuda: no usable GPU", `auto` falling back to the
+ * CPU; net/backend_select.h). On a machine with a GPU the no-device
+ * assertions are replaced by a context and a backend that work. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "backend_cuda.h"
+#include "backend_select.h"
 #include "cuda_check.h"
 #include "cuda_context.h"
 #include "cuda_memory.h"
@@ -19,8 +23,8 @@ static void test_precision_names(void **state)
 {
     (void)state;
     cuda_precision p = CUDA_PRECISION_FP32;
-    const char *names[] = {"fp32", "tf32", "bf16"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"fp32", "tf32", "bf16", "fp32-pedantic"}; /* indexed by cuda_precision */
+    for (int i = 0; i < 4; i++) {
         assert_int_equal(cuda_precision_parse(names[i], &p), AN_OK);
         assert_int_equal((int)p, i);
         assert_string_equal(cuda_precision_name(p), names[i]);
@@ -28,6 +32,7 @@ static void test_precision_names(void **state)
     assert_int_equal(cuda_precision_parse("fp16", &p), AN_ERR_ARG);
     assert_non_null(strstr(error_message(), "fp16"));
     assert_non_null(strstr(error_message(), "bf16"));
+    assert_string_equal(cuda_precision_name((cuda_precision)17), "?");
 }
 
 static void test_runtime_error_names_call(void **state)
@@ -89,6 +94,52 @@ static void test_device_probe(void **state)
     cuda_context_destroy(ctx);
 }
 
+/* The CUDA instance of the backend table and its selection by --device. */
+static void test_backend_probe(void **state)
+{
+    (void)state;
+    int count = backend_cuda_device_count();
+    assert_int_equal(count, cuda_device_count());
+    assert_true(backend_cuda_built());
+    backend_cuda_options o = backend_cuda_options_default();
+    assert_int_equal(o.device, 0);
+    assert_int_equal(o.precision, CUDA_PRECISION_FP32);
+    assert_int_equal(o.deterministic, 1);
+    backend *be = NULL, *cpu = NULL;
+    backend_request cuda_request = {.device = "cuda", .rank = 0, .deterministic = 1};
+    backend_request auto_request = {.device = "auto", .rank = 0, .deterministic = 1};
+    if (count == 0) {
+        assert_int_equal(backend_cuda_create(&be, &o), AN_ERR_CUDA);
+        assert_null(be);
+        assert_non_null(strstr(error_message(), "--device cpu"));
+        /* asking for a GPU never silently runs on the CPU */
+        assert_int_equal(backend_open(&be, &cuda_request), AN_ERR_UNSUPPORTED);
+        assert_null(be);
+        assert_non_null(strstr(error_message(), "--device cuda: no usable GPU"));
+        cuda_request.device = "cuda:1";
+        assert_int_equal(backend_open(&be, &cuda_request), AN_ERR_UNSUPPORTED);
+        assert_non_null(strstr(error_message(), "--device cuda:1: no usable GPU"));
+        /* auto does */
+        assert_int_equal(backend_open(&be, &auto_request), AN_OK);
+        assert_string_equal(be->kind, "cpu");
+        backend_destroy(be);
+    } else {
+        assert_int_equal(backend_cuda_create(&be, &o), AN_OK);
+        assert_string_equal(be->kind, "cuda");
+        assert_non_null(strstr(be->description, "(CUDA device 0, fp32, deterministic)"));
+        assert_non_null(backend_cuda_context(be));
+        backend_destroy(be);
+        assert_int_equal(backend_open(&be, &auto_request), AN_OK);
+        assert_string_equal(be->kind, "cuda");
+        backend_destroy(be);
+    }
+    backend_request cpu_request = {.device = "cpu", .rank = 0, .deterministic = 1};
+    assert_int_equal(backend_open(&cpu, &cpu_request), AN_OK);
+    assert_null(backend_cuda_context(cpu)); /* not a CUDA backend */
+    backend_destroy(cpu);
+    assert_null(backend_cuda_context(NULL));
+}
+
 static void test_bad_device_ordinal(void **state)
 {
     (void)state;
@@ -108,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_runtime_error_names_call),
         cmocka_unit_test(test_library_errors_name_call),
         cmocka_unit_test(test_device_probe),
+        cmocka_unit_test(test_backend_probe),
         cmocka_unit_test(test_bad_device_ordinal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

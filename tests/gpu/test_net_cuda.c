@@ -1,12 +1,30 @@
-/* test_net_cuda.c: the whole network on the GPU against the CPU network on
- * the same batches: one training step (loss, logits, every parameter's
- * gradient) of the paper's network (width 1.0, 1000 classes, batch 2) and of
- * a width-0.25 one, five SGD steps (losses and weights), and deterministic
- * mode repeating bitwise. Exits 77 (skipped) without a CUDA device.
+/* test_net_cuda.c: the one network (net/net.h) on two backends, a net on
+ * backend_cpu and a net on backend_cuda with the same configuration, seed
+ * and batches, compared. Both run the same sequence (net_pass.c); only the
+ * kernels differ, so every difference here is a kernel's.
+ *   - one training step at width 0.25 (loss, logits, probabilities, every
+ *     parameter's gradient), with cuDNN in normal and in deterministic mode
+ *     (train and eval use deterministic);
+ *   - one training step of the paper's network (width 1.0, 1000 classes,
+ *     batch 2) through the twin-checking backend (backend_twin.h), in both
+ *     modes: every op, backward ones included, recomputed by its CPU twin
+ *     from the GPU's own inputs (ReLU outputs, max-pool argmax, dropout
+ *     masks), so ReLU/max-pool near-ties cannot fail it; plus the logits and
+ *     loss against the CPU net's;
+ *   - five SGD steps at width 0.25: the UPDATES w5 - w0 compared, not the
+ *     weights, with a negative control showing that a missing weight-decay
+ *     term would fail the comparison;
+ *   - a diverged network (a NaN weight) reports a NaN loss on both backends;
+ *   - deterministic mode repeats bitwise;
+ *   - and the twin check fails ops broken on purpose (on a CPU backend).
+ * Exits 77 (skipped) without a CUDA device. With --self-check the "GPU" net
+ * runs on a second CPU backend instead: every comparison must then hold
+ * exactly, which tests this file and backend_twin.c on any machine (CTest's
+ * test_net_cuda_self_check); it says nothing about the GPU.
  *
- * Tolerance: fp32 on both sides, but eight layers of float sums in different
- * orders (cuDNN's algorithms against im2col + OpenBLAS), so gradients are
- * compared at rtol 1e-3 relative to each tensor's scale (gpu_test_util.h). */
+ * Tolerances: GPU_TEST_NET_RTOL (1e-3 of each tensor's scale, derived in
+ * gpu_test_util.c) for logits, gradients and updates; the loss and the
+ * probabilities follow from the logits' bound (loss_tolerance, probs_tolerance). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,36 +35,26 @@
 
 #include <cmocka.h>
 
-#include "cuda_memory.h"
+#include "backend_cpu.h"
+#include "backend_cuda.h"
+#include "backend_twin.h"
 #include "gpu_test_util.h"
 #include "net.h"
-#include "net_cuda.h"
-#include "sgd.h"
+#include "ops_cpu.h"
 
-enum { MAX_BATCH = 4, STEPS = 5 };
+enum { SMALL_BATCH = 4, STEPS = 5, MAX_BATCH = 4 };
 #define SEED 2012u
-#define NET_RTOL 1e-3
+#define LR 0.01f
+
+static int self_check; /* --self-check: the second backend is a CPU one */
 
 typedef struct fixture {
-    double width;  /* 0.25 for the step tests, 1.0 (the paper's network) for one step */
+    double width;  /* 0.25 for the step tests, 1.0 (the paper's network) for the twin check */
     int classes, batch;
-    net *cpu;      /* the reference, max batch `batch` */
-    net *table;    /* the GPU net's table and initial weights, max batch 1 */
-    float *input;  /* [batch, 3, 224, 224] host */
+    float *input;  /* [batch, 3, 224, 224] host, byte units, mean subtracted */
     uint32_t ids[MAX_BATCH];
     int32_t labels[MAX_BATCH];
 } fixture;
-
-static void make_net(const fixture *f, net **out, int max_batch)
-{
-    net_config cfg;
-    net_config_default(&cfg);
-    cfg.width = f->width;
-    cfg.num_classes = f->classes;
-    cfg.init = NET_INIT_CAFFE; /* the paper's init with this width can give a flat loss */
-    assert_int_equal(net_create(out, &cfg, max_batch), AN_OK);
-    assert_int_equal(net_init_params(*out, SEED), AN_OK);
-}
 
 static int setup(void **state, double width, int classes, int batch)
 {
@@ -55,12 +63,7 @@ static int setup(void **state, double width, int classes, int batch)
     f->width = width;
     f->classes = classes;
     f->batch = batch;
-    make_net(f, &f->cpu, batch);
-    make_net(f, &f->table, 1);
-    size_t n = (size_t)batch * 3 * NET_INPUT_SIZE * NET_INPUT_SIZE;
-    f->input = malloc(n * sizeof(float));
-    if (!f->input) return -1;
-    gpu_test_fill_uniform(f->input, n, -120.0f, 120.0f, 900); /* byte units, mean subtracted */
+    f->input = gpu_test_random((size_t)batch * IMAGE_CROP_FLOATS, -120.0f, 120.0f, 900);
     for (int b = 0; b < batch; b++) {
         f->ids[b] = 1000u + 37u * (uint32_t)b;
         f->labels[b] = (b * 3) % classes;
@@ -70,114 +73,391 @@ static int setup(void **state, double width, int classes, int batch)
 }
 
 /* Width 0.25, 10 classes, batch 4: fast enough for 5 steps on both sides. */
-static int setup_small(void **state) { return setup(state, 0.25, 10, MAX_BATCH); }
+static int setup_small(void **state) { return setup(state, 0.25, 10, SMALL_BATCH); }
 /* The paper's network, 1000 classes, batch 2. */
 static int setup_full(void **state) { return setup(state, 1.0, 1000, 2); }
 
 static int teardown(void **state)
 {
     fixture *f = *state;
-    net_destroy(f->cpu);
-    net_destroy(f->table);
     free(f->input);
     free(f);
     return 0;
 }
 
-/* One training step of the CPU net; returns the loss. */
-static double cpu_step(fixture *f, uint32_t step, int update)
+/* The backend under test: CUDA device 0 in the given cuDNN mode (a CPU
+ * backend under --self-check). */
+static backend *open_gpu(int deterministic)
+{
+    backend *be = NULL;
+    if (self_check) {
+        assert_int_equal(backend_cpu_create(&be), AN_OK);
+        return be;
+    }
+    backend_cuda_options o = backend_cuda_options_default();
+    o.deterministic = deterministic;
+    if (backend_cuda_create(&be, &o) != AN_OK) fail_msg("backend_cuda_create: %s", error_message());
+    return be;
+}
+
+/* A net of the fixture's configuration on be (NULL: the CPU), initialised from SEED. */
+static net *make_net(const fixture *f, backend *be)
+{
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = f->width;
+    cfg.num_classes = f->classes;
+    cfg.init = NET_INIT_CAFFE; /* the paper's init at width 0.25 can give a flat loss */
+    net *n = NULL;
+    an_status st = be ? net_create_on(&n, &cfg, f->batch, be) : net_create(&n, &cfg, f->batch);
+    if (st != AN_OK) fail_msg("net_create: %s", error_message());
+    if (net_init_params(n, SEED) != AN_OK) fail_msg("net_init_params: %s", error_message());
+    return n;
+}
+
+/* A malloc'ed host copy [net_param_count] of one of n's blocks. */
+static float *block_copy(net *n, net_block which)
+{
+    float *view = NULL;
+    if (net_block_to_host(n, which, &view) != AN_OK) fail_msg("net_block_to_host: %s", error_message());
+    float *copy = malloc(net_param_count(n) * sizeof(float)); /* [param_count] */
+    assert_non_null(copy);
+    memcpy(copy, view, net_param_count(n) * sizeof(float));
+    return copy;
+}
+
+/* One training step; returns the loss. */
+static double train_step(net *n, const fixture *f, uint32_t step, int update, float weight_decay)
 {
     double loss = 0.0;
-    assert_int_equal(net_forward(f->cpu, f->input, f->batch, f->ids, step, SEED, 1), AN_OK);
-    assert_int_equal(net_loss(f->cpu, f->labels, f->batch, &loss), AN_OK);
-    assert_int_equal(net_backward(f->cpu, f->labels, f->batch, (float)f->batch), AN_OK);
-    if (update)
-        sgd_update(net_params(f->cpu), net_momentum(f->cpu), net_grads(f->cpu), net_param_count(f->cpu), 0.01f,
-                   SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY);
+    if (net_forward(n, f->input, f->batch, f->ids, step, SEED, 1) != AN_OK ||
+        net_loss(n, f->labels, f->batch, &loss) != AN_OK ||
+        net_backward(n, f->labels, f->batch, (float)f->batch) != AN_OK ||
+        (update && net_update(n, LR, SGD_PAPER_MOMENTUM, weight_decay) != AN_OK))
+        fail_msg("step %u on %s: %s", step, net_backend(n)->description, error_message());
     return loss;
 }
 
-static double gpu_step(net_cuda *g, const float *d_input, const fixture *f, uint32_t step, int update)
+/* A copy of the last forward's logits [batch, K]. */
+static float *logits_copy(net *n, int batch, int classes)
 {
-    double loss = 0.0;
-    assert_int_equal(net_cuda_forward(g, d_input, f->batch, f->ids, step, SEED, 1), AN_OK);
-    assert_int_equal(net_cuda_loss(g, f->labels, f->batch, &loss), AN_OK);
-    assert_int_equal(net_cuda_backward(g, f->labels, f->batch, (float)f->batch), AN_OK);
-    if (update) assert_int_equal(net_cuda_update(g, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY), AN_OK);
-    return loss;
+    const float *view = NULL;
+    if (net_read_logits(n, &view) != AN_OK) fail_msg("net_read_logits: %s", error_message());
+    float *copy = malloc((size_t)batch * classes * sizeof(float)); /* [B, K] */
+    assert_non_null(copy);
+    memcpy(copy, view, (size_t)batch * classes * sizeof(float));
+    return copy;
 }
 
-/* A GPU net with the fixture's weights and its input batch in net_cuda_input. */
-static net_cuda *gpu_net_with_input(const fixture *f, cuda_context *ctx)
+static double max_abs(const float *x, size_t n)
 {
-    net_cuda *g = NULL;
-    assert_int_equal(net_cuda_create(&g, ctx, f->table, f->batch), AN_OK);
-    size_t n_in = (size_t)f->batch * 3 * NET_INPUT_SIZE * NET_INPUT_SIZE;
-    assert_int_equal(cudaMemcpy(net_cuda_input(g), f->input, n_in * sizeof(float), cudaMemcpyHostToDevice),
-                     cudaSuccess);
-    return g;
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)x[i]));
+    return m;
 }
 
+/* The loss's tolerance from the logits': each logit within
+ * GPU_TEST_NET_RTOL (|z| + 0.1 max|z|) <= 1.1 GPU_TEST_NET_RTOL max|z|,
+ * and an image's loss -log p_label moves by at most sum_k |p_k - y_k| <= 2
+ * times the largest logit change, so the batch mean by
+ * 2.2 GPU_TEST_NET_RTOL max|z|. */
+static double loss_tolerance(const float *cpu_logits, size_t n)
+{
+    return 2.2 * GPU_TEST_NET_RTOL * max_abs(cpu_logits, n);
+}
+
+/* The probabilities' tolerance from the logits': sum_j |dp_k/dz_j| =
+ * 2 p_k (1 - p_k) <= 1/2, so a probability moves by at most half the largest
+ * logit change, 0.55 GPU_TEST_NET_RTOL max|z|; plus the two float softmaxes'
+ * own rounding (backend_twin.c: 1e-6 relative, at most 1e-6 absolute). */
+static double probs_tolerance(const float *cpu_logits, size_t n)
+{
+    return 0.55 * GPU_TEST_NET_RTOL * max_abs(cpu_logits, n) + 1e-6;
+}
+
+/* Each parameter view of a [count] block against the same view of b, at GPU_TEST_NET_RTOL. */
 static void compare_views(const net *reference, const float *gpu_block, const float *cpu_block, const char *what)
 {
     for (int i = 0; i < net_param_view_count(reference); i++) {
         const net_param_view *v = net_param_view_at(reference, i);
         char label[96];
         snprintf(label, sizeof label, "%s %s", what, v->name);
-        gpu_test_assert_close(label, gpu_block + v->offset, cpu_block + v->offset, v->count, NET_RTOL);
+        gpu_test_assert_close(label, gpu_block + v->offset, cpu_block + v->offset, v->count, GPU_TEST_NET_RTOL);
     }
 }
 
-static void test_one_step(void **state)
+/* ---------------------------------------------------------------- one step, both modes */
+
+static void one_step(fixture *f, int deterministic)
 {
-    fixture *f = *state;
-    cuda_context *ctx = gpu_test_context(CUDA_PRECISION_FP32, 0);
-    net_cuda *g = gpu_net_with_input(f, ctx);
-    assert_int_equal(cuda_poison(net_cuda_grads(g), net_cuda_param_count(g) * sizeof(float)), AN_OK);
-    double gpu_loss = gpu_step(g, net_cuda_input(g), f, 0, 0);
-    double cpu_loss = cpu_step(f, 0, 0);
-    printf("  one step: loss gpu %.7f cpu %.7f\n", gpu_loss, cpu_loss);
-    assert_true(fabs(gpu_loss - cpu_loss) <= 1e-4 * fabs(cpu_loss));
-    gpu_test_expect_close("logits", net_cuda_logits(g), net_logits(f->cpu), f->batch * f->classes, NET_RTOL);
-    size_t count = net_cuda_param_count(g);
-    float *grads = gpu_test_download(net_cuda_grads(g), count);
-    compare_views(f->cpu, grads, net_grads(f->cpu), "grad");
-    free(grads);
-    net_cuda_destroy(g);
-    cuda_context_destroy(ctx);
+    printf(" %s mode\n", deterministic ? "deterministic" : "normal");
+    backend *be = open_gpu(deterministic);
+    net *cpu = make_net(f, NULL), *gpu = make_net(f, be);
+    const size_t count = net_param_count(cpu), nz = (size_t)f->batch * f->classes;
+    assert_int_equal(net_param_count(gpu), count);
+    /* The same seed gives the same weights on every backend (net.h). */
+    float *w_cpu = block_copy(cpu, NET_BLOCK_PARAMS), *w_gpu = block_copy(gpu, NET_BLOCK_PARAMS); /* [count] */
+    gpu_test_assert_bitwise("initial weights", w_gpu, w_cpu, count * sizeof(float));
+
+    double gpu_loss = train_step(gpu, f, 0, 0, 0.0f), cpu_loss = train_step(cpu, f, 0, 0, 0.0f);
+    float *z_cpu = logits_copy(cpu, f->batch, f->classes), *z_gpu = logits_copy(gpu, f->batch, f->classes); /* [B, K] */
+    double tol = loss_tolerance(z_cpu, nz);
+    printf("  loss gpu %.9f cpu %.9f (tolerance %.3g)\n", gpu_loss, cpu_loss, tol);
+    assert_true(fabs(gpu_loss - cpu_loss) <= tol);
+    gpu_test_assert_close("logits", z_gpu, z_cpu, nz, GPU_TEST_NET_RTOL);
+    const float *p_cpu = NULL, *p_gpu = NULL; /* [B, K] the nets' own host copies */
+    assert_int_equal(net_read_probs(cpu, &p_cpu), AN_OK);
+    assert_int_equal(net_read_probs(gpu, &p_gpu), AN_OK);
+    const double ptol = probs_tolerance(z_cpu, nz);
+    for (size_t i = 0; i < nz; i++)
+        if (!(fabs((double)p_gpu[i] - (double)p_cpu[i]) <= ptol))
+            fail_msg("probability %zu: gpu %.9g cpu %.9g (tolerance %.3g)", i, (double)p_gpu[i], (double)p_cpu[i],
+                     ptol);
+    float *g_cpu = block_copy(cpu, NET_BLOCK_GRADS), *g_gpu = block_copy(gpu, NET_BLOCK_GRADS); /* [count] */
+    compare_views(cpu, g_gpu, g_cpu, "grad");
+
+    free(w_cpu), free(w_gpu), free(z_cpu), free(z_gpu), free(g_cpu), free(g_gpu);
+    net_destroy(gpu);
+    net_destroy(cpu);
+    backend_destroy(be);
 }
 
-static void test_five_steps(void **state)
+static void test_one_step_both_modes(void **state)
+{
+    one_step(*state, 0);
+    one_step(*state, 1);
+}
+
+/* ---------------------------------------------------------------- the paper's network, op by op */
+
+static void twin_step(fixture *f, int deterministic)
+{
+    printf(" %s mode\n", deterministic ? "deterministic" : "normal");
+    backend *inner = open_gpu(deterministic), *twin = NULL;
+    assert_int_equal(backend_twin_create(&twin, inner, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+    net *cpu = make_net(f, NULL), *gpu = make_net(f, twin);
+    const size_t nz = (size_t)f->batch * f->classes;
+
+    /* A whole training step, every op checked against its CPU twin on the
+     * GPU's own inputs (the step fails with the op's message otherwise). */
+    double gpu_loss = train_step(gpu, f, 0, 1, SGD_PAPER_WEIGHT_DECAY);
+    int64_t e1 = 0, e5 = 0;
+    if (net_topk_errors(gpu, f->labels, f->batch, &e1, &e5) != AN_OK) fail_msg("%s", error_message());
+    backend_twin_report(twin, stdout);
+    printf("  %ld outputs compared\n", backend_twin_comparisons(twin));
+    /* forward, loss, topk, backward, update: at least one comparison per layer op */
+    assert_true(backend_twin_comparisons(twin) >= 2L * net_layer_count(gpu));
+
+    /* The forward pass is continuous (no mask decides a value), so the
+     * end-to-end logits and loss compare with the CPU net's as well. */
+    double cpu_loss = train_step(cpu, f, 0, 0, 0.0f);
+    float *z_cpu = logits_copy(cpu, f->batch, f->classes), *z_gpu = logits_copy(gpu, f->batch, f->classes); /* [B, K] */
+    gpu_test_assert_close("logits (whole network)", z_gpu, z_cpu, nz, GPU_TEST_NET_RTOL);
+    double tol = loss_tolerance(z_cpu, nz);
+    printf("  loss gpu %.9f cpu %.9f (tolerance %.3g)\n", gpu_loss, cpu_loss, tol);
+    assert_true(fabs(gpu_loss - cpu_loss) <= tol);
+
+    free(z_cpu), free(z_gpu);
+    net_destroy(gpu);
+    net_destroy(cpu);
+    backend_destroy(twin);
+    backend_destroy(inner);
+}
+
+static void test_paper_network_op_by_op(void **state)
+{
+    twin_step(*state, 0);
+    twin_step(*state, 1);
+}
+
+/* ---------------------------------------------------------------- the twin check itself */
+
+/* A CPU backend with two ops broken on purpose, to show that the twin check
+ * fails them: conv_backward's largest weight gradient 1% off, and
+ * relu_backward passing one gradient the forward's ReLU stopped. */
+static backend_ops broken_ops;
+static const backend_ops *cpu_ops;
+static int broken_op; /* 0: conv_backward, 1: relu_backward */
+
+static an_status broken_conv_backward(backend *be, float *dinput, float *dweight, float *dbias, const float *doutput,
+                                      const float *in, const float *weight, const conv_shape *s)
+{
+    AN_TRY(cpu_ops->conv_backward(be, dinput, dweight, dbias, doutput, in, weight, s));
+    if (broken_op == 0) {
+        const size_t n = (size_t)s->out_channels * (s->in_channels / s->groups) * s->kernel * s->kernel;
+        size_t worst = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fabsf(dweight[i]) > fabsf(dweight[worst])) worst = i;
+        dweight[worst] *= 1.01f; /* host memory: a CPU backend */
+    }
+    return AN_OK;
+}
+
+static an_status broken_relu_backward(backend *be, float *dinput, const float *doutput, const float *out, size_t n)
+{
+    float first_stopped = 0.0f;
+    size_t at = n;
+    for (size_t i = 0; i < n && at == n; i++)
+        if (!(out[i] > 0.0f) && doutput[i] != 0.0f) at = i, first_stopped = doutput[i];
+    AN_TRY(cpu_ops->relu_backward(be, dinput, doutput, out, n));
+    if (broken_op == 1 && at < n) dinput[at] = first_stopped;
+    return AN_OK;
+}
+
+static void test_twin_check_fails_broken_ops(void **state)
 {
     fixture *f = *state;
-    /* Fresh weights on both sides. */
-    assert_int_equal(net_init_params(f->cpu, SEED), AN_OK);
-    cuda_context *ctx = gpu_test_context(CUDA_PRECISION_FP32, 0);
-    net_cuda *g = gpu_net_with_input(f, ctx);
+    const char *expect[2] = {"conv_backward", "relu_backward"};
+    for (broken_op = 0; broken_op < 2; broken_op++) {
+        backend *inner = NULL, *twin = NULL;
+        assert_int_equal(backend_cpu_create(&inner), AN_OK);
+        cpu_ops = inner->ops;
+        broken_ops = *cpu_ops;
+        broken_ops.conv_backward = broken_conv_backward;
+        broken_ops.relu_backward = broken_relu_backward;
+        inner->ops = &broken_ops;
+        assert_int_equal(backend_twin_create(&twin, inner, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+        net *n = make_net(f, twin);
+        double loss = 0.0;
+        assert_int_equal(net_forward(n, f->input, f->batch, f->ids, 0, SEED, 1), AN_OK);
+        assert_int_equal(net_loss(n, f->labels, f->batch, &loss), AN_OK);
+        assert_int_equal(net_backward(n, f->labels, f->batch, (float)f->batch), AN_ERR_INTERNAL);
+        printf("  broken %s: %s\n", expect[broken_op], error_message());
+        assert_non_null(strstr(error_message(), expect[broken_op]));
+        backend_twin_report(twin, stdout);
+        net_destroy(n);
+        backend_destroy(twin);
+        inner->ops = cpu_ops;
+        backend_destroy(inner);
+    }
+}
+
+/* ---------------------------------------------------------------- five steps: the updates */
+
+/* w5 - w0 of a net after STEPS steps from the seed's weights; losses [STEPS]
+ * and the largest |logit| of each step, max_logit [STEPS]. */
+static float *five_step_update(fixture *f, net *n, float weight_decay, double *losses, double *max_logit)
+{
+    float *w0 = block_copy(n, NET_BLOCK_PARAMS); /* [param_count] */
     for (uint32_t step = 0; step < STEPS; step++) {
-        double gl = gpu_step(g, net_cuda_input(g), f, step, 1);
-        double cl = cpu_step(f, step, 1);
-        printf("  step %u: loss gpu %.7f cpu %.7f\n", step, gl, cl);
-        assert_true(fabs(gl - cl) <= 1e-3 * fabs(cl));
+        losses[step] = train_step(n, f, step, 1, weight_decay);
+        float *z = logits_copy(n, f->batch, f->classes); /* [B, K] */
+        max_logit[step] = max_abs(z, (size_t)f->batch * f->classes);
+        free(z);
     }
-    size_t count = net_cuda_param_count(g);
-    float *params = gpu_test_download(net_cuda_params(g), count);
-    compare_views(f->cpu, params, net_params(f->cpu), "weights after 5 steps");
-    free(params);
-    net_cuda_destroy(g);
-    cuda_context_destroy(ctx);
+    float *w5 = block_copy(n, NET_BLOCK_PARAMS); /* [param_count], becomes w5 - w0 */
+    for (size_t i = 0; i < net_param_count(n); i++) w5[i] -= w0[i];
+    free(w0);
+    return w5;
 }
 
-/* Two steps from the same weights, twice, in deterministic mode. */
+/* Five steps on both backends (deterministic mode, as training runs): the
+ * updates w5 - w0, view by view, within GPU_TEST_NET_RTOL of each view's
+ * scale. The updates, not the weights: an update is about 1e-3 of a weight
+ * or less, so a wrong update hides in the weights' tolerance.
+ *
+ * Why a missing weight-decay term fails it. Decay adds -lr wd w to the
+ * velocity every step; through momentum it reaches the update with weight
+ * 1 + 1.9 + 2.71 + 3.44 + 4.10 = 13.1 steps, and at least 5 without
+ * momentum: 5 steps x lr x wd x |w|. For the biases the Caffe init sets to 0.1
+ * (conv2, conv4, conv5, fc6, fc7) that is 5 x 0.01 x 0.0005 x 0.1 = 2.5e-6
+ * at least (6.6e-6 with momentum), while the tolerance is 1e-3 (|Δ| + 0.1
+ * max|Δ|) <= 1.1e-3 max|Δ|: below 2.5e-6 as long as that bias's largest
+ * update stays below 2.3e-3, i.e. its gradients below about 2.3e-3 /
+ * (13.1 lr) = 0.017. That depends on the data, so the test checks it every
+ * run: the CPU net trained WITHOUT decay must fail the same comparison
+ * against the CPU net with decay (the negative control). */
+static void test_five_steps_updates(void **state)
+{
+    fixture *f = *state;
+    backend *be = open_gpu(1);
+    net *cpu = make_net(f, NULL), *gpu = make_net(f, be), *no_decay = make_net(f, NULL);
+    double l_cpu[STEPS], l_gpu[STEPS], l_nd[STEPS], z_cpu[STEPS], z_gpu[STEPS], z_nd[STEPS];
+    /* each [param_count]: w5 - w0 on the GPU, the CPU, and the CPU without decay */
+    float *d_gpu = five_step_update(f, gpu, SGD_PAPER_WEIGHT_DECAY, l_gpu, z_gpu);
+    float *d_cpu = five_step_update(f, cpu, SGD_PAPER_WEIGHT_DECAY, l_cpu, z_cpu);
+    float *d_nd = five_step_update(f, no_decay, 0.0f, l_nd, z_nd);
+    /* Each step's loss within loss_tolerance of its logits: the weights
+     * entering a step differ by the earlier updates' errors, about 1e-3 of an
+     * update, which is far below the rounding of a forward pass. */
+    for (int s = 0; s < STEPS; s++) {
+        const double tol = 2.2 * GPU_TEST_NET_RTOL * z_cpu[s]; /* loss_tolerance */
+        printf("  step %d: loss gpu %.9f cpu %.9f (tolerance %.3g)\n", s, l_gpu[s], l_cpu[s], tol);
+        assert_true(fabs(l_gpu[s] - l_cpu[s]) <= tol);
+    }
+    compare_views(cpu, d_gpu, d_cpu, "update w5-w0");
+
+    /* The negative control: without decay, some view's update is outside the tolerance. */
+    double worst = 0.0;
+    const char *where = "";
+    for (int i = 0; i < net_param_view_count(cpu); i++) {
+        const net_param_view *v = net_param_view_at(cpu, i);
+        double r = gpu_test_worst_ratio(d_nd + v->offset, d_cpu + v->offset, v->count, GPU_TEST_NET_RTOL, 0.1, NULL);
+        if (r > worst) worst = r, where = v->name;
+    }
+    printf("  without weight decay: worst error/tolerance %.3g (%s)\n", worst, where);
+    if (!(worst > 1.0)) fail_msg("the update comparison would not notice a missing weight-decay term");
+
+    free(d_gpu), free(d_cpu), free(d_nd);
+    net_destroy(no_decay);
+    net_destroy(gpu);
+    net_destroy(cpu);
+    backend_destroy(be);
+}
+
+/* ---------------------------------------------------------------- a diverged network */
+
+/* A NaN in fc8's weights makes one class's logit NaN for every image, so
+ * every row of probabilities is NaN (backend.h: softmax keeps NaN) and the
+ * loss must say NaN on both backends, not a finite clamp of it. The top-k
+ * counts follow the CPU's rule on both (an image labelled with the NaN class
+ * is an error in both). */
+static void test_diverged_network_reports_nan(void **state)
+{
+    fixture *f = *state;
+    backend *be = open_gpu(1);
+    net *nets[2] = {make_net(f, NULL), make_net(f, be)};
+    const char *names[2] = {"cpu", "gpu"};
+    int64_t e1[2], e5[2];
+    for (int k = 0; k < 2; k++) {
+        net *n = nets[k];
+        const net_param_view *fc8 = net_param_find(n, "fc8.weight");
+        assert_non_null(fc8);
+        float *w = NULL; /* [param_count] the net's host view of its parameters */
+        assert_int_equal(net_block_to_host(n, NET_BLOCK_PARAMS, &w), AN_OK);
+        w[fc8->offset + (size_t)f->labels[1] * (size_t)fc8->shape[1]] = NAN; /* [K, F7]: row of image 1's label */
+        assert_int_equal(net_block_from_host(n, NET_BLOCK_PARAMS, w), AN_OK);
+        double loss = 0.0;
+        assert_int_equal(net_forward(n, f->input, f->batch, NULL, 0, 0, 0), AN_OK);
+        assert_int_equal(net_loss(n, f->labels, f->batch, &loss), AN_OK);
+        printf("  %s: loss %g\n", names[k], loss);
+        assert_true(isnan(loss));
+        const float *probs = NULL; /* [B, K] */
+        assert_int_equal(net_read_probs(n, &probs), AN_OK);
+        for (int i = 0; i < f->batch * f->classes; i++) assert_true(isnan(probs[i]));
+        assert_int_equal(net_topk_errors(n, f->labels, f->batch, &e1[k], &e5[k]), AN_OK);
+        printf("  %s: %lld top-1, %lld top-5 errors\n", names[k], (long long)e1[k], (long long)e5[k]);
+    }
+    assert_true(e1[0] >= 1 && e5[0] >= 1); /* image 1's label scores NaN */
+    assert_int_equal(e1[1], e1[0]);
+    assert_int_equal(e5[1], e5[0]);
+    net_destroy(nets[1]);
+    net_destroy(nets[0]);
+    backend_destroy(be);
+}
+
+/* ---------------------------------------------------------------- deterministic mode */
+
+/* Two steps from the seed's weights in deterministic mode; the weights after. */
 static float *deterministic_run(fixture *f, size_t *count)
 {
-    cuda_context *ctx = gpu_test_context(CUDA_PRECISION_FP32, 1);
-    net_cuda *g = gpu_net_with_input(f, ctx);
-    for (uint32_t step = 0; step < 2; step++) gpu_step(g, net_cuda_input(g), f, step, 1);
-    *count = net_cuda_param_count(g);
-    float *params = gpu_test_download(net_cuda_params(g), *count);
-    net_cuda_destroy(g);
-    cuda_context_destroy(ctx);
+    backend *be = open_gpu(1);
+    net *n = make_net(f, be);
+    for (uint32_t step = 0; step < 2; step++) train_step(n, f, step, 1, SGD_PAPER_WEIGHT_DECAY);
+    *count = net_param_count(n);
+    float *params = block_copy(n, NET_BLOCK_PARAMS); /* [count] */
+    net_destroy(n);
+    backend_destroy(be);
     return params;
 }
 
@@ -192,13 +472,21 @@ static void test_deterministic_repeats_bitwise(void **state)
     free(second);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    if (!gpu_test_have_device("test_net_cuda")) return GPU_TEST_SKIP;
+    self_check = argc > 1 && strcmp(argv[1], "--self-check") == 0;
+    if (self_check) {
+        printf("test_net_cuda --self-check: the second backend is a CPU one (tests the test, not the GPU)\n");
+        cpu_threads_set(2);
+    } else if (!gpu_test_have_device("test_net_cuda")) {
+        return GPU_TEST_SKIP;
+    }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_one_step, setup_small, teardown),
-        cmocka_unit_test_setup_teardown(test_one_step, setup_full, teardown),
-        cmocka_unit_test_setup_teardown(test_five_steps, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_one_step_both_modes, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_paper_network_op_by_op, setup_full, teardown),
+        cmocka_unit_test_setup_teardown(test_twin_check_fails_broken_ops, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_five_steps_updates, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_diverged_network_reports_nan, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_deterministic_repeats_bitwise, setup_small, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* test_checkpoint.c: a checkpoint written and read back gives the same
  * weights, momentum, metadata and trainer state; a mismatched network, a
  * missing or foreign file are refused with a message; no temporary file
- * is left behind. Real HDF5 files in a temporary directory. */
+ * is left behind; hostile checkpoints (a newer format, truncated, shapes that
+ * disagree with the config, an attribute holding many values, a config out of
+ * range) are refused with a message. Real HDF5 files in a temporary directory. */
 #include <dirent.h>
 #include <hdf5.h>
 #include <setjmp.h>
@@ -213,12 +215,101 @@ static void test_variant_and_older_checkpoints(void **state)
     net_destroy(a);
 }
 
+/* Saves a width-0.125, 3-class checkpoint at `path`. */
+static void save_small(const char *path)
+{
+    net *a = small_net(0.125, 3);
+    checkpoint_meta meta = {.step = 7, .epoch = 1, .learning_rate = 0.01, .seed = 3};
+    assert_int_equal(checkpoint_save(path, a, &meta, "{}"), AN_OK);
+    net_destroy(a);
+}
+
+/* Loads `path` into the network its own config describes; returns the status. */
+static an_status load_as_written(const char *path)
+{
+    net_config cfg;
+    an_status st = checkpoint_read_config(path, &cfg);
+    if (st != AN_OK) return st;
+    net *n = NULL;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    checkpoint_meta meta;
+    char *state_json = NULL;
+    st = checkpoint_load(path, n, &meta, &state_json);
+    free(state_json);
+    net_destroy(n);
+    return st;
+}
+
+/* Rewrites attribute `name` of object `obj` in `path` as `count` int64 values `value`. */
+static void rewrite_int_attr(const char *path, const char *obj, const char *name, hsize_t count, long long value)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Adelete_by_name(f, obj, name, H5P_DEFAULT) >= 0);
+    hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
+    hid_t attr = H5Acreate_by_name(f, obj, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    long long values[64];
+    for (int i = 0; i < 64; i++) values[i] = value;
+    assert_true(attr >= 0 && H5Awrite(attr, H5T_NATIVE_LLONG, values) >= 0);
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Fclose(f);
+}
+
+static void test_hostile_checkpoints(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/hostile.h5", tmpdir);
+
+    /* A newer format_version: refused, saying so and what to do. */
+    save_small(path);
+    rewrite_int_attr(path, ".", "format_version", 1, CHECKPOINT_FORMAT_VERSION + 1);
+    assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "newer"));
+    assert_non_null(strstr(error_message(), "hostile.h5"));
+
+    /* An attribute holding many values where one is expected (would overflow the one it is read into). */
+    save_small(path);
+    rewrite_int_attr(path, ".", "format_version", 64, CHECKPOINT_FORMAT_VERSION);
+    assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "holds 64 values"));
+
+    /* A config out of range (num_classes sizes fc8). */
+    save_small(path);
+    rewrite_int_attr(path, "config", "num_classes", 1, 2000000000);
+    assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "num_classes 2000000000"));
+
+    /* Shapes that disagree with the config: a checkpoint of 3 classes whose config says 5. */
+    save_small(path);
+    rewrite_int_attr(path, "config", "num_classes", 1, 5);
+    assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "fc8.weight is ["));
+    assert_non_null(strstr(error_message(), "but the network its config describes has [5,"));
+
+    /* Truncated at several places: refused with a message naming the file, never a crash. */
+    save_small(path);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    for (long keep = 0; keep < size; keep += size / 7 + 1) {
+        save_small(path);
+        assert_int_equal(truncate(path, keep), 0);
+        assert_int_not_equal(load_as_written(path), AN_OK);
+        assert_non_null(strstr(error_message(), "hostile.h5"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_variant_and_older_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_checkpoints, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

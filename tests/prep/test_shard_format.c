@@ -15,8 +15,10 @@
 
 #include <cmocka.h>
 
+#include "atomic_file.h"
 #include "checksum.h"
 #include "dataset.h"
+#include "dataset_json.h"
 #include "philox.h"
 #include "shard_reader.h"
 #include "shard_writer.h"
@@ -289,7 +291,32 @@ static void test_dataset_round_trip(void **state)
     d->val.num_shards = 1;
     assert_int_equal(dataset_write(d, f->dir), AN_OK);
 
+    /* Without dataset.json (a prep still running or one that died before its
+     * last write) the dataset is refused, saying what is missing and what to do. */
     dataset *back = NULL;
+    char json_path[ATOMIC_PATH_MAX + 32];
+    snprintf(json_path, sizeof json_path, "%s/dataset.json", f->dir);
+    assert_int_equal(dataset_open(&back, f->dir), AN_ERR_FORMAT);
+    assert_null(back);
+    assert_non_null(strstr(error_message(), "not a complete dataset"));
+    assert_non_null(strstr(error_message(), json_path));
+    assert_non_null(strstr(error_message(), "alexnet-prep"));
+    dataset_provenance provenance = {.tool = "test", .input = "in", .params = "p=1", .max_bad = "0"};
+    /* A dataset.json of another dataset, or one that is damaged, is refused too. */
+    snprintf(d->dataset_id, sizeof d->dataset_id, "0123456789abcdef");
+    assert_int_equal(dataset_write_json(d, f->dir, &provenance), AN_OK);
+    assert_int_equal(dataset_open(&back, f->dir), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "names dataset 0123456789abcdef but dataset.h5 names fedcba9876543210"));
+    snprintf(d->dataset_id, sizeof d->dataset_id, "fedcba9876543210");
+    d->val.num_images = 4;
+    assert_int_equal(dataset_write_json(d, f->dir, &provenance), AN_OK);
+    assert_int_equal(dataset_open(&back, f->dir), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "num_val 4 but dataset.h5 says 3"));
+    d->val.num_images = 3;
+    assert_int_equal(atomic_write_file(json_path, "{\"format_version\": 1,", 20), AN_OK);
+    assert_int_equal(dataset_open(&back, f->dir), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "not valid JSON"));
+    assert_int_equal(dataset_write_json(d, f->dir, &provenance), AN_OK);
     assert_int_equal(dataset_open(&back, f->dir), AN_OK);
     assert_string_equal(back->dataset_id, "fedcba9876543210");
     assert_string_equal(back->source, "folder");

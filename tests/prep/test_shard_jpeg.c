@@ -186,7 +186,9 @@ static void test_codec(void **state)
     assert_int_equal(shard_jpeg_decode(f->pixels, 1000, whole), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "not a decodable JPEG"));
     assert_int_equal(shard_jpeg_decode_rows(s420, n420, whole, 30, 20), AN_ERR_ARG);
+    free(s444);
     assert_int_equal(shard_jpeg_encode(f->pixels, 0, SHARD_JPEG_420, &s444, &n444), AN_ERR_ARG);
+    assert_null(s444);
     free(s420);
     free(rows);
     free(whole);

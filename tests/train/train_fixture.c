@@ -10,6 +10,7 @@
 
 #include "checksum.h"
 #include "dataset.h"
+#include "dataset_json.h"
 #include "shard_format.h"
 #include "shard_jpeg.h"
 #include "shard_writer.h"
@@ -237,6 +238,7 @@ static an_status write_dataset(const char *dir, uint32_t num_train, int train_sh
     AN_TRY_GOTO(st, write_split(dir, "val", 1, num_val, 1, classes, id_hex, missing, missing_count, store, d),
                 done);
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
+    AN_TRY_GOTO(st, dataset_write_json(d, dir, &(dataset_provenance){.tool = "test fixture", .input = "", .params = "", .max_bad = "0"}), done);
 done:
     dataset_close(d);
     return st;

@@ -1,0 +1,166 @@
+/* fuzz_checkpoint.c: libFuzzer target, structure-aware: a checkpoint from
+ * someone else (docs/FORMAT.md section 2). A valid checkpoint of a tiny
+ * network is written once; each input then applies up to eight edits to a
+ * copy with the HDF5 API (an attribute rewritten with another value, element
+ * count or type, or deleted; a tensor replaced with another shape or type;
+ * the trainer state replaced by the input's text or by another type) and may
+ * cut the file. The copy is loaded as alexnet-train --resume and alexnet-eval
+ * load one: checkpoint_read_config, net_create from it, checkpoint_load, and
+ * the trainer state parsed. Refusals must come with a message, never a crash. */
+#include <hdf5.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "fuzz_util.h"
+#include "h5_error.h"
+#include "train_state.h"
+
+static const char *const root_attrs[] = {"format_version", "kind", "step", "epoch", "learning_rate",
+                                         "lr_drops", "seed", "dataset_id"};
+static const char *const config_attrs[] = {"width", "num_classes", "lrn_convention", "init", "dropout_rate"};
+static const char *const tensors[] = {"weights/conv1.weight", "weights/fc8.bias", "momentum/fc6.weight",
+                                      "momentum/conv2.bias"};
+
+static uint8_t *template_bytes;
+static size_t template_size;
+
+static void make_template(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/template.h5", fuzz_dir());
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = 0.02;
+    cfg.num_classes = 3;
+    net *n = NULL;
+    if (net_create(&n, &cfg, 1) != AN_OK) abort();
+    checkpoint_meta meta = {.step = 5, .epoch = 1, .learning_rate = 0.01, .seed = 1};
+    memcpy(meta.dataset_id, "0123456789abcdef", 17);
+    train_state s;
+    memset(&s, 0, sizeof s);
+    s.batch = 8;
+    lr_schedule_init(&s.schedule, 0.01, 3);
+    char *json = NULL;
+    if (train_state_to_json(&s, &json) != AN_OK || checkpoint_save(path, n, &meta, json) != AN_OK) abort();
+    free(json);
+    net_destroy(n);
+    FILE *f = fopen(path, "rb");
+    if (!f) abort();
+    fseek(f, 0, SEEK_END);
+    template_size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    template_bytes = malloc(template_size);
+    if (!template_bytes || fread(template_bytes, 1, template_size, f) != template_size) abort();
+    fclose(f);
+}
+
+static void rewrite_attr(hid_t file, const char *obj, const char *name, fuzz_bytes *b)
+{
+    H5Adelete_by_name(file, obj, name, H5P_DEFAULT);
+    unsigned kind = fuzz_byte(b) % 6;
+    if (kind == 5) return; /* deleted */
+    hsize_t count = fuzz_byte(b) % 4 == 3 ? 7 : 1;
+    hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
+    hid_t type = kind == 0 ? H5Tcopy(H5T_STD_I64LE) : kind == 1 ? H5Tcopy(H5T_IEEE_F64LE) : H5Tcopy(H5T_C_S1);
+    if (kind == 2) H5Tset_size(type, 1 + fuzz_byte(b) % 40);
+    if (kind == 3) H5Tset_size(type, H5T_VARIABLE);
+    if (kind == 4) H5Tset_size(type, 100000);
+    hid_t attr = H5Acreate_by_name(file, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr >= 0) {
+        long long ints[7];
+        double reals[7];
+        for (int i = 0; i < 7; i++) ints[i] = fuzz_near(b, 1);
+        for (int i = 0; i < 7; i++) reals[i] = (double)fuzz_near(b, 1) / (1 + fuzz_byte(b));
+        static char text[7 * 100000];
+        memset(text, 'a' + (int)(fuzz_byte(b) % 26), sizeof text);
+        const char *strings[7] = {"paper", "caffe", "literal", "divided_by_n", "fan_in", "alexnet-checkpoint", ""};
+        if (kind == 0) H5Awrite(attr, H5T_NATIVE_LLONG, ints);
+        else if (kind == 1) H5Awrite(attr, H5T_NATIVE_DOUBLE, reals);
+        else if (kind == 3) H5Awrite(attr, type, strings);
+        else H5Awrite(attr, type, text);
+        H5Aclose(attr);
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+}
+
+static void replace_tensor(hid_t file, const char *name, fuzz_bytes *b)
+{
+    H5Ldelete(file, name, H5P_DEFAULT);
+    unsigned kind = fuzz_byte(b) % 4;
+    if (kind == 3) return; /* deleted */
+    hsize_t dims[4];
+    int rank = 1 + (int)(fuzz_byte(b) % 4);
+    for (int i = 0; i < rank; i++) dims[i] = 1 + fuzz_byte(b) % 40;
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t type = kind == 0 ? H5T_IEEE_F32LE : kind == 1 ? H5T_STD_I16LE : H5T_IEEE_F64BE;
+    hid_t dset = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dset >= 0) H5Dclose(dset);
+    H5Sclose(space);
+}
+
+static void replace_state(hid_t file, fuzz_bytes *b)
+{
+    H5Ldelete(file, "trainer_state", H5P_DEFAULT);
+    unsigned kind = fuzz_byte(b) % 4;
+    if (kind == 3) return; /* deleted */
+    size_t n = b->size - b->used; /* the rest of the input is the text */
+    char *text = malloc(n + 1);
+    if (!text) return;
+    memcpy(text, b->data + b->used, n);
+    text[n] = 0;
+    b->used = b->size;
+    hsize_t count = kind == 2 ? 3 : 1;
+    hid_t space = kind == 2 ? H5Screate_simple(1, &count, NULL) : H5Screate(H5S_SCALAR);
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, kind == 1 ? n + 1 : H5T_VARIABLE);
+    hid_t dset = H5Dcreate2(file, "trainer_state", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *values[3] = {text, text, text};
+    if (dset >= 0) {
+        H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, kind == 1 ? (const void *)text : (const void *)values);
+        H5Dclose(dset);
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    h5_error_init();
+    if (!template_bytes) make_template();
+    char path[4096];
+    fuzz_write_file("ckpt.h5", template_bytes, template_size, path);
+    fuzz_bytes b = {data, size, 0};
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (file < 0) abort();
+    for (int edit = 0; edit < 8 && b.used < b.size; edit++) {
+        unsigned op = fuzz_byte(&b) % 5, which = fuzz_byte(&b);
+        if (op == 0) rewrite_attr(file, ".", root_attrs[which % 8], &b);
+        else if (op == 1) rewrite_attr(file, "config", config_attrs[which % 5], &b);
+        else if (op == 2) replace_tensor(file, tensors[which % 4], &b);
+        else if (op == 3) replace_state(file, &b);
+        else break;
+    }
+    H5Fclose(file);
+    unsigned cut = fuzz_byte(&b);
+    if (cut >= 200 && truncate(path, (off_t)(template_size * (cut - 200) / 56)) != 0) abort();
+
+    net_config cfg;
+    if (checkpoint_read_config(path, &cfg) != AN_OK) return 0;
+    net *n = NULL;
+    if (net_create(&n, &cfg, 1) != AN_OK) return 0;
+    checkpoint_meta meta;
+    char *json = NULL;
+    if (checkpoint_load(path, n, &meta, &json) == AN_OK) {
+        train_state s;
+        (void)train_state_from_json(json, &s);
+    }
+    free(json);
+    net_destroy(n);
+    return 0;
+}
