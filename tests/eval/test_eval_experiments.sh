@@ -29,6 +29,15 @@ p_paper=$(sed -n 's/.*"parameters": \([0-9]*\).*/\1/p' "$WORK/paper/config.json"
 p_variant=$(sed -n 's/.*"parameters": \([0-9]*\).*/\1/p' "$WORK/variant/config.json")
 [ "$p_variant" -gt "$p_paper" ] || fail "one tower has $p_variant parameters, two towers $p_paper"
 
+# a resumed run keeps its experiment: another flag on --resume is refused, naming it
+if "$TRAIN" --data "$WORK/data" --run "$WORK/variant" $common --epochs 3 --resume --augment full 2> "$WORK/resume.err"; then
+    fail "--resume accepted another --augment"
+fi
+grep -q -- "--augment" "$WORK/resume.err" || fail "the refused resume does not name --augment: $(cat "$WORK/resume.err")"
+if "$TRAIN" --data "$WORK/data" --run "$WORK/variant" $common --epochs 3 --resume --activation relu 2> "$WORK/resume.err"; then
+    fail "--resume accepted another --activation"
+fi
+grep -q -- "--activation" "$WORK/resume.err" || fail "the refused resume does not name --activation: $(cat "$WORK/resume.err")"
 # scored without repeating a flag
 for run in paper variant elsewhere; do
     data=$WORK/data
