@@ -135,3 +135,8 @@ an_status json_doc_string(const json_doc *d, const char *key, const char **out)
     *out = s;
     return AN_OK;
 }
+
+int json_doc_has(const json_doc *d, const char *key)
+{
+    return d->root && json_object_object_get_ex(d->root, key, NULL);
+}

@@ -35,5 +35,8 @@ void json_doc_free(json_doc *d);
 an_status json_doc_int(const json_doc *d, const char *key, int64_t min, int64_t max, int64_t *out);
 an_status json_doc_double(const json_doc *d, const char *key, double *out); /* an integer is a number too */
 an_status json_doc_string(const json_doc *d, const char *key, const char **out);
+/* 1 when the root object has the member key (of any type): optional members
+ * that documents written by older versions lack. */
+int json_doc_has(const json_doc *d, const char *key);
 
 #endif

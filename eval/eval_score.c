@@ -98,24 +98,29 @@ static an_status load_batch(const eval_split *s, uint64_t first, int n, uint8_t 
     return AN_OK;
 }
 
-an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *mean_image,
-                            eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out)
+an_status eval_forward_views(net *model, const uint8_t *raw, int n, const float *mean_image,
+                             eval_score_scratch *scratch, const float **logits, const float **probs)
 {
-    const int K = net_get_config(model)->num_classes;
     if (n * TEN_CROP_VIEWS > net_max_batch(model))
         return error_set(AN_ERR_ARG, "a batch of %d images needs %d views; the network holds %d", n,
                          n * TEN_CROP_VIEWS, net_max_batch(model));
-    if (K != t->num_classes) return error_set(AN_ERR_INTERNAL, "network has %d classes, tally %d", K, t->num_classes);
 #pragma omp parallel for schedule(static)
     for (int v = 0; v < n * TEN_CROP_VIEWS; v++)
         crop_cut(raw + (size_t)(v / TEN_CROP_VIEWS) * IMAGE_STORED_BYTES, mean_image,
                  ten_crop_view(v % TEN_CROP_VIEWS), scratch->views + (size_t)v * IMAGE_CROP_FLOATS);
-    const float *logits = NULL; /* [n*10, K] */
     /* inference: no dropout (§4.2's test-time scaling is implied by inverted dropout) */
     AN_TRY(net_forward(model, scratch->views, n * TEN_CROP_VIEWS, NULL, 0, 0, 0));
-    AN_TRY(net_read_logits(model, &logits));
-    const float *probs = NULL; /* [n*10, K] the network's softmax of each view */
-    AN_TRY(net_read_probs(model, &probs));
+    AN_TRY(net_read_logits(model, logits));
+    return net_read_probs(model, probs); /* the network's softmax of each view */
+}
+
+an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *mean_image,
+                            eval_score_scratch *scratch, tally *t, eval_image *info, float *probs_out)
+{
+    const int K = net_get_config(model)->num_classes;
+    if (K != t->num_classes) return error_set(AN_ERR_INTERNAL, "network has %d classes, tally %d", K, t->num_classes);
+    const float *logits = NULL, *probs = NULL; /* [n*10, K] each */
+    AN_TRY(eval_forward_views(model, raw, n, mean_image, scratch, &logits, &probs));
     for (int b = 0; b < n; b++) {
         const float *image_logits = logits + (size_t)b * TEN_CROP_VIEWS * K; /* [10, K] */
         softmax_average(image_logits, TEN_CROP_VIEWS, K, scratch->ten);

@@ -54,6 +54,14 @@ typedef struct eval_score_scratch {
 an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes);
 void eval_score_scratch_free(eval_score_scratch *s);
 
+/* The ten views of n images raw [n, 256, 256, 3] (ten_crop.h) through the
+ * network at inference: *logits and *probs [n*10, K], host views valid until
+ * the next forward pass (view v of image b at row b*10 + v). The one path
+ * from stored pixels to the network's outputs that scoring and
+ * `alexnet-eval classify` share. */
+an_status eval_forward_views(net *model, const uint8_t *raw, int n, const float *mean_image,
+                             eval_score_scratch *scratch, const float **logits, const float **probs);
+
 /* Scores n images already in memory, raw [n, 256, 256, 3], whose info[n]
  * has image_id and label set: cuts their ten views, runs the network, adds
  * them to t and fills info's top 5; probs_out [n, K] (optional) receives the

@@ -13,6 +13,7 @@
 
 #include "blas_runtime.h"
 #include "cli.h"
+#include "compare.h"
 #include "dataset.h"
 #include "backend_select.h"
 #include "eval_model.h"
@@ -29,15 +30,25 @@
 
 #include "eval_figures.h"
 #endif
+#ifdef ALEXNET_EVAL_HAVE_CLASSIFY
+#include "classify.h"
+#endif
 
 static const cli_program PROGRAM = {
     "alexnet-eval",
     "Usage: alexnet-eval --data DIR (--run RUN | --checkpoint FILE) [options]\n"
     "       alexnet-eval report RUN\n"
+    "       alexnet-eval compare [--out DIR] RUN RUN...\n"
+    "       alexnet-eval classify --checkpoint FILE --data DIR [--json] [--device D] IMAGE...\n"
     "Scores a checkpoint on a dataset split: the four corner and the centre 224x224\n"
     "crops of every 256x256 image and their mirrors, softmax outputs averaged over\n"
     "the ten (ten-crop), and the centre crop alone; top-1 and top-5 error, per class\n"
     "accuracy and the most confused classes. 'report RUN' only redraws RUN/report.html.\n"
+    "'compare' puts scored runs side by side: DIR/compare.html and DIR/compare.json\n"
+    "(default DIR: the current directory); runs scored on different data are refused.\n"
+    "'classify' prints the five most probable classes of each image file (any JPEG, PNG,\n"
+    "WebP, TIFF; decoded and resized as alexnet-prep does, ten crops, DIR's mean image);\n"
+    "--json prints one JSON list. Exit status 1 when a file could not be classified.\n"
     "\n"
     "  --data DIR            dataset directory written by alexnet-prep\n"
     "  --run RUN             run directory: checkpoint RUN/checkpoints/best.h5 (or the\n"
@@ -247,6 +258,121 @@ done:
     return st;
 }
 
+/* alexnet-eval compare [--out DIR] RUN RUN... */
+static int compare_main(int argc, char **argv)
+{
+    const char *out = ".";
+    int first = 2;
+    if (argc > 3 && strcmp(argv[2], "--out") == 0) {
+        out = argv[3];
+        first = 4;
+    }
+    if (argc - first < 2) return cli_usage_error(&PROGRAM, "usage: alexnet-eval compare [--out DIR] RUN RUN...");
+    for (int i = first; i < argc; i++)
+        if (argv[i][0] == '-') return cli_usage_error(&PROGRAM, "compare: unknown option '%s'", argv[i]);
+    an_status st = make_dirs(out);
+    if (st == AN_OK) st = compare_runs((const char *const *)argv + first, argc - first, out);
+    if (st != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
+    printf("%s/compare.html\n%s/compare.json\n", out, out);
+    return 0;
+}
+
+#ifdef ALEXNET_EVAL_HAVE_CLASSIFY
+/* The files of alexnet-eval classify, each through prep's decode (classify.h). */
+static an_status classify_files(const char *checkpoint, const char *data, const char *device, int json,
+                                char **files, int count, int *refused)
+{
+    an_status st = AN_OK;
+    dataset *d = NULL;
+    net *n = NULL;
+    backend *be = NULL;
+    checkpoint_meta meta;
+    prep_decode_options o;
+    eval_score_scratch scratch = {0};
+    classify_result *results = calloc((size_t)count, sizeof *results);
+    uint8_t *raw = malloc(IMAGE_STORED_BYTES); /* [256, 256, 3] */
+    *refused = 0;
+    if (!results || !raw) {
+        st = error_set(AN_ERR_NOMEM, "out of memory for %d results", count);
+        goto done;
+    }
+    backend_request request = {.device = device, .rank = 0, .deterministic = 1};
+    AN_TRY_GOTO(st, backend_open(&be, &request), done);
+    AN_TRY_GOTO(st, dataset_open(&d, data), done);
+    AN_TRY_GOTO(st, classify_decode_options(data, &o), done);
+    AN_TRY_GOTO(st, eval_model_load(checkpoint, d, TEN_CROP_VIEWS, be, &n, &meta), done);
+    AN_TRY_GOTO(st, eval_score_scratch_alloc(&scratch, 1, d->num_classes), done);
+    for (int i = 0; i < count; i++) {
+        AN_TRY_GOTO(st, classify_file(n, d, &o, files[i], &scratch, raw, &results[i]), done);
+        if (!results[i].ok) {
+            (*refused)++;
+            log_warn("%s: cannot classify: %s", files[i], results[i].reason);
+        }
+        if (!json) classify_print_text(&results[i], d, stdout);
+    }
+    if (json) st = classify_print_json(results, count, d, stdout);
+done:
+    eval_score_scratch_free(&scratch);
+    free(results);
+    free(raw);
+    net_destroy(n);
+    backend_destroy(be);
+    dataset_close(d);
+    return st;
+}
+
+/* alexnet-eval classify --checkpoint FILE --data DIR [--json] [--device D] [--threads N] IMAGE... */
+static int classify_main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"checkpoint", required_argument, 0, 'c'}, {"data", required_argument, 0, 'd'},
+        {"json", no_argument, 0, 'j'},             {"device", required_argument, 0, 'D'},
+        {"threads", required_argument, 0, 't'},    {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},          {0, 0, 0, 0}};
+    const char *checkpoint = NULL, *data = NULL, *device = "cpu";
+    int json = 0, opt;
+    long threads = 0;
+    optind = 2;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        an_status st = AN_OK;
+        switch (opt) {
+        case 'c': checkpoint = optarg; break;
+        case 'd': data = optarg; break;
+        case 'j': json = 1; break;
+        case 'D': device = optarg; st = backend_device_check(optarg); break;
+        case 't': st = cli_parse_long("threads", optarg, 1, 4096, &threads); break;
+        case 'q': log_set_level(LOG_WARN); break;
+        case 'v': log_set_level(LOG_VERBOSE); break;
+        default: return cli_usage_error(&PROGRAM, "classify: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+        if (st != AN_OK) return cli_usage_error(&PROGRAM, "%s", error_message());
+    }
+    if (!checkpoint || !data) return cli_usage_error(&PROGRAM, "classify needs --checkpoint FILE and --data DIR");
+    if (optind >= argc) return cli_usage_error(&PROGRAM, "classify: give at least one image file");
+    if (threads > 0) cpu_threads_set((int)threads);
+    if (prep_decode_init(argv[0]) != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
+    int refused = 0;
+    an_status st = classify_files(checkpoint, data, device, json, argv + optind, argc - optind, &refused);
+    prep_decode_shutdown();
+    if (st != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
+    if (refused) {
+        log_error("%d of %d files could not be classified (reasons above)", refused, argc - optind);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
@@ -257,6 +383,15 @@ int main(int argc, char **argv)
         if (argc != 3) return cli_usage_error(&PROGRAM, "usage: alexnet-eval report RUN");
         st = report_html_write(argv[2]);
         if (st == AN_OK) printf("%s/report.html\n", argv[2]);
+    } else if (argc >= 2 && strcmp(argv[1], "compare") == 0) {
+        return compare_main(argc, argv);
+    } else if (argc >= 2 && strcmp(argv[1], "classify") == 0) {
+#ifdef ALEXNET_EVAL_HAVE_CLASSIFY
+        return classify_main(argc, argv);
+#else
+        return cli_usage_error(&PROGRAM, "classify needs libvips and libjpeg, and this alexnet-eval was built "
+                               "without them");
+#endif
     } else {
         eval_cli a;
         int exit_now;

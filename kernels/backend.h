@@ -92,6 +92,15 @@ typedef struct backend_ops {
     an_status (*relu_backward)(backend *be, float *dinput, const float *doutput, const float *out,
                                size_t n);
 
+    /* ------------------------------------------------------------ tanh (§3.1, Figure 1) */
+
+    /* out [n] = tanh(in [n]) (a NaN stays NaN); in place allowed. The saturating
+     * neuron the paper compares ReLU with; used only by --activation tanh. */
+    an_status (*tanh_forward)(backend *be, float *out, const float *in, size_t n);
+    /* dinput [n] = doutput [n] * (1 - out [n]²), out the forward OUTPUT; in place allowed. */
+    an_status (*tanh_backward)(backend *be, float *dinput, const float *doutput, const float *out,
+                               size_t n);
+
     /* ------------------------------------------------------------ lrn (§3.3) */
 
     /* out [B, C, H, W] = in / scale^β, scale = k + α' Σ in² over p->n channels.

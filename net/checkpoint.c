@@ -229,6 +229,11 @@ static an_status config_write(hid_t file, const net_config *c)
     AN_TRY_GOTO(st, attr_write_string(g, "lrn_convention", lrn_convention_name(c->lrn_convention)), done);
     AN_TRY_GOTO(st, attr_write_string(g, "init", net_init_scheme_name(c->init)), done);
     AN_TRY_GOTO(st, attr_write(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
+    /* the experiments' settings (net.h); absent in checkpoints written before them */
+    AN_TRY_GOTO(st, attr_write(g, "lrn", H5T_NATIVE_INT, &c->lrn), done);
+    AN_TRY_GOTO(st, attr_write_string(g, "pooling", net_pooling_name(c->pooling)), done);
+    AN_TRY_GOTO(st, attr_write(g, "towers", H5T_NATIVE_INT, &c->towers), done);
+    AN_TRY_GOTO(st, attr_write_string(g, "activation", net_activation_name(c->activation)), done);
 done:
     H5Gclose(g);
     return st;
@@ -325,11 +330,25 @@ static an_status config_read(hid_t file, net_config *c)
     AN_TRY_GOTO(st, net_init_scheme_parse(name, &c->init), done);
     AN_TRY_GOTO(st, attr_read(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
     c->dropout_rate = (float)dropout;
+    /* A checkpoint written before the experiments' settings has none of them:
+     * it holds the paper's network (net_config_default's values, kept above). */
+    if (H5Aexists(g, "lrn") > 0) AN_TRY_GOTO(st, attr_read(g, "lrn", H5T_NATIVE_INT, &c->lrn), done);
+    if (H5Aexists(g, "pooling") > 0) {
+        AN_TRY_GOTO(st, attr_read_string(g, "pooling", name, sizeof name), done);
+        AN_TRY_GOTO(st, net_pooling_parse(name, &c->pooling), done);
+    }
+    if (H5Aexists(g, "towers") > 0) AN_TRY_GOTO(st, attr_read(g, "towers", H5T_NATIVE_INT, &c->towers), done);
+    if (H5Aexists(g, "activation") > 0) {
+        AN_TRY_GOTO(st, attr_read_string(g, "activation", name, sizeof name), done);
+        AN_TRY_GOTO(st, net_activation_parse(name, &c->activation), done);
+    }
     /* Ranges before anything is sized by them (net_plan_build checks them again). */
     if (!(c->width > 0.0 && c->width <= 64.0) || c->num_classes < 2 || c->num_classes > CHECKPOINT_MAX_CLASSES ||
         !(dropout >= 0.0 && dropout < 1.0))
         st = error_set(AN_ERR_FORMAT, "config out of range: width %g (0..64], num_classes %d (2..%d), "
                        "dropout_rate %g [0, 1)", c->width, c->num_classes, CHECKPOINT_MAX_CLASSES, dropout);
+    else if ((c->lrn != 0 && c->lrn != 1) || (c->towers != 1 && c->towers != 2))
+        st = error_set(AN_ERR_FORMAT, "config out of range: lrn %d (0 or 1), towers %d (1 or 2)", c->lrn, c->towers);
 done:
     H5Gclose(g);
     return st;
@@ -351,10 +370,15 @@ static an_status config_compare(const net_config *file, const net_config *have)
                          "it holds a network of width %g with %d classes, this one has width %g "
                          "with %d classes (create the net from checkpoint_read_config)",
                          file->width, file->num_classes, have->width, have->num_classes);
-    if (file->lrn_convention != have->lrn_convention)
-        return error_set(AN_ERR_FORMAT, "its LRN convention is %s, this network's is %s",
-                         lrn_convention_name(file->lrn_convention),
-                         lrn_convention_name(have->lrn_convention));
+    if (file->lrn != have->lrn || (file->lrn && file->lrn_convention != have->lrn_convention))
+        return error_set(AN_ERR_FORMAT, "its LRN is %s, this network's is %s", net_lrn_name(file),
+                         net_lrn_name(have));
+    if (file->pooling != have->pooling || file->towers != have->towers || file->activation != have->activation)
+        return error_set(AN_ERR_FORMAT,
+                         "it holds a network with %s pooling, %d tower(s) and %s, this one has %s pooling, "
+                         "%d tower(s) and %s (create the net from checkpoint_read_config)",
+                         net_pooling_name(file->pooling), file->towers, net_activation_name(file->activation),
+                         net_pooling_name(have->pooling), have->towers, net_activation_name(have->activation));
     return AN_OK;
 }
 

@@ -32,7 +32,8 @@ static an_status net_alloc(net *n)
         const net_layer_info *l = &p->layers[i];
         net_layer_buffers *b = &n->bufs[i];
         const size_t out = B * net_plan_out_floats(p, i);
-        if (l->kind != NET_LAYER_RELU) AN_TRY(be_alloc(n, (void **)&b->out, out * sizeof(float), "outputs", l->name));
+        if (l->kind != NET_LAYER_RELU && l->kind != NET_LAYER_TANH) /* the activations work in place */
+            AN_TRY(be_alloc(n, (void **)&b->out, out * sizeof(float), "outputs", l->name));
         if (l->kind == NET_LAYER_LRN) AN_TRY(be_alloc(n, (void **)&b->scale, out * sizeof(float), "scales", l->name));
         if (l->kind == NET_LAYER_MAXPOOL)
             AN_TRY(be_alloc(n, (void **)&b->argmax, out * sizeof(int32_t), "argmax", l->name));

@@ -17,6 +17,13 @@
  * count and the fc widths (conv counts rounded to a multiple of 2, the number
  * of groups), keeping the structure for tests and CPU demos.
  *
+ * The paper's experiments are variants of the same table (net_config; each
+ * default is the paper's network, docs/experiments.md): without LRN (§3.3,
+ * the norm rows dropped), plain 2x2 stride-2 pooling instead of overlapping
+ * 3x3 stride 2 (§3.4, the same output sizes 27, 13, 6), one tower (§3.2:
+ * groups 1 in conv2, conv4, conv5), tanh instead of ReLU (§3.1, Figure 1:
+ * every relu row becomes a tanh row), and the dropout rate (§4.2).
+ *
  * Use:
  *   net_config cfg; net_config_default(&cfg); cfg.num_classes = 10;
  *   net *n; AN_TRY(net_create(&n, &cfg, 128));        (the CPU backend)
@@ -55,15 +62,32 @@ typedef enum net_init_scheme {
     NET_INIT_FAN_IN = 2
 } net_init_scheme;
 
+/* §3.4: which max pooling follows norm1, norm2 and conv5. */
+typedef enum net_pooling {
+    NET_POOL_OVERLAP = 0, /* 3x3 windows, stride 2: the paper's */
+    NET_POOL_PLAIN = 1    /* 2x2 windows, stride 2: "traditional" pooling, the same output sizes */
+} net_pooling;
+
+/* §3.1: the non-linearity after every conv and hidden fc layer. */
+typedef enum net_activation {
+    NET_ACTIVATION_RELU = 0, /* max(0, x): the paper's */
+    NET_ACTIVATION_TANH = 1  /* tanh(x): the saturating neuron of Figure 1 */
+} net_activation;
+
 typedef struct net_config {
     double width;                        /* channel multiplier, 1.0 = the paper; > 0 */
     int num_classes;                     /* fc8 outputs, 1000 for ILSVRC */
-    lrn_alpha_convention lrn_convention; /* default LRN_ALPHA_DIVIDED_BY_N (op_shapes.h) */
+    int lrn;                             /* 1: LRN after relu1 and relu2 (§3.3); 0: no norm layers */
+    lrn_alpha_convention lrn_convention; /* default LRN_ALPHA_DIVIDED_BY_N (op_shapes.h); unused when !lrn */
     net_init_scheme init;                /* default NET_INIT_PAPER */
     float dropout_rate;                  /* 0.5 (§4.2); 0 disables dropout */
+    net_pooling pooling;                 /* default NET_POOL_OVERLAP (§3.4) */
+    int towers;                          /* 2: conv2, conv4, conv5 in two groups (§3.2); 1: one group */
+    net_activation activation;           /* default NET_ACTIVATION_RELU (§3.1) */
 } net_config;
 
-/* width 1.0, 1000 classes, α divided by n, paper init, dropout 0.5. */
+/* width 1.0, 1000 classes, LRN with α divided by n, paper init, dropout 0.5,
+ * overlapping pooling, two towers, ReLU: the paper's network. */
 void net_config_default(net_config *cfg);
 /* Short names for logs and files: "divided_by_n" / "literal", "paper" / "caffe" / "fan_in";
  * and the parsers (AN_ERR_ARG on an unknown name). */
@@ -71,6 +95,14 @@ const char *lrn_convention_name(lrn_alpha_convention c);
 an_status lrn_convention_parse(const char *name, lrn_alpha_convention *out);
 const char *net_init_scheme_name(net_init_scheme s);
 an_status net_init_scheme_parse(const char *name, net_init_scheme *out);
+/* The LRN setting as one word: "divided_by_n", "literal" or "off" (cfg->lrn 0). */
+const char *net_lrn_name(const net_config *cfg);
+/* Sets cfg->lrn and cfg->lrn_convention from such a word. */
+an_status net_lrn_parse(const char *name, net_config *cfg);
+const char *net_pooling_name(net_pooling p);                 /* "overlap" / "plain" */
+an_status net_pooling_parse(const char *name, net_pooling *out);
+const char *net_activation_name(net_activation a);           /* "relu" / "tanh" */
+an_status net_activation_parse(const char *name, net_activation *out);
 
 /* One parameter tensor inside the flat block. Names follow PyTorch:
  * "conv1.weight" [96, 3, 11, 11], "conv1.bias" [96], ..., "fc8.bias" [K]. */
@@ -84,12 +116,12 @@ typedef struct net_param_view {
 
 typedef enum net_layer_kind {
     NET_LAYER_CONV, NET_LAYER_RELU, NET_LAYER_LRN, NET_LAYER_MAXPOOL,
-    NET_LAYER_FC, NET_LAYER_DROPOUT, NET_LAYER_SOFTMAX
+    NET_LAYER_FC, NET_LAYER_DROPOUT, NET_LAYER_SOFTMAX, NET_LAYER_TANH
 } net_layer_kind;
 
 /* One layer of the plan: the table's row with every size worked out. */
 typedef struct net_layer_info {
-    const char *name;        /* "conv1", "relu1", "norm1", "pool1", ..., "prob" */
+    const char *name;        /* "conv1", "relu1" (or "tanh1"), "norm1", "pool1", ..., "prob" */
     net_layer_kind kind;
     int in_c, in_h, in_w;    /* input per image (fc: in_c features, h = w = 1) */
     int out_c, out_h, out_w; /* output per image */

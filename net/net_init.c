@@ -21,6 +21,49 @@ an_status lrn_convention_parse(const char *name, lrn_alpha_convention *out)
     return AN_OK;
 }
 
+const char *net_lrn_name(const net_config *cfg)
+{
+    return cfg->lrn ? lrn_convention_name(cfg->lrn_convention) : "off";
+}
+
+an_status net_lrn_parse(const char *name, net_config *cfg)
+{
+    if (strcmp(name, "off") == 0) {
+        cfg->lrn = 0;
+        return AN_OK;
+    }
+    if (lrn_convention_parse(name, &cfg->lrn_convention) != AN_OK)
+        return error_set(AN_ERR_ARG, "unknown LRN setting '%s' (divided_by_n, literal or off)", name);
+    cfg->lrn = 1;
+    return AN_OK;
+}
+
+const char *net_pooling_name(net_pooling p)
+{
+    return p == NET_POOL_PLAIN ? "plain" : "overlap";
+}
+
+an_status net_pooling_parse(const char *name, net_pooling *out)
+{
+    if (strcmp(name, "overlap") == 0) *out = NET_POOL_OVERLAP;
+    else if (strcmp(name, "plain") == 0) *out = NET_POOL_PLAIN;
+    else return error_set(AN_ERR_ARG, "unknown pooling '%s' (overlap or plain)", name);
+    return AN_OK;
+}
+
+const char *net_activation_name(net_activation a)
+{
+    return a == NET_ACTIVATION_TANH ? "tanh" : "relu";
+}
+
+an_status net_activation_parse(const char *name, net_activation *out)
+{
+    if (strcmp(name, "relu") == 0) *out = NET_ACTIVATION_RELU;
+    else if (strcmp(name, "tanh") == 0) *out = NET_ACTIVATION_TANH;
+    else return error_set(AN_ERR_ARG, "unknown activation '%s' (relu or tanh)", name);
+    return AN_OK;
+}
+
 const char *net_init_scheme_name(net_init_scheme s)
 {
     switch (s) {
@@ -134,7 +177,7 @@ an_status net_init_params(net *n, uint64_t seed)
         const net_param_view *w = &p->views[l->weight_view];
         double std;
         float bias;
-        init_values(p->cfg.init, p->specs[i], l, w, i == first || i == last,
+        init_values(p->cfg.init, &p->specs[i], l, w, i == first || i == last,
                     (double)view_fan_in(&paper->views[paper->layers[i].weight_view]), &std, &bias);
         fill_view(params, w, l->weight_view, seed, stream, std, 0.0f, 1);
         fill_view(params, &p->views[l->bias_view], l->bias_view, seed, stream, 0.0, bias, 0);

@@ -24,6 +24,15 @@ typedef struct net_layer_spec {
 /* The paper's network, in order, ending with the softmax; *count rows. */
 const net_layer_spec *net_paper_layers(int *count);
 
+/* The rows of cfg's variant of the paper's network (net.h's net_config):
+ * without the norm rows (lrn 0), with 2x2 pool rows (NET_POOL_PLAIN), groups
+ * 1 (towers 1), tanh rows named "tanhN" for the relu rows (NET_ACTIVATION_TANH).
+ * rows [NET_MAX_LAYERS], names [NET_MAX_LAYERS][16] (the rows' names point
+ * into them); *count rows. */
+#define NET_LAYER_NAME_MAX 16
+an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (*names)[NET_LAYER_NAME_MAX],
+                             int *count);
+
 #define NET_MAX_LAYERS 32
 #define NET_MAX_VIEWS 32
 
@@ -33,7 +42,8 @@ typedef struct net_plan {
     int max_batch;
     lrn_params lrn;
     int layer_count;
-    const net_layer_spec *specs[NET_MAX_LAYERS]; /* the table's rows */
+    net_layer_spec specs[NET_MAX_LAYERS];          /* the table's rows for cfg (net_variant_layers) */
+    char layer_names[NET_MAX_LAYERS][NET_LAYER_NAME_MAX]; /* specs[i].name points here */
     net_layer_info layers[NET_MAX_LAYERS];
     int view_count;
     net_param_view views[NET_MAX_VIEWS];
@@ -57,7 +67,7 @@ static inline size_t net_plan_out_floats(const net_plan *plan, int i)
 
 /* What one layer keeps in backend memory, each for max_batch images. */
 typedef struct net_layer_buffers {
-    float *out;      /* [B, out_c, out_h, out_w]; NULL for relu (in place on its input) */
+    float *out;      /* [B, out_c, out_h, out_w]; NULL for relu and tanh (in place on their input) */
     float *scale;    /* lrn: [B, C, H, W] the denominators, for the backward pass */
     int32_t *argmax; /* maxpool: [B, C, Ho, Wo] */
     uint8_t *mask;   /* dropout: [B, N] */

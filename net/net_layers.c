@@ -9,6 +9,8 @@
  * the LRNs and conv5 (§3.4); dropout follows fc6 and fc7 (§4.2). conv1's
  * padding of 2 makes 224x224 crops give 55x55 maps (docs/network.md).
  */
+#include <stdio.h>
+
 #include "net_internal.h"
 #include "philox.h"
 
@@ -43,4 +45,32 @@ const net_layer_spec *net_paper_layers(int *count)
 {
     *count = (int)(sizeof paper_layers / sizeof paper_layers[0]);
     return paper_layers;
+}
+
+/* The paper's experiments as edits of its rows (net.h, docs/experiments.md). */
+an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (*names)[NET_LAYER_NAME_MAX],
+                             int *count)
+{
+    int paper_count, n = 0;
+    const net_layer_spec *paper = net_paper_layers(&paper_count);
+    if (cfg->towers != 1 && cfg->towers != 2)
+        return error_set(AN_ERR_ARG, "the network has 1 or 2 towers, not %d", cfg->towers);
+    for (int i = 0; i < paper_count; i++) {
+        net_layer_spec r = paper[i];
+        if (r.kind == NET_LAYER_LRN && !cfg->lrn) continue;              /* §3.3: no normalisation */
+        if (n >= NET_MAX_LAYERS) return error_set(AN_ERR_INTERNAL, "more than %d layers", NET_MAX_LAYERS);
+        snprintf(names[n], NET_LAYER_NAME_MAX, "%s", r.name);
+        if (r.kind == NET_LAYER_MAXPOOL && cfg->pooling == NET_POOL_PLAIN) /* §3.4: z = s = 2 */
+            r.kernel = 2;
+        if (r.kind == NET_LAYER_CONV && r.groups > 1 && cfg->towers == 1) /* §3.2: every kernel sees all maps */
+            r.groups = 1;
+        if (r.kind == NET_LAYER_RELU && cfg->activation == NET_ACTIVATION_TANH) { /* §3.1 */
+            r.kind = NET_LAYER_TANH;
+            snprintf(names[n], NET_LAYER_NAME_MAX, "tanh%s", r.name + 4);
+        }
+        r.name = names[n];
+        rows[n++] = r;
+    }
+    *count = n;
+    return AN_OK;
 }

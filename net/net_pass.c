@@ -76,6 +76,9 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
     case NET_LAYER_RELU: /* §3.1, in place on the previous layer's own buffer */
         n->outputs[i] = n->outputs[i - 1];
         return OPS(n)->relu_forward(be, n->outputs[i], x, count);
+    case NET_LAYER_TANH: /* §3.1, Figure 1: the saturating neuron, in place as relu */
+        n->outputs[i] = n->outputs[i - 1];
+        return OPS(n)->tanh_forward(be, n->outputs[i], x, count);
     case NET_LAYER_LRN: /* §3.3 */
         return OPS(n)->lrn_forward(be, b->out, n->last_train ? b->scale : NULL, x, B, l->in_c, l->in_h, l->in_w,
                                    &p->lrn);
@@ -93,7 +96,7 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
             return AN_OK;
         }
         return OPS(n)->dropout_forward(be, b->out, b->mask, x, B, l->out_c, p->cfg.dropout_rate, seed,
-                                       p->specs[i]->dropout_purpose, step, ids);
+                                       p->specs[i].dropout_purpose, step, ids);
     case NET_LAYER_SOFTMAX:
         return OPS(n)->softmax_forward(be, b->out, x, B, l->out_c);
     }
@@ -195,6 +198,8 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
     switch (l->kind) {
     case NET_LAYER_RELU:
         return OPS(n)->relu_backward(be, *g, *g, y, count);
+    case NET_LAYER_TANH:
+        return OPS(n)->tanh_backward(be, *g, *g, y, count);
     case NET_LAYER_DROPOUT:
         return n->dropout_on ? OPS(n)->dropout_backward(be, *g, *g, b->mask, B, l->out_c, p->cfg.dropout_rate)
                              : AN_OK;

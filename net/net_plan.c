@@ -13,9 +13,13 @@ void net_config_default(net_config *cfg)
 {
     cfg->width = 1.0;
     cfg->num_classes = 1000;
+    cfg->lrn = 1;                                /* §3.3 */
     cfg->lrn_convention = LRN_ALPHA_DIVIDED_BY_N;
     cfg->init = NET_INIT_PAPER;
-    cfg->dropout_rate = 0.5f; /* §4.2 */
+    cfg->dropout_rate = 0.5f;                    /* §4.2 */
+    cfg->pooling = NET_POOL_OVERLAP;             /* §3.4 */
+    cfg->towers = 2;                             /* §3.2 */
+    cfg->activation = NET_ACTIVATION_RELU;       /* §3.1 */
 }
 
 /* A conv channel count times the width, a multiple of 2 (the groups), >= 2. */
@@ -106,8 +110,9 @@ static an_status layer_plan(net_plan *p, const net_layer_spec *s, net_layer_info
         return AN_OK;
     }
     case NET_LAYER_RELU:
+    case NET_LAYER_TANH:
         /* in place on its input, which must be a buffer of the net's own */
-        if (is_first) return error_set(AN_ERR_INTERNAL, "a ReLU cannot be the first layer (it works in place)");
+        if (is_first) return error_set(AN_ERR_INTERNAL, "an activation cannot be the first layer (it works in place)");
         return AN_OK;
     case NET_LAYER_DROPOUT:
         if (s->dropout_purpose == 0) return error_set(AN_ERR_INTERNAL, "dropout layer without a Philox purpose");
@@ -136,8 +141,8 @@ an_status net_plan_build(net_plan *p, const net_config *cfg, int max_batch)
     p->lrn = lrn_params_paper(cfg->lrn_convention); /* §3.3 */
     p->features_layer = -1;
     int count;
-    const net_layer_spec *specs = net_paper_layers(&count);
-    if (count > NET_MAX_LAYERS) return error_set(AN_ERR_INTERNAL, "%d layers, at most %d", count, NET_MAX_LAYERS);
+    AN_TRY(net_variant_layers(cfg, p->specs, p->layer_names, &count));
+    const net_layer_spec *specs = p->specs;
     p->input_floats = IMAGE_CROP_FLOATS;
     p->largest_floats = p->input_floats;
     int c = IMAGE_CHANNELS, h = IMAGE_CROP_SIZE, w = IMAGE_CROP_SIZE;
@@ -151,7 +156,6 @@ an_status net_plan_build(net_plan *p, const net_config *cfg, int max_batch)
         l->weight_view = l->bias_view = -1;
         an_status st = layer_plan(p, &specs[i], l, i == 0, i == count - 1);
         if (st != AN_OK) return error_context(st, "planning layer %s", l->name);
-        p->specs[i] = &specs[i];
         c = l->out_c;
         h = l->out_h;
         w = l->out_w;

@@ -26,6 +26,7 @@ packages=(
 )
 if [ "${ALEXNET_PEERS:-0}" = 1 ]; then
   packages+=(python3-torch darknet)  # bench/cpu peers, tests/reference/gen_fixture.py, scripts/to_pytorch.py
+  packages+=(python3-onnx python3-venv)  # scripts/to_onnx.py and its test (onnxruntime: see the end)
 fi
 if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
   packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test
@@ -38,13 +39,22 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages already installed"
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# onnxruntime is not packaged by Debian: with the peers, a virtual environment
+# over Debian's Python (so it sees python3-torch and python3-h5py) gets it from
+# PyPI; scripts/to_onnx.py's test (tests/eval/test_to_onnx.sh) looks there.
+ONNX_VENV=${ALEXNET_ONNX_VENV:-/opt/alexnet-onnx}
+if [ "${ALEXNET_PEERS:-0}" = 1 ] && ! "$ONNX_VENV/bin/python" -c 'import onnxruntime' 2>/dev/null; then
+  echo "install-deps: onnxruntime into $ONNX_VENV"
+  $SUDO /usr/bin/python3 -m venv --system-site-packages "$ONNX_VENV"
+  $SUDO "$ONNX_VENV/bin/pip" install -q onnxruntime
+fi

@@ -32,8 +32,12 @@ def load(path):
         if int(f.attrs["format_version"]) != 1:
             raise ValueError(f"{path}: format_version {f.attrs['format_version']} is not 1")
         cfg = f["config"].attrs
-        model = AlexNet(float(cfg["width"]), int(cfg["num_classes"]), text(cfg["lrn_convention"]),
-                        dropout=float(cfg["dropout_rate"]))
+        # lrn, pooling, towers, activation: the experiments' settings (docs/experiments.md),
+        # absent from checkpoints written before them, which hold the paper's network
+        lrn = text(cfg["lrn_convention"]) if int(cfg.get("lrn", 1)) else "off"
+        model = AlexNet(float(cfg["width"]), int(cfg["num_classes"]), lrn, dropout=float(cfg["dropout_rate"]),
+                        pooling=text(cfg.get("pooling", "overlap")), towers=int(cfg.get("towers", 2)),
+                        activation=text(cfg.get("activation", "relu")))
         weights = f["weights"]
         state = model.state_dict()
         missing = [k for k in state if k not in weights]

@@ -3,11 +3,36 @@
  * crop of kernels/cpu/crop_cpu.h. See augment.h. */
 #include "augment.h"
 
+#include <string.h>
+
 #include "crop_cpu.h"
 #include "philox.h"
 
+const char *augment_mode_name(augment_mode m)
+{
+    switch (m) {
+    case AUGMENT_NO_LIGHTING: return "no-lighting";
+    case AUGMENT_CENTRE: return "centre";
+    case AUGMENT_FULL: break;
+    }
+    return "full";
+}
+
+an_status augment_mode_parse(const char *name, augment_mode *out)
+{
+    if (strcmp(name, "full") == 0) *out = AUGMENT_FULL;
+    else if (strcmp(name, "no-lighting") == 0) *out = AUGMENT_NO_LIGHTING;
+    else if (strcmp(name, "centre") == 0) *out = AUGMENT_CENTRE;
+    else return error_set(AN_ERR_ARG, "unknown augmentation '%s' (full, no-lighting or centre)", name);
+    return AN_OK;
+}
+
 void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t image_id, augment_draw *out)
 {
+    if (params->mode == AUGMENT_CENTRE) { /* §4.1's experiment: no augmentation at all */
+        augment_draw_centre(out);
+        return;
+    }
     /* §4.1: one of the 33 x 33 offsets, uniformly. */
     philox_block crop = philox_draw(params->seed, PHILOX_PURPOSE_CROP, epoch, image_id, 0);
     out->x = (int)philox_below(crop.v[0], IMAGE_MAX_OFFSET + 1);
@@ -21,7 +46,8 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
     float z[4];
     philox_normal2(philox_draw(params->seed, PHILOX_PURPOSE_LIGHTING, epoch, image_id, 0), &z[0], &z[1]);
     philox_normal2(philox_draw(params->seed, PHILOX_PURPOSE_LIGHTING, epoch, image_id, 1), &z[2], &z[3]);
-    for (int i = 0; i < 3; i++) out->alpha[i] = params->lighting_std * z[i];
+    const float std = params->mode == AUGMENT_NO_LIGHTING ? 0.0f : params->lighting_std;
+    for (int i = 0; i < 3; i++) out->alpha[i] = std * z[i];
 
     /* shift = 255 * P (alpha .* lambda), P's columns the eigenvectors, in byte units. */
     for (int c = 0; c < 3; c++) {

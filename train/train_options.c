@@ -31,7 +31,13 @@ const cli_program train_program = {
     "  --lr-steps a,b,c       instead: divide the rate by 10 after epochs a, b and c\n"
     "  --momentum M           (default 0.9)\n"
     "  --weight-decay D       (default 0.0005)\n"
-    "  --lrn divided_by_n|literal   LRN alpha convention (default divided_by_n, as cuda-convnet)\n"
+    "  --lrn divided_by_n|literal|off   LRN alpha convention (default divided_by_n, as cuda-convnet),\n"
+    "                         or no LRN layers (§3.3's experiment)\n"
+    "  --pool overlap|plain   max pooling 3x3 stride 2 (default, §3.4) or 2x2 stride 2\n"
+    "  --towers 2|1           grouped conv2, conv4, conv5 (default 2, §3.2) or one tower\n"
+    "  --activation relu|tanh the neurons' non-linearity (default relu, §3.1)\n"
+    "  --augment full|no-lighting|centre   random crops, flips and PCA lighting (default full,\n"
+    "                         §4.1), the same without lighting, or the centre crop only\n"
     "  --init paper|caffe|fan_in   initialisation (default paper: N(0, 0.01), biases 1 in conv2,4,5,\n"
     "                         fc6,7; below width 1 the std scaled by sqrt(paper fan-in / fan-in);\n"
     "                         fan_in: N(0, sqrt(2/fan-in)), biases 0, wants a lower --lr)\n"
@@ -72,7 +78,8 @@ void train_options_default(train_options *o)
 
 enum {
     OPT_DATA = 1000, OPT_RUN, OPT_RESUME, OPT_EPOCHS, OPT_BATCH, OPT_WIDTH, OPT_DEVICE, OPT_SEED, OPT_LR,
-    OPT_PATIENCE, OPT_LR_STEPS, OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_LRN, OPT_INIT, OPT_DROPOUT, OPT_VAL_LIMIT,
+    OPT_PATIENCE, OPT_LR_STEPS, OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_LRN, OPT_POOL, OPT_TOWERS, OPT_ACTIVATION,
+    OPT_AUGMENT, OPT_INIT, OPT_DROPOUT, OPT_VAL_LIMIT,
     OPT_CKPT_MINUTES, OPT_CKPT_STEPS, OPT_KEEP, OPT_THREADS, OPT_LOADER_THREADS, OPT_QUEUE_DEPTH,
     OPT_LOG_EVERY, OPT_MAX_STEPS, OPT_QUIET, OPT_VERBOSE, OPT_VERSION, OPT_HELP
 };
@@ -93,6 +100,10 @@ static const struct option long_options[] = {
     { "momentum", required_argument, NULL, OPT_MOMENTUM },
     { "weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY },
     { "lrn", required_argument, NULL, OPT_LRN },
+    { "pool", required_argument, NULL, OPT_POOL },
+    { "towers", required_argument, NULL, OPT_TOWERS },
+    { "activation", required_argument, NULL, OPT_ACTIVATION },
+    { "augment", required_argument, NULL, OPT_AUGMENT },
     { "init", required_argument, NULL, OPT_INIT },
     { "dropout", required_argument, NULL, OPT_DROPOUT },
     { "val-limit", required_argument, NULL, OPT_VAL_LIMIT },
@@ -165,7 +176,18 @@ static an_status apply_option(train_options *o, int c, const char *name, const c
         AN_TRY(cli_parse_double(name, v, 0.0, 1.0, &o->weight_decay));
         o->given |= TRAIN_GIVEN_WEIGHT_DECAY;
         return AN_OK;
-    case OPT_LRN: AN_TRY(lrn_convention_parse(v, &o->net.lrn_convention)); o->given |= TRAIN_GIVEN_NET; return AN_OK;
+    case OPT_LRN: AN_TRY(net_lrn_parse(v, &o->net)); o->given |= TRAIN_GIVEN_NET; return AN_OK;
+    case OPT_POOL: AN_TRY(net_pooling_parse(v, &o->net.pooling)); o->given |= TRAIN_GIVEN_NET; return AN_OK;
+    case OPT_TOWERS:
+        AN_TRY(cli_parse_long(name, v, 1, 2, &n));
+        o->net.towers = (int)n;
+        o->given |= TRAIN_GIVEN_NET;
+        return AN_OK;
+    case OPT_ACTIVATION:
+        AN_TRY(net_activation_parse(v, &o->net.activation));
+        o->given |= TRAIN_GIVEN_NET;
+        return AN_OK;
+    case OPT_AUGMENT: AN_TRY(augment_mode_parse(v, &o->augment)); o->given |= TRAIN_GIVEN_AUGMENT; return AN_OK;
     case OPT_INIT:
         o->given |= TRAIN_GIVEN_NET;
         return net_init_scheme_parse(v, &o->net.init);

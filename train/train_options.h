@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "augment.h"
 #include "cli.h"
 #include "net.h"
 #include "status.h"
@@ -13,7 +14,8 @@
 enum {
     TRAIN_GIVEN_BATCH = 1 << 0, TRAIN_GIVEN_WIDTH = 1 << 1, TRAIN_GIVEN_SEED = 1 << 2,
     TRAIN_GIVEN_LR = 1 << 3, TRAIN_GIVEN_PATIENCE = 1 << 4, TRAIN_GIVEN_LR_STEPS = 1 << 5,
-    TRAIN_GIVEN_MOMENTUM = 1 << 6, TRAIN_GIVEN_WEIGHT_DECAY = 1 << 7, TRAIN_GIVEN_NET = 1 << 8
+    TRAIN_GIVEN_MOMENTUM = 1 << 6, TRAIN_GIVEN_WEIGHT_DECAY = 1 << 7, TRAIN_GIVEN_NET = 1 << 8,
+    TRAIN_GIVEN_AUGMENT = 1 << 9
 };
 
 typedef struct train_options {
@@ -38,7 +40,8 @@ typedef struct train_options {
     int queue_depth;         /* batches prefetched */
     uint64_t log_every;      /* steps between metrics rows */
     uint64_t max_steps;      /* 0: no limit; stop (with a checkpoint) after this global step */
-    net_config net;          /* width, LRN convention, init, dropout; num_classes from the dataset */
+    net_config net;          /* width, LRN, init, dropout, pooling, towers, activation; num_classes from the dataset */
+    augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 

@@ -37,6 +37,7 @@ an_status train_state_to_json(const train_state *s, char **out)
     json_kv_double(&w, "best_val_error", s->schedule.best_val_error);
     json_kv_int(&w, "epochs_since_best", s->schedule.epochs_since_best);
     json_kv_string(&w, "lr_steps", milestones);
+    json_kv_string(&w, "augment", augment_mode_name(s->augment));
     json_end_object(&w);
     an_status st = json_finish(&w);
     if (st != AN_OK) {
@@ -97,6 +98,11 @@ an_status train_state_from_json(const char *json, train_state *s)
     AN_TRY_GOTO(st, json_doc_double(&j, "best_val_error", &s->schedule.best_val_error), done);
     AN_TRY_GOTO(st, get_int(&j, "epochs_since_best", &s->schedule.epochs_since_best), done);
     AN_TRY_GOTO(st, json_doc_string(&j, "lr_steps", &milestones), done);
+    if (json_doc_has(&j, "augment")) { /* absent from states written before --augment: the paper's */
+        const char *augment;
+        AN_TRY_GOTO(st, json_doc_string(&j, "augment", &augment), done);
+        AN_TRY_GOTO(st, augment_mode_parse(augment, &s->augment), done);
+    }
     if (epoch < 0 || batch < 1) {
         st = error_set(AN_ERR_FORMAT, "trainer state: epoch %d, batch %d out of range", epoch, batch);
         goto done;

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "augment.h"
 #include "lr_schedule.h"
 #include "status.h"
 
@@ -20,6 +21,7 @@ typedef struct train_state {
     int best_epoch;          /* 1-based epoch of best_val_error; 0 before any */
     uint32_t batch;          /* global batch size */
     float momentum, weight_decay;
+    augment_mode augment;    /* --augment (§4.1); states written before it: AUGMENT_FULL */
     lr_schedule schedule;
 } train_state;
 

@@ -87,9 +87,13 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
     else if ((o->given & TRAIN_GIVEN_LR_STEPS) && s->schedule.milestone_count == 0) what = "--lr-steps";
     else if ((o->given & TRAIN_GIVEN_MOMENTUM) && (float)o->momentum != s->momentum) what = "--momentum";
     else if ((o->given & TRAIN_GIVEN_WEIGHT_DECAY) && (float)o->weight_decay != s->weight_decay) what = "--weight-decay";
-    else if ((o->given & TRAIN_GIVEN_NET) && (o->net.lrn_convention != cfg->lrn_convention ||
-                                               o->net.init != cfg->init || o->net.dropout_rate != cfg->dropout_rate))
-        what = "--lrn/--init/--dropout";
+    else if ((o->given & TRAIN_GIVEN_NET) &&
+             (o->net.lrn != cfg->lrn || (cfg->lrn && o->net.lrn_convention != cfg->lrn_convention) ||
+              o->net.init != cfg->init || o->net.dropout_rate != cfg->dropout_rate ||
+              o->net.pooling != cfg->pooling || o->net.towers != cfg->towers ||
+              o->net.activation != cfg->activation))
+        what = "--lrn/--init/--dropout/--pool/--towers/--activation";
+    else if ((o->given & TRAIN_GIVEN_AUGMENT) && o->augment != s->augment) what = "--augment";
     if (what)
         return error_set(AN_ERR_ARG, "--resume: %s differs from the run's checkpoint; a resumed run keeps its "
                          "settings (start a new --run to change them)", what);
@@ -213,6 +217,7 @@ static an_status start_fresh(trainer *t, int max_batch)
     t->state.batch = o->batch;
     t->state.momentum = (float)o->momentum;
     t->state.weight_decay = (float)o->weight_decay;
+    t->state.augment = o->augment;
     lr_schedule_init(&t->state.schedule, o->lr, o->patience);
     if (o->lr_steps) AN_TRY(lr_schedule_set_milestones(&t->state.schedule, o->lr_steps));
     return AN_OK;
@@ -248,6 +253,10 @@ static an_status write_config(const trainer *t)
     json_begin_object(&w);
     json_kv_double(&w, "width", cfg->width);
     json_kv_string(&w, "lrn_alpha", lrn_convention_name(cfg->lrn_convention));
+    json_kv_string(&w, "lrn", net_lrn_name(cfg)); /* divided_by_n, literal or off (§3.3) */
+    json_kv_string(&w, "pooling", net_pooling_name(cfg->pooling));
+    json_kv_int(&w, "towers", cfg->towers);
+    json_kv_string(&w, "activation", net_activation_name(cfg->activation));
     json_kv_string(&w, "init", net_init_scheme_name(cfg->init));
     json_kv_double(&w, "dropout", cfg->dropout_rate);
     json_kv_int(&w, "parameters", (int64_t)net_param_count(t->nets[0]));
@@ -268,7 +277,8 @@ static an_status write_config(const trainer *t)
     json_end_array(&w);
     json_kv_double(&w, "momentum", s->momentum);
     json_kv_double(&w, "weight_decay", s->weight_decay);
-    json_kv_double(&w, "lighting_std", t->augment.lighting_std);
+    json_kv_string(&w, "augment", augment_mode_name(t->augment.mode));
+    json_kv_double(&w, "lighting_std", t->augment.mode == AUGMENT_FULL ? t->augment.lighting_std : 0.0);
     json_kv_int(&w, "val_limit", o->val_limit);
     json_kv_int(&w, "max_steps", (int64_t)o->max_steps);
     json_end_object(&w);
@@ -384,6 +394,7 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
         AN_TRY(resume_from_latest(t));
     else
         AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(t, opt->batch))));
+    t->augment.mode = t->state.augment; /* the run's, fresh or resumed */
     st = AN_OK;
     if (world->rank == 0) st = open_run_outputs(t);
     AN_TRY(trainer_agree(t, st));

@@ -110,6 +110,20 @@ static an_status cpu_relu_backward(backend *be, float *dinput, const float *dout
     return AN_OK;
 }
 
+static an_status cpu_tanh_forward(backend *be, float *out, const float *in, size_t n)
+{
+    (void)be;
+    tanh_forward_cpu(out, in, n);
+    return AN_OK;
+}
+
+static an_status cpu_tanh_backward(backend *be, float *dinput, const float *doutput, const float *out, size_t n)
+{
+    (void)be;
+    tanh_backward_cpu(dinput, doutput, out, n);
+    return AN_OK;
+}
+
 static an_status cpu_lrn_forward(backend *be, float *out, float *scale, const float *in, int batch, int channels,
                                  int height, int width, const lrn_params *p)
 {
@@ -225,6 +239,7 @@ static const backend_ops cpu_ops = {
     .zero = cpu_zero, .discard = cpu_nothing, .synchronize = cpu_synchronize,
     .conv_forward = cpu_conv_forward, .conv_backward = cpu_conv_backward,
     .relu_forward = cpu_relu_forward, .relu_backward = cpu_relu_backward,
+    .tanh_forward = cpu_tanh_forward, .tanh_backward = cpu_tanh_backward,
     .lrn_forward = cpu_lrn_forward, .lrn_backward = cpu_lrn_backward,
     .maxpool_forward = cpu_maxpool_forward, .maxpool_backward = cpu_maxpool_backward,
     .fc_forward = cpu_fc_forward, .fc_backward = cpu_fc_backward,

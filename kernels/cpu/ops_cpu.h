@@ -71,6 +71,14 @@ void relu_forward_cpu(float *out, const float *in, size_t n);
  *   out: the forward OUTPUT [n] */
 void relu_backward_cpu(float *dinput, const float *doutput, const float *out, size_t n);
 
+/* ---------------------------------------------------------------- tanh */
+
+/* out = tanh(in), n elements (§3.1's saturating neuron); out may be in (in place). */
+void tanh_forward_cpu(float *out, const float *in, size_t n);
+/* dinput = doutput * (1 - out²); dinput may be doutput (in place).
+ *   out: the forward OUTPUT [n] */
+void tanh_backward_cpu(float *dinput, const float *doutput, const float *out, size_t n);
+
 /* ---------------------------------------------------------------- lrn */
 
 

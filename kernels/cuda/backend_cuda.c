@@ -309,6 +309,19 @@ static an_status cuda_be_relu_backward(backend *be, float *dinput, const float *
     return relu_backward_cuda(as_cuda(be)->ctx, dinput, doutput, out, n);
 }
 
+static an_status cuda_be_tanh_forward(backend *be, float *out, const float *in, size_t n)
+{
+    AN_TRY(use(be));
+    return tanh_forward_cuda(as_cuda(be)->ctx, out, in, n);
+}
+
+static an_status cuda_be_tanh_backward(backend *be, float *dinput, const float *doutput, const float *out,
+                                       size_t n)
+{
+    AN_TRY(use(be));
+    return tanh_backward_cuda(as_cuda(be)->ctx, dinput, doutput, out, n);
+}
+
 static an_status cuda_be_lrn_forward(backend *be, float *out, float *scale, const float *in, int batch,
                                      int channels, int height, int width, const lrn_params *p)
 {
@@ -442,6 +455,8 @@ static const backend_ops cuda_ops = {
     .conv_backward = cuda_be_conv_backward,
     .relu_forward = cuda_be_relu_forward,
     .relu_backward = cuda_be_relu_backward,
+    .tanh_forward = cuda_be_tanh_forward,
+    .tanh_backward = cuda_be_tanh_backward,
     .lrn_forward = cuda_be_lrn_forward,
     .lrn_backward = cuda_be_lrn_backward,
     .maxpool_forward = cuda_be_maxpool_forward,

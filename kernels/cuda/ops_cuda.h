@@ -55,6 +55,15 @@ an_status relu_forward_cuda(cuda_context *ctx, float *out, const float *in, size
 an_status relu_backward_cuda(cuda_context *ctx, float *dinput, const float *doutput, const float *out,
                              size_t n);
 
+/* ---------------------------------------------------------------- tanh (own kernels) */
+
+/* out [n] = tanhf(in [n]) (§3.1, Figure 1); in place allowed. CUDA's tanhf and
+ * glibc's may differ in the last bit: equal to the CPU within 2 ulp. */
+an_status tanh_forward_cuda(cuda_context *ctx, float *out, const float *in, size_t n);
+/* dinput [n] = doutput [n] * (1 - out [n]²), out the forward output; in place allowed. */
+an_status tanh_backward_cuda(cuda_context *ctx, float *dinput, const float *doutput, const float *out,
+                             size_t n);
+
 /* ---------------------------------------------------------------- lrn (cuDNN) */
 
 /* out [B, C, H, W] = LRN(in [B, C, H, W]) (§3.3), either α convention of lrn_params;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -196,6 +197,43 @@ fixture_trained *fixture_trained_new(const char *tag)
     snprintf(f->ckpt, sizeof f->ckpt, "%s/trained.h5", f->dir);
     fixture_write_checkpoint(f->dir, f->ckpt, FIXTURE_CLASSES, FIXTURE_DATASET_ID, 8);
     return f;
+}
+
+fixture_prepared *fixture_prepared_new(const char *tag, int steps)
+{
+    const char *bin = getenv("ALEXNET_BINARY_DIR");
+    fixture_prepared *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    char prep[4096], make_source[4096];
+    snprintf(f->program, sizeof f->program, "%s/eval/alexnet-eval", bin ? bin : ".");
+    snprintf(prep, sizeof prep, "%s/prep/alexnet-prep", bin ? bin : ".");
+    snprintf(make_source, sizeof make_source, "%s/tests/train/make_folder_source", bin ? bin : ".");
+    if (access(f->program, X_OK) != 0 || access(prep, X_OK) != 0 || access(make_source, X_OK) != 0) {
+        fprintf(stderr, "needs %s, %s and %s\n", f->program, prep, make_source);
+        free(f);
+        return NULL;
+    }
+    fixture_tempdir(f->dir, sizeof f->dir, tag);
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    snprintf(f->ckpt, sizeof f->ckpt, "%s/ckpt.h5", f->dir);
+    dataset *d = NULL;
+    if (fixture_run("'%s' '%s/source'", make_source, f->dir) != 0 ||
+        fixture_run("'%s' --source folder --input '%s/source' --output '%s' --max-bad 2 --quiet", prep, f->dir,
+                    f->data) != 0 ||
+        dataset_open(&d, f->data) != AN_OK) {
+        fprintf(stderr, "could not prepare the dataset in %s\n", f->dir);
+        fixture_prepared_free(f);
+        return NULL;
+    }
+    fixture_write_checkpoint(f->data, f->ckpt, d->num_classes, d->dataset_id, steps);
+    dataset_close(d);
+    return f;
+}
+
+void fixture_prepared_free(fixture_prepared *f)
+{
+    fixture_remove_dir(f->dir);
+    free(f);
 }
 
 void fixture_trained_free(fixture_trained *f)

@@ -49,4 +49,15 @@ typedef struct fixture_trained {
 fixture_trained *fixture_trained_new(const char *tag);
 void fixture_trained_free(fixture_trained *f);
 
+/* A dataset made by the real programs: tests/train/make_folder_source's PNG
+ * collection (one unreadable file per split) prepared by the real alexnet-prep
+ * (--max-bad 2) into dir/data, and a checkpoint trained on it for `steps`
+ * steps in dir/ckpt.h5; program is alexnet-eval's path. NULL (with a message
+ * on stderr) when a program is missing or fails; fixture_prepared_free removes dir. */
+typedef struct fixture_prepared {
+    char dir[256], data[512], ckpt[512], program[4096];
+} fixture_prepared;
+fixture_prepared *fixture_prepared_new(const char *tag, int steps);
+void fixture_prepared_free(fixture_prepared *f);
+
 #endif

@@ -21,44 +21,17 @@
 #include "eval_model.h"
 #include "eval_score.h"
 
-typedef struct fixture {
-    char dir[256], data[512], ckpt[512], program[4096];
-} fixture;
+typedef fixture_prepared fixture;
 
 static int setup(void **state)
 {
-    const char *bin = getenv("ALEXNET_BINARY_DIR");
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    char prep[4096], make_source[4096];
-    snprintf(f->program, sizeof f->program, "%s/eval/alexnet-eval", bin ? bin : ".");
-    snprintf(prep, sizeof prep, "%s/prep/alexnet-prep", bin ? bin : ".");
-    snprintf(make_source, sizeof make_source, "%s/tests/train/make_folder_source", bin ? bin : ".");
-    if (access(f->program, X_OK) != 0 || access(prep, X_OK) != 0 || access(make_source, X_OK) != 0) {
-        fprintf(stderr, "needs %s, %s and %s\n", f->program, prep, make_source);
-        free(f);
-        return -1;
-    }
-    fixture_tempdir(f->dir, sizeof f->dir, "test-eval-gapped");
-    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    snprintf(f->ckpt, sizeof f->ckpt, "%s/ckpt.h5", f->dir);
-    if (fixture_run("'%s' '%s/source'", make_source, f->dir) != 0) return -1;
-    if (fixture_run("'%s' --source folder --input '%s/source' --output '%s' --max-bad 2 --quiet", prep, f->dir,
-                    f->data) != 0)
-        return -1;
-    dataset *d = NULL;
-    if (dataset_open(&d, f->data) != AN_OK) return -1;
-    fixture_write_checkpoint(f->data, f->ckpt, d->num_classes, d->dataset_id, 4);
-    dataset_close(d);
-    *state = f;
-    return 0;
+    *state = fixture_prepared_new("test-eval-gapped", 4);
+    return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    fixture_remove_dir(f->dir);
-    free(f);
+    fixture_prepared_free(*state);
     return 0;
 }
 

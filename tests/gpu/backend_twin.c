@@ -35,6 +35,11 @@
 #define LRN_FORWARD_RTOL 1e-5
 #define LRN_BACKWARD_RTOL 1e-4
 #define SUM_FLOOR 0.1
+/* tanh forward: CUDA's tanhf and glibc's are each within about 2 ulp of the
+ * true value (ops_cuda.h), so 4 ulp apart at most: 4 x 2^-23 = 4.8e-7 relative;
+ * the floor absorbs outputs near 0, whose ulp is tiny. */
+#define TANH_RTOL 5e-7
+#define TANH_FLOOR 1e-6
 
 typedef struct report_line {
     char text[160];
@@ -51,7 +56,7 @@ typedef struct backend_twin {
 } backend_twin;
 
 enum op_kind {
-    K_CONV_F, K_CONV_B, K_RELU_F, K_RELU_B, K_LRN_F, K_LRN_B, K_POOL_F, K_POOL_B, K_FC_F, K_FC_B, K_DROP_F,
+    K_CONV_F, K_CONV_B, K_RELU_F, K_RELU_B, K_TANH_F, K_TANH_B, K_LRN_F, K_LRN_B, K_POOL_F, K_POOL_B, K_FC_F, K_FC_B, K_DROP_F,
     K_DROP_B, K_SOFTMAX, K_LOSS, K_LOSS_B, K_SGD, K_TOPK
 };
 
@@ -272,6 +277,37 @@ static an_status tw_relu_backward(backend *be, float *dinput, const float *doutp
     FETCH(got, dinput, F(n)); /* [n] */
     relu_backward_cpu(h_dout, h_dout, h_out, n);
     st = compare_bits(be, "relu_backward", call, "dinput", got, h_dout, F(n), 4);
+done:
+    free(h_dout), free(h_out), free(got);
+    return st;
+}
+
+static an_status tw_tanh_forward(backend *be, float *out, const float *in, size_t n)
+{
+    const long call = CALL(K_TANH_F);
+    an_status st = AN_OK;
+    float *h_in = NULL, *got = NULL;
+    FETCH(h_in, in, F(n)); /* [n] */
+    AN_TRY_GOTO(st, INNER(be)->ops->tanh_forward(INNER(be), out, in, n), done);
+    FETCH(got, out, F(n)); /* [n] */
+    tanh_forward_cpu(h_in, h_in, n);
+    st = compare_close(be, "tanh_forward", call, "out", got, h_in, n, TANH_RTOL, TANH_FLOOR);
+done:
+    free(h_in), free(got);
+    return st;
+}
+
+static an_status tw_tanh_backward(backend *be, float *dinput, const float *doutput, const float *out, size_t n)
+{
+    const long call = CALL(K_TANH_B);
+    an_status st = AN_OK;
+    float *h_dout = NULL, *h_out = NULL, *got = NULL;
+    FETCH(h_dout, doutput, F(n)); /* [n] */
+    FETCH(h_out, out, F(n));      /* [n] the GPU's own forward output: the same expression, bitwise */
+    AN_TRY_GOTO(st, INNER(be)->ops->tanh_backward(INNER(be), dinput, doutput, out, n), done);
+    FETCH(got, dinput, F(n)); /* [n] */
+    tanh_backward_cpu(h_dout, h_dout, h_out, n);
+    st = compare_bits(be, "tanh_backward", call, "dinput", got, h_dout, F(n), 4);
 done:
     free(h_dout), free(h_out), free(got);
     return st;
@@ -599,6 +635,8 @@ static const backend_ops twin_ops = {
     .conv_backward = tw_conv_backward,
     .relu_forward = tw_relu_forward,
     .relu_backward = tw_relu_backward,
+    .tanh_forward = tw_tanh_forward,
+    .tanh_backward = tw_tanh_backward,
     .lrn_forward = tw_lrn_forward,
     .lrn_backward = tw_lrn_backward,
     .maxpool_forward = tw_maxpool_forward,

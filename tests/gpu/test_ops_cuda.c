@@ -209,6 +209,30 @@ static void test_relu(void **state)
     free(in), free(dout), free(out), free(din);
 }
 
+/* tanh (§3.1, --activation tanh): CUDA's tanhf within 2 ulp of glibc's; the
+ * backward, given the same forward output, bitwise the CPU's. */
+static void test_tanh(void **state)
+{
+    cuda_context *ctx = *state;
+    enum { N = 10007 };
+    float *in = gpu_test_random(N, -4.0f, 4.0f, 210), *dout = gpu_test_random(N, -1.0f, 1.0f, 211); /* [N] each */
+    float *out = malloc(N * sizeof *out), *din = malloc(N * sizeof *din); /* [N] each */
+    tanh_forward_cpu(out, in, N);
+    tanh_backward_cpu(din, dout, out, N);
+    float *d_in = gpu_test_upload(ctx, in, N), *d_dout = gpu_test_upload(ctx, dout, N);
+    float *d_y = gpu_test_upload(ctx, out, N); /* the CPU's forward output, so the backward is compared alone */
+    float *d_out = gpu_test_poisoned(ctx, N * sizeof(float)), *d_din = gpu_test_poisoned(ctx, N * sizeof(float));
+    assert_int_equal(tanh_forward_cuda(ctx, d_out, d_in, N), AN_OK);
+    assert_int_equal(tanh_backward_cuda(ctx, d_din, d_dout, d_y, N), AN_OK);
+    gpu_test_expect_close(ctx, "tanh forward", d_out, out, N, 2.5e-7);
+    gpu_test_expect_bitwise(ctx, "tanh backward", d_din, din, N * sizeof(float));
+    /* in place, as the network calls it */
+    assert_int_equal(tanh_backward_cuda(ctx, d_dout, d_dout, d_y, N), AN_OK);
+    gpu_test_expect_bitwise(ctx, "tanh backward in place", d_dout, din, N * sizeof(float));
+    cuda_free(d_in), cuda_free(d_dout), cuda_free(d_y), cuda_free(d_out), cuda_free(d_din);
+    free(in), free(dout), free(out), free(din);
+}
+
 static void check_lrn(cuda_context *ctx, lrn_alpha_convention convention, uint32_t stream)
 {
     enum { B = 2, C = 7, H = 5, W = 6, N = B * C * H * W };
@@ -497,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_conv_batch_zero),
         cmocka_unit_test(test_fc),
         cmocka_unit_test(test_relu),
+        cmocka_unit_test(test_tanh),
         cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_dropout),

@@ -153,6 +153,68 @@ static void test_refusals(void **state)
     net_destroy(a);
 }
 
+/* The experiments' settings travel with the checkpoint; a checkpoint written
+ * before they existed (no such attributes) reads as the paper's network. */
+static void test_variant_and_older_checkpoints(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/variant.h5", tmpdir);
+    net_config cfg, got;
+    net_config_default(&cfg);
+    cfg.width = 0.0625;
+    cfg.num_classes = 4;
+    cfg.lrn = 0;
+    cfg.pooling = NET_POOL_PLAIN;
+    cfg.towers = 1;
+    cfg.activation = NET_ACTIVATION_TANH;
+    net *a = NULL, *paper = NULL;
+    assert_int_equal(net_create(&a, &cfg, 1), AN_OK);
+    assert_int_equal(net_init_params(a, 2), AN_OK);
+    checkpoint_meta meta = {.step = 1};
+    assert_int_equal(checkpoint_save(path, a, &meta, NULL), AN_OK);
+    assert_int_equal(checkpoint_read_config(path, &got), AN_OK);
+    assert_true(got.lrn == 0 && got.pooling == NET_POOL_PLAIN && got.towers == 1 &&
+                got.activation == NET_ACTIVATION_TANH);
+
+    /* a network of another variant is refused, naming both */
+    net_config other = cfg;
+    other.activation = NET_ACTIVATION_RELU;
+    net *b = NULL;
+    assert_int_equal(net_create(&b, &other, 1), AN_OK);
+    checkpoint_meta m;
+    assert_int_equal(checkpoint_load(path, b, &m, NULL), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "tanh"));
+    assert_non_null(strstr(error_message(), "relu"));
+    net_destroy(b);
+    other = cfg;
+    other.lrn = 1;
+    assert_int_equal(net_create(&b, &other, 1), AN_OK);
+    assert_int_equal(checkpoint_load(path, b, &m, NULL), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "LRN is off"));
+    net_destroy(b);
+
+    /* an older checkpoint: the paper's network, without the four attributes */
+    net_config paper_cfg;
+    net_config_default(&paper_cfg);
+    paper_cfg.width = 0.0625;
+    paper_cfg.num_classes = 4;
+    assert_int_equal(net_create(&paper, &paper_cfg, 1), AN_OK);
+    assert_int_equal(checkpoint_save(path, paper, &meta, NULL), AN_OK);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    const char *added[] = {"lrn", "pooling", "towers", "activation"};
+    for (int i = 0; i < 4; i++) assert_true(H5Adelete_by_name(f, "config", added[i], H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    got = cfg; /* every field the opposite of the paper's */
+    assert_int_equal(checkpoint_read_config(path, &got), AN_OK);
+    assert_true(got.lrn == 1 && got.pooling == NET_POOL_OVERLAP && got.towers == 2 &&
+                got.activation == NET_ACTIVATION_RELU);
+    assert_int_equal(checkpoint_load(path, paper, &m, NULL), AN_OK);
+    net_destroy(paper);
+    net_destroy(a);
+}
+
 /* Saves a width-0.125, 3-class checkpoint at `path`. */
 static void save_small(const char *path)
 {
@@ -246,6 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_variant_and_older_checkpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_checkpoints, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -356,11 +356,11 @@ static void fill_well_conditioned(net *n)
     }
 }
 
-static void test_net_gradient(void **state)
+/* The gradient of cfg's network (width 1/16) against finite differences,
+ * `entries` entries of every view. */
+static void check_net_gradient(const net_config *variant, int entries)
 {
-    (void)state;
-    net_config cfg;
-    net_config_default(&cfg);
+    net_config cfg = *variant;
     cfg.width = 1.0 / 16; /* 6, 16, 24, 24, 16 channels; fc 256 */
     cfg.num_classes = 5;
     cfg.dropout_rate = 0.5f; /* the masks are keyed, so they repeat in every forward */
@@ -377,7 +377,7 @@ static void test_net_gradient(void **state)
     assert_non_null(analytic);
     memcpy(analytic, net_grads(c.n), sizeof(float) * count);
     float one = 1.0f;
-    /* 6 entries of every view, spread through it. Each entry reaches
+    /* `entries` entries of every view, spread through it. Each entry reaches
      * thousands of ReLU and pooling decisions; ±h must not move any across
      * its kink, so h is small: 1e-4 (with 2e-3, conv5.bias[4] crossed one
      * and gave a 25% error that vanishes as h shrinks). The price is
@@ -387,8 +387,8 @@ static void test_net_gradient(void **state)
      * this one checks the wiring, where a mistake gives errors of order 1. */
     for (int i = 0; i < net_param_view_count(c.n); i++) {
         const net_param_view *v = net_param_view_at(c.n, i);
-        for (int k = 0; k < 6; k++) {
-            size_t idx = v->offset + (size_t)(((uint64_t)v->count * (2 * k + 1)) / 12);
+        for (int k = 0; k < entries; k++) {
+            size_t idx = v->offset + (size_t)(((uint64_t)v->count * (2 * k + 1)) / (2 * (uint64_t)entries));
             char what[64];
             snprintf(what, sizeof what, "%s (entry %zu)", v->name, idx - v->offset);
             gradcheck_run(what, net_params(c.n) + idx, 1, analytic + idx, net_fwd, &c, &c.loss,
@@ -418,6 +418,127 @@ static void test_net_gradient(void **state)
     net_destroy(c.n);
 }
 
+static void test_net_gradient(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    check_net_gradient(&cfg, 6);
+}
+
+/* The experiments' network (docs/experiments.md): tanh, plain 2x2 pooling, no
+ * LRN, one tower, through the same sequence, against finite differences. */
+static void test_variant_gradient(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.activation = NET_ACTIVATION_TANH;
+    cfg.pooling = NET_POOL_PLAIN;
+    cfg.lrn = 0;
+    cfg.towers = 1;
+    check_net_gradient(&cfg, 3); /* the ops are checked alone (test_ops_gradcheck); this checks the wiring */
+}
+
+static int layer_index(const net *n, const char *name)
+{
+    for (int i = 0; i < net_layer_count(n); i++)
+        if (strcmp(net_layer_at(n, i)->name, name) == 0) return i;
+    return -1;
+}
+
+/* Each flag of the experiments changes the table exactly as docs/experiments.md says. */
+static void test_variant_tables(void **state)
+{
+    (void)state;
+    net_config paper, cfg;
+    net_config_default(&paper);
+    net *p = NULL, *n = NULL;
+    assert_int_equal(net_create(&p, &paper, 1), AN_OK);
+    const int paper_layers = net_layer_count(p);
+
+    /* --lrn off (§3.3): norm1 and norm2 gone, nothing else */
+    cfg = paper;
+    cfg.lrn = 0;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_layer_count(n), paper_layers - 2);
+    assert_int_equal(layer_index(n, "norm1"), -1);
+    assert_int_equal(layer_index(n, "norm2"), -1);
+    assert_int_equal(net_layer_at(n, layer_index(n, "pool1"))->in_c, 96);
+    assert_int_equal(net_param_count(n), 60965224);
+    assert_int_equal(net_macs_per_image(n), 724406816);
+    net_destroy(n);
+
+    /* --pool plain (§3.4): 2x2 stride 2, the same output sizes 27, 13, 6 */
+    cfg = paper;
+    cfg.pooling = NET_POOL_PLAIN;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_layer_count(n), paper_layers);
+    const char *pools[] = {"pool1", "pool2", "pool5"};
+    for (int k = 0; k < 3; k++) {
+        const net_layer_info *a = net_layer_at(n, layer_index(n, pools[k]));
+        const net_layer_info *b = net_layer_at(p, layer_index(p, pools[k]));
+        assert_true(a->pool.size == 2 && a->pool.stride == 2 && b->pool.size == 3 && b->pool.stride == 2);
+        assert_true(a->out_c == b->out_c && a->out_h == b->out_h && a->out_w == b->out_w);
+    }
+    assert_int_equal(net_param_count(n), 60965224);
+    net_destroy(n);
+
+    /* --towers 1 (§3.2): conv2, conv4, conv5 see every channel; one-tower counts */
+    cfg = paper;
+    cfg.towers = 1;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    const char *grouped[] = {"conv2", "conv4", "conv5"};
+    for (int k = 0; k < 3; k++) assert_int_equal(net_layer_at(n, layer_index(n, grouped[k]))->conv.groups, 1);
+    const net_param_view *v = net_param_find(n, "conv2.weight");
+    assert_true(v->shape[0] == 256 && v->shape[1] == 96);
+    /* + 256*48*25 (conv2) + 384*192*9 (conv4) + 256*192*9 (conv5) */
+    assert_int_equal(net_param_count(n), 60965224 + 307200 + 663552 + 442368);
+    net_destroy(n);
+    cfg.towers = 3;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_non_null(strstr(error_message(), "towers"));
+
+    /* --activation tanh (§3.1): every relu row a tanh row, nothing else */
+    cfg = paper;
+    cfg.activation = NET_ACTIVATION_TANH;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_layer_count(n), paper_layers);
+    int tanhs = 0;
+    for (int i = 0; i < net_layer_count(n); i++) {
+        const net_layer_info *l = net_layer_at(n, i);
+        assert_int_not_equal(l->kind, NET_LAYER_RELU);
+        if (l->kind != NET_LAYER_TANH) {
+            assert_string_equal(l->name, net_layer_at(p, i)->name);
+            continue;
+        }
+        tanhs++;
+        assert_int_equal(net_layer_at(p, i)->kind, NET_LAYER_RELU);
+        assert_int_equal(strncmp(l->name, "tanh", 4), 0);
+        assert_string_equal(l->name + 4, net_layer_at(p, i)->name + 4);
+    }
+    assert_int_equal(tanhs, 7);
+    assert_int_equal(net_param_count(n), 60965224);
+    net_destroy(n);
+    net_destroy(p);
+
+    /* the names and their parsers */
+    assert_int_equal(net_lrn_parse("off", &cfg), AN_OK);
+    assert_int_equal(cfg.lrn, 0);
+    assert_string_equal(net_lrn_name(&cfg), "off");
+    assert_int_equal(net_lrn_parse("literal", &cfg), AN_OK);
+    assert_true(cfg.lrn == 1 && cfg.lrn_convention == LRN_ALPHA_LITERAL);
+    assert_int_equal(net_lrn_parse("none", &cfg), AN_ERR_ARG);
+    net_pooling pool;
+    assert_int_equal(net_pooling_parse("plain", &pool), AN_OK);
+    assert_string_equal(net_pooling_name(pool), "plain");
+    assert_int_equal(net_pooling_parse("average", &pool), AN_ERR_ARG);
+    net_activation act;
+    assert_int_equal(net_activation_parse("tanh", &act), AN_OK);
+    assert_string_equal(net_activation_name(act), "tanh");
+    assert_int_equal(net_activation_parse("sigmoid", &act), AN_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +550,8 @@ int main(void)
         cmocka_unit_test(test_init_fan_in),
         cmocka_unit_test(test_init_input_dependent_logits),
         cmocka_unit_test(test_net_gradient),
+        cmocka_unit_test(test_variant_tables),
+        cmocka_unit_test(test_variant_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,34 @@ static void test_relu(void **state)
     free(probe); free(din); free(c.in); free(c.out);
 }
 
+/* ------------------------------------------------------------ tanh (§3.1) */
+
+static void tanh_fwd(void *p)
+{
+    relu_ctx *c = p;
+    tanh_forward_cpu(c->out, c->in, c->n);
+}
+
+/* tanh is smooth: inputs over [-3, 3), through the saturated tails. */
+static void test_tanh(void **state)
+{
+    (void)state;
+    relu_ctx c = {.n = 40};
+    c.in = alloc_or_fail(c.n); c.out = alloc_or_fail(c.n);
+    float *probe = alloc_or_fail(c.n), *din = alloc_or_fail(c.n);
+    gradcheck_fill(c.in, c.n, 23, 3.0f);
+    gradcheck_fill(probe, c.n, 24, 1.0f);
+    tanh_fwd(&c);
+    tanh_backward_cpu(din, probe, c.out, c.n);
+    gradcheck_run("tanh dinput", c.in, c.n, din, tanh_fwd, &c, c.out, probe, c.n, H_STEP, TOL_SMOOTH);
+    /* in place, as the network calls it */
+    float *inplace = alloc_or_fail(c.n);
+    memcpy(inplace, probe, c.n * sizeof(float));
+    tanh_backward_cpu(inplace, inplace, c.out, c.n);
+    assert_memory_equal(inplace, din, c.n * sizeof(float));
+    free(inplace); free(probe); free(din); free(c.in); free(c.out);
+}
+
 /* ------------------------------------------------------------ lrn */
 
 typedef struct lrn_ctx {
@@ -265,6 +293,18 @@ static void test_maxpool_overhang(void **state)
     check_pool(overhang);
 }
 
+/* §3.4's "traditional" pooling, --pool plain: 2x2 windows, stride 2, on odd
+ * sizes as in the network (55 -> 27: the last row and column are not read). */
+static void test_maxpool_plain(void **state)
+{
+    (void)state;
+    assert_int_equal(pool_out_size(55, 2, 2, 0), 27);
+    assert_int_equal(pool_out_size(27, 2, 2, 0), 13);
+    assert_int_equal(pool_out_size(13, 2, 2, 0), 6);
+    pool_shape plain = {.batch = 2, .channels = 3, .in_h = 7, .in_w = 9, .size = 2, .stride = 2, .ceil_mode = 0};
+    check_pool(plain);
+}
+
 /* ------------------------------------------------------------ softmax + loss */
 
 typedef struct softmax_ctx { int b, k; float *logits, *probs; int32_t *labels; float loss; } softmax_ctx;
@@ -309,8 +349,10 @@ int main(void)
         cmocka_unit_test(test_conv_bad_shapes),
         cmocka_unit_test(test_fc),
         cmocka_unit_test(test_relu),
+        cmocka_unit_test(test_tanh),
         cmocka_unit_test(test_lrn_edges),
         cmocka_unit_test(test_maxpool_overhang),
+        cmocka_unit_test(test_maxpool_plain),
         cmocka_unit_test(test_softmax_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

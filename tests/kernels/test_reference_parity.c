@@ -42,7 +42,8 @@
 
 /* The fill formula (tests/reference/alexnet_torch.py): Philox keyed by seed
  * 2012, purpose TEST, stream t; v = 2 u - 1 in (-1, 1); weights
- * sqrt(6 / fan in) v (fc8's times 0.02), biases 0.1 v, inputs 60 v (stream 1000). */
+ * sqrt(6 / fan in) v (fc8's times 0.02), biases 0.1 v, inputs 60 v (stream 1000;
+ * 1 v where tanh would saturate). */
 static double fill_value(uint32_t stream, size_t i)
 {
     philox_block b = philox_draw(2012, PHILOX_PURPOSE_TEST, stream, (uint32_t)(i / 4), 0);
@@ -61,10 +62,11 @@ static void fill_params(net *n)
     }
 }
 
-static void fill_input(float *x, int batch)
+/* scale: 60 (byte-sized inputs), 1 for the tanh cases (the case's input_scale) */
+static void fill_input(float *x, int batch, double scale)
 {
     size_t n = (size_t)batch * IMAGE_CROP_FLOATS;
-    for (size_t i = 0; i < n; i++) x[i] = (float)(60.0 * fill_value(1000, i));
+    for (size_t i = 0; i < n; i++) x[i] = (float)(scale * fill_value(1000, i));
 }
 
 static void read_doubles(hid_t g, const char *name, double *out, size_t expect)
@@ -86,38 +88,49 @@ static void read_attr(hid_t g, const char *name, hid_t type, void *out)
     H5Aclose(a);
 }
 
+/* A variable-length string attribute (h5py's str) into out[size]. */
+static void read_string_attr(hid_t g, const char *name, char *out, size_t size)
+{
+    hid_t a = H5Aopen(g, name, H5P_DEFAULT), t = H5Aget_type(a);
+    char *s = NULL;
+    assert_true(H5Tis_variable_str(t) > 0);
+    assert_true(H5Aread(a, t, &s) >= 0);
+    snprintf(out, size, "%s", s);
+    H5free_memory(s);
+    H5Tclose(t);
+    H5Aclose(a);
+}
+
 static double rel(double got, double want) { return fabs(got - want) / fmax(fabs(want), 1e-30); }
 
 static void check_case(hid_t file, const char *name)
 {
     hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
     assert_true(g >= 0);
-    double width, lr, momentum, decay;
-    int classes, batch;
-    char lrn[32] = {0};
+    double width, lr, momentum, decay, input_scale;
+    int classes, batch, towers;
+    char lrn[32] = {0}, pooling[32] = {0}, activation[32] = {0};
     read_attr(g, "width", H5T_NATIVE_DOUBLE, &width);
     read_attr(g, "lr", H5T_NATIVE_DOUBLE, &lr);
     read_attr(g, "momentum", H5T_NATIVE_DOUBLE, &momentum);
     read_attr(g, "weight_decay", H5T_NATIVE_DOUBLE, &decay);
     read_attr(g, "num_classes", H5T_NATIVE_INT, &classes);
     read_attr(g, "batch", H5T_NATIVE_INT, &batch);
-    {
-        hid_t a = H5Aopen(g, "lrn_convention", H5P_DEFAULT), t = H5Aget_type(a);
-        char *s = NULL;
-        assert_true(H5Tis_variable_str(t) > 0);
-        assert_true(H5Aread(a, t, &s) >= 0);
-        snprintf(lrn, sizeof lrn, "%s", s);
-        H5free_memory(s);
-        H5Tclose(t);
-        H5Aclose(a);
-    }
+    read_attr(g, "towers", H5T_NATIVE_INT, &towers);
+    read_attr(g, "input_scale", H5T_NATIVE_DOUBLE, &input_scale);
+    read_string_attr(g, "lrn_convention", lrn, sizeof lrn); /* divided_by_n, literal or off */
+    read_string_attr(g, "pooling", pooling, sizeof pooling);
+    read_string_attr(g, "activation", activation, sizeof activation);
 
     net_config cfg;
     net_config_default(&cfg);
     cfg.width = width;
     cfg.num_classes = classes;
     cfg.dropout_rate = 0.0f;
-    assert_int_equal(lrn_convention_parse(lrn, &cfg.lrn_convention), AN_OK);
+    assert_int_equal(net_lrn_parse(lrn, &cfg), AN_OK);
+    assert_int_equal(net_pooling_parse(pooling, &cfg.pooling), AN_OK);
+    assert_int_equal(net_activation_parse(activation, &cfg.activation), AN_OK);
+    cfg.towers = towers;
     net *n = NULL;
     assert_int_equal(net_create(&n, &cfg, batch), AN_OK);
     fill_params(n);
@@ -126,7 +139,7 @@ static void check_case(hid_t file, const char *name)
     double *want_logits = malloc(sizeof(double) * (size_t)batch * classes);
     assert_non_null(x);
     assert_non_null(want_logits);
-    fill_input(x, batch);
+    fill_input(x, batch, input_scale);
     for (int b = 0; b < batch; b++) labels[b] = (7 * b + 3) % classes;
 
     /* logits and loss */
@@ -227,11 +240,26 @@ static void test_full_width(void **state)
     H5Fclose(f);
 }
 
+/* The paper's experiments (docs/experiments.md), each against PyTorch built
+ * with the same option: one at a time at width 1/16, all together at 1.0. */
+static void test_experiment_variants(void **state)
+{
+    (void)state;
+    hid_t f = open_fixture();
+    check_case(f, "w0.0625_b8_lrn_off");
+    check_case(f, "w0.0625_b8_pool_plain");
+    check_case(f, "w0.0625_b8_towers1");
+    check_case(f, "w0.0625_b8_tanh");
+    check_case(f, "w1_b2_all_variants");
+    H5Fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reduced_width),
         cmocka_unit_test(test_full_width),
+        cmocka_unit_test(test_experiment_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

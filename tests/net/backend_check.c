@@ -359,6 +359,21 @@ static an_status chk_relu_backward(backend *be, float *dinput, const float *dout
     CHECKED("relu_backward", args, in_->ops->relu_backward(in_, dinput, doutput, out, n));
 }
 
+static an_status chk_tanh_forward(backend *be, float *out, const float *in, size_t n)
+{
+    op_arg args[] = {OUT_OR_INPLACE(out, in, F(n), "out"), IN(in, F(n), "in")};
+    if (out == in) args[1].p = NULL; /* the one in-place argument */
+    CHECKED("tanh_forward", args, in_->ops->tanh_forward(in_, out, in, n));
+}
+
+static an_status chk_tanh_backward(backend *be, float *dinput, const float *doutput, const float *out, size_t n)
+{
+    op_arg args[] = {OUT_OR_INPLACE(dinput, doutput, F(n), "dinput"), IN(doutput, F(n), "doutput"),
+                     IN(out, F(n), "out")};
+    if (dinput == doutput) args[1].p = NULL;
+    CHECKED("tanh_backward", args, in_->ops->tanh_backward(in_, dinput, doutput, out, n));
+}
+
 static an_status chk_lrn_forward(backend *be, float *out, float *scale, const float *in, int batch, int channels,
                                  int height, int width, const lrn_params *p)
 {
@@ -497,6 +512,8 @@ static const backend_ops check_ops = {
     .conv_backward = chk_conv_backward,
     .relu_forward = chk_relu_forward,
     .relu_backward = chk_relu_backward,
+    .tanh_forward = chk_tanh_forward,
+    .tanh_backward = chk_tanh_backward,
     .lrn_forward = chk_lrn_forward,
     .lrn_backward = chk_lrn_backward,
     .maxpool_forward = chk_maxpool_forward,

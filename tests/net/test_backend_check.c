@@ -26,6 +26,7 @@
 enum { MAX_BATCH = 4, CLASSES = 10, STEPS = 3 };
 
 static int use_cuda; /* --cuda: the inner backend is the GPU's */
+static net_config variant; /* the network the steps train: the paper's, or the experiments' variant */
 
 static void fill(float *x, size_t n, uint32_t stream, float scale)
 {
@@ -35,8 +36,7 @@ static void fill(float *x, size_t n, uint32_t stream, float scale)
 
 static net *make_net(backend *be)
 {
-    net_config cfg;
-    net_config_default(&cfg);
+    net_config cfg = variant;
     cfg.width = 0.0625;
     cfg.num_classes = CLASSES;
     net *n = NULL;
@@ -65,9 +65,8 @@ static void train_step(net *n, const float *x, int batch, uint32_t step, double 
 
 /* Three steps (the last a short batch of 3), an inference pass with every
  * read-back, and a checkpoint, on the checked backend and on the plain CPU. */
-static void test_training_steps_checked(void **state)
+static void training_steps_checked(void)
 {
-    (void)state;
     backend *inner = NULL, *checked = NULL;
     if (use_cuda) {
         backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
@@ -133,6 +132,26 @@ static void test_training_steps_checked(void **state)
     net_destroy(plain);
     backend_destroy(checked);
     backend_destroy(inner);
+}
+
+static void test_training_steps_checked(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    training_steps_checked();
+}
+
+/* The experiments' ops and rows (docs/experiments.md): tanh, 2x2 pooling, no
+ * LRN, one tower. */
+static void test_variant_steps_checked(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    variant.activation = NET_ACTIVATION_TANH;
+    variant.pooling = NET_POOL_PLAIN;
+    variant.lrn = 0;
+    variant.towers = 1;
+    training_steps_checked();
 }
 
 /* ------------------------------------------------------------ the checker catches broken ops */
@@ -232,11 +251,13 @@ int main(int argc, char **argv)
             return 77;
         }
         backend_destroy(probe);
-        const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked)};
+        const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked),
+                                               cmocka_unit_test(test_variant_steps_checked)};
         return cmocka_run_group_tests(gpu_tests, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_steps_checked),
+        cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_catches_unwritten_element),
         cmocka_unit_test(test_catches_stray_write),
         cmocka_unit_test(test_catches_read_before_write),

@@ -20,36 +20,48 @@ def scaled_fc(features, width):
 
 
 class AlexNet(nn.Module):
-    """conv1..conv5 with ReLU, LRN after relu1/relu2, 3x3/2 max pooling, fc6..fc8."""
+    """conv1..conv5 with ReLU, LRN after relu1/relu2, 3x3/2 max pooling, fc6..fc8;
+    or a variant of the paper's experiments (net/net.h's net_config,
+    docs/experiments.md): lrn_convention "off" drops the LRNs (§3.3),
+    pooling "plain" pools 2x2 with stride 2 (§3.4), towers 1 makes conv2, conv4
+    and conv5 ungrouped (§3.2), activation "tanh" replaces every ReLU (§3.1)."""
 
-    def __init__(self, width=1.0, num_classes=1000, lrn_convention="divided_by_n", dropout=0.5):
+    def __init__(self, width=1.0, num_classes=1000, lrn_convention="divided_by_n", dropout=0.5,
+                 pooling="overlap", towers=2, activation="relu"):
         super().__init__()
+        if lrn_convention not in ("divided_by_n", "literal", "off"):
+            raise ValueError(f"unknown LRN setting {lrn_convention!r}")
+        if pooling not in ("overlap", "plain") or towers not in (1, 2) or activation not in ("relu", "tanh"):
+            raise ValueError(f"unknown variant: pooling {pooling!r}, towers {towers!r}, activation {activation!r}")
         c1, c2, c3, c4, c5 = (scaled_conv(c, width) for c in (96, 256, 384, 384, 256))
         f6, f7 = scaled_fc(4096, width), scaled_fc(4096, width)
         self.conv1 = nn.Conv2d(3, c1, 11, stride=4, padding=2)
-        self.conv2 = nn.Conv2d(c1, c2, 5, padding=2, groups=2)
+        self.conv2 = nn.Conv2d(c1, c2, 5, padding=2, groups=towers)
         self.conv3 = nn.Conv2d(c2, c3, 3, padding=1)
-        self.conv4 = nn.Conv2d(c3, c4, 3, padding=1, groups=2)
-        self.conv5 = nn.Conv2d(c4, c5, 3, padding=1, groups=2)
+        self.conv4 = nn.Conv2d(c3, c4, 3, padding=1, groups=towers)
+        self.conv5 = nn.Conv2d(c4, c5, 3, padding=1, groups=towers)
         self.fc6 = nn.Linear(c5 * 36, f6)
         self.fc7 = nn.Linear(f6, f7)
         self.fc8 = nn.Linear(f7, num_classes)
         # PyTorch divides alpha by size: "divided_by_n" is alpha = 1e-4 as given,
         # "literal" (the paper's formula as printed) is alpha = 1e-4 * 5.
         alpha = 1e-4 if lrn_convention == "divided_by_n" else 5e-4
-        self.lrn = nn.LocalResponseNorm(5, alpha=alpha, beta=0.75, k=2.0)
-        self.pool = nn.MaxPool2d(3, stride=2)
+        self.lrn = (nn.LocalResponseNorm(5, alpha=alpha, beta=0.75, k=2.0) if lrn_convention != "off"
+                    else nn.Identity())
+        self.pool = nn.MaxPool2d(3, stride=2) if pooling == "overlap" else nn.MaxPool2d(2, stride=2)
+        self.act = torch.relu if activation == "relu" else torch.tanh
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x):
-        x = self.pool(self.lrn(torch.relu(self.conv1(x))))
-        x = self.pool(self.lrn(torch.relu(self.conv2(x))))
-        x = torch.relu(self.conv3(x))
-        x = torch.relu(self.conv4(x))
-        x = self.pool(torch.relu(self.conv5(x)))
+        act = self.act
+        x = self.pool(self.lrn(act(self.conv1(x))))
+        x = self.pool(self.lrn(act(self.conv2(x))))
+        x = act(self.conv3(x))
+        x = act(self.conv4(x))
+        x = self.pool(act(self.conv5(x)))
         x = torch.flatten(x, 1)
-        x = self.dropout(torch.relu(self.fc6(x)))
-        x = self.dropout(torch.relu(self.fc7(x)))
+        x = self.dropout(act(self.fc6(x)))
+        x = self.dropout(act(self.fc7(x)))
         return self.fc8(x)
 
     def named_views(self):
@@ -67,7 +79,9 @@ class AlexNet(nn.Module):
 #     weight: float(sqrt(6 / F) * v(t, i))  (uniform with the variance 2/F),
 #             fc8 (the last view pair) divided by 50 so that the logits are O(1)
 #     bias:   float(0.1 * v(t, i))
-#   input element i (flat NCHW over the batch): float(60 * v(1000, i))
+#   input element i (flat NCHW over the batch): float(S * v(1000, i)), S = 60
+#     (byte-sized inputs), or 1 for the tanh cases: tanh saturates on inputs of
+#     60, and 1 - y² of a saturated y is rounding noise on both sides
 #   label of image b: (7 b + 3) mod K
 # A pseudo-random fill matters: with smooth or periodic values (sin of the
 # index) pooling windows hold near-ties and sums cancel, so that PyTorch's own
@@ -116,9 +130,9 @@ def formula_param(t, shape, last):
     return values.astype(np.float32).reshape(shape)
 
 
-def formula_input(batch):
+def formula_input(batch, scale=60.0):
     n = batch * 3 * 224 * 224
-    return (60.0 * formula_uniform(INPUT_STREAM, n)).astype(np.float32).reshape(batch, 3, 224, 224)
+    return (scale * formula_uniform(INPUT_STREAM, n)).astype(np.float32).reshape(batch, 3, 224, 224)
 
 
 def formula_labels(batch, classes):

@@ -8,7 +8,9 @@ of entries) and the losses of 5 SGD steps with the update of §5. Run by hand
     /usr/bin/python3 tests/reference/gen_fixture.py [--out tests/reference/parity.h5]
 
 Cases: width 1/16 with batch 8 and width 1.0 with batch 2, each with both
-LRN alpha conventions; dropout off (PyTorch cannot draw the Philox masks)."""
+LRN alpha conventions; the paper's experiments (docs/experiments.md) one at a
+time at width 1/16 (LRN off, plain pooling, one tower, tanh) and all together
+at width 1.0; dropout off (PyTorch cannot draw the Philox masks)."""
 import argparse
 import os
 import sys
@@ -26,11 +28,21 @@ SGD_STEPS = 5
 # full width needs a smaller step to stay stable); momentum, decay as in §5
 MOMENTUM, WEIGHT_DECAY = 0.9, 0.0005
 
-CASES = [  # (name, width, classes, batch, lrn convention, ε)
-    ("w0.0625_b8_divided_by_n", 0.0625, 10, 8, "divided_by_n", 1e-4),
-    ("w0.0625_b8_literal", 0.0625, 10, 8, "literal", 1e-4),
-    ("w1_b2_divided_by_n", 1.0, 1000, 2, "divided_by_n", 1e-6),
-    ("w1_b2_literal", 1.0, 1000, 2, "literal", 1e-6),
+PAPER = {"pooling": "overlap", "towers": 2, "activation": "relu"}
+ALL_VARIANTS = {"pooling": "plain", "towers": 1, "activation": "tanh"}
+# The input's scale (alexnet_torch.py's formula): byte-sized, except where tanh
+# would saturate on it
+INPUT_SCALE = {"relu": 60.0, "tanh": 1.0}
+CASES = [  # (name, width, classes, batch, lrn setting, ε, variant)
+    ("w0.0625_b8_divided_by_n", 0.0625, 10, 8, "divided_by_n", 1e-4, PAPER),
+    ("w0.0625_b8_literal", 0.0625, 10, 8, "literal", 1e-4, PAPER),
+    ("w1_b2_divided_by_n", 1.0, 1000, 2, "divided_by_n", 1e-6, PAPER),
+    ("w1_b2_literal", 1.0, 1000, 2, "literal", 1e-6, PAPER),
+    ("w0.0625_b8_lrn_off", 0.0625, 10, 8, "off", 1e-5, PAPER),  # larger activations: smaller step
+    ("w0.0625_b8_pool_plain", 0.0625, 10, 8, "divided_by_n", 1e-4, dict(PAPER, pooling="plain")),
+    ("w0.0625_b8_towers1", 0.0625, 10, 8, "divided_by_n", 1e-4, dict(PAPER, towers=1)),
+    ("w0.0625_b8_tanh", 0.0625, 10, 8, "divided_by_n", 1e-4, dict(PAPER, activation="tanh")),
+    ("w1_b2_all_variants", 1.0, 1000, 2, "off", 1e-6, ALL_VARIANTS),
 ]
 
 
@@ -39,11 +51,12 @@ def sample_indices(count):
     return np.array([(count * (2 * k + 1)) // (2 * SAMPLES) for k in range(SAMPLES)], dtype=np.int64)
 
 
-def run_case(group, width, classes, batch, lrn, lr):
+def run_case(group, width, classes, batch, lrn, lr, variant):
     torch.manual_seed(0)
-    model = AlexNet(width, classes, lrn, dropout=0.0)
+    model = AlexNet(width, classes, lrn, dropout=0.0, **variant)
     fill_formula(model)
-    x = torch.from_numpy(formula_input(batch))
+    input_scale = INPUT_SCALE[variant["activation"]]
+    x = torch.from_numpy(formula_input(batch, input_scale))
     y = torch.from_numpy(formula_labels(batch, classes))
     loss_fn = torch.nn.CrossEntropyLoss()  # mean over the batch
 
@@ -54,7 +67,11 @@ def run_case(group, width, classes, batch, lrn, lr):
     group.attrs["width"] = width
     group.attrs["num_classes"] = classes
     group.attrs["batch"] = batch
-    group.attrs["lrn_convention"] = lrn
+    group.attrs["lrn_convention"] = lrn  # divided_by_n, literal or off
+    group.attrs["pooling"] = variant["pooling"]
+    group.attrs["towers"] = variant["towers"]
+    group.attrs["activation"] = variant["activation"]
+    group.attrs["input_scale"] = input_scale
     group.attrs["lr"] = lr
     group.attrs["momentum"] = MOMENTUM
     group.attrs["weight_decay"] = WEIGHT_DECAY
@@ -103,8 +120,8 @@ def main():
         f.attrs["format_version"] = 1
         f.attrs["generator"] = f"tests/reference/gen_fixture.py, torch {torch.__version__}"
         f.attrs["sgd_steps"] = SGD_STEPS
-        for name, width, classes, batch, lrn, lr in CASES:
-            run_case(f.create_group(name), width, classes, batch, lrn, lr)
+        for name, width, classes, batch, lrn, lr, variant in CASES:
+            run_case(f.create_group(name), width, classes, batch, lrn, lr, variant)
     os.replace(tmp, args.out)
     print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes)")
 

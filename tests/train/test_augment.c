@@ -358,6 +358,43 @@ static void test_same_values_whatever_the_thread_count(void **state)
     free(mean);
 }
 
+/* --augment (§4.1's experiments, docs/experiments.md): no-lighting keeps the
+ * paper's crop and flip and draws no shift; centre gives every image in
+ * every epoch the centre crop, unflipped, unshifted. */
+static void test_augment_modes(void **state)
+{
+    (void)state;
+    float mean[1] = { 0 };
+    augment_params full, no_lighting, centre;
+    make_params(&full, mean);
+    no_lighting = full;
+    no_lighting.mode = AUGMENT_NO_LIGHTING;
+    centre = full;
+    centre.mode = AUGMENT_CENTRE;
+    int moved = 0, flipped = 0, shifted = 0;
+    for (uint32_t id = 0; id < 200; id++) {
+        augment_draw a, b, c;
+        augment_draw_for(&full, 5, id, &a);
+        augment_draw_for(&no_lighting, 5, id, &b);
+        augment_draw_for(&centre, 5, id, &c);
+        assert_true(a.x == b.x && a.y == b.y && a.flip == b.flip);
+        for (int k = 0; k < 3; k++) {
+            assert_true(b.shift[k] == 0.0f && b.alpha[k] == 0.0f);
+            assert_true(c.shift[k] == 0.0f);
+            shifted += a.shift[k] != 0.0f;
+        }
+        assert_true(c.x == IMAGE_CENTRE_OFFSET && c.y == IMAGE_CENTRE_OFFSET && c.flip == 0);
+        moved += a.x != IMAGE_CENTRE_OFFSET;
+        flipped += a.flip;
+    }
+    assert_true(moved > 150 && flipped > 50 && shifted > 500); /* full really augments */
+    augment_mode m;
+    assert_int_equal(augment_mode_parse("no-lighting", &m), AN_OK);
+    assert_int_equal(m, AUGMENT_NO_LIGHTING);
+    assert_string_equal(augment_mode_name(AUGMENT_CENTRE), "centre");
+    assert_int_equal(augment_mode_parse("center", &m), AN_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_mean_subtracted_at_source_pixel),
         cmocka_unit_test(test_lighting_equals_formula),
         cmocka_unit_test(test_centre_crop),
+        cmocka_unit_test(test_augment_modes),
         cmocka_unit_test(test_crop_batch_cpu),
         cmocka_unit_test(test_same_values_whatever_the_thread_count),
     };

@@ -32,9 +32,23 @@ static void test_round_trip_is_exact(void **state)
     s.schedule.drops = 2;
     s.schedule.best_val_error = 1.0 / 3.0;
     s.schedule.epochs_since_best = 2;
+    s.augment = AUGMENT_CENTRE;
     char *json = NULL;
     assert_int_equal(train_state_to_json(&s, &json), AN_OK);
     train_state back;
+    assert_int_equal(train_state_from_json(json, &back), AN_OK);
+    assert_int_equal(back.augment, AUGMENT_CENTRE);
+    /* a state written before --augment existed: the paper's augmentation */
+    char *key = strstr(json, "\"augment\""), *comma = key;
+    assert_non_null(key);
+    while (comma > json && *comma != ',') comma--;
+    assert_true(*comma == ',');
+    strcpy(comma, "}");
+    memset(&back, 0xff, sizeof back);
+    assert_int_equal(train_state_from_json(json, &back), AN_OK);
+    assert_int_equal(back.augment, AUGMENT_FULL);
+    free(json);
+    assert_int_equal(train_state_to_json(&s, &json), AN_OK);
     assert_int_equal(train_state_from_json(json, &back), AN_OK);
     free(json);
     assert_int_equal(back.epoch, s.epoch);

@@ -170,30 +170,42 @@ done:
 }
 
 static an_status write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
-                               int classes, const uint32_t *missing, int missing_count, shard_store store);
+                               int classes, const uint32_t *missing, int missing_count, shard_store store,
+                               const char *id_hex);
 
 an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                 int classes)
 {
-    return write_dataset(dir, num_train, train_shards, num_val, classes, NULL, 0, SHARD_STORE_RAW);
+    return write_dataset(dir, num_train, train_shards, num_val, classes, NULL, 0, SHARD_STORE_RAW,
+                         FIXTURE_DEFAULT_DATASET_ID);
 }
 
 an_status fixture_write_dataset_store(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                       int classes, shard_store store)
 {
-    return write_dataset(dir, num_train, train_shards, num_val, classes, NULL, 0, store);
+    return write_dataset(dir, num_train, train_shards, num_val, classes, NULL, 0, store, FIXTURE_DEFAULT_DATASET_ID);
 }
 
 an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                        int classes, const uint32_t *missing, int missing_count)
 {
-    return write_dataset(dir, num_train, train_shards, num_val, classes, missing, missing_count, SHARD_STORE_RAW);
+    return write_dataset(dir, num_train, train_shards, num_val, classes, missing, missing_count, SHARD_STORE_RAW,
+                         FIXTURE_DEFAULT_DATASET_ID);
+}
+
+an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                   int classes, const uint32_t *missing, int missing_count, const char *id_hex)
+{
+    return write_dataset(dir, num_train, train_shards, num_val, classes, missing, missing_count, SHARD_STORE_RAW,
+                         id_hex);
 }
 
 static an_status write_dataset(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
-                               int classes, const uint32_t *missing, int missing_count, shard_store store)
+                               int classes, const uint32_t *missing, int missing_count, shard_store store,
+                               const char *id_hex)
 {
-    const char *id_hex = "0123456789abcdef";
+    if (strlen(id_hex) != 16 || strspn(id_hex, "0123456789abcdef") != 16)
+        return error_set(AN_ERR_ARG, "dataset id '%s' is not 16 lowercase hex digits", id_hex);
     dataset *d = NULL;
     an_status st;
     AN_TRY_GOTO(st, dataset_alloc(&d, classes), done);

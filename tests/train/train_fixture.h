@@ -29,6 +29,11 @@ an_status fixture_write_dataset(const char *dir, uint32_t num_train, int train_s
  * (increasing, each below n + missing_count) left unused in both splits, as
  * alexnet-prep leaves the ids of inputs it refused: split ids are
  * 0..n+missing_count-1 without those, and dataset.h5 records the id counts. */
+#define FIXTURE_DEFAULT_DATASET_ID "0123456789abcdef"
+/* As fixture_write_dataset_gapped with the given dataset id (16 lowercase hex
+ * digits) instead of FIXTURE_DEFAULT_DATASET_ID: another dataset. */
+an_status fixture_write_dataset_id(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
+                                   int classes, const uint32_t *missing, int missing_count, const char *id_hex);
 an_status fixture_write_dataset_gapped(const char *dir, uint32_t num_train, int train_shards, uint32_t num_val,
                                        int classes, const uint32_t *missing, int missing_count);
 

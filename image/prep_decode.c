@@ -16,7 +16,7 @@
 #include "prep_icc.h"
 #include "prep_jpeg.h"
 #include "prep_resample.h"
-#include "shard_format.h"
+#include "image_geometry.h"
 
 /* The resampling kernel of the streaming path for large images: linear (a
  * triangle widened by the scale when shrinking, i.e. antialiased bilinear,

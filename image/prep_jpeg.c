@@ -11,7 +11,7 @@
 
 #include "prep_icc.h"
 #include "prep_resample.h"
-#include "shard_format.h"
+#include "image_geometry.h"
 
 int prep_jpeg_scale(int width, int height)
 {

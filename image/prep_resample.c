@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shard_format.h"
+#include "image_geometry.h"
 
 #define WEIGHT_BITS 14
 

@@ -1,0 +1,98 @@
+/* classify.c: a trained network on image files (classify.h). */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_flatten.h"
+#include "json_writer.h"
+#include "scores.h"
+#include "ten_crop.h"
+
+an_status classify_decode_options(const char *data_dir, prep_decode_options *o)
+{
+    char path[4096];
+    json_flat f;
+    const char *params;
+    memset(o, 0, sizeof *o);
+    o->resize = PREP_RESIZE_CROP;
+    o->max_pixels = PREP_DEFAULT_MAX_PIXELS;
+    o->max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES;
+    snprintf(path, sizeof path, "%s/dataset.json", data_dir);
+    AN_TRY(json_flatten_file(path, &f));
+    an_status st = json_flat_string(&f, "params", path, &params);
+    if (st == AN_OK) {
+        if (strstr(params, "resize=squash")) o->resize = PREP_RESIZE_SQUASH;
+        else if (!strstr(params, "resize=crop"))
+            st = error_set(AN_ERR_FORMAT, "%s: params name no resize mode (resize=crop or resize=squash): '%s'",
+                           path, params);
+    }
+    json_flat_free(&f);
+    return st;
+}
+
+an_status classify_file(net *n, const dataset *d, const prep_decode_options *o, const char *path,
+                        eval_score_scratch *scratch, uint8_t *raw, classify_result *r)
+{
+    const int K = net_get_config(n)->num_classes;
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    an_status st = prep_decode_file(path, o, raw, r->reason, sizeof r->reason);
+    if (st == AN_ERR_IMAGE) return AN_OK; /* refused: the reason says why */
+    if (st != AN_OK) {
+        snprintf(r->reason, sizeof r->reason, "%s", error_message());
+        return AN_OK;
+    }
+    const float *logits, *probs; /* [10, K] */
+    AN_TRY(eval_forward_views(n, raw, 1, d->mean_image, scratch, &logits, &probs));
+    softmax_average(logits, TEN_CROP_VIEWS, K, scratch->ten); /* §4.1: the ten views' softmax, averaged */
+    r->count = top_k(scratch->ten, K, CLASSIFY_TOP_K, r->classes, r->probs);
+    r->ok = 1;
+    return AN_OK;
+}
+
+void classify_print_text(const classify_result *r, const dataset *d, FILE *out)
+{
+    fprintf(out, "%s\n", r->path);
+    if (!r->ok) {
+        fprintf(out, "  cannot classify: %s\n", r->reason);
+        return;
+    }
+    for (int k = 0; k < r->count; k++)
+        fprintf(out, "  %d. %s (%s)  %.2f %%\n", k + 1, d->class_names[r->classes[k]], d->class_ids[r->classes[k]],
+                100.0 * r->probs[k]);
+}
+
+an_status classify_print_json(const classify_result *results, int count, const dataset *d, FILE *out)
+{
+    json_writer w;
+    json_init(&w);
+    json_begin_array(&w);
+    for (int i = 0; i < count; i++) {
+        const classify_result *r = &results[i];
+        json_begin_object(&w);
+        json_kv_string(&w, "file", r->path);
+        if (!r->ok) {
+            json_kv_string(&w, "error", r->reason);
+        } else {
+            json_key(&w, "top5");
+            json_begin_array(&w);
+            for (int k = 0; k < r->count; k++) {
+                json_begin_object(&w);
+                json_kv_int(&w, "class", r->classes[k]);
+                json_kv_string(&w, "id", d->class_ids[r->classes[k]]);
+                json_kv_string(&w, "name", d->class_names[r->classes[k]]);
+                json_kv_double(&w, "probability", r->probs[k]);
+                json_end_object(&w);
+            }
+            json_end_array(&w);
+        }
+        json_end_object(&w);
+    }
+    json_end_array(&w);
+    an_status st = json_finish(&w);
+    if (st == AN_OK && (fwrite(w.data, 1, w.length, out) != w.length || fputc('\n', out) == EOF))
+        st = error_set(AN_ERR_IO, "cannot write the results");
+    json_free(&w);
+    return st;
+}
