@@ -1,6 +1,7 @@
 /* h5_error.c: walks the HDF5 error stack and folds it into status.h's message. */
 #include "h5_error.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,16 +13,19 @@ void h5_error_init(void)
 }
 
 typedef struct h5_walk_state {
-    char first[256]; /* the innermost description (where the failure started) */
-    char last[256];  /* the outermost (the API call) */
+    char api[256];  /* the outermost entry: the API call that failed and why, "can't write data (H5Dwrite)" */
+    int sys_errno;  /* the innermost entry's "errno = N" (a failed write or open of the file), else 0 */
 } h5_walk_state;
 
+/* Walked from the API call (n = 0) down to where the failure started. */
 static herr_t h5_walk_callback(unsigned n, const H5E_error2_t *err, void *data)
 {
     h5_walk_state *state = data;
     const char *desc = err->desc ? err->desc : "";
-    if (n == 0) snprintf(state->first, sizeof state->first, "%s (%s)", desc, err->func_name ? err->func_name : "?");
-    snprintf(state->last, sizeof state->last, "%s", desc);
+    if (n == 0) snprintf(state->api, sizeof state->api, "%s (%s)", desc, err->func_name ? err->func_name : "?");
+    const char *e = strstr(desc, "errno = ");
+    int value;
+    if (e && sscanf(e, "errno = %d", &value) == 1) state->sys_errno = value;
     return 0;
 }
 
@@ -36,7 +40,11 @@ an_status h5_error_capture(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(context, sizeof context, fmt, ap);
     va_end(ap);
-    if (state.first[0])
-        return error_set(AN_ERR_HDF5, "%s: HDF5: %s", context, state.first);
-    return error_set(AN_ERR_HDF5, "%s: HDF5 call failed", context);
+    if (!state.api[0]) return error_set(AN_ERR_HDF5, "%s: HDF5 call failed", context);
+    if (state.sys_errno == ENOSPC || state.sys_errno == EDQUOT)
+        return error_set(AN_ERR_IO, "%s: %s (HDF5: %s); free space on that disk or write elsewhere, then run the "
+                         "same command again", context, strerror(state.sys_errno), state.api);
+    if (state.sys_errno)
+        return error_set(AN_ERR_HDF5, "%s: HDF5: %s: %s", context, state.api, strerror(state.sys_errno));
+    return error_set(AN_ERR_HDF5, "%s: HDF5: %s", context, state.api);
 }
