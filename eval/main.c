@@ -4,7 +4,6 @@
  * figures, and RUN/report.html. `alexnet-eval report RUN` redraws the page
  * alone (after more training, say). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "compare.h"
 #include "dataset.h"
 #include "backend_select.h"
+#include "eval_cli.h"
 #include "eval_model.h"
 #include "eval_report.h"
 #include "eval_score.h"
@@ -33,96 +33,6 @@
 #ifdef ALEXNET_EVAL_HAVE_CLASSIFY
 #include "classify.h"
 #endif
-
-static const cli_program PROGRAM = {
-    "alexnet-eval",
-    "Usage: alexnet-eval --data DIR (--run RUN | --checkpoint FILE) [options]\n"
-    "       alexnet-eval report RUN\n"
-    "       alexnet-eval compare [--out DIR] RUN RUN...\n"
-    "       alexnet-eval classify --checkpoint FILE --data DIR [--json] [--device D] IMAGE...\n"
-    "Scores a checkpoint on a dataset split: the four corner and the centre 224x224\n"
-    "crops of every 256x256 image and their mirrors, softmax outputs averaged over\n"
-    "the ten (ten-crop), and the centre crop alone; top-1 and top-5 error, per class\n"
-    "accuracy and the most confused classes. 'report RUN' only redraws RUN/report.html.\n"
-    "'compare' puts scored runs side by side: DIR/compare.html and DIR/compare.json\n"
-    "(default DIR: the current directory); runs scored on different data are refused.\n"
-    "'classify' prints the five most probable classes of each image file (any JPEG, PNG,\n"
-    "WebP, TIFF; decoded and resized as alexnet-prep does, ten crops, DIR's mean image);\n"
-    "--json prints one JSON list. Exit status 1 when a file could not be classified.\n"
-    "\n"
-    "  --data DIR            dataset directory written by alexnet-prep\n"
-    "  --run RUN             run directory: checkpoint RUN/checkpoints/best.h5 (or the\n"
-    "                        'latest' one), output RUN/eval/, page RUN/report.html\n"
-    "  --checkpoint FILE     checkpoint to score (default: from --run)\n"
-    "  --split NAME          val (default) or train\n"
-    "  --device D            cpu (default), cuda, cuda:N or auto: where the network runs;\n"
-    "                        cuda needs a build with the CUDA backend and a GPU, else it is an error\n"
-    "  --batch N             images per forward pass, each 10 views (default 8)\n"
-    "  --limit N             score only the first N images of the split\n"
-    "  --out DIR             where report.json, tables.html and figures/ go\n"
-    "                        (default RUN/eval)\n"
-    "  --figures             also draw the §6.1 figures (needs a build with libvips)\n"
-    "  --train-sample N      training images searched for fc7 neighbours (default 1000)\n"
-    "  --threads N           CPU threads (default: all cores)\n"
-    "  --quiet, --verbose    less or more logging\n"
-    "  --help, --version\n"};
-
-typedef struct eval_cli {
-    const char *data, *run, *checkpoint, *split, *device, *out;
-    long batch, threads, train_sample;
-    uint64_t limit;
-    int figures;
-} eval_cli;
-
-static int parse_args(int argc, char **argv, eval_cli *a, int *exit_now)
-{
-    static const struct option options[] = {
-        {"data", required_argument, 0, 'd'},   {"run", required_argument, 0, 'r'},
-        {"checkpoint", required_argument, 0, 'c'}, {"split", required_argument, 0, 's'},
-        {"device", required_argument, 0, 'D'}, {"batch", required_argument, 0, 'b'},
-        {"limit", required_argument, 0, 'l'},  {"out", required_argument, 0, 'o'},
-        {"figures", no_argument, 0, 'f'},      {"train-sample", required_argument, 0, 'T'},
-        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},      {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
-    *a = (eval_cli){.split = "val", .device = "cpu", .batch = 8, .train_sample = 1000};
-    *exit_now = 0;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        an_status st = AN_OK;
-        switch (opt) {
-        case 'd': a->data = optarg; break;
-        case 'r': a->run = optarg; break;
-        case 'c': a->checkpoint = optarg; break;
-        case 's': a->split = optarg; break;
-        case 'D': a->device = optarg; break;
-        case 'b': st = cli_parse_long("batch", optarg, 1, 4096, &a->batch); break;
-        case 'l': st = cli_parse_u64("limit", optarg, &a->limit); break;
-        case 'o': a->out = optarg; break;
-        case 'f': a->figures = 1; break;
-        case 'T': st = cli_parse_long("train-sample", optarg, 1, 10000000, &a->train_sample); break;
-        case 't': st = cli_parse_long("threads", optarg, 1, 4096, &a->threads); break;
-        case 'q': log_set_level(LOG_WARN); break;
-        case 'v': log_set_level(LOG_VERBOSE); break;
-        case 'h': cli_print_help(&PROGRAM); *exit_now = 1; return 0;
-        case 'V': cli_print_version(&PROGRAM); *exit_now = 1; return 0;
-        default: return cli_usage_error(&PROGRAM, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-        if (st != AN_OK) return cli_usage_error(&PROGRAM, "%s", error_message());
-    }
-    if (optind < argc) return cli_usage_error(&PROGRAM, "unexpected argument '%s'", argv[optind]);
-    if (!a->data) return cli_usage_error(&PROGRAM, "--data DIR is required");
-    if (!a->run && !a->checkpoint) return cli_usage_error(&PROGRAM, "give --run RUN or --checkpoint FILE");
-    if (strcmp(a->split, "val") != 0 && strcmp(a->split, "train") != 0)
-        return cli_usage_error(&PROGRAM, "--split must be val or train, got '%s'", a->split);
-    if (backend_device_check(a->device) != AN_OK) return cli_usage_error(&PROGRAM, "%s", error_message());
-#ifndef ALEXNET_EVAL_HAVE_FIGURES
-    if (a->figures)
-        return cli_usage_error(&PROGRAM, "--figures needs libvips, and this alexnet-eval was built without it");
-#endif
-    return 0;
-}
 
 /* mkdir -p */
 static an_status make_dirs(const char *path)
@@ -259,25 +169,12 @@ done:
 }
 
 /* alexnet-eval compare [--out DIR] RUN RUN... */
-static int compare_main(int argc, char **argv)
+static an_status compare(const eval_cli *a)
 {
-    const char *out = ".";
-    int first = 2;
-    if (argc > 3 && strcmp(argv[2], "--out") == 0) {
-        out = argv[3];
-        first = 4;
-    }
-    if (argc - first < 2) return cli_usage_error(&PROGRAM, "usage: alexnet-eval compare [--out DIR] RUN RUN...");
-    for (int i = first; i < argc; i++)
-        if (argv[i][0] == '-') return cli_usage_error(&PROGRAM, "compare: unknown option '%s'", argv[i]);
-    an_status st = make_dirs(out);
-    if (st == AN_OK) st = compare_runs((const char *const *)argv + first, argc - first, out);
-    if (st != AN_OK) {
-        log_error("%s", error_message());
-        return EXIT_RUNTIME;
-    }
-    printf("%s/compare.html\n%s/compare.json\n", out, out);
-    return 0;
+    AN_TRY(make_dirs(a->out));
+    AN_TRY(compare_runs((const char *const *)a->paths, a->num_paths, a->out));
+    printf("%s/compare.html\n%s/compare.json\n", a->out, a->out);
+    return AN_OK;
 }
 
 #ifdef ALEXNET_EVAL_HAVE_CLASSIFY
@@ -324,79 +221,48 @@ done:
     return st;
 }
 
-/* alexnet-eval classify --checkpoint FILE --data DIR [--json] [--device D] [--threads N] IMAGE... */
-static int classify_main(int argc, char **argv)
+/* alexnet-eval classify: exit status 1 when a file could not be classified. */
+static an_status classify(const eval_cli *a, const char *argv0)
 {
-    static const struct option options[] = {
-        {"checkpoint", required_argument, 0, 'c'}, {"data", required_argument, 0, 'd'},
-        {"json", no_argument, 0, 'j'},             {"device", required_argument, 0, 'D'},
-        {"threads", required_argument, 0, 't'},    {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},          {0, 0, 0, 0}};
-    const char *checkpoint = NULL, *data = NULL, *device = "cpu";
-    int json = 0, opt;
-    long threads = 0;
-    optind = 2;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        an_status st = AN_OK;
-        switch (opt) {
-        case 'c': checkpoint = optarg; break;
-        case 'd': data = optarg; break;
-        case 'j': json = 1; break;
-        case 'D': device = optarg; st = backend_device_check(optarg); break;
-        case 't': st = cli_parse_long("threads", optarg, 1, 4096, &threads); break;
-        case 'q': log_set_level(LOG_WARN); break;
-        case 'v': log_set_level(LOG_VERBOSE); break;
-        default: return cli_usage_error(&PROGRAM, "classify: unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-        if (st != AN_OK) return cli_usage_error(&PROGRAM, "%s", error_message());
-    }
-    if (!checkpoint || !data) return cli_usage_error(&PROGRAM, "classify needs --checkpoint FILE and --data DIR");
-    if (optind >= argc) return cli_usage_error(&PROGRAM, "classify: give at least one image file");
-    if (threads > 0) cpu_threads_set((int)threads);
-    if (prep_decode_init(argv[0]) != AN_OK) {
-        log_error("%s", error_message());
-        return EXIT_RUNTIME;
-    }
+    if (a->threads > 0) cpu_threads_set((int)a->threads);
+    AN_TRY(prep_decode_init(argv0));
     int refused = 0;
-    an_status st = classify_files(checkpoint, data, device, json, argv + optind, argc - optind, &refused);
+    an_status st = classify_files(a->checkpoint, a->data, a->device, a->json, a->paths, a->num_paths, &refused);
     prep_decode_shutdown();
-    if (st != AN_OK) {
-        log_error("%s", error_message());
-        return EXIT_RUNTIME;
-    }
-    if (refused) {
-        log_error("%d of %d files could not be classified (reasons above)", refused, argc - optind);
-        return EXIT_RUNTIME;
-    }
-    return 0;
+    if (st == AN_OK && refused)
+        st = error_set(AN_ERR_ARG, "%d of %d files could not be classified (reasons above)", refused, a->num_paths);
+    return st;
 }
 #endif
 
 int main(int argc, char **argv)
 {
     blas_runtime_select(argc, argv); /* first: may re-execute with OPENBLAS_CORETYPE set */
-    log_set_program(PROGRAM.name);
+    log_set_program(eval_program.name);
     h5_error_init();
-    an_status st;
-    if (argc >= 2 && strcmp(argv[1], "report") == 0) {
-        if (argc != 3) return cli_usage_error(&PROGRAM, "usage: alexnet-eval report RUN");
-        st = report_html_write(argv[2]);
-        if (st == AN_OK) printf("%s/report.html\n", argv[2]);
-    } else if (argc >= 2 && strcmp(argv[1], "compare") == 0) {
-        return compare_main(argc, argv);
-    } else if (argc >= 2 && strcmp(argv[1], "classify") == 0) {
-#ifdef ALEXNET_EVAL_HAVE_CLASSIFY
-        return classify_main(argc, argv);
-#else
-        return cli_usage_error(&PROGRAM, "classify needs libvips and libjpeg, and this alexnet-eval was built "
-                               "without them");
+    eval_features have = {0, 0};
+#ifdef ALEXNET_EVAL_HAVE_FIGURES
+    have.figures = 1;
 #endif
-    } else {
-        eval_cli a;
-        int exit_now;
-        int rc = parse_args(argc, argv, &a, &exit_now);
-        if (rc != 0 || exit_now) return rc;
+#ifdef ALEXNET_EVAL_HAVE_CLASSIFY
+    have.classify = 1;
+#endif
+    eval_cli a;
+    int rc = eval_cli_parse(&a, argc, argv, &have);
+    if (rc != 0) return rc < 0 ? 0 : rc;
+    an_status st = AN_OK;
+    switch (a.command) {
+    case EVAL_COMMAND_REPORT:
+        st = report_html_write(a.run);
+        if (st == AN_OK) printf("%s/report.html\n", a.run);
+        break;
+    case EVAL_COMMAND_COMPARE: st = compare(&a); break;
+    case EVAL_COMMAND_CLASSIFY:
+#ifdef ALEXNET_EVAL_HAVE_CLASSIFY
+        st = classify(&a, argv[0]);
+#endif
+        break;
+    case EVAL_COMMAND_SCORE:
         log_verbose("%s", blas_runtime_describe());
 #ifdef ALEXNET_EVAL_HAVE_FIGURES
         if (a.figures && VIPS_INIT(argv[0]) != 0) {
@@ -408,6 +274,7 @@ int main(int argc, char **argv)
 #ifdef ALEXNET_EVAL_HAVE_FIGURES
         if (a.figures) vips_shutdown();
 #endif
+        break;
     }
     if (st != AN_OK) {
         log_error("%s", error_message());

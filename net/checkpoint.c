@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "h5_error.h"
 #include "h5_io.h"
+#include "net_internal.h"
 
 #define CHECKPOINT_KIND "alexnet-checkpoint"
 #define CHECKPOINT_MAX_CLASSES (1 << 20)       /* more classes than any dataset prep accepts */
@@ -354,11 +355,33 @@ done:
     return st;
 }
 
+/* A checkpoint holds the weights and the momentum, each [param_count] float32
+ * uncompressed (docs/FORMAT.md section 2): a file smaller than that cannot be
+ * one of the network its config describes. Checked before anything is sized
+ * by the config, so that a damaged or hostile `width` cannot make a reader
+ * allocate gigabytes for a file of a few kilobytes. */
+static an_status config_fits_file(hid_t file, const net_config *c)
+{
+    net_plan *plan = malloc(sizeof *plan);
+    AN_CHECK_ALLOC(plan, sizeof *plan);
+    an_status st = net_plan_build(plan, c, 1);
+    hsize_t file_bytes = 0;
+    if (st == AN_OK && H5Fget_filesize(file, &file_bytes) < 0) st = h5_error_capture("cannot read the file's size");
+    if (st == AN_OK && file_bytes / (2 * sizeof(float)) < plan->param_count)
+        st = error_set(AN_ERR_FORMAT, "its config describes a network of %zu parameters (%.1f MB of weights and "
+                       "momentum), but the file is only %llu bytes: it is truncated or its config is damaged; "
+                       "use another checkpoint", plan->param_count,
+                       (double)plan->param_count * 2 * sizeof(float) / 1e6, (unsigned long long)file_bytes);
+    free(plan);
+    return st;
+}
+
 an_status checkpoint_read_config(const char *path, net_config *cfg)
 {
     hid_t file;
     AN_TRY(open_checked(path, &file));
     an_status st = config_read(file, cfg);
+    if (st == AN_OK) st = config_fits_file(file, cfg);
     H5Fclose(file);
     return st == AN_OK ? st : error_context(st, "checkpoint %s", path);
 }

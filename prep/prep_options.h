@@ -1,10 +1,11 @@
-/* prep_options.h: alexnet-prep's settings, as parsed from the command line. */
+/* prep_options.h: alexnet-prep's settings and their command line. */
 #ifndef ALEXNET_PREP_OPTIONS_H
 #define ALEXNET_PREP_OPTIONS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "prep_decode.h"
 #include "shard_format.h"
 #include "shard_jpeg.h"
@@ -14,10 +15,16 @@ typedef struct prep_max_bad {
     double value;      /* a count or a percentage */
 } prep_max_bad;
 
+/* What the command line asks for: a prep, or a subcommand on a dataset directory. */
+typedef enum prep_command {
+    PREP_COMMAND_RUN = 0, PREP_COMMAND_VERIFY, PREP_COMMAND_INFO, PREP_COMMAND_MERGE
+} prep_command;
+
 typedef struct prep_options {
+    prep_command command;
     const char *source;        /* idx, folder, imagenet, manifest */
     const char *input;
-    const char *output;
+    const char *output;        /* the dataset directory (also the subcommands' DIR) */
     const char *classes_file;  /* optional */
     const char *devkit_file;   /* imagenet: devkit id table (optional, default manifests/) */
     size_t shard_size;         /* images per shard (default 1024) */
@@ -31,6 +38,17 @@ typedef struct prep_options {
     int jpeg_quality;                /* jpeg store: 1..100 (default SHARD_JPEG_DEFAULT_QUALITY) */
     shard_jpeg_subsampling jpeg_subsampling; /* jpeg store: 4:2:0 (default) or 4:4:4 */
 } prep_options;
+
+extern const cli_program prep_program;
+
+/* The defaults (docs/prep.md), with `cores` worker threads. */
+void prep_options_default(prep_options *o, int cores);
+
+/* Parses argv into `o` (which holds the defaults), checking each value and
+ * that a prep names --source, --input and --output. Returns 0 to go on, -1
+ * when --help or --version was printed (exit 0), or EXIT_USAGE after printing
+ * a usage error. Strings in `o` point into argv. */
+int prep_options_parse(prep_options *o, int argc, char **argv);
 
 /* The refusal limit for `listed` images: the largest allowed refused count. */
 uint64_t prep_max_bad_allowed(const prep_max_bad *m, uint64_t listed);

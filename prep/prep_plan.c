@@ -15,12 +15,6 @@
 #include "philox.h"
 #include "version.h"
 
-uint64_t prep_max_bad_allowed(const prep_max_bad *m, uint64_t listed)
-{
-    if (m->is_percent) return (uint64_t)((double)listed * m->value / 100.0);
-    return (uint64_t)m->value;
-}
-
 static an_status make_order(prep_plan *p, int split, uint64_t seed)
 {
     size_t n = p->count[split];

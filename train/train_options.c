@@ -216,7 +216,8 @@ static an_status apply_option(train_options *o, int c, const char *name, const c
 
 int train_options_parse(train_options *o, int argc, char **argv)
 {
-    optind = 1;
+    optind = 0; /* start afresh, forgetting any earlier parse (glibc and musl); 1 would keep
+                 * glibc's pointer into the previous argv after a bad "-ab" */
     opterr = 0;
     for (;;) {
         int index = -1;

@@ -68,3 +68,43 @@ long long fuzz_near(fuzz_bytes *b, long long valid)
     if (c >= 1 && c <= 16) return valid + (long long)c - 9; /* valid - 8 .. valid + 7 */
     return valid;
 }
+
+int fuzz_args(const uint8_t *data, size_t size, const char *program, char **text, char **argv)
+{
+    *text = malloc(size + 1);
+    if (!*text) return 0;
+    memcpy(*text, data, size);
+    (*text)[size] = '\0';
+    int argc = 0;
+    argv[argc++] = (char *)program;
+    for (size_t i = 0; i <= size && argc < FUZZ_MAX_ARGS + 1;) {
+        argv[argc++] = *text + i;
+        i += strlen(*text + i) + 1;
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+int fuzz_quiet(int on)
+{
+    static FILE *saved_out, *saved_err;
+    if (on) {
+        FILE *null_out = fopen("/dev/null", "w"), *null_err = fopen("/dev/null", "w");
+        if (!null_out || !null_err) {
+            if (null_out) fclose(null_out);
+            if (null_err) fclose(null_err);
+            return -1;
+        }
+        saved_out = stdout;
+        saved_err = stderr;
+        stdout = null_out;
+        stderr = null_err;
+    } else if (saved_out) {
+        fclose(stdout);
+        fclose(stderr);
+        stdout = saved_out;
+        stderr = saved_err;
+        saved_out = saved_err = NULL;
+    }
+    return 0;
+}

@@ -1,6 +1,7 @@
 /* fuzz_util.h: what the libFuzzer targets of tests/fuzz share: a private
  * scratch directory per process, writing an input's bytes to a file there,
- * and cutting one input into several parts (several files of one format). */
+ * cutting one input into several parts (several files of one format), and
+ * turning an input into a command line. */
 #ifndef ALEXNET_FUZZ_UTIL_H
 #define ALEXNET_FUZZ_UTIL_H
 
@@ -26,5 +27,17 @@ unsigned fuzz_byte(fuzz_bytes *b);
 /* A value that is usually `valid`: bytes 1..16 nudge it by -8..+7, 250..255
  * give the extremes (0, -1, INT32_MAX, INT64_MAX, 2^31, 2^32), others keep it. */
 long long fuzz_near(fuzz_bytes *b, long long valid);
+
+/* Command-line targets: the input's NUL-separated pieces become the
+ * arguments after `program`, at most FUZZ_MAX_ARGS of them. argv must have
+ * FUZZ_MAX_ARGS + 2 entries; they point into *text, a copy the caller frees.
+ * Returns argc (at least 1), or 0 when out of memory. */
+#define FUZZ_MAX_ARGS 64
+int fuzz_args(const uint8_t *data, size_t size, const char *program, char **text, char **argv);
+
+/* fuzz_quiet(1) sends stdout and stderr to /dev/null (usage errors and --help
+ * are printed), fuzz_quiet(0) brings them back. Returns 0, or -1 when
+ * /dev/null cannot be opened (nothing changed then). */
+int fuzz_quiet(int on);
 
 #endif

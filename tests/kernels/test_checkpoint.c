@@ -240,17 +240,18 @@ static an_status load_as_written(const char *path)
     return st;
 }
 
-/* Rewrites attribute `name` of object `obj` in `path` as `count` int64 values `value`. */
-static void rewrite_int_attr(const char *path, const char *obj, const char *name, hsize_t count, long long value)
+/* Rewrites attribute `name` of object `obj` in `path` as `count` values
+ * `value` of file type `type` (H5T_STD_I64LE, H5T_IEEE_F64LE). */
+static void rewrite_attr(const char *path, const char *obj, const char *name, hid_t type, hsize_t count, double value)
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
     assert_true(H5Adelete_by_name(f, obj, name, H5P_DEFAULT) >= 0);
     hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
-    hid_t attr = H5Acreate_by_name(f, obj, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    long long values[64];
+    hid_t attr = H5Acreate_by_name(f, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    double values[64];
     for (int i = 0; i < 64; i++) values[i] = value;
-    assert_true(attr >= 0 && H5Awrite(attr, H5T_NATIVE_LLONG, values) >= 0);
+    assert_true(attr >= 0 && H5Awrite(attr, H5T_NATIVE_DOUBLE, values) >= 0);
     H5Aclose(attr);
     H5Sclose(space);
     H5Fclose(f);
@@ -264,26 +265,36 @@ static void test_hostile_checkpoints(void **state)
 
     /* A newer format_version: refused, saying so and what to do. */
     save_small(path);
-    rewrite_int_attr(path, ".", "format_version", 1, CHECKPOINT_FORMAT_VERSION + 1);
+    rewrite_attr(path, ".", "format_version", H5T_STD_I64LE, 1, CHECKPOINT_FORMAT_VERSION + 1);
     assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "newer"));
     assert_non_null(strstr(error_message(), "hostile.h5"));
 
     /* An attribute holding many values where one is expected (would overflow the one it is read into). */
     save_small(path);
-    rewrite_int_attr(path, ".", "format_version", 64, CHECKPOINT_FORMAT_VERSION);
+    rewrite_attr(path, ".", "format_version", H5T_STD_I64LE, 64, CHECKPOINT_FORMAT_VERSION);
     assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "holds 64 values"));
 
     /* A config out of range (num_classes sizes fc8). */
     save_small(path);
-    rewrite_int_attr(path, "config", "num_classes", 1, 2000000000);
+    rewrite_attr(path, "config", "num_classes", H5T_STD_I64LE, 1, 2000000000);
     assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "num_classes 2000000000"));
 
+    /* A config describing a far bigger network than the file holds (width 64:
+     * about 7e10 parameters): refused before anything is allocated for it
+     * (found by the fuzz campaign: net_create asked for 8 GB). */
+    save_small(path);
+    rewrite_attr(path, "config", "width", H5T_IEEE_F64LE, 1, 64);
+    net_config big;
+    assert_int_equal(checkpoint_read_config(path, &big), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "but the file is only"));
+    assert_non_null(strstr(error_message(), "hostile.h5"));
+
     /* Shapes that disagree with the config: a checkpoint of 3 classes whose config says 5. */
     save_small(path);
-    rewrite_int_attr(path, "config", "num_classes", 1, 5);
+    rewrite_attr(path, "config", "num_classes", H5T_STD_I64LE, 1, 5);
     assert_int_equal(load_as_written(path), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "fc8.weight is ["));
     assert_non_null(strstr(error_message(), "but the network its config describes has [5,"));

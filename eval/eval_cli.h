@@ -1,0 +1,50 @@
+/* eval_cli.h: alexnet-eval's command line: scoring (the default), `report
+ * RUN`, `compare [--out DIR] RUN RUN...` and `classify ... IMAGE...`, parsed
+ * into one record (docs/eval.md). Kept out of main.c so that the parser can
+ * be tested and fuzzed (tests/fuzz/fuzz_eval_cli.c). */
+#ifndef ALEXNET_EVAL_CLI_H
+#define ALEXNET_EVAL_CLI_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+typedef enum eval_command {
+    EVAL_COMMAND_SCORE = 0, /* alexnet-eval --data DIR (--run RUN | --checkpoint FILE) [options] */
+    EVAL_COMMAND_REPORT,    /* alexnet-eval report RUN */
+    EVAL_COMMAND_COMPARE,   /* alexnet-eval compare [--out DIR] RUN RUN... */
+    EVAL_COMMAND_CLASSIFY   /* alexnet-eval classify --checkpoint FILE --data DIR [...] IMAGE... */
+} eval_command;
+
+/* What this build of alexnet-eval has: the parser refuses what it lacks. */
+typedef struct eval_features {
+    int figures;  /* --figures (libvips) */
+    int classify; /* the classify subcommand (libvips, libjpeg) */
+} eval_features;
+
+typedef struct eval_cli {
+    eval_command command;
+    const char *data;       /* score, classify: the dataset directory */
+    const char *run;        /* score (optional), report: the run directory */
+    const char *checkpoint; /* score (optional), classify */
+    const char *split;      /* score: "val" (default) or "train" */
+    const char *device;     /* score, classify: "cpu" (default), "cuda", "cuda:N", "auto" */
+    const char *out;        /* score: default RUN/eval (NULL here); compare: default "." */
+    long batch;             /* score: images per forward pass (default 8) */
+    long threads;           /* score, classify: CPU threads; 0: all cores */
+    long train_sample;      /* score: training images searched for fc7 neighbours (default 1000) */
+    uint64_t limit;         /* score: 0, the whole split */
+    int figures;            /* score: draw the §6.1 figures */
+    int json;               /* classify: one JSON list */
+    char **paths;           /* compare: the runs; classify: the image files (point into argv) */
+    int num_paths;
+} eval_cli;
+
+extern const cli_program eval_program;
+
+/* Parses argv (argv[1] may name a subcommand). Returns 0 to go on, -1 when
+ * --help or --version was printed (exit 0), or EXIT_USAGE after printing a
+ * usage error. Strings in `a` point into argv. */
+int eval_cli_parse(eval_cli *a, int argc, char **argv, const eval_features *have);
+
+#endif
