@@ -213,7 +213,12 @@ an_status shard_reader_open(shard_reader **out, const char *path)
     h5_io_lock();
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        st = h5_error_capture("opening %s (not an HDF5 file, or truncated?)", path);
+        st = h5_error_capture("opening %s", path);
+        if (st == AN_ERR_HDF5) { /* not a lock or a system error with its own remedy */
+            char message[1024];
+            snprintf(message, sizeof message, "%s", error_message());
+            st = error_set(st, "%s (not an HDF5 file, or truncated?)", message);
+        }
     } else {
         st = read_metadata(file, r, (uint64_t)sb.st_size);
         H5Fclose(file);

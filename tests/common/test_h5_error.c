@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <stdlib.h>
 
@@ -42,11 +44,46 @@ static void test_not_hdf5(void **state)
     unlink(path);
 }
 
+/* A real lock conflict: an exclusive flock() on another open file description
+ * of the file (as an HDF5 program holding it open read-write has) makes
+ * HDF5's shared lock fail; the message says so and what to do. */
+static void test_locked_by_another(void **state)
+{
+    (void)state;
+    h5_error_init();
+    char path[] = "/tmp/alexnet-test-h5-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    H5Fclose(f);
+    int holder = open(path, O_RDWR);
+    assert_true(holder >= 0);
+    assert_int_equal(flock(holder, LOCK_EX | LOCK_NB), 0);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) { /* this HDF5 does not lock files (built without, or HDF5_USE_FILE_LOCKING=FALSE) */
+        H5Fclose(f);
+        close(holder);
+        unlink(path);
+        skip();
+    }
+    assert_int_equal(h5_error_capture("opening %s", path), AN_ERR_IO);
+    assert_non_null(strstr(error_message(), path));
+    assert_non_null(strstr(error_message(), "another process holds the file locked"));
+    close(holder); /* the lock goes with it: the same open now succeeds */
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    H5Fclose(f);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_not_hdf5),
+        cmocka_unit_test(test_locked_by_another),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,17 +4,20 @@
 # `latest` write; common/fault_point.h), then --resume: every interrupted run
 # ends with bitwise the weights and momentum of the uninterrupted run, and
 # `latest` always names a loadable checkpoint. With ARGS "mpi MPIEXEC" the
-# same with two processes (`mpirun -np 2 alexnet-train`).
+# same with two processes (`mpirun -np 2 alexnet-train`); with ARGS "devices"
+# with two replicas in one process (`--devices cpu,cpu`, train/device_group.c).
 . "$(dirname "$0")/fault_lib.sh" "$1"
 mode=${2:-one}
 launcher=""
+replicas=""
+[ "$mode" = devices ] && replicas="--devices cpu,cpu"
 if [ "$mode" = mpi ]; then
     launcher="$3 -np 2 --oversubscribe --allow-run-as-root"
     $launcher true >/dev/null 2>&1 || { echo "SKIP: mpirun cannot start 2 processes here"; exit 77; }
 fi
 "$MAKE_DATASET" "$WORK/data" 48 2 8 4
 common="--data $WORK/data --width 0.05 --batch 8 --epochs 2 --seed 3 --threads 1 --checkpoint-minutes 0
-        --checkpoint-steps 2 --max-steps 9 --quiet"
+        --checkpoint-steps 2 --max-steps 9 --quiet $replicas"
 # shellcheck disable=SC2086
 total=$(count_points "$WORK/points" $launcher "$TRAIN" $common --run "$WORK/straight")
 echo "an uninterrupted run passes $total fault points ($(cut -d' ' -f2- "$WORK/points" | sort | uniq -c | tr -s ' ' | tr '\n' ';'))"
