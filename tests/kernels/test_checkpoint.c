@@ -283,7 +283,7 @@ static void test_hostile_checkpoints(void **state)
     assert_non_null(strstr(error_message(), "num_classes 2000000000"));
 
     /* A config describing a far bigger network than the file holds (width 64:
-     * about 7e10 parameters): refused before anything is allocated for it
+     * about 2e11 parameters): refused before anything is allocated for it
      * (found by the fuzz campaign: net_create asked for 8 GB). */
     save_small(path);
     rewrite_attr(path, "config", "width", H5T_IEEE_F64LE, 1, 64);
