@@ -30,8 +30,11 @@ for bin in "${bins[@]}"; do
     name=${bin##*/fuzz_}
     out=build-fuzz/campaign/$name
     mkdir -p "$out/corpus" "$out/crashes"
+    # Inputs up to 4 KiB, or twice the largest seed (two runs' files for compare).
+    largest=$(find "tests/fuzz/corpus/$name" -type f -exec wc -c {} + | awk '$2 != "total" && $1 > m { m = $1 } END { print m + 0 }')
+    max_len=$(( 2 * largest > 4096 ? 2 * largest : 4096 ))
     start=$(date +%s)
-    "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$out/crashes/" "$out/corpus" "tests/fuzz/corpus/$name" >"$out/log" 2>&1 || true
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log" | tail -n 1)
     printf '%-16s %12s %8s %8s\n' "$name" "${execs:-?}" $(( $(date +%s) - start )) "$(ls "$out/crashes" | wc -l)"
