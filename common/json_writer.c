@@ -134,19 +134,30 @@ void json_string(json_writer *w, const char *value)
     free(valid);
 }
 
-void json_double(json_writer *w, double value)
+/* The shortest "%.*g" text of value that reads back to the same double, or
+ * with as_float, to the same float (a float setting 0.9f is written "0.9",
+ * not its double expansion 0.8999999761581421). */
+static void shortest_text(double value, int as_float, char text[40])
+{
+    snprintf(text, 40, "%.17g", value);
+    for (int precision = as_float ? 1 : 6; precision < 17; precision++) {
+        char shorter[40];
+        snprintf(shorter, sizeof shorter, "%.*g", precision, value);
+        int same = as_float ? strtof(shorter, NULL) == (float)value : strtod(shorter, NULL) == value;
+        if (same) { memcpy(text, shorter, sizeof shorter); return; }
+    }
+}
+
+static void number(json_writer *w, double value, int as_float)
 {
     if (!isfinite(value)) { json_null(w); return; }
     char text[40];
-    snprintf(text, sizeof text, "%.17g", value);
-    /* Prefer the shortest text that reads back to the same double. */
-    for (int precision = 6; precision < 17; precision++) {
-        char shorter[40];
-        snprintf(shorter, sizeof shorter, "%.*g", precision, value);
-        if (strtod(shorter, NULL) == value) { memcpy(text, shorter, sizeof shorter); break; }
-    }
+    shortest_text(value, as_float, text);
     place(w, json_object_new_double_s(value, text), 0);
 }
+
+void json_double(json_writer *w, double value) { number(w, value, 0); }
+void json_float(json_writer *w, float value) { number(w, value, 1); }
 
 void json_int(json_writer *w, int64_t value) { place(w, json_object_new_int64(value), 0); }
 void json_boolean(json_writer *w, int value) { place(w, json_object_new_boolean(value != 0), 0); }
@@ -154,6 +165,7 @@ void json_null(json_writer *w) { place(w, NULL, 1); }
 
 void json_kv_string(json_writer *w, const char *key, const char *value) { json_key(w, key); json_string(w, value); }
 void json_kv_double(json_writer *w, const char *key, double value) { json_key(w, key); json_double(w, value); }
+void json_kv_float(json_writer *w, const char *key, float value) { json_key(w, key); json_float(w, value); }
 void json_kv_int(json_writer *w, const char *key, int64_t value) { json_key(w, key); json_int(w, value); }
 void json_kv_bool(json_writer *w, const char *key, int value) { json_key(w, key); json_boolean(w, value); }
 

@@ -5,7 +5,7 @@
  * caller: strings that are not valid UTF-8 have their bad bytes replaced by
  * U+FFFD (so the output is always valid JSON), non-finite numbers are written
  * as null, and every double is written as the shortest text that reads back
- * to the same double. The first error sticks and is returned by
+ * to the same double (every float, json_float, to the same float). The first error sticks and is returned by
  * json_finish(). */
 #ifndef ALEXNET_JSON_WRITER_H
 #define ALEXNET_JSON_WRITER_H
@@ -39,6 +39,7 @@ void json_end_array(json_writer *w);
 void json_key(json_writer *w, const char *key);
 void json_string(json_writer *w, const char *value);
 void json_double(json_writer *w, double value);
+void json_float(json_writer *w, float value); /* a float setting: 0.9f as 0.9 */
 void json_int(json_writer *w, int64_t value);
 void json_boolean(json_writer *w, int value);
 void json_null(json_writer *w);
@@ -46,6 +47,7 @@ void json_null(json_writer *w);
 /* Shorthands for "key": value inside an object. */
 void json_kv_string(json_writer *w, const char *key, const char *value);
 void json_kv_double(json_writer *w, const char *key, double value);
+void json_kv_float(json_writer *w, const char *key, float value);
 void json_kv_int(json_writer *w, const char *key, int64_t value);
 void json_kv_bool(json_writer *w, const char *key, int value);
 

@@ -258,7 +258,7 @@ static an_status write_config(const trainer *t)
     json_kv_int(&w, "towers", cfg->towers);
     json_kv_string(&w, "activation", net_activation_name(cfg->activation));
     json_kv_string(&w, "init", net_init_scheme_name(cfg->init));
-    json_kv_double(&w, "dropout", cfg->dropout_rate);
+    json_kv_float(&w, "dropout", cfg->dropout_rate);
     json_kv_int(&w, "parameters", (int64_t)net_param_count(t->nets[0]));
     json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->nets[0]));
     json_end_object(&w);
@@ -275,10 +275,10 @@ static an_status write_config(const trainer *t)
     json_begin_array(&w);
     for (int i = 0; i < s->schedule.milestone_count; i++) json_int(&w, s->schedule.milestones[i]);
     json_end_array(&w);
-    json_kv_double(&w, "momentum", s->momentum);
-    json_kv_double(&w, "weight_decay", s->weight_decay);
+    json_kv_float(&w, "momentum", s->momentum);
+    json_kv_float(&w, "weight_decay", s->weight_decay);
     json_kv_string(&w, "augment", augment_mode_name(t->augment.mode));
-    json_kv_double(&w, "lighting_std", t->augment.mode == AUGMENT_FULL ? t->augment.lighting_std : 0.0);
+    json_kv_float(&w, "lighting_std", t->augment.mode == AUGMENT_FULL ? t->augment.lighting_std : 0.0f);
     json_kv_int(&w, "val_limit", o->val_limit);
     json_kv_int(&w, "max_steps", (int64_t)o->max_steps);
     json_end_object(&w);

@@ -63,12 +63,16 @@ static void test_strings_and_numbers(void **state)
     json_kv_string(&w, "bad", "bad\xff\xfe name");   /* invalid bytes replaced */
     json_kv_double(&w, "nan", NAN);
     json_kv_double(&w, "third", 1.0 / 3.0);          /* shortest text that reads back exactly */
+    json_kv_float(&w, "momentum", 0.9f);             /* a float setting: shortest that reads back to the float */
+    json_kv_float(&w, "float_third", 1.0f / 3.0f);
     json_end_object(&w);
     assert_int_equal(json_finish(&w), AN_OK);
     assert_non_null(strstr(w.data, "\"escaped\": \"a\\\"b\\\\c\\nd\\u0001\""));
     assert_non_null(strstr(w.data, "\"utf8\": \"caf\xc3\xa9\""));
     assert_non_null(strstr(w.data, "\"nan\": null"));
-    assert_non_null(strstr(w.data, "\"third\": 0.3333333333333333\n"));
+    assert_non_null(strstr(w.data, "\"third\": 0.3333333333333333,\n"));
+    assert_non_null(strstr(w.data, "\"momentum\": 0.9,\n"));
+    assert_non_null(strstr(w.data, "\"float_third\": 0.33333334\n"));
     json_doc d;
     assert_int_equal(json_doc_parse(&d, w.data, w.length, "doc"), AN_OK); /* strict: valid UTF-8 only */
     const char *s;
@@ -79,6 +83,8 @@ static void test_strings_and_numbers(void **state)
     assert_string_equal(s, "bad\xef\xbf\xbd\xef\xbf\xbd name");
     assert_int_equal(json_doc_double(&d, "third", &x), AN_OK);
     assert_memory_equal(&x, &(double){1.0 / 3.0}, sizeof x);
+    assert_int_equal(json_doc_double(&d, "float_third", &x), AN_OK);
+    assert_true((float)x == 1.0f / 3.0f);
     assert_int_equal(json_doc_double(&d, "nan", &x), AN_ERR_FORMAT);
     json_doc_free(&d);
     json_free(&w);
