@@ -28,7 +28,7 @@ void device_group_close(device_group *g);
 
 int device_group_size(const device_group *g);
 backend *device_group_backend(device_group *g, int replica);
-/* "2 x the CPU (1 threads)" or the one backend's description, for the log. */
+/* "2 x the CPU (1 thread)" or the one backend's description, for the log. */
 const char *device_group_describe(const device_group *g);
 
 /* Runs job on every replica at once and waits for all. Returns AN_OK, or the

@@ -257,7 +257,8 @@ an_status backend_cpu_create(backend **out)
     AN_CHECK_ALLOC(c, sizeof *c);
     c->base.ops = &cpu_ops;
     c->base.kind = "cpu";
-    snprintf(c->base.description, sizeof c->base.description, "the CPU (%d threads)", cpu_threads_get());
+    int threads = cpu_threads_get();
+    snprintf(c->base.description, sizeof c->base.description, "the CPU (%d thread%s)", threads, threads == 1 ? "" : "s");
     *out = &c->base;
     return AN_OK;
 }
