@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "fuzz_h5.h"
 #include "fuzz_util.h"
 #include "h5_error.h"
 #include "train_state.h"
@@ -24,6 +25,9 @@ static const char *const root_attrs[] = {"format_version", "kind", "step", "epoc
 static const char *const config_attrs[] = {"width", "num_classes", "lrn_convention", "init", "dropout_rate"};
 static const char *const tensors[] = {"weights/conv1.weight", "weights/fc8.bias", "momentum/fc6.weight",
                                       "momentum/conv2.bias"};
+
+/* The strings an attribute may be rewritten with: the checkpoint's own values and an empty one. */
+static const char *const strings[7] = {"paper", "caffe", "literal", "divided_by_n", "fan_in", "alexnet-checkpoint", ""};
 
 static uint8_t *template_bytes;
 static size_t template_size;
@@ -48,59 +52,7 @@ static void make_template(void)
     if (train_state_to_json(&s, &json) != AN_OK || checkpoint_save(path, n, &meta, json) != AN_OK) abort();
     free(json);
     net_destroy(n);
-    FILE *f = fopen(path, "rb");
-    if (!f) abort();
-    fseek(f, 0, SEEK_END);
-    template_size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    template_bytes = malloc(template_size);
-    if (!template_bytes || fread(template_bytes, 1, template_size, f) != template_size) abort();
-    fclose(f);
-}
-
-static void rewrite_attr(hid_t file, const char *obj, const char *name, fuzz_bytes *b)
-{
-    H5Adelete_by_name(file, obj, name, H5P_DEFAULT);
-    unsigned kind = fuzz_byte(b) % 6;
-    if (kind == 5) return; /* deleted */
-    hsize_t count = fuzz_byte(b) % 4 == 3 ? 7 : 1;
-    hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
-    hid_t type = kind == 0 ? H5Tcopy(H5T_STD_I64LE) : kind == 1 ? H5Tcopy(H5T_IEEE_F64LE) : H5Tcopy(H5T_C_S1);
-    if (kind == 2) H5Tset_size(type, 1 + fuzz_byte(b) % 40);
-    if (kind == 3) H5Tset_size(type, H5T_VARIABLE);
-    if (kind == 4) H5Tset_size(type, 100000);
-    hid_t attr = H5Acreate_by_name(file, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr >= 0) {
-        long long ints[7];
-        double reals[7];
-        for (int i = 0; i < 7; i++) ints[i] = fuzz_near(b, 1);
-        for (int i = 0; i < 7; i++) reals[i] = (double)fuzz_near(b, 1) / (1 + fuzz_byte(b));
-        static char text[7 * 100000];
-        memset(text, 'a' + (int)(fuzz_byte(b) % 26), sizeof text);
-        const char *strings[7] = {"paper", "caffe", "literal", "divided_by_n", "fan_in", "alexnet-checkpoint", ""};
-        if (kind == 0) H5Awrite(attr, H5T_NATIVE_LLONG, ints);
-        else if (kind == 1) H5Awrite(attr, H5T_NATIVE_DOUBLE, reals);
-        else if (kind == 3) H5Awrite(attr, type, strings);
-        else H5Awrite(attr, type, text);
-        H5Aclose(attr);
-    }
-    H5Tclose(type);
-    H5Sclose(space);
-}
-
-static void replace_tensor(hid_t file, const char *name, fuzz_bytes *b)
-{
-    H5Ldelete(file, name, H5P_DEFAULT);
-    unsigned kind = fuzz_byte(b) % 4;
-    if (kind == 3) return; /* deleted */
-    hsize_t dims[4];
-    int rank = 1 + (int)(fuzz_byte(b) % 4);
-    for (int i = 0; i < rank; i++) dims[i] = 1 + fuzz_byte(b) % 40;
-    hid_t space = H5Screate_simple(rank, dims, NULL);
-    hid_t type = kind == 0 ? H5T_IEEE_F32LE : kind == 1 ? H5T_STD_I16LE : H5T_IEEE_F64BE;
-    hid_t dset = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (dset >= 0) H5Dclose(dset);
-    H5Sclose(space);
+    template_bytes = fuzz_read_file(path, &template_size);
 }
 
 static void replace_state(hid_t file, fuzz_bytes *b)
@@ -134,21 +86,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h5_error_init();
     if (!template_bytes) make_template();
     char path[4096];
-    fuzz_write_file("ckpt.h5", template_bytes, template_size, path);
+    hid_t file = fuzz_h5_open_copy("ckpt.h5", template_bytes, template_size, path);
     fuzz_bytes b = {data, size, 0};
-    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (file < 0) abort();
     for (int edit = 0; edit < 8 && b.used < b.size; edit++) {
         unsigned op = fuzz_byte(&b) % 5, which = fuzz_byte(&b);
-        if (op == 0) rewrite_attr(file, ".", root_attrs[which % 8], &b);
-        else if (op == 1) rewrite_attr(file, "config", config_attrs[which % 5], &b);
-        else if (op == 2) replace_tensor(file, tensors[which % 4], &b);
+        if (op == 0) fuzz_h5_rewrite_attr(file, ".", root_attrs[which % 8], strings, &b);
+        else if (op == 1) fuzz_h5_rewrite_attr(file, "config", config_attrs[which % 5], strings, &b);
+        else if (op == 2) fuzz_h5_replace_dataset(file, tensors[which % 4], &b);
         else if (op == 3) replace_state(file, &b);
         else break;
     }
     H5Fclose(file);
-    unsigned cut = fuzz_byte(&b);
-    if (cut >= 200 && truncate(path, (off_t)(template_size * (cut - 200) / 56)) != 0) abort();
+    fuzz_h5_cut(path, template_size, &b);
 
     net_config cfg;
     if (checkpoint_read_config(path, &cfg) != AN_OK) return 0;

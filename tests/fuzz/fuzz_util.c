@@ -69,6 +69,18 @@ long long fuzz_near(fuzz_bytes *b, long long valid)
     return valid;
 }
 
+uint8_t *fuzz_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) != 0) { perror(path); abort(); }
+    long n = ftell(f);
+    uint8_t *bytes = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!bytes || fseek(f, 0, SEEK_SET) != 0 || fread(bytes, 1, (size_t)n, f) != (size_t)n) { perror(path); abort(); }
+    fclose(f);
+    *size = (size_t)n;
+    return bytes;
+}
+
 int fuzz_args(const uint8_t *data, size_t size, const char *program, char **text, char **argv)
 {
     *text = malloc(size + 1);

@@ -12,6 +12,8 @@
 const char *fuzz_dir(void);
 /* Writes data[0..size) to fuzz_dir()/name (replacing it); the path into out[4096]. Aborts on failure. */
 void fuzz_write_file(const char *name, const uint8_t *data, size_t size, char *out);
+/* Reads the whole file at path into a malloc'd buffer (*size bytes). Aborts on failure. */
+uint8_t *fuzz_read_file(const char *path, size_t *size);
 /* Splits data at the first `parts - 1` occurrences of the 4-byte separator
  * "\n--\n"; missing parts are empty. part[i] points into data. */
 #define FUZZ_SEPARATOR "\n--\n"
