@@ -147,16 +147,36 @@ char *prep_path_utf8(const char *path)
     return out;
 }
 
+an_status prep_read_line(FILE *f, char *line, size_t size, const char *path, int *line_no, int *have_line)
+{
+    *have_line = 0;
+    if (!fgets(line, (int)size, f)) {
+        if (ferror(f)) return error_set(AN_ERR_IO, "cannot read %s after line %d: %s", path, *line_no, strerror(errno));
+        return AN_OK;
+    }
+    ++*line_no;
+    size_t n = strcspn(line, "\r\n");
+    int next = line[n] == '\0' && n == size - 1 ? getc(f) : EOF; /* the buffer is full: is there more? */
+    if (next != EOF)
+        return error_set(AN_ERR_FORMAT, "%s:%d: the line is longer than %zu characters; is this the right file?",
+                         path, *line_no, size - 2);
+    line[n] = '\0';
+    *have_line = 1;
+    return AN_OK;
+}
+
 an_status prep_listing_read_classes(prep_listing *l, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) return error_set(AN_ERR_IO, "cannot open class list %s: %s", path, strerror(errno));
     char line[2048];
     size_t n = 0, cap = 0;
+    int line_no = 0, have_line = 1;
     char **ids = NULL, **names = NULL;
     an_status st = AN_OK;
-    while (fgets(line, sizeof line, f) && st == AN_OK) {
-        line[strcspn(line, "\r\n")] = 0;
+    while (st == AN_OK) {
+        st = prep_read_line(f, line, sizeof line, path, &line_no, &have_line);
+        if (st != AN_OK || !have_line) break;
         if (!line[0]) continue;
         char *space = line + strcspn(line, " \t");
         char *words = *space ? space + 1 : space;
@@ -171,6 +191,12 @@ an_status prep_listing_read_classes(prep_listing *l, const char *path)
         }
         ids[n] = strdup(line);
         names[n] = strdup(*words ? words : line);
+        if (!ids[n] || !names[n]) {
+            free(ids[n]);
+            free(names[n]);
+            st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path);
+            break;
+        }
         n++;
     }
     fclose(f);
@@ -181,4 +207,3 @@ an_status prep_listing_read_classes(prep_listing *l, const char *path)
     free(names);
     return st;
 }
-

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "status.h"
 
@@ -50,6 +51,13 @@ void prep_listing_sort(prep_item_list *list);
 an_status prep_listing_limit(prep_item_list *list, size_t limit, int num_classes);
 /* Sets num_classes and copies the class ids and names. */
 an_status prep_listing_set_classes(prep_listing *l, int n, const char *const *ids, const char *const *names);
+/* The line formats read by hand (class lists, manifests, the devkit id table
+ * and ground truth): reads the next line of f into line[size] without its
+ * end of line, counting *line_no from 1; *have_line is 0 at the end of the
+ * file. AN_ERR_FORMAT naming path and line for a line of size - 2 characters
+ * or more (it would be cut), AN_ERR_IO for a read error. */
+an_status prep_read_line(FILE *f, char *line, size_t size, const char *path, int *line_no, int *have_line);
+
 /* Reads a class list file, "id[ words]" per line (words default to the id). */
 an_status prep_listing_read_classes(prep_listing *l, const char *path);
 void prep_listing_free(prep_listing *l);

@@ -176,12 +176,17 @@ static an_status read_devkit(const prep_listing *l, const char *path, int **out,
     int *map = calloc(100001, sizeof *map); /* [ILSVRC2012_ID] -> class index + 1 */
     if (!map) { fclose(f); return error_set(AN_ERR_NOMEM, "out of memory"); }
     char line[2048], wnid[256];
-    int id = 0, line_no = 0;
+    int id = 0, line_no = 0, have_line = 1;
     an_status st = AN_OK;
     *max_id = 0;
-    while (fgets(line, sizeof line, f)) {
-        line_no++;
-        if (sscanf(line, "%255s %d", wnid, &id) != 2) continue;
+    while (st == AN_OK) {
+        st = prep_read_line(f, line, sizeof line, path, &line_no, &have_line);
+        if (st != AN_OK || !have_line) break;
+        if (line[strspn(line, " \t")] == '\0') continue; /* a blank line */
+        if (sscanf(line, "%255s %d", wnid, &id) != 2) {
+            st = error_set(AN_ERR_FORMAT, "%s:%d: expected 'WNID ID [name]', got '%.80s'", path, line_no, line);
+            break;
+        }
         if (id < 1 || id > 100000) { st = error_set(AN_ERR_FORMAT, "%s:%d: id %d out of range", path, line_no, id); break; }
         int c = find_class(l, wnid);
         if (c >= 0) map[id] = c + 1;
@@ -205,16 +210,28 @@ static an_status add_flat_val(prep_listing *l, const char *dir, const char *devk
                              "validation folder needs the devkit's ground truth file)", truth_path, strerror(errno));
     size_t n = 0, cap = 0;
     int *truth = NULL; /* [n] devkit ids, line i+1 = image i+1 */
-    int id;
+    char line[64];
+    int line_no = 0, have_line = 1;
     an_status st = AN_OK;
-    while (fscanf(f, "%d", &id) == 1) {
+    while (st == AN_OK) {
+        st = prep_read_line(f, line, sizeof line, truth_path, &line_no, &have_line);
+        if (st != AN_OK || !have_line) break;
+        char *end;
+        errno = 0;
+        long id = strtol(line, &end, 10);
+        end += strspn(end, " \t");
+        if (end == line || *end != '\0' || errno || id < 1 || id > 100000) {
+            st = error_set(AN_ERR_FORMAT, "%s:%d: expected one devkit id (1..100000) a line, got '%.40s'",
+                           truth_path, line_no, line);
+            break;
+        }
         if (n == cap) {
             cap = cap ? 2 * cap : 65536;
             int *g = realloc(truth, cap * sizeof *g);
             if (!g) { st = error_set(AN_ERR_NOMEM, "out of memory"); break; }
             truth = g;
         }
-        truth[n++] = id;
+        truth[n++] = (int)id;
     }
     fclose(f);
     int *map = NULL, max_id = 0;
@@ -294,11 +311,11 @@ an_status prep_source_manifest(prep_listing *l, const char *manifest, const char
     FILE *f = fopen(manifest, "r");
     if (!f) return error_set(AN_ERR_IO, "cannot open manifest %s: %s", manifest, strerror(errno));
     char line[8192];
-    int line_no = 0;
+    int line_no = 0, have_line = 1;
     an_status st = AN_OK;
-    while (fgets(line, sizeof line, f) && st == AN_OK) {
-        line_no++;
-        line[strcspn(line, "\r\n")] = 0;
+    while (st == AN_OK) {
+        st = prep_read_line(f, line, sizeof line, manifest, &line_no, &have_line);
+        if (st != AN_OK || !have_line) break;
         if (!line[0] || line[0] == '#') continue;
         char *cls = strchr(line, '\t');
         if (!cls) { st = error_set(AN_ERR_FORMAT, "%s:%d: expected 'path<TAB>class[<TAB>split]'", manifest, line_no); break; }

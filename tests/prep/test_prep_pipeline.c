@@ -278,6 +278,20 @@ static void test_manifest_source(void **state)
     char *err = slurp(at("manifest.err"));
     assert_non_null(strstr(err, "bad.tsv:1"));
     free(err);
+    /* A line too long to be read whole (a binary file given as the manifest,
+     * say) is an error naming the line, not two lines cut at the buffer. */
+    FILE *f = fopen(at("manifest-in/long.tsv"), "w");
+    assert_non_null(f);
+    fprintf(f, "pics/x.jpg\twarm\n");
+    for (int i = 0; i < 9000; i++) fputc('a', f);
+    fprintf(f, "\twarm\n");
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(run("'%s' --source manifest --input '%s' --classes '%s' --output '%s' 2> '%s'", prep_bin,
+                         at("manifest-in/long.tsv"), at("manifest-in/classes.txt"), at("manifest-long"),
+                         at("manifest.err")), 1);
+    err = slurp(at("manifest.err"));
+    assert_non_null(strstr(err, "long.tsv:2: the line is longer than"));
+    free(err);
 }
 
 static void test_class_mismatch_is_an_error(void **state)
@@ -635,6 +649,24 @@ static void test_imagenet_devkit_labels(void **state)
     }
     shard_reader_close(r);
     dataset_close(d);
+    /* A ground truth line that is not one id, and a devkit line that is not
+     * 'WNID ID name': errors naming the file and the line, not lines skipped. */
+    snprintf(path, sizeof path, "%s/ILSVRC2012_validation_ground_truth.txt", root);
+    write_text(path, "490\n44x9\n");
+    assert_int_equal(run("'%s' --source imagenet --input '%s' --output '%s-2' --classes '%s/ilsvrc2012_synset_words.txt' "
+                         "--devkit '%s/ilsvrc2012_devkit_ids.txt' --quiet 2> '%s'", prep_bin, root, out, manifests,
+                         manifests, at("ilsvrc.err")), 1);
+    char *err = slurp(at("ilsvrc.err"));
+    assert_non_null(strstr(err, "ILSVRC2012_validation_ground_truth.txt:2: expected one devkit id"));
+    free(err);
+    write_text(path, "490\n449\n");
+    snprintf(path, sizeof path, "%s/devkit.txt", root);
+    write_text(path, "n01440764 449 tench\nn01751748 490 sea_snake\nn01751748\n");
+    assert_int_equal(run("'%s' --source imagenet --input '%s' --output '%s-3' --classes '%s/ilsvrc2012_synset_words.txt' "
+                         "--devkit '%s' --quiet 2> '%s'", prep_bin, root, out, manifests, path, at("ilsvrc.err")), 1);
+    err = slurp(at("ilsvrc.err"));
+    assert_non_null(strstr(err, "devkit.txt:3: expected 'WNID ID [name]'"));
+    free(err);
 }
 
 static int setup(void **state)
