@@ -60,7 +60,7 @@ static const struct option classify_options[] = {
     {"threads", required_argument, 0, OPT_THREADS},    {"quiet", no_argument, 0, OPT_QUIET},
     {"verbose", no_argument, 0, OPT_VERBOSE},          {0, 0, 0, 0}};
 
-/* One option of the scorer or of classify into `a`; 1 for --help/--version. */
+/* One option of the scorer or of classify into `a`; *printed set when --help or --version was printed. */
 static an_status apply_option(eval_cli *a, int opt, const char *arg, int *printed)
 {
     switch (opt) {
@@ -84,7 +84,7 @@ static an_status apply_option(eval_cli *a, int opt, const char *arg, int *printe
     return error_set(AN_ERR_ARG, "unknown option");
 }
 
-/* getopt_long over argv[first..]: the options into `a`, the rest (operands) left from optind. */
+/* getopt_long over argv: the options into `a`; the operands are left from optind on. */
 static int parse_options(eval_cli *a, int argc, char **argv, const struct option *options, const char *what)
 {
     optind = 0; /* start afresh, forgetting any earlier parse (glibc and musl) */
