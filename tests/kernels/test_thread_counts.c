@@ -6,7 +6,8 @@
  * backward; the fully connected bias gradient. Counted and printed, not
  * asserted: what regroups float sums by thread count, the convolution weight
  * gradient (per-thread partials) and OpenBLAS's multi-threaded sgemm in the
- * fully connected layers. */
+ * fully connected layers; and, for one image (inference), the convolution's
+ * output columns and the fc GEMV rows, split over the threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,12 +123,36 @@ static void test_lrn_and_pool(void **state)
     free(x), free(dy), free(dpy);
 }
 
+/* One image: the paths that split one GEMM (conv) or GEMV (fc) over the threads. */
+static void test_batch_one(void **state)
+{
+    (void)state;
+    const conv_shape s = {1, 10, 27, 27, 26, 5, 1, 2, 2};
+    const size_t nin = 10 * 27 * 27, nout = 26 * 27 * 27, nw = 26 * 5 * 25;
+    const size_t ws = conv_workspace_floats(&s, THREADS);
+    const int in = 936, out = 410;
+    float *work = floats(ws), *x = random_floats(nin, 12), *w = random_floats(nw, 13), *bias = random_floats(26, 14);
+    float *fx = random_floats((size_t)in, 15), *fw = random_floats((size_t)out * in, 16), *fb = random_floats(out, 17);
+    float *y[2], *fy[2];
+    for (int k = 0; k < 2; k++) {
+        y[k] = floats(nout), fy[k] = floats((size_t)out);
+        cpu_threads_set(k ? THREADS : 1);
+        assert_int_equal(conv_forward_cpu(y[k], x, w, bias, &s, work, ws), AN_OK);
+        fc_forward_cpu(fy[k], fx, fw, fb, 1, in, out);
+    }
+    printf("one image: conv outputs %zu of %zu, fc outputs %zu of %d differ between 1 and %d threads\n",
+           differing(y[0], y[1], nout), nout, differing(fy[0], fy[1], (size_t)out), out, THREADS);
+    for (int k = 0; k < 2; k++) free(y[k]), free(fy[k]);
+    free(work), free(x), free(w), free(bias), free(fx), free(fw), free(fb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_fc),
         cmocka_unit_test(test_lrn_and_pool),
+        cmocka_unit_test(test_batch_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
