@@ -2,8 +2,14 @@
  * OpenBLAS sgemm. The batch is cut into chunks of a few images whose columns
  * sit side by side, so the GEMMs of the small 13x13 layers are wide enough
  * to run at the BLAS's speed; chunks are split over OpenMP threads, each
- * running single-threaded GEMMs with its own buffers and its own partial
- * weight gradient, summed in thread order at the end. */
+ * running single-threaded GEMMs with its own buffers.
+ *
+ * The bits do not depend on the thread count (docs/RELIABILITY.md, "Thread
+ * counts"): every GEMM is a single-threaded call on a chunk, and the weight
+ * gradient is summed in an order fixed by the batch, chunk c into partial
+ * c mod CONV_WGRAD_SLOTS (chunks in increasing order), the partials added in
+ * slot order, whichever thread computed them. Only one image alone
+ * (inference) is split differently, over the threads (conv_forward_split). */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -27,6 +33,9 @@ typedef struct conv_dims {
  * chunk always holds one image. */
 #define CONV_CHUNK_FLOATS ((size_t)1 << 21)
 #define CONV_CHUNK_MAX 16
+/* Partial weight gradients (fewer when the batch has fewer chunks): the most
+ * threads the backward pass is spread over. */
+#define CONV_WGRAD_SLOTS 32
 
 static conv_dims conv_dims_of(const conv_shape *s)
 {
@@ -49,10 +58,18 @@ static conv_dims conv_dims_of(const conv_shape *s)
 }
 
 /* Per thread, for one chunk: columns, column gradients, outputs (or output
- * gradients) side by side, a partial weight gradient. */
+ * gradients) side by side. */
 static size_t conv_thread_floats(const conv_dims *d)
 {
-    return (size_t)d->chunk * (2 * d->col + (size_t)d->out_image) + d->wgrad;
+    return (size_t)d->chunk * (2 * d->col + (size_t)d->out_image);
+}
+
+/* Chunks of a batch, and the partial weight gradients they are summed into. */
+static int conv_chunks(const conv_shape *s, const conv_dims *d) { return (s->batch + d->chunk - 1) / d->chunk; }
+static int conv_wgrad_slots(const conv_shape *s, const conv_dims *d)
+{
+    const int chunks = conv_chunks(s, d);
+    return chunks < CONV_WGRAD_SLOTS ? chunks : CONV_WGRAD_SLOTS;
 }
 
 size_t conv_workspace_floats(const conv_shape *s, int threads)
@@ -62,7 +79,8 @@ size_t conv_workspace_floats(const conv_shape *s, int threads)
         return 0;
     }
     conv_dims d = conv_dims_of(s);
-    return conv_thread_floats(&d) * (size_t)(threads < 1 ? 1 : threads);
+    return conv_thread_floats(&d) * (size_t)(threads < 1 ? 1 : threads) +
+           (size_t)conv_wgrad_slots(s, &d) * d.wgrad;
 }
 
 /* Rows [r0, r1) of one image x [Cin, H, W] as columns col [Cin*K*K, Ho*Wo]
@@ -151,7 +169,7 @@ static void conv_forward_by_chunk(float *out, const float *in, const float *weig
                                   const float *bias, const conv_shape *s, const conv_dims *d,
                                   float *workspace, int threads)
 {
-    const int chunks = (s->batch + d->chunk - 1) / d->chunk;
+    const int chunks = conv_chunks(s, d);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int ch = 0; ch < chunks; ch++) {
         float *col = workspace + conv_thread_floats(d) * (size_t)omp_get_thread_num();
@@ -170,9 +188,9 @@ static void conv_forward_by_chunk(float *out, const float *in, const float *weig
     }
 }
 
-/* Fewer images than threads (inference of one image): the threads share one
- * chunk, each building a share of its column rows and then computing a slice
- * of its output columns with a single-threaded GEMM. Splitting the work here
+/* One image (inference): the threads share its chunk, each building a share
+ * of its column rows and then computing a slice of its output columns with a
+ * single-threaded GEMM. Splitting the work here
  * instead of handing the threads to OpenBLAS keeps one thread pool busy:
  * OpenBLAS's own threads spin against OpenMP's between calls. */
 static void conv_forward_split(float *out, const float *in, const float *weight, const float *bias,
@@ -216,9 +234,8 @@ an_status conv_forward_cpu(float *out, const float *in, const float *weight, con
     const int threads = cpu_threads_get();
     AN_TRY(conv_check_workspace(s, workspace_floats, threads));
     const conv_dims d = conv_dims_of(s);
-    const int chunks = (s->batch + d.chunk - 1) / d.chunk;
     openblas_set_num_threads(1);
-    if (chunks >= threads)
+    if (s->batch > 1 || threads == 1) /* chunks over threads: the same GEMMs whatever the thread count */
         conv_forward_by_chunk(out, in, weight, bias, s, &d, workspace, threads);
     else
         conv_forward_split(out, in, weight, bias, s, &d, workspace, threads);
@@ -248,52 +265,53 @@ an_status conv_backward_cpu(float *dinput, float *dweight, float *dbias, const f
         dbias[o] = (float)sum;
     }
 
-    const int chunks = (s->batch + d.chunk - 1) / d.chunk;
-    const int by_chunk = chunks >= threads; /* as in conv_forward_cpu */
-    openblas_set_num_threads(by_chunk ? 1 : threads);
-#pragma omp parallel num_threads(threads) if (by_chunk)
+    const int chunks = conv_chunks(s, &d), slots = conv_wgrad_slots(s, &d);
+    float *partials = workspace + per_thread * (size_t)threads; /* [slots, Cout, Cin/G*K*K] */
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(threads)
     {
         const int t = omp_get_thread_num();
         float *col = workspace + per_thread * (size_t)t;       /* [Cin*K*K, n * Ho*Wo] */
         float *dcol = col + (size_t)d.chunk * d.col;           /* [Cin*K*K, n * Ho*Wo] */
         float *dybuf = dcol + (size_t)d.chunk * d.col;         /* [Cout, n * Ho*Wo] */
-        float *dw = dybuf + (size_t)d.chunk * d.out_image;     /* [Cout, Cin/G*K*K] partial */
-        memset(dw, 0, sizeof(float) * d.wgrad);
 #pragma omp for schedule(static)
-        for (int ch = 0; ch < chunks; ch++) {
-            const int b0 = ch * d.chunk;
-            const int n = s->batch - b0 < d.chunk ? s->batch - b0 : d.chunk;
-            const size_t ld = (size_t)n * d.out_plane;
-            for (int j = 0; j < n; j++) {
-                const float *dy = doutput + (size_t)(b0 + j) * d.out_image; /* [Cout, Ho*Wo] */
-                for (int o = 0; o < s->out_channels; o++)
-                    memcpy(dybuf + (size_t)o * ld + (size_t)j * d.out_plane,
-                           dy + (size_t)o * d.out_plane, sizeof(float) * d.out_plane);
-                im2col(col + (size_t)j * d.out_plane, ld, in + (size_t)(b0 + j) * d.in_image, s, &d);
-            }
-            for (int g = 0; g < s->groups; g++) {
-                const float *dy_g = dybuf + (size_t)g * d.cout_g * ld;
-                /* dw_g [Cout/G, k_g] += dy_g [Cout/G, n*HoWo] · col_gᵀ [n*HoWo, k_g] */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.cout_g, (int)d.k_g, (int)ld,
-                            1.0f, dy_g, (int)ld, col + (size_t)g * d.k_g * ld, (int)ld, 1.0f,
-                            dw + (size_t)g * d.cout_g * d.k_g, (int)d.k_g);
+        for (int slot = 0; slot < slots; slot++) {
+            float *dw = partials + (size_t)slot * d.wgrad;     /* [Cout, Cin/G*K*K] */
+            memset(dw, 0, sizeof(float) * d.wgrad);
+            for (int ch = slot; ch < chunks; ch += slots) {
+                const int b0 = ch * d.chunk;
+                const int n = s->batch - b0 < d.chunk ? s->batch - b0 : d.chunk;
+                const size_t ld = (size_t)n * d.out_plane;
+                for (int j = 0; j < n; j++) {
+                    const float *dy = doutput + (size_t)(b0 + j) * d.out_image; /* [Cout, Ho*Wo] */
+                    for (int o = 0; o < s->out_channels; o++)
+                        memcpy(dybuf + (size_t)o * ld + (size_t)j * d.out_plane,
+                               dy + (size_t)o * d.out_plane, sizeof(float) * d.out_plane);
+                    im2col(col + (size_t)j * d.out_plane, ld, in + (size_t)(b0 + j) * d.in_image, s, &d);
+                }
+                for (int g = 0; g < s->groups; g++) {
+                    const float *dy_g = dybuf + (size_t)g * d.cout_g * ld;
+                    /* dw_g [Cout/G, k_g] += dy_g [Cout/G, n*HoWo] · col_gᵀ [n*HoWo, k_g] */
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.cout_g, (int)d.k_g, (int)ld,
+                                1.0f, dy_g, (int)ld, col + (size_t)g * d.k_g * ld, (int)ld, 1.0f,
+                                dw + (size_t)g * d.cout_g * d.k_g, (int)d.k_g);
+                    if (dinput)
+                        /* dcol_g [k_g, n*HoWo] = w_gᵀ [k_g, Cout/G] · dy_g [Cout/G, n*HoWo] */
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d.k_g, (int)ld,
+                                    d.cout_g, 1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
+                                    dy_g, (int)ld, 0.0f, dcol + (size_t)g * d.k_g * ld, (int)ld);
+                }
                 if (dinput)
-                    /* dcol_g [k_g, n*HoWo] = w_gᵀ [k_g, Cout/G] · dy_g [Cout/G, n*HoWo] */
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d.k_g, (int)ld,
-                                d.cout_g, 1.0f, weight + (size_t)g * d.cout_g * d.k_g, (int)d.k_g,
-                                dy_g, (int)ld, 0.0f, dcol + (size_t)g * d.k_g * ld, (int)ld);
+                    for (int j = 0; j < n; j++)
+                        col2im(dinput + (size_t)(b0 + j) * d.in_image, dcol + (size_t)j * d.out_plane,
+                               ld, s, &d);
             }
-            if (dinput)
-                for (int j = 0; j < n; j++)
-                    col2im(dinput + (size_t)(b0 + j) * d.in_image, dcol + (size_t)j * d.out_plane,
-                           ld, s, &d);
         }
-        /* implicit barrier: every partial is complete; sum them in thread order */
+        /* implicit barrier: every partial is complete; sum them in slot order */
 #pragma omp for schedule(static)
         for (size_t i = 0; i < d.wgrad; i++) {
-            float sum = 0.0f;
-            for (int tt = 0; tt < omp_get_num_threads(); tt++)
-                sum += workspace[per_thread * (size_t)tt + per_thread - d.wgrad + i];
+            float sum = partials[i];
+            for (int slot = 1; slot < slots; slot++) sum += partials[(size_t)slot * d.wgrad + i];
             dweight[i] = sum;
         }
     }

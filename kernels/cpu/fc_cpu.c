@@ -1,11 +1,39 @@
 /* fc_cpu.c: fully connected layers (fc6, fc7, fc8) as OpenBLAS GEMMs (GEMVs
  * split over the threads for one image); weight [O, I] as PyTorch's Linear
- * stores it. */
+ * stores it.
+ *
+ * OpenBLAS's multi-threaded sgemm gives other bits for other thread counts
+ * (docs/RELIABILITY.md, "Thread counts"), so every GEMM here is cut into
+ * blocks of FC_BLOCK output columns, fixed by the shapes, each a
+ * single-threaded sgemm, the blocks spread over OpenMP's threads: the same
+ * bits whatever the thread count. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
 
 #include "ops_cpu.h"
+
+#define FC_BLOCK 256
+
+/* C [M, N] (row stride ldc) = A · B, where A is [M, K] (NoTrans, stride lda)
+ * or Aᵀ of a [K, M] (Trans), and B is [K, N] (NoTrans, stride ldb) or Bᵀ of
+ * an [N, K] (Trans): single-threaded sgemms over blocks of FC_BLOCK columns of
+ * C, spread over the threads. */
+static void gemm_blocked(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                         const float *b, int ldb, float *c, int ldc)
+{
+    const int threads = cpu_threads_get(), blocks = (n + FC_BLOCK - 1) / FC_BLOCK;
+    openblas_set_num_threads(1);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int blk = 0; blk < blocks; blk++) {
+        const int n0 = blk * FC_BLOCK, nb = n - n0 < FC_BLOCK ? n - n0 : FC_BLOCK;
+        /* columns n0.. of B: a column offset (NoTrans) or a row offset (Trans) */
+        const float *b_block = trans_b ? b + (size_t)n0 * ldb : b + n0;
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, nb,
+                    k, 1.0f, a, lda, b_block, ldb, 0.0f, c + n0, ldc);
+    }
+    openblas_set_num_threads(threads);
+}
 
 void fc_forward_cpu(float *out, const float *in, const float *weight, const float *bias,
                     int batch, int in_features, int out_features)
@@ -31,8 +59,8 @@ void fc_forward_cpu(float *out, const float *in, const float *weight, const floa
         }
         openblas_set_num_threads(threads);
     } else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out_features, in_features,
-                    1.0f, in, in_features, weight, in_features, 0.0f, out, out_features);
+        gemm_blocked(0, 1, batch, out_features, in_features, in, in_features, weight, in_features, out,
+                     out_features);
     for (int b = 0; b < batch; b++) {
         float *row = out + (size_t)b * out_features;
         for (int o = 0; o < out_features; o++) row[o] += bias[o];
@@ -44,8 +72,8 @@ void fc_backward_cpu(float *dinput, float *dweight, float *dbias, const float *d
                      int out_features)
 {
     /* dweight [O, I] = doutputᵀ [O, B] · in [B, I] */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, batch, 1.0f,
-                doutput, out_features, in, in_features, 0.0f, dweight, in_features);
+    gemm_blocked(1, 0, out_features, in_features, batch, doutput, out_features, in, in_features, dweight,
+                 in_features);
     /* dbias [O] = sum over the batch of doutput */
     memset(dbias, 0, sizeof(float) * (size_t)out_features);
     for (int b = 0; b < batch; b++) {
@@ -54,6 +82,6 @@ void fc_backward_cpu(float *dinput, float *dweight, float *dbias, const float *d
     }
     /* dinput [B, I] = doutput [B, O] · weight [O, I] */
     if (dinput)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, in_features, out_features,
-                    1.0f, doutput, out_features, weight, in_features, 0.0f, dinput, in_features);
+        gemm_blocked(0, 0, batch, in_features, out_features, doutput, out_features, weight, in_features, dinput,
+                     in_features);
 }

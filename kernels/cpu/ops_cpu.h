@@ -11,12 +11,13 @@
  *   - functions that can fail (bad shapes, too small a workspace) return
  *     an_status with a message; the element-wise ones cannot fail and return void.
  *
- * Threading: the batch (in conv: chunks of images) is split over OpenMP
- * threads, each running single-threaded OpenBLAS; fully connected layers, and
- * convolutions of fewer chunks than threads (batch-1 inference), use
- * OpenBLAS's own threads. cpu_threads_set() sets both. Results do not depend on the thread count except for the order of
- * float sums in conv's weight gradient (per-thread partial sums, then a sum
- * over threads in thread order).
+ * Threading: the batch (in conv: chunks of images) or fixed blocks of output
+ * columns (fc) are split over OpenMP threads, each running single-threaded
+ * OpenBLAS. cpu_threads_set() sets both thread counts. Results do not depend
+ * on the thread count (conv's weight gradient is summed from partials kept
+ * per slot of chunks, not per thread; fc's GEMMs are cut into blocks fixed by
+ * the shapes), except for one image alone (batch-1 inference), whose conv
+ * columns and fc GEMV rows are split over the threads: equal to rounding.
  */
 #ifndef ALEXNET_OPS_CPU_H
 #define ALEXNET_OPS_CPU_H
