@@ -87,8 +87,7 @@ static an_status evaluate(const eval_cli *a)
     else AN_TRY_GOTO(st, find_checkpoint(a->run, checkpoint, sizeof checkpoint), done);
     if (a->out) snprintf(out_dir, sizeof out_dir, "%s", a->out);
     else if (a->run) snprintf(out_dir, sizeof out_dir, "%s/eval", a->run);
-    if (a->threads > 0) cpu_threads_set((int)a->threads);
-    backend_request request = {.device = a->device, .rank = 0, .deterministic = 1};
+    backend_request request = {.device = a->device, .rank = 0, .deterministic = 1, .threads = (int)a->threads};
     AN_TRY_GOTO(st, backend_open(&be, &request), done);
     log_info("scoring on %s", be->description);
     AN_TRY_GOTO(st, dataset_open(&d, a->data), done);

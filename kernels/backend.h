@@ -18,9 +18,12 @@
  *     download, download_view, softmax_loss and topk_errors wait for results.
  *   - every op returns an_status with a message (bad shapes, a failed library
  *     call); nothing prints or exits.
- *   - the twins behind one entry compute the same function: kernels/cpu's
- *     <op>_forward_cpu and kernels/cuda's <op>_forward_cuda, tested against
- *     each other (tests/gpu) and through the checking backend (tests/net).
+ *   - the ops are listed once, in backend_ops.def, each with its contract,
+ *     its parameters and the roles of its tensor arguments. The twins behind
+ *     one entry take the table's signature and compute the same function:
+ *     kernels/cpu's <op>_cpu and kernels/cuda's <op>_cuda, which the two
+ *     tables name directly. They are tested against each other (tests/gpu)
+ *     and through the checking backend (tests/net).
  * A backend is used by one host thread at a time.
  */
 #ifndef ALEXNET_BACKEND_H
@@ -37,6 +40,59 @@ extern "C" {
 #endif
 
 typedef struct backend backend;
+
+/* ---------------------------------------------------------------- the op list */
+
+/* The op list is kernels/backend_ops.def: one BACKEND_OP(name, (parameters),
+ * (names), tensor arguments) per op. An includer defines BACKEND_OP, includes
+ * the list and undefines it; BACKEND_UNPAREN strips a parenthesised list. */
+#define BACKEND_UNPAREN(...) __VA_ARGS__
+
+/* Tensor arguments. Each entry of the list names its tensor arguments, in
+ * order, with a role and an element count (the byte size is the count times
+ * the pointer's element size), so that a backend wrapping another (the
+ * checking backend of tests/net, the twin backend of tests/gpu) knows what
+ * every op reads and writes without code of its own per op:
+ *   BACKEND_IN(p, count)            read
+ *   BACKEND_OUT(p, count)           overwritten, every element (NULL: not computed)
+ *   BACKEND_OUT_INPLACE(p, in, count) overwritten; may be the input `in` (in place)
+ *   BACKEND_INOUT(p, count)         read, then overwritten
+ *   BACKEND_KEEP(p, count)          kept for the backward pass where the backend
+ *                                   keeps it: all elements written, or none
+ *   BACKEND_KEPT(p, count)          what BACKEND_KEEP left: read when it was written
+ *   BACKEND_HOST_OUT(p, count)      host memory, written (a loss, counts)
+ * Each expands to a backend_arg initializer; `slot` is the address of the
+ * wrapper's own parameter, so a wrapper can point it at a host copy and call
+ * the op again with the same names (tests/gpu/backend_twin.c). */
+typedef enum backend_arg_role {
+    BACKEND_ARG_IN,
+    BACKEND_ARG_OUT,
+    BACKEND_ARG_INOUT,
+    BACKEND_ARG_KEEP,
+    BACKEND_ARG_KEPT,
+    BACKEND_ARG_HOST_OUT
+} backend_arg_role;
+
+typedef struct backend_arg {
+    const char *name;      /* the parameter's name: "out", "dweight" */
+    backend_arg_role role;
+    const void *p;         /* the argument; NULL: not used in this call */
+    size_t bytes;          /* count * element */
+    size_t element;        /* the size of one element: 4 for float and int32, 1 for masks */
+    void *slot;            /* the address of the parameter variable holding p */
+    const void *inplace;   /* BACKEND_OUT_INPLACE: the input p may equal; else NULL */
+} backend_arg;
+
+#define BACKEND_ARG_(role, ptr, count, alias) \
+    {#ptr, role, (ptr), (size_t)(count) * sizeof *(ptr), sizeof *(ptr), (void *)&(ptr), (alias)},
+#define BACKEND_IN(ptr, count) BACKEND_ARG_(BACKEND_ARG_IN, ptr, count, NULL)
+#define BACKEND_OUT(ptr, count) BACKEND_ARG_(BACKEND_ARG_OUT, ptr, count, NULL)
+#define BACKEND_OUT_INPLACE(ptr, in, count) BACKEND_ARG_(BACKEND_ARG_OUT, ptr, count, (const void *)(in))
+#define BACKEND_INOUT(ptr, count) BACKEND_ARG_(BACKEND_ARG_INOUT, ptr, count, NULL)
+#define BACKEND_KEEP(ptr, count) BACKEND_ARG_(BACKEND_ARG_KEEP, ptr, count, NULL)
+#define BACKEND_KEPT(ptr, count) BACKEND_ARG_(BACKEND_ARG_KEPT, ptr, count, NULL)
+#define BACKEND_HOST_OUT(ptr, count) BACKEND_ARG_(BACKEND_ARG_HOST_OUT, ptr, count, NULL)
+
 
 typedef struct backend_ops {
     /* ------------------------------------------------------------ memory */
@@ -72,111 +128,13 @@ typedef struct backend_ops {
      * outside this table). */
     an_status (*synchronize)(backend *be);
 
-    /* ------------------------------------------------------------ conv (§3.2, §3.5) */
+    /* ------------------------------------------------------------ the ops */
 
-    /* out [B, Cout, Ho, Wo] = conv(in [B, Cin, H, W], weight [Cout, Cin/G, K, K]) + bias [Cout].
-     * Scratch memory is the backend's own. */
-    an_status (*conv_forward)(backend *be, float *out, const float *in, const float *weight,
-                              const float *bias, const conv_shape *s);
-    /* dinput [B, Cin, H, W] (NULL: not computed), dweight [Cout, Cin/G, K, K], dbias [Cout]
-     * from doutput [B, Cout, Ho, Wo], the forward in [B, Cin, H, W] and weight. */
-    an_status (*conv_backward)(backend *be, float *dinput, float *dweight, float *dbias,
-                               const float *doutput, const float *in, const float *weight,
-                               const conv_shape *s);
-
-    /* ------------------------------------------------------------ relu (§3.1) */
-
-    /* out [n] = max(0, in [n]) (a NaN gives 0); in place allowed. */
-    an_status (*relu_forward)(backend *be, float *out, const float *in, size_t n);
-    /* dinput [n] = doutput [n] where the forward OUTPUT out [n] > 0, else 0; in place allowed. */
-    an_status (*relu_backward)(backend *be, float *dinput, const float *doutput, const float *out,
-                               size_t n);
-
-    /* ------------------------------------------------------------ tanh (§3.1, Figure 1) */
-
-    /* out [n] = tanh(in [n]) (a NaN stays NaN); in place allowed. The saturating
-     * neuron the paper compares ReLU with; used only by --activation tanh. */
-    an_status (*tanh_forward)(backend *be, float *out, const float *in, size_t n);
-    /* dinput [n] = doutput [n] * (1 - out [n]²), out the forward OUTPUT; in place allowed. */
-    an_status (*tanh_backward)(backend *be, float *dinput, const float *doutput, const float *out,
-                               size_t n);
-
-    /* ------------------------------------------------------------ lrn (§3.3) */
-
-    /* out [B, C, H, W] = in / scale^β, scale = k + α' Σ in² over p->n channels.
-     * scale [B, C, H, W]: kept for the backward pass where the backend uses it
-     * (the CPU does; cuDNN recomputes); NULL at inference. */
-    an_status (*lrn_forward)(backend *be, float *out, float *scale, const float *in, int batch,
-                             int channels, int height, int width, const lrn_params *p);
-    /* dinput [B, C, H, W] from doutput and the forward in, out and scale (all [B, C, H, W]). */
-    an_status (*lrn_backward)(backend *be, float *dinput, const float *doutput, const float *in,
-                              const float *out, const float *scale, int batch, int channels,
-                              int height, int width, const lrn_params *p);
-
-    /* ------------------------------------------------------------ maxpool (§3.4) */
-
-    /* out [B, C, Ho, Wo] and argmax [B, C, Ho, Wo] (the winner's y * W + x in
-     * its plane; NULL at inference) from in [B, C, H, W]. First maximum wins ties. */
-    an_status (*maxpool_forward)(backend *be, float *out, int32_t *argmax, const float *in,
-                                 const pool_shape *s);
-    /* dinput [B, C, H, W] from doutput [B, C, Ho, Wo] and argmax. */
-    an_status (*maxpool_backward)(backend *be, float *dinput, const float *doutput,
-                                  const int32_t *argmax, const pool_shape *s);
-
-    /* ------------------------------------------------------------ fc */
-
-    /* out [B, O] = in [B, I] · weight [O, I]ᵀ + bias [O]. */
-    an_status (*fc_forward)(backend *be, float *out, const float *in, const float *weight,
-                            const float *bias, int batch, int in_features, int out_features);
-    /* dinput [B, I] (NULL: not computed), dweight [O, I], dbias [O] from
-     * doutput [B, O] and the forward in [B, I] and weight [O, I]. */
-    an_status (*fc_backward)(backend *be, float *dinput, float *dweight, float *dbias,
-                             const float *doutput, const float *in, const float *weight, int batch,
-                             int in_features, int out_features);
-
-    /* ------------------------------------------------------------ dropout (§4.2) */
-
-    /* Inverted dropout: element e of image b is dropped when
-     * philox_uniform(philox_draw(seed, purpose, step, image_ids[b], e / 4).v[e % 4]) < rate,
-     * kept ones are scaled by 1 / (1 - rate).
-     *   out [B, N] (in place allowed), mask [B, N] 1 kept / 0 dropped, in [B, N],
-     *   image_ids [B] (backend memory) */
-    an_status (*dropout_forward)(backend *be, float *out, uint8_t *mask, const float *in, int batch,
-                                 int n_per_image, float rate, uint64_t seed, uint32_t purpose,
-                                 uint32_t step, const uint32_t *image_ids);
-    /* dinput [B, N] = doutput [B, N] * mask [B, N] / (1 - rate); in place allowed. */
-    an_status (*dropout_backward)(backend *be, float *dinput, const float *doutput,
-                                  const uint8_t *mask, int batch, int n_per_image, float rate);
-
-    /* ------------------------------------------------------------ softmax + loss (§4) */
-
-    /* probs [B, K] = softmax(logits [B, K]) per row, row max subtracted; in place allowed. */
-    an_status (*softmax_forward)(backend *be, float *probs, const float *logits, int batch,
-                                 int classes);
-    /* *loss_host = mean over b of -log max(probs[b, labels[b]], FLT_MIN), summed
-     * in double in batch order; a NaN probability gives a NaN loss.
-     *   probs [B, K], labels [B] (backend memory, each in [0, K): the caller checks) */
-    an_status (*softmax_loss)(backend *be, double *loss_host, const float *probs,
-                              const int32_t *labels, int batch, int classes);
-    /* dlogits [B, K] = (probs - onehot(labels)) / normalizer, the gradient of
-     * sum_b loss_b / normalizer (normalizer: the global batch, §5's mean). */
-    an_status (*softmax_loss_backward)(backend *be, float *dlogits, const float *probs,
-                                       const int32_t *labels, int batch, int classes,
-                                       float normalizer);
-
-    /* ------------------------------------------------------------ update and scores */
-
-    /* §5 over n parameters, rounded operation by operation in this order:
-     *   v = momentum·v − (weight_decay·lr)·w − lr·grad;   w = w + v
-     *   weights [n], velocity [n], grads [n] (the batch mean) */
-    an_status (*sgd_update)(backend *be, float *weights, float *velocity, const float *grads,
-                            size_t n, float lr, float momentum, float weight_decay);
-    /* *errors1_host / *errors5_host = images whose label is not the top
-     * score / not among the 5 top scores. A class scoring equal to the label
-     * counts as above it; a NaN label score is an error in both.
-     *   scores [B, K], labels [B] (backend memory) */
-    an_status (*topk_errors)(backend *be, int64_t *errors1_host, int64_t *errors5_host,
-                             const float *scores, const int32_t *labels, int batch, int classes);
+    /* One entry per op of backend_ops.def, where each op's contract is:
+     *   an_status (*conv_forward)(backend *be, float *out, const float *in, ...); */
+#define BACKEND_OP(name, params, names, tensors) an_status (*name)(backend * be, BACKEND_UNPAREN params);
+#include "backend_ops.def"
+#undef BACKEND_OP
 
     /* ------------------------------------------------------------ lifetime */
 

@@ -6,6 +6,8 @@
 #ifndef ALEXNET_OP_SHAPES_H
 #define ALEXNET_OP_SHAPES_H
 
+#include <stddef.h>
+
 #include "status.h"
 
 #ifdef __cplusplus
@@ -54,6 +56,22 @@ static inline an_status conv_shape_check(const conv_shape *s)
         return error_set(AN_ERR_ARG, "a %dx%d kernel with pad %d does not fit a %dx%d input",
                          s->kernel, s->kernel, s->pad, s->in_h, s->in_w);
     return AN_OK;
+}
+
+/* Elements of a convolution's input [B, Cin, H, W], output [B, Cout, Ho, Wo]
+ * and weight [Cout, Cin/G, K, K]. */
+static inline size_t conv_shape_in_count(const conv_shape *s)
+{
+    return (size_t)s->batch * s->in_channels * s->in_h * s->in_w;
+}
+static inline size_t conv_shape_out_count(const conv_shape *s)
+{
+    return (size_t)s->batch * s->out_channels * conv_out_size(s->in_h, s->kernel, s->stride, s->pad) *
+           conv_out_size(s->in_w, s->kernel, s->stride, s->pad);
+}
+static inline size_t conv_shape_weight_count(const conv_shape *s)
+{
+    return s->groups < 1 ? 0 : (size_t)s->out_channels * (s->in_channels / s->groups) * s->kernel * s->kernel;
 }
 
 /* ---------------------------------------------------------------- lrn */
@@ -105,6 +123,17 @@ static inline int pool_out_size(int in, int size, int stride, int ceil_mode)
     if (in < size || size < 1 || stride < 1) return 0;
     int span = in - size;
     return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+}
+
+/* Elements of a pooling's input [B, C, H, W] and output [B, C, Ho, Wo]. */
+static inline size_t pool_shape_in_count(const pool_shape *s)
+{
+    return (size_t)s->batch * s->channels * s->in_h * s->in_w;
+}
+static inline size_t pool_shape_out_count(const pool_shape *s)
+{
+    return (size_t)s->batch * s->channels * pool_out_size(s->in_h, s->size, s->stride, s->ceil_mode) *
+           pool_out_size(s->in_w, s->size, s->stride, s->ceil_mode);
 }
 
 /* ---------------------------------------------------------------- crop (§4.1, §2) */

@@ -69,7 +69,7 @@ an_status net_create(net **out, const net_config *cfg, int max_batch)
 {
     *out = NULL;
     backend *be;
-    AN_TRY(backend_cpu_create(&be));
+    AN_TRY(backend_cpu_create(&be, 0));
     an_status st = net_create_on(out, cfg, max_batch, be);
     if (st != AN_OK) {
         backend_destroy(be);

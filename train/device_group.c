@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "backend_select.h"
-#include "ops_cpu.h"
 
 typedef struct device_group device_group;
 
@@ -45,7 +44,6 @@ static void *worker_main(void *arg)
 {
     device_group *g = ((worker_arg *)arg)->g;
     const int replica = ((worker_arg *)arg)->replica;
-    if (strcmp(g->bes[replica]->kind, "cpu") == 0) cpu_threads_set(g->threads_per_replica);
     unsigned long seen = 0;
     for (;;) {
         pthread_mutex_lock(&g->lock);
@@ -86,11 +84,11 @@ an_status device_group_open(device_group **out, const char *list, int rank, int 
     *out = NULL;
     device_group *g = calloc(1, sizeof *g);
     AN_CHECK_ALLOC(g, sizeof *g);
-    backend_request request = {.device = NULL, .rank = rank, .deterministic = 1}; /* a resume repeats the run */
+    /* deterministic: a resume repeats the run; the CPU replicas share `threads` */
+    backend_request request = {.device = NULL, .rank = rank, .deterministic = 1, .threads = threads};
     an_status st = backend_open_list(g->bes, &g->size, BACKEND_MAX_DEVICES, list, &request, processes);
     if (st == AN_OK && g->size > 1) {
-        g->threads_per_replica = threads / g->size > 0 ? threads / g->size : 1;
-        if (strcmp(g->bes[0]->kind, "cpu") == 0) cpu_threads_set(g->threads_per_replica); /* replica 0: this thread */
+        g->threads_per_replica = backend_cpu_threads_each(threads, g->size);
         st = communicator_open(&g->comm, g->bes, g->size);
         if (st == AN_OK) st = start_workers(g);
         if (strcmp(g->bes[0]->kind, "cpu") == 0)

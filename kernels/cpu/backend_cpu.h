@@ -8,9 +8,16 @@
 
 #include "backend.h"
 
-/* A CPU backend using cpu_threads_get() threads (ops_cpu.h: cpu_threads_set).
- * Each instance owns its convolution workspace, so two nets on two instances
- * may run in two host threads. */
-an_status backend_cpu_create(backend **out);
+/* A CPU backend whose ops run `threads` OpenMP threads, each with
+ * single-threaded OpenBLAS (0: the calling thread's count when created,
+ * ops_cpu.h's cpu_threads_get). Each instance owns its convolution workspace
+ * and sets its thread count on the host thread that calls its ops, so two
+ * nets on two instances may run in two host threads with their own counts.
+ * AN_ERR_ARG for threads < 0. */
+an_status backend_cpu_create(backend **out, int threads);
+
+/* Changes a CPU backend's thread count (threads >= 1), for the registry,
+ * which shares the threads among the replicas it opens. */
+void backend_cpu_set_threads(backend *be, int threads);
 
 #endif

@@ -140,16 +140,6 @@ static void col2im(float *dx, const float *dcol, size_t ld, const conv_shape *s,
             }
 }
 
-static an_status conv_check_workspace(const conv_shape *s, size_t have, int threads)
-{
-    AN_TRY(conv_shape_check(s));
-    size_t need = conv_workspace_floats(s, threads);
-    if (have < need)
-        return error_set(AN_ERR_ARG, "convolution workspace has %zu floats, needs %zu for %d threads",
-                         have, need, threads);
-    return AN_OK;
-}
-
 /* y [n, Cout, Ho*Wo] = ybuf [Cout, n * Ho*Wo] + bias, for output channels
  * [o0, o1). */
 static void conv_unpack_bias(float *y, const float *ybuf, const float *bias, int n, int o0, int o1,
@@ -228,11 +218,14 @@ static void conv_forward_split(float *out, const float *in, const float *weight,
     }
 }
 
-an_status conv_forward_cpu(float *out, const float *in, const float *weight, const float *bias,
-                           const conv_shape *s, float *workspace, size_t workspace_floats)
+an_status conv_forward_cpu(backend *be, float *out, const float *in, const float *weight, const float *bias,
+                           const conv_shape *s)
 {
+    cpu_use(be);
     const int threads = cpu_threads_get();
-    AN_TRY(conv_check_workspace(s, workspace_floats, threads));
+    AN_TRY(conv_shape_check(s));
+    float *workspace; /* [conv_workspace_floats(s, threads)] */
+    AN_TRY(cpu_workspace(be, conv_workspace_floats(s, threads), &workspace));
     const conv_dims d = conv_dims_of(s);
     openblas_set_num_threads(1);
     if (s->batch > 1 || threads == 1) /* chunks over threads: the same GEMMs whatever the thread count */
@@ -243,12 +236,14 @@ an_status conv_forward_cpu(float *out, const float *in, const float *weight, con
     return AN_OK;
 }
 
-an_status conv_backward_cpu(float *dinput, float *dweight, float *dbias, const float *doutput,
-                            const float *in, const float *weight, const conv_shape *s,
-                            float *workspace, size_t workspace_floats)
+an_status conv_backward_cpu(backend *be, float *dinput, float *dweight, float *dbias, const float *doutput,
+                            const float *in, const float *weight, const conv_shape *s)
 {
+    cpu_use(be);
     const int threads = cpu_threads_get();
-    AN_TRY(conv_check_workspace(s, workspace_floats, threads));
+    AN_TRY(conv_shape_check(s));
+    float *workspace; /* [conv_workspace_floats(s, threads)] */
+    AN_TRY(cpu_workspace(be, conv_workspace_floats(s, threads), &workspace));
     const conv_dims d = conv_dims_of(s);
     const size_t per_thread = conv_thread_floats(&d);
 

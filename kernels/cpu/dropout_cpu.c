@@ -4,10 +4,11 @@
 #include "ops_cpu.h"
 #include "philox.h"
 
-void dropout_forward_cpu(float *out, uint8_t *mask, const float *in, int batch, int n_per_image,
-                         float rate, uint64_t seed, uint32_t purpose, uint32_t step,
-                         const uint32_t *image_ids)
+an_status dropout_forward_cpu(backend *be, float *out, uint8_t *mask, const float *in, int batch, int n_per_image,
+                              float rate, uint64_t seed, uint32_t purpose, uint32_t step,
+                              const uint32_t *image_ids)
 {
+    cpu_use(be);
     const float keep_scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < batch; b++) {
@@ -23,12 +24,15 @@ void dropout_forward_cpu(float *out, uint8_t *mask, const float *in, int batch, 
             }
         }
     }
+    return AN_OK;
 }
 
-void dropout_backward_cpu(float *dinput, const float *doutput, const uint8_t *mask, int batch,
-                          int n_per_image, float rate)
+an_status dropout_backward_cpu(backend *be, float *dinput, const float *doutput, const uint8_t *mask, int batch,
+                               int n_per_image, float rate)
 {
+    cpu_use(be);
     const float keep_scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
     size_t n = (size_t)batch * (size_t)n_per_image;
     for (size_t i = 0; i < n; i++) dinput[i] = mask[i] ? doutput[i] * keep_scale : 0.0f;
+    return AN_OK;
 }

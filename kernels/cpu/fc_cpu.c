@@ -35,9 +35,10 @@ static void gemm_blocked(int trans_a, int trans_b, int m, int n, int k, const fl
     openblas_set_num_threads(threads);
 }
 
-void fc_forward_cpu(float *out, const float *in, const float *weight, const float *bias,
-                    int batch, int in_features, int out_features)
+an_status fc_forward_cpu(backend *be, float *out, const float *in, const float *weight, const float *bias,
+                         int batch, int in_features, int out_features)
 {
+    cpu_use(be);
     /* out [B, O] = in [B, I] · weightᵀ [I, O]. One image (inference at batch
      * 1) is a matrix-vector product: sgemm would first copy the whole weight
      * matrix into its packed layout, three passes over 151 MB for fc6 where
@@ -65,12 +66,14 @@ void fc_forward_cpu(float *out, const float *in, const float *weight, const floa
         float *row = out + (size_t)b * out_features;
         for (int o = 0; o < out_features; o++) row[o] += bias[o];
     }
+    return AN_OK;
 }
 
-void fc_backward_cpu(float *dinput, float *dweight, float *dbias, const float *doutput,
-                     const float *in, const float *weight, int batch, int in_features,
-                     int out_features)
+an_status fc_backward_cpu(backend *be, float *dinput, float *dweight, float *dbias, const float *doutput,
+                          const float *in, const float *weight, int batch, int in_features,
+                          int out_features)
 {
+    cpu_use(be);
     /* dweight [O, I] = doutputᵀ [O, B] · in [B, I] */
     gemm_blocked(1, 0, out_features, in_features, batch, doutput, out_features, in, in_features, dweight,
                  in_features);
@@ -84,4 +87,5 @@ void fc_backward_cpu(float *dinput, float *dweight, float *dbias, const float *d
     if (dinput)
         gemm_blocked(0, 0, batch, in_features, out_features, doutput, out_features, weight, in_features, dinput,
                      in_features);
+    return AN_OK;
 }

@@ -4,6 +4,7 @@
  * centred window; for even n one more channel before than after, as PyTorch).
  * α' = α / n or α (lrn_alpha_convention in ops_cpu.h). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "ops_cpu.h"
 
@@ -20,9 +21,10 @@ static float lrn_effective_alpha(const lrn_params *p)
     return p->convention == LRN_ALPHA_DIVIDED_BY_N ? p->alpha / (float)p->n : p->alpha;
 }
 
-void lrn_forward_cpu(float *out, float *scale, const float *in, int batch, int channels,
-                     int height, int width, const lrn_params *p)
+an_status lrn_forward_cpu(backend *be, float *out, float *scale, const float *in, int batch, int channels,
+                          int height, int width, const lrn_params *p)
 {
+    cpu_use(be);
     const size_t plane = (size_t)height * width;
     const float alpha = lrn_effective_alpha(p);
     const int before = p->n / 2, after = p->n - 1 - p->n / 2;
@@ -46,13 +48,37 @@ void lrn_forward_cpu(float *out, float *scale, const float *in, int batch, int c
             }
         }
     }
+    return AN_OK;
 }
 
 /* d a[c] = dy[c] scale[c]^-β
- *        - 2 α' β a[c] Σ_{c' : c in window(c')} dy[c'] y[c'] / scale[c'] */
-void lrn_backward_cpu(float *dinput, const float *doutput, const float *in, const float *out,
-                      const float *scale, int batch, int channels, int height, int width,
-                      const lrn_params *p)
+ *        - 2 α' β a[c] Σ_{c' : c in window(c')} dy[c'] y[c'] / scale[c']
+ * scale NULL: recomputed from in first, as a backend that keeps none does. */
+static void lrn_backward_kept(float *dinput, const float *doutput, const float *in, const float *out,
+                              const float *scale, int batch, int channels, int height, int width,
+                              const lrn_params *p);
+
+an_status lrn_backward_cpu(backend *be, float *dinput, const float *doutput, const float *in, const float *out,
+                           const float *scale, int batch, int channels, int height, int width,
+                           const lrn_params *p)
+{
+    cpu_use(be);
+    if (scale) {
+        lrn_backward_kept(dinput, doutput, in, out, scale, batch, channels, height, width, p);
+        return AN_OK;
+    }
+    const size_t n = (size_t)batch * channels * height * width;
+    float *recomputed = malloc((2 * n + 1) * sizeof(float)); /* scale [B, C, H, W], then out [B, C, H, W] */
+    AN_CHECK_ALLOC(recomputed, (2 * n + 1) * sizeof(float));
+    lrn_forward_cpu(be, recomputed + n, recomputed, in, batch, channels, height, width, p);
+    lrn_backward_kept(dinput, doutput, in, out, recomputed, batch, channels, height, width, p);
+    free(recomputed);
+    return AN_OK;
+}
+
+static void lrn_backward_kept(float *dinput, const float *doutput, const float *in, const float *out,
+                              const float *scale, int batch, int channels, int height, int width,
+                              const lrn_params *p)
 {
     const size_t plane = (size_t)height * width;
     const float alpha = lrn_effective_alpha(p);

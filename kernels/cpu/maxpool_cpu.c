@@ -19,8 +19,9 @@ static an_status pool_shape_check(const pool_shape *s, int *ho, int *wo)
     return AN_OK;
 }
 
-an_status maxpool_forward_cpu(float *out, int32_t *argmax, const float *in, const pool_shape *s)
+an_status maxpool_forward_cpu(backend *be, float *out, int32_t *argmax, const float *in, const pool_shape *s)
 {
+    cpu_use(be);
     int ho = 0, wo = 0;
     AN_TRY(pool_shape_check(s, &ho, &wo));
     const int h = s->in_h, w = s->in_w;
@@ -53,9 +54,10 @@ an_status maxpool_forward_cpu(float *out, int32_t *argmax, const float *in, cons
     return AN_OK;
 }
 
-an_status maxpool_backward_cpu(float *dinput, const float *doutput, const int32_t *argmax,
+an_status maxpool_backward_cpu(backend *be, float *dinput, const float *doutput, const int32_t *argmax,
                                const pool_shape *s)
 {
+    cpu_use(be);
     int ho = 0, wo = 0;
     AN_TRY(pool_shape_check(s, &ho, &wo));
     const size_t in_plane = (size_t)s->in_h * s->in_w, out_plane = (size_t)ho * wo;

@@ -2,9 +2,10 @@
  * (ops_cpu.h), the CPU twin of sgd_update_cuda. */
 #include "ops_cpu.h"
 
-void sgd_update_cpu(float *weights, float *velocity, const float *grads, size_t n, float lr, float momentum,
-                    float weight_decay)
+an_status sgd_update_cpu(backend *be, float *weights, float *velocity, const float *grads, size_t n, float lr, float momentum,
+                         float weight_decay)
 {
+    cpu_use(be);
     const float decay = weight_decay * lr;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -12,4 +13,5 @@ void sgd_update_cpu(float *weights, float *velocity, const float *grads, size_t 
         velocity[i] = v;
         weights[i] += v;
     }
+    return AN_OK;
 }

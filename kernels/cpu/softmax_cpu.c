@@ -5,8 +5,9 @@
 
 #include "ops_cpu.h"
 
-void softmax_forward_cpu(float *probs, const float *logits, int batch, int classes)
+an_status softmax_forward_cpu(backend *be, float *probs, const float *logits, int batch, int classes)
 {
+    cpu_use(be);
     for (int b = 0; b < batch; b++) {
         const float *z = logits + (size_t)b * classes; /* [K] */
         float *p = probs + (size_t)b * classes;        /* [K] */
@@ -21,6 +22,7 @@ void softmax_forward_cpu(float *probs, const float *logits, int batch, int class
         float inv = (float)(1.0 / sum);
         for (int k = 0; k < classes; k++) p[k] *= inv;
     }
+    return AN_OK;
 }
 
 static an_status check_labels(const int32_t *labels, int batch, int classes)
@@ -32,9 +34,10 @@ static an_status check_labels(const int32_t *labels, int batch, int classes)
     return AN_OK;
 }
 
-an_status softmax_loss_cpu(double *loss, const float *probs, const int32_t *labels, int batch,
+an_status softmax_loss_cpu(backend *be, double *loss, const float *probs, const int32_t *labels, int batch,
                            int classes)
 {
+    cpu_use(be);
     AN_TRY(check_labels(labels, batch, classes));
     double sum = 0.0;
     for (int b = 0; b < batch; b++) {
@@ -46,9 +49,10 @@ an_status softmax_loss_cpu(double *loss, const float *probs, const int32_t *labe
     return AN_OK;
 }
 
-an_status softmax_loss_backward_cpu(float *dlogits, const float *probs, const int32_t *labels,
+an_status softmax_loss_backward_cpu(backend *be, float *dlogits, const float *probs, const int32_t *labels,
                                     int batch, int classes, float normalizer)
 {
+    cpu_use(be);
     AN_TRY(check_labels(labels, batch, classes));
     if (!(normalizer > 0.0f))
         return error_set(AN_ERR_ARG, "loss normalizer must be positive, got %g", normalizer);

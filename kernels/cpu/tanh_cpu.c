@@ -5,14 +5,18 @@
 
 #include "ops_cpu.h"
 
-void tanh_forward_cpu(float *out, const float *in, size_t n)
+an_status tanh_forward_cpu(backend *be, float *out, const float *in, size_t n)
 {
+    cpu_use(be);
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) out[i] = tanhf(in[i]);
+    return AN_OK;
 }
 
-void tanh_backward_cpu(float *dinput, const float *doutput, const float *out, size_t n)
+an_status tanh_backward_cpu(backend *be, float *dinput, const float *doutput, const float *out, size_t n)
 {
+    cpu_use(be);
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) dinput[i] = doutput[i] * (1.0f - out[i] * out[i]);
+    return AN_OK;
 }

@@ -5,9 +5,10 @@
 
 #include "ops_cpu.h"
 
-void topk_errors_cpu(int64_t *top1_errors, int64_t *top5_errors, const float *scores, const int32_t *labels,
-                     int batch, int classes)
+an_status topk_errors_cpu(backend *be, int64_t *top1_errors, int64_t *top5_errors, const float *scores, const int32_t *labels,
+                          int batch, int classes)
 {
+    cpu_use(be);
     int64_t top1 = 0, top5 = 0;
     for (int b = 0; b < batch; b++) {
         const float *s = scores + (size_t)b * (size_t)classes; /* [classes] */
@@ -25,4 +26,5 @@ void topk_errors_cpu(int64_t *top1_errors, int64_t *top5_errors, const float *sc
     }
     *top1_errors = top1;
     *top5_errors = top5;
+    return AN_OK;
 }

@@ -9,23 +9,33 @@
 
 #include "ops_cpu.h"
 #include "scores.h"
+#include "backend_cpu.h"
+
+/* The CPU backend the ops run on (the calling thread's thread count). */
+static backend *cpu_be(void)
+{
+    static backend *be;
+    if (!be) assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
+    return be;
+}
+
 
 static void test_softmax_values(void **state)
 {
     (void)state;
     float logits[3] = {0.0f, logf(2.0f), logf(3.0f)};
     float probs[3];
-    softmax_forward_cpu(probs, logits, 1, 3);
+    softmax_forward_cpu(cpu_be(), probs, logits, 1, 3);
     assert_float_equal(probs[0], 1.0 / 6.0, 1e-6);
     assert_float_equal(probs[1], 2.0 / 6.0, 1e-6);
     assert_float_equal(probs[2], 3.0 / 6.0, 1e-6);
     /* large logits must not overflow */
     float big[2] = {1000.0f, 1000.0f};
-    softmax_forward_cpu(probs, big, 1, 2);
+    softmax_forward_cpu(cpu_be(), probs, big, 1, 2);
     assert_float_equal(probs[0], 0.5, 1e-6);
     assert_float_equal(probs[1], 0.5, 1e-6);
     float spread[2] = {-1000.0f, 1000.0f};
-    softmax_forward_cpu(probs, spread, 1, 2);
+    softmax_forward_cpu(cpu_be(), probs, spread, 1, 2);
     assert_true(isfinite(probs[0]) && isfinite(probs[1]));
     assert_float_equal(probs[1], 1.0, 1e-6);
 }
@@ -53,7 +63,7 @@ static void test_average_of_softmax(void **state)
     softmax_average(&ten[0][0], 10, 4, avg);
     for (int v = 0; v < 10; v++) {
         float one[4];
-        softmax_forward_cpu(one, ten[v], 1, 4);
+        softmax_forward_cpu(cpu_be(), one, ten[v], 1, 4);
         for (int c = 0; c < 4; c++) expect[c] += one[c] / 10.0f;
     }
     for (int c = 0; c < 4; c++) assert_float_equal(avg[c], expect[c], 1e-6);

@@ -91,7 +91,7 @@ static backend *open_gpu(int deterministic)
 {
     backend *be = NULL;
     if (self_check) {
-        assert_int_equal(backend_cpu_create(&be), AN_OK);
+        assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
         return be;
     }
     backend_cuda_options o = backend_cuda_options_default();
@@ -310,7 +310,7 @@ static void test_twin_check_fails_broken_ops(void **state)
     const char *expect[2] = {"conv_backward", "relu_backward"};
     for (broken_op = 0; broken_op < 2; broken_op++) {
         backend *inner = NULL, *twin = NULL;
-        assert_int_equal(backend_cpu_create(&inner), AN_OK);
+        assert_int_equal(backend_cpu_create(&inner, 0), AN_OK);
         cpu_ops = inner->ops;
         broken_ops = *cpu_ops;
         broken_ops.conv_backward = broken_conv_backward;

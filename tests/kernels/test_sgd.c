@@ -8,6 +8,16 @@
 
 #include "net.h"
 #include "ops_cpu.h"
+#include "backend_cpu.h"
+
+/* The CPU backend the ops run on (the calling thread's thread count). */
+static backend *cpu_be(void)
+{
+    static backend *be;
+    if (!be) assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
+    return be;
+}
+
 
 static void test_sgd_known(void **state)
 {
@@ -15,14 +25,14 @@ static void test_sgd_known(void **state)
     /* w = 1, v = 0.5, g = 2, ε = 0.1:
      * v = 0.9·0.5 - 0.0005·0.1·1 - 0.1·2 = 0.45 - 0.00005 - 0.2 = 0.24995; w = 1.24995 */
     float w[2] = {1.0f, -2.0f}, v[2] = {0.5f, 0.0f}, g[2] = {2.0f, 0.0f};
-    sgd_update_cpu(w, v, g, 2, 0.1f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY);
+    sgd_update_cpu(cpu_be(), w, v, g, 2, 0.1f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY);
     assert_true(fabs(v[0] - 0.24995) < 1e-7);
     assert_true(fabs(w[0] - 1.24995) < 1e-7);
     /* no gradient, no momentum: weight decay alone shrinks w by 0.0005·ε·w */
     assert_true(fabs(v[1] - 0.0001) < 1e-9);
     assert_true(fabs(w[1] - -1.9999) < 1e-7);
     /* a second step uses the stored velocity */
-    sgd_update_cpu(w, v, g, 1, 0.1f, 0.9f, 0.0f);
+    sgd_update_cpu(cpu_be(), w, v, g, 1, 0.1f, 0.9f, 0.0f);
     assert_true(fabs(v[0] - (0.9 * 0.24995 - 0.2)) < 1e-7);
 }
 

@@ -17,6 +17,16 @@
 #include <string.h>
 
 #include "ops_cpu.h"
+#include "backend_cpu.h"
+
+/* The CPU backend the ops run on (the calling thread's thread count). */
+static backend *cpu_be(void)
+{
+    static backend *be;
+    if (!be) assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
+    return be;
+}
+
 
 enum { B = 32, THREADS = 3 };
 
@@ -51,22 +61,21 @@ static void test_conv(void **state)
     (void)state;
     const conv_shape s = {B, 10, 27, 27, 26, 5, 1, 2, 2}; /* conv2 at width 0.1 */
     const size_t nin = (size_t)B * 10 * 27 * 27, nout = (size_t)B * 26 * 27 * 27, nw = 26 * 5 * 25;
-    const size_t ws = conv_workspace_floats(&s, THREADS);
-    float *work = floats(ws), *x = random_floats(nin, 1), *w = random_floats(nw, 2), *bias = random_floats(26, 3);
+    float *x = random_floats(nin, 1), *w = random_floats(nw, 2), *bias = random_floats(26, 3);
     float *dy = random_floats(nout, 4);
     float *y[2], *dx[2], *dw[2], *db[2]; /* [0]: 1 thread, [1]: THREADS */
     for (int k = 0; k < 2; k++) {
         y[k] = floats(nout), dx[k] = floats(nin), dw[k] = floats(nw), db[k] = floats(26);
         cpu_threads_set(k ? THREADS : 1);
-        assert_int_equal(conv_forward_cpu(y[k], x, w, bias, &s, work, ws), AN_OK);
-        assert_int_equal(conv_backward_cpu(dx[k], dw[k], db[k], dy, x, w, &s, work, ws), AN_OK);
+        assert_int_equal(conv_forward_cpu(cpu_be(), y[k], x, w, bias, &s), AN_OK);
+        assert_int_equal(conv_backward_cpu(cpu_be(), dx[k], dw[k], db[k], dy, x, w, &s), AN_OK);
     }
     assert_int_equal(differing(y[0], y[1], nout), 0);
     assert_int_equal(differing(dx[0], dx[1], nin), 0);
     assert_int_equal(differing(db[0], db[1], 26), 0);
     assert_int_equal(differing(dw[0], dw[1], nw), 0);
     for (int k = 0; k < 2; k++) free(y[k]), free(dx[k]), free(dw[k]), free(db[k]);
-    free(work), free(x), free(w), free(bias), free(dy);
+    free(x), free(w), free(bias), free(dy);
 }
 
 static void test_fc(void **state)
@@ -80,8 +89,8 @@ static void test_fc(void **state)
         y[k] = floats((size_t)B * out), dx[k] = floats((size_t)B * in), dw[k] = floats((size_t)out * in);
         db[k] = floats(out);
         cpu_threads_set(k ? THREADS : 1);
-        fc_forward_cpu(y[k], x, w, bias, B, in, out);
-        fc_backward_cpu(dx[k], dw[k], db[k], dy, x, w, B, in, out);
+        fc_forward_cpu(cpu_be(), y[k], x, w, bias, B, in, out);
+        fc_backward_cpu(cpu_be(), dx[k], dw[k], db[k], dy, x, w, B, in, out);
     }
     assert_int_equal(differing(y[0], y[1], (size_t)B * out), 0);
     assert_int_equal(differing(dw[0], dw[1], (size_t)out * in), 0);
@@ -107,10 +116,10 @@ static void test_lrn_and_pool(void **state)
         arg[k] = calloc(np, sizeof(int32_t));
         assert_non_null(arg[k]);
         cpu_threads_set(k ? THREADS : 1);
-        lrn_forward_cpu(out[k], scale[k], x, B, c, h, wd, &p);
-        lrn_backward_cpu(dx[k], dy, x, out[k], scale[k], B, c, h, wd, &p);
-        assert_int_equal(maxpool_forward_cpu(py[k], arg[k], x, &ps), AN_OK);
-        assert_int_equal(maxpool_backward_cpu(pdx[k], dpy, arg[k], &ps), AN_OK);
+        lrn_forward_cpu(cpu_be(), out[k], scale[k], x, B, c, h, wd, &p);
+        lrn_backward_cpu(cpu_be(), dx[k], dy, x, out[k], scale[k], B, c, h, wd, &p);
+        assert_int_equal(maxpool_forward_cpu(cpu_be(), py[k], arg[k], x, &ps), AN_OK);
+        assert_int_equal(maxpool_backward_cpu(cpu_be(), pdx[k], dpy, arg[k], &ps), AN_OK);
     }
     assert_int_equal(differing(out[0], out[1], n), 0);
     assert_int_equal(differing(dx[0], dx[1], n), 0);
@@ -126,21 +135,20 @@ static void test_batch_one(void **state)
     (void)state;
     const conv_shape s = {1, 10, 27, 27, 26, 5, 1, 2, 2};
     const size_t nin = 10 * 27 * 27, nout = 26 * 27 * 27, nw = 26 * 5 * 25;
-    const size_t ws = conv_workspace_floats(&s, THREADS);
     const int in = 936, out = 410;
-    float *work = floats(ws), *x = random_floats(nin, 12), *w = random_floats(nw, 13), *bias = random_floats(26, 14);
+    float *x = random_floats(nin, 12), *w = random_floats(nw, 13), *bias = random_floats(26, 14);
     float *fx = random_floats((size_t)in, 15), *fw = random_floats((size_t)out * in, 16), *fb = random_floats(out, 17);
     float *y[2], *fy[2];
     for (int k = 0; k < 2; k++) {
         y[k] = floats(nout), fy[k] = floats((size_t)out);
         cpu_threads_set(k ? THREADS : 1);
-        assert_int_equal(conv_forward_cpu(y[k], x, w, bias, &s, work, ws), AN_OK);
-        fc_forward_cpu(fy[k], fx, fw, fb, 1, in, out);
+        assert_int_equal(conv_forward_cpu(cpu_be(), y[k], x, w, bias, &s), AN_OK);
+        fc_forward_cpu(cpu_be(), fy[k], fx, fw, fb, 1, in, out);
     }
     printf("one image: conv outputs %zu of %zu, fc outputs %zu of %d differ between 1 and %d threads\n",
            differing(y[0], y[1], nout), nout, differing(fy[0], fy[1], (size_t)out), out, THREADS);
     for (int k = 0; k < 2; k++) free(y[k]), free(fy[k]);
-    free(work), free(x), free(w), free(bias), free(fx), free(fw), free(fb);
+    free(x), free(w), free(bias), free(fx), free(fw), free(fb);
 }
 
 int main(void)

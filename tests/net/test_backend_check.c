@@ -72,7 +72,7 @@ static void training_steps_checked(void)
         backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
         assert_int_equal(backend_open(&inner, &r), AN_OK);
     } else {
-        assert_int_equal(backend_cpu_create(&inner), AN_OK);
+        assert_int_equal(backend_cpu_create(&inner, 0), AN_OK);
     }
     assert_int_equal(backend_check_create(&checked, inner), AN_OK);
     net *a = make_net(checked), *plain = make_net(NULL);
@@ -178,7 +178,7 @@ static an_status relu_forward_stray(backend *be, float *out, const float *in, si
 static void broken_setup(an_status (*relu)(backend *, float *, const float *, size_t), backend **inner,
                          backend **checked, float **a, float **b)
 {
-    assert_int_equal(backend_cpu_create(inner), AN_OK);
+    assert_int_equal(backend_cpu_create(inner, 0), AN_OK);
     cpu_ops_table = (*inner)->ops;
     broken_ops = *cpu_ops_table;
     broken_ops.relu_forward = relu;

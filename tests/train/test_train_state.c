@@ -12,6 +12,16 @@
 
 #include "ops_cpu.h"
 #include "train_state.h"
+#include "backend_cpu.h"
+
+/* The CPU backend the ops run on (the calling thread's thread count). */
+static backend *cpu_be(void)
+{
+    static backend *be;
+    if (!be) assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
+    return be;
+}
+
 
 static void test_round_trip_is_exact(void **state)
 {
@@ -94,12 +104,12 @@ static void test_topk(void **state)
     };
     const int32_t labels[3] = { 1, 4, 5 };
     int64_t top1, top5;
-    topk_errors_cpu(&top1, &top5, scores, labels, 3, 6);
+    topk_errors_cpu(cpu_be(), &top1, &top5, scores, labels, 3, 6);
     assert_int_equal(top1, 2);
     assert_int_equal(top5, 1);
     const float nan_scores[2] = { NAN, NAN };
     const int32_t nan_label[1] = { 0 };
-    topk_errors_cpu(&top1, &top5, nan_scores, nan_label, 1, 2);
+    topk_errors_cpu(cpu_be(), &top1, &top5, nan_scores, nan_label, 1, 2);
     assert_int_equal(top1, 1);
     assert_int_equal(top5, 1);
 }

@@ -1,4 +1,5 @@
-/* backend_select.c: --device to a backend (see backend_select.h). */
+/* backend_select.c: the registry of backends: --device to a backend (see
+ * backend_select.h). */
 #include "backend_select.h"
 
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "backend_cpu.h"
+#include "ops_cpu.h"
 #include "communicator_cpu.h"
 #include "log.h"
 
@@ -73,7 +75,7 @@ an_status backend_open(backend **out, const backend_request *r)
     *out = NULL;
     const char *device = r->device ? r->device : "auto";
     AN_TRY(backend_device_check(device));
-    if (strcmp(device, "cpu") == 0) return backend_cpu_create(out);
+    if (strcmp(device, "cpu") == 0) return backend_cpu_create(out, r->threads);
     const char *why = "";
     int count = usable_gpus(&why);
     int ordinal = cuda_ordinal(device);
@@ -81,7 +83,7 @@ an_status backend_open(backend **out, const backend_request *r)
         const char *what = backend_cuda_built() ? "no usable GPU" : "no GPU support";
         if (ordinal != -1) return error_set(AN_ERR_UNSUPPORTED, "--device %s: %s (%s)", device, what, why);
         log_info("%s (%s); running on the CPU", what, why);
-        return backend_cpu_create(out);
+        return backend_cpu_create(out, r->threads);
     }
     if (ordinal >= count)
         return error_set(AN_ERR_ARG, "--device %s: this machine has %d GPU%s (cuda:0..cuda:%d)", device, count,
@@ -144,7 +146,15 @@ an_status backend_open_list(backend **out, int *count, int max, const char *list
         *count = 0;
         return error_context(st, "opening --devices %s", list);
     }
+    if (*count > 1 && strcmp(out[0]->kind, "cpu") == 0) /* CPU replicas share the threads */
+        for (int i = 0; i < *count; i++) backend_cpu_set_threads(out[i], backend_cpu_threads_each(r->threads, *count));
     return AN_OK;
+}
+
+int backend_cpu_threads_each(int threads, int replicas)
+{
+    int all = threads > 0 ? threads : cpu_threads_get();
+    return replicas > 0 && all / replicas > 0 ? all / replicas : 1;
 }
 
 an_status communicator_open(communicator **out, backend *const *bes, int members)

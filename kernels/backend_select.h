@@ -1,7 +1,9 @@
-/* backend_select.h: the backend a program runs on, chosen at run time from
- * its --device option. The one place where the CUDA backend is registered
- * (behind ALEXNET_HAVE_CUDA): the programs call these functions and contain
- * no CUDA code of their own.
+/* backend_select.h: the registry of backends: the backend a program runs on,
+ * chosen at run time from its --device option, with its options (the CPU's
+ * thread count). It lives with the backends, as ggml's backend registry does:
+ * the one place where the CUDA backend is registered (behind
+ * ALEXNET_HAVE_CUDA), so that the programs call these functions and contain
+ * no CUDA code of their own, and the network (net/) knows only backend.h.
  *
  *   auto     CUDA when this build has it and a GPU is usable, else the CPU
  *            (said once in the log)
@@ -23,6 +25,7 @@ typedef struct backend_request {
     const char *device; /* as above; NULL means auto */
     int rank;           /* this process's rank among several (0 alone) */
     int deterministic;  /* GPU: only algorithms that repeat bitwise (train and eval ask for it) */
+    int threads;        /* CPU: OpenMP threads of each CPU backend's ops; 0: the calling thread's count */
 } backend_request;
 
 /* AN_ERR_ARG with the accepted forms when text is none of the above. */
@@ -41,6 +44,11 @@ int backend_cuda_built(void);
  * the GPU r mod count alone. Opens out[0..*count-1] (at most max). */
 an_status backend_open_list(backend **out, int *count, int max, const char *list, const backend_request *r,
                             int processes);
+
+/* The OpenMP threads of each of `replicas` CPU replicas sharing `threads`
+ * (0: the calling thread's count, ops_cpu.h's cpu_threads_get); at least 1.
+ * backend_open_list gives each CPU replica of a list this many. */
+int backend_cpu_threads_each(int threads, int replicas);
 
 /* The communicator that sums blocks across bes[0..members-1]: in member order
  * on CPUs, NCCL on GPUs (AN_ERR_UNSUPPORTED in a build without NCCL). */
