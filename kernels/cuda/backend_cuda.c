@@ -1,11 +1,11 @@
 /* backend_cuda.c: the CUDA instance of backend_ops (kernels/backend.h). See
  * backend_cuda.h.
  *
- * Every entry first makes the backend's device current (cudaSetDevice is a
- * thread-local store when it already is), so several CUDA backends on
- * different GPUs may be driven from one thread in turn; then it calls the
- * CUDA twin of the op with the backend's context. All work goes on
- * ctx->compute, in call order.
+ * The memory entries are here; each op's entry is the CUDA twin of the same
+ * name (ops_cuda.h), which first makes the backend's device current
+ * (backend_cuda_use: cudaSetDevice is a thread-local store when it already
+ * is), so several CUDA backends on different GPUs may be driven from one
+ * thread in turn. All work goes on ctx->compute, in call order.
  *
  * Pinned staging of host data (how upload and upload_view stay asynchronous).
  * A cudaMemcpyAsync from pageable memory is not asynchronous: the runtime may
@@ -79,6 +79,15 @@ static an_status use(backend *be)
     return AN_OK;
 }
 
+an_status backend_cuda_use(backend *be, struct cuda_context **ctx)
+{
+    *ctx = NULL;
+    if (!be || be->ops != &cuda_ops) return error_set(AN_ERR_ARG, "a CUDA op called on a backend that is not CUDA's");
+    AN_TRY(use(be));
+    *ctx = as_cuda(be)->ctx;
+    return AN_OK;
+}
+
 /* ---------------------------------------------------------------- memory */
 
 static an_status cuda_be_alloc(backend *be, void **out, size_t bytes, const char *what)
@@ -87,7 +96,11 @@ static an_status cuda_be_alloc(backend *be, void **out, size_t bytes, const char
     AN_TRY(use(be));
     void *p = NULL; /* [bytes] device */
     AN_TRY(cuda_malloc(&p, bytes, what ? what : "a backend buffer"));
-    /* backend.h promises zero-filled blocks; cudaMalloc's are 256-byte aligned (>= 64). */
+    /* backend.h leaves a new block's contents undefined (the network zeroes
+     * what it needs, and the checking backend catches a read before a write);
+     * zeroed here all the same, so that a read the CPU's tests cannot see
+     * gives zeros on a GPU, not a previous run's data. cudaMalloc's blocks
+     * are 256-byte aligned (>= 64). */
     an_status st = cuda_zero(as_cuda(be)->ctx, p, bytes);
     if (st != AN_OK) {
         cuda_free(p);
@@ -279,150 +292,6 @@ static an_status cuda_be_synchronize(backend *be)
     return cuda_context_sync(as_cuda(be)->ctx);
 }
 
-/* ---------------------------------------------------------------- ops */
-
-static an_status cuda_be_conv_forward(backend *be, float *out, const float *in, const float *weight,
-                                      const float *bias, const conv_shape *s)
-{
-    AN_TRY(use(be));
-    return conv_forward_cuda(as_cuda(be)->ctx, out, in, weight, bias, s);
-}
-
-static an_status cuda_be_conv_backward(backend *be, float *dinput, float *dweight, float *dbias,
-                                       const float *doutput, const float *in, const float *weight,
-                                       const conv_shape *s)
-{
-    AN_TRY(use(be));
-    return conv_backward_cuda(as_cuda(be)->ctx, dinput, dweight, dbias, doutput, in, weight, s);
-}
-
-static an_status cuda_be_relu_forward(backend *be, float *out, const float *in, size_t n)
-{
-    AN_TRY(use(be));
-    return relu_forward_cuda(as_cuda(be)->ctx, out, in, n);
-}
-
-static an_status cuda_be_relu_backward(backend *be, float *dinput, const float *doutput, const float *out,
-                                       size_t n)
-{
-    AN_TRY(use(be));
-    return relu_backward_cuda(as_cuda(be)->ctx, dinput, doutput, out, n);
-}
-
-static an_status cuda_be_tanh_forward(backend *be, float *out, const float *in, size_t n)
-{
-    AN_TRY(use(be));
-    return tanh_forward_cuda(as_cuda(be)->ctx, out, in, n);
-}
-
-static an_status cuda_be_tanh_backward(backend *be, float *dinput, const float *doutput, const float *out,
-                                       size_t n)
-{
-    AN_TRY(use(be));
-    return tanh_backward_cuda(as_cuda(be)->ctx, dinput, doutput, out, n);
-}
-
-static an_status cuda_be_lrn_forward(backend *be, float *out, float *scale, const float *in, int batch,
-                                     int channels, int height, int width, const lrn_params *p)
-{
-    AN_TRY(use(be));
-    return lrn_forward_cuda(as_cuda(be)->ctx, out, scale, in, batch, channels, height, width, p);
-}
-
-static an_status cuda_be_lrn_backward(backend *be, float *dinput, const float *doutput, const float *in,
-                                      const float *out, const float *scale, int batch, int channels,
-                                      int height, int width, const lrn_params *p)
-{
-    AN_TRY(use(be));
-    return lrn_backward_cuda(as_cuda(be)->ctx, dinput, doutput, in, out, scale, batch, channels, height,
-                             width, p);
-}
-
-static an_status cuda_be_maxpool_forward(backend *be, float *out, int32_t *argmax, const float *in,
-                                         const pool_shape *s)
-{
-    AN_TRY(use(be));
-    return maxpool_forward_cuda(as_cuda(be)->ctx, out, argmax, in, s);
-}
-
-static an_status cuda_be_maxpool_backward(backend *be, float *dinput, const float *doutput,
-                                          const int32_t *argmax, const pool_shape *s)
-{
-    AN_TRY(use(be));
-    return maxpool_backward_cuda(as_cuda(be)->ctx, dinput, doutput, argmax, s);
-}
-
-static an_status cuda_be_fc_forward(backend *be, float *out, const float *in, const float *weight,
-                                    const float *bias, int batch, int in_features, int out_features)
-{
-    AN_TRY(use(be));
-    return fc_forward_cuda(as_cuda(be)->ctx, out, in, weight, bias, batch, in_features, out_features);
-}
-
-static an_status cuda_be_fc_backward(backend *be, float *dinput, float *dweight, float *dbias,
-                                     const float *doutput, const float *in, const float *weight, int batch,
-                                     int in_features, int out_features)
-{
-    AN_TRY(use(be));
-    return fc_backward_cuda(as_cuda(be)->ctx, dinput, dweight, dbias, doutput, in, weight, batch,
-                            in_features, out_features);
-}
-
-static an_status cuda_be_dropout_forward(backend *be, float *out, uint8_t *mask, const float *in, int batch,
-                                         int n_per_image, float rate, uint64_t seed, uint32_t purpose,
-                                         uint32_t step, const uint32_t *image_ids)
-{
-    AN_TRY(use(be));
-    return dropout_forward_cuda(as_cuda(be)->ctx, out, mask, in, batch, n_per_image, rate, seed, purpose,
-                                step, image_ids);
-}
-
-static an_status cuda_be_dropout_backward(backend *be, float *dinput, const float *doutput,
-                                          const uint8_t *mask, int batch, int n_per_image, float rate)
-{
-    AN_TRY(use(be));
-    return dropout_backward_cuda(as_cuda(be)->ctx, dinput, doutput, mask, batch, n_per_image, rate);
-}
-
-static an_status cuda_be_softmax_forward(backend *be, float *probs, const float *logits, int batch,
-                                         int classes)
-{
-    AN_TRY(use(be));
-    return softmax_forward_cuda(as_cuda(be)->ctx, probs, logits, batch, classes);
-}
-
-static an_status cuda_be_softmax_loss(backend *be, double *loss_host, const float *probs,
-                                      const int32_t *labels, int batch, int classes)
-{
-    AN_TRY(use(be));
-    return softmax_loss_cuda(as_cuda(be)->ctx, loss_host, probs, labels, batch, classes);
-}
-
-static an_status cuda_be_softmax_loss_backward(backend *be, float *dlogits, const float *probs,
-                                               const int32_t *labels, int batch, int classes,
-                                               float normalizer)
-{
-    AN_TRY(use(be));
-    return softmax_loss_backward_cuda(as_cuda(be)->ctx, dlogits, probs, labels, batch, classes,
-                                      normalizer);
-}
-
-static an_status cuda_be_sgd_update(backend *be, float *weights, float *velocity, const float *grads,
-                                    size_t n, float lr, float momentum, float weight_decay)
-{
-    AN_TRY(use(be));
-    return sgd_update_cuda(as_cuda(be)->ctx, weights, velocity, grads, n, lr, momentum, weight_decay);
-}
-
-static an_status cuda_be_topk_errors(backend *be, int64_t *errors1_host, int64_t *errors5_host,
-                                     const float *scores, const int32_t *labels, int batch, int classes)
-{
-    AN_TRY(use(be));
-    return topk_errors_cuda(as_cuda(be)->ctx, errors1_host, errors5_host, scores, labels, batch, classes);
-}
-
-/* ---------------------------------------------------------------- lifetime */
-
 static void cuda_be_destroy(backend *be)
 {
     if (!be) return;
@@ -451,25 +320,9 @@ static const backend_ops cuda_ops = {
     .zero = cuda_be_zero,
     .discard = cuda_be_discard,
     .synchronize = cuda_be_synchronize,
-    .conv_forward = cuda_be_conv_forward,
-    .conv_backward = cuda_be_conv_backward,
-    .relu_forward = cuda_be_relu_forward,
-    .relu_backward = cuda_be_relu_backward,
-    .tanh_forward = cuda_be_tanh_forward,
-    .tanh_backward = cuda_be_tanh_backward,
-    .lrn_forward = cuda_be_lrn_forward,
-    .lrn_backward = cuda_be_lrn_backward,
-    .maxpool_forward = cuda_be_maxpool_forward,
-    .maxpool_backward = cuda_be_maxpool_backward,
-    .fc_forward = cuda_be_fc_forward,
-    .fc_backward = cuda_be_fc_backward,
-    .dropout_forward = cuda_be_dropout_forward,
-    .dropout_backward = cuda_be_dropout_backward,
-    .softmax_forward = cuda_be_softmax_forward,
-    .softmax_loss = cuda_be_softmax_loss,
-    .softmax_loss_backward = cuda_be_softmax_loss_backward,
-    .sgd_update = cuda_be_sgd_update,
-    .topk_errors = cuda_be_topk_errors,
+#define BACKEND_OP(name, params, names, tensors) .name = name##_cuda,
+#include "backend_ops.def"
+#undef BACKEND_OP
     .destroy = cuda_be_destroy,
 };
 

@@ -33,6 +33,8 @@
 extern "C" {
 #endif
 
+struct cuda_context; /* cuda_context.h */
+
 typedef struct backend_cuda_options {
     int device;                   /* CUDA device ordinal; 0 */
     cuda_precision precision;     /* CUDA_PRECISION_FP32, the paper's arithmetic (cuda_precision.h) */
@@ -52,6 +54,12 @@ an_status backend_cuda_create(backend **out, const backend_cuda_options *o);
 /* The number of usable CUDA devices; 0 without a driver or device (never
  * fails, never prints). */
 int backend_cuda_device_count(void);
+
+/* Makes be's device the calling thread's current one (cudaSetDevice is a
+ * thread-local store when it already is) and *ctx its context: the first
+ * line of every CUDA twin (ops_cuda.h). AN_ERR_ARG when be is not a CUDA
+ * backend. */
+an_status backend_cuda_use(backend *be, struct cuda_context **ctx);
 
 /* The context a CUDA backend computes with (for what stands beside the table:
  * crop_batch_cuda, NCCL replicas); NULL when be is not a CUDA backend. */

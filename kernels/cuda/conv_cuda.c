@@ -151,9 +151,11 @@ static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
     return no_algorithm(p, "backward-filter", ctx);
 }
 
-an_status conv_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
+an_status conv_forward_cuda(backend *be, float *out, const float *in, const float *weight,
                             const float *bias, const conv_shape *s)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     conv_plan *p = NULL;
     if (s->batch == 0) return conv_shape_check(s); /* nothing to compute; cuDNN refuses empty tensors */
     AN_TRY(conv_algo_cache_plan(ctx->conv_cache, s, &p));
@@ -169,10 +171,12 @@ an_status conv_forward_cuda(cuda_context *ctx, float *out, const float *in, cons
     return AN_OK;
 }
 
-an_status conv_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, float *dbias,
+an_status conv_backward_cuda(backend *be, float *dinput, float *dweight, float *dbias,
                              const float *doutput, const float *in, const float *weight,
                              const conv_shape *s)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     conv_plan *p = NULL;
     const float one = 1.0f, zero = 0.0f;
     void *workspace = NULL;

@@ -25,32 +25,28 @@ template <> __device__ uint16_t store_as<uint16_t>(float v)
     return __bfloat16_as_ushort(__float2bfloat16_rn(v));
 }
 
-/* One thread per output pixel (b, y, x), writing its 3 channels.
+/* Output pixel i = (b, y, x), its 3 channels.
  *   out [B, 3, 224, 224], images [B, 256, 256, 3] uint8 HWC, mean_image [256, 256, 3],
  *   choices [B] */
 template <typename T>
-__global__ static void crop_kernel(T *out, const uint8_t *images, const float *mean_image,
-                                   const crop_choice *choices, int batch)
+__device__ static void crop_one(size_t i, T *out, const uint8_t *images, const float *mean_image,
+                                   const crop_choice *choices)
 {
-    size_t total = (size_t)batch * CROP * CROP;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x) {
-        int x = (int)(i % CROP), y = (int)((i / CROP) % CROP), b = (int)(i / ((size_t)CROP * CROP));
-        crop_choice c = choices[b];
-        T *dst = out + (size_t)b * 3 * CROP * CROP + (size_t)y * CROP + x;
-        if (c.x < 0 || c.x > IMAGE_MAX_OFFSET || c.y < 0 || c.y > IMAGE_MAX_OFFSET) {
-            /* A corner outside [0, 32] is the caller's error: NaN, never a read outside the image. */
-            for (int ch = 0; ch < 3; ch++) dst[(size_t)ch * CROP * CROP] = store_as<T>(NAN);
-            continue;
-        }
-        int sx = (c.flip ? CROP - 1 - x : x) + c.x, sy = y + c.y;
-        size_t src = ((size_t)sy * SOURCE + sx) * 3;
-        const uint8_t *pixel = images + (size_t)b * SOURCE * SOURCE * 3 + src; /* [3] */
-        const float *mean = mean_image + src;                                  /* [3] */
-        for (int ch = 0; ch < 3; ch++)
-            dst[(size_t)ch * CROP * CROP] =
-                store_as<T>(__fadd_rn(__fsub_rn((float)pixel[ch], mean[ch]), c.shift[ch]));
+    int x = (int)(i % CROP), y = (int)((i / CROP) % CROP), b = (int)(i / ((size_t)CROP * CROP));
+    crop_choice c = choices[b];
+    T *dst = out + (size_t)b * 3 * CROP * CROP + (size_t)y * CROP + x;
+    if (c.x < 0 || c.x > IMAGE_MAX_OFFSET || c.y < 0 || c.y > IMAGE_MAX_OFFSET) {
+        /* A corner outside [0, 32] is the caller's error: NaN, never a read outside the image. */
+        for (int ch = 0; ch < 3; ch++) dst[(size_t)ch * CROP * CROP] = store_as<T>(NAN);
+        return;
     }
+    int sx = (c.flip ? CROP - 1 - x : x) + c.x, sy = y + c.y;
+    size_t src = ((size_t)sy * SOURCE + sx) * 3;
+    const uint8_t *pixel = images + (size_t)b * SOURCE * SOURCE * 3 + src; /* [3] */
+    const float *mean = mean_image + src;                                  /* [3] */
+    for (int ch = 0; ch < 3; ch++)
+        dst[(size_t)ch * CROP * CROP] =
+            store_as<T>(__fadd_rn(__fsub_rn((float)pixel[ch], mean[ch]), c.shift[ch]));
 }
 
 template <typename T>
@@ -58,11 +54,8 @@ static an_status crop_launch(cuda_context *ctx, T *out, const uint8_t *images, c
                              const crop_choice *choices, int batch)
 {
     if (batch < 0) return error_set(AN_ERR_ARG, "cropping a batch of %d images", batch);
-    if (batch == 0) return AN_OK;
-    crop_kernel<T><<<cuda_blocks_for((size_t)batch * CROP * CROP), CUDA_BLOCK, 0, ctx->compute>>>(
-        out, images, mean_image, choices, batch);
-    CUDA_TRY_LAUNCH("crop_kernel");
-    return AN_OK;
+    return cuda_for_each(ctx, (size_t)batch * CROP * CROP, "crop",
+                         [=] __device__(size_t i) { crop_one<T>(i, out, images, mean_image, choices); });
 }
 
 an_status crop_batch_cuda(cuda_context *ctx, float *out, const uint8_t *images, const float *mean_image,

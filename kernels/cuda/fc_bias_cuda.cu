@@ -5,14 +5,6 @@
 #include "fc_bias_cuda.h"
 
 /* out [B, O] += bias [O]. */
-__global__ static void bias_add_kernel(float *out, const float *bias, size_t total, int out_features)
-{
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x)
-        out[i] += bias[i % (size_t)out_features];
-}
-
-/* dbias [O]: one thread per output, rows summed in order (coalesced across o). */
 __global__ static void bias_grad_kernel(float *dbias, const float *doutput, int batch, int out_features)
 {
     int o = blockIdx.x * blockDim.x + threadIdx.x;
@@ -24,11 +16,8 @@ __global__ static void bias_grad_kernel(float *dbias, const float *doutput, int 
 
 an_status fc_bias_add_cuda(cuda_context *ctx, float *out, const float *bias, int batch, int out_features)
 {
-    size_t total = (size_t)batch * (size_t)out_features;
-    if (total == 0) return AN_OK;
-    bias_add_kernel<<<cuda_blocks_for(total), CUDA_BLOCK, 0, ctx->compute>>>(out, bias, total, out_features);
-    CUDA_TRY_LAUNCH("bias_add_kernel");
-    return AN_OK;
+    return cuda_for_each(ctx, (size_t)batch * (size_t)out_features, "bias_add",
+                         [=] __device__(size_t i) { out[i] += bias[i % (size_t)out_features]; });
 }
 
 an_status fc_bias_grad_cuda(cuda_context *ctx, float *dbias, const float *doutput, int batch,

@@ -45,9 +45,11 @@ static an_status fc_check(int batch, int in_features, int out_features)
     return AN_OK;
 }
 
-an_status fc_forward_cuda(cuda_context *ctx, float *out, const float *in, const float *weight,
+an_status fc_forward_cuda(backend *be, float *out, const float *in, const float *weight,
                           const float *bias, int batch, int in_features, int out_features)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     AN_TRY(fc_check(batch, in_features, out_features));
     if (batch == 0) return AN_OK;
     AN_TRY(gemm(ctx, CUBLAS_OP_T, CUBLAS_OP_N, out_features, batch, in_features, weight, in_features, in,
@@ -55,10 +57,12 @@ an_status fc_forward_cuda(cuda_context *ctx, float *out, const float *in, const 
     return fc_bias_add_cuda(ctx, out, bias, batch, out_features);
 }
 
-an_status fc_backward_cuda(cuda_context *ctx, float *dinput, float *dweight, float *dbias,
+an_status fc_backward_cuda(backend *be, float *dinput, float *dweight, float *dbias,
                            const float *doutput, const float *in, const float *weight, int batch,
                            int in_features, int out_features)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     AN_TRY(fc_check(batch, in_features, out_features));
     if (batch == 0) { /* the gradients of an empty batch are 0 (not left to a k = 0 GEMM) */
         if (dweight)

@@ -58,17 +58,21 @@ done:
     return st;
 }
 
-an_status lrn_forward_cuda(cuda_context *ctx, float *out, float *scale, const float *in, int batch,
+an_status lrn_forward_cuda(backend *be, float *out, float *scale, const float *in, int batch,
                            int channels, int height, int width, const lrn_params *p)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     (void)scale; /* cuDNN keeps no scale: backward recomputes it */
     return lrn_run(ctx, out, NULL, in, NULL, batch, channels, height, width, p);
 }
 
-an_status lrn_backward_cuda(cuda_context *ctx, float *dinput, const float *doutput, const float *in,
+an_status lrn_backward_cuda(backend *be, float *dinput, const float *doutput, const float *in,
                             const float *out, const float *scale, int batch, int channels, int height,
                             int width, const lrn_params *p)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     (void)scale;
     return lrn_run(ctx, dinput, doutput, in, out, batch, channels, height, width, p);
 }

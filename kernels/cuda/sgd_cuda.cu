@@ -2,13 +2,15 @@
  * See train_ops_cuda.h. */
 #include "cuda_check.h"
 #include "cuda_launch.h"
-#include "train_ops_cuda.h"
+#include "ops_cuda.h"
 
-__global__ static void sgd_kernel(float *weights, float *velocity, const float *grads, size_t n, float lr,
-                                  float momentum, float decay_lr)
+an_status sgd_update_cuda(backend *be, float *weights, float *velocity, const float *grads,
+                          size_t n, float lr, float momentum, float weight_decay)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
+    const float decay_lr = weight_decay * lr;
+    return cuda_for_each(ctx, n, "sgd_update", [=] __device__(size_t i) {
         float w = weights[i];
         /* v = 0.9 v - 0.0005 lr w - lr g, each operation rounded on its own (no FMA). */
         float v = __fmul_rn(momentum, velocity[i]);
@@ -16,15 +18,5 @@ __global__ static void sgd_kernel(float *weights, float *velocity, const float *
         v = __fsub_rn(v, __fmul_rn(lr, grads[i]));
         velocity[i] = v;
         weights[i] = __fadd_rn(w, v);
-    }
-}
-
-an_status sgd_update_cuda(cuda_context *ctx, float *weights, float *velocity, const float *grads,
-                          size_t n, float lr, float momentum, float weight_decay)
-{
-    if (n == 0) return AN_OK;
-    sgd_kernel<<<cuda_blocks_for(n), CUDA_BLOCK, 0, ctx->compute>>>(weights, velocity, grads, n, lr, momentum,
-                                                                    weight_decay * lr);
-    CUDA_TRY_LAUNCH("sgd_kernel");
-    return AN_OK;
+    });
 }

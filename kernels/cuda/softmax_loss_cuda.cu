@@ -95,27 +95,25 @@ __global__ static void loss_kernel(double *result, const float *probs, const int
     *result = sum;
 }
 
-/* dlogits [B, K] = probs * inv, minus inv at the label (the CPU's order of
+/* Element i of dlogits [B, K] = probs * inv, minus inv at the label (the CPU's order of
  * operations); a row whose label is outside [0, K) is NaN.
  *   dlogits [B, K], probs [B, K], labels [B] */
-__global__ static void loss_backward_kernel(float *dlogits, const float *probs, const int32_t *labels,
-                                            int batch, int classes, float inv)
+__device__ static void loss_backward_one(size_t i, float *dlogits, const float *probs, const int32_t *labels,
+                                            int classes, float inv)
 {
-    size_t total = (size_t)batch * classes;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x) {
-        int b = (int)(i / classes), k = (int)(i % classes);
-        int label = labels[b];
-        float d = __fmul_rn(probs[i], inv);
-        if (k == label) d = __fsub_rn(d, inv);
-        if (label < 0 || label >= classes) d = NAN;
-        dlogits[i] = d;
-    }
+    int b = (int)(i / classes), k = (int)(i % classes);
+    int label = labels[b];
+    float d = __fmul_rn(probs[i], inv);
+    if (k == label) d = __fsub_rn(d, inv);
+    if (label < 0 || label >= classes) d = NAN;
+    dlogits[i] = d;
 }
 
-an_status softmax_forward_cuda(cuda_context *ctx, float *probs, const float *logits, int batch,
+an_status softmax_forward_cuda(backend *be, float *probs, const float *logits, int batch,
                                int classes)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     if (batch < 0 || classes <= 0) return error_set(AN_ERR_ARG, "softmax of [%d, %d]", batch, classes);
     if (batch == 0) return AN_OK;
     softmax_kernel<<<batch, CUDA_BLOCK, 0, ctx->compute>>>(probs, logits, classes);
@@ -123,9 +121,11 @@ an_status softmax_forward_cuda(cuda_context *ctx, float *probs, const float *log
     return AN_OK;
 }
 
-an_status softmax_loss_cuda(cuda_context *ctx, double *loss, const float *probs, const int32_t *labels,
+an_status softmax_loss_cuda(backend *be, double *loss, const float *probs, const int32_t *labels,
                             int batch, int classes)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     if (batch < 0 || classes <= 0) return error_set(AN_ERR_ARG, "loss of [%d, %d]", batch, classes);
     if (batch == 0) { /* the CPU's mean of nothing */
         *loss = 0.0;
@@ -143,17 +143,16 @@ an_status softmax_loss_cuda(cuda_context *ctx, double *loss, const float *probs,
     return AN_OK;
 }
 
-an_status softmax_loss_backward_cuda(cuda_context *ctx, float *dlogits, const float *probs,
+an_status softmax_loss_backward_cuda(backend *be, float *dlogits, const float *probs,
                                      const int32_t *labels, int batch, int classes, float normalizer)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     if (batch < 0 || classes <= 0 || !(normalizer > 0.0f))
         return error_set(AN_ERR_ARG, "loss gradient of [%d, %d] with normalizer %g", batch, classes,
                          (double)normalizer);
-    size_t total = (size_t)batch * (size_t)classes;
-    if (total == 0) return AN_OK;
     const float inv = 1.0f / normalizer;
-    loss_backward_kernel<<<cuda_blocks_for(total), CUDA_BLOCK, 0, ctx->compute>>>(
-        dlogits, probs, labels, batch, classes, inv);
-    CUDA_TRY_LAUNCH("loss_backward_kernel");
-    return AN_OK;
+    return cuda_for_each(ctx, (size_t)batch * (size_t)classes, "softmax_loss_backward", [=] __device__(size_t i) {
+        loss_backward_one(i, dlogits, probs, labels, classes, inv);
+    });
 }

@@ -11,7 +11,7 @@
  * as the one host read. See train_ops_cuda.h. */
 #include "cuda_check.h"
 #include "cuda_launch.h"
-#include "train_ops_cuda.h"
+#include "ops_cuda.h"
 
 /* counts [3]: top-1 errors, top-5 errors, labels outside [0, K).
  *   scores [B, K], labels [B]; one block of CUDA_BLOCK threads per image. */
@@ -47,9 +47,11 @@ __global__ static void topk_errors_kernel(unsigned long long *counts, const floa
     }
 }
 
-an_status topk_errors_cuda(cuda_context *ctx, int64_t *errors1_host, int64_t *errors5_host,
+an_status topk_errors_cuda(backend *be, int64_t *errors1_host, int64_t *errors5_host,
                            const float *scores, const int32_t *labels, int batch, int classes)
 {
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
     if (batch < 0 || classes <= 0) return error_set(AN_ERR_ARG, "top-k of [%d, %d]", batch, classes);
     *errors1_host = *errors5_host = 0;
     if (batch == 0) return AN_OK;

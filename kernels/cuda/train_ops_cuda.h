@@ -1,9 +1,5 @@
-/* train_ops_cuda.h: the GPU kernels of a training step beside the layer
- * ops of ops_cuda.h: the SGD update over the flat parameter block (§5), the
- * top-1/top-5 error counts (§6), the crop of a batch (§4.1, §2) and bf16
- * conversion. sgd_update_cuda and topk_errors_cuda stand behind backend.h's
- * sgd_update and topk_errors and take that entry's arguments; their CPU
- * twins are common/sgd.h's sgd_update and train/topk.h's topk_count_errors.
+/* train_ops_cuda.h: the GPU kernels beside the backend table's ops
+ * (ops_cuda.h): the crop of a batch (§4.1, §2) and bf16 conversion.
  * crop_batch_cuda's twin is crop_batch_cpu (kernels/cpu/crop_cpu.h), same
  * arguments after the leading cuda_context. All pointers are device pointers
  * unless the name ends in _host.
@@ -21,25 +17,6 @@ extern "C" {
 #include "cuda_context.h"
 #include "op_shapes.h"
 #include "status.h"
-
-/* §5, over n parameters:
- *   v = momentum·v − weight_decay·lr·w − lr·grad;   w = w + v
- * with momentum 0.9 and weight_decay 0.0005 in the paper; grad is the batch
- * mean. Rounded operation by operation (no fused multiply-add), in the order
- * written, so it matches a C loop compiled without contraction.
- *   weights [n], velocity [n], grads [n] */
-an_status sgd_update_cuda(cuda_context *ctx, float *weights, float *velocity, const float *grads,
-                          size_t n, float lr, float momentum, float weight_decay);
-
-/* *errors1_host / *errors5_host = images whose label is not the top score /
- * not among the 5 top scores, with train/topk.c's rules: a class other than
- * the label scoring >= the label's score counts as above it (ties never
- * flatter the model), and a NaN label score is an error in both. Waits for
- * the queued work (one read-back of three counters). AN_ERR_ARG when a label
- * is outside [0, K) (the caller should have checked: backend.h).
- *   scores [B, K], labels [B] (device) */
-an_status topk_errors_cuda(cuda_context *ctx, int64_t *errors1_host, int64_t *errors5_host,
-                           const float *scores, const int32_t *labels, int batch, int classes);
 
 /* out [B, 3, 224, 224] = the views of op_shapes.h's crop_choice, in one pass:
  *   out[c, y, x] = ((float)images[b][y0 + y, x0 + sx, c] - mean_image[y0 + y, x0 + sx, c]) + shift[c],

@@ -1,6 +1,8 @@
 /* gpu_test_util.c: helpers of the GPU tests. See gpu_test_util.h. */
 #include "gpu_test_util.h"
 
+#include "backend_cuda.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,15 +23,47 @@ int gpu_test_have_device(const char *test_name)
     return 0;
 }
 
+/* The backends gpu_test_context made, by their context. */
+#define GPU_TEST_BACKENDS 16
+static struct {
+    cuda_context *ctx;
+    backend *be;
+} made[GPU_TEST_BACKENDS];
+
 cuda_context *gpu_test_context(cuda_precision precision, int deterministic)
 {
-    cuda_context_options o = cuda_context_options_default();
+    backend_cuda_options o = backend_cuda_options_default();
     o.precision = precision;
     o.deterministic = deterministic;
-    cuda_context *ctx = NULL;
-    an_status st = cuda_context_create(&ctx, &o);
-    if (st != AN_OK) fail_msg("cuda_context_create: %s", error_message());
-    return ctx;
+    backend *be = NULL;
+    an_status st = backend_cuda_create(&be, &o);
+    if (st != AN_OK) fail_msg("backend_cuda_create: %s", error_message());
+    for (int i = 0; i < GPU_TEST_BACKENDS; i++)
+        if (!made[i].be) {
+            made[i].be = be;
+            made[i].ctx = backend_cuda_context(be);
+            return made[i].ctx;
+        }
+    fail_msg("more than %d CUDA backends open in one test", GPU_TEST_BACKENDS);
+    return NULL;
+}
+
+backend *gpu_test_backend(cuda_context *ctx)
+{
+    for (int i = 0; i < GPU_TEST_BACKENDS; i++)
+        if (made[i].be && made[i].ctx == ctx) return made[i].be;
+    fail_msg("no CUDA backend of gpu_test_context owns this context");
+    return NULL;
+}
+
+void gpu_test_context_destroy(cuda_context *ctx)
+{
+    for (int i = 0; i < GPU_TEST_BACKENDS; i++)
+        if (made[i].be && made[i].ctx == ctx) {
+            backend_destroy(made[i].be);
+            made[i].be = NULL;
+            made[i].ctx = NULL;
+        }
 }
 
 void gpu_test_fill_uniform(float *x, size_t n, float lo, float hi, uint32_t stream)
@@ -160,7 +194,7 @@ int gpu_test_setup_context(void **state)
 
 int gpu_test_teardown_context(void **state)
 {
-    cuda_context_destroy(*state);
+    gpu_test_context_destroy(*state);
     return 0;
 }
 

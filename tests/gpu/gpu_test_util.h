@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "cuda_context.h"
 
 /* The exit code CTest reads as "skipped". */
@@ -21,6 +22,11 @@ int gpu_test_have_device(const char *test_name);
 /* A context for the tests (device 0) with the given precision and mode;
  * fails the test when it cannot be created. */
 cuda_context *gpu_test_context(cuda_precision precision, int deterministic);
+/* The CUDA backend whose context gpu_test_context returned: the ops
+ * (ops_cuda.h) take the backend. */
+backend *gpu_test_backend(cuda_context *ctx);
+/* Destroys the backend of a context from gpu_test_context, and the context. */
+void gpu_test_context_destroy(cuda_context *ctx);
 
 /* x [n] uniform in [lo, hi) from Philox (purpose TEST, `stream` as image id). */
 void gpu_test_fill_uniform(float *x, size_t n, float lo, float hi, uint32_t stream);

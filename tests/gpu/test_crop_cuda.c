@@ -97,7 +97,7 @@ static int teardown(void **state)
     cuda_free(f->d_images), cuda_free(f->d_mean);
     cuda_free_host(f->images);
     free(f->mean);
-    cuda_context_destroy(f->ctx);
+    gpu_test_context_destroy(f->ctx);
     free(f);
     return 0;
 }

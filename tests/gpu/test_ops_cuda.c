@@ -26,6 +26,16 @@
 #include "ops_cuda.h"
 #include "philox.h"
 #include "train_ops_cuda.h"
+#include "backend_cpu.h"
+
+/* The CPU backend the CPU twins run on (the calling thread's thread count). */
+static backend *cpu_be(void)
+{
+    static backend *be;
+    if (!be) assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
+    return be;
+}
+
 
 /* ---------------------------------------------------------------- conv */
 
@@ -47,20 +57,18 @@ static void check_conv(cuda_precision precision, int deterministic, const conv_s
     float *dout = gpu_test_random(n_out, -1.0f, 1.0f, stream + 3);  /* [B, Cout, Ho, Wo] */
     float *out = malloc(n_out * sizeof *out), *din = malloc(n_in * sizeof *din); /* as above */
     float *dw = malloc(n_w * sizeof *dw), *db = malloc(n_b * sizeof *db);       /* as above */
-    size_t ws_floats = conv_workspace_floats(s, cpu_threads_get());
-    float *ws = malloc(ws_floats * sizeof *ws); /* [ws_floats] */
-    assert_true(out && din && dw && db && ws);
-    assert_int_equal(conv_forward_cpu(out, in, weight, bias, s, ws, ws_floats), AN_OK);
-    assert_int_equal(conv_backward_cpu(din, dw, db, dout, in, weight, s, ws, ws_floats), AN_OK);
+    assert_true(out && din && dw && db);
+    assert_int_equal(conv_forward_cpu(cpu_be(), out, in, weight, bias, s), AN_OK);
+    assert_int_equal(conv_backward_cpu(cpu_be(), din, dw, db, dout, in, weight, s), AN_OK);
 
     float *d_in = gpu_test_upload(ctx, in, n_in), *d_w = gpu_test_upload(ctx, weight, n_w);
     float *d_b = gpu_test_upload(ctx, bias, n_b), *d_dout = gpu_test_upload(ctx, dout, n_out);
     float *d_out = gpu_test_poisoned(ctx, n_out * sizeof(float)), *d_din = gpu_test_poisoned(ctx, n_in * sizeof(float));
     float *d_dw = gpu_test_poisoned(ctx, n_w * sizeof(float)), *d_db = gpu_test_poisoned(ctx, n_b * sizeof(float));
-    assert_int_equal(conv_forward_cuda(ctx, d_out, d_in, d_w, d_b, s), AN_OK);
-    assert_int_equal(conv_backward_cuda(ctx, d_din, d_dw, d_db, d_dout, d_in, d_w, s), AN_OK);
+    assert_int_equal(conv_forward_cuda(gpu_test_backend(ctx), d_out, d_in, d_w, d_b, s), AN_OK);
+    assert_int_equal(conv_backward_cuda(gpu_test_backend(ctx), d_din, d_dw, d_db, d_dout, d_in, d_w, s), AN_OK);
     /* The same shape again reuses its plan. */
-    assert_int_equal(conv_forward_cuda(ctx, d_out, d_in, d_w, d_b, s), AN_OK);
+    assert_int_equal(conv_forward_cuda(gpu_test_backend(ctx), d_out, d_in, d_w, d_b, s), AN_OK);
     assert_int_equal(conv_algo_cache_size(ctx->conv_cache), 1);
 
     double rtol = gpu_test_rtol(precision);
@@ -72,7 +80,7 @@ static void check_conv(cuda_precision precision, int deterministic, const conv_s
     /* Without dinput (conv1 in the network): dweight and dbias alone, dinput's buffer untouched. */
     assert_int_equal(cuda_poison(ctx, d_dw, n_w * sizeof(float)), AN_OK);
     assert_int_equal(cuda_poison(ctx, d_din, n_in * sizeof(float)), AN_OK);
-    assert_int_equal(conv_backward_cuda(ctx, NULL, d_dw, d_db, d_dout, d_in, d_w, s), AN_OK);
+    assert_int_equal(conv_backward_cuda(gpu_test_backend(ctx), NULL, d_dw, d_db, d_dout, d_in, d_w, s), AN_OK);
     gpu_test_expect_close(ctx, "conv backward filter (no dinput)", d_dw, dw, n_w, rtol);
     float *untouched = gpu_test_download(ctx, d_din, n_in); /* [B, Cin, H, W] */
     for (size_t i = 0; i < n_in; i++) assert_true(isnan(untouched[i]));
@@ -80,8 +88,8 @@ static void check_conv(cuda_precision precision, int deterministic, const conv_s
 
     void *device[] = {d_in, d_w, d_b, d_dout, d_out, d_din, d_dw, d_db};
     for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
-    free(in), free(weight), free(bias), free(dout), free(out), free(din), free(dw), free(db), free(ws);
-    cuda_context_destroy(ctx);
+    free(in), free(weight), free(bias), free(dout), free(out), free(din), free(dw), free(db);
+    gpu_test_context_destroy(ctx);
 }
 
 /* conv2-like: 5x5, pad 2, two groups (§3.2). */
@@ -125,8 +133,8 @@ static void test_conv_batch_zero(void **state)
     float *d_w = gpu_test_poisoned(ctx, n_w * sizeof(float)), *d_dw = gpu_test_poisoned(ctx, n_w * sizeof(float));
     float *d_db = gpu_test_poisoned(ctx, (size_t)s.out_channels * sizeof(float));
     float *d_any = gpu_test_poisoned(ctx, sizeof(float)); /* [1] stands for the empty tensors */
-    assert_int_equal(conv_forward_cuda(ctx, d_any, d_any, d_w, d_db, &s), AN_OK);
-    assert_int_equal(conv_backward_cuda(ctx, NULL, d_dw, d_db, d_any, d_any, d_w, &s), AN_OK);
+    assert_int_equal(conv_forward_cuda(gpu_test_backend(ctx), d_any, d_any, d_w, d_db, &s), AN_OK);
+    assert_int_equal(conv_backward_cuda(gpu_test_backend(ctx), NULL, d_dw, d_db, d_any, d_any, d_w, &s), AN_OK);
     /* [Cout, Cin/G, K, K], [Cout] */
     float *dw = gpu_test_download(ctx, d_dw, n_w), *db = gpu_test_download(ctx, d_db, (size_t)s.out_channels);
     for (size_t i = 0; i < n_w; i++) assert_true(dw[i] == 0.0f);
@@ -147,14 +155,14 @@ static void check_fc(cuda_precision precision, uint32_t stream)
     /* [O], [B, O] */
     float *b = gpu_test_random(O, -1.0f, 1.0f, stream + 2), *dout = gpu_test_random(B * O, -1.0f, 1.0f, stream + 3);
     static float out[B * O], din[B * I], dw[O * I], db[O]; /* [B, O], [B, I], [O, I], [O] */
-    fc_forward_cpu(out, in, w, b, B, I, O);
-    fc_backward_cpu(din, dw, db, dout, in, w, B, I, O);
+    fc_forward_cpu(cpu_be(), out, in, w, b, B, I, O);
+    fc_backward_cpu(cpu_be(), din, dw, db, dout, in, w, B, I, O);
     float *d_in = gpu_test_upload(ctx, in, B * I), *d_w = gpu_test_upload(ctx, w, O * I);
     float *d_b = gpu_test_upload(ctx, b, O), *d_dout = gpu_test_upload(ctx, dout, B * O);
     float *d_out = gpu_test_poisoned(ctx, sizeof out), *d_din = gpu_test_poisoned(ctx, sizeof din);
     float *d_dw = gpu_test_poisoned(ctx, sizeof dw), *d_db = gpu_test_poisoned(ctx, sizeof db);
-    assert_int_equal(fc_forward_cuda(ctx, d_out, d_in, d_w, d_b, B, I, O), AN_OK);
-    assert_int_equal(fc_backward_cuda(ctx, d_din, d_dw, d_db, d_dout, d_in, d_w, B, I, O), AN_OK);
+    assert_int_equal(fc_forward_cuda(gpu_test_backend(ctx), d_out, d_in, d_w, d_b, B, I, O), AN_OK);
+    assert_int_equal(fc_backward_cuda(gpu_test_backend(ctx), d_din, d_dw, d_db, d_dout, d_in, d_w, B, I, O), AN_OK);
     double rtol = gpu_test_rtol(precision);
     gpu_test_expect_close(ctx, "fc forward", d_out, out, B * O, rtol);
     gpu_test_expect_close(ctx, "fc backward input", d_din, din, B * I, rtol);
@@ -164,14 +172,14 @@ static void check_fc(cuda_precision precision, uint32_t stream)
      * (max|db| about 3 for 70 sums of 5 uniform terms) */
     gpu_test_expect_close(ctx, "fc backward bias", d_db, db, O, 1e-5);
     /* batch 0: nothing to sum, dweight and dbias are zero */
-    assert_int_equal(fc_backward_cuda(ctx, NULL, d_dw, d_db, d_dout, d_in, d_w, 0, I, O), AN_OK);
+    assert_int_equal(fc_backward_cuda(gpu_test_backend(ctx), NULL, d_dw, d_db, d_dout, d_in, d_w, 0, I, O), AN_OK);
     float *dw0 = gpu_test_download(ctx, d_dw, O * I); /* [O, I] */
     for (int i = 0; i < O * I; i++) assert_true(dw0[i] == 0.0f);
     free(dw0);
     void *device[] = {d_in, d_w, d_b, d_dout, d_out, d_din, d_dw, d_db};
     for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
     free(in), free(w), free(b), free(dout);
-    cuda_context_destroy(ctx);
+    gpu_test_context_destroy(ctx);
 }
 
 static void test_fc(void **state)
@@ -194,16 +202,16 @@ static void test_relu(void **state)
     in[5] = NAN; /* the CPU maps it to 0; so must the GPU */
     in[6] = 0.0f;
     in[7] = -0.0f;
-    relu_forward_cpu(out, in, N);
-    relu_backward_cpu(din, dout, out, N);
+    relu_forward_cpu(cpu_be(), out, in, N);
+    relu_backward_cpu(cpu_be(), din, dout, out, N);
     float *d_in = gpu_test_upload(ctx, in, N), *d_dout = gpu_test_upload(ctx, dout, N);
     float *d_out = gpu_test_poisoned(ctx, N * sizeof(float)), *d_din = gpu_test_poisoned(ctx, N * sizeof(float));
-    assert_int_equal(relu_forward_cuda(ctx, d_out, d_in, N), AN_OK);
-    assert_int_equal(relu_backward_cuda(ctx, d_din, d_dout, d_out, N), AN_OK);
+    assert_int_equal(relu_forward_cuda(gpu_test_backend(ctx), d_out, d_in, N), AN_OK);
+    assert_int_equal(relu_backward_cuda(gpu_test_backend(ctx), d_din, d_dout, d_out, N), AN_OK);
     gpu_test_expect_bitwise(ctx, "relu forward", d_out, out, N * sizeof(float));
     gpu_test_expect_bitwise(ctx, "relu backward", d_din, din, N * sizeof(float));
     /* in place, as the network calls it */
-    assert_int_equal(relu_forward_cuda(ctx, d_in, d_in, N), AN_OK);
+    assert_int_equal(relu_forward_cuda(gpu_test_backend(ctx), d_in, d_in, N), AN_OK);
     gpu_test_expect_bitwise(ctx, "relu forward in place", d_in, out, N * sizeof(float));
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_din);
     free(in), free(dout), free(out), free(din);
@@ -217,17 +225,17 @@ static void test_tanh(void **state)
     enum { N = 10007 };
     float *in = gpu_test_random(N, -4.0f, 4.0f, 210), *dout = gpu_test_random(N, -1.0f, 1.0f, 211); /* [N] each */
     float *out = malloc(N * sizeof *out), *din = malloc(N * sizeof *din); /* [N] each */
-    tanh_forward_cpu(out, in, N);
-    tanh_backward_cpu(din, dout, out, N);
+    tanh_forward_cpu(cpu_be(), out, in, N);
+    tanh_backward_cpu(cpu_be(), din, dout, out, N);
     float *d_in = gpu_test_upload(ctx, in, N), *d_dout = gpu_test_upload(ctx, dout, N);
     float *d_y = gpu_test_upload(ctx, out, N); /* the CPU's forward output, so the backward is compared alone */
     float *d_out = gpu_test_poisoned(ctx, N * sizeof(float)), *d_din = gpu_test_poisoned(ctx, N * sizeof(float));
-    assert_int_equal(tanh_forward_cuda(ctx, d_out, d_in, N), AN_OK);
-    assert_int_equal(tanh_backward_cuda(ctx, d_din, d_dout, d_y, N), AN_OK);
+    assert_int_equal(tanh_forward_cuda(gpu_test_backend(ctx), d_out, d_in, N), AN_OK);
+    assert_int_equal(tanh_backward_cuda(gpu_test_backend(ctx), d_din, d_dout, d_y, N), AN_OK);
     gpu_test_expect_close(ctx, "tanh forward", d_out, out, N, 2.5e-7);
     gpu_test_expect_bitwise(ctx, "tanh backward", d_din, din, N * sizeof(float));
     /* in place, as the network calls it */
-    assert_int_equal(tanh_backward_cuda(ctx, d_dout, d_dout, d_y, N), AN_OK);
+    assert_int_equal(tanh_backward_cuda(gpu_test_backend(ctx), d_dout, d_dout, d_y, N), AN_OK);
     gpu_test_expect_bitwise(ctx, "tanh backward in place", d_dout, din, N * sizeof(float));
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_y), cuda_free(d_out), cuda_free(d_din);
     free(in), free(dout), free(out), free(din);
@@ -241,12 +249,12 @@ static void check_lrn(cuda_context *ctx, lrn_alpha_convention convention, uint32
     /* [B, C, H, W] */
     float *in = gpu_test_random(N, 0.0f, 100.0f, stream), *dout = gpu_test_random(N, -1.0f, 1.0f, stream + 1);
     float out[N], scale[N], din[N]; /* [B, C, H, W] each */
-    lrn_forward_cpu(out, scale, in, B, C, H, W, &p);
-    lrn_backward_cpu(din, dout, in, out, scale, B, C, H, W, &p);
+    lrn_forward_cpu(cpu_be(), out, scale, in, B, C, H, W, &p);
+    lrn_backward_cpu(cpu_be(), din, dout, in, out, scale, B, C, H, W, &p);
     float *d_in = gpu_test_upload(ctx, in, N), *d_dout = gpu_test_upload(ctx, dout, N);
     float *d_out = gpu_test_poisoned(ctx, sizeof out), *d_din = gpu_test_poisoned(ctx, sizeof din);
-    assert_int_equal(lrn_forward_cuda(ctx, d_out, NULL, d_in, B, C, H, W, &p), AN_OK);
-    assert_int_equal(lrn_backward_cuda(ctx, d_din, d_dout, d_in, d_out, NULL, B, C, H, W, &p), AN_OK);
+    assert_int_equal(lrn_forward_cuda(gpu_test_backend(ctx), d_out, NULL, d_in, B, C, H, W, &p), AN_OK);
+    assert_int_equal(lrn_backward_cuda(gpu_test_backend(ctx), d_din, d_dout, d_in, d_out, NULL, B, C, H, W, &p), AN_OK);
     const int literal = convention == LRN_ALPHA_LITERAL;
     gpu_test_expect_close(ctx, literal ? "lrn forward (literal)" : "lrn forward (/n)", d_out, out, N, 1e-5);
     gpu_test_expect_close(ctx, literal ? "lrn backward (literal)" : "lrn backward (/n)", d_din, din, N, 1e-4);
@@ -276,13 +284,13 @@ static void check_pool(cuda_context *ctx, const pool_shape *s, uint32_t stream)
     in[n_in / 2] = NAN;
     float *out = malloc(n_out * sizeof *out), *din = malloc(n_in * sizeof *din); /* [B, C, Ho, Wo], [B, C, H, W] */
     int32_t *arg = malloc(n_out * sizeof *arg);                                   /* [B, C, Ho, Wo] */
-    assert_int_equal(maxpool_forward_cpu(out, arg, in, s), AN_OK);
-    assert_int_equal(maxpool_backward_cpu(din, dout, arg, s), AN_OK);
+    assert_int_equal(maxpool_forward_cpu(cpu_be(), out, arg, in, s), AN_OK);
+    assert_int_equal(maxpool_backward_cpu(cpu_be(), din, dout, arg, s), AN_OK);
     float *d_in = gpu_test_upload(ctx, in, n_in), *d_dout = gpu_test_upload(ctx, dout, n_out);
     float *d_out = gpu_test_poisoned(ctx, n_out * sizeof(float)), *d_din = gpu_test_poisoned(ctx, n_in * sizeof(float));
     int32_t *d_arg = gpu_test_poisoned(ctx, n_out * sizeof(int32_t));
-    assert_int_equal(maxpool_forward_cuda(ctx, d_out, d_arg, d_in, s), AN_OK);
-    assert_int_equal(maxpool_backward_cuda(ctx, d_din, d_dout, d_arg, s), AN_OK);
+    assert_int_equal(maxpool_forward_cuda(gpu_test_backend(ctx), d_out, d_arg, d_in, s), AN_OK);
+    assert_int_equal(maxpool_backward_cuda(gpu_test_backend(ctx), d_din, d_dout, d_arg, s), AN_OK);
     gpu_test_expect_bitwise(ctx, "maxpool forward", d_out, out, n_out * sizeof(float));
     gpu_test_expect_bitwise(ctx, "maxpool argmax", d_arg, arg, n_out * sizeof(int32_t));
     gpu_test_expect_bitwise(ctx, "maxpool backward", d_din, din, n_in * sizeof(float));
@@ -309,20 +317,20 @@ static void test_dropout(void **state)
     float *in = gpu_test_random(B * N, -1.0f, 1.0f, 500), *dout = gpu_test_random(B * N, -1.0f, 1.0f, 501);
     float *out = malloc(sizeof(float) * B * N), *din = malloc(sizeof(float) * B * N); /* [B, N] each */
     uint8_t *mask = malloc(B * N);                                                     /* [B, N] */
-    dropout_forward_cpu(out, mask, in, B, N, 0.5f, 99, PHILOX_PURPOSE_DROPOUT6, 17, ids);
-    dropout_backward_cpu(din, dout, mask, B, N, 0.5f);
+    dropout_forward_cpu(cpu_be(), out, mask, in, B, N, 0.5f, 99, PHILOX_PURPOSE_DROPOUT6, 17, ids);
+    dropout_backward_cpu(cpu_be(), din, dout, mask, B, N, 0.5f);
     float *d_in = gpu_test_upload(ctx, in, B * N), *d_dout = gpu_test_upload(ctx, dout, B * N);
     float *d_out = gpu_test_poisoned(ctx, sizeof(float) * B * N);
     float *d_din = gpu_test_poisoned(ctx, sizeof(float) * B * N);
     uint8_t *d_mask = gpu_test_poisoned(ctx, B * N);
     uint32_t *d_ids = gpu_test_upload_bytes(ctx, ids, sizeof ids);
-    assert_int_equal(dropout_forward_cuda(ctx, d_out, d_mask, d_in, B, N, 0.5f, 99, PHILOX_PURPOSE_DROPOUT6, 17,
+    assert_int_equal(dropout_forward_cuda(gpu_test_backend(ctx), d_out, d_mask, d_in, B, N, 0.5f, 99, PHILOX_PURPOSE_DROPOUT6, 17,
                                           d_ids), AN_OK);
-    assert_int_equal(dropout_backward_cuda(ctx, d_din, d_dout, d_mask, B, N, 0.5f), AN_OK);
+    assert_int_equal(dropout_backward_cuda(gpu_test_backend(ctx), d_din, d_dout, d_mask, B, N, 0.5f), AN_OK);
     gpu_test_expect_bitwise(ctx, "dropout mask", d_mask, mask, B * N);
     gpu_test_expect_bitwise(ctx, "dropout forward", d_out, out, sizeof(float) * B * N);
     gpu_test_expect_bitwise(ctx, "dropout backward", d_din, din, sizeof(float) * B * N);
-    assert_int_equal(dropout_forward_cuda(ctx, d_out, d_mask, d_in, B, N, 1.0f, 99, PHILOX_PURPOSE_DROPOUT6, 17,
+    assert_int_equal(dropout_forward_cuda(gpu_test_backend(ctx), d_out, d_mask, d_in, B, N, 1.0f, 99, PHILOX_PURPOSE_DROPOUT6, 17,
                                           d_ids), AN_ERR_ARG);
     cuda_free(d_in), cuda_free(d_dout), cuda_free(d_out), cuda_free(d_din), cuda_free(d_mask), cuda_free(d_ids);
     free(in), free(dout), free(out), free(din), free(mask);
@@ -340,16 +348,16 @@ static void test_softmax_loss(void **state)
     float *logits = gpu_test_random(B * K, -20.0f, 20.0f, 600); /* [B, K] */
     float *probs = malloc(sizeof(float) * B * K), *dlogits = malloc(sizeof(float) * B * K); /* [B, K] each */
     double loss = 0.0, gpu_loss = 0.0;
-    softmax_forward_cpu(probs, logits, B, K);
-    assert_int_equal(softmax_loss_cpu(&loss, probs, labels, B, K), AN_OK);
-    assert_int_equal(softmax_loss_backward_cpu(dlogits, probs, labels, B, K, 128.0f), AN_OK);
+    softmax_forward_cpu(cpu_be(), probs, logits, B, K);
+    assert_int_equal(softmax_loss_cpu(cpu_be(), &loss, probs, labels, B, K), AN_OK);
+    assert_int_equal(softmax_loss_backward_cpu(cpu_be(), dlogits, probs, labels, B, K, 128.0f), AN_OK);
     float *d_logits = gpu_test_upload(ctx, logits, B * K);
     float *d_probs = gpu_test_poisoned(ctx, sizeof(float) * B * K);
     float *d_dl = gpu_test_poisoned(ctx, sizeof(float) * B * K);
     int32_t *d_labels = gpu_test_upload_bytes(ctx, labels, sizeof labels);
-    assert_int_equal(softmax_forward_cuda(ctx, d_probs, d_logits, B, K), AN_OK);
-    assert_int_equal(softmax_loss_cuda(ctx, &gpu_loss, d_probs, d_labels, B, K), AN_OK);
-    assert_int_equal(softmax_loss_backward_cuda(ctx, d_dl, d_probs, d_labels, B, K, 128.0f), AN_OK);
+    assert_int_equal(softmax_forward_cuda(gpu_test_backend(ctx), d_probs, d_logits, B, K), AN_OK);
+    assert_int_equal(softmax_loss_cuda(gpu_test_backend(ctx), &gpu_loss, d_probs, d_labels, B, K), AN_OK);
+    assert_int_equal(softmax_loss_backward_cuda(gpu_test_backend(ctx), d_dl, d_probs, d_labels, B, K, 128.0f), AN_OK);
     float *g_probs = gpu_test_download(ctx, d_probs, B * K); /* [B, K] */
     gpu_test_assert_close_floor("softmax", g_probs, probs, B * K, 1e-6, 0.0);
     printf("  loss gpu %.17g cpu %.17g\n", gpu_loss, loss);
@@ -357,21 +365,21 @@ static void test_softmax_loss(void **state)
     assert_true(fabs(gpu_loss - loss) <= 1e-6 * (1.0 + 1e-6));
     /* From the GPU's own probabilities, the loss and its gradient are the CPU's. */
     double twin_loss = 0.0;
-    assert_int_equal(softmax_loss_cpu(&twin_loss, g_probs, labels, B, K), AN_OK);
+    assert_int_equal(softmax_loss_cpu(cpu_be(), &twin_loss, g_probs, labels, B, K), AN_OK);
     assert_true(fabs(gpu_loss - twin_loss) <= 1e-12 * fabs(twin_loss));
-    assert_int_equal(softmax_loss_backward_cpu(dlogits, g_probs, labels, B, K, 128.0f), AN_OK);
+    assert_int_equal(softmax_loss_backward_cpu(cpu_be(), dlogits, g_probs, labels, B, K, 128.0f), AN_OK);
     gpu_test_expect_bitwise(ctx, "softmax loss backward", d_dl, dlogits, sizeof(float) * B * K);
     /* in place, as backend.h allows */
-    assert_int_equal(softmax_forward_cuda(ctx, d_logits, d_logits, B, K), AN_OK);
+    assert_int_equal(softmax_forward_cuda(gpu_test_backend(ctx), d_logits, d_logits, B, K), AN_OK);
     gpu_test_expect_bitwise(ctx, "softmax in place", d_logits, g_probs, sizeof(float) * B * K);
 
     /* Labels outside [0, K) are the caller's error (backend.h): never read
      * through, they make the loss NaN and the gradient row NaN. */
     const int32_t bad[B] = {0, 1000, 2, -1};
     assert_int_equal(cuda_copy_to_device(ctx, d_labels, bad, sizeof bad), AN_OK);
-    assert_int_equal(softmax_loss_cuda(ctx, &gpu_loss, d_probs, d_labels, B, K), AN_OK);
+    assert_int_equal(softmax_loss_cuda(gpu_test_backend(ctx), &gpu_loss, d_probs, d_labels, B, K), AN_OK);
     assert_true(isnan(gpu_loss));
-    assert_int_equal(softmax_loss_backward_cuda(ctx, d_dl, d_probs, d_labels, B, K, 128.0f), AN_OK);
+    assert_int_equal(softmax_loss_backward_cuda(gpu_test_backend(ctx), d_dl, d_probs, d_labels, B, K, 128.0f), AN_OK);
     float *dl = gpu_test_download(ctx, d_dl, B * K); /* [B, K] */
     for (int k = 0; k < K; k++) {
         assert_false(isnan(dl[k]));
@@ -395,9 +403,9 @@ static void test_softmax_nan(void **state)
     logits[0] = NAN;
     logits[K + 7] = NAN;
     float probs[B * K]; /* [B, K] */
-    softmax_forward_cpu(probs, logits, B, K);
+    softmax_forward_cpu(cpu_be(), probs, logits, B, K);
     float *d_logits = gpu_test_upload(ctx, logits, B * K), *d_probs = gpu_test_poisoned(ctx, sizeof probs);
-    assert_int_equal(softmax_forward_cuda(ctx, d_probs, d_logits, B, K), AN_OK);
+    assert_int_equal(softmax_forward_cuda(gpu_test_backend(ctx), d_probs, d_logits, B, K), AN_OK);
     float *g = gpu_test_download(ctx, d_probs, B * K); /* [B, K] */
     for (int k = 0; k < 2 * K; k++) assert_true(isnan(g[k]) && isnan(probs[k]));
     gpu_test_assert_close_floor("softmax (finite row)", g + 2 * K, probs + 2 * K, K, 1e-6, 0.0);
@@ -405,8 +413,8 @@ static void test_softmax_nan(void **state)
         const int32_t labels[B] = {2, 2, which ? 0 : 2}; /* images 0 and 1 read NaN probabilities */
         int32_t *d_labels = gpu_test_upload_bytes(ctx, labels, sizeof labels);
         double cpu_loss = 0.0, gpu_loss = 0.0;
-        assert_int_equal(softmax_loss_cpu(&cpu_loss, probs, labels, B, K), AN_OK);
-        assert_int_equal(softmax_loss_cuda(ctx, &gpu_loss, d_probs, d_labels, B, K), AN_OK);
+        assert_int_equal(softmax_loss_cpu(cpu_be(), &cpu_loss, probs, labels, B, K), AN_OK);
+        assert_int_equal(softmax_loss_cuda(gpu_test_backend(ctx), &gpu_loss, d_probs, d_labels, B, K), AN_OK);
         printf("  loss with NaN probabilities: gpu %g cpu %g\n", gpu_loss, cpu_loss);
         assert_true(isnan(cpu_loss));
         assert_true(isnan(gpu_loss));
@@ -418,12 +426,12 @@ static void test_softmax_nan(void **state)
     float *d_zero = gpu_test_upload(ctx, zero_row, K);
     int32_t *d_label0 = gpu_test_upload_bytes(ctx, label0, sizeof label0);
     double cpu_loss = 0.0, gpu_loss = 0.0;
-    assert_int_equal(softmax_loss_cpu(&cpu_loss, zero_row, label0, 1, K), AN_OK);
-    assert_int_equal(softmax_loss_cuda(ctx, &gpu_loss, d_zero, d_label0, 1, K), AN_OK);
+    assert_int_equal(softmax_loss_cpu(cpu_be(), &cpu_loss, zero_row, label0, 1, K), AN_OK);
+    assert_int_equal(softmax_loss_cuda(gpu_test_backend(ctx), &gpu_loss, d_zero, d_label0, 1, K), AN_OK);
     assert_true(cpu_loss == -log((double)FLT_MIN));
     assert_true(gpu_loss == cpu_loss);
     /* batch 0: the mean of nothing is 0 on both */
-    assert_int_equal(softmax_loss_cuda(ctx, &gpu_loss, d_zero, d_label0, 0, K), AN_OK);
+    assert_int_equal(softmax_loss_cuda(gpu_test_backend(ctx), &gpu_loss, d_zero, d_label0, 0, K), AN_OK);
     assert_true(gpu_loss == 0.0);
     free(g);
     cuda_free(d_logits), cuda_free(d_probs), cuda_free(d_zero), cuda_free(d_label0);
@@ -439,8 +447,8 @@ static void test_sgd_matches_cpu_bitwise(void **state)
     float *grad = gpu_test_random(N, -1.0f, 1.0f, 702);                                           /* [N] */
     float *d_w = gpu_test_upload(ctx, w, N), *d_v = gpu_test_upload(ctx, v, N), *d_g = gpu_test_upload(ctx, grad, N);
     for (int step = 0; step < 3; step++) {
-        sgd_update_cpu(w, v, grad, N, 0.01f, 0.9f, 0.0005f); /* §5 */
-        assert_int_equal(sgd_update_cuda(ctx, d_w, d_v, d_g, N, 0.01f, 0.9f, 0.0005f), AN_OK);
+        sgd_update_cpu(cpu_be(), w, v, grad, N, 0.01f, 0.9f, 0.0005f); /* §5 */
+        assert_int_equal(sgd_update_cuda(gpu_test_backend(ctx), d_w, d_v, d_g, N, 0.01f, 0.9f, 0.0005f), AN_OK);
     }
     gpu_test_expect_bitwise(ctx, "sgd weights", d_w, w, N * sizeof(float));
     gpu_test_expect_bitwise(ctx, "sgd momentum", d_v, v, N * sizeof(float));
@@ -488,16 +496,16 @@ static void test_topk_errors_ties_and_nan(void **state)
     int32_t *d_labels = gpu_test_upload_bytes(ctx, labels, sizeof labels);
     for (int b = 0; b < B; b++) {
         int64_t c1 = -1, c5 = -1, g1 = -1, g5 = -1;
-        topk_errors_cpu(&c1, &c5, scores + (size_t)b * K, labels + b, 1, K);
-        assert_int_equal(topk_errors_cuda(ctx, &g1, &g5, d_scores + (size_t)b * K, d_labels + b, 1, K), AN_OK);
+        topk_errors_cpu(cpu_be(), &c1, &c5, scores + (size_t)b * K, labels + b, 1, K);
+        assert_int_equal(topk_errors_cuda(gpu_test_backend(ctx), &g1, &g5, d_scores + (size_t)b * K, d_labels + b, 1, K), AN_OK);
         printf("  row %d: cpu %lld/%lld gpu %lld/%lld\n", b, (long long)c1, (long long)c5, (long long)g1,
                (long long)g5);
         assert_int_equal(g1, c1);
         assert_int_equal(g5, c5);
     }
     int64_t c1 = -1, c5 = -1, g1 = -1, g5 = -1;
-    topk_errors_cpu(&c1, &c5, scores, labels, B, K);
-    assert_int_equal(topk_errors_cuda(ctx, &g1, &g5, d_scores, d_labels, B, K), AN_OK);
+    topk_errors_cpu(cpu_be(), &c1, &c5, scores, labels, B, K);
+    assert_int_equal(topk_errors_cuda(gpu_test_backend(ctx), &g1, &g5, d_scores, d_labels, B, K), AN_OK);
     /* rows 1, 2, 3, 4, 5, 7, 8, 9 are top-1 errors; 4, 5, 7, 8 top-5 errors */
     assert_int_equal(c1, 8);
     assert_int_equal(c5, 4);
@@ -506,7 +514,7 @@ static void test_topk_errors_ties_and_nan(void **state)
     /* a label outside [0, K) is refused, not read through */
     const int32_t bad = K;
     assert_int_equal(cuda_copy_to_device(ctx, d_labels, &bad, sizeof bad), AN_OK);
-    assert_int_equal(topk_errors_cuda(ctx, &g1, &g5, d_scores, d_labels, 1, K), AN_ERR_ARG);
+    assert_int_equal(topk_errors_cuda(gpu_test_backend(ctx), &g1, &g5, d_scores, d_labels, 1, K), AN_ERR_ARG);
     cuda_free(d_scores), cuda_free(d_labels);
     free(scores);
 }

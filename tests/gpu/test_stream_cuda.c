@@ -160,11 +160,11 @@ static void test_cuda_memory_copies_are_ordered(void **state)
     assert_int_equal(cuda_copy_to_device(ctx, w, f->ones, sizeof(float) * (size_t)O * I), AN_OK);
     assert_int_equal(cuda_zero(ctx, bias, sizeof(float) * O), AN_OK);
     assert_int_equal(cuda_copy_to_device(ctx, x, f->a, sizeof(float) * (size_t)B * I), AN_OK);
-    assert_int_equal(fc_forward_cuda(ctx, out1, x, w, bias, B, I, O), AN_OK);
+    assert_int_equal(fc_forward_cuda(f->be, out1, x, w, bias, B, I, O), AN_OK);
     assert_int_equal(cuda_copy_to_device(ctx, x, f->b, sizeof(float) * (size_t)B * I), AN_OK);
-    assert_int_equal(fc_forward_cuda(ctx, out2, x, w, bias, B, I, O), AN_OK);
+    assert_int_equal(fc_forward_cuda(f->be, out2, x, w, bias, B, I, O), AN_OK);
     assert_int_equal(cuda_zero(ctx, x, sizeof(float) * (size_t)B * I), AN_OK);
-    assert_int_equal(fc_forward_cuda(ctx, out3, x, w, bias, B, I, O), AN_OK);
+    assert_int_equal(fc_forward_cuda(f->be, out3, x, w, bias, B, I, O), AN_OK);
     assert_int_equal(cuda_poison(ctx, x, sizeof(float) * (size_t)B * I), AN_OK); /* after the last reader */
     assert_int_equal(cuda_copy_to_host(ctx, f->host_out, out1, sizeof(float) * (size_t)B * O), AN_OK);
     expect_row_sums("cuda_memory: fc of the first copy", f->host_out, f->sums_a);
