@@ -2,6 +2,8 @@
  * belong to the dataset (DESIGN §1). */
 #include "eval_model.h"
 
+#include "backend_select.h"
+
 #include <string.h>
 
 an_status eval_model_check(const char *path, const net_config *cfg, const checkpoint_meta *meta, const dataset *d)
@@ -27,7 +29,14 @@ an_status eval_model_load(const char *path, const dataset *d, int max_views, bac
     net *n = NULL;
     *out = NULL;
     AN_TRY_GOTO(st, checkpoint_read_config(path, &cfg), done);
-    AN_TRY_GOTO(st, be ? net_create_on(&n, &cfg, max_views, be) : net_create(&n, &cfg, max_views), done);
+    if (be) {
+        AN_TRY_GOTO(st, net_create_on(&n, &cfg, max_views, be), done);
+    } else { /* a CPU backend of the net's own */
+        backend *cpu = NULL;
+        backend_request request = {.device = "cpu"};
+        AN_TRY_GOTO(st, backend_open(&cpu, &request), done);
+        AN_TRY_GOTO(st, net_create(&n, &cfg, max_views, cpu), done);
+    }
     AN_TRY_GOTO(st, checkpoint_load(path, n, meta, NULL), done);
     AN_TRY_GOTO(st, eval_model_check(path, &cfg, meta, d), done);
     *out = n;

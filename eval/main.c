@@ -4,6 +4,7 @@
  * figures, and RUN/report.html. `alexnet-eval report RUN` redraws the page
  * alone (after more training, say). */
 #include <errno.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 #include "eval_score.h"
 #include "h5_error.h"
 #include "log.h"
-#include "ops_cpu.h"
 #include "progress.h"
 #include "report_html.h"
 #include "ten_crop.h"
@@ -87,6 +87,7 @@ static an_status evaluate(const eval_cli *a)
     else AN_TRY_GOTO(st, find_checkpoint(a->run, checkpoint, sizeof checkpoint), done);
     if (a->out) snprintf(out_dir, sizeof out_dir, "%s", a->out);
     else if (a->run) snprintf(out_dir, sizeof out_dir, "%s/eval", a->run);
+    if (a->threads > 0) omp_set_num_threads((int)a->threads); /* the scorer's own loops (eval_score.c) */
     backend_request request = {.device = a->device, .rank = 0, .deterministic = 1, .threads = (int)a->threads};
     AN_TRY_GOTO(st, backend_open(&be, &request), done);
     log_info("scoring on %s", be->description);
@@ -223,7 +224,7 @@ done:
 /* alexnet-eval classify: exit status 1 when a file could not be classified. */
 static an_status classify(const eval_cli *a, const char *argv0)
 {
-    if (a->threads > 0) cpu_threads_set((int)a->threads);
+    if (a->threads > 0) omp_set_num_threads((int)a->threads); /* the CPU backend follows this thread's count */
     AN_TRY(prep_decode_init(argv0));
     int refused = 0;
     an_status st = classify_files(a->checkpoint, a->data, a->device, a->json, a->paths, a->num_paths, &refused);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend_cpu.h"
 #include "net_internal.h"
 
 static an_status be_alloc(net *n, void **out, size_t bytes, const char *what, const char *layer)
@@ -65,11 +64,9 @@ fail:
                          cfg->num_classes, max_batch, be->kind);
 }
 
-an_status net_create(net **out, const net_config *cfg, int max_batch)
+an_status net_create(net **out, const net_config *cfg, int max_batch, backend *be)
 {
     *out = NULL;
-    backend *be;
-    AN_TRY(backend_cpu_create(&be, 0));
     an_status st = net_create_on(out, cfg, max_batch, be);
     if (st != AN_OK) {
         backend_destroy(be);

@@ -26,8 +26,9 @@
  *
  * Use:
  *   net_config cfg; net_config_default(&cfg); cfg.num_classes = 10;
- *   net *n; AN_TRY(net_create(&n, &cfg, 128));        (the CPU backend)
- *     or    AN_TRY(net_create_on(&n, &cfg, 128, be)); (a backend from backend_open)
+ *   net *n; AN_TRY(net_create_on(&n, &cfg, 128, be)); (a backend from backend_open,
+ *                                                      kernels/backend_select.h)
+ *     or    AN_TRY(net_create(&n, &cfg, 128, be));    (the net owns be)
  *   AN_TRY(net_init_params(n, seed));
  *   per step: net_forward(n, x, B, ids, step, seed, 1); net_loss(n, labels, B, &loss);
  *             net_backward(n, labels, B, 128); [sum the gradients over replicas];
@@ -137,11 +138,12 @@ typedef struct net net;
 
 /* Computes the plan for cfg, checks every shape, and allocates the
  * parameter, gradient and momentum blocks and the activations for up to
- * max_batch images on the CPU backend (which the net owns). Parameters are
- * zero until net_init_params. */
-an_status net_create(net **out, const net_config *cfg, int max_batch);
-/* The same on a backend the caller owns; it must outlive the net. */
+ * max_batch images on be, which the caller owns and which must outlive the
+ * net. Parameters are zero until net_init_params. */
 an_status net_create_on(net **out, const net_config *cfg, int max_batch, backend *be);
+/* The same, and the net owns be: net_destroy destroys it, and so does a
+ * failed creation. */
+an_status net_create(net **out, const net_config *cfg, int max_batch, backend *be);
 void net_destroy(net *n);
 
 backend *net_backend(const net *n);

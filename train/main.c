@@ -5,7 +5,7 @@
 
 #include "blas_runtime.h"
 #include "log.h"
-#include "ops_cpu.h"
+#include "backend_select.h"
 #include "replicas.h"
 #include "trainer.h"
 #include "train_options.h"
@@ -37,8 +37,7 @@ int main(int argc, char **argv)
     if (world.rank != 0 && log_get_level() > LOG_WARN) log_set_level(LOG_WARN); /* rank 0 speaks for all */
     log_verbose("%s", blas_runtime_describe());
 
-    if (opt.threads > 0) cpu_threads_set(opt.threads);
-    opt.threads = cpu_threads_get();
+    opt.threads = backend_cpu_threads_each(opt.threads, 1); /* 0: all cores; the backends take it (device_group.c) */
 
     train_summary summary;
     if (train_run(&opt, &world, &summary) != AN_OK) {

@@ -20,6 +20,7 @@
 #include "net.h"
 #include "philox.h"
 #include "ops_cpu.h"
+#include "net_cpu.h"
 
 static double now_s(void)
 {
@@ -59,7 +60,7 @@ static an_status bench_net(const bench_opts *o, int train)
     float *x = NULL;
     uint32_t *ids = NULL;
     int32_t *labels = NULL;
-    AN_TRY(net_create(&n, &cfg, o->batch));
+    AN_TRY(net_create_cpu(&n, &cfg, o->batch));
     size_t in_floats = (size_t)o->batch * IMAGE_CROP_FLOATS;
     x = malloc(in_floats * sizeof(float));
     ids = malloc((size_t)o->batch * sizeof(uint32_t));
@@ -150,7 +151,7 @@ static an_status bench_layers(const bench_opts *o)
     uint32_t *ids = NULL;
     int32_t *labels = NULL;
     an_status st = AN_OK;
-    AN_TRY(net_create(&n, &cfg, o->batch));
+    AN_TRY(net_create_cpu(&n, &cfg, o->batch));
     size_t in_floats = (size_t)o->batch * IMAGE_CROP_FLOATS;
     x = malloc(in_floats * sizeof(float));
     ids = malloc((size_t)o->batch * sizeof(uint32_t));

@@ -19,6 +19,7 @@
 #include "philox.h"
 #include "progress.h"
 #include "ten_crop.h"
+#include "net_cpu.h"
 
 static const cli_program PROGRAM = {
     "bench_eval",
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
     net_config_default(&cfg);
     cfg.width = width;
     cfg.num_classes = (int)classes;
-    AN_TRY_GOTO(st, net_create(&n, &cfg, (int)batch * TEN_CROP_VIEWS), done);
+    AN_TRY_GOTO(st, net_create_cpu(&n, &cfg, (int)batch * TEN_CROP_VIEWS), done);
     AN_TRY_GOTO(st, net_init_params(n, 1), done);
     AN_TRY_GOTO(st, tally_init(&t, (int)classes, (uint32_t)images + (uint32_t)batch), done);
     AN_TRY_GOTO(st, eval_score_scratch_alloc(&scratch, (int)batch, (int)classes), done);

@@ -21,6 +21,7 @@
 #include "shard_reader.h"
 #include "shard_writer.h"
 #include "ten_crop.h"
+#include "net_cpu.h"
 
 void fixture_image(int is_val, uint32_t id, int label, uint8_t *out)
 {
@@ -118,7 +119,7 @@ void fixture_write_checkpoint(const char *dataset_dir, const char *path, int num
     cfg.num_classes = num_classes;
     cfg.init = NET_INIT_CAFFE;
     net *n = NULL;
-    assert_int_equal(net_create(&n, &cfg, BATCH), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, BATCH), AN_OK);
     assert_int_equal(net_init_params(n, 11), AN_OK);
     /* At 1/16 width, N(0, 0.01) weights leave almost no signal at fc8 and
      * every image gets the same probabilities; rescale each weight tensor to

@@ -19,6 +19,7 @@
 #include "fuzz_util.h"
 #include "h5_error.h"
 #include "train_state.h"
+#include "net_cpu.h"
 
 static const char *const root_attrs[] = {"format_version", "kind", "step", "epoch", "learning_rate",
                                          "lr_drops", "seed", "dataset_id"};
@@ -41,7 +42,7 @@ static void make_template(void)
     cfg.width = 0.02;
     cfg.num_classes = 3;
     net *n = NULL;
-    if (net_create(&n, &cfg, 1) != AN_OK) abort();
+    if (net_create_cpu(&n, &cfg, 1) != AN_OK) abort();
     checkpoint_meta meta = {.step = 5, .epoch = 1, .learning_rate = 0.01, .seed = 1};
     memcpy(meta.dataset_id, "0123456789abcdef", 17);
     train_state s;
@@ -102,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     net_config cfg;
     if (checkpoint_read_config(path, &cfg) != AN_OK) return 0;
     net *n = NULL;
-    if (net_create(&n, &cfg, 1) != AN_OK) return 0;
+    if (net_create_cpu(&n, &cfg, 1) != AN_OK) return 0;
     checkpoint_meta meta;
     char *json = NULL;
     if (checkpoint_load(path, n, &meta, &json) == AN_OK) {

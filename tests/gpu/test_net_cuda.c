@@ -41,6 +41,7 @@
 #include "gpu_test_util.h"
 #include "net.h"
 #include "ops_cpu.h"
+#include "net_cpu.h"
 
 enum { SMALL_BATCH = 4, STEPS = 5, MAX_BATCH = 4 };
 #define SEED 2012u
@@ -109,7 +110,7 @@ static net *make_net(const fixture *f, backend *be)
     cfg.num_classes = f->classes;
     cfg.init = NET_INIT_CAFFE; /* the paper's init at width 0.25 can give a flat loss */
     net *n = NULL;
-    an_status st = be ? net_create_on(&n, &cfg, f->batch, be) : net_create(&n, &cfg, f->batch);
+    an_status st = be ? net_create_on(&n, &cfg, f->batch, be) : net_create_cpu(&n, &cfg, f->batch);
     if (st != AN_OK) fail_msg("net_create: %s", error_message());
     if (net_init_params(n, SEED) != AN_OK) fail_msg("net_init_params: %s", error_message());
     return n;

@@ -18,6 +18,7 @@
 
 #include "checkpoint.h"
 #include "gradcheck.h"
+#include "net_cpu.h"
 
 static char tmpdir[256];
 
@@ -53,7 +54,7 @@ static net *small_net(double width, int classes)
     cfg.init = NET_INIT_CAFFE;
     cfg.dropout_rate = 0.25f;
     net *n = NULL;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     return n;
 }
 
@@ -82,7 +83,7 @@ static void test_round_trip(void **state)
     assert_true(cfg.dropout_rate == 0.25f);
 
     net *b = NULL;
-    assert_int_equal(net_create(&b, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&b, &cfg, 1), AN_OK);
     checkpoint_meta got;
     char *got_state = NULL;
     assert_int_equal(checkpoint_load(path, b, &got, &got_state), AN_OK);
@@ -169,7 +170,7 @@ static void test_variant_and_older_checkpoints(void **state)
     cfg.towers = 1;
     cfg.activation = NET_ACTIVATION_TANH;
     net *a = NULL, *paper = NULL;
-    assert_int_equal(net_create(&a, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&a, &cfg, 1), AN_OK);
     assert_int_equal(net_init_params(a, 2), AN_OK);
     checkpoint_meta meta = {.step = 1};
     assert_int_equal(checkpoint_save(path, a, &meta, NULL), AN_OK);
@@ -181,7 +182,7 @@ static void test_variant_and_older_checkpoints(void **state)
     net_config other = cfg;
     other.activation = NET_ACTIVATION_RELU;
     net *b = NULL;
-    assert_int_equal(net_create(&b, &other, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&b, &other, 1), AN_OK);
     checkpoint_meta m;
     assert_int_equal(checkpoint_load(path, b, &m, NULL), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "tanh"));
@@ -189,7 +190,7 @@ static void test_variant_and_older_checkpoints(void **state)
     net_destroy(b);
     other = cfg;
     other.lrn = 1;
-    assert_int_equal(net_create(&b, &other, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&b, &other, 1), AN_OK);
     assert_int_equal(checkpoint_load(path, b, &m, NULL), AN_ERR_FORMAT);
     assert_non_null(strstr(error_message(), "LRN is off"));
     net_destroy(b);
@@ -199,7 +200,7 @@ static void test_variant_and_older_checkpoints(void **state)
     net_config_default(&paper_cfg);
     paper_cfg.width = 0.0625;
     paper_cfg.num_classes = 4;
-    assert_int_equal(net_create(&paper, &paper_cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&paper, &paper_cfg, 1), AN_OK);
     assert_int_equal(checkpoint_save(path, paper, &meta, NULL), AN_OK);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
@@ -231,7 +232,7 @@ static an_status load_as_written(const char *path)
     an_status st = checkpoint_read_config(path, &cfg);
     if (st != AN_OK) return st;
     net *n = NULL;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     checkpoint_meta meta;
     char *state_json = NULL;
     st = checkpoint_load(path, n, &meta, &state_json);

@@ -14,6 +14,7 @@
 #include "gradcheck.h"
 #include "net.h"
 #include "philox.h"
+#include "net_cpu.h"
 
 static void test_full_width_table(void **state)
 {
@@ -21,7 +22,7 @@ static void test_full_width_table(void **state)
     net_config cfg;
     net_config_default(&cfg);
     net *n = NULL;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     /* §3.5 / DESIGN §3: 60,965,224 parameters; 724,406,816 multiply-adds per image */
     assert_int_equal(net_param_count(n), 60965224);
     assert_int_equal(net_macs_per_image(n), 724406816);
@@ -96,14 +97,14 @@ static void test_bad_config(void **state)
     net_config_default(&cfg);
     net *n = NULL;
     cfg.width = 0;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_ERR_ARG);
     assert_non_null(strstr(error_message(), "width"));
     net_config_default(&cfg);
     cfg.num_classes = 1;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_ERR_ARG);
     net_config_default(&cfg);
     cfg.dropout_rate = 1.0f;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_ERR_ARG);
     assert_null(n);
     lrn_alpha_convention c;
     assert_int_equal(lrn_convention_parse("literal", &c), AN_OK);
@@ -164,7 +165,7 @@ static net *initialised_net(double width, net_init_scheme scheme, int max_batch,
     cfg.num_classes = 10;
     cfg.init = scheme;
     net *n = NULL;
-    assert_int_equal(net_create(&n, &cfg, max_batch), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, max_batch), AN_OK);
     assert_int_equal(net_init_params(n, seed), AN_OK);
     return n;
 }
@@ -200,7 +201,7 @@ static void scaled_stds(const net *reduced, double base, double *stds)
     net_config cfg = *net_get_config(reduced);
     cfg.width = 1.0;
     net *full = NULL;
-    assert_int_equal(net_create(&full, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&full, &cfg, 1), AN_OK);
     for (int v = 0; v < net_param_view_count(reduced); v++) {
         const net_param_view *r = net_param_view_at(reduced, v), *f = net_param_view_at(full, v);
         stds[v] = r->ndim == 1 ? 0.0 : base * sqrt(fan_in_of(f) / fan_in_of(r));
@@ -216,8 +217,8 @@ static void test_init(void **state)
     cfg.width = 0.25;
     cfg.num_classes = 10;
     net *n = NULL, *m = NULL;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
-    assert_int_equal(net_create(&m, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&m, &cfg, 1), AN_OK);
     assert_int_equal(net_init_params(n, 99), AN_OK);
     assert_int_equal(net_init_params(m, 99), AN_OK);
     assert_memory_equal(net_params(n), net_params(m), net_param_count(n) * sizeof(float));
@@ -240,7 +241,7 @@ static void test_init(void **state)
     net_destroy(m);
     /* Caffe: fc6/fc7 N(0, 0.005) at width 1 (fc7: 0.005 * sqrt(4096 / 1024) here), biases 0.1 */
     cfg.init = NET_INIT_CAFFE;
-    assert_int_equal(net_create(&m, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&m, &cfg, 1), AN_OK);
     assert_int_equal(net_init_params(m, 99), AN_OK);
     view_stats(m, "fc7.weight", &mean, &sd);
     assert_true(fabs(sd - 0.01) < 2e-4);
@@ -365,7 +366,7 @@ static void check_net_gradient(const net_config *variant, int entries)
     cfg.num_classes = 5;
     cfg.dropout_rate = 0.5f; /* the masks are keyed, so they repeat in every forward */
     net_ctx c = {.ids = {4, 9, 1}, .labels = {0, 3, 4}};
-    assert_int_equal(net_create(&c.n, &cfg, GB), AN_OK);
+    assert_int_equal(net_create_cpu(&c.n, &cfg, GB), AN_OK);
     fill_well_conditioned(c.n);
     c.x = malloc(sizeof(float) * GB * IMAGE_CROP_FLOATS);
     assert_non_null(c.x);
@@ -454,13 +455,13 @@ static void test_variant_tables(void **state)
     net_config paper, cfg;
     net_config_default(&paper);
     net *p = NULL, *n = NULL;
-    assert_int_equal(net_create(&p, &paper, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&p, &paper, 1), AN_OK);
     const int paper_layers = net_layer_count(p);
 
     /* --lrn off (§3.3): norm1 and norm2 gone, nothing else */
     cfg = paper;
     cfg.lrn = 0;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     assert_int_equal(net_layer_count(n), paper_layers - 2);
     assert_int_equal(layer_index(n, "norm1"), -1);
     assert_int_equal(layer_index(n, "norm2"), -1);
@@ -472,7 +473,7 @@ static void test_variant_tables(void **state)
     /* --pool plain (§3.4): 2x2 stride 2, the same output sizes 27, 13, 6 */
     cfg = paper;
     cfg.pooling = NET_POOL_PLAIN;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     assert_int_equal(net_layer_count(n), paper_layers);
     const char *pools[] = {"pool1", "pool2", "pool5"};
     for (int k = 0; k < 3; k++) {
@@ -487,7 +488,7 @@ static void test_variant_tables(void **state)
     /* --towers 1 (§3.2): conv2, conv4, conv5 see every channel; one-tower counts */
     cfg = paper;
     cfg.towers = 1;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     const char *grouped[] = {"conv2", "conv4", "conv5"};
     for (int k = 0; k < 3; k++) assert_int_equal(net_layer_at(n, layer_index(n, grouped[k]))->conv.groups, 1);
     const net_param_view *v = net_param_find(n, "conv2.weight");
@@ -496,13 +497,13 @@ static void test_variant_tables(void **state)
     assert_int_equal(net_param_count(n), 60965224 + 307200 + 663552 + 442368);
     net_destroy(n);
     cfg.towers = 3;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_ERR_ARG);
     assert_non_null(strstr(error_message(), "towers"));
 
     /* --activation tanh (§3.1): every relu row a tanh row, nothing else */
     cfg = paper;
     cfg.activation = NET_ACTIVATION_TANH;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     assert_int_equal(net_layer_count(n), paper_layers);
     int tanhs = 0;
     for (int i = 0; i < net_layer_count(n); i++) {

@@ -31,6 +31,7 @@
 
 #include "net.h"
 #include "philox.h"
+#include "net_cpu.h"
 
 #define TOL_LOGITS 2e-5
 #define TOL_LOSS 2e-6
@@ -132,7 +133,7 @@ static void check_case(hid_t file, const char *name)
     assert_int_equal(net_activation_parse(activation, &cfg.activation), AN_OK);
     cfg.towers = towers;
     net *n = NULL;
-    assert_int_equal(net_create(&n, &cfg, batch), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, batch), AN_OK);
     fill_params(n);
     float *x = malloc(sizeof(float) * (size_t)batch * IMAGE_CROP_FLOATS);
     int32_t labels[64];

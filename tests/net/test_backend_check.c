@@ -22,6 +22,7 @@
 #include "checkpoint.h"
 #include "net.h"
 #include "philox.h"
+#include "net_cpu.h"
 
 enum { MAX_BATCH = 4, CLASSES = 10, STEPS = 3 };
 
@@ -40,7 +41,7 @@ static net *make_net(backend *be)
     cfg.width = 0.0625;
     cfg.num_classes = CLASSES;
     net *n = NULL;
-    an_status st = be ? net_create_on(&n, &cfg, MAX_BATCH, be) : net_create(&n, &cfg, MAX_BATCH);
+    an_status st = be ? net_create_on(&n, &cfg, MAX_BATCH, be) : net_create_cpu(&n, &cfg, MAX_BATCH);
     if (st != AN_OK) fail_msg("%s", error_message());
     if (net_init_params(n, 3) != AN_OK) fail_msg("%s", error_message());
     return n;

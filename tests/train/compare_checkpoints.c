@@ -12,12 +12,13 @@
 
 #include "checkpoint.h"
 #include "h5_error.h"
+#include "net_cpu.h"
 
 static net *load(const char *path, checkpoint_meta *meta)
 {
     net_config cfg;
     net *n = NULL;
-    if (checkpoint_read_config(path, &cfg) != AN_OK || net_create(&n, &cfg, 1) != AN_OK ||
+    if (checkpoint_read_config(path, &cfg) != AN_OK || net_create_cpu(&n, &cfg, 1) != AN_OK ||
         checkpoint_load(path, n, meta, NULL) != AN_OK) {
         fprintf(stderr, "compare_checkpoints: %s: %s\n", path, error_message());
         net_destroy(n);

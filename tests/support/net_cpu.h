@@ -1,0 +1,22 @@
+/* net_cpu.h: a network on a CPU backend of its own, for the tests and
+ * benchmarks (the network itself knows only kernels/backend.h; the programs
+ * take their backend from the registry, kernels/backend_select.h).
+ *
+ *   net *n; AN_TRY(net_create_cpu(&n, &cfg, 128));   ... net_destroy(n);
+ */
+#ifndef ALEXNET_TESTS_NET_CPU_H
+#define ALEXNET_TESTS_NET_CPU_H
+
+#include "backend_cpu.h"
+#include "net.h"
+
+/* net_create on a new CPU backend (the calling thread's thread count) that the net owns. */
+static inline an_status net_create_cpu(net **out, const net_config *cfg, int max_batch)
+{
+    *out = NULL;
+    backend *be;
+    AN_TRY(backend_cpu_create(&be, 0));
+    return net_create(out, cfg, max_batch, be);
+}
+
+#endif
