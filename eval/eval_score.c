@@ -104,12 +104,9 @@ an_status eval_forward_views(net *model, const uint8_t *raw, int n, const float 
     if (n * TEN_CROP_VIEWS > net_max_batch(model))
         return error_set(AN_ERR_ARG, "a batch of %d images needs %d views; the network holds %d", n,
                          n * TEN_CROP_VIEWS, net_max_batch(model));
-#pragma omp parallel for schedule(static)
-    for (int v = 0; v < n * TEN_CROP_VIEWS; v++)
-        crop_cut(raw + (size_t)(v / TEN_CROP_VIEWS) * IMAGE_STORED_BYTES, mean_image,
-                 ten_crop_view(v % TEN_CROP_VIEWS), scratch->views + (size_t)v * IMAGE_CROP_FLOATS);
+    for (int v = 0; v < n * TEN_CROP_VIEWS; v++) scratch->choices[v] = ten_crop_view(v % TEN_CROP_VIEWS);
     /* inference: no dropout (§4.2's test-time scaling is implied by inverted dropout) */
-    AN_TRY(net_forward(model, scratch->views, n * TEN_CROP_VIEWS, NULL, 0, 0, 0));
+    AN_TRY(net_forward_crops(model, raw, TEN_CROP_VIEWS, mean_image, scratch->choices, n * TEN_CROP_VIEWS));
     AN_TRY(net_read_logits(model, logits));
     return net_read_probs(model, probs); /* the network's softmax of each view */
 }
@@ -138,10 +135,10 @@ an_status eval_score_images(net *model, const uint8_t *raw, int n, const float *
 
 an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes)
 {
-    s->views = malloc((size_t)batch_images * TEN_CROP_VIEWS * IMAGE_CROP_FLOATS * sizeof(float));
+    s->choices = malloc((size_t)batch_images * TEN_CROP_VIEWS * sizeof(crop_choice));
     s->ten = malloc((size_t)num_classes * sizeof(float));
     s->centre = malloc((size_t)num_classes * sizeof(float));
-    if (!s->views || !s->ten || !s->centre) {
+    if (!s->choices || !s->ten || !s->centre) {
         eval_score_scratch_free(s);
         return error_set(AN_ERR_NOMEM, "out of memory for the views of %d images", batch_images);
     }
@@ -150,10 +147,11 @@ an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int 
 
 void eval_score_scratch_free(eval_score_scratch *s)
 {
-    free(s->views);
+    free(s->choices);
     free(s->ten);
     free(s->centre);
-    s->views = s->ten = s->centre = NULL;
+    s->choices = NULL;
+    s->ten = s->centre = NULL;
 }
 
 an_status eval_score_split(net *model, const eval_split *s, const float *mean_image,

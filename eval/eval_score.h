@@ -46,17 +46,19 @@ void eval_split_close(eval_split *s);
 /* The k-th image of the split in shard order -> (shard, index). */
 an_status eval_split_locate(const eval_split *s, uint64_t k, int *shard, uint32_t *index);
 
-/* Working memory of one batch: views [B*10, 3, 224, 224], ten and centre [K]. */
+/* Working memory of one batch: the views' crop choices [B*10], ten and centre [K]. */
 typedef struct eval_score_scratch {
-    float *views, *ten, *centre;
+    crop_choice *choices;
+    float *ten, *centre;
 } eval_score_scratch;
 
 an_status eval_score_scratch_alloc(eval_score_scratch *s, int batch_images, int num_classes);
 void eval_score_scratch_free(eval_score_scratch *s);
 
 /* The ten views of n images raw [n, 256, 256, 3] (ten_crop.h) through the
- * network at inference: *logits and *probs [n*10, K], host views valid until
- * the next forward pass (view v of image b at row b*10 + v). The one path
+ * network at inference, cut by the backend's input op (net_forward_crops):
+ * *logits and *probs [n*10, K], host views valid until the next forward pass
+ * (view v of image b at row b*10 + v). The one path
  * from stored pixels to the network's outputs that scoring and
  * `alexnet-eval classify` share. */
 an_status eval_forward_views(net *model, const uint8_t *raw, int n, const float *mean_image,

@@ -13,29 +13,30 @@ an_status fc7_features(net *model, const eval_split *s, const float *mean_image,
     an_status st = AN_OK;
     if (batch > net_max_batch(model)) batch = net_max_batch(model);
     const size_t F = (size_t)net_fc7_features(model);
-    uint8_t *image = malloc((size_t)IMAGE_STORED_BYTES);                              /* [256,256,3] */
-    float *views = malloc((size_t)batch * IMAGE_CROP_FLOATS * sizeof(float));        /* [batch,3,224,224] */
-    if (!image || !views) {
+    uint8_t *images = malloc((size_t)batch * IMAGE_STORED_BYTES);    /* [batch, 256, 256, 3] */
+    crop_choice *centre = malloc((size_t)batch * sizeof(crop_choice)); /* [batch] */
+    if (!images || !centre) {
         st = error_set(AN_ERR_NOMEM, "out of memory for fc7 features of %d images", batch);
         goto done;
     }
+    for (int b = 0; b < batch; b++) centre[b] = ten_crop_view(TEN_CROP_CENTRE_VIEW);
     for (int first = 0; first < n; first += batch) {
         int m = n - first < batch ? n - first : batch;
         for (int b = 0; b < m; b++) {
             int shard;
             uint32_t index;
             AN_TRY_GOTO(st, eval_split_locate(s, positions[first + b], &shard, &index), done);
-            AN_TRY_GOTO(st, shard_reader_read_image(s->shards[shard], index, image), done);
-            crop_cut(image, mean_image, ten_crop_view(TEN_CROP_CENTRE_VIEW), views + (size_t)b * IMAGE_CROP_FLOATS);
+            AN_TRY_GOTO(st, shard_reader_read_image(s->shards[shard], index, images + (size_t)b * IMAGE_STORED_BYTES),
+                        done);
         }
         const float *fc7 = NULL; /* [m, F7] */
-        AN_TRY_GOTO(st, net_forward(model, views, m, NULL, 0, 0, 0), done);
+        AN_TRY_GOTO(st, net_forward_crops(model, images, 1, mean_image, centre, m), done);
         AN_TRY_GOTO(st, net_read_fc7(model, &fc7), done);
         memcpy(out + (size_t)first * F, fc7, (size_t)m * F * sizeof(float));
     }
 done:
-    free(image);
-    free(views);
+    free(images);
+    free(centre);
     return st;
 }
 

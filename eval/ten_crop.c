@@ -1,11 +1,9 @@
-/* ten_crop.c: corner, centre and mirrored 224x224 views (§4.1) with the mean
- * image subtracted at the source pixel, cut by the one CPU crop
- * (kernels/cpu/crop_cpu.h). */
+/* ten_crop.c: where the corner, centre and mirrored 224x224 views (§4.1)
+ * lie; the backend's input op cuts them (ten_crop.h). */
 #include "ten_crop.h"
 
 #include <stddef.h>
 
-#include "crop_cpu.h"
 
 crop_choice ten_crop_view(int v)
 {
@@ -15,15 +13,4 @@ crop_choice ten_crop_view(int v)
     int base = v % 5;
     crop_choice view = {.x = origin[base][1], .y = origin[base][0], .flip = v >= 5}; /* shift 0: no lighting */
     return view;
-}
-
-void crop_cut(const uint8_t *image, const float *mean, crop_choice view, float *out)
-{
-    crop_batch_cpu(out, image, mean, &view, 1);
-}
-
-void ten_crop_cut(const uint8_t *image, const float *mean, float *out)
-{
-    for (int v = 0; v < TEN_CROP_VIEWS; v++)
-        crop_cut(image, mean, ten_crop_view(v), out + (size_t)v * IMAGE_CROP_FLOATS);
 }

@@ -8,8 +8,9 @@
  * offsets are common/image_geometry.h's.
  *
  * The mean image is subtracted at the SOURCE pixel, before the mirror, the
- * same convention as training (§2, DESIGN §3), by the same CPU crop
- * (kernels/cpu/crop_cpu.h): output pixel (y, x) of a mirrored view is
+ * same convention as training (§2, DESIGN §3), by the backend's input op
+ * (net_forward_crops; kernels/backend_ops.def: crop_input), whose CPU twin is
+ * the loader's crop: output pixel (y, x) of a mirrored view is
  * image[y0+y][x0+223-x] - mean[y0+y][x0+223-x].
  */
 #ifndef ALEXNET_EVAL_TEN_CROP_H
@@ -26,13 +27,5 @@
 /* The geometry of view v in [0, 10): its corner (x, y), its mirror (flip),
  * no shift (kernels/op_shapes.h). */
 crop_choice ten_crop_view(int v);
-
-/* Cuts one view.
- * image: [256, 256, 3] uint8 HWC RGB; mean: [256, 256, 3] float byte units;
- * out:   [3, 224, 224] float CHW, byte units minus the mean. */
-void crop_cut(const uint8_t *image, const float *mean, crop_choice view, float *out);
-
-/* Cuts all ten views of one image into out: [10, 3, 224, 224]. */
-void ten_crop_cut(const uint8_t *image, const float *mean, float *out);
 
 #endif

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_geometry.h"
 #include "op_shapes.h"
 #include "status.h"
 

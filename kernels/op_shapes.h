@@ -150,6 +150,14 @@ typedef struct crop_choice {
     float shift[3]; /* per-channel RGB shift, byte units */
 } crop_choice;
 
+/* The images behind `views` views of views_per_image each (the last image
+ * may have fewer): ceil(views / views_per_image); 0 for views_per_image < 1. */
+static inline size_t crop_input_images(int views, int views_per_image)
+{
+    if (views < 1 || views_per_image < 1) return 0;
+    return ((size_t)views + (size_t)views_per_image - 1) / (size_t)views_per_image;
+}
+
 #ifdef __cplusplus
 }
 #endif

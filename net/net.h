@@ -199,6 +199,17 @@ an_status net_init_params(net *n, uint64_t seed);
 an_status net_forward(net *n, const float *input_host, int batch, const uint32_t *image_ids_host,
                       uint32_t step, uint64_t seed, int train);
 
+/* Inference (train 0) on `batch` views cut on the backend from stored
+ * images by its input op (backend_ops.def: crop_input): view b is
+ * choices_host[b]'s window of image b / views_per_image, the mean image
+ * subtracted (§2, §4.1). The same bits as net_forward on the views
+ * kernels/cpu/crop_cpu.h cuts on the host; about 8x fewer bytes cross to a
+ * GPU (uint8 images once, not float views).
+ *   images_host [ceil(batch / views_per_image), 256, 256, 3] uint8 HWC
+ *   mean_image_host [256, 256, 3] float, choices_host [batch] */
+an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
+                            const crop_choice *choices_host, int batch);
+
 /* After net_forward, host copies valid until the next forward or read of the same kind: */
 an_status net_read_logits(net *n, const float **logits_host); /* [B, K] fc8 outputs */
 an_status net_read_probs(net *n, const float **probs_host);   /* [B, K] softmax of the logits */

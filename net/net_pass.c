@@ -103,24 +103,13 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
     return error_set(AN_ERR_INTERNAL, "layer %s: unknown kind", l->name);
 }
 
-an_status net_forward(net *n, const float *input_host, int batch, const uint32_t *image_ids_host,
-                      uint32_t step, uint64_t seed, int train)
+/* The forward pass over n->input, set by the caller. */
+static an_status forward_layers(net *n, int batch, const uint32_t *image_ids_host, uint32_t step, uint64_t seed)
 {
     const net_plan *p = &n->plan;
-    if (batch < 1 || batch > p->max_batch)
-        return error_set(AN_ERR_ARG, "batch %d is outside [1, %d] (the net's max batch)", batch, p->max_batch);
-    if (train && p->cfg.dropout_rate > 0.0f && !image_ids_host)
-        return error_set(AN_ERR_ARG, "training with dropout needs the images' ids");
-    n->last_batch = 0; /* until this pass completes */
-    n->last_train = train;
-    n->dropout_on = train && p->cfg.dropout_rate > 0.0f;
-    AN_TRY(discard_activations(n));
-    const void *view;
-    AN_TRY(OPS(n)->upload_view(n->be, &view, n->input_staging, input_host,
-                               (size_t)batch * p->input_floats * sizeof(float)));
-    n->input = view;
     const uint32_t *ids = NULL;
     if (n->dropout_on) {
+        const void *view;
         AN_TRY(OPS(n)->upload_view(n->be, &view, n->ids_staging, image_ids_host, (size_t)batch * sizeof(uint32_t)));
         ids = view;
     }
@@ -131,6 +120,60 @@ an_status net_forward(net *n, const float *input_host, int batch, const uint32_t
     }
     n->last_batch = batch;
     return AN_OK;
+}
+
+/* The checks and state of a pass starting on `batch` images. */
+static an_status pass_start(net *n, int batch, int train, const uint32_t *image_ids_host)
+{
+    const net_plan *p = &n->plan;
+    if (batch < 1 || batch > p->max_batch)
+        return error_set(AN_ERR_ARG, "batch %d is outside [1, %d] (the net's max batch)", batch, p->max_batch);
+    if (train && p->cfg.dropout_rate > 0.0f && !image_ids_host)
+        return error_set(AN_ERR_ARG, "training with dropout needs the images' ids");
+    n->last_batch = 0; /* until this pass completes */
+    n->last_train = train;
+    n->dropout_on = train && p->cfg.dropout_rate > 0.0f;
+    return discard_activations(n);
+}
+
+an_status net_forward(net *n, const float *input_host, int batch, const uint32_t *image_ids_host,
+                      uint32_t step, uint64_t seed, int train)
+{
+    AN_TRY(pass_start(n, batch, train, image_ids_host));
+    const void *view;
+    AN_TRY(OPS(n)->upload_view(n->be, &view, n->input_staging, input_host,
+                               (size_t)batch * n->plan.input_floats * sizeof(float)));
+    n->input = view;
+    return forward_layers(n, batch, image_ids_host, step, seed);
+}
+
+/* Allocates net_forward_crops' staging at its first call. */
+static an_status crops_staging(net *n)
+{
+    if (n->images_staging) return AN_OK;
+    const size_t B = (size_t)n->plan.max_batch;
+    AN_TRY(OPS(n)->alloc(n->be, (void **)&n->images_staging, B * IMAGE_STORED_BYTES, "the input images"));
+    AN_TRY(OPS(n)->alloc(n->be, (void **)&n->mean_staging, IMAGE_STORED_BYTES * sizeof(float), "the mean image"));
+    return OPS(n)->alloc(n->be, (void **)&n->choices_staging, B * sizeof(crop_choice), "the crop choices");
+}
+
+an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
+                            const crop_choice *choices_host, int batch)
+{
+    if (views_per_image < 1) return error_set(AN_ERR_ARG, "%d views per image", views_per_image);
+    if (n->plan.input_floats != IMAGE_CROP_FLOATS)
+        return error_set(AN_ERR_ARG, "a network input of %zu floats is not a 224x224 crop", n->plan.input_floats);
+    AN_TRY(pass_start(n, batch, 0, NULL));
+    AN_TRY(crops_staging(n));
+    const void *images, *mean, *choices;
+    AN_TRY(OPS(n)->upload_view(n->be, &images, n->images_staging, images_host,
+                               crop_input_images(batch, views_per_image) * IMAGE_STORED_BYTES));
+    AN_TRY(OPS(n)->upload_view(n->be, &mean, n->mean_staging, mean_image_host, IMAGE_STORED_BYTES * sizeof(float)));
+    AN_TRY(OPS(n)->upload_view(n->be, &choices, n->choices_staging, choices_host, (size_t)batch * sizeof(crop_choice)));
+    an_status st = OPS(n)->crop_input(n->be, n->input_staging, images, mean, choices, batch, views_per_image);
+    if (st != AN_OK) return error_context(st, "the input crop");
+    n->input = n->input_staging;
+    return forward_layers(n, batch, NULL, 0, 0);
 }
 
 /* A host view of `floats` per image of the last forward's tensor. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "image_geometry.h"
+#include "ops_cpu.h"
 
 /* One view: image [256,256,3] uint8 HWC, mean_image [256,256,3] float HWC -> out [3,224,224] float CHW. */
 static void crop_one(float *out, const uint8_t *image, const float *mean_image, const crop_choice *choice)
@@ -46,4 +47,17 @@ void crop_batch_cpu(float *out, const uint8_t *images, const float *mean_image, 
     for (int b = 0; b < batch; b++)
         crop_one(out + (size_t)b * IMAGE_CROP_FLOATS, images + (size_t)b * IMAGE_STORED_BYTES, mean_image,
                  &choices[b]);
+}
+
+an_status crop_input_cpu(backend *be, float *out, const uint8_t *images, const float *mean_image,
+                         const crop_choice *choices, int batch, int views_per_image)
+{
+    cpu_use(be);
+    if (batch < 0 || views_per_image < 1)
+        return error_set(AN_ERR_ARG, "cropping %d views of %d per image", batch, views_per_image);
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < batch; b++)
+        crop_batch_cpu(out + (size_t)b * IMAGE_CROP_FLOATS,
+                       images + (size_t)(b / views_per_image) * IMAGE_STORED_BYTES, mean_image, &choices[b], 1);
+    return AN_OK;
 }

@@ -13,6 +13,7 @@
 #include "cuda_check.h"
 #include "cuda_launch.h"
 #include "image_geometry.h"
+#include "ops_cuda.h"
 #include "train_ops_cuda.h"
 
 #define SOURCE IMAGE_STORED_SIZE /* 256 */
@@ -30,7 +31,7 @@ template <> __device__ uint16_t store_as<uint16_t>(float v)
  *   choices [B] */
 template <typename T>
 __device__ static void crop_one(size_t i, T *out, const uint8_t *images, const float *mean_image,
-                                   const crop_choice *choices)
+                                   const crop_choice *choices, int views_per_image)
 {
     int x = (int)(i % CROP), y = (int)((i / CROP) % CROP), b = (int)(i / ((size_t)CROP * CROP));
     crop_choice c = choices[b];
@@ -42,7 +43,7 @@ __device__ static void crop_one(size_t i, T *out, const uint8_t *images, const f
     }
     int sx = (c.flip ? CROP - 1 - x : x) + c.x, sy = y + c.y;
     size_t src = ((size_t)sy * SOURCE + sx) * 3;
-    const uint8_t *pixel = images + (size_t)b * SOURCE * SOURCE * 3 + src; /* [3] */
+    const uint8_t *pixel = images + (size_t)(b / views_per_image) * SOURCE * SOURCE * 3 + src; /* [3] */
     const float *mean = mean_image + src;                                  /* [3] */
     for (int ch = 0; ch < 3; ch++)
         dst[(size_t)ch * CROP * CROP] =
@@ -51,21 +52,25 @@ __device__ static void crop_one(size_t i, T *out, const uint8_t *images, const f
 
 template <typename T>
 static an_status crop_launch(cuda_context *ctx, T *out, const uint8_t *images, const float *mean_image,
-                             const crop_choice *choices, int batch)
+                             const crop_choice *choices, int batch, int views_per_image)
 {
-    if (batch < 0) return error_set(AN_ERR_ARG, "cropping a batch of %d images", batch);
-    return cuda_for_each(ctx, (size_t)batch * CROP * CROP, "crop",
-                         [=] __device__(size_t i) { crop_one<T>(i, out, images, mean_image, choices); });
+    if (batch < 0 || views_per_image < 1)
+        return error_set(AN_ERR_ARG, "cropping %d views of %d per image", batch, views_per_image);
+    return cuda_for_each(ctx, (size_t)batch * CROP * CROP, "crop", [=] __device__(size_t i) {
+        crop_one<T>(i, out, images, mean_image, choices, views_per_image);
+    });
 }
 
-an_status crop_batch_cuda(cuda_context *ctx, float *out, const uint8_t *images, const float *mean_image,
-                          const crop_choice *choices, int batch)
+an_status crop_input_cuda(backend *be, float *out, const uint8_t *images, const float *mean_image,
+                          const crop_choice *choices, int batch, int views_per_image)
 {
-    return crop_launch<float>(ctx, out, images, mean_image, choices, batch);
+    cuda_context *ctx;
+    AN_TRY(backend_cuda_use(be, &ctx));
+    return crop_launch<float>(ctx, out, images, mean_image, choices, batch, views_per_image);
 }
 
 an_status crop_batch_bf16_cuda(cuda_context *ctx, uint16_t *out, const uint8_t *images,
                                const float *mean_image, const crop_choice *choices, int batch)
 {
-    return crop_launch<uint16_t>(ctx, out, images, mean_image, choices, batch);
+    return crop_launch<uint16_t>(ctx, out, images, mean_image, choices, batch, 1);
 }

@@ -41,6 +41,7 @@
 #include "eval_model.h"
 #include "eval_score.h"
 #include "scores.h"
+#include "net_cpu.h"
 #include "ten_crop.h"
 
 #define NET_RTOL 1e-3

@@ -8,7 +8,21 @@
 
 #include <cmocka.h>
 
+#include "backend_cpu.h"
+#include "net_cpu.h"
+#include "ops_cpu.h"
 #include "ten_crop.h"
+
+/* All ten views of one image into out [10, 3, 224, 224] at once, by the
+ * input op's CPU twin (ten views per image), as scoring cuts them. */
+static void ten_crop_cut(const uint8_t *image, const float *mean, float *out)
+{
+    static backend *be;
+    if (!be) assert_int_equal(backend_cpu_create(&be, 0), AN_OK);
+    crop_choice views[TEN_CROP_VIEWS];
+    for (int v = 0; v < TEN_CROP_VIEWS; v++) views[v] = ten_crop_view(v);
+    assert_int_equal(crop_input_cpu(be, out, image, mean, views, TEN_CROP_VIEWS, TEN_CROP_VIEWS), AN_OK);
+}
 
 enum { S = IMAGE_STORED_SIZE, K = IMAGE_CROP_SIZE };
 
@@ -120,7 +134,7 @@ static void test_mirror_is_reflection_of_unmirrored(void **state)
                 for (int x = 0; x < K; x++)
                     assert_true(mirrored[((size_t)c * K + y) * K + x] == plain[((size_t)c * K + y) * K + (K - 1 - x)]);
     }
-    /* and ten_crop_cut's slices are crop_cut's views */
+    /* and the ten cut at once are crop_cut's views one by one */
     float *one = malloc((size_t)IMAGE_CROP_FLOATS * sizeof(float));
     assert_non_null(one);
     for (int v = 0; v < TEN_CROP_VIEWS; v++) {

@@ -1,4 +1,4 @@
-/* test_crop_cuda.c: crop_batch_cuda (train_ops_cuda.h), the network's input
+/* test_crop_cuda.c: crop_input_cuda (ops_cuda.h), the network's input
  * cut from stored images in one pass (§4.1, §2), against a reference loop
  * written here from op_shapes.h's crop_choice formula
  *   out[c, y, x] = (image[y0 + y, x0 + sx, c] - mean[y0 + y, x0 + sx, c]) + shift[c],
@@ -26,6 +26,7 @@
 #include "gpu_test_util.h"
 #include "image_geometry.h"
 #include "op_shapes.h"
+#include "ops_cuda.h"
 #include "philox.h"
 #include "train_ops_cuda.h"
 #ifdef CROP_TEST_HAVE_AUGMENT
@@ -108,7 +109,7 @@ static void check_choices(fixture *f, const crop_choice *choices, const float *e
     crop_choice *d_choices = gpu_test_upload_bytes(f->ctx, choices, sizeof(crop_choice) * B); /* [B] */
     float *d_out = gpu_test_poisoned(f->ctx, sizeof(float) * (size_t)B * OUT);          /* [B, 3, 224, 224] */
     uint16_t *d_bf16 = gpu_test_poisoned(f->ctx, sizeof(uint16_t) * (size_t)B * OUT);   /* [B, 3, 224, 224] */
-    assert_int_equal(crop_batch_cuda(f->ctx, d_out, f->d_images, f->d_mean, d_choices, B), AN_OK);
+    assert_int_equal(crop_input_cuda(gpu_test_backend(f->ctx), d_out, f->d_images, f->d_mean, d_choices, B, 1), AN_OK);
     assert_int_equal(crop_batch_bf16_cuda(f->ctx, d_bf16, f->d_images, f->d_mean, d_choices, B), AN_OK);
     gpu_test_expect_bitwise(f->ctx, what, d_out, expect, sizeof(float) * (size_t)B * OUT);
     uint16_t *bf16 = gpu_test_download_bytes(f->ctx, d_bf16, sizeof(uint16_t) * (size_t)B * OUT); /* [B, 3, 224, 224] */
@@ -183,7 +184,7 @@ static void test_bad_corner_and_empty_batch(void **state)
     choices[4].y = -1;
     crop_choice *d_choices = gpu_test_upload_bytes(f->ctx, choices, sizeof choices); /* [B] */
     float *d_out = gpu_test_poisoned(f->ctx, sizeof(float) * (size_t)B * OUT);    /* [B, 3, 224, 224] */
-    assert_int_equal(crop_batch_cuda(f->ctx, d_out, f->d_images, f->d_mean, d_choices, B), AN_OK);
+    assert_int_equal(crop_input_cuda(gpu_test_backend(f->ctx), d_out, f->d_images, f->d_mean, d_choices, B, 1), AN_OK);
     float *out = gpu_test_download(f->ctx, d_out, (size_t)B * OUT); /* [B, 3, 224, 224] */
     float *view = malloc(sizeof(float) * OUT); /* [3, 224, 224] */
     assert_non_null(view);
@@ -197,10 +198,10 @@ static void test_bad_corner_and_empty_batch(void **state)
     }
     /* batch 0: the poisoned buffer stays as it was */
     assert_int_equal(cuda_poison(f->ctx, d_out, sizeof(float) * OUT), AN_OK);
-    assert_int_equal(crop_batch_cuda(f->ctx, d_out, f->d_images, f->d_mean, d_choices, 0), AN_OK);
+    assert_int_equal(crop_input_cuda(gpu_test_backend(f->ctx), d_out, f->d_images, f->d_mean, d_choices, 0, 1), AN_OK);
     float *after = gpu_test_download(f->ctx, d_out, OUT); /* [3, 224, 224] */
     for (int i = 0; i < OUT; i++) assert_true(isnan(after[i]));
-    assert_int_equal(crop_batch_cuda(f->ctx, d_out, f->d_images, f->d_mean, d_choices, -1), AN_ERR_ARG);
+    assert_int_equal(crop_input_cuda(gpu_test_backend(f->ctx), d_out, f->d_images, f->d_mean, d_choices, -1, 1), AN_ERR_ARG);
     free(out), free(view), free(after);
     cuda_free(d_choices), cuda_free(d_out);
 }

@@ -20,6 +20,7 @@
 #include "backend_cpu.h"
 #include "backend_select.h"
 #include "checkpoint.h"
+#include "crop_cpu.h"
 #include "net.h"
 #include "philox.h"
 #include "net_cpu.h"
@@ -133,6 +134,66 @@ static void training_steps_checked(void)
     net_destroy(plain);
     backend_destroy(checked);
     backend_destroy(inner);
+}
+
+/* The input op (net_forward_crops): views cut on the backend from stored
+ * bytes, checked, give the bits that net_forward gives on the same views cut
+ * on the host by crop_batch_cpu (the loader's and the scorer's crop): two
+ * images, two views each, corners, flips and lighting shifts; then 3 views of
+ * 2 per image (the last image has one). */
+static void input_crop_checked(void)
+{
+    enum { IMAGES = 2, PER_IMAGE = 2, VIEWS = IMAGES * PER_IMAGE };
+    backend *inner = NULL, *checked = NULL;
+    if (use_cuda) {
+        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
+        assert_int_equal(backend_open(&inner, &r), AN_OK);
+    } else {
+        assert_int_equal(backend_cpu_create(&inner, 0), AN_OK);
+    }
+    assert_int_equal(backend_check_create(&checked, inner), AN_OK);
+    net *a = make_net(checked), *plain = make_net(NULL);
+    uint8_t *images = malloc(IMAGES * IMAGE_STORED_BYTES);               /* [2, 256, 256, 3] */
+    float *mean = malloc(IMAGE_STORED_BYTES * sizeof(float));            /* [256, 256, 3] */
+    float *views = malloc((size_t)VIEWS * IMAGE_CROP_FLOATS * sizeof(float)); /* [4, 3, 224, 224] */
+    assert_true(images && mean && views);
+    for (size_t i = 0; i < IMAGES * IMAGE_STORED_BYTES; i++)
+        images[i] = (uint8_t)(philox_draw(6, PHILOX_PURPOSE_TEST, 1, 0, (uint32_t)i).v[0] & 0xFF);
+    fill(mean, IMAGE_STORED_BYTES, 7, 60.0f);
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) mean[i] += 120.0f;
+    const crop_choice choices[VIEWS] = {
+        {.x = 0, .y = 0, .flip = 0, .shift = {0, 0, 0}},
+        {.x = IMAGE_MAX_OFFSET, .y = 5, .flip = 1, .shift = {1.5f, -2.25f, 0.125f}},
+        {.x = 16, .y = IMAGE_MAX_OFFSET, .flip = 1, .shift = {0, 0, 0}},
+        {.x = 7, .y = 16, .flip = 0, .shift = {-3.0f, 0.5f, 2.0f}},
+    };
+    for (int batch = VIEWS; batch >= VIEWS - 1; batch--) {
+        for (int v = 0; v < batch; v++)
+            crop_batch_cpu(views + (size_t)v * IMAGE_CROP_FLOATS, images + (size_t)(v / PER_IMAGE) * IMAGE_STORED_BYTES,
+                           mean, &choices[v], 1);
+        const float *logits, *plain_logits;
+        assert_int_equal(net_forward_crops(a, images, PER_IMAGE, mean, choices, batch), AN_OK);
+        assert_int_equal(net_read_logits(a, &logits), AN_OK);
+        assert_int_equal(net_forward(plain, views, batch, NULL, 0, 0, 0), AN_OK);
+        assert_int_equal(net_read_logits(plain, &plain_logits), AN_OK);
+        for (int i = 0; i < batch * CLASSES; i++) {
+            if (use_cuda) assert_true(fabsf(logits[i] - plain_logits[i]) <= 1e-4f * (1.0f + fabsf(plain_logits[i])));
+            else assert_true(memcmp(&logits[i], &plain_logits[i], sizeof(float)) == 0);
+        }
+    }
+    assert_int_equal(net_forward_crops(a, images, 0, mean, choices, VIEWS), AN_ERR_ARG);
+    free(images), free(mean), free(views);
+    net_destroy(a);
+    net_destroy(plain);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
+static void test_input_crop_checked(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    input_crop_checked();
 }
 
 static void test_training_steps_checked(void **state)
@@ -253,12 +314,14 @@ int main(int argc, char **argv)
         }
         backend_destroy(probe);
         const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked),
-                                               cmocka_unit_test(test_variant_steps_checked)};
+                                               cmocka_unit_test(test_variant_steps_checked),
+                                               cmocka_unit_test(test_input_crop_checked)};
         return cmocka_run_group_tests(gpu_tests, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_steps_checked),
         cmocka_unit_test(test_variant_steps_checked),
+        cmocka_unit_test(test_input_crop_checked),
         cmocka_unit_test(test_catches_unwritten_element),
         cmocka_unit_test(test_catches_stray_write),
         cmocka_unit_test(test_catches_read_before_write),
