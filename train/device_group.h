@@ -19,7 +19,7 @@ typedef struct device_group device_group;
 /* What each replica does in a step: job(ctx, i) on replica i's thread. */
 typedef an_status (*replica_job)(void *ctx, int replica);
 
-/* Opens the devices of `list` (net/backend_select.h: backend_open_list) for
+/* Opens the devices of `list` (kernels/backend_select.h: backend_open_list) for
  * process `rank` of `processes`, and, with more than one, their communicator
  * and threads. CPU replicas share `threads` cores: each gets threads / count
  * (at least 1). */

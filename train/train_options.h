@@ -23,7 +23,7 @@ typedef struct train_options {
     int epochs;              /* 90 (§5) */
     uint32_t batch;          /* global batch, 128 (§5) */
     double width;            /* channel multiplier, 1.0 = the paper */
-    const char *device;      /* --devices: auto, cpu, cuda, cuda:N or a list (net/backend_select.h) */
+    const char *device;      /* --devices: auto, cpu, cuda, cuda:N or a list (kernels/backend_select.h) */
     int resume;
     uint64_t seed;
     double lr;               /* 0.01 (§5) */

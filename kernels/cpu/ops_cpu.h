@@ -6,7 +6,8 @@
  *
  * Threading: the batch (in conv: chunks of images) or fixed blocks of output
  * columns (fc) are split over OpenMP threads, each running single-threaded
- * OpenBLAS. cpu_threads_set() sets both thread counts. Results do not depend
+ * OpenBLAS. cpu_threads_set() sets both thread counts; a CPU backend sets its
+ * own count on the calling thread before each op (cpu_use). Results do not depend
  * on the thread count (conv's weight gradient is summed from partials kept
  * per slot of chunks, not per thread; fc's GEMMs are cut into blocks fixed by
  * the shapes), except for one image alone (batch-1 inference), whose conv

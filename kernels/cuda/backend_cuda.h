@@ -62,7 +62,7 @@ int backend_cuda_device_count(void);
 an_status backend_cuda_use(backend *be, struct cuda_context **ctx);
 
 /* The context a CUDA backend computes with (for what stands beside the table:
- * crop_batch_cuda, NCCL replicas); NULL when be is not a CUDA backend. */
+ * NCCL replicas, the bf16 crop); NULL when be is not a CUDA backend. */
 struct cuda_context *backend_cuda_context(backend *be);
 
 #ifdef __cplusplus
