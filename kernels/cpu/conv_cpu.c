@@ -218,14 +218,22 @@ static void conv_forward_split(float *out, const float *in, const float *weight,
     }
 }
 
+/* The start of both directions: be's thread count on this thread, the shape
+ * checked, be's workspace for it. */
+static an_status conv_begin(backend *be, const conv_shape *s, int *threads, float **workspace)
+{
+    cpu_use(be);
+    *threads = cpu_threads_get();
+    AN_TRY(conv_shape_check(s));
+    return cpu_workspace(be, conv_workspace_floats(s, *threads), workspace);
+}
+
 an_status conv_forward_cpu(backend *be, float *out, const float *in, const float *weight, const float *bias,
                            const conv_shape *s)
 {
-    cpu_use(be);
-    const int threads = cpu_threads_get();
-    AN_TRY(conv_shape_check(s));
+    int threads;
     float *workspace; /* [conv_workspace_floats(s, threads)] */
-    AN_TRY(cpu_workspace(be, conv_workspace_floats(s, threads), &workspace));
+    AN_TRY(conv_begin(be, s, &threads, &workspace));
     const conv_dims d = conv_dims_of(s);
     openblas_set_num_threads(1);
     if (s->batch > 1 || threads == 1) /* chunks over threads: the same GEMMs whatever the thread count */
@@ -239,11 +247,9 @@ an_status conv_forward_cpu(backend *be, float *out, const float *in, const float
 an_status conv_backward_cpu(backend *be, float *dinput, float *dweight, float *dbias, const float *doutput,
                             const float *in, const float *weight, const conv_shape *s)
 {
-    cpu_use(be);
-    const int threads = cpu_threads_get();
-    AN_TRY(conv_shape_check(s));
+    int threads;
     float *workspace; /* [conv_workspace_floats(s, threads)] */
-    AN_TRY(cpu_workspace(be, conv_workspace_floats(s, threads), &workspace));
+    AN_TRY(conv_begin(be, s, &threads, &workspace));
     const conv_dims d = conv_dims_of(s);
     const size_t per_thread = conv_thread_floats(&d);
 

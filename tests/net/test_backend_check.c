@@ -48,6 +48,18 @@ static net *make_net(backend *be)
     return n;
 }
 
+/* The inner backend (the CPU's, or the GPU's with --cuda) and the checking one around it. */
+static void open_checked(backend **inner, backend **checked)
+{
+    if (use_cuda) {
+        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
+        assert_int_equal(backend_open(inner, &r), AN_OK);
+    } else {
+        assert_int_equal(backend_cpu_create(inner, 0), AN_OK);
+    }
+    assert_int_equal(backend_check_create(checked, *inner), AN_OK);
+}
+
 /* One SGD step of `batch` images; *loss, *errors1 receive the step's results. */
 static void train_step(net *n, const float *x, int batch, uint32_t step, double *loss, int64_t *errors1)
 {
@@ -70,13 +82,7 @@ static void train_step(net *n, const float *x, int batch, uint32_t step, double 
 static void training_steps_checked(void)
 {
     backend *inner = NULL, *checked = NULL;
-    if (use_cuda) {
-        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
-        assert_int_equal(backend_open(&inner, &r), AN_OK);
-    } else {
-        assert_int_equal(backend_cpu_create(&inner, 0), AN_OK);
-    }
-    assert_int_equal(backend_check_create(&checked, inner), AN_OK);
+    open_checked(&inner, &checked);
     net *a = make_net(checked), *plain = make_net(NULL);
     size_t in_floats = (size_t)MAX_BATCH * IMAGE_CROP_FLOATS;
     float *x = malloc(in_floats * sizeof(float)); /* [4, 3, 224, 224] */
@@ -145,13 +151,7 @@ static void input_crop_checked(void)
 {
     enum { IMAGES = 2, PER_IMAGE = 2, VIEWS = IMAGES * PER_IMAGE };
     backend *inner = NULL, *checked = NULL;
-    if (use_cuda) {
-        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
-        assert_int_equal(backend_open(&inner, &r), AN_OK);
-    } else {
-        assert_int_equal(backend_cpu_create(&inner, 0), AN_OK);
-    }
-    assert_int_equal(backend_check_create(&checked, inner), AN_OK);
+    open_checked(&inner, &checked);
     net *a = make_net(checked), *plain = make_net(NULL);
     uint8_t *images = malloc(IMAGES * IMAGE_STORED_BYTES);               /* [2, 256, 256, 3] */
     float *mean = malloc(IMAGE_STORED_BYTES * sizeof(float));            /* [256, 256, 3] */
