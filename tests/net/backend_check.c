@@ -172,11 +172,9 @@ static an_status before_op(backend_check *c, const char *op, op_arg *args, int n
 static size_t unwritten(const backend_check *c, const op_arg *a, const uint8_t *got, size_t *first)
 {
     size_t count = 0;
-    for (size_t k = 0; k < a->arg.bytes; k += a->arg.element) {
-        uint32_t word;
-        memcpy(&word, c->pattern + ((a->offset + k) % 4), 4);
-        if (memcmp(got + k, &word, a->arg.element) == 0 && count++ == 0) *first = k / a->arg.element;
-    }
+    for (size_t k = 0; k < a->arg.bytes; k += a->arg.element) /* the pattern holds the poisoned bytes, and more */
+        if (memcmp(got + k, c->pattern + ((a->offset + k) % 4), a->arg.element) == 0 && count++ == 0)
+            *first = k / a->arg.element;
     return count;
 }
 
