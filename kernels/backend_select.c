@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "backend_cpu.h"
-#include "ops_cpu.h"
 #include "communicator_cpu.h"
 #include "log.h"
+#include "ops_cpu.h"
 
 #ifdef ALEXNET_HAVE_CUDA
 #include "backend_cuda.h"
