@@ -8,7 +8,7 @@
  * offsets are common/image_geometry.h's.
  *
  * The mean image is subtracted at the SOURCE pixel, before the mirror, the
- * same convention as training (§2, DESIGN §3), by the same CPU crop
+ * same convention as training (§2; docs/eval.md, "What is scored"), by the same CPU crop
  * (kernels/cpu/crop_cpu.h): output pixel (y, x) of a mirrored view is
  * image[y0+y][x0+223-x] - mean[y0+y][x0+223-x].
  */
