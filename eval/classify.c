@@ -9,35 +9,44 @@
 #include "scores.h"
 #include "ten_crop.h"
 
-an_status classify_decode_options(const char *data_dir, prep_decode_options *o)
+an_status classify_decode_options(const char *data_dir, image_decode_options *o)
 {
     char path[4096];
     json_flat f;
     const char *params;
     memset(o, 0, sizeof *o);
-    o->resize = PREP_RESIZE_CROP;
-    o->max_pixels = PREP_DEFAULT_MAX_PIXELS;
-    o->max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES;
+    o->resize = IMAGE_RESIZE_CROP;
+    o->max_pixels = IMAGE_DEFAULT_MAX_PIXELS;
+    o->max_file_bytes = IMAGE_DEFAULT_MAX_FILE_BYTES;
     snprintf(path, sizeof path, "%s/dataset.json", data_dir);
     AN_TRY(json_flatten_file(path, &f));
-    an_status st = json_flat_string(&f, "params", path, &params);
-    if (st == AN_OK) {
-        if (strstr(params, "resize=squash")) o->resize = PREP_RESIZE_SQUASH;
-        else if (!strstr(params, "resize=crop"))
-            st = error_set(AN_ERR_FORMAT, "%s: params name no resize mode (resize=crop or resize=squash): '%s'",
-                           path, params);
+    an_status st;
+    const char *resize;
+    if (json_flat_find(&f, "resize")) {
+        st = json_flat_string(&f, "resize", path, &resize);
+        if (st == AN_OK && image_resize_parse(resize, &o->resize) != AN_OK)
+            st = error_set(AN_ERR_FORMAT, "%s: resize is '%s', not crop or squash: prepare the dataset again with "
+                           "alexnet-prep", path, resize);
+    } else { /* datasets written before the resize member name it only in the free text of params */
+        st = json_flat_string(&f, "params", path, &params);
+        if (st == AN_OK) {
+            if (strstr(params, "resize=squash")) o->resize = IMAGE_RESIZE_SQUASH;
+            else if (!strstr(params, "resize=crop"))
+                st = error_set(AN_ERR_FORMAT, "%s: names no resize mode (no resize member, and params has neither "
+                               "resize=crop nor resize=squash): '%s'", path, params);
+        }
     }
     json_flat_free(&f);
     return st;
 }
 
-an_status classify_file(net *n, const dataset *d, const prep_decode_options *o, const char *path,
+an_status classify_file(net *n, const dataset *d, const image_decode_options *o, const char *path,
                         eval_score_scratch *scratch, uint8_t *raw, classify_result *r)
 {
     const int K = net_get_config(n)->num_classes;
     memset(r, 0, sizeof *r);
     r->path = path;
-    an_status st = prep_decode_file(path, o, raw, r->reason, sizeof r->reason);
+    an_status st = image_decode_file(path, o, raw, r->reason, sizeof r->reason);
     if (st == AN_ERR_IMAGE) return AN_OK; /* refused: the reason says why */
     if (st != AN_OK) {
         snprintf(r->reason, sizeof r->reason, "%s", error_message());

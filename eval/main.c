@@ -187,7 +187,7 @@ static an_status classify_files(const char *checkpoint, const char *data, const 
     net *n = NULL;
     backend *be = NULL;
     checkpoint_meta meta;
-    prep_decode_options o;
+    image_decode_options o;
     eval_score_scratch scratch = {0};
     classify_result *results = calloc((size_t)count, sizeof *results);
     uint8_t *raw = malloc(IMAGE_STORED_BYTES); /* [256, 256, 3] */
@@ -225,10 +225,10 @@ done:
 static an_status classify(const eval_cli *a, const char *argv0)
 {
     if (a->threads > 0) cpu_threads_set((int)a->threads);
-    AN_TRY(prep_decode_init(argv0));
+    AN_TRY(image_decode_init(argv0));
     int refused = 0;
     an_status st = classify_files(a->checkpoint, a->data, a->device, a->json, a->paths, a->num_paths, &refused);
-    prep_decode_shutdown();
+    image_decode_shutdown();
     if (st == AN_OK && refused)
         st = error_set(AN_ERR_ARG, "%d of %d files could not be classified (reasons above)", refused, a->num_paths);
     return st;

@@ -129,6 +129,7 @@ an_status prep_finalize(const char *dir, prep_final_summary *summary)
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
     dataset_provenance provenance = {
         .tool = "alexnet-prep " ALEXNET_VERSION, .input = plan.input, .params = plan.params,
+        .resize = image_resize_name(plan.resize),
         .max_bad = plan.max_bad, .refused = summary->refused, .skipped = summary->skipped,
         .jpeg_quality = plan.store == SHARD_STORE_JPEG ? plan.jpeg_quality : 0,
         .jpeg_subsampling = plan.store == SHARD_STORE_JPEG ? shard_jpeg_subsampling_name(plan.jpeg_subsampling) : NULL,

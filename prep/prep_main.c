@@ -120,12 +120,12 @@ int main(int argc, char **argv)
     int rc = prep_options_parse(&o, argc, argv);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if (o.command != PREP_COMMAND_RUN) return subcommand(o.command, o.output);
-    if (prep_decode_init(argv[0]) != AN_OK) {
+    if (image_decode_init(argv[0]) != AN_OK) {
         log_error("%s", error_message());
         return EXIT_RUNTIME;
     }
     an_status st = run_prep(&o);
-    prep_decode_shutdown();
+    image_decode_shutdown();
     if (st != AN_OK) {
         log_error("%s", error_message());
         return EXIT_RUNTIME;

@@ -105,11 +105,7 @@ static an_status parse_option(int c, const char *arg, prep_options *o)
     case OPT_DEVKIT: o->devkit_file = arg; return AN_OK;
     case OPT_SHARD_SIZE: AN_TRY(cli_parse_long("shard-size", arg, 1, 100000, &v)); o->shard_size = (size_t)v; return AN_OK;
     case OPT_JOBS: AN_TRY(cli_parse_long("jobs", arg, 1, 4096, &v)); o->jobs = (int)v; return AN_OK;
-    case OPT_RESIZE:
-        if (strcmp(arg, "crop") == 0) o->decode.resize = PREP_RESIZE_CROP;
-        else if (strcmp(arg, "squash") == 0) o->decode.resize = PREP_RESIZE_SQUASH;
-        else return error_set(AN_ERR_ARG, "--resize must be crop or squash, got '%s'", arg);
-        return AN_OK;
+    case OPT_RESIZE: return image_resize_parse(arg, &o->decode.resize);
     case OPT_TRAIN_LIMIT: AN_TRY(cli_parse_u64("train-limit", arg, &u)); o->train_limit = u; return AN_OK;
     case OPT_VAL_LIMIT: AN_TRY(cli_parse_u64("val-limit", arg, &u)); o->val_limit = u; return AN_OK;
     case OPT_SEED: return cli_parse_u64("seed", arg, &o->seed);
@@ -139,8 +135,8 @@ void prep_options_default(prep_options *o, int cores)
                         .max_bad = {1, 1.0}, .range_begin = 0, .range_end = -1,
                         .store = SHARD_STORE_RAW, .jpeg_quality = SHARD_JPEG_DEFAULT_QUALITY,
                         .jpeg_subsampling = SHARD_JPEG_420,
-                        .decode = {.resize = PREP_RESIZE_CROP, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
-                                   .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES}};
+                        .decode = {.resize = IMAGE_RESIZE_CROP, .max_pixels = IMAGE_DEFAULT_MAX_PIXELS,
+                                   .max_file_bytes = IMAGE_DEFAULT_MAX_FILE_BYTES}};
 }
 
 int prep_options_parse(prep_options *o, int argc, char **argv)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "prep_decode.h"
+#include "image_decode.h"
 #include "shard_format.h"
 #include "shard_jpeg.h"
 
@@ -29,7 +29,7 @@ typedef struct prep_options {
     const char *devkit_file;   /* imagenet: devkit id table (optional, default manifests/) */
     size_t shard_size;         /* images per shard (default 1024) */
     int jobs;                  /* worker threads (default: all cores) */
-    prep_decode_options decode;
+    image_decode_options decode;
     uint64_t train_limit, val_limit; /* 0: all */
     uint64_t seed;
     prep_max_bad max_bad;
