@@ -4,8 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_select.h"
+#include "eval_cli.h"
+#include "eval_model.h"
 #include "json_flatten.h"
 #include "json_writer.h"
+#include "log.h"
 #include "scores.h"
 #include "ten_crop.h"
 
@@ -104,4 +108,61 @@ an_status classify_print_json(const classify_result *results, int count, const d
         st = error_set(AN_ERR_IO, "cannot write the results");
     json_free(&w);
     return st;
+}
+
+/* The files of alexnet-eval classify, each through image/'s decode. */
+static an_status classify_files(const char *checkpoint, const char *data, const char *device, int json,
+                                char **files, int count, int *refused)
+{
+    an_status st = AN_OK;
+    dataset *d = NULL;
+    net *n = NULL;
+    backend *be = NULL;
+    checkpoint_meta meta;
+    image_decode_options o;
+    eval_score_scratch scratch = {0};
+    classify_result *results = calloc((size_t)count, sizeof *results);
+    uint8_t *raw = malloc(IMAGE_STORED_BYTES); /* [256, 256, 3] */
+    *refused = 0;
+    if (!results || !raw) {
+        st = error_set(AN_ERR_NOMEM, "out of memory for %d results", count);
+        goto done;
+    }
+    backend_request request = {.device = device, .rank = 0, .deterministic = 1};
+    AN_TRY_GOTO(st, backend_open(&be, &request), done);
+    AN_TRY_GOTO(st, dataset_open(&d, data), done);
+    AN_TRY_GOTO(st, classify_decode_options(data, &o), done);
+    AN_TRY_GOTO(st, eval_model_load(checkpoint, d, TEN_CROP_VIEWS, be, &n, &meta), done);
+    AN_TRY_GOTO(st, eval_score_scratch_alloc(&scratch, 1, d->num_classes), done);
+    for (int i = 0; i < count; i++) {
+        AN_TRY_GOTO(st, classify_file(n, d, &o, files[i], &scratch, raw, &results[i]), done);
+        if (!results[i].ok) {
+            (*refused)++;
+            log_warn("%s: cannot classify: %s", files[i], results[i].reason);
+        }
+        if (!json) classify_print_text(&results[i], d, stdout);
+    }
+    if (json) st = classify_print_json(results, count, d, stdout);
+done:
+    eval_score_scratch_free(&scratch);
+    free(results);
+    free(raw);
+    net_destroy(n);
+    backend_destroy(be);
+    dataset_close(d);
+    return st;
+}
+
+static an_status classify_run(const eval_cli *a, const char *argv0, int *refused)
+{
+    AN_TRY(image_decode_init(argv0));
+    an_status st = classify_files(a->checkpoint, a->data, a->device, a->json, a->paths, a->num_paths, refused);
+    image_decode_shutdown();
+    return st;
+}
+
+const eval_classify_part *eval_classify_feature(void)
+{
+    static const eval_classify_part part = {classify_run};
+    return &part;
 }

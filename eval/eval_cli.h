@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "eval_features.h" /* what this build has: the parser refuses what it lacks */
 
 typedef enum eval_command {
     EVAL_COMMAND_SCORE = 0, /* alexnet-eval --data DIR (--run RUN | --checkpoint FILE) [options] */
@@ -15,12 +16,6 @@ typedef enum eval_command {
     EVAL_COMMAND_COMPARE,   /* alexnet-eval compare [--out DIR] RUN RUN... */
     EVAL_COMMAND_CLASSIFY   /* alexnet-eval classify --checkpoint FILE --data DIR [...] IMAGE... */
 } eval_command;
-
-/* What this build of alexnet-eval has: the parser refuses what it lacks. */
-typedef struct eval_features {
-    int figures;  /* --figures (libvips) */
-    int classify; /* the classify subcommand (libvips, libjpeg) */
-} eval_features;
 
 typedef struct eval_cli {
     eval_command command;

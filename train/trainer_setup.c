@@ -299,8 +299,8 @@ static an_status write_config(const trainer *t)
     json_end_object(&w);
     an_status st = json_finish(&w);
     if (st == AN_OK) {
-        snprintf(path, sizeof path, "%s/config.json", o->run_dir);
-        st = atomic_write_file(path, w.data, w.length);
+        st = run_dir_file(o->run_dir, RUN_CONFIG_FILE, path, sizeof path);
+        if (st == AN_OK) st = atomic_write_file(path, w.data, w.length);
     }
     json_free(&w);
     return st;
@@ -310,8 +310,7 @@ static an_status write_config(const trainer *t)
 static an_status open_log(trainer *t)
 {
     char path[RUN_PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/log", t->opt->run_dir);
-    if (n < 0 || (size_t)n >= sizeof path) return error_set(AN_ERR_ARG, "path too long: %s/log", t->opt->run_dir);
+    AN_TRY(run_dir_file(t->opt->run_dir, RUN_LOG_FILE, path, sizeof path));
     t->log_file = fopen(path, "a");
     if (!t->log_file) return error_set(AN_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     log_set_file(t->log_file);
