@@ -158,12 +158,6 @@ static an_status check_same_scoring(const compare_run *runs, int count)
     return AN_OK;
 }
 
-/* The settings compared: the network and the training, not where or when it ran. */
-static int is_setting(const char *path)
-{
-    return strncmp(path, "network.", 8) == 0 || strncmp(path, "training.", 9) == 0;
-}
-
 static const char *value_of(const compare_run *r, const char *path)
 {
     const json_leaf *l = json_flat_find(&r->config, path);
@@ -178,7 +172,7 @@ static an_status differing_settings(const compare_run *runs, int count, const ch
     for (int i = 0; i < count; i++)
         for (int k = 0; k < runs[i].config.count; k++) {
             const char *path = runs[i].config.leaves[k].path;
-            if (!is_setting(path)) continue;
+            if (!run_config_is_setting(path)) continue;
             int seen = 0, differs = 0;
             for (int j = 0; j < n && !seen; j++) seen = strcmp(paths[j], path) == 0;
             for (int j = 1; j < count && !differs; j++) differs = strcmp(value_of(&runs[0], path), value_of(&runs[j], path)) != 0;

@@ -173,7 +173,7 @@ static an_status figures_draw(const char *out_dir, const eval_cli *a, int views_
     if (snprintf(dir, sizeof dir, "%s/figures", out_dir) >= (int)sizeof dir)
         return error_set(AN_ERR_ARG, "path too long: %s/figures", out_dir);
     fo.dir = dir;
-    fo.train_sample = (int)a->train_sample;
+    fo.train_sample = a->train_sample;
     fo.batch_views = views_per_batch;
     int with_text = 0;
     AN_TRY(eval_figures_draw(&fo, model, d, val, scored, num_scored, names, &out->count, &with_text));

@@ -35,13 +35,13 @@ static an_status evaluate(const eval_cli *a, const eval_features *have)
     eval_image *images = NULL;
     checkpoint_meta meta;
     char checkpoint[4096], out_dir[4096] = "", path[4096];
-    const int views = (int)a->batch * TEN_CROP_VIEWS;
+    const int views = a->batch * TEN_CROP_VIEWS;
     backend *be = NULL; /* where the network runs (--device) */
     if (a->checkpoint) snprintf(checkpoint, sizeof checkpoint, "%s", a->checkpoint);
     else AN_TRY_GOTO(st, run_dir_scored_checkpoint(a->run, checkpoint, sizeof checkpoint), done);
     if (a->out) snprintf(out_dir, sizeof out_dir, "%s", a->out);
     else if (a->run) AN_TRY_GOTO(st, run_dir_file(a->run, RUN_EVAL_DIR, out_dir, sizeof out_dir), done);
-    if (a->threads > 0) cpu_threads_set((int)a->threads);
+    if (a->threads > 0) cpu_threads_set(a->threads);
     backend_request request = {.device = a->device, .rank = 0, .deterministic = 1};
     AN_TRY_GOTO(st, backend_open(&be, &request), done);
     log_info("scoring on %s", be->description);
@@ -60,7 +60,7 @@ static an_status evaluate(const eval_cli *a, const eval_features *have)
     }
     progress bar;
     progress_start(&bar, "ten-crop", total);
-    eval_score_options so = {.batch_images = (int)a->batch, .limit = total, .probs_out = NULL, .bar = &bar};
+    eval_score_options so = {.batch_images = a->batch, .limit = total, .probs_out = NULL, .bar = &bar};
     uint64_t scored = 0;
     double start = progress_now();
     st = eval_score_split(n, &split, d->mean_image, &so, &t, images, &scored);
@@ -74,7 +74,7 @@ static an_status evaluate(const eval_cli *a, const eval_features *have)
         AN_TRY_GOTO(st, have->figures->draw(out_dir, a, views, n, d, &split, images, scored, &figures), done);
     eval_report r = {.checkpoint = checkpoint, .data_dir = a->data, .dataset_id = d->dataset_id, .split = a->split,
                      .device = be->kind, .step = meta.step, .epoch = meta.epoch,
-                     .width = net_get_config(n)->width, .batch = (int)a->batch,
+                     .width = net_get_config(n)->width, .batch = a->batch,
                      .images_in_split = (int64_t)split.num_images, .seconds = seconds,
                      .num_classes = d->num_classes, .class_ids = (const char *const *)d->class_ids,
                      .class_names = (const char *const *)d->class_names, .counts = &t,
@@ -113,7 +113,7 @@ static an_status compare(const eval_cli *a)
 /* alexnet-eval classify: exit status 1 when a file could not be classified. */
 static an_status classify(const eval_cli *a, const eval_features *have, const char *argv0)
 {
-    if (a->threads > 0) cpu_threads_set((int)a->threads);
+    if (a->threads > 0) cpu_threads_set(a->threads);
     int refused = 0;
     an_status st = have->classify->run(a, argv0, &refused);
     if (st == AN_OK && refused)

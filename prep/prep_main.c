@@ -106,7 +106,10 @@ int main(int argc, char **argv)
     h5_error_init();
     prep_options o;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    prep_options_default(&o, cores > 0 && cores < 4096 ? (int)cores : 1);
+    if (prep_options_default(&o, cores > 0 && cores < 4096 ? (int)cores : 1) != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
     int rc = prep_options_parse(&o, argc, argv);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if (o.command != PREP_COMMAND_RUN) return subcommand(o.command, o.output);

@@ -1,7 +1,21 @@
 /* run_records.c: the readers of a run's config, report and metrics (run_records.h). */
 #include "run_records.h"
 
+#include <string.h>
+
 #include "run_dir.h"
+
+/* Whether path lies in config.json's section `section`. */
+static int in_section(const char *path, const char *section)
+{
+    size_t n = strlen(section);
+    return strncmp(path, section, n) == 0 && path[n] == '.';
+}
+
+int run_config_is_setting(const char *path)
+{
+    return in_section(path, RUN_CONFIG_NETWORK) || in_section(path, RUN_CONFIG_TRAINING);
+}
 
 an_status run_read_config(const char *run, json_flat *out)
 {
