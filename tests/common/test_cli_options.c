@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cli_options.h"
+#include "cli_test.h"
 
 typedef struct demo {
     const char *name;
@@ -52,19 +53,16 @@ static const cli_option rows[] = {
 static const cli_table table = {rows, sizeof rows / sizeof rows[0], AT(given), 20};
 static const cli_program program = {.name = "demo", .usage = "Usage: demo\n", .options = &table};
 
+static unsigned parse_scope;
+static int parse_demo(void *d, int argc, char **argv)
+{
+    return cli_options_parse(&program, &table, parse_scope, "", d, argc, argv);
+}
+
 static int parse(demo *d, unsigned scope, const char *args)
 {
-    static char copy[512];
-    char *argv[32] = {"demo"};
-    int argc = 1;
-    snprintf(copy, sizeof copy, "%s", args);
-    for (char *p = strtok(copy, " "); p && argc < 31; p = strtok(NULL, " ")) argv[argc++] = p;
-    FILE *saved = stderr;
-    stderr = fopen("/dev/null", "w");
-    int rc = cli_options_parse(&program, &table, scope, "", d, argc, argv);
-    fclose(stderr);
-    stderr = saved;
-    return rc;
+    parse_scope = scope;
+    return cli_test_parse(parse_demo, d, "demo", args);
 }
 
 static void test_defaults_and_values(void **state)

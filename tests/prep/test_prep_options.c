@@ -11,22 +11,15 @@
 
 #include <cmocka.h>
 
+#include "cli_test.h"
 #include "prep_options.h"
+
+static int parse_prep(void *o, int argc, char **argv) { return prep_options_parse(o, argc, argv); }
 
 static int parse(prep_options *o, const char *args)
 {
-    static char copy[512];
-    char *argv[32] = {"alexnet-prep"};
-    int argc = 1;
-    snprintf(copy, sizeof copy, "%s", args);
-    for (char *p = strtok(copy, " "); p && argc < 31; p = strtok(NULL, " ")) argv[argc++] = p;
     assert_int_equal(prep_options_default(o, 4), AN_OK);
-    FILE *saved = stderr;
-    stderr = fopen("/dev/null", "w");
-    int rc = prep_options_parse(o, argc, argv);
-    fclose(stderr);
-    stderr = saved;
-    return rc;
+    return cli_test_parse(parse_prep, o, "alexnet-prep", args);
 }
 
 static void test_defaults(void **state)

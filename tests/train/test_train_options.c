@@ -12,23 +12,16 @@
 
 #include <cmocka.h>
 
+#include "cli_test.h"
 #include "run_records.h"
 #include "train_options.h"
 
+static int parse_train(void *o, int argc, char **argv) { return train_options_parse(o, argc, argv); }
+
 static int parse(train_options *o, const char *args)
 {
-    static char copy[512];
-    char *argv[32] = {"alexnet-train"};
-    int argc = 1;
-    snprintf(copy, sizeof copy, "%s", args);
-    for (char *p = strtok(copy, " "); p && argc < 31; p = strtok(NULL, " ")) argv[argc++] = p;
     assert_int_equal(train_options_default(o), AN_OK);
-    FILE *saved = stderr;
-    stderr = fopen("/dev/null", "w");
-    int rc = train_options_parse(o, argc, argv);
-    fclose(stderr);
-    stderr = saved;
-    return rc;
+    return cli_test_parse(parse_train, o, "alexnet-train", args);
 }
 
 static void test_defaults(void **state)
