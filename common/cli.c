@@ -7,7 +7,16 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "cli_options.h"
 #include "version.h"
+
+/* The --help text: the usage, the option lines, the epilogue. */
+static void print_usage(const cli_program *prog, FILE *out)
+{
+    fputs(prog->usage, out);
+    if (prog->options) cli_options_print(prog->options, out);
+    if (prog->epilogue) fputs(prog->epilogue, out);
+}
 
 int cli_usage_error(const cli_program *prog, const char *fmt, ...)
 {
@@ -17,12 +26,12 @@ int cli_usage_error(const cli_program *prog, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    fputs(prog->usage, stderr);
+    print_usage(prog, stderr);
     fprintf(stderr, "Try '%s --help' for more information.\n", prog->name);
     return EXIT_USAGE;
 }
 
-void cli_print_help(const cli_program *prog) { fputs(prog->usage, stdout); }
+void cli_print_help(const cli_program *prog) { print_usage(prog, stdout); }
 
 void cli_print_version(const cli_program *prog)
 {

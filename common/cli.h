@@ -16,12 +16,16 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+struct cli_table;
+
 typedef struct cli_program {
     const char *name;  /* "alexnet-prep" */
-    const char *usage; /* the full --help text, starting with "Usage: ..." */
+    const char *usage; /* the --help text before the options, starting with "Usage: ..." */
+    const struct cli_table *options; /* the option lines of --help (cli_options.h); NULL: none */
+    const char *epilogue;            /* the --help text after the options; NULL: none */
 } cli_program;
 
-/* Prints "NAME: <reason>" and the usage to stderr; returns EXIT_USAGE for main() to return. */
+/* Prints "NAME: <reason>" and the usage (the --help text) to stderr; returns EXIT_USAGE for main() to return. */
 int cli_usage_error(const cli_program *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the usage to stdout (for --help). */
 void cli_print_help(const cli_program *prog);

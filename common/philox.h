@@ -10,7 +10,8 @@
  * numbers the 4-word blocks drawn for that (purpose, epoch, image). Because
  * the counter names the image and not the thread or the batch slot, crops,
  * flips, lighting and dropout masks do not depend on the thread count, the
- * number of processes, the backend, or a resume (DESIGN §4).
+ * number of processes, the backend, or a resume (docs/ARCHITECTURE.md,
+ * "Randomness"; docs/train.md, "Randomness and reproducibility").
  */
 #ifndef ALEXNET_PHILOX_H
 #define ALEXNET_PHILOX_H

@@ -34,6 +34,7 @@ an_status dataset_write_json(const dataset *d, const char *dir, const dataset_pr
     json_kv_string(&w, "input", p->input);
     json_kv_string(&w, "params", p->params);
     json_kv_string(&w, "store", shard_store_name(d->store));
+    json_kv_string(&w, "resize", p->resize);
     if (p->jpeg_subsampling) {
         json_kv_int(&w, "jpeg_quality", p->jpeg_quality);
         json_kv_string(&w, "jpeg_subsampling", p->jpeg_subsampling);

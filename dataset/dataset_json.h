@@ -16,6 +16,7 @@ typedef struct dataset_provenance {
     const char *tool;      /* "alexnet-prep VERSION" */
     const char *input;     /* the input as given */
     const char *params;    /* "key=value ..." that define the dataset */
+    const char *resize;    /* "crop" or "squash" (--resize), read by alexnet-eval classify */
     const char *max_bad;   /* --max-bad as given */
     uint64_t refused;      /* inputs refused */
     uint64_t skipped;      /* non-image files ignored */

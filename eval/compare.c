@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "atomic_file.h"
-#include "json_flatten.h"
+#include "run_dir.h"
+#include "run_records.h"
 #include "json_writer.h"
 #include "svg_chart.h"
 #include "text_buffer.h"
@@ -72,10 +73,8 @@ int compare_epochs_to_error(const double *per_epoch, int epochs, double target)
 
 static an_status load_metrics(compare_run *r)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
     metrics_table t;
-    AN_TRY(metrics_table_read(&t, path));
+    AN_TRY(run_read_metrics(r->dir, &t));
     int train_epochs = 0;
     compare_train_error_per_epoch(&t, r->train_error, COMPARE_MAX_EPOCHS, &train_epochs);
     int ce = metrics_table_column(&t, "epoch"), c1 = metrics_table_column(&t, "top1_error"),
@@ -103,14 +102,9 @@ static an_status load_run(compare_run *r, const char *dir)
     AN_CHECK_ALLOC(r->val_error, COMPARE_MAX_EPOCHS * sizeof *r->val_error);
     AN_CHECK_ALLOC(r->train_error, COMPARE_MAX_EPOCHS * sizeof *r->train_error);
     for (int e = 0; e < COMPARE_MAX_EPOCHS; e++) r->val_error[e] = r->train_error[e] = NAN;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    AN_TRY(json_flatten_file(path, &r->config));
-    snprintf(path, sizeof path, "%s/eval/report.json", dir);
-    an_status st = json_flatten_file(path, &r->report);
-    if (st == AN_ERR_IO)
-        return error_set(AN_ERR_IO, "run %s has not been scored (no %s): run alexnet-eval --data DATA --run %s first",
-                         dir, path, dir);
-    AN_TRY(st);
+    AN_TRY(run_read_config(dir, &r->config));
+    AN_TRY(run_read_report(dir, &r->report));
+    AN_TRY(run_dir_file(dir, RUN_REPORT_FILE, path, sizeof path));
     AN_TRY(json_flat_string(&r->report, "dataset_id", path, &r->dataset_id));
     AN_TRY(json_flat_string(&r->report, "split", path, &r->split));
     AN_TRY(json_flat_number(&r->report, "images", path, &r->images));
@@ -164,12 +158,6 @@ static an_status check_same_scoring(const compare_run *runs, int count)
     return AN_OK;
 }
 
-/* The settings compared: the network and the training, not where or when it ran. */
-static int is_setting(const char *path)
-{
-    return strncmp(path, "network.", 8) == 0 || strncmp(path, "training.", 9) == 0;
-}
-
 static const char *value_of(const compare_run *r, const char *path)
 {
     const json_leaf *l = json_flat_find(&r->config, path);
@@ -184,7 +172,7 @@ static an_status differing_settings(const compare_run *runs, int count, const ch
     for (int i = 0; i < count; i++)
         for (int k = 0; k < runs[i].config.count; k++) {
             const char *path = runs[i].config.leaves[k].path;
-            if (!is_setting(path)) continue;
+            if (!run_config_is_setting(path)) continue;
             int seen = 0, differs = 0;
             for (int j = 0; j < n && !seen; j++) seen = strcmp(paths[j], path) == 0;
             for (int j = 1; j < count && !differs; j++) differs = strcmp(value_of(&runs[0], path), value_of(&runs[j], path)) != 0;

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "metrics_csv.h"
+#include "metrics_csv.h" /* run/ */
 #include "status.h"
 
 /* Figure 1's mark: "the number of epochs to reach 25 % training error" (§3.1). */

@@ -1,12 +1,76 @@
-/* eval_cli.c: alexnet-eval's command line (eval_cli.h): the usage text and
- * one parser for the scorer and its subcommands. */
+/* eval_cli.c: alexnet-eval's command line (eval_cli.h): one option table
+ * (common/cli_options.h) for the scorer and classify, each option marked with
+ * the commands that take it, and the subcommands. */
 #include "eval_cli.h"
 
 #include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backend_select.h"
-#include "log.h"
+
+/* --split: the two splits a dataset has. */
+static an_status split_parse(const char *text, void *field)
+{
+    if (strcmp(text, "val") != 0 && strcmp(text, "train") != 0)
+        return error_set(AN_ERR_ARG, "--split must be val or train, got '%s'", text);
+    *(const char **)field = text;
+    return AN_OK;
+}
+
+/* --device: a name backend_select.h accepts. */
+static an_status device_parse(const char *text, void *field)
+{
+    AN_TRY(backend_device_check(text));
+    *(const char **)field = text;
+    return AN_OK;
+}
+
+/* Which commands take an option (cli_option.scope). */
+enum { SCORE = 1 << 0, CLASSIFY = 1 << 1 };
+
+#define AT(field) offsetof(eval_cli, field)
+
+static const cli_option rows[] = {
+    /* flag, config.json key (eval writes none), type, field, min, max, default, value name, help; then
+     * .parse, .scope */
+    CLI_OPTION("data", NULL, CLI_STRING, AT(data), 0, 0, NULL, "DIR", "dataset directory written by alexnet-prep",
+               .scope = SCORE | CLASSIFY),
+    CLI_OPTION("run", NULL, CLI_STRING, AT(run), 0, 0, NULL, "RUN",
+               "run directory: checkpoint RUN/checkpoints/best.h5 (or the\n"
+               "'latest' one), output RUN/eval/, page RUN/report.html", .scope = SCORE),
+    CLI_OPTION("checkpoint", NULL, CLI_STRING, AT(checkpoint), 0, 0, NULL, "FILE",
+               "checkpoint to score (default: from --run)", .scope = SCORE | CLASSIFY),
+    CLI_OPTION("split", NULL, CLI_CUSTOM, AT(split), 0, 0, "val", "NAME", "val (default) or train",
+               .parse = split_parse, .scope = SCORE),
+    CLI_OPTION("device", NULL, CLI_CUSTOM, AT(device), 0, 0, "cpu", "D",
+               "cpu (default), cuda, cuda:N or auto: where the network runs;\n"
+               "cuda needs a build with the CUDA backend and a GPU, else it is an error",
+               .parse = device_parse, .scope = SCORE | CLASSIFY),
+    CLI_OPTION("batch", NULL, CLI_INT, AT(batch), 1, 4096, "8", "N",
+               "images per forward pass, each 10 views (default %D)", .scope = SCORE),
+    CLI_OPTION("limit", NULL, CLI_U64, AT(limit), 0, 0, NULL, "N", "score only the first N images of the split",
+               .scope = SCORE),
+    CLI_OPTION("out", NULL, CLI_STRING, AT(out), 0, 0, NULL, "DIR",
+               "where report.json, tables.html and figures/ go\n"
+               "(default RUN/eval)", .scope = SCORE),
+    CLI_OPTION("figures", NULL, CLI_FLAG, AT(figures), 0, 0, NULL, NULL,
+               "also draw the §6.1 figures (needs a build with libvips)", .scope = SCORE),
+    CLI_OPTION("train-sample", NULL, CLI_INT, AT(train_sample), 1, 10000000, "1000", "N",
+               "training images searched for fc7 neighbours (default %D)", .scope = SCORE),
+    CLI_OPTION("threads", NULL, CLI_INT, AT(threads), 1, 4096, NULL, "N", "CPU threads (default: all cores)",
+               .scope = SCORE | CLASSIFY),
+    CLI_OPTION("json", NULL, CLI_FLAG, AT(json), 0, 0, NULL, NULL, NULL, .scope = CLASSIFY),
+    CLI_OPTION("quiet", NULL, CLI_QUIET, 0, 0, 0, NULL, NULL, NULL, .scope = SCORE | CLASSIFY),
+    CLI_OPTION("verbose", NULL, CLI_VERBOSE, 0, 0, 0, NULL, NULL, NULL, .scope = SCORE | CLASSIFY),
+    CLI_OPTION("help", NULL, CLI_HELP, 0, 0, 0, NULL, NULL,
+               "--quiet, --verbose    less or more logging\n  --help, --version",
+               .scope = SCORE),
+    CLI_OPTION("version", NULL, CLI_VERSION, 0, 0, 0, NULL, NULL, NULL, .scope = SCORE),
+};
+
+const cli_table eval_option_table = {rows, sizeof rows / sizeof rows[0], CLI_NO_GIVEN, 24};
 
 const cli_program eval_program = {
     "alexnet-eval",
@@ -23,93 +87,16 @@ const cli_program eval_program = {
     "'classify' prints the five most probable classes of each image file (any JPEG, PNG,\n"
     "WebP, TIFF; decoded and resized as alexnet-prep does, ten crops, DIR's mean image);\n"
     "--json prints one JSON list. Exit status 1 when a file could not be classified.\n"
-    "\n"
-    "  --data DIR            dataset directory written by alexnet-prep\n"
-    "  --run RUN             run directory: checkpoint RUN/checkpoints/best.h5 (or the\n"
-    "                        'latest' one), output RUN/eval/, page RUN/report.html\n"
-    "  --checkpoint FILE     checkpoint to score (default: from --run)\n"
-    "  --split NAME          val (default) or train\n"
-    "  --device D            cpu (default), cuda, cuda:N or auto: where the network runs;\n"
-    "                        cuda needs a build with the CUDA backend and a GPU, else it is an error\n"
-    "  --batch N             images per forward pass, each 10 views (default 8)\n"
-    "  --limit N             score only the first N images of the split\n"
-    "  --out DIR             where report.json, tables.html and figures/ go\n"
-    "                        (default RUN/eval)\n"
-    "  --figures             also draw the §6.1 figures (needs a build with libvips)\n"
-    "  --train-sample N      training images searched for fc7 neighbours (default 1000)\n"
-    "  --threads N           CPU threads (default: all cores)\n"
-    "  --quiet, --verbose    less or more logging\n"
-    "  --help, --version\n"};
-
-enum { OPT_DATA = 256, OPT_RUN, OPT_CHECKPOINT, OPT_SPLIT, OPT_DEVICE, OPT_BATCH, OPT_LIMIT, OPT_OUT, OPT_FIGURES,
-       OPT_TRAIN_SAMPLE, OPT_THREADS, OPT_JSON, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION };
-
-static const struct option score_options[] = {
-    {"data", required_argument, 0, OPT_DATA},          {"run", required_argument, 0, OPT_RUN},
-    {"checkpoint", required_argument, 0, OPT_CHECKPOINT}, {"split", required_argument, 0, OPT_SPLIT},
-    {"device", required_argument, 0, OPT_DEVICE},      {"batch", required_argument, 0, OPT_BATCH},
-    {"limit", required_argument, 0, OPT_LIMIT},        {"out", required_argument, 0, OPT_OUT},
-    {"figures", no_argument, 0, OPT_FIGURES},          {"train-sample", required_argument, 0, OPT_TRAIN_SAMPLE},
-    {"threads", required_argument, 0, OPT_THREADS},    {"quiet", no_argument, 0, OPT_QUIET},
-    {"verbose", no_argument, 0, OPT_VERBOSE},          {"help", no_argument, 0, OPT_HELP},
-    {"version", no_argument, 0, OPT_VERSION},          {0, 0, 0, 0}};
-
-static const struct option classify_options[] = {
-    {"checkpoint", required_argument, 0, OPT_CHECKPOINT}, {"data", required_argument, 0, OPT_DATA},
-    {"json", no_argument, 0, OPT_JSON},                {"device", required_argument, 0, OPT_DEVICE},
-    {"threads", required_argument, 0, OPT_THREADS},    {"quiet", no_argument, 0, OPT_QUIET},
-    {"verbose", no_argument, 0, OPT_VERBOSE},          {0, 0, 0, 0}};
-
-/* One option of the scorer or of classify into `a`; *printed set when --help or --version was printed. */
-static an_status apply_option(eval_cli *a, int opt, const char *arg, int *printed)
-{
-    switch (opt) {
-    case OPT_DATA: a->data = arg; return AN_OK;
-    case OPT_RUN: a->run = arg; return AN_OK;
-    case OPT_CHECKPOINT: a->checkpoint = arg; return AN_OK;
-    case OPT_SPLIT: a->split = arg; return AN_OK;
-    case OPT_DEVICE: a->device = arg; return backend_device_check(arg);
-    case OPT_BATCH: return cli_parse_long("batch", arg, 1, 4096, &a->batch);
-    case OPT_LIMIT: return cli_parse_u64("limit", arg, &a->limit);
-    case OPT_OUT: a->out = arg; return AN_OK;
-    case OPT_FIGURES: a->figures = 1; return AN_OK;
-    case OPT_TRAIN_SAMPLE: return cli_parse_long("train-sample", arg, 1, 10000000, &a->train_sample);
-    case OPT_THREADS: return cli_parse_long("threads", arg, 1, 4096, &a->threads);
-    case OPT_JSON: a->json = 1; return AN_OK;
-    case OPT_QUIET: log_set_level(LOG_WARN); return AN_OK;
-    case OPT_VERBOSE: log_set_level(LOG_VERBOSE); return AN_OK;
-    case OPT_HELP: cli_print_help(&eval_program); *printed = 1; return AN_OK;
-    case OPT_VERSION: cli_print_version(&eval_program); *printed = 1; return AN_OK;
-    }
-    return error_set(AN_ERR_ARG, "unknown option");
-}
-
-/* getopt_long over argv: the options into `a`; the operands are left from optind on. */
-static int parse_options(eval_cli *a, int argc, char **argv, const struct option *options, const char *what)
-{
-    optind = 0; /* start afresh, forgetting any earlier parse (glibc and musl) */
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (opt == '?')
-            return cli_usage_error(&eval_program, "%sunknown or incomplete option '%s'", what, argv[optind - 1]);
-        int printed = 0;
-        if (apply_option(a, opt, optarg, &printed) != AN_OK)
-            return cli_usage_error(&eval_program, "%s%s", what, error_message());
-        if (printed) return -1;
-    }
-    return 0;
-}
+    "\n",
+    &eval_option_table, NULL};
 
 static int parse_score(eval_cli *a, int argc, char **argv, const eval_features *have)
 {
-    int rc = parse_options(a, argc, argv, score_options, "");
+    int rc = cli_options_parse(&eval_program, &eval_option_table, SCORE, "", a, argc, argv);
     if (rc != 0) return rc;
     if (optind < argc) return cli_usage_error(&eval_program, "unexpected argument '%s'", argv[optind]);
     if (!a->data) return cli_usage_error(&eval_program, "--data DIR is required");
     if (!a->run && !a->checkpoint) return cli_usage_error(&eval_program, "give --run RUN or --checkpoint FILE");
-    if (strcmp(a->split, "val") != 0 && strcmp(a->split, "train") != 0)
-        return cli_usage_error(&eval_program, "--split must be val or train, got '%s'", a->split);
     if (a->figures && !have->figures)
         return cli_usage_error(&eval_program, "--figures needs libvips, and this alexnet-eval was built without it");
     return 0;
@@ -138,7 +125,7 @@ static int parse_classify(eval_cli *a, int argc, char **argv, const eval_feature
         return cli_usage_error(&eval_program, "classify needs libvips and libjpeg, and this alexnet-eval was built "
                                "without them");
     /* getopt sees "classify" as its program name and permutes the rest. */
-    int rc = parse_options(a, argc - 1, argv + 1, classify_options, "classify: ");
+    int rc = cli_options_parse(&eval_program, &eval_option_table, CLASSIFY, "classify: ", a, argc - 1, argv + 1);
     if (rc != 0) return rc;
     if (!a->checkpoint || !a->data)
         return cli_usage_error(&eval_program, "classify needs --checkpoint FILE and --data DIR");
@@ -150,7 +137,11 @@ static int parse_classify(eval_cli *a, int argc, char **argv, const eval_feature
 
 int eval_cli_parse(eval_cli *a, int argc, char **argv, const eval_features *have)
 {
-    *a = (eval_cli){.split = "val", .device = "cpu", .batch = 8, .train_sample = 1000};
+    *a = (eval_cli){0};
+    if (cli_options_defaults(&eval_option_table, a) != AN_OK) {
+        fprintf(stderr, "%s: %s\n", eval_program.name, error_message());
+        return EXIT_RUNTIME;
+    }
     const char *sub = argc >= 2 ? argv[1] : "";
     if (strcmp(sub, "report") == 0) {
         a->command = EVAL_COMMAND_REPORT;

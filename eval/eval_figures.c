@@ -1,12 +1,14 @@
 /* eval_figures.c: inputs of Figures 3 and 4 (§6.1), then the drawing. */
 #include "eval_figures.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include <vips/vips.h>
+
+#include "directory.h"
+#include "eval_cli.h"
 #include "figures.h"
 #include "log.h"
 #include "neighbours.h"
@@ -133,8 +135,7 @@ an_status eval_figures_draw(const eval_figure_options *o, net *model, const data
     char path[4096];
     *written = 0;
     *with_text = 0;
-    if (mkdir(o->dir, 0755) != 0 && errno != EEXIST)
-        return error_set(AN_ERR_IO, "cannot create %s: %s", o->dir, strerror(errno));
+    AN_TRY(directory_make(o->dir));
     if (num_scored > 0) {
         AN_TRY(in_context(draw_predictions(o, val, scored, num_scored, d, with_text), "predictions figure"));
         names[(*written)++] = "predictions.png";
@@ -150,4 +151,41 @@ an_status eval_figures_draw(const eval_figure_options *o, net *model, const data
     AN_TRY(in_context(figure_conv1(path, params + w->offset, w->shape[0], w->shape[2]), "conv1 figure"));
     names[(*written)++] = "conv1.png";
     return AN_OK;
+}
+
+/* The figures part of alexnet-eval (eval_features.h). */
+static an_status figures_start(const char *argv0)
+{
+    if (VIPS_INIT(argv0) != 0) return error_set(AN_ERR_VIPS, "cannot start libvips: %s", vips_error_buffer());
+    return AN_OK;
+}
+
+static void figures_stop(void) { vips_shutdown(); }
+
+static an_status figures_draw(const char *out_dir, const eval_cli *a, int views_per_batch, net *model,
+                              const dataset *d, const eval_split *val, const eval_image *scored, uint64_t num_scored,
+                              eval_figure_list *out)
+{
+    char dir[4096];
+    const char *names[EVAL_MAX_FIGURES];
+    eval_figure_options fo;
+    eval_figure_options_default(&fo);
+    if (snprintf(dir, sizeof dir, "%s/figures", out_dir) >= (int)sizeof dir)
+        return error_set(AN_ERR_ARG, "path too long: %s/figures", out_dir);
+    fo.dir = dir;
+    fo.train_sample = a->train_sample;
+    fo.batch_views = views_per_batch;
+    int with_text = 0;
+    AN_TRY(eval_figures_draw(&fo, model, d, val, scored, num_scored, names, &out->count, &with_text));
+    for (int i = 0; i < out->count; i++) {
+        snprintf(out->paths[i], sizeof out->paths[i], "figures/%s", names[i]);
+        out->list[i] = out->paths[i];
+    }
+    return AN_OK;
+}
+
+const eval_figures_part *eval_figures_feature(void)
+{
+    static const eval_figures_part part = {figures_start, figures_stop, figures_draw};
+    return &part;
 }

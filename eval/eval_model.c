@@ -1,5 +1,5 @@
 /* eval_model.c: checkpoint -> network, refusing a checkpoint that does not
- * belong to the dataset (DESIGN §1). */
+ * belong to the dataset (docs/FORMAT.md, 1.4 "The dataset id"). */
 #include "eval_model.h"
 
 #include "backend_select.h"

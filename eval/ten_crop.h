@@ -8,7 +8,7 @@
  * offsets are common/image_geometry.h's.
  *
  * The mean image is subtracted at the SOURCE pixel, before the mirror, the
- * same convention as training (§2, DESIGN §3), by the backend's input op
+ * same convention as training (§2; docs/eval.md, "What is scored"), by the backend's input op
  * (net_forward_crops; kernels/backend_ops.def: crop_input), whose CPU twin is
  * the loader's crop: output pixel (y, x) of a mirrored view is
  * image[y0+y][x0+223-x] - mean[y0+y][x0+223-x].

@@ -344,10 +344,11 @@ static an_status config_read(hid_t file, net_config *c)
         AN_TRY_GOTO(st, net_activation_parse(name, &c->activation), done);
     }
     /* Ranges before anything is sized by them (net_plan_build checks them again). */
-    if (!(c->width > 0.0 && c->width <= 64.0) || c->num_classes < 2 || c->num_classes > CHECKPOINT_MAX_CLASSES ||
-        !(dropout >= 0.0 && dropout < 1.0))
-        st = error_set(AN_ERR_FORMAT, "config out of range: width %g (0..64], num_classes %d (2..%d), "
-                       "dropout_rate %g [0, 1)", c->width, c->num_classes, CHECKPOINT_MAX_CLASSES, dropout);
+    if (!(c->width >= NET_WIDTH_MIN && c->width <= NET_WIDTH_MAX) || c->num_classes < 2 ||
+        c->num_classes > CHECKPOINT_MAX_CLASSES || !(dropout >= 0.0 && dropout < 1.0))
+        st = error_set(AN_ERR_FORMAT, "config out of range: width %g [%g, %g], num_classes %d (2..%d), "
+                       "dropout_rate %g [0, 1)", c->width, NET_WIDTH_MIN, NET_WIDTH_MAX, c->num_classes,
+                       CHECKPOINT_MAX_CLASSES, dropout);
     else if ((c->lrn != 0 && c->lrn != 1) || (c->towers != 1 && c->towers != 2))
         st = error_set(AN_ERR_FORMAT, "config out of range: lrn %d (0 or 1), towers %d (1 or 2)", c->lrn, c->towers);
 done:

@@ -75,8 +75,13 @@ typedef enum net_activation {
     NET_ACTIVATION_TANH = 1  /* tanh(x): the saturating neuron of Figure 1 */
 } net_activation;
 
+/* The range of the width multiplier, the one that --width, the plan and a
+ * checkpoint's config are checked against. */
+#define NET_WIDTH_MIN 0.001
+#define NET_WIDTH_MAX 64.0
+
 typedef struct net_config {
-    double width;                        /* channel multiplier, 1.0 = the paper; > 0 */
+    double width;                        /* channel multiplier, 1.0 = the paper; in [NET_WIDTH_MIN, NET_WIDTH_MAX] */
     int num_classes;                     /* fc8 outputs, 1000 for ILSVRC */
     int lrn;                             /* 1: LRN after relu1 and relu2 (§3.3); 0: no norm layers */
     lrn_alpha_convention lrn_convention; /* default LRN_ALPHA_DIVIDED_BY_N (op_shapes.h); unused when !lrn */

@@ -128,8 +128,9 @@ static an_status layer_plan(net_plan *p, const net_layer_spec *s, net_layer_info
 
 an_status net_plan_build(net_plan *p, const net_config *cfg, int max_batch)
 {
-    if (!(cfg->width > 0.0) || cfg->width > 64.0)
-        return error_set(AN_ERR_ARG, "width multiplier %g is outside (0, 64]", cfg->width);
+    if (!(cfg->width >= NET_WIDTH_MIN && cfg->width <= NET_WIDTH_MAX))
+        return error_set(AN_ERR_ARG, "width multiplier %g is outside [%g, %g]", cfg->width, NET_WIDTH_MIN,
+                         NET_WIDTH_MAX);
     if (cfg->num_classes < 2)
         return error_set(AN_ERR_ARG, "the network needs at least 2 classes, got %d", cfg->num_classes);
     if (!(cfg->dropout_rate >= 0.0f && cfg->dropout_rate < 1.0f))

@@ -12,24 +12,14 @@
 #include "prep_plan.h"
 #include "prep_stats.h"
 #include "shard_reader.h"
+#include "text_buffer.h"
 #include "version.h"
 
-/* A growable text buffer for bad-files.tsv. */
-typedef struct text_buffer { char *data; size_t length, capacity; } text_buffer;
-
-static an_status text_append(text_buffer *t, const char *a, const char *b, const char *c)
+/* One row of bad-files.tsv: split, path, reason. */
+static an_status bad_file_row(text_buffer *t, const char *a, const char *b, const char *c)
 {
-    size_t need = strlen(a) + strlen(b) + strlen(c) + 4;
-    if (t->length + need >= t->capacity) {
-        size_t cap = t->capacity ? t->capacity * 2 : 4096;
-        while (cap < t->length + need) cap *= 2;
-        char *grown = realloc(t->data, cap);
-        AN_CHECK_ALLOC(grown, cap);
-        t->data = grown;
-        t->capacity = cap;
-    }
-    t->length += (size_t)sprintf(t->data + t->length, "%s\t%s\t%s\n", a, b, c);
-    return AN_OK;
+    text_printf(t, "%s\t%s\t%s\n", a, b, c);
+    return t->status;
 }
 
 /* Reads one shard's contribution: counts, labels, stats, refused files. */
@@ -67,7 +57,7 @@ static an_status add_shard(const prep_plan *plan, dataset *d, int split, int ind
     summary->stored_bytes[split] += r->stored_bytes;
     summary->refused += r->refused_count;
     for (size_t i = 0; i < r->refused_count && st == AN_OK; i++)
-        st = text_append(bad, name, r->refused_paths[i], r->refused_reasons[i]);
+        st = bad_file_row(bad, name, r->refused_paths[i], r->refused_reasons[i]);
     if (st == AN_OK && split == 0) {
         st = shard_reader_read_stats(r, scratch);
         if (st == AN_OK) shard_stats_merge(sums, scratch);
@@ -116,7 +106,8 @@ an_status prep_finalize(const char *dir, prep_final_summary *summary)
     prep_plan plan;
     dataset *d = NULL;
     shard_stats sums, scratch;
-    text_buffer bad = {NULL, 0, 0};
+    text_buffer bad;
+    text_init(&bad);
     memset(&sums, 0, sizeof sums);
     memset(&scratch, 0, sizeof scratch);
     an_status st = prep_plan_load(&plan, dir);
@@ -125,26 +116,27 @@ an_status prep_finalize(const char *dir, prep_final_summary *summary)
     AN_TRY_GOTO(st, fill_classes(d, &plan, dir), done);
     AN_TRY_GOTO(st, shard_stats_init(&sums), done);
     AN_TRY_GOTO(st, shard_stats_init(&scratch), done);
-    AN_TRY_GOTO(st, text_append(&bad, "split", "path", "reason"), done);
+    AN_TRY_GOTO(st, bad_file_row(&bad, "split", "path", "reason"), done);
     for (int split = 0; split < 2; split++)
         for (int i = 0; i < plan.shards[split]; i++)
             AN_TRY_GOTO(st, add_shard(&plan, d, split, i, &sums, &scratch, &bad, summary), done);
     summary->skipped = plan.skipped[0] + plan.skipped[1];
     char path[ATOMIC_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/bad-files.tsv", dir);
-    AN_TRY_GOTO(st, atomic_write_file(path, bad.data, bad.length), done);
+    AN_TRY_GOTO(st, text_write_file(&bad, path), done);
     AN_TRY_GOTO(st, check_max_bad(&plan, summary), done);
     AN_TRY_GOTO(st, prep_stats_finish(&sums, d), done);
     AN_TRY_GOTO(st, dataset_write(d, dir), done);
     dataset_provenance provenance = {
         .tool = "alexnet-prep " ALEXNET_VERSION, .input = plan.input, .params = plan.params,
+        .resize = image_resize_name(plan.resize),
         .max_bad = plan.max_bad, .refused = summary->refused, .skipped = summary->skipped,
         .jpeg_quality = plan.store == SHARD_STORE_JPEG ? plan.jpeg_quality : 0,
         .jpeg_subsampling = plan.store == SHARD_STORE_JPEG ? shard_jpeg_subsampling_name(plan.jpeg_subsampling) : NULL,
         .stored_bytes = {summary->stored_bytes[0], summary->stored_bytes[1]}};
     AN_TRY_GOTO(st, dataset_write_json(d, dir, &provenance), done);
 done:
-    free(bad.data);
+    text_free(&bad);
     shard_stats_free(&sums);
     shard_stats_free(&scratch);
     dataset_close(d);

@@ -1,13 +1,12 @@
 /* prep_main.c: alexnet-prep's main: parses the command line (prep_options.c)
  * and runs a prep or one of the subcommands verify, info, merge (docs/prep.md). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "directory.h"
 #include "h5_error.h"
 #include "log.h"
 #include "prep_finalize.h"
@@ -30,15 +29,6 @@ static an_status load_listing(prep_listing *l, const prep_options *o)
     if (o->val_limit) AN_TRY(prep_listing_limit(&l->split[PREP_VAL], o->val_limit, l->num_classes));
     if (l->split[PREP_TRAIN].count == 0)
         return error_set(AN_ERR_ARG, "no training images found under %s", o->input);
-    return AN_OK;
-}
-
-static an_status make_dir(const char *dir)
-{
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return error_set(AN_ERR_IO, "cannot create output directory %s: %s", dir, strerror(errno));
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return error_set(AN_ERR_IO, "%s is not a directory", dir);
     return AN_OK;
 }
 
@@ -72,7 +62,7 @@ static an_status run_prep(const prep_options *o)
     AN_TRY_GOTO(st, prep_plan_make(&plan, &listing, o), done);
     log_info("%s: %zu train + %zu val images, %d classes, dataset id %s", o->input, plan.count[PREP_TRAIN],
              plan.count[PREP_VAL], plan.num_classes, plan.dataset_id);
-    AN_TRY_GOTO(st, make_dir(o->output), done);
+    AN_TRY_GOTO(st, directory_make(o->output), done);
     AN_TRY_GOTO(st, prep_plan_store(&plan, o->output), done);
     AN_TRY_GOTO(st, prep_run(&listing, &plan, o, &run), done);
     int whole = o->range_end < 0 || (o->range_begin == 0 && o->range_end >= prep_plan_total_shards(&plan));
@@ -116,16 +106,19 @@ int main(int argc, char **argv)
     h5_error_init();
     prep_options o;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    prep_options_default(&o, cores > 0 && cores < 4096 ? (int)cores : 1);
+    if (prep_options_default(&o, cores > 0 && cores < 4096 ? (int)cores : 1) != AN_OK) {
+        log_error("%s", error_message());
+        return EXIT_RUNTIME;
+    }
     int rc = prep_options_parse(&o, argc, argv);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if (o.command != PREP_COMMAND_RUN) return subcommand(o.command, o.output);
-    if (prep_decode_init(argv[0]) != AN_OK) {
+    if (image_decode_init(argv[0]) != AN_OK) {
         log_error("%s", error_message());
         return EXIT_RUNTIME;
     }
     an_status st = run_prep(&o);
-    prep_decode_shutdown();
+    image_decode_shutdown();
     if (st != AN_OK) {
         log_error("%s", error_message());
         return EXIT_RUNTIME;

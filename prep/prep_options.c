@@ -1,67 +1,29 @@
-/* prep_options.c: alexnet-prep's command line (docs/prep.md): its usage
- * text, defaults and parser, kept out of prep_main.c so that the parser can
- * be tested and fuzzed (tests/fuzz/fuzz_prep_cli.c). */
+/* prep_options.c: alexnet-prep's command line (docs/prep.md) as one table
+ * (common/cli_options.h): options, defaults and --help; kept out of
+ * prep_main.c so that the parser can be tested and fuzzed
+ * (tests/fuzz/fuzz_prep_cli.c). */
 #include "prep_options.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 
-const cli_program prep_program = {
-    "alexnet-prep",
-    "Usage: alexnet-prep --source idx|folder|imagenet|manifest --input PATH --output DIR [options]\n"
-    "       alexnet-prep verify DIR | info DIR | merge DIR\n"
-    "\n"
-    "Turns an image collection into a dataset directory: 256x256 RGB images in HDF5\n"
-    "shards, with the training set's mean image and RGB eigen decomposition.\n"
-    "\n"
-    "  --source KIND        idx (MNIST/Fashion-MNIST files), folder (DIR/train/<class>/,\n"
-    "                       DIR/val/<class>/), imagenet (ILSVRC2012 layout), manifest (a TSV file)\n"
-    "  --input PATH         the input directory (or manifest file)\n"
-    "  --output DIR         the dataset directory to write (created if missing)\n"
-    "  --classes FILE       class list: one 'id [words]' per line (imagenet: synset words)\n"
-    "  --devkit FILE        imagenet: the devkit id table 'WNID ID name' (flat val folder)\n"
-    "  --shard-size N       images per shard (default 1024)\n"
-    "  --jobs N             worker threads (default: all cores)\n"
-    "  --resize crop|squash crop: shorter side to 256, central 256x256 (paper, default);\n"
-    "                       squash: both sides to 256\n"
-    "  --train-limit N      keep N training images, class-balanced (default all)\n"
-    "  --val-limit N        keep N validation images, class-balanced (default all)\n"
-    "  --seed S             seed of the shard order (default 1)\n"
-    "  --max-bad N|P%       refused images allowed before failing (default 1%)\n"
-    "  --max-pixels N       refuse images whose header declares more pixels (default 100000000)\n"
-    "  --store raw|jpeg     how shards store each 256x256 image: raw pixels (196,608 bytes, default)\n"
-    "                       or re-encoded as JPEG, decoded by the loader (about 8x smaller)\n"
-    "  --jpeg-quality Q     jpeg store: quality 1..100 (default 90)\n"
-    "  --jpeg-subsampling 420|444  jpeg store: chroma subsampling (default 420)\n"
-    "  --shard-range A:B    write only global shards A..B-1 (train first, then val); finish\n"
-    "                       with 'alexnet-prep merge DIR' once every range is done\n"
-    "  --quiet, --verbose, --help, --version\n"
-    "\n"
-    "Subcommands: verify DIR (every checksum and count), info DIR (summary),\n"
-    "merge DIR (statistics and metadata from the shards of all --shard-range runs).\n"};
-
-enum { OPT_SOURCE = 256, OPT_INPUT, OPT_OUTPUT, OPT_CLASSES, OPT_DEVKIT, OPT_SHARD_SIZE, OPT_JOBS, OPT_RESIZE,
-       OPT_TRAIN_LIMIT, OPT_VAL_LIMIT, OPT_SEED, OPT_MAX_BAD, OPT_MAX_PIXELS, OPT_RANGE, OPT_STORE,
-       OPT_JPEG_QUALITY, OPT_JPEG_SUBSAMPLING };
-
-static const struct option long_options[] = {
-    {"source", required_argument, 0, OPT_SOURCE}, {"input", required_argument, 0, OPT_INPUT},
-    {"output", required_argument, 0, OPT_OUTPUT}, {"classes", required_argument, 0, OPT_CLASSES},
-    {"devkit", required_argument, 0, OPT_DEVKIT}, {"shard-size", required_argument, 0, OPT_SHARD_SIZE},
-    {"jobs", required_argument, 0, OPT_JOBS}, {"resize", required_argument, 0, OPT_RESIZE},
-    {"train-limit", required_argument, 0, OPT_TRAIN_LIMIT}, {"val-limit", required_argument, 0, OPT_VAL_LIMIT},
-    {"seed", required_argument, 0, OPT_SEED}, {"max-bad", required_argument, 0, OPT_MAX_BAD},
-    {"max-pixels", required_argument, 0, OPT_MAX_PIXELS}, {"shard-range", required_argument, 0, OPT_RANGE},
-    {"store", required_argument, 0, OPT_STORE}, {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
-    {"jpeg-subsampling", required_argument, 0, OPT_JPEG_SUBSAMPLING},
-    {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
-    {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
-
-static an_status parse_max_bad(const char *text, prep_max_bad *out)
+/* The named settings: text -> field. */
+static an_status resize_parse(const char *text, void *field) { return image_resize_parse(text, field); }
+static an_status store_parse(const char *text, void *field) { return shard_store_parse(text, field); }
+static an_status subsampling_parse(const char *text, void *field)
 {
+    if (strcmp(text, "420") == 0) *(shard_jpeg_subsampling *)field = SHARD_JPEG_420;
+    else if (strcmp(text, "444") == 0) *(shard_jpeg_subsampling *)field = SHARD_JPEG_444;
+    else return error_set(AN_ERR_ARG, "--jpeg-subsampling must be 420 or 444, got '%s'", text);
+    return AN_OK;
+}
+
+static an_status parse_max_bad(const char *text, void *field)
+{
+    prep_max_bad *out = field;
     size_t n = strlen(text);
     if (n > 0 && text[n - 1] == '%') {
         char number[64];
@@ -77,8 +39,10 @@ static an_status parse_max_bad(const char *text, prep_max_bad *out)
     return AN_OK;
 }
 
-static an_status parse_range(const char *text, int *begin, int *end)
+/* --shard-range A:B into range_begin, range_end (adjacent ints of prep_options). */
+static an_status parse_range(const char *text, void *field)
 {
+    int *begin = field, *end = begin + 1;
     const char *colon = strchr(text, ':');
     if (!colon) return error_set(AN_ERR_ARG, "--shard-range must be A:B, got '%s'", text);
     char a[32];
@@ -93,39 +57,64 @@ static an_status parse_range(const char *text, int *begin, int *end)
     return AN_OK;
 }
 
-static an_status parse_option(int c, const char *arg, prep_options *o)
-{
-    long v = 0;
-    uint64_t u = 0;
-    switch (c) {
-    case OPT_SOURCE: o->source = arg; return AN_OK;
-    case OPT_INPUT: o->input = arg; return AN_OK;
-    case OPT_OUTPUT: o->output = arg; return AN_OK;
-    case OPT_CLASSES: o->classes_file = arg; return AN_OK;
-    case OPT_DEVKIT: o->devkit_file = arg; return AN_OK;
-    case OPT_SHARD_SIZE: AN_TRY(cli_parse_long("shard-size", arg, 1, 100000, &v)); o->shard_size = (size_t)v; return AN_OK;
-    case OPT_JOBS: AN_TRY(cli_parse_long("jobs", arg, 1, 4096, &v)); o->jobs = (int)v; return AN_OK;
-    case OPT_RESIZE:
-        if (strcmp(arg, "crop") == 0) o->decode.resize = PREP_RESIZE_CROP;
-        else if (strcmp(arg, "squash") == 0) o->decode.resize = PREP_RESIZE_SQUASH;
-        else return error_set(AN_ERR_ARG, "--resize must be crop or squash, got '%s'", arg);
-        return AN_OK;
-    case OPT_TRAIN_LIMIT: AN_TRY(cli_parse_u64("train-limit", arg, &u)); o->train_limit = u; return AN_OK;
-    case OPT_VAL_LIMIT: AN_TRY(cli_parse_u64("val-limit", arg, &u)); o->val_limit = u; return AN_OK;
-    case OPT_SEED: return cli_parse_u64("seed", arg, &o->seed);
-    case OPT_MAX_BAD: return parse_max_bad(arg, &o->max_bad);
-    case OPT_MAX_PIXELS: return cli_parse_u64("max-pixels", arg, &o->decode.max_pixels);
-    case OPT_RANGE: return parse_range(arg, &o->range_begin, &o->range_end);
-    case OPT_STORE: return shard_store_parse(arg, &o->store);
-    case OPT_JPEG_QUALITY: AN_TRY(cli_parse_long("jpeg-quality", arg, 1, 100, &v)); o->jpeg_quality = (int)v; return AN_OK;
-    case OPT_JPEG_SUBSAMPLING:
-        if (strcmp(arg, "420") == 0) o->jpeg_subsampling = SHARD_JPEG_420;
-        else if (strcmp(arg, "444") == 0) o->jpeg_subsampling = SHARD_JPEG_444;
-        else return error_set(AN_ERR_ARG, "--jpeg-subsampling must be 420 or 444, got '%s'", arg);
-        return AN_OK;
-    }
-    return error_set(AN_ERR_ARG, "unknown option");
-}
+#define AT(field) offsetof(prep_options, field)
+
+static const cli_option rows[] = {
+    /* flag, config.json key (prep writes none), type, field, min, max, default, value name, help; then .parse */
+    CLI_OPTION("source", NULL, CLI_STRING, AT(source), 0, 0, NULL, "KIND",
+               "idx (MNIST/Fashion-MNIST files), folder (DIR/train/<class>/,\n"
+               "DIR/val/<class>/), imagenet (ILSVRC2012 layout), manifest (a TSV file)"),
+    CLI_OPTION("input", NULL, CLI_STRING, AT(input), 0, 0, NULL, "PATH", "the input directory (or manifest file)"),
+    CLI_OPTION("output", NULL, CLI_STRING, AT(output), 0, 0, NULL, "DIR",
+               "the dataset directory to write (created if missing)"),
+    CLI_OPTION("classes", NULL, CLI_STRING, AT(classes_file), 0, 0, NULL, "FILE",
+               "class list: one 'id [words]' per line (imagenet: synset words)"),
+    CLI_OPTION("devkit", NULL, CLI_STRING, AT(devkit_file), 0, 0, NULL, "FILE",
+               "imagenet: the devkit id table 'WNID ID name' (flat val folder)"),
+    CLI_OPTION("shard-size", NULL, CLI_SIZE, AT(shard_size), 1, 100000, "1024", "N", "images per shard (default %D)"),
+    CLI_OPTION("jobs", NULL, CLI_INT, AT(jobs), 1, 4096, NULL, "N", "worker threads (default: all cores)"),
+    CLI_OPTION("resize", NULL, CLI_CUSTOM, AT(decode.resize), 0, 0, "crop", "crop|squash",
+               "crop: shorter side to 256, central 256x256 (paper, default);\n"
+               "squash: both sides to 256", .parse = resize_parse),
+    CLI_OPTION("train-limit", NULL, CLI_U64, AT(train_limit), 0, 0, NULL, "N",
+               "keep N training images, class-balanced (default all)"),
+    CLI_OPTION("val-limit", NULL, CLI_U64, AT(val_limit), 0, 0, NULL, "N",
+               "keep N validation images, class-balanced (default all)"),
+    CLI_OPTION("seed", NULL, CLI_U64, AT(seed), 0, 0, "1", "S", "seed of the shard order (default %D)"),
+    CLI_OPTION("max-bad", NULL, CLI_CUSTOM, AT(max_bad), 0, 0, "1%", "N|P%",
+               "refused images allowed before failing (default %D)", .parse = parse_max_bad),
+    CLI_OPTION("max-pixels", NULL, CLI_U64, AT(decode.max_pixels), 0, 0, "100000000", "N",
+               "refuse images whose header declares more pixels (default %D)"),
+    CLI_OPTION("store", NULL, CLI_CUSTOM, AT(store), 0, 0, "raw", "raw|jpeg",
+               "how shards store each 256x256 image: raw pixels (196,608 bytes, default)\n"
+               "or re-encoded as JPEG, decoded by the loader (about 8x smaller)", .parse = store_parse),
+    CLI_OPTION("jpeg-quality", NULL, CLI_INT, AT(jpeg_quality), 1, 100, "90", "Q",
+               "jpeg store: quality 1..100 (default %D)"),
+    CLI_OPTION("jpeg-subsampling", NULL, CLI_CUSTOM, AT(jpeg_subsampling), 0, 0, "420", "420|444",
+               "jpeg store: chroma subsampling (default %D)", .parse = subsampling_parse),
+    CLI_OPTION("shard-range", NULL, CLI_CUSTOM, AT(range_begin), 0, 0, NULL, "A:B",
+               "write only global shards A..B-1 (train first, then val); finish\n"
+               "with 'alexnet-prep merge DIR' once every range is done", .parse = parse_range),
+    CLI_OPTION("quiet", NULL, CLI_QUIET, 0, 0, 0, NULL, NULL, NULL),
+    CLI_OPTION("verbose", NULL, CLI_VERBOSE, 0, 0, 0, NULL, NULL, NULL),
+    CLI_OPTION("help", NULL, CLI_HELP, 0, 0, 0, NULL, NULL, "--quiet, --verbose, --help, --version"),
+    CLI_OPTION("version", NULL, CLI_VERSION, 0, 0, 0, NULL, NULL, NULL),
+};
+
+const cli_table prep_option_table = {rows, sizeof rows / sizeof rows[0], CLI_NO_GIVEN, 23};
+
+const cli_program prep_program = {
+    "alexnet-prep",
+    "Usage: alexnet-prep --source idx|folder|imagenet|manifest --input PATH --output DIR [options]\n"
+    "       alexnet-prep verify DIR | info DIR | merge DIR\n"
+    "\n"
+    "Turns an image collection into a dataset directory: 256x256 RGB images in HDF5\n"
+    "shards, with the training set's mean image and RGB eigen decomposition.\n"
+    "\n",
+    &prep_option_table,
+    "\n"
+    "Subcommands: verify DIR (every checksum and count), info DIR (summary),\n"
+    "merge DIR (statistics and metadata from the shards of all --shard-range runs).\n"};
 
 uint64_t prep_max_bad_allowed(const prep_max_bad *m, uint64_t listed)
 {
@@ -133,32 +122,18 @@ uint64_t prep_max_bad_allowed(const prep_max_bad *m, uint64_t listed)
     return (uint64_t)m->value;
 }
 
-void prep_options_default(prep_options *o, int cores)
+an_status prep_options_default(prep_options *o, int cores)
 {
-    *o = (prep_options){.shard_size = 1024, .jobs = cores > 0 ? cores : 1, .seed = 1,
-                        .max_bad = {1, 1.0}, .range_begin = 0, .range_end = -1,
-                        .store = SHARD_STORE_RAW, .jpeg_quality = SHARD_JPEG_DEFAULT_QUALITY,
-                        .jpeg_subsampling = SHARD_JPEG_420,
-                        .decode = {.resize = PREP_RESIZE_CROP, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
-                                   .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES}};
+    *o = (prep_options){.range_end = -1, .decode = {.max_file_bytes = IMAGE_DEFAULT_MAX_FILE_BYTES}};
+    AN_TRY(cli_options_defaults(&prep_option_table, o));
+    o->jobs = cores > 0 ? cores : 1;
+    return AN_OK;
 }
 
 int prep_options_parse(prep_options *o, int argc, char **argv)
 {
-    optind = 0; /* start afresh, forgetting any earlier parse (glibc and musl) */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "qvhV", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'q': log_set_level(LOG_WARN); break;
-        case 'v': log_set_level(LOG_VERBOSE); break;
-        case 'h': cli_print_help(&prep_program); return -1;
-        case 'V': cli_print_version(&prep_program); return -1;
-        case '?': return cli_usage_error(&prep_program, "unknown option or missing value: %s", argv[optind - 1]);
-        default:
-            if (parse_option(c, optarg, o) != AN_OK) return cli_usage_error(&prep_program, "%s", error_message());
-        }
-    }
+    int rc = cli_options_parse(&prep_program, &prep_option_table, 0, "", o, argc, argv);
+    if (rc != 0) return rc;
     o->command = PREP_COMMAND_RUN;
     if (optind < argc) {
         const char *cmd = argv[optind];

@@ -1,4 +1,4 @@
-/* prep_options.h: alexnet-prep's settings and their command line. */
+/* prep_options.h: alexnet-prep's settings and their command line, one table (prep_options.c). */
 #ifndef ALEXNET_PREP_OPTIONS_H
 #define ALEXNET_PREP_OPTIONS_H
 
@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "prep_decode.h"
+#include "cli_options.h"
+#include "image_decode.h"
 #include "shard_format.h"
 #include "shard_jpeg.h"
 
@@ -29,7 +30,7 @@ typedef struct prep_options {
     const char *devkit_file;   /* imagenet: devkit id table (optional, default manifests/) */
     size_t shard_size;         /* images per shard (default 1024) */
     int jobs;                  /* worker threads (default: all cores) */
-    prep_decode_options decode;
+    image_decode_options decode;
     uint64_t train_limit, val_limit; /* 0: all */
     uint64_t seed;
     prep_max_bad max_bad;
@@ -40,9 +41,11 @@ typedef struct prep_options {
 } prep_options;
 
 extern const cli_program prep_program;
+/* The options, one row each: flag, type, range, default, help (common/cli_options.h). */
+extern const cli_table prep_option_table;
 
 /* The defaults (docs/prep.md), with `cores` worker threads. */
-void prep_options_default(prep_options *o, int cores);
+an_status prep_options_default(prep_options *o, int cores);
 
 /* Parses argv into `o` (which holds the defaults), checking each value and
  * that a prep names --source, --input and --output. Returns 0 to go on, -1

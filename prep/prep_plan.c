@@ -54,6 +54,7 @@ an_status prep_plan_make(prep_plan *p, const prep_listing *l, const prep_options
     snprintf(p->source, sizeof p->source, "%s", l->source);
     snprintf(p->input, sizeof p->input, "%s", l->input_root);
     p->shard_size = o->shard_size;
+    p->resize = o->decode.resize;
     p->store = o->store;
     p->jpeg_quality = o->store == SHARD_STORE_JPEG ? o->jpeg_quality : 0;
     p->jpeg_subsampling = o->jpeg_subsampling;
@@ -66,7 +67,7 @@ an_status prep_plan_make(prep_plan *p, const prep_listing *l, const prep_options
     snprintf(p->params, sizeof p->params,
              "version=%s format=%d resize=%s resampler=%s shard_size=%zu seed=%llu train_limit=%llu val_limit=%llu "
              "max_pixels=%llu %s",
-             ALEXNET_VERSION, SHARD_FORMAT_VERSION, o->decode.resize == PREP_RESIZE_SQUASH ? "squash" : "crop", PREP_RESAMPLER,
+             ALEXNET_VERSION, SHARD_FORMAT_VERSION, image_resize_name(o->decode.resize), IMAGE_RESAMPLER,
              o->shard_size, (unsigned long long)o->seed, (unsigned long long)o->train_limit,
              (unsigned long long)o->val_limit, (unsigned long long)o->decode.max_pixels, store);
     snprintf(p->max_bad, sizeof p->max_bad, o->max_bad.is_percent ? "%g%%" : "%.0f", o->max_bad.value);
@@ -114,6 +115,7 @@ static an_status write_plan(hid_t f, const prep_plan *p)
     AN_TRY(h5_io_write_attr_string(f, "params", p->params));
     AN_TRY(h5_io_write_attr_string(f, "max_bad", p->max_bad));
     AN_TRY(h5_io_write_attr_int(f, "shard_size", (long long)p->shard_size));
+    AN_TRY(h5_io_write_attr_string(f, "resize", image_resize_name(p->resize)));
     AN_TRY(h5_io_write_attr_string(f, "store", shard_store_name(p->store)));
     if (p->store == SHARD_STORE_JPEG) {
         AN_TRY(h5_io_write_attr_int(f, "jpeg_quality", p->jpeg_quality));
@@ -134,6 +136,21 @@ static an_status write_plan(hid_t f, const prep_plan *p)
     return AN_OK;
 }
 
+/* The plan's resize mode; plans written before the attribute name it only in params. */
+static an_status read_resize(hid_t f, prep_plan *p)
+{
+    htri_t has = H5Aexists(f, "resize");
+    if (has < 0) return h5_error_capture("looking for attribute resize");
+    if (has == 0) {
+        p->resize = strstr(p->params, " resize=squash ") ? IMAGE_RESIZE_SQUASH : IMAGE_RESIZE_CROP;
+        return AN_OK;
+    }
+    char text[16];
+    AN_TRY(h5_io_read_attr_string(f, "resize", text, sizeof text));
+    an_status st = image_resize_parse(text, &p->resize);
+    return st == AN_OK ? st : error_context(st, "prep-plan.h5");
+}
+
 static an_status read_plan(hid_t f, prep_plan *p)
 {
     long long v = 0;
@@ -146,6 +163,7 @@ static an_status read_plan(hid_t f, prep_plan *p)
     AN_TRY(h5_io_read_attr_string(f, "max_bad", p->max_bad, sizeof p->max_bad));
     AN_TRY(h5_io_read_attr_int(f, "shard_size", &v));
     p->shard_size = (size_t)v;
+    AN_TRY(read_resize(f, p));
     htri_t has_store = H5Aexists(f, "store");
     if (has_store < 0) return h5_error_capture("looking for attribute store");
     char text[SHARD_STORE_NAME_MAX] = "raw"; /* plans written before the JPEG store have none */

@@ -28,6 +28,7 @@ typedef struct prep_plan {
     char params[512];                 /* "key=value ..." of the pixel- and order-changing parameters */
     char max_bad[32];                 /* as given, e.g. "1%" */
     size_t shard_size;
+    image_resize_mode resize;         /* --resize (in params too, so in the id) */
     shard_store store;                /* how the shards store images (in params too, so in the id) */
     int jpeg_quality;                 /* jpeg store: 1..100; 0 for raw */
     shard_jpeg_subsampling jpeg_subsampling;

@@ -65,12 +65,12 @@ static void decode_one(void *ctx, size_t i, int worker)
     job->reasons[i][0] = 0;
     if (l->idx_pixels[job->split]) {
         size_t plane = (size_t)l->idx_rows * (size_t)l->idx_cols;
-        st = prep_decode_gray(l->idx_pixels[job->split] + item->source_index * plane, l->idx_rows, l->idx_cols,
+        st = image_decode_gray(l->idx_pixels[job->split] + item->source_index * plane, l->idx_rows, l->idx_cols,
                               &job->options->decode, image, job->reasons[i], REASON_MAX);
     } else {
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", l->input_root, item->path);
-        st = prep_decode_file(path, &job->options->decode, image, job->reasons[i], REASON_MAX);
+        st = image_decode_file(path, &job->options->decode, image, job->reasons[i], REASON_MAX);
     }
     if (st == AN_OK && job->jpeg) st = store_jpeg(job, i, image);
     if (st != AN_OK && st != AN_ERR_IMAGE) snprintf(job->reasons[i], REASON_MAX, "%s", error_message());

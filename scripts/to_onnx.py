@@ -20,7 +20,6 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 
 # The check's tolerance: both sides compute in float32 with different sum
 # orders; the worst difference measured on the tests' checkpoints is below

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """to_pytorch.py: loads an alexnet checkpoint (docs/FORMAT.md section 2) into
-the equivalent PyTorch module (tests/reference/alexnet_torch.py) and saves
+the equivalent PyTorch module (scripts/alexnet_torch.py) and saves
 its state dict, or checks it against a forward pass.
 
     python3 scripts/to_pytorch.py CHECKPOINT.h5 [--out model.pt]
@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from alexnet_torch import AlexNet  # noqa: E402
 
 

@@ -12,7 +12,8 @@
  *
  * Every random number is philox(seed, purpose, epoch, image id): the output
  * for one image does not depend on which thread, batch slot, process or
- * backend computes it, nor on a resume (DESIGN §4).
+ * backend computes it, nor on a resume (docs/train.md, "Randomness and
+ * reproducibility").
  */
 #ifndef ALEXNET_AUGMENT_H
 #define ALEXNET_AUGMENT_H

@@ -1,5 +1,5 @@
-/* device_group.h: the replicas of one process (--devices, DESIGN's data
- * parallelism within a machine): one backend per device, one host thread per
+/* device_group.h: the replicas of one process (--devices; docs/train.md,
+ * "Several devices in one process"): one backend per device, one host thread per
  * replica, and the communicator that sums their gradients
  * (kernels/communicator.h). Replica 0 runs on the calling thread; replicas
  * 1.. on threads of their own that live as long as the group, so their

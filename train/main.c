@@ -28,7 +28,7 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     train_options opt;
-    train_options_default(&opt);
+    if (train_options_default(&opt) != AN_OK) return fail(&world, EXIT_RUNTIME);
     int parsed = train_options_parse(&opt, argc, argv);
     if (parsed != 0) {
         replicas_finalize(&world);

@@ -1,4 +1,4 @@
-/* replicas.h: data-parallel training across processes (DESIGN §5).
+/* replicas.h: data-parallel training across processes (docs/train.md, "Processes (MPI)").
  *
  * Under mpirun (and when the build found MPI) every process is one replica:
  * it takes its slice of each global batch, and the replicas' gradients are

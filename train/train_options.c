@@ -1,238 +1,157 @@
-/* train_options.c: defaults (§5) and the command line of alexnet-train. */
+/* train_options.c: alexnet-train's options as one table (common/cli_options.h):
+ * the command line, the defaults (§5), --help and what config.json records. */
 #include "train_options.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "backend_select.h"
-#include "log.h"
+#include "run_records.h"
+
+/* --devices LIST: each comma-separated name is one backend_select.h accepts. */
+static an_status devices_parse(const char *list, void *field)
+{
+    char name[64];
+    for (const char *p = list;;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof name) return error_set(AN_ERR_ARG,
+     "--devices '%s': an empty or too long name", list);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        AN_TRY(backend_device_check(name));
+        if (p[len] == '\0') break;
+        p += len + 1;
+    }
+    *(const char **)field = list;
+    return AN_OK;
+}
+
+/* The named settings: the field's parser and the name config.json records. */
+static an_status lrn_parse(const char *text, void *field) { return net_lrn_parse(text, field); }
+static const char *lrn_name(const void *field) { return net_lrn_name(field); }
+static an_status pooling_parse(const char *text, void *field) { return net_pooling_parse(text, field); }
+static const char *pooling_name(const void *field) { return net_pooling_name(*(const net_pooling *)field); }
+static an_status activation_parse(const char *text, void *field) { return net_activation_parse(text, field); }
+static const char *activation_name(const void *field) { return net_activation_name(*(const net_activation *)field); }
+static an_status init_parse(const char *text, void *field) { return net_init_scheme_parse(text, field); }
+static const char *init_name(const void *field) { return net_init_scheme_name(*(const net_init_scheme *)field); }
+static an_status augment_parse(const char *text, void *field) { return augment_mode_parse(text, field); }
+static const char *augment_name(const void *field) { return augment_mode_name(*(const augment_mode *)field); }
+
+#define AT(field) offsetof(train_options, field)
+#define NETWORK(name) RUN_CONFIG_NETWORK "." name
+#define TRAINING(name) RUN_CONFIG_TRAINING "." name
+#define EXECUTION(name) RUN_CONFIG_EXECUTION "." name
+
+static const cli_option rows[] = {
+    /* flag, config.json key, type, field, min, max, default, value name, help; then .alias, .parse,
+               * .name (custom types), .given (the TRAIN_GIVEN_* bit a resume checks) */
+    CLI_OPTION("data", RUN_CONFIG_DATASET ".dir", CLI_STRING, AT(data_dir), 0, 0, NULL, "DIR",
+               "dataset directory (dataset.h5 and shards)"),
+    CLI_OPTION("run", NULL, CLI_STRING, AT(run_dir), 0, 0, NULL, "DIR",
+               "run directory: config.json, metrics.csv, log, checkpoints/"),
+    CLI_OPTION("resume", NULL, CLI_FLAG, AT(resume), 0, 0, NULL, NULL,
+               "continue the run from checkpoints/latest, exactly"),
+    CLI_OPTION("epochs", TRAINING("epochs"), CLI_INT, AT(epochs), 1, 100000, "90", "N",
+               "epochs to train (default %D)"),
+    CLI_OPTION("batch", TRAINING("batch"), CLI_U32, AT(batch), 1, 1 << 20, "128", "N",
+               "global batch size (default %D)", .given = TRAIN_GIVEN_BATCH),
+    CLI_OPTION("width", NETWORK("width"), CLI_DOUBLE, AT(net.width), NET_WIDTH_MIN, NET_WIDTH_MAX, "1.0", "W",
+               "channel multiplier, 1.0 is the paper's network (default %D)", .given = TRAIN_GIVEN_WIDTH),
+    CLI_OPTION("devices", NULL, CLI_CUSTOM, AT(device), 0, 0, "auto", "LIST",
+               "where to train, one replica each: auto (default: the GPUs if this build and\n"
+               "machine have them, at most two, else the CPU), cpu, cuda (every GPU, at most\n"
+               "two; under mpirun, process r takes GPU r mod count), cuda:N, or a list:\n"
+               "cuda:0,cuda:1 or cpu,cpu. The global batch is split over the replicas and\n"
+               "their gradients summed (--device is the same option)", .parse = devices_parse, .alias = "device"),
+    CLI_OPTION("seed", TRAINING("seed"), CLI_U64, AT(seed), 0, 0, "1", "S",
+               "seed of every random number (default %D)", .given = TRAIN_GIVEN_SEED),
+    CLI_OPTION("lr", TRAINING("lr"), CLI_DOUBLE, AT(lr), 1e-12, 100.0, "0.01", "R",
+               "initial learning rate (default %D)", .given = TRAIN_GIVEN_LR),
+    CLI_OPTION("patience", TRAINING("patience"), CLI_INT, AT(patience), 1, 100000, "2", "N",
+               "divide the rate by 10 after N epochs without a better validation\n"
+               "error, at most 3 times (default %D)", .given = TRAIN_GIVEN_PATIENCE),
+    CLI_OPTION("lr-steps", NULL, CLI_STRING, AT(lr_steps), 0, 0, NULL, "a,b,c",
+               "instead: divide the rate by 10 after epochs a, b and c", .given = TRAIN_GIVEN_LR_STEPS),
+    CLI_OPTION("momentum", TRAINING("momentum"), CLI_FLOAT, AT(momentum), 0.0, 0.999999, "0.9", "M", "(default %D)",
+               .given = TRAIN_GIVEN_MOMENTUM),
+    CLI_OPTION("weight-decay", TRAINING("weight_decay"), CLI_FLOAT, AT(weight_decay), 0.0, 1.0, "0.0005", "D",
+               "(default %D)", .given = TRAIN_GIVEN_WEIGHT_DECAY),
+    CLI_OPTION("lrn", NETWORK("lrn"), CLI_CUSTOM, AT(net), 0, 0, "divided_by_n", "divided_by_n|literal|off",
+               "LRN alpha convention (default %D, as cuda-convnet),\n"
+               "or no LRN layers (§3.3's experiment)", .parse = lrn_parse, .name = lrn_name, .given = TRAIN_GIVEN_NET),
+    CLI_OPTION("pool", NETWORK("pooling"), CLI_CUSTOM, AT(net.pooling), 0, 0, "overlap", "overlap|plain",
+               "max pooling 3x3 stride 2 (default, §3.4) or 2x2 stride 2", .parse = pooling_parse, .name = pooling_name,
+               .given = TRAIN_GIVEN_NET),
+    CLI_OPTION("towers", NETWORK("towers"), CLI_INT, AT(net.towers), 1, 2, "2", "2|1",
+               "grouped conv2, conv4, conv5 (default %D, §3.2) or one tower", .given = TRAIN_GIVEN_NET),
+    CLI_OPTION("activation", NETWORK("activation"), CLI_CUSTOM, AT(net.activation), 0, 0, "relu", "relu|tanh",
+               "the neurons' non-linearity (default %D, §3.1)", .parse = activation_parse, .name = activation_name,
+               .given = TRAIN_GIVEN_NET),
+    CLI_OPTION("augment", TRAINING("augment"), CLI_CUSTOM, AT(augment), 0, 0, "full", "full|no-lighting|centre",
+               "random crops, flips and PCA lighting (default %D,\n"
+               "§4.1), the same without lighting, or the centre crop only",
+               .parse = augment_parse, .name = augment_name, .given = TRAIN_GIVEN_AUGMENT),
+    CLI_OPTION("init", NETWORK("init"), CLI_CUSTOM, AT(net.init), 0, 0, "paper", "paper|caffe|fan_in",
+               "initialisation (default %D: N(0, 0.01), biases 1 in conv2,4,5,\n"
+               "fc6,7; below width 1 the std scaled by sqrt(paper fan-in / fan-in);\n"
+               "fan_in: N(0, sqrt(2/fan-in)), biases 0, wants a lower --lr)",
+               .parse = init_parse, .name = init_name, .given = TRAIN_GIVEN_NET),
+    CLI_OPTION("dropout", NETWORK("dropout"), CLI_FLOAT, AT(net.dropout_rate), 0.0, 0.95, "0.5", "P",
+               "dropout rate of fc6 and fc7 (default %D)", .given = TRAIN_GIVEN_NET),
+    CLI_OPTION("val-limit", TRAINING("val_limit"), CLI_U32, AT(val_limit), 1, UINT32_MAX, NULL, "N",
+               "validate on the first N validation images only (default all)"),
+    CLI_OPTION("checkpoint-minutes", EXECUTION("checkpoint_minutes"), CLI_DOUBLE, AT(checkpoint_minutes), 0.0, 1e6,
+               "30",
+               "M", "also checkpoint every M minutes (default %D; 0 for epoch ends only)"),
+    CLI_OPTION("checkpoint-steps", EXECUTION("checkpoint_steps"), CLI_U64, AT(checkpoint_steps), 0, 0, NULL, "N",
+               "also checkpoint every N steps (default 0: off)"),
+    CLI_OPTION("keep", EXECUTION("keep"), CLI_INT, AT(keep), 2, 100000, "3", "K",
+               "checkpoints kept besides best.h5, at least 2 (default %D)"),
+    CLI_OPTION("threads", EXECUTION("threads"), CLI_INT, AT(threads), 1, 4096, NULL, "N",
+               "compute threads (default: all cores)"),
+    CLI_OPTION("loader-threads", EXECUTION("loader_threads"), CLI_INT, AT(loader_threads), 1, 1024, "2", "N",
+               "image loading and augmentation threads (default %D)"),
+    CLI_OPTION("queue-depth", EXECUTION("queue_depth"), CLI_INT, AT(queue_depth), 1, 64, "3", "N",
+               "batches prepared ahead (default %D)"),
+    CLI_OPTION("log-every", EXECUTION("log_every"), CLI_U64, AT(log_every), 1, 1000000000, "20", "N",
+               "steps between rows of metrics.csv (default %D)"),
+    CLI_OPTION("max-steps", TRAINING("max_steps"), CLI_U64, AT(max_steps), 0, 0, NULL, "N",
+               "stop after global step N, with a checkpoint (default: no limit)"),
+    CLI_OPTION("quiet", NULL, CLI_QUIET, 0, 0, 0, NULL, NULL, NULL),
+    CLI_OPTION("verbose", NULL, CLI_VERBOSE, 0, 0, 0, NULL, NULL, NULL),
+    CLI_OPTION("version", NULL, CLI_VERSION, 0, 0, 0, NULL, NULL, NULL),
+    CLI_OPTION("help", NULL, CLI_HELP, 0, 0, 0, NULL, NULL, "--quiet, --verbose, --version, --help"),
+};
+
+const cli_table train_option_table = {rows, sizeof rows / sizeof rows[0], AT(given), 25};
 
 const cli_program train_program = {
     "alexnet-train",
     "Usage: alexnet-train --data DIR --run DIR [options]\n"
     "Trains the network of Krizhevsky et al. (2012) on a dataset directory made by alexnet-prep.\n"
     "Several processes: mpirun -np N alexnet-train ... (the global batch is split across them).\n"
+    "\n",
+    &train_option_table,
     "\n"
-    "  --data DIR             dataset directory (dataset.h5 and shards)\n"
-    "  --run DIR              run directory: config.json, metrics.csv, log, checkpoints/\n"
-    "  --resume               continue the run from checkpoints/latest, exactly\n"
-    "  --epochs N             epochs to train (default 90)\n"
-    "  --batch N              global batch size (default 128)\n"
-    "  --width W              channel multiplier, 1.0 is the paper's network (default 1.0)\n"
-    "  --devices LIST         where to train, one replica each: auto (default: the GPUs if this build and\n"
-    "                         machine have them, at most two, else the CPU), cpu, cuda (every GPU, at most\n"
-    "                         two; under mpirun, process r takes GPU r mod count), cuda:N, or a list:\n"
-    "                         cuda:0,cuda:1 or cpu,cpu. The global batch is split over the replicas and\n"
-    "                         their gradients summed (--device is the same option)\n"
-    "  --seed S               seed of every random number (default 1)\n"
-    "  --lr R                 initial learning rate (default 0.01)\n"
-    "  --patience N           divide the rate by 10 after N epochs without a better validation\n"
-    "                         error, at most 3 times (default 2)\n"
-    "  --lr-steps a,b,c       instead: divide the rate by 10 after epochs a, b and c\n"
-    "  --momentum M           (default 0.9)\n"
-    "  --weight-decay D       (default 0.0005)\n"
-    "  --lrn divided_by_n|literal|off   LRN alpha convention (default divided_by_n, as cuda-convnet),\n"
-    "                         or no LRN layers (§3.3's experiment)\n"
-    "  --pool overlap|plain   max pooling 3x3 stride 2 (default, §3.4) or 2x2 stride 2\n"
-    "  --towers 2|1           grouped conv2, conv4, conv5 (default 2, §3.2) or one tower\n"
-    "  --activation relu|tanh the neurons' non-linearity (default relu, §3.1)\n"
-    "  --augment full|no-lighting|centre   random crops, flips and PCA lighting (default full,\n"
-    "                         §4.1), the same without lighting, or the centre crop only\n"
-    "  --init paper|caffe|fan_in   initialisation (default paper: N(0, 0.01), biases 1 in conv2,4,5,\n"
-    "                         fc6,7; below width 1 the std scaled by sqrt(paper fan-in / fan-in);\n"
-    "                         fan_in: N(0, sqrt(2/fan-in)), biases 0, wants a lower --lr)\n"
-    "  --dropout P            dropout rate of fc6 and fc7 (default 0.5)\n"
-    "  --val-limit N          validate on the first N validation images only (default all)\n"
-    "  --checkpoint-minutes M also checkpoint every M minutes (default 30; 0 for epoch ends only)\n"
-    "  --checkpoint-steps N   also checkpoint every N steps (default 0: off)\n"
-    "  --keep K               checkpoints kept besides best.h5, at least 2 (default 3)\n"
-    "  --threads N            compute threads (default: all cores)\n"
-    "  --loader-threads N     image loading and augmentation threads (default 2)\n"
-    "  --queue-depth N        batches prepared ahead (default 3)\n"
-    "  --log-every N          steps between rows of metrics.csv (default 20)\n"
-    "  --max-steps N          stop after global step N, with a checkpoint (default: no limit)\n"
-    "  --quiet, --verbose, --version, --help\n"
-    "\n"
-    "SIGINT or SIGTERM finishes the current step, writes a checkpoint and exits 0; a second one aborts.\n"
-};
+    "SIGINT or SIGTERM finishes the current step, writes a checkpoint and exits 0; a second one aborts.\n"};
 
-void train_options_default(train_options *o)
+an_status train_options_default(train_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 90;                /* §5: "roughly 90 cycles" */
-    o->batch = 128;                /* §5 */
-    o->width = 1.0;
-    o->device = "auto";
-    o->seed = 1;
-    o->lr = 0.01;                  /* §5 */
-    o->patience = 2;
-    o->momentum = 0.9;             /* §5 */
-    o->weight_decay = 0.0005;      /* §5 */
-    o->checkpoint_minutes = 30.0;
-    o->keep = 3;
-    o->loader_threads = 2;
-    o->queue_depth = 3;
-    o->log_every = 20;
-    net_config_default(&o->net);
+    return cli_options_defaults(&train_option_table, o);
 }
 
-enum {
-    OPT_DATA = 1000, OPT_RUN, OPT_RESUME, OPT_EPOCHS, OPT_BATCH, OPT_WIDTH, OPT_DEVICE, OPT_SEED, OPT_LR,
-    OPT_PATIENCE, OPT_LR_STEPS, OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_LRN, OPT_POOL, OPT_TOWERS, OPT_ACTIVATION,
-    OPT_AUGMENT, OPT_INIT, OPT_DROPOUT, OPT_VAL_LIMIT,
-    OPT_CKPT_MINUTES, OPT_CKPT_STEPS, OPT_KEEP, OPT_THREADS, OPT_LOADER_THREADS, OPT_QUEUE_DEPTH,
-    OPT_LOG_EVERY, OPT_MAX_STEPS, OPT_QUIET, OPT_VERBOSE, OPT_VERSION, OPT_HELP
-};
-
-static const struct option long_options[] = {
-    { "data", required_argument, NULL, OPT_DATA },
-    { "run", required_argument, NULL, OPT_RUN },
-    { "resume", no_argument, NULL, OPT_RESUME },
-    { "epochs", required_argument, NULL, OPT_EPOCHS },
-    { "batch", required_argument, NULL, OPT_BATCH },
-    { "width", required_argument, NULL, OPT_WIDTH },
-    { "device", required_argument, NULL, OPT_DEVICE },
-    { "devices", required_argument, NULL, OPT_DEVICE },
-    { "seed", required_argument, NULL, OPT_SEED },
-    { "lr", required_argument, NULL, OPT_LR },
-    { "patience", required_argument, NULL, OPT_PATIENCE },
-    { "lr-steps", required_argument, NULL, OPT_LR_STEPS },
-    { "momentum", required_argument, NULL, OPT_MOMENTUM },
-    { "weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY },
-    { "lrn", required_argument, NULL, OPT_LRN },
-    { "pool", required_argument, NULL, OPT_POOL },
-    { "towers", required_argument, NULL, OPT_TOWERS },
-    { "activation", required_argument, NULL, OPT_ACTIVATION },
-    { "augment", required_argument, NULL, OPT_AUGMENT },
-    { "init", required_argument, NULL, OPT_INIT },
-    { "dropout", required_argument, NULL, OPT_DROPOUT },
-    { "val-limit", required_argument, NULL, OPT_VAL_LIMIT },
-    { "checkpoint-minutes", required_argument, NULL, OPT_CKPT_MINUTES },
-    { "checkpoint-steps", required_argument, NULL, OPT_CKPT_STEPS },
-    { "keep", required_argument, NULL, OPT_KEEP },
-    { "threads", required_argument, NULL, OPT_THREADS },
-    { "loader-threads", required_argument, NULL, OPT_LOADER_THREADS },
-    { "queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH },
-    { "log-every", required_argument, NULL, OPT_LOG_EVERY },
-    { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
-    { "quiet", no_argument, NULL, OPT_QUIET },
-    { "verbose", no_argument, NULL, OPT_VERBOSE },
-    { "version", no_argument, NULL, OPT_VERSION },
-    { "help", no_argument, NULL, OPT_HELP },
-    { NULL, 0, NULL, 0 }
-};
-
-/* One option's value into o; AN_ERR_ARG with a message when malformed. */
-/* --devices LIST: each comma-separated name is one backend_select.h accepts. */
-static an_status devices_check(const char *list)
+void train_options_record(const train_options *o, const char *section, json_writer *w)
 {
-    char name[64];
-    for (const char *p = list;;) {
-        size_t len = strcspn(p, ",");
-        if (len == 0 || len >= sizeof name) return error_set(AN_ERR_ARG, "--devices '%s': an empty or too long name", list);
-        memcpy(name, p, len);
-        name[len] = '\0';
-        AN_TRY(backend_device_check(name));
-        if (p[len] == '\0') return AN_OK;
-        p += len + 1;
-    }
-}
-
-static an_status apply_option(train_options *o, int c, const char *name, const char *v)
-{
-    long n;
-    double d;
-    switch (c) {
-    case OPT_DATA: o->data_dir = v; return AN_OK;
-    case OPT_RUN: o->run_dir = v; return AN_OK;
-    case OPT_RESUME: o->resume = 1; return AN_OK;
-    case OPT_EPOCHS: AN_TRY(cli_parse_long(name, v, 1, 100000, &n)); o->epochs = (int)n; return AN_OK;
-    case OPT_BATCH:
-        AN_TRY(cli_parse_long(name, v, 1, 1 << 20, &n));
-        o->batch = (uint32_t)n;
-        o->given |= TRAIN_GIVEN_BATCH;
-        return AN_OK;
-    case OPT_WIDTH:
-        AN_TRY(cli_parse_double(name, v, 1e-3, 8.0, &o->width));
-        o->net.width = o->width;
-        o->given |= TRAIN_GIVEN_WIDTH;
-        return AN_OK;
-    case OPT_DEVICE:
-        o->device = v;
-        return devices_check(v);
-    case OPT_SEED: AN_TRY(cli_parse_u64(name, v, &o->seed)); o->given |= TRAIN_GIVEN_SEED; return AN_OK;
-    case OPT_LR: AN_TRY(cli_parse_double(name, v, 1e-12, 100.0, &o->lr)); o->given |= TRAIN_GIVEN_LR; return AN_OK;
-    case OPT_PATIENCE:
-        AN_TRY(cli_parse_long(name, v, 1, 100000, &n));
-        o->patience = (int)n;
-        o->given |= TRAIN_GIVEN_PATIENCE;
-        return AN_OK;
-    case OPT_LR_STEPS: o->lr_steps = v; o->given |= TRAIN_GIVEN_LR_STEPS; return AN_OK;
-    case OPT_MOMENTUM:
-        AN_TRY(cli_parse_double(name, v, 0.0, 0.999999, &o->momentum));
-        o->given |= TRAIN_GIVEN_MOMENTUM;
-        return AN_OK;
-    case OPT_WEIGHT_DECAY:
-        AN_TRY(cli_parse_double(name, v, 0.0, 1.0, &o->weight_decay));
-        o->given |= TRAIN_GIVEN_WEIGHT_DECAY;
-        return AN_OK;
-    case OPT_LRN: AN_TRY(net_lrn_parse(v, &o->net)); o->given |= TRAIN_GIVEN_NET; return AN_OK;
-    case OPT_POOL: AN_TRY(net_pooling_parse(v, &o->net.pooling)); o->given |= TRAIN_GIVEN_NET; return AN_OK;
-    case OPT_TOWERS:
-        AN_TRY(cli_parse_long(name, v, 1, 2, &n));
-        o->net.towers = (int)n;
-        o->given |= TRAIN_GIVEN_NET;
-        return AN_OK;
-    case OPT_ACTIVATION:
-        AN_TRY(net_activation_parse(v, &o->net.activation));
-        o->given |= TRAIN_GIVEN_NET;
-        return AN_OK;
-    case OPT_AUGMENT: AN_TRY(augment_mode_parse(v, &o->augment)); o->given |= TRAIN_GIVEN_AUGMENT; return AN_OK;
-    case OPT_INIT:
-        o->given |= TRAIN_GIVEN_NET;
-        return net_init_scheme_parse(v, &o->net.init);
-    case OPT_DROPOUT:
-        AN_TRY(cli_parse_double(name, v, 0.0, 0.95, &d));
-        o->net.dropout_rate = (float)d;
-        o->given |= TRAIN_GIVEN_NET;
-        return AN_OK;
-    case OPT_VAL_LIMIT: AN_TRY(cli_parse_long(name, v, 1, UINT32_MAX, &n)); o->val_limit = (uint32_t)n; return AN_OK;
-    case OPT_CKPT_MINUTES: return cli_parse_double(name, v, 0.0, 1e6, &o->checkpoint_minutes);
-    case OPT_CKPT_STEPS: return cli_parse_u64(name, v, &o->checkpoint_steps);
-    case OPT_KEEP: AN_TRY(cli_parse_long(name, v, 2, 100000, &n)); o->keep = (int)n; return AN_OK;
-    case OPT_THREADS: AN_TRY(cli_parse_long(name, v, 1, 4096, &n)); o->threads = (int)n; return AN_OK;
-    case OPT_LOADER_THREADS: AN_TRY(cli_parse_long(name, v, 1, 1024, &n)); o->loader_threads = (int)n; return AN_OK;
-    case OPT_QUEUE_DEPTH: AN_TRY(cli_parse_long(name, v, 1, 64, &n)); o->queue_depth = (int)n; return AN_OK;
-    case OPT_LOG_EVERY:
-        AN_TRY(cli_parse_long(name, v, 1, 1000000000L, &n));
-        o->log_every = (uint64_t)n;
-        return AN_OK;
-    case OPT_MAX_STEPS: return cli_parse_u64(name, v, &o->max_steps);
-    case OPT_QUIET: log_set_level(LOG_WARN); return AN_OK;
-    case OPT_VERBOSE: log_set_level(LOG_VERBOSE); return AN_OK;
-    default: return error_set(AN_ERR_INTERNAL, "unhandled option %d", c);
-    }
+    cli_options_record(&train_option_table, section, o, w);
 }
 
 int train_options_parse(train_options *o, int argc, char **argv)
 {
-    optind = 0; /* start afresh, forgetting any earlier parse (glibc and musl); 1 would keep
-                 * glibc's pointer into the previous argv after a bad "-ab" */
-    opterr = 0;
-    for (;;) {
-        int index = -1;
-        int c = getopt_long(argc, argv, "", long_options, &index);
-        if (c == -1) break;
-        if (c == '?') {
-            const char *bad = argv[optind - 1];
-            return cli_usage_error(&train_program, "unknown option or missing value: %s", bad ? bad : "?");
-        }
-        if (c == OPT_HELP) { cli_print_help(&train_program); return -1; }
-        if (c == OPT_VERSION) { cli_print_version(&train_program); return -1; }
-        const char *name = index >= 0 ? long_options[index].name : "?";
-        if (apply_option(o, c, name, optarg) != AN_OK)
-            return cli_usage_error(&train_program, "%s", error_message());
-    }
+    int rc = cli_options_parse(&train_program, &train_option_table, 0, "", o, argc, argv);
+    if (rc != 0) return rc;
     if (optind < argc) return cli_usage_error(&train_program, "unexpected argument: %s", argv[optind]);
     if (!o->data_dir) return cli_usage_error(&train_program, "--data DIR is required");
     if (!o->run_dir) return cli_usage_error(&train_program, "--run DIR is required");

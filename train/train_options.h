@@ -1,4 +1,5 @@
-/* train_options.h: alexnet-train's settings and their command line. */
+/* train_options.h: alexnet-train's settings, their command line and what
+ * config.json records of them: one table (train_options.c, common/cli_options.h). */
 #ifndef ALEXNET_TRAIN_OPTIONS_H
 #define ALEXNET_TRAIN_OPTIONS_H
 
@@ -6,6 +7,7 @@
 
 #include "augment.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "net.h"
 #include "status.h"
 
@@ -22,15 +24,14 @@ typedef struct train_options {
     const char *data_dir, *run_dir;
     int epochs;              /* 90 (§5) */
     uint32_t batch;          /* global batch, 128 (§5) */
-    double width;            /* channel multiplier, 1.0 = the paper */
     const char *device;      /* --devices: auto, cpu, cuda, cuda:N or a list (kernels/backend_select.h) */
     int resume;
     uint64_t seed;
     double lr;               /* 0.01 (§5) */
     int patience;            /* epochs without improvement before lr /= 10 */
     const char *lr_steps;    /* "a,b,c" or NULL */
-    double momentum;         /* 0.9 (§5) */
-    double weight_decay;     /* 0.0005 (§5) */
+    float momentum;          /* 0.9 (§5) */
+    float weight_decay;      /* 0.0005 (§5) */
     uint32_t val_limit;      /* 0: the whole validation split */
     double checkpoint_minutes; /* 0: only at epoch ends (and on stop) */
     uint64_t checkpoint_steps; /* 0: off */
@@ -40,14 +41,22 @@ typedef struct train_options {
     int queue_depth;         /* batches prefetched */
     uint64_t log_every;      /* steps between metrics rows */
     uint64_t max_steps;      /* 0: no limit; stop (with a checkpoint) after this global step */
-    net_config net;          /* width, LRN, init, dropout, pooling, towers, activation; num_classes from the dataset */
+    net_config net;          /* width (the channel multiplier, 1.0 = the paper), LRN, init, dropout, pooling,
+                              * towers, activation; num_classes from the dataset */
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 
 extern const cli_program train_program;
+/* The options, one row each: flag, config.json key, type, range, default, help. */
+extern const cli_table train_option_table;
 
-void train_options_default(train_options *o);
+/* The defaults (§5, docs/train.md). */
+an_status train_options_default(train_options *o);
+
+/* Writes the settings config.json records under `section` (RUN_CONFIG_*,
+ * run/run_config.h) as members of the object being written. */
+void train_options_record(const train_options *o, const char *section, json_writer *w);
 
 /* Parses argv. Returns 0 to go on, -1 when --help or --version was printed
  * (exit 0), or EXIT_USAGE after printing a usage error. */

@@ -12,6 +12,7 @@
 #include "atomic_file.h"
 #include "log.h"
 #include "backend_select.h"
+#include "run_records.h"
 #include "trainer_internal.h"
 #include "version.h"
 
@@ -80,13 +81,13 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
     const train_state *s = &t->state;
     const char *what = NULL;
     if ((o->given & TRAIN_GIVEN_BATCH) && o->batch != s->batch) what = "--batch";
-    else if ((o->given & TRAIN_GIVEN_WIDTH) && o->width != cfg->width) what = "--width";
+    else if ((o->given & TRAIN_GIVEN_WIDTH) && o->net.width != cfg->width) what = "--width";
     else if ((o->given & TRAIN_GIVEN_SEED) && o->seed != t->augment.seed) what = "--seed";
     else if ((o->given & TRAIN_GIVEN_LR) && o->lr != s->schedule.base_lr) what = "--lr";
     else if ((o->given & TRAIN_GIVEN_PATIENCE) && o->patience != s->schedule.patience) what = "--patience";
     else if ((o->given & TRAIN_GIVEN_LR_STEPS) && s->schedule.milestone_count == 0) what = "--lr-steps";
-    else if ((o->given & TRAIN_GIVEN_MOMENTUM) && (float)o->momentum != s->momentum) what = "--momentum";
-    else if ((o->given & TRAIN_GIVEN_WEIGHT_DECAY) && (float)o->weight_decay != s->weight_decay) what = "--weight-decay";
+    else if ((o->given & TRAIN_GIVEN_MOMENTUM) && o->momentum != s->momentum) what = "--momentum";
+    else if ((o->given & TRAIN_GIVEN_WEIGHT_DECAY) && o->weight_decay != s->weight_decay) what = "--weight-decay";
     else if ((o->given & TRAIN_GIVEN_NET) &&
              (o->net.lrn != cfg->lrn || (cfg->lrn && o->net.lrn_convention != cfg->lrn_convention) ||
               o->net.init != cfg->init || o->net.dropout_rate != cfg->dropout_rate ||
@@ -207,7 +208,6 @@ static an_status start_fresh(trainer *t, int max_batch)
 {
     const train_options *o = t->opt;
     net_config cfg = o->net;
-    cfg.width = o->width;
     cfg.num_classes = t->data->num_classes;
     AN_TRY(net_create_on(&t->nets[0], &cfg, max_batch, device_group_backend(t->group, 0)));
     AN_TRY(net_init_params(t->nets[0], o->seed)); /* the same on every rank: philox keyed by the seed */
@@ -215,18 +215,36 @@ static an_status start_fresh(trainer *t, int max_batch)
     t->augment.seed = o->seed;
     memset(&t->state, 0, sizeof t->state);
     t->state.batch = o->batch;
-    t->state.momentum = (float)o->momentum;
-    t->state.weight_decay = (float)o->weight_decay;
+    t->state.momentum = o->momentum;
+    t->state.weight_decay = o->weight_decay;
     t->state.augment = o->augment;
     lr_schedule_init(&t->state.schedule, o->lr, o->patience);
     if (o->lr_steps) AN_TRY(lr_schedule_set_milestones(&t->state.schedule, o->lr_steps));
     return AN_OK;
 }
 
+/* The settings in force: the command line's, with those a resume takes from
+ * the checkpoint (the network, the trajectory's settings). */
+static train_options settings_in_force(const trainer *t)
+{
+    train_options in_force = *t->opt;
+    const train_state *s = &t->state;
+    in_force.net = *net_get_config(t->nets[0]);
+    in_force.seed = t->augment.seed;
+    in_force.batch = s->batch;
+    in_force.lr = s->schedule.base_lr;
+    in_force.patience = s->schedule.patience;
+    in_force.momentum = s->momentum;
+    in_force.weight_decay = s->weight_decay;
+    in_force.augment = t->augment.mode;
+    return in_force;
+}
+
+/* RUN/config.json: each section's options (train_options.c's table), then
+ * what the run derived from them. */
 static an_status write_config(const trainer *t)
 {
-    const train_options *o = t->opt;
-    const net_config *cfg = net_get_config(t->nets[0]);
+    const train_options o = settings_in_force(t);
     const train_state *s = &t->state;
     char path[RUN_PATH_MAX], stamp[32];
     time_t now = time(NULL);
@@ -239,68 +257,47 @@ static an_status write_config(const trainer *t)
     json_kv_string(&w, "program", "alexnet-train");
     json_kv_string(&w, "version", ALEXNET_VERSION);
     json_kv_string(&w, "written_at", stamp);
-    json_kv_bool(&w, "resumed", o->resume);
-    json_key(&w, "dataset");
+    json_kv_bool(&w, "resumed", o.resume);
+    json_key(&w, RUN_CONFIG_DATASET);
     json_begin_object(&w);
-    json_kv_string(&w, "dir", o->data_dir);
+    train_options_record(&o, RUN_CONFIG_DATASET, &w);
     json_kv_string(&w, "dataset_id", t->data->dataset_id);
     json_kv_string(&w, "source", t->data->source);
     json_kv_int(&w, "num_classes", t->data->num_classes);
     json_kv_int(&w, "num_train", (int64_t)t->data->train.num_images);
     json_kv_int(&w, "num_val", (int64_t)t->data->val.num_images);
     json_end_object(&w);
-    json_key(&w, "network");
+    json_key(&w, RUN_CONFIG_NETWORK);
     json_begin_object(&w);
-    json_kv_double(&w, "width", cfg->width);
-    json_kv_string(&w, "lrn_alpha", lrn_convention_name(cfg->lrn_convention));
-    json_kv_string(&w, "lrn", net_lrn_name(cfg)); /* divided_by_n, literal or off (§3.3) */
-    json_kv_string(&w, "pooling", net_pooling_name(cfg->pooling));
-    json_kv_int(&w, "towers", cfg->towers);
-    json_kv_string(&w, "activation", net_activation_name(cfg->activation));
-    json_kv_string(&w, "init", net_init_scheme_name(cfg->init));
-    json_kv_float(&w, "dropout", cfg->dropout_rate);
+    train_options_record(&o, RUN_CONFIG_NETWORK, &w);
+    json_kv_string(&w, "lrn_alpha", lrn_convention_name(o.net.lrn_convention));
     json_kv_int(&w, "parameters", (int64_t)net_param_count(t->nets[0]));
     json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->nets[0]));
     json_end_object(&w);
-    json_key(&w, "training");
+    json_key(&w, RUN_CONFIG_TRAINING);
     json_begin_object(&w);
-    json_kv_int(&w, "seed", (int64_t)t->augment.seed);
-    json_kv_int(&w, "epochs", o->epochs);
-    json_kv_int(&w, "batch", s->batch);
-    json_kv_double(&w, "lr", s->schedule.base_lr);
+    train_options_record(&o, RUN_CONFIG_TRAINING, &w);
     json_kv_string(&w, "lr_schedule", s->schedule.milestone_count ? "milestones" : "plateau");
-    json_kv_int(&w, "patience", s->schedule.patience);
     json_kv_int(&w, "max_lr_drops", s->schedule.max_drops);
     json_key(&w, "lr_steps");
     json_begin_array(&w);
     for (int i = 0; i < s->schedule.milestone_count; i++) json_int(&w, s->schedule.milestones[i]);
     json_end_array(&w);
-    json_kv_float(&w, "momentum", s->momentum);
-    json_kv_float(&w, "weight_decay", s->weight_decay);
-    json_kv_string(&w, "augment", augment_mode_name(t->augment.mode));
     json_kv_float(&w, "lighting_std", t->augment.mode == AUGMENT_FULL ? t->augment.lighting_std : 0.0f);
-    json_kv_int(&w, "val_limit", o->val_limit);
-    json_kv_int(&w, "max_steps", (int64_t)o->max_steps);
     json_end_object(&w);
-    json_key(&w, "execution");
+    json_key(&w, RUN_CONFIG_EXECUTION);
     json_begin_object(&w);
+    train_options_record(&o, RUN_CONFIG_EXECUTION, &w);
     json_kv_string(&w, "device", device_group_backend(t->group, 0)->kind);
     json_kv_int(&w, "devices", t->replicas);
     json_kv_string(&w, "device_description", device_group_describe(t->group));
     json_kv_int(&w, "processes", t->world->size);
-    json_kv_int(&w, "threads", o->threads);
-    json_kv_int(&w, "loader_threads", o->loader_threads);
-    json_kv_int(&w, "queue_depth", o->queue_depth);
-    json_kv_double(&w, "checkpoint_minutes", o->checkpoint_minutes);
-    json_kv_int(&w, "checkpoint_steps", (int64_t)o->checkpoint_steps);
-    json_kv_int(&w, "keep", o->keep);
-    json_kv_int(&w, "log_every", (int64_t)o->log_every);
     json_end_object(&w);
     json_end_object(&w);
     an_status st = json_finish(&w);
     if (st == AN_OK) {
-        snprintf(path, sizeof path, "%s/config.json", o->run_dir);
-        st = atomic_write_file(path, w.data, w.length);
+        st = run_dir_file(o.run_dir, RUN_CONFIG_FILE, path, sizeof path);
+        if (st == AN_OK) st = atomic_write_file(path, w.data, w.length);
     }
     json_free(&w);
     return st;
@@ -310,8 +307,7 @@ static an_status write_config(const trainer *t)
 static an_status open_log(trainer *t)
 {
     char path[RUN_PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/log", t->opt->run_dir);
-    if (n < 0 || (size_t)n >= sizeof path) return error_set(AN_ERR_ARG, "path too long: %s/log", t->opt->run_dir);
+    AN_TRY(run_dir_file(t->opt->run_dir, RUN_LOG_FILE, path, sizeof path));
     t->log_file = fopen(path, "a");
     if (!t->log_file) return error_set(AN_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     log_set_file(t->log_file);

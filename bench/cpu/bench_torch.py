@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """bench_torch.py: the PyTorch peer of bench_cpu_net: the same network
-(tests/reference/alexnet_torch.py: groups, LRN, dropout 0.5) on the CPU with
+(scripts/alexnet_torch.py: groups, LRN, dropout 0.5) on the CPU with
 the same thread count; one SGD step (forward, loss, backward, momentum and
 weight-decay update) at --batch, or inference at --batch. Prints the same
 `key value` lines as bench_cpu_net."""
@@ -12,7 +12,7 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from alexnet_torch import AlexNet  # noqa: E402
 
 

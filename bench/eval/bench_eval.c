@@ -22,7 +22,8 @@
 #include "net_cpu.h"
 
 static const cli_program PROGRAM = {
-    "bench_eval",
+    .name = "bench_eval",
+    .usage =
     "Usage: bench_eval [--width W] [--classes K] [--batch B] [--images N] [--threads T]\n"
     "Ten-crop images/s of alexnet-eval's scorer on synthetic images (defaults: width 1.0,\n"
     "1000 classes, batch 8 images = 80 views, 32 images, all threads).\n"};

@@ -32,7 +32,8 @@
 #include "philox.h"
 
 static const cli_program program = {
-    "bench_train_gpu",
+    .name = "bench_train_gpu",
+    .usage =
     "Usage: bench_train_gpu [--steps N] [--warmup N] [--batches 128] [--precisions fp32,tf32,bf16]\n"
     "                       [--nondeterministic]\n"
     "Training images/s of AlexNet on GPU 0 (net_create_on a CUDA backend), and the fraction of the\n"

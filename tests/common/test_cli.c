@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-static const cli_program demo = {"alexnet-demo", "Usage: alexnet-demo [--jobs N]\n"};
+static const cli_program demo = {.name = "alexnet-demo", .usage = "Usage: alexnet-demo [--jobs N]\n"};
 
 /* Runs fn with stderr sent to a temporary file; returns what was written (caller frees). */
 static char *capture_stderr(int (*fn)(void), int *result)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +24,7 @@
 #include "eval_fixture.h"
 #include "eval_model.h"
 #include "eval_score.h"
+#include "json_flatten.h"
 #include "shard_reader.h"
 #include "tally.h"
 #include "ten_crop.h"
@@ -32,14 +34,14 @@ typedef fixture_prepared fixture;
 static int setup(void **state)
 {
     fixture *f = fixture_prepared_new("test-eval-classify", 6);
-    if (!f || prep_decode_init("test_eval_classify") != AN_OK) return -1;
+    if (!f || image_decode_init("test_eval_classify") != AN_OK) return -1;
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    prep_decode_shutdown();
+    image_decode_shutdown();
     fixture_prepared_free(*state);
     return 0;
 }
@@ -64,9 +66,9 @@ static void test_same_top5_as_scoring(void **state)
     assert_int_equal(eval_score_split(n, &split, d->mean_image, &so, &t, images, &scored), AN_OK);
     assert_int_equal(scored, split.num_images);
 
-    prep_decode_options o;
+    image_decode_options o;
     assert_int_equal(classify_decode_options(f->data, &o), AN_OK);
-    assert_int_equal(o.resize, PREP_RESIZE_CROP);
+    assert_int_equal(o.resize, IMAGE_RESIZE_CROP);
     eval_score_scratch scratch = {0};
     assert_int_equal(eval_score_scratch_alloc(&scratch, 1, d->num_classes), AN_OK);
     uint8_t *raw = malloc(IMAGE_STORED_BYTES);
@@ -181,12 +183,57 @@ static void test_program_on_files(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* DIR/dataset.json holding `json`, then classify_decode_options on DIR. */
+static an_status decode_options_from(const fixture *f, const char *json, image_decode_options *o)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/resize-case", f->dir);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/dataset.json", dir);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fputs(json, out);
+    fclose(out);
+    return classify_decode_options(dir, o);
+}
+
+/* The resize mode comes from dataset.json's typed `resize` member (prep writes
+ * it); datasets written before it name the mode in params' free text. */
+static void test_resize_mode_from_dataset_json(void **state)
+{
+    fixture *f = *state;
+    image_decode_options o;
+    char path[600];
+    json_flat flat;
+    snprintf(path, sizeof path, "%s/dataset.json", f->data);
+    assert_int_equal(json_flatten_file(path, &flat), AN_OK);
+    const json_leaf *resize = json_flat_find(&flat, "resize");
+    assert_non_null(resize);
+    assert_string_equal(resize->value, "crop");
+    json_flat_free(&flat);
+
+    assert_int_equal(decode_options_from(f, "{\"resize\": \"squash\", \"params\": \"resize=crop\"}", &o), AN_OK);
+    assert_int_equal(o.resize, IMAGE_RESIZE_SQUASH); /* the typed member wins over the text */
+    assert_int_equal(decode_options_from(f, "{\"resize\": \"crop\"}", &o), AN_OK);
+    assert_int_equal(o.resize, IMAGE_RESIZE_CROP);
+    assert_int_equal(decode_options_from(f, "{\"resize\": \"zoom\"}", &o), AN_ERR_FORMAT);
+    assert_non_null(strstr(error_message(), "zoom"));
+    assert_int_equal(decode_options_from(f, "{\"resize\": 1}", &o), AN_ERR_FORMAT);
+    /* older datasets */
+    assert_int_equal(decode_options_from(f, "{\"params\": \"format=1 resize=squash resampler=x\"}", &o), AN_OK);
+    assert_int_equal(o.resize, IMAGE_RESIZE_SQUASH);
+    assert_int_equal(decode_options_from(f, "{\"params\": \"format=1 resize=crop resampler=x\"}", &o), AN_OK);
+    assert_int_equal(o.resize, IMAGE_RESIZE_CROP);
+    assert_int_equal(decode_options_from(f, "{\"params\": \"format=1\"}", &o), AN_ERR_FORMAT);
+}
+
 int main(void)
 {
     if (VIPS_INIT("test_eval_classify") != 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_top5_as_scoring),
         cmocka_unit_test(test_program_on_files),
+        cmocka_unit_test(test_resize_mode_from_dataset_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

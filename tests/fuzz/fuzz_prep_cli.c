@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int argc = fuzz_args(data, size, "alexnet-prep", &text, argv);
     if (argc > 0 && fuzz_quiet(1) == 0) {
         prep_options o;
-        prep_options_default(&o, 2);
+        if (prep_options_default(&o, 2) != AN_OK) abort();
         int rc = prep_options_parse(&o, argc, argv);
         fuzz_quiet(0);
         /* What the parser accepted is what prep_main.c goes on with. */

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int argc = fuzz_args(data, size, "alexnet-train", &text, argv);
     if (argc > 0 && fuzz_quiet(1) == 0) {
         train_options o;
-        train_options_default(&o);
+        if (train_options_default(&o) != AN_OK) abort();
         (void)train_options_parse(&o, argc, argv);
         fuzz_quiet(0);
     }

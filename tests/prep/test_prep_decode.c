@@ -19,18 +19,18 @@
 
 #include <cmocka.h>
 
-#include "prep_decode.h"
-#include "prep_jpeg.h"
-#include "prep_resample.h"
+#include "image_decode.h"
+#include "image_jpeg.h"
+#include "image_resample.h"
 #include "shard_format.h"
 
 static char dir[256];
 static uint8_t out[IMAGE_STORED_BYTES]; /* [256,256,3] */
 static char reason[256];
-static const prep_decode_options crop = {.resize = PREP_RESIZE_CROP, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
-                                         .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES};
-static const prep_decode_options squash = {.resize = PREP_RESIZE_SQUASH, .max_pixels = PREP_DEFAULT_MAX_PIXELS,
-                                           .max_file_bytes = PREP_DEFAULT_MAX_FILE_BYTES};
+static const image_decode_options crop = {.resize = IMAGE_RESIZE_CROP, .max_pixels = IMAGE_DEFAULT_MAX_PIXELS,
+                                         .max_file_bytes = IMAGE_DEFAULT_MAX_FILE_BYTES};
+static const image_decode_options squash = {.resize = IMAGE_RESIZE_SQUASH, .max_pixels = IMAGE_DEFAULT_MAX_PIXELS,
+                                           .max_file_bytes = IMAGE_DEFAULT_MAX_FILE_BYTES};
 
 static const uint8_t *pixel(int x, int y) { return out + ((size_t)y * IMAGE_STORED_SIZE + (size_t)x) * 3; }
 
@@ -86,11 +86,11 @@ static void save(VipsImage *image, const char *name, const char *options)
     if (vips_image_write_to_file(image, target, NULL) != 0) fail_msg("cannot write %s: %s", target, vips_error_buffer());
 }
 
-static an_status decode(const char *name, const prep_decode_options *o)
+static an_status decode(const char *name, const image_decode_options *o)
 {
     memset(out, 0, sizeof out);
     reason[0] = 0;
-    return prep_decode_file(path_of(name), o, out, reason, sizeof reason);
+    return image_decode_file(path_of(name), o, out, reason, sizeof reason);
 }
 
 static void test_crop_keeps_the_centre(void **state)
@@ -301,9 +301,9 @@ static void test_content_detection_and_refusals(void **state)
     if (geteuid() != 0) expect_refused("secret.JPEG", "cannot open");
 
     /* A limit on pixels below a real image's size. */
-    prep_decode_options small = crop;
+    image_decode_options small = crop;
     small.max_pixels = 1000;
-    assert_int_equal(prep_decode_file(path_of("real.jpg"), &small, out, reason, sizeof reason), AN_ERR_IMAGE);
+    assert_int_equal(image_decode_file(path_of("real.jpg"), &small, out, reason, sizeof reason), AN_ERR_IMAGE);
     assert_non_null(strstr(reason, "320x240"));
 }
 
@@ -312,13 +312,13 @@ static void test_gray_upscale(void **state)
     (void)state;
     uint8_t flat[28 * 28];      /* [28, 28] */
     memset(flat, 77, sizeof flat);
-    assert_int_equal(prep_resample(flat, 28, 28, 1, 0, out), AN_OK);
+    assert_int_equal(image_resample(flat, 28, 28, 1, 0, out), AN_OK);
     for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) assert_int_equal(out[i], 77);
     /* Left half 0, right half 200: a monotone step centred in the output, channels equal. */
     uint8_t step[28 * 28];
     for (int y = 0; y < 28; y++)
         for (int x = 0; x < 28; x++) step[y * 28 + x] = x < 14 ? 0 : 200;
-    assert_int_equal(prep_resample(step, 28, 28, 1, 0, out), AN_OK);
+    assert_int_equal(image_resample(step, 28, 28, 1, 0, out), AN_OK);
     for (int x = 1; x < IMAGE_STORED_SIZE; x++) assert_true(pixel(x, 50)[0] >= pixel(x - 1, 50)[0]);
     assert_int_equal(pixel(0, 9)[0], 0);
     assert_int_equal(pixel(255, 9)[2], 200);
@@ -328,10 +328,10 @@ static void test_gray_upscale(void **state)
     uint8_t rows[40 * 10];
     for (int y = 0; y < 40; y++)
         for (int x = 0; x < 10; x++) rows[y * 10 + x] = (uint8_t)(y * 5);
-    assert_int_equal(prep_resample(rows, 40, 10, 1, 0, out), AN_OK);
+    assert_int_equal(image_resample(rows, 40, 10, 1, 0, out), AN_OK);
     assert_true(abs(pixel(5, 0)[0] - 75) <= 3);
     assert_true(abs(pixel(5, 255)[0] - 120) <= 3);
-    assert_int_equal(prep_resample(rows, 40, 10, 1, 1, out), AN_OK);
+    assert_int_equal(image_resample(rows, 40, 10, 1, 1, out), AN_OK);
     assert_int_equal(pixel(5, 0)[0], 0);
     assert_int_equal(pixel(5, 255)[0], 195);
 }
@@ -380,7 +380,7 @@ static uint8_t *rgb_jpeg(int width, int height, size_t *size)
     return buffer;
 }
 
-/* The fast JPEG path (prep_jpeg.h) gives exactly what libvips gives, at each
+/* The fast JPEG path (image_jpeg.h) gives exactly what libvips gives, at each
  * shrink-on-load step, both orientations, both resize modes, grayscale,
  * progressive and unsubsampled JPEGs, an sRGB profile; what it must leave to
  * libvips (CMYK, another ICC profile, truncated data, too many pixels) it
@@ -389,7 +389,7 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
 {
     (void)state;
     static uint8_t via_vips[IMAGE_STORED_BYTES]; /* [256,256,3] */
-    prep_decode_options vips_only = crop, vips_only_squash = squash;
+    image_decode_options vips_only = crop, vips_only_squash = squash;
     vips_only.libvips_only = vips_only_squash.libvips_only = 1;
     const struct { int w, h, scale; const char *save_options; } cases[] = {
         {500, 375, 8, "[Q=96]"},  {375, 500, 8, "[Q=96]"},        {333, 500, 8, "[Q=90]"},
@@ -398,7 +398,7 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
         {500, 375, 8, "[Q=96,interlace]"}, {500, 375, 8, "[Q=96,subsample_mode=off]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(prep_jpeg_scale(cases[i].w, cases[i].h), cases[i].scale);
+        assert_int_equal(image_jpeg_scale(cases[i].w, cases[i].h), cases[i].scale);
         VipsImage *image = make_image(cases[i].w, cases[i].h, 3, texture);
         save(image, "fast.jpg", cases[i].save_options);
         g_object_unref(image);
@@ -407,9 +407,9 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
         for (int mode = 0; mode < 2; mode++) {
             int handled = 0;
             memset(out, 0, sizeof out);
-            assert_int_equal(prep_jpeg_decode(data, n, mode ? &squash : &crop, out, &handled), AN_OK);
+            assert_int_equal(image_jpeg_decode(data, n, mode ? &squash : &crop, out, &handled), AN_OK);
             if (!handled) fail_msg("%dx%d %s: not taken by the fast path", cases[i].w, cases[i].h, cases[i].save_options);
-            assert_int_equal(prep_decode_buffer(data, n, mode ? &vips_only_squash : &vips_only, via_vips, reason,
+            assert_int_equal(image_decode_buffer(data, n, mode ? &vips_only_squash : &vips_only, via_vips, reason,
                                                 sizeof reason), AN_OK);
             if (memcmp(out, via_vips, sizeof out) != 0)
                 fail_msg("%dx%d %s %s: the fast path differs from libvips", cases[i].w, cases[i].h,
@@ -422,9 +422,9 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     size_t rgb_size = 0;
     uint8_t *rgb_coded = rgb_jpeg(500, 375, &rgb_size);
     int rgb_handled = 0;
-    assert_int_equal(prep_jpeg_decode(rgb_coded, rgb_size, &crop, out, &rgb_handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(rgb_coded, rgb_size, &crop, out, &rgb_handled), AN_OK);
     assert_int_equal(rgb_handled, 1);
-    assert_int_equal(prep_decode_buffer(rgb_coded, rgb_size, &vips_only, via_vips, reason, sizeof reason), AN_OK);
+    assert_int_equal(image_decode_buffer(rgb_coded, rgb_size, &vips_only, via_vips, reason, sizeof reason), AN_OK);
     assert_memory_equal(out, via_vips, sizeof out);
     free(rgb_coded);
 
@@ -436,23 +436,23 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     size_t n = 0;
     uint8_t *data = read_all("fast-gray.jpg", &n);
     int handled = 0;
-    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
     assert_int_equal(handled, 1);
-    assert_int_equal(prep_decode_buffer(data, n, &vips_only, via_vips, reason, sizeof reason), AN_OK);
+    assert_int_equal(image_decode_buffer(data, n, &vips_only, via_vips, reason, sizeof reason), AN_OK);
     assert_memory_equal(out, via_vips, sizeof out);
 
     /* Truncated: left to libvips, which refuses it. */
     handled = 1;
-    assert_int_equal(prep_jpeg_decode(data, n / 2, &crop, out, &handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(data, n / 2, &crop, out, &handled), AN_OK);
     assert_int_equal(handled, 0);
-    assert_int_equal(prep_decode_buffer(data, n / 2, &crop, out, reason, sizeof reason), AN_ERR_IMAGE);
+    assert_int_equal(image_decode_buffer(data, n / 2, &crop, out, reason, sizeof reason), AN_ERR_IMAGE);
     /* Above the pixel limit: left to libvips, which refuses it naming the size. */
-    prep_decode_options small = crop;
+    image_decode_options small = crop;
     small.max_pixels = 1000;
     handled = 1;
-    assert_int_equal(prep_jpeg_decode(data, n, &small, out, &handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(data, n, &small, out, &handled), AN_OK);
     assert_int_equal(handled, 0);
-    assert_int_equal(prep_decode_buffer(data, n, &small, out, reason, sizeof reason), AN_ERR_IMAGE);
+    assert_int_equal(image_decode_buffer(data, n, &small, out, reason, sizeof reason), AN_ERR_IMAGE);
     assert_non_null(strstr(reason, "400x300"));
     free(data);
 
@@ -463,7 +463,7 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     g_object_unref(cmyk);
     data = read_all("fast-cmyk.jpg", &n);
     handled = 1;
-    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
     assert_int_equal(handled, 0);
     free(data);
     /* An sRGB profile (libvips' own) is kept as is on both paths: the same
@@ -475,9 +475,9 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     save(tagged, "fast-icc.jpg", "[Q=95]");
     data = read_all("fast-icc.jpg", &n);
     handled = 0;
-    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
     if (!handled) fail_msg("a JPEG with an sRGB profile was not taken by the fast path");
-    assert_int_equal(prep_decode_buffer(data, n, &vips_only, via_vips, reason, sizeof reason), AN_OK);
+    assert_int_equal(image_decode_buffer(data, n, &vips_only, via_vips, reason, sizeof reason), AN_OK);
     assert_memory_equal(out, via_vips, sizeof out);
     free(data);
     const void *srgb_profile = NULL;
@@ -507,7 +507,7 @@ static void test_jpeg_fast_path_matches_libvips(void **state)
     g_object_unref(tagged);
     data = read_all("fast-wide.jpg", &n);
     handled = 1;
-    assert_int_equal(prep_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
+    assert_int_equal(image_jpeg_decode(data, n, &crop, out, &handled), AN_OK);
     if (handled) fail_msg("a JPEG with a wide-gamut profile was taken by the fast path");
     free(data);
     g_object_unref(rgb);
@@ -542,11 +542,11 @@ static void test_damaged_jpegs(void **state)
         }
         if (trial % 5 == 4) length = 2 + (lcg >> 8) % (n - 2);
         int handled = 0;
-        an_status st = prep_jpeg_decode(bad, length, &crop, out, &handled);
+        an_status st = image_jpeg_decode(bad, length, &crop, out, &handled);
         assert_int_equal(st, AN_OK);
         assert_true(handled == 0 || handled == 1);
         reason[0] = 0;
-        st = prep_decode_buffer(bad, length, &crop, out, reason, sizeof reason);
+        st = image_decode_buffer(bad, length, &crop, out, reason, sizeof reason);
         if (st != AN_OK && st != AN_ERR_IMAGE) fail_msg("trial %d: status %d (%s)", trial, st, error_message());
         if (st == AN_ERR_IMAGE && !reason[0]) fail_msg("trial %d: refused without a reason", trial);
         if (st == AN_OK) decoded++;
@@ -558,7 +558,7 @@ static void test_damaged_jpegs(void **state)
     free(good);
 }
 
-/* prep_resample against the filter computed directly in double precision (a
+/* image_resample against the filter computed directly in double precision (a
  * triangle of half-width max(1, 1/scale) around each output's centre, edges
  * clamped): within 2 levels, the two 8-bit roundings (after each pass) and the
  * 14-bit weights. Sizes chosen so windows meet both edges. */
@@ -575,7 +575,7 @@ static void test_resample_against_direct_filter(void **state)
         assert_non_null(mid);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) texture(x, y, w, h, in + ((size_t)y * w + x) * 3);
-        assert_int_equal(prep_resample(in, h, w, 3, 0, out), AN_OK);
+        assert_int_equal(image_resample(in, h, w, 3, 0, out), AN_OK);
         const double s = (double)S / (w < h ? w : h);
         const int ox = ((int)lround(w * s) - S) / 2, oy = ((int)lround(h * s) - S) / 2;
         const double support = s < 1 ? 1 / s : 1;
@@ -605,7 +605,7 @@ static void test_resample_against_direct_filter(void **state)
                         }
                     }
                 }
-        if (worst > 2) fail_msg("%dx%d: prep_resample is %d levels from the direct filter", w, h, worst);
+        if (worst > 2) fail_msg("%dx%d: image_resample is %d levels from the direct filter", w, h, worst);
         free(in);
         free(mid);
     }
@@ -616,7 +616,7 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/alexnet-test-decode-XXXXXX");
     if (!mkdtemp(dir)) return -1;
-    return prep_decode_init("test_prep_decode") == AN_OK ? 0 : -1;
+    return image_decode_init("test_prep_decode") == AN_OK ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -1,4 +1,4 @@
-/* test_prep_icc.c: prep_icc_is_srgb on ICC profiles built here byte by byte
+/* test_prep_icc.c: image_icc_is_srgb on ICC profiles built here byte by byte
  * (ICC.1 layout): sRGB as sampled and as parametric curves is recognised;
  * another gamma, other primaries, another colour space, and malformed or
  * truncated profiles are not. The real profiles libvips writes are checked
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "prep_icc.h"
+#include "image_icc.h"
 
 enum { TRC_SRGB_SAMPLED, TRC_SRGB_PARAMETRIC, TRC_GAMMA_ONE_VALUE, TRC_GAMMA_22_SAMPLED };
 
@@ -70,7 +70,7 @@ static size_t build(const double primaries[3][3], int trc, const char *space)
         put32(t + 8, count);
         for (uint32_t i = 0; i < count; i++) {
             double x = (double)i / (count - 1);
-            double y = trc == TRC_SRGB_SAMPLED ? prep_icc_srgb_to_linear(x) : pow(x, 2.2);
+            double y = trc == TRC_SRGB_SAMPLED ? image_icc_srgb_to_linear(x) : pow(x, 2.2);
             uint32_t v = (uint32_t)lround(y * 65535.0);
             t[12 + 2 * i] = (uint8_t)(v >> 8);
             t[13 + 2 * i] = (uint8_t)v;
@@ -93,7 +93,7 @@ static void test_srgb_curves(void **state)
     (void)state;
     for (int i = 0; i <= 1000; i++) {
         double x = i / 1000.0;
-        assert_true(fabs(prep_icc_srgb_from_linear(prep_icc_srgb_to_linear(x)) - x) < 1e-9);
+        assert_true(fabs(image_icc_srgb_from_linear(image_icc_srgb_to_linear(x)) - x) < 1e-9);
     }
     /* the breakpoints meet: continuous within the standard's rounding */
     assert_true(fabs(0.04045 / 12.92 - pow((0.04045 + 0.055) / 1.055, 2.4)) < 1e-6);
@@ -103,61 +103,61 @@ static void test_srgb_profiles_are_recognised(void **state)
 {
     (void)state;
     size_t n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 1);
+    assert_int_equal(image_icc_is_srgb(profile, n), 1);
     n = build(srgb_primaries, TRC_SRGB_PARAMETRIC, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 1);
+    assert_int_equal(image_icc_is_srgb(profile, n), 1);
     /* primaries rounded differently, within the tolerance */
     double rounded[3][3];
     memcpy(rounded, srgb_primaries, sizeof rounded);
     rounded[0][0] += 0.0015;
     n = build(rounded, TRC_SRGB_SAMPLED, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 1);
+    assert_int_equal(image_icc_is_srgb(profile, n), 1);
 }
 
 static void test_other_profiles_are_not(void **state)
 {
     (void)state;
     size_t n = build(srgb_primaries, TRC_GAMMA_ONE_VALUE, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(srgb_primaries, TRC_GAMMA_22_SAMPLED, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(adobe_primaries, TRC_SRGB_SAMPLED, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     double off[3][3];
     memcpy(off, srgb_primaries, sizeof off);
     off[2][2] += 0.003;
     n = build(off, TRC_SRGB_SAMPLED, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(srgb_primaries, TRC_SRGB_SAMPLED, "CMYK");
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     /* one curve off by a level near black */
     n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
     uint8_t *t = profile + 132 + 6 * 12 + 3 * 20;
     t[12 + 2 * 10 + 1] += 40;
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
 }
 
 static void test_malformed_profiles_are_not(void **state)
 {
     (void)state;
     size_t n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
-    assert_int_equal(prep_icc_is_srgb(NULL, n), 0);
-    assert_int_equal(prep_icc_is_srgb(profile, 100), 0);   /* shorter than a header */
-    assert_int_equal(prep_icc_is_srgb(profile, n - 1), 0); /* shorter than it declares */
+    assert_int_equal(image_icc_is_srgb(NULL, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, 100), 0);   /* shorter than a header */
+    assert_int_equal(image_icc_is_srgb(profile, n - 1), 0); /* shorter than it declares */
     put32(profile + 128, 0x7fffffff);                      /* a tag count past the end */
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
     put32(profile + 132 + 12 * 4 + 4, 0xffffff00u); /* gTRC's offset past the end */
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
     put32(profile + 132 + 12 * 5 + 8, 0xffffffffu); /* bTRC's size past the end */
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
     put32(profile + 132 + 6 * 12 + 3 * 20 + 8, 100000); /* more samples than the tag holds */
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
     n = build(srgb_primaries, TRC_SRGB_SAMPLED, "RGB ");
     memcpy(profile + 36, "xxxx", 4); /* no 'acsp' signature */
-    assert_int_equal(prep_icc_is_srgb(profile, n), 0);
+    assert_int_equal(image_icc_is_srgb(profile, n), 0);
 }
 
 int main(void)

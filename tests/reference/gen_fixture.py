@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gen_fixture.py: writes tests/reference/parity.h5, what PyTorch computes for
-the network of common/net.h with weights and inputs from the formula in
-alexnet_torch.py: logits, loss, every parameter gradient (norm and a sample
+the network of net/net.h with weights and inputs from the formula in
+scripts/alexnet_torch.py: logits, loss, every parameter gradient (norm and a sample
 of entries) and the losses of 5 SGD steps with the update of §5. Run by hand
 (not by CI) with Debian's python3-torch:
 
@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from alexnet_torch import AlexNet, fill_formula, formula_input, formula_labels  # noqa: E402
 
 SAMPLES = 16      # gradient entries recorded per parameter

@@ -1,6 +1,7 @@
-/* test_run_dir.c: the run directory: refusing to overwrite a run, the
- * `latest` pointer, keeping the last K checkpoints plus best.h5, and
- * metrics.csv cut back to the checkpoint's step on a resume. */
+/* test_run_dir.c: the run directory (run/): refusing to overwrite a run, the
+ * `latest` pointer, keeping the last K checkpoints plus best.h5, the
+ * checkpoint a run is scored with, metrics.csv cut back to the checkpoint's
+ * step on a resume and read back, the config and report readers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "run_dir.h"
+#include "run_records.h"
 #include "train_fixture.h"
 
 static int exists(const char *run, const char *name)
@@ -123,12 +125,72 @@ static void test_metrics_cut_back_on_resume(void **state)
     fixture_remove_dir(dir);
 }
 
+/* alexnet-eval --run scores best.h5, else the checkpoint `latest` names. */
+static void test_scored_checkpoint(void **state)
+{
+    (void)state;
+    char dir[4096], path[RUN_PATH_MAX], name[64];
+    assert_int_equal(fixture_temp_dir("rundir", dir), AN_OK);
+    assert_int_equal(run_dir_scored_checkpoint(dir, path, sizeof path), AN_ERR_IO);
+    assert_int_equal(run_dir_prepare(dir, 0), AN_OK);
+    assert_int_equal(run_dir_scored_checkpoint(dir, path, sizeof path), AN_ERR_IO);
+    assert_non_null(strstr(error_message(), "train first"));
+    run_dir_checkpoint_name(1, 10, name, sizeof name);
+    write_fake_checkpoint(dir, name, "a");
+    assert_int_equal(run_dir_commit_checkpoint(dir, name, 0, 2), AN_OK);
+    assert_int_equal(run_dir_scored_checkpoint(dir, path, sizeof path), AN_OK);
+    assert_non_null(strstr(path, "/checkpoints/ckpt-0001-000000010.h5"));
+    run_dir_checkpoint_name(1, 20, name, sizeof name);
+    write_fake_checkpoint(dir, name, "b");
+    assert_int_equal(run_dir_commit_checkpoint(dir, name, 1, 2), AN_OK);
+    run_dir_checkpoint_name(2, 30, name, sizeof name);
+    write_fake_checkpoint(dir, name, "c");
+    assert_int_equal(run_dir_commit_checkpoint(dir, name, 0, 2), AN_OK);
+    assert_int_equal(run_dir_scored_checkpoint(dir, path, sizeof path), AN_OK);
+    assert_non_null(strstr(path, "/checkpoints/best.h5"));
+    fixture_remove_dir(dir);
+}
+
+/* config.json, eval/report.json and metrics.csv read back; a run never scored is named. */
+static void test_records(void **state)
+{
+    (void)state;
+    char dir[4096], path[RUN_PATH_MAX];
+    assert_int_equal(fixture_temp_dir("rundir", dir), AN_OK);
+    json_flat config, report;
+    assert_int_equal(run_read_config(dir, &config), AN_ERR_IO);
+    assert_int_equal(run_dir_file(dir, RUN_CONFIG_FILE, path, sizeof path), AN_OK);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"network\": {\"towers\": 1}}", f);
+    fclose(f);
+    assert_int_equal(run_read_config(dir, &config), AN_OK);
+    const json_leaf *towers = json_flat_find(&config, "network.towers");
+    assert_non_null(towers);
+    assert_string_equal(towers->value, "1");
+    json_flat_free(&config);
+    assert_int_equal(run_read_report(dir, &report), AN_ERR_IO);
+    assert_non_null(strstr(error_message(), "has not been scored"));
+    FILE *m = NULL;
+    assert_int_equal(run_dir_open_metrics(dir, 0, 0, &m), AN_OK);
+    fprintf(m, "train,1,20,0.01,6.9,0.99,0.95,10,1.5\n");
+    fclose(m);
+    metrics_table t;
+    assert_int_equal(run_read_metrics(dir, &t), AN_OK);
+    assert_int_equal(t.num_rows, 1);
+    assert_true(metrics_table_at(&t, 0, metrics_table_column(&t, "step")) == 20.0);
+    metrics_table_free(&t);
+    fixture_remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prepare_and_latest),
         cmocka_unit_test(test_keep_last_k_and_best),
         cmocka_unit_test(test_metrics_cut_back_on_resume),
+        cmocka_unit_test(test_scored_checkpoint),
+        cmocka_unit_test(test_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
-/* prep_jpeg.c: plain JPEGs decoded by libjpeg-turbo directly (shrunk on
- * load as libvips would), then resampled to 256x256 (prep_jpeg.h). */
-#include "prep_jpeg.h"
+/* image_jpeg.c: plain JPEGs decoded by libjpeg-turbo directly (shrunk on
+ * load as libvips would), then resampled to 256x256 (image_jpeg.h). */
+#include "image_jpeg.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -9,11 +9,11 @@
 
 #include <jpeglib.h>
 
-#include "prep_icc.h"
-#include "prep_resample.h"
+#include "image_icc.h"
+#include "image_resample.h"
 #include "image_geometry.h"
 
-int prep_jpeg_scale(int width, int height)
+int image_jpeg_scale(int width, int height)
 {
     const long shorter = width < height ? width : height;
     for (int m = 1; m < 8; m *= 2)
@@ -21,7 +21,7 @@ int prep_jpeg_scale(int width, int height)
     return 8;
 }
 
-/* libjpeg's errors jump back to prep_jpeg_decode; its warnings (corrupt
+/* libjpeg's errors jump back to image_jpeg_decode; its warnings (corrupt
  * data, a premature end) are counted, and a JPEG with any is left to libvips. */
 typedef struct jpeg_guard {
     struct jpeg_error_mgr mgr;
@@ -46,7 +46,7 @@ static void jpeg_guard_output_message(j_common_ptr cinfo)
     (void)cinfo; /* nothing printed: libvips reports the image if it is refused */
 }
 
-/* No ICC profile, or an sRGB one (prep_icc.h): the pixels are sRGB as they
+/* No ICC profile, or an sRGB one (image_icc.h): the pixels are sRGB as they
  * are. Any other profile is for libvips to import. */
 static int colours_are_srgb(j_decompress_ptr cinfo)
 {
@@ -60,12 +60,12 @@ static int colours_are_srgb(j_decompress_ptr cinfo)
                 return 0;
         return 1;
     }
-    const int srgb = prep_icc_is_srgb(profile, size);
+    const int srgb = image_icc_is_srgb(profile, size);
     free(profile);
     return srgb;
 }
 
-an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_options *o,
+an_status image_jpeg_decode(const void *data, size_t size, const image_decode_options *o,
                            uint8_t *out, int *handled)
 {
     struct jpeg_decompress_struct cinfo;
@@ -94,12 +94,12 @@ an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_opti
         goto leave;
     if ((uint64_t)cinfo.image_width * cinfo.image_height > o->max_pixels) goto leave;
     cinfo.out_color_space = JCS_RGB; /* grayscale is replicated */
-    cinfo.scale_num = (unsigned)prep_jpeg_scale((int)cinfo.image_width, (int)cinfo.image_height);
+    cinfo.scale_num = (unsigned)image_jpeg_scale((int)cinfo.image_width, (int)cinfo.image_height);
     cinfo.scale_denom = 8;
     cinfo.dct_method = JDCT_ISLOW; /* libvips' and Pillow's choice, the exact one */
     jpeg_calc_output_dimensions(&cinfo);
     const size_t cols = cinfo.output_width, rows = cinfo.output_height;
-    if (cinfo.output_components != 3 || (uint64_t)cols * rows > PREP_JPEG_MAX_PIXELS) goto leave;
+    if (cinfo.output_components != 3 || (uint64_t)cols * rows > IMAGE_JPEG_MAX_PIXELS) goto leave;
     pixels = malloc(cols * rows * 3);
     if (!pixels) {
         st = error_set(AN_ERR_NOMEM, "out of memory for a %zux%zu decoded JPEG", cols, rows);
@@ -124,7 +124,7 @@ an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_opti
     if (kept_cols < cols)
         for (size_t y = 1; y < kept_rows; y++)
             memmove(pixels + y * kept_cols * 3, pixels + y * cols * 3, kept_cols * 3);
-    st = prep_resample(pixels, (int)kept_rows, (int)kept_cols, 3, o->resize == PREP_RESIZE_SQUASH, out);
+    st = image_resample(pixels, (int)kept_rows, (int)kept_cols, 3, o->resize == IMAGE_RESIZE_SQUASH, out);
     if (st == AN_OK) {
         *handled = 1;
     } else if (st != AN_ERR_NOMEM) { /* e.g. a side too long to resize: libvips' path says so */

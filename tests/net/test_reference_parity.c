@@ -41,7 +41,7 @@
 #define SAMPLES 16
 #define MAX_VIEWS 16
 
-/* The fill formula (tests/reference/alexnet_torch.py): Philox keyed by seed
+/* The fill formula (scripts/alexnet_torch.py): Philox keyed by seed
  * 2012, purpose TEST, stream t; v = 2 u - 1 in (-1, 1); weights
  * sqrt(6 / fan in) v (fc8's times 0.02), biases 0.1 v, inputs 60 v (stream 1000;
  * 1 v where tanh would saturate). */

@@ -11,23 +11,14 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "directory.h"
 
 const char run_dir_metrics_header[] = "split,epoch,step,lr,loss,top1_error,top5_error,images_per_s,time_s";
 
-static an_status make_dir(const char *path)
+an_status run_dir_file(const char *run, const char *name, char *out, size_t size)
 {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST) {
-        struct stat sb;
-        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return AN_OK;
-        return error_set(AN_ERR_IO, "%s exists and is not a directory", path);
-    }
-    return error_set(AN_ERR_IO, "cannot create directory %s: %s", path, strerror(errno));
-}
-
-static an_status join(char *out, size_t size, const char *a, const char *b)
-{
-    int n = snprintf(out, size, "%s/%s", a, b);
-    if (n < 0 || (size_t)n >= size) return error_set(AN_ERR_ARG, "path too long: %s/%s", a, b);
+    int n = snprintf(out, size, "%s/%s", run, name);
+    if (n < 0 || (size_t)n >= size) return error_set(AN_ERR_ARG, "path too long: %s/%s", run, name);
     return AN_OK;
 }
 
@@ -64,9 +55,8 @@ static an_status read_latest_name(const char *run, char *name, size_t size)
 an_status run_dir_prepare(const char *run, int resume)
 {
     char path[RUN_PATH_MAX], latest[256];
-    AN_TRY(make_dir(run));
-    AN_TRY(join(path, sizeof path, run, "checkpoints"));
-    AN_TRY(make_dir(path));
+    AN_TRY(run_dir_file(run, "checkpoints", path, sizeof path));
+    AN_TRY(directory_make(path));
     AN_TRY(read_latest_name(run, latest, sizeof latest));
     if (!resume && latest[0])
         return error_set(AN_ERR_ARG, "run directory %s already has checkpoint %s: add --resume to continue it, "
@@ -82,6 +72,17 @@ an_status run_dir_latest(const char *run, char *path, size_t size)
     char name[256];
     AN_TRY(read_latest_name(run, name, sizeof name));
     if (!name[0]) return error_set(AN_ERR_IO, "no checkpoint in %s/checkpoints yet", run);
+    return run_dir_checkpoint_path(run, name, path, size);
+}
+
+an_status run_dir_scored_checkpoint(const char *run, char *path, size_t size)
+{
+    AN_TRY(run_dir_checkpoint_path(run, "best.h5", path, size));
+    if (access(path, R_OK) == 0) return AN_OK;
+    char name[256];
+    AN_TRY(read_latest_name(run, name, sizeof name));
+    if (!name[0])
+        return error_set(AN_ERR_IO, "run %s has neither checkpoints/best.h5 nor checkpoints/latest: train first", run);
     return run_dir_checkpoint_path(run, name, path, size);
 }
 
@@ -120,7 +121,7 @@ static int is_checkpoint_name(const char *name)
 static an_status prune(const char *run, const char *latest, int keep)
 {
     char dir_path[RUN_PATH_MAX];
-    AN_TRY(join(dir_path, sizeof dir_path, run, "checkpoints"));
+    AN_TRY(run_dir_file(run, "checkpoints", dir_path, sizeof dir_path));
     DIR *dir = opendir(dir_path);
     if (!dir) return error_set(AN_ERR_IO, "cannot list %s: %s", dir_path, strerror(errno));
     char **names = NULL;
@@ -209,7 +210,7 @@ static an_status truncate_metrics(const char *path, uint64_t keep_through_step)
 an_status run_dir_open_metrics(const char *run, int resume, uint64_t keep_through_step, FILE **out)
 {
     char path[RUN_PATH_MAX];
-    AN_TRY(join(path, sizeof path, run, "metrics.csv"));
+    AN_TRY(run_dir_file(run, RUN_METRICS_FILE, path, sizeof path));
     if (resume) AN_TRY(truncate_metrics(path, keep_through_step));
     FILE *f = fopen(path, resume ? "a" : "w");
     if (!f) return error_set(AN_ERR_IO, "cannot open %s: %s", path, strerror(errno));

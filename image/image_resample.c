@@ -1,5 +1,5 @@
-/* prep_resample.c: separable fixed-point antialiased bilinear resize to 256x256. */
-#include "prep_resample.h"
+/* image_resample.c: separable fixed-point antialiased bilinear resize to 256x256. */
+#include "image_resample.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -132,7 +132,7 @@ static void horizontal_pass(uint8_t *t, const uint8_t *in, int row0, int row1, i
 #undef HORIZONTAL_CASE
 }
 
-an_status prep_resample(const uint8_t *pixels /* [rows, cols, channels] */, int rows, int cols, int channels,
+an_status image_resample(const uint8_t *pixels /* [rows, cols, channels] */, int rows, int cols, int channels,
                         int squash, uint8_t *out /* [256, 256, 3] */)
 {
     if (rows < 1 || cols < 1 || rows > 65536 || cols > 65536 || (channels != 1 && channels != 3))

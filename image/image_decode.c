@@ -1,6 +1,6 @@
-/* prep_decode.c: libvips decode, resize, colour conversion to 256x256 sRGB;
- * plain JPEGs take prep_jpeg.c's faster path first. */
-#include "prep_decode.h"
+/* image_decode.c: libvips decode, resize, colour conversion to 256x256 sRGB;
+ * plain JPEGs take image_jpeg.c's faster path first. */
+#include "image_decode.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,15 +13,15 @@
 #include <vips/vips.h>
 
 #include "log.h"
-#include "prep_icc.h"
-#include "prep_jpeg.h"
-#include "prep_resample.h"
+#include "image_icc.h"
+#include "image_jpeg.h"
+#include "image_resample.h"
 #include "image_geometry.h"
 
 /* The resampling kernel of the streaming path for large images: linear (a
  * triangle widened by the scale when shrinking, i.e. antialiased bilinear,
- * the filter of prep_resample.h and of the usual Pillow prep). */
-#define PREP_KERNEL VIPS_KERNEL_LINEAR
+ * the filter of image_resample.h and of the usual Pillow prep). */
+#define IMAGE_KERNEL VIPS_KERNEL_LINEAR
 
 /* The formats a dataset may hold, recognised by their first bytes (never by
  * the file name); each maps to its libvips loader. Anything else (SVG, PDF,
@@ -43,7 +43,7 @@ static image_format detect_format(const uint8_t *b, size_t n)
 /* Decoded images up to this many pixels are read whole into memory (random
  * access: ~1.6x faster than libvips' sequential strips for a 500x375 JPEG);
  * larger ones stream in strips so that memory stays bounded. */
-#define PREP_WHOLE_DECODE_PIXELS 4000000ull
+#define IMAGE_WHOLE_DECODE_PIXELS 4000000ull
 
 /* Opens the image lazily (header only) with its own loader; shrink > 1 only for JPEG. */
 static VipsImage *open_image(image_format format, const void *data, size_t size, int shrink, VipsAccess access)
@@ -89,7 +89,17 @@ static void vips_warning_to_log(const gchar *domain, GLogLevelFlags level, const
     log_verbose("libvips: %s", message);
 }
 
-an_status prep_decode_init(const char *argv0)
+const char *image_resize_name(image_resize_mode mode) { return mode == IMAGE_RESIZE_SQUASH ? "squash" : "crop"; }
+
+an_status image_resize_parse(const char *text, image_resize_mode *out)
+{
+    if (strcmp(text, "crop") == 0) *out = IMAGE_RESIZE_CROP;
+    else if (strcmp(text, "squash") == 0) *out = IMAGE_RESIZE_SQUASH;
+    else return error_set(AN_ERR_ARG, "--resize must be crop or squash, got '%s'", text);
+    return AN_OK;
+}
+
+an_status image_decode_init(const char *argv0)
 {
     if (VIPS_INIT(argv0 ? argv0 : "alexnet-prep") != 0)
         return error_set(AN_ERR_VIPS, "cannot start libvips: %s", vips_error_buffer());
@@ -100,7 +110,7 @@ an_status prep_decode_init(const char *argv0)
     return AN_OK;
 }
 
-void prep_decode_shutdown(void)
+void image_decode_shutdown(void)
 {
     vips_shutdown();
 }
@@ -158,8 +168,8 @@ static int to_srgb8(VipsImage *in, VipsImage **out, VipsObject *scope)
     return 0;
 }
 
-/* Small images: decodes uchar sRGB x whole in this thread and resizes it in C (prep_resample.h). */
-static an_status resize_whole(VipsImage *x, const prep_decode_options *o, uint8_t *out, char *reason,
+/* Small images: decodes uchar sRGB x whole in this thread and resizes it in C (image_resample.h). */
+static an_status resize_whole(VipsImage *x, const image_decode_options *o, uint8_t *out, char *reason,
                               size_t reason_size)
 {
     if (x->Bands != 3 || x->BandFmt != VIPS_FORMAT_UCHAR)
@@ -181,7 +191,7 @@ static an_status resize_whole(VipsImage *x, const prep_decode_options *o, uint8_
                 memcpy(packed + (size_t)y * row_bytes, VIPS_REGION_ADDR(region, 0, y), row_bytes);
             pixels = packed;
         }
-        if (st == AN_OK) st = prep_resample(pixels, x->Ysize, x->Xsize, 3, o->resize == PREP_RESIZE_SQUASH, out);
+        if (st == AN_OK) st = image_resample(pixels, x->Ysize, x->Xsize, 3, o->resize == IMAGE_RESIZE_SQUASH, out);
         free(packed);
     }
     if (region) g_object_unref(region);
@@ -228,8 +238,8 @@ static int convert_colour(VipsImage *in, VipsObject *scope, VipsImage **out)
         const void *profile = NULL;
         size_t size = 0;
         if (vips_image_get_blob(x, VIPS_META_ICC_NAME, &profile, &size) == 0 && x->Bands >= 3 &&
-            prep_icc_is_srgb(profile, size)) {
-            /* already sRGB: kept as it is (prep_icc.h), as the fast JPEG path does */
+            image_icc_is_srgb(profile, size)) {
+            /* already sRGB: kept as it is (image_icc.h), as the fast JPEG path does */
         } else if (vips_icc_transform(x, &t[0], "srgb", "embedded", TRUE, NULL) == 0) {
             x = t[0];
         } else {
@@ -243,18 +253,18 @@ static int convert_colour(VipsImage *in, VipsObject *scope, VipsImage **out)
 
 /* Large images: uchar sRGB x -> 256x256 with libvips' resize (linear kernel)
  * and the central crop of §2 (or squash), streaming in strips. */
-static int resize_streaming(VipsImage *x, const prep_decode_options *o, VipsObject *scope, VipsImage **out)
+static int resize_streaming(VipsImage *x, const image_decode_options *o, VipsObject *scope, VipsImage **out)
 {
     VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
     enum { S = IMAGE_STORED_SIZE }; /* 256 (§2) */
     double sx, sy;
-    if (o->resize == PREP_RESIZE_SQUASH) {
+    if (o->resize == IMAGE_RESIZE_SQUASH) {
         sx = (double)S / x->Xsize;
         sy = (double)S / x->Ysize;
     } else { /* §2: the shorter side to 256 */
         sx = sy = (double)S / (x->Xsize < x->Ysize ? x->Xsize : x->Ysize);
     }
-    if (vips_resize(x, &t[2], sx, "vscale", sy, "kernel", PREP_KERNEL, NULL)) return -1;
+    if (vips_resize(x, &t[2], sx, "vscale", sy, "kernel", IMAGE_KERNEL, NULL)) return -1;
     x = t[2];
     if (x->Xsize < S || x->Ysize < S) { /* a rounding short of 256: repeat the edge */
         int w = x->Xsize < S ? S : x->Xsize, h = x->Ysize < S ? S : x->Ysize;
@@ -267,15 +277,15 @@ static int resize_streaming(VipsImage *x, const prep_decode_options *o, VipsObje
     return 0;
 }
 
-an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_options *o, uint8_t *out,
+an_status image_decode_buffer(const void *data, size_t size, const image_decode_options *o, uint8_t *out,
                              char *reason, size_t reason_size)
 {
     if (size == 0) return refuse(reason, reason_size, "empty file");
     image_format format = detect_format(data, size);
     if (format == FORMAT_UNKNOWN) return refuse_unknown(data, size, reason, reason_size);
-    if (format == FORMAT_JPEG && !o->libvips_only) { /* plain JPEGs: prep_jpeg.h */
+    if (format == FORMAT_JPEG && !o->libvips_only) { /* plain JPEGs: image_jpeg.h */
         int handled = 0;
-        AN_TRY(prep_jpeg_decode(data, size, o, out, &handled));
+        AN_TRY(image_jpeg_decode(data, size, o, out, &handled));
         if (handled) return AN_OK;
     }
 
@@ -288,9 +298,9 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
         return refuse(reason, reason_size, "header declares %dx%d pixels, above the limit of %llu", width, height,
                       (unsigned long long)o->max_pixels);
     }
-    int shrink = format == FORMAT_JPEG ? 8 / prep_jpeg_scale(width, height) : 1; /* as prep_jpeg.c */
+    int shrink = format == FORMAT_JPEG ? 8 / image_jpeg_scale(width, height) : 1; /* as image_jpeg.c */
     uint64_t decoded = (uint64_t)(width / shrink) * (uint64_t)(height / shrink);
-    VipsAccess access = decoded <= PREP_WHOLE_DECODE_PIXELS ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
+    VipsAccess access = decoded <= IMAGE_WHOLE_DECODE_PIXELS ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
     if (shrink > 1 || access != VIPS_ACCESS_RANDOM) {
         g_object_unref(image);
         image = open_image(format, data, size, shrink, access);
@@ -309,7 +319,7 @@ an_status prep_decode_buffer(const void *data, size_t size, const prep_decode_op
     return st;
 }
 
-an_status prep_decode_file(const char *path, const prep_decode_options *o, uint8_t *out, char *reason,
+an_status image_decode_file(const char *path, const image_decode_options *o, uint8_t *out, char *reason,
                            size_t reason_size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
@@ -341,17 +351,17 @@ an_status prep_decode_file(const char *path, const prep_decode_options *o, uint8
         }
         have += (size_t)n;
     }
-    st = prep_decode_buffer(data, size, o, out, reason, reason_size);
+    st = image_decode_buffer(data, size, o, out, reason, reason_size);
 done:
     free(data);
     close(fd);
     return st;
 }
 
-an_status prep_decode_gray(const uint8_t *pixels /* [rows, cols] */, int rows, int cols,
-                           const prep_decode_options *o, uint8_t *out, char *reason, size_t reason_size)
+an_status image_decode_gray(const uint8_t *pixels /* [rows, cols] */, int rows, int cols,
+                           const image_decode_options *o, uint8_t *out, char *reason, size_t reason_size)
 {
-    an_status st = prep_resample(pixels, rows, cols, 1, o->resize == PREP_RESIZE_SQUASH, out);
+    an_status st = image_resample(pixels, rows, cols, 1, o->resize == IMAGE_RESIZE_SQUASH, out);
     if (st != AN_OK) snprintf(reason, reason_size, "%s", error_message());
     return st;
 }

@@ -1,10 +1,10 @@
-/* prep_jpeg.h: the fast path for plain JPEGs (most of ImageNet):
+/* image_jpeg.h: the fast path for plain JPEGs (most of ImageNet):
  * libjpeg-turbo called directly, without libvips' per-image pipeline.
  *
  * It decodes exactly what libvips' JPEG loader decodes (the same library,
  * the same settings: accurate integer IDCT, fancy upsampling, and the same
  * shrink-on-load rule: 1/2, 1/4 or 1/8 of the size, the largest step that
- * keeps both sides >= 256), then resizes with prep_resample.h as the libvips
+ * keeps both sides >= 256), then resizes with image_resample.h as the libvips
  * path does; the 256x256 result is identical byte for byte (tested), only
  * faster: decode and resize take 2.0 instead of 3.7 ms per image of the
  * bench/prep corpus (500x375 mostly), 5.4 instead of 7.8 ms per real photo
@@ -18,32 +18,32 @@
  *
  * Only what libvips would decode to the same sRGB pixels takes this path:
  * YCbCr, grayscale or RGB JPEGs without an ICC profile or with an sRGB one
- * (prep_icc.h; libvips keeps those pixels too), whose decoded size
- * stays within PREP_JPEG_MAX_PIXELS. Anything else, and any JPEG that makes
+ * (image_icc.h; libvips keeps those pixels too), whose decoded size
+ * stays within IMAGE_JPEG_MAX_PIXELS. Anything else, and any JPEG that makes
  * libjpeg warn or fail (truncated, corrupt), is left to the libvips path of
- * prep_decode.c, which converts it or refuses it with its reason. */
-#ifndef ALEXNET_PREP_JPEG_H
-#define ALEXNET_PREP_JPEG_H
+ * image_decode.c, which converts it or refuses it with its reason. */
+#ifndef ALEXNET_IMAGE_JPEG_H
+#define ALEXNET_IMAGE_JPEG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prep_decode.h"
+#include "image_decode.h"
 #include "status.h"
 
 /* Decoded (scaled) images up to this many pixels are handled here. */
-#define PREP_JPEG_MAX_PIXELS 4000000ull
+#define IMAGE_JPEG_MAX_PIXELS 4000000ull
 
 /* The scale numerator M (of 8: 1, 2, 4 or 8) a width x height JPEG is
  * decoded at: libvips' shrink-on-load rule, the smallest M with
  * floor(shorter side * M / 8) >= 256. */
-int prep_jpeg_scale(int width, int height);
+int image_jpeg_scale(int width, int height);
 
 /* data [size] (a JPEG, by its first bytes) -> out [256, 256, 3] sRGB.
  * *handled is 1 when out holds the image, 0 when the caller must use
  * libvips instead (nothing written to out). Returns AN_ERR_NOMEM when
  * memory runs out, else AN_OK. */
-an_status prep_jpeg_decode(const void *data, size_t size, const prep_decode_options *o,
+an_status image_jpeg_decode(const void *data, size_t size, const image_decode_options *o,
                            uint8_t *out, int *handled);
 
 #endif

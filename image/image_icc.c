@@ -1,7 +1,7 @@
-/* prep_icc.c: recognises sRGB ICC profiles by their colorimetry (prep_icc.h).
+/* image_icc.c: recognises sRGB ICC profiles by their colorimetry (image_icc.h).
  * ICC.1 layout: a 128-byte header, a tag count, then 12-byte entries
  * (signature, offset, size); all numbers big-endian, XYZ as s15Fixed16. */
-#include "prep_icc.h"
+#include "image_icc.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,12 +13,12 @@ static uint32_t be32(const uint8_t *p)
 
 static double s15f16(const uint8_t *p) { return (double)(int32_t)be32(p) / 65536.0; }
 
-double prep_icc_srgb_to_linear(double x)
+double image_icc_srgb_to_linear(double x)
 {
     return x <= 0.04045 ? x / 12.92 : pow((x + 0.055) / 1.055, 2.4);
 }
 
-double prep_icc_srgb_from_linear(double y)
+double image_icc_srgb_from_linear(double y)
 {
     return y <= 0.0031308 ? y * 12.92 : 1.055 * pow(y, 1 / 2.4) - 0.055;
 }
@@ -47,9 +47,9 @@ static int xyz_tag_is(const uint8_t *profile, size_t size, const char *sig, doub
     size_t n = 0;
     const uint8_t *t = find_tag(profile, size, sig, &n);
     if (!t || n < 20 || memcmp(t, "XYZ ", 4) != 0) return 0;
-    return fabs(s15f16(t + 8) - x) <= PREP_ICC_XYZ_TOLERANCE &&
-           fabs(s15f16(t + 12) - y) <= PREP_ICC_XYZ_TOLERANCE &&
-           fabs(s15f16(t + 16) - z) <= PREP_ICC_XYZ_TOLERANCE;
+    return fabs(s15f16(t + 8) - x) <= IMAGE_ICC_XYZ_TOLERANCE &&
+           fabs(s15f16(t + 12) - y) <= IMAGE_ICC_XYZ_TOLERANCE &&
+           fabs(s15f16(t + 16) - z) <= IMAGE_ICC_XYZ_TOLERANCE;
 }
 
 /* A tone curve tag that is the sRGB curve: `curv` with at least 2 samples
@@ -67,7 +67,7 @@ static int trc_tag_is_srgb(const uint8_t *profile, size_t size, const char *sig)
         for (uint32_t i = 0; i < count; i++) {
             const double y = (double)((uint32_t)t[12 + 2 * i] << 8 | t[13 + 2 * i]) / 65535.0;
             /* compared where it matters: how far a pixel would move */
-            if (fabs(prep_icc_srgb_from_linear(y) - (double)i / (count - 1)) > PREP_ICC_TRC_TOLERANCE) return 0;
+            if (fabs(image_icc_srgb_from_linear(y) - (double)i / (count - 1)) > IMAGE_ICC_TRC_TOLERANCE) return 0;
         }
         return 1;
     }
@@ -90,7 +90,7 @@ static _Thread_local size_t icc_memo_size;
 
 static int is_srgb_uncached(const uint8_t *profile, size_t size);
 
-int prep_icc_is_srgb(const uint8_t *profile, size_t size)
+int image_icc_is_srgb(const uint8_t *profile, size_t size)
 {
     if (!profile) return 0;
     if (size == icc_memo_size && size > 0 && memcmp(profile, icc_memo, size) == 0) return 1;

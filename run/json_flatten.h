@@ -5,8 +5,8 @@
  * settings in which runs differ. Parsed by common/json_reader.h (json-c,
  * strict; a root that is not an object is refused), so every JSON the project
  * reads goes through one parser; this file only walks the tree. */
-#ifndef ALEXNET_EVAL_JSON_FLATTEN_H
-#define ALEXNET_EVAL_JSON_FLATTEN_H
+#ifndef ALEXNET_RUN_JSON_FLATTEN_H
+#define ALEXNET_RUN_JSON_FLATTEN_H
 
 #include "status.h"
 

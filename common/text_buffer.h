@@ -1,8 +1,9 @@
 /* text_buffer.h: a growable NUL-terminated text buffer with printf-style
- * appends and HTML escaping, for the HTML and SVG that the reports write.
+ * appends and HTML escaping: the HTML and SVG that alexnet-eval's reports
+ * write, alexnet-prep's bad-files.tsv.
  * The first allocation failure sticks in `status`; later appends do nothing. */
-#ifndef ALEXNET_EVAL_TEXT_BUFFER_H
-#define ALEXNET_EVAL_TEXT_BUFFER_H
+#ifndef ALEXNET_TEXT_BUFFER_H
+#define ALEXNET_TEXT_BUFFER_H
 
 #include <stddef.h>
 

@@ -1,8 +1,9 @@
 """alexnet_torch.py: the paper's network (§3.5, Figure 2) in PyTorch with the
-same structure, parameter names and width multiplier as common/net.c, and the
-formula that fills weights and inputs on both sides (so no weights are
-stored). Used by gen_fixture.py (parity fixtures), bench/cpu (PyTorch peer)
-and scripts/to_pytorch.py (checkpoints)."""
+same structure, parameter names and width multiplier as net/net_layers.c, and
+the formula that fills weights and inputs on both sides (so no weights are
+stored). The one PyTorch model of the project: used by scripts/to_pytorch.py
+and scripts/to_onnx.py (checkpoints), tests/reference/gen_fixture.py (parity
+fixtures) and bench/cpu (the PyTorch peer)."""
 import math
 
 import numpy as np
@@ -69,7 +70,7 @@ class AlexNet(nn.Module):
         return [(n, p) for n, p in self.named_parameters()]
 
 
-# The fill formula, the same bits on both sides (tests/kernels/test_reference_parity.c
+# The fill formula, the same bits on both sides (tests/net/test_reference_parity.c
 # has the C twin): Philox4x32-10 (common/philox.h) keyed by seed 2012, purpose
 # TEST (100), with the stream t as the epoch word:
 #   u(t, i) = philox_uniform(word i % 4 of block (element 0, image id i // 4)),

@@ -4,8 +4,8 @@
  * NaN (e.g. validation columns on rows logged between validations). A
  * column named "split" is kept as text, so rows of training and validation
  * metrics in one file can be told apart. */
-#ifndef ALEXNET_EVAL_METRICS_CSV_H
-#define ALEXNET_EVAL_METRICS_CSV_H
+#ifndef ALEXNET_RUN_METRICS_CSV_H
+#define ALEXNET_RUN_METRICS_CSV_H
 
 #include <stddef.h>
 

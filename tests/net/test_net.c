@@ -23,7 +23,7 @@ static void test_full_width_table(void **state)
     net_config_default(&cfg);
     net *n = NULL;
     assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
-    /* §3.5 / DESIGN §3: 60,965,224 parameters; 724,406,816 multiply-adds per image */
+    /* §3.5 / docs/network.md, "Parameters": 60,965,224 parameters; 724,406,816 multiply-adds per image */
     assert_int_equal(net_param_count(n), 60965224);
     assert_int_equal(net_macs_per_image(n), 724406816);
     const net_param_view *v = net_param_find(n, "conv2.weight");

@@ -1,0 +1,128 @@
+/* test_train_options.c: alexnet-train's option table (train/train_options.c):
+ * its defaults are §5's and the network's own (net_config_default), --width
+ * is checked against the one range the plan uses (NET_WIDTH_MIN..MAX),
+ * every option that config.json records names a section compare knows, and
+ * the parser's refusals exit 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli_test.h"
+#include "run_records.h"
+#include "train_options.h"
+
+static int parse_train(void *o, int argc, char **argv) { return train_options_parse(o, argc, argv); }
+
+static int parse(train_options *o, const char *args)
+{
+    assert_int_equal(train_options_default(o), AN_OK);
+    return cli_test_parse(parse_train, o, "alexnet-train", args);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    train_options o;
+    assert_int_equal(train_options_default(&o), AN_OK);
+    net_config paper;
+    net_config_default(&paper);
+    /* the command line's network is the network's default (num_classes comes from the dataset) */
+    assert_true(o.net.width == paper.width && o.net.lrn == paper.lrn && o.net.lrn_convention == paper.lrn_convention);
+    assert_true(o.net.init == paper.init && o.net.dropout_rate == paper.dropout_rate);
+    assert_true(o.net.pooling == paper.pooling && o.net.towers == paper.towers && o.net.activation == paper.activation);
+    /* §5 */
+    assert_int_equal(o.epochs, 90);
+    assert_int_equal(o.batch, 128);
+    assert_true(o.lr == 0.01 && o.momentum == 0.9f && o.weight_decay == 0.0005f);
+    assert_string_equal(o.device, "auto");
+    assert_true(o.seed == 1 && o.patience == 2 && o.keep == 3 && o.log_every == 20 && o.checkpoint_minutes == 30.0);
+    assert_int_equal(o.augment, AUGMENT_FULL);
+    assert_int_equal(o.given, 0);
+}
+
+static void test_width_one_range(void **state)
+{
+    (void)state;
+    train_options o;
+    char args[128];
+    snprintf(args, sizeof args, "--data d --run r --width %g", NET_WIDTH_MAX);
+    assert_int_equal(parse(&o, args), 0);
+    assert_true(o.net.width == NET_WIDTH_MAX);
+    assert_true(o.given & TRAIN_GIVEN_WIDTH);
+    snprintf(args, sizeof args, "--data d --run r --width %g", NET_WIDTH_MAX * 1.5);
+    assert_int_equal(parse(&o, args), EXIT_USAGE);
+    snprintf(args, sizeof args, "--data d --run r --width %g", NET_WIDTH_MIN / 2);
+    assert_int_equal(parse(&o, args), EXIT_USAGE);
+    /* the network takes what the option takes, and refuses what it refuses */
+    net *n = NULL;
+    net_config cfg = o.net;
+    cfg.num_classes = 10;
+    cfg.width = NET_WIDTH_MIN;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    net_destroy(n);
+    n = NULL;
+    cfg.width = NET_WIDTH_MIN / 2;
+    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_non_null(strstr(error_message(), "width multiplier"));
+    assert_null(n);
+}
+
+static void test_values_and_refusals(void **state)
+{
+    (void)state;
+    train_options o;
+    assert_int_equal(parse(&o, "--data d --run r --device cpu,cpu --lrn off --pool plain --towers 1 --activation tanh "
+                               "--augment centre --init fan_in --dropout 0.25 --momentum 0.5 --log-every 7"), 0);
+    assert_string_equal(o.device, "cpu,cpu");
+    assert_true(o.net.lrn == 0 && o.net.pooling == NET_POOL_PLAIN && o.net.towers == 1);
+    assert_true(o.net.activation == NET_ACTIVATION_TANH && o.net.init == NET_INIT_FAN_IN && o.net.dropout_rate == 0.25f);
+    assert_true(o.augment == AUGMENT_CENTRE && o.momentum == 0.5f && o.log_every == 7);
+    assert_int_equal(o.given, TRAIN_GIVEN_NET | TRAIN_GIVEN_AUGMENT | TRAIN_GIVEN_MOMENTUM);
+    assert_int_equal(parse(&o, "--data d --run r --devices cpu"), 0); /* the alias */
+    assert_int_equal(parse(&o, "--data d --run r --log-every 0"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r --keep 1"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r --device tpu"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r --towers 3"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r --lr-steps 3 --patience 2"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--run r"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r extra"), EXIT_USAGE);
+}
+
+/* Every recorded option names a config.json section; the network's and the
+ * training's are the settings compare puts side by side, the execution's not. */
+static void test_config_keys(void **state)
+{
+    (void)state;
+    const cli_table *t = &train_option_table;
+    int settings = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        const char *key = t->rows[i].key;
+        if (!key) continue;
+        int known = strncmp(key, RUN_CONFIG_DATASET ".", strlen(RUN_CONFIG_DATASET) + 1) == 0 ||
+                    strncmp(key, RUN_CONFIG_EXECUTION ".", strlen(RUN_CONFIG_EXECUTION) + 1) == 0 ||
+                    run_config_is_setting(key);
+        if (!known) fail_msg("--%s: config.json key %s is in no section", t->rows[i].flag, key);
+        settings += run_config_is_setting(key);
+    }
+    assert_true(settings >= 15);
+    assert_true(run_config_is_setting("network.width"));
+    assert_true(run_config_is_setting("training.lr"));
+    assert_false(run_config_is_setting("execution.threads"));
+    assert_false(run_config_is_setting("networks.x"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_width_one_range),
+        cmocka_unit_test(test_values_and_refusals),
+        cmocka_unit_test(test_config_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
