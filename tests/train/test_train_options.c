@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cli_test.h"
+#include "net_cpu.h"
 #include "run_records.h"
 #include "train_options.h"
 
@@ -63,11 +64,11 @@ static void test_width_one_range(void **state)
     net_config cfg = o.net;
     cfg.num_classes = 10;
     cfg.width = NET_WIDTH_MIN;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     net_destroy(n);
     n = NULL;
     cfg.width = NET_WIDTH_MIN / 2;
-    assert_int_equal(net_create(&n, &cfg, 1), AN_ERR_ARG);
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_ERR_ARG);
     assert_non_null(strstr(error_message(), "width multiplier"));
     assert_null(n);
 }
