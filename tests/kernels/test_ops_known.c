@@ -78,9 +78,7 @@ static void test_conv_batch_chunks(void **state)
     for (int i = 0; i < B * IMG; i++) x[i] = (float)((i * 7919) % 23) / 23.0f - 0.5f;
     for (int i = 0; i < B * OUT; i++) dy[i] = (float)((i * 104729) % 19) / 19.0f - 0.5f;
     for (int i = 0; i < WN; i++) w[i] = (float)((i * 31) % 13) / 13.0f - 0.5f;
-    size_t wsn = conv_workspace_floats(&s, cpu_threads_get());
-    float *ws = malloc(wsn * sizeof(float));
-    assert_non_null(ws);
+    assert_true(conv_workspace_floats(&s, cpu_threads_get()) > 0); /* the backend keeps the workspace */
     assert_int_equal(conv_forward_cpu(cpu_be(), y, x, w, b, &s), AN_OK);
     assert_int_equal(conv_backward_cpu(cpu_be(), dx, dw, db, dy, x, w, &s), AN_OK);
     for (int i = 0; i < B; i++) {
