@@ -14,7 +14,8 @@
 #     time limit (SIGTERM to the batch script, as --signal=B:TERM@120 does)
 #     ends bit for bit equal to an uninterrupted run;
 #   - a second train job on that run while it trains fails, naming the holder;
-#     metrics.csv stays well-formed;
+#     metrics.csv stays well-formed; the requeued job, finding the lock of a
+#     trainer on a lost node, waits and takes it over once it is stale;
 #   - at the end (whatever happened: a trap) the daemons are stopped and no
 #     process of the cluster is left.
 # Exit 77 (skipped) where the packages are absent (scripts/install-deps.sh
@@ -176,22 +177,26 @@ latest_step() {
 }
 wait_for_step() {
     local i s
-    for i in $(seq 1500); do
+    for i in $(seq 3500); do
         s=$(latest_step "$1")
         [ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
         sleep 0.02
     done
     fail "$1 has no checkpoint at step $2"
 }
-# release_requeued JOB N: waits until JOB is pending after its N-th requeue, and lets it start
-# at once (a requeued job is held back by a begin time; nothing to wait for here).
+# release_requeued JOB N: waits until JOB is pending after its N-th requeue, its previous
+# start completely ended, and lets it start sooner than its begin time (Slurm holds a
+# requeued job back until the credential of its previous start expires, 2 minutes by
+# default; that credential is revoked with a time in whole seconds, so the new start waits
+# for the next second, or slurmd refuses it).
 release_requeued() {
     local i
     for i in $(seq 600); do
-        [ "$(job_field "$1" Restarts)" -ge "$2" ] && [ "$(job_field "$1" JobState)" = PENDING ] && break
+        [ "$(job_field "$1" Restarts)" -ge "$2" ] && [ "$(squeue -h -j "$1" -o %t)" = PD ] && break
         sleep 0.1
     done
     [ "$(job_field "$1" Restarts)" -ge "$2" ] || fail "job $1 was not requeued (restart $2)"
+    sleep 2
     scontrol update JobId="$1" StartTime=now
     for i in $(seq 600); do [ "$(job_field "$1" JobState)" = RUNNING ] && return 0; sleep 0.1; done
     fail "job $1 did not start again after its requeue"
@@ -277,6 +282,12 @@ grep -q "in use by another alexnet-train: PID [0-9]* on host" "$WORK/logs/second
 step=$(latest_step "$RUN")
 [ "$step" -lt 40 ] || fail "training reached step $step before the requeue"
 scontrol requeue "$job"
+# While it waits to start again, the run gets the lock of a trainer on a lost node, 285 s
+# without a heartbeat: the requeued start is refused, retries 30 s later, and takes it over.
+for i in $(seq 300); do [ "$(squeue -h -j "$job" -o %t)" = PD ] && break; sleep 0.1; done
+[ ! -e "$RUN/lock" ] || fail "the stopped trainer left its lock"
+printf 'pid 4242\nhost lost-node.example\nstarted 2026-01-01T00:00:00Z\n' >"$RUN/lock"
+touch -d '-285 seconds' "$RUN/lock"
 release_requeued "$job" 1
 # The time-limit warning, as --signal=B:TERM@120 gives it: SIGTERM to the batch script alone.
 wait_for_step "$RUN" $((step + 10))
@@ -284,6 +295,8 @@ scancel --batch --signal=TERM "$job"
 release_requeued "$job" 2
 [ "$(wait_job "$job")" = COMPLETED ] || fail "the requeued job did not complete"
 grep -q "stopped for the time limit" "$WORK/logs/train-$job.out" || fail "the time-limit path was not taken"
+grep -q "trying again in 30 s" "$WORK/logs/train-$job.out" && grep -q "took over the lock .*lost-node.example" \
+    "$WORK/logs/train-$job.out" || fail "the requeued job did not wait for the lost node's lock and take it over"
 [ "$(grep -c '^train: job .* (start ' "$WORK/logs/train-$job.out")" -ge 3 ] || fail "the job did not start 3 times"
 # shellcheck disable=SC2086
 mpirun -np 2 "$BUILD/train/alexnet-train" --data "$DATA" --run "$WORK/uninterrupted" $TRAIN_ARGS
