@@ -45,18 +45,21 @@
 # where its outputs and logs are. Exit 1 (with the reason) when a setting is
 # missing or sbatch refuses.
 set -euo pipefail
+set -f # the options in PREP_ARGS, TRAIN_ARGS, EVAL_ARGS are never globbed
 ALEXNET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export ALEXNET_ROOT
 ALEXNET_STAGE=submit
+[ -z "${ALEXNET_BUILD:-}" ] || ALEXNET_BUILD=$(realpath -ms "$ALEXNET_BUILD") # the jobs run elsewhere
 . "$ALEXNET_ROOT/scripts/slurm/lib.sh"
 command -v sbatch >/dev/null 2>&1 || slurm_die "sbatch not found: run this on a Slurm cluster's login node"
 slurm_need DATA
 stages=" ${STAGES:-prep train eval} "
-DATA=$(realpath -m "$DATA")
-[ -z "${RUN:-}" ] || RUN=$(realpath -m "$RUN")
-[ -z "${ALEXNET_BUILD:-}" ] || ALEXNET_BUILD=$(realpath -m "$ALEXNET_BUILD")
-SLURM_LOGS=$(realpath -m "${SLURM_LOGS:-${RUN:+$RUN/slurm}}")
-[ -n "$SLURM_LOGS" ] && [ "$SLURM_LOGS" != "$(realpath -m .)" ] || SLURM_LOGS=$DATA.slurm
+# Absolute paths, made as Makefile.pipeline's abspath makes them (symbolic links kept).
+DATA=$(realpath -ms "$DATA")
+[ -z "${RUN:-}" ] || RUN=$(realpath -ms "$RUN")
+logs=$DATA.slurm
+[ -z "${RUN:-}" ] || logs=$RUN/slurm
+SLURM_LOGS=$(realpath -ms "${SLURM_LOGS:-$logs}")
 export DATA RUN ALEXNET_BUILD SLURM_LOGS PREP_ARGS="${PREP_ARGS:-}" TRAIN_ARGS="${TRAIN_ARGS:-}" EVAL_ARGS="${EVAL_ARGS:-}"
 mkdir -p "$SLURM_LOGS"
 read -r -a common <<<"${SBATCH_ARGS:-}"
@@ -102,6 +105,7 @@ train_job=""
 if [[ $stages == *" train "* ]]; then
     slurm_need RUN
     slurm_need_bin "$TRAIN_BIN"
+    # shellcheck disable=SC2116,SC2086 # spaces collapsed, as make's $(strip) does
     write_if_changed "$RUN/.train-params" "data=$DATA" "$(echo $TRAIN_ARGS)"
     name=alexnet-train-$(tag "$RUN")
     if slurm_train_done; then
@@ -127,6 +131,7 @@ fi
 if [[ $stages == *" eval "* ]]; then
     slurm_need RUN
     slurm_need_bin "$EVAL_BIN"
+    # shellcheck disable=SC2116,SC2086
     write_if_changed "$RUN/eval/.eval-params" "$(echo $EVAL_ARGS)"
     name=alexnet-eval-$(tag "$RUN")
     if [ -z "$train_job" ] && slurm_eval_done; then
