@@ -4,7 +4,7 @@
 # naming the holder, and metrics.csv stays well-formed; a lock left by a
 # process killed with -9 is taken over; a lock from another host is taken
 # over only once its heartbeat is stale; a trainer whose lock was taken over
-# stops before writing a checkpoint.
+# stops before writing a checkpoint. alexnet-eval scores a run in training.
 . "$(dirname "$0")/train_test_lib.sh" "$1"
 "$MAKE_DATASET" "$WORK/data" 64 2 8 4
 common="--data $WORK/data --width 0.05 --batch 8 --epochs 100 --seed 5 --threads 1 --checkpoint-minutes 0 --quiet"
@@ -17,9 +17,9 @@ well_formed() {
 }
 
 # 1. A second trainer on a run in use: refused, with and without --resume.
-"$TRAIN" $common --run "$WORK/a" --max-steps 40 --checkpoint-steps 2 --log-every 1 &
+"$TRAIN" $common --run "$WORK/a" --max-steps 150 --checkpoint-steps 10 --log-every 1 &
 pid=$!
-wait_for_step "$WORK/a" 120 2 || fail "no checkpoint at step 2"
+wait_for_step "$WORK/a" 120 10 || fail "no checkpoint at step 10"
 for extra in --resume ""; do
     set +e
     "$TRAIN" $common --run "$WORK/a" --max-steps 40 --log-every 1 $extra 2>"$WORK/second.err"
@@ -31,10 +31,18 @@ for extra in --resume ""; do
         fail "the refusal does not name the holder's PID, host and start time"
     grep -q "train into another --run" "$WORK/second.err" || fail "the refusal does not say what to do"
 done
+# alexnet-eval scores the run while it trains (best.h5, written after epoch 1): a complete report.
+if [ -x "$BUILD/eval/alexnet-eval" ]; then
+    "$BUILD/eval/alexnet-eval" --data "$WORK/data" --run "$WORK/a" --batch 4 --device cpu --limit 8 --quiet >/dev/null ||
+        fail "alexnet-eval on a run in training failed"
+    kill -0 $pid 2>/dev/null || fail "the trainer ended before the evaluation did: the test needs more steps"
+    grep -q '"top1_error"' "$WORK/a/eval/report.json" || fail "no complete report.json"
+    ! ls -a "$WORK/a/eval" "$WORK/a" | grep -q '\.tmp\.' || fail "a temporary file was left"
+fi
 wait $pid || fail "the first trainer failed"
 well_formed "$WORK/a" || fail "metrics.csv is garbled"
 rows=$(grep -c '^train,' "$WORK/a/metrics.csv")
-[ "$rows" -eq 40 ] || fail "metrics.csv has $rows train rows for 40 steps"
+[ "$rows" -eq 150 ] || fail "metrics.csv has $rows train rows for 150 steps"
 [ ! -e "$WORK/a/lock" ] || fail "the lock is left behind after a clean end"
 
 # 2. kill -9 the holder: the next trainer takes the lock over and resumes bit for bit.
