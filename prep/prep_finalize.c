@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "atomic_file.h"
 #include "dataset.h"
@@ -67,6 +68,40 @@ done:
     return st;
 }
 
+/* Refuses a merge while shards are missing, naming every missing range in
+ * the --shard-range form that makes it (global numbers: train, then val). */
+static an_status check_all_shards_present(const prep_plan *plan, const char *dir)
+{
+    int total = plan->shards[0] + plan->shards[1], missing = 0, run_start = -1;
+    char ranges[1024] = "", path[ATOMIC_PATH_MAX + 32];
+    size_t used = 0;
+    for (int g = 0; g <= total; g++) {
+        int absent = 0;
+        if (g < total) {
+            int split = g < plan->shards[0] ? 0 : 1, index = split == 0 ? g : g - plan->shards[0];
+            AN_TRY(shard_file_path(dir, split == 0 ? "train" : "val", index, plan->shards[split], path, sizeof path));
+            struct stat sb;
+            absent = stat(path, &sb) != 0 || !S_ISREG(sb.st_mode);
+        }
+        if (absent) {
+            missing++;
+            if (run_start < 0) run_start = g;
+        } else if (run_start >= 0) {
+            if (used + 32 < sizeof ranges)
+                used += (size_t)snprintf(ranges + used, sizeof ranges - used, "%s%d:%d", used ? ", " : "", run_start, g);
+            else if (used + 5 < sizeof ranges)
+                used += (size_t)snprintf(ranges + used, sizeof ranges - used, ", ...");
+            run_start = -1;
+        }
+    }
+    if (missing)
+        return error_set(AN_ERR_IO, "%s: %d of %d shards are missing: --shard-range %s (shards are numbered train "
+                         "first, then val; %d train shards). Run alexnet-prep with the same options and each of "
+                         "these --shard-range values into %s (a failed task of a Slurm array: its log says why), "
+                         "then merge again", dir, missing, total, ranges, plan->shards[0], dir);
+    return AN_OK;
+}
+
 static an_status fill_classes(dataset *d, const prep_plan *plan, const char *dir)
 {
     snprintf(d->dir, sizeof d->dir, "%s", dir);
@@ -116,6 +151,7 @@ an_status prep_finalize(const char *dir, prep_final_summary *summary)
     AN_TRY_GOTO(st, fill_classes(d, &plan, dir), done);
     AN_TRY_GOTO(st, shard_stats_init(&sums), done);
     AN_TRY_GOTO(st, shard_stats_init(&scratch), done);
+    AN_TRY_GOTO(st, check_all_shards_present(&plan, dir), done);
     AN_TRY_GOTO(st, bad_file_row(&bad, "split", "path", "reason"), done);
     for (int split = 0; split < 2; split++)
         for (int i = 0; i < plan.shards[split]; i++)

@@ -3,6 +3,13 @@
 # the demo need. Idempotent: packages already present are left alone, and
 # apt is not even asked when nothing is missing. Run as root (or with sudo).
 #
+# ALEXNET_CLUSTER_TESTS=1 (CI's test step, .ci/run) also installs Slurm and
+# munge for tests/cluster/test_slurm.sh, which starts a cluster of its own and
+# stops it. They are a test's dependency, not a user's: installing Debian's
+# slurmctld, slurmd and munge would start and enable their services, so the
+# install runs with a policy-rc.d that forbids starting any service, and the
+# services are disabled afterwards; nothing runs and nothing starts at boot.
+#
 # The CUDA backend additionally needs the CUDA toolkit with cuDNN, cuBLAS and
 # NCCL under /usr/local/cuda; those come from NVIDIA, not from Debian, and the
 # build falls back to CPU-only without them.
@@ -32,6 +39,12 @@ if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
   packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test
 fi
 
+cluster_packages=()
+if [ "${ALEXNET_CLUSTER_TESTS:-0}" = 1 ]; then
+  cluster_packages=(slurmctld slurmd slurm-client munge)  # tests/cluster: a single-node Slurm (Debian 12: 22.05)
+  packages+=("${cluster_packages[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -46,8 +59,29 @@ if [ ${#missing[@]} -eq 0 ]; then
 else
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  # No service may start during the install (policy-rc.d exit 101: "action forbidden").
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ${#cluster_packages[@]} -gt 0 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    made_policy=1
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" || status=$?
+  if [ $made_policy = 1 ]; then $SUDO rm -f "$policy"; fi
+  [ $status -eq 0 ] || exit $status
 fi
+# The cluster packages' services: disabled (systemd units and SysV links), never left to start at boot.
+for service in "${cluster_packages[@]}"; do
+  case "$service" in slurmctld | slurmd | munge) ;; *) continue ;; esac
+  if command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --quiet "$service.service" >/dev/null 2>&1 || true  # works without a running systemd
+  fi
+  if [ -e "/etc/init.d/$service" ] && command -v update-rc.d >/dev/null 2>&1; then
+    $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
+  fi
+done
 
 # onnxruntime is not packaged by Debian: with the peers, a virtual environment
 # over Debian's Python (so it sees python3-torch and python3-h5py) gets it from

@@ -28,6 +28,7 @@ _Static_assert(CHECKPOINT_DATASET_ID_LEN == AN_DATASET_ID_LEN, "checkpoint and d
 static an_status write_checkpoint(trainer *t, int is_best)
 {
     if (t->world->rank != 0) return AN_OK;
+    AN_TRY(run_lock_check(t->lock)); /* never write into a run another trainer took over */
     char name[64], path[RUN_PATH_MAX];
     run_dir_checkpoint_name(t->state.epoch, t->state.global_step, name, sizeof name);
     AN_TRY(run_dir_checkpoint_path(t->opt->run_dir, name, path, sizeof path));

@@ -14,6 +14,7 @@
 #include "net.h"
 #include "replicas.h"
 #include "run_dir.h"
+#include "run_lock.h"
 #include "shard_reader.h"
 #include "train_options.h"
 #include "train_state.h"
@@ -36,6 +37,7 @@ typedef struct trainer {
     train_state state;
     FILE *metrics;               /* rank 0 */
     FILE *log_file;              /* rank 0 */
+    run_lock *lock;              /* rank 0: RUN/lock, held from setup to teardown */
     char last_checkpoint[RUN_PATH_MAX]; /* "" when none yet */
     double last_checkpoint_time;
     double run_start;            /* monotonic seconds when the loop started (metrics' time column) */

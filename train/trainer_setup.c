@@ -373,7 +373,8 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     AN_TRY(trainer_agree(t, open_dataset(t)));
     an_status st = AN_OK;
     if (world->rank == 0) {
-        st = run_dir_prepare(opt->run_dir, opt->resume);
+        st = run_lock_acquire(opt->run_dir, &t->lock); /* one writer per run directory */
+        if (st == AN_OK) st = run_dir_prepare(opt->run_dir, opt->resume);
         if (st == AN_OK) st = open_log(t);
     }
     AN_TRY(trainer_agree(t, st));
@@ -416,5 +417,6 @@ void trainer_teardown(trainer *t)
         log_set_file(NULL);
         fclose(t->log_file);
     }
+    run_lock_release(t->lock);
     memset(t, 0, sizeof *t);
 }

@@ -461,6 +461,12 @@ static void test_idx_kill_and_resume(void **state)
     assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' %s --shard-range 0:25", prep_bin, in, split,
                          args), 0);
     assert_int_not_equal(access(at("idx-ranges/dataset.h5"), F_OK), 0);
+    /* A merge before every range is done: refused, naming the missing range as a --shard-range. */
+    assert_int_equal(run("'%s' merge '%s' 2> '%s'", prep_bin, split, at("early-merge.err")), 1);
+    char *early = slurp(at("early-merge.err"));
+    assert_non_null(strstr(early, "39 of 64 shards are missing: --shard-range 25:64 ("));
+    free(early);
+    assert_int_not_equal(access(at("idx-ranges/dataset.json"), F_OK), 0);
     assert_int_equal(run("'%s' --source idx --input '%s' --output '%s' %s --shard-range 25:64", prep_bin, in, split,
                          args), 0);
     assert_int_equal(run("'%s' merge '%s' 2> /dev/null", prep_bin, split), 0);
