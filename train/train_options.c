@@ -14,7 +14,7 @@ const cli_program train_program = {
     "Several processes: mpirun -np N alexnet-train ... (the global batch is split across them).\n"
     "\n"
     "  --data DIR             dataset directory (dataset.h5 and shards)\n"
-    "  --run DIR              run directory: config.json, metrics.csv, log, checkpoints/\n"
+    "  --run DIR              run directory: config.json, metrics.csv, event file, log, checkpoints/\n"
     "  --resume               continue the run from checkpoints/latest, exactly\n"
     "  --epochs N             epochs to train (default 90)\n"
     "  --batch N              global batch size (default 128)\n"
@@ -51,6 +51,7 @@ const cli_program train_program = {
     "  --queue-depth N        batches prepared ahead (default 3)\n"
     "  --log-every N          steps between rows of metrics.csv (default 20)\n"
     "  --max-steps N          stop after global step N, with a checkpoint (default: no limit)\n"
+    "  --no-events            no TensorBoard event file (RUN/events.out.tfevents.*; metrics.csv's rows)\n"
     "  --quiet, --verbose, --version, --help\n"
     "\n"
     "SIGINT or SIGTERM finishes the current step, writes a checkpoint and exits 0; a second one aborts.\n"
@@ -81,7 +82,7 @@ enum {
     OPT_PATIENCE, OPT_LR_STEPS, OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_LRN, OPT_POOL, OPT_TOWERS, OPT_ACTIVATION,
     OPT_AUGMENT, OPT_INIT, OPT_DROPOUT, OPT_VAL_LIMIT,
     OPT_CKPT_MINUTES, OPT_CKPT_STEPS, OPT_KEEP, OPT_THREADS, OPT_LOADER_THREADS, OPT_QUEUE_DEPTH,
-    OPT_LOG_EVERY, OPT_MAX_STEPS, OPT_QUIET, OPT_VERBOSE, OPT_VERSION, OPT_HELP
+    OPT_LOG_EVERY, OPT_MAX_STEPS, OPT_NO_EVENTS, OPT_QUIET, OPT_VERBOSE, OPT_VERSION, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -115,6 +116,7 @@ static const struct option long_options[] = {
     { "queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH },
     { "log-every", required_argument, NULL, OPT_LOG_EVERY },
     { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
+    { "no-events", no_argument, NULL, OPT_NO_EVENTS },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "verbose", no_argument, NULL, OPT_VERBOSE },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -208,6 +210,7 @@ static an_status apply_option(train_options *o, int c, const char *name, const c
         o->log_every = (uint64_t)n;
         return AN_OK;
     case OPT_MAX_STEPS: return cli_parse_u64(name, v, &o->max_steps);
+    case OPT_NO_EVENTS: o->no_events = 1; return AN_OK;
     case OPT_QUIET: log_set_level(LOG_WARN); return AN_OK;
     case OPT_VERBOSE: log_set_level(LOG_VERBOSE); return AN_OK;
     default: return error_set(AN_ERR_INTERNAL, "unhandled option %d", c);

@@ -40,6 +40,7 @@ typedef struct train_options {
     int queue_depth;         /* batches prefetched */
     uint64_t log_every;      /* steps between metrics rows */
     uint64_t max_steps;      /* 0: no limit; stop (with a checkpoint) after this global step */
+    int no_events;           /* --no-events: no TensorBoard event file */
     net_config net;          /* width, LRN, init, dropout, pooling, towers, activation; num_classes from the dataset */
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
