@@ -44,9 +44,12 @@ static an_status write_checkpoint(trainer *t, int is_best)
     an_status st = checkpoint_save(path, t->nets[0], &meta, json); /* every replica holds the same */
     free(json);
     if (st == AN_OK) st = run_dir_commit_checkpoint(t->opt->run_dir, name, is_best, t->opt->keep);
+    /* Once the run has a checkpoint, the same command without --resume is refused (run_dir_prepare). */
+    if (st != AN_OK && t->last_checkpoint[0])
+        return error_context(st, "writing checkpoint %s (the last complete one, %s, is untouched: run the same "
+                             "command again with --resume to continue from it)", path, t->last_checkpoint);
     if (st != AN_OK)
-        return error_context(st, "writing checkpoint %s (the last complete one, %s, is untouched)", path,
-                             t->last_checkpoint[0] ? t->last_checkpoint : "none yet");
+        return error_context(st, "writing checkpoint %s (no checkpoint of this run yet)", path);
     snprintf(t->last_checkpoint, sizeof t->last_checkpoint, "%s", path);
     t->last_checkpoint_time = progress_now();
     log_verbose("checkpoint %s", path);
