@@ -9,6 +9,7 @@
 #include "atomic_file.h"
 #include "json_flatten.h"
 #include "json_writer.h"
+#include "report_html.h"
 #include "svg_chart.h"
 #include "text_buffer.h"
 
@@ -103,6 +104,7 @@ static an_status load_run(compare_run *r, const char *dir)
     AN_CHECK_ALLOC(r->val_error, COMPARE_MAX_EPOCHS * sizeof *r->val_error);
     AN_CHECK_ALLOC(r->train_error, COMPARE_MAX_EPOCHS * sizeof *r->train_error);
     for (int e = 0; e < COMPARE_MAX_EPOCHS; e++) r->val_error[e] = r->train_error[e] = NAN;
+    AN_TRY(report_html_check_run(dir));
     snprintf(path, sizeof path, "%s/config.json", dir);
     AN_TRY(json_flatten_file(path, &r->config));
     snprintf(path, sizeof path, "%s/eval/report.json", dir);
@@ -233,7 +235,7 @@ static void append_chart(text_buffer *b, const compare_run *runs, int count, int
     for (int i = 0; i < count; i++)
         series[i] = (svg_series){.name = runs[i].label, .y = use_val ? runs[i].val_error : runs[i].train_error, .stride = 1};
     svg_chart c = {.title = title, .x_label = "epoch", .x = x, .x_stride = 1, .n = (size_t)epochs,
-                   .num_series = count, .series = series};
+                   .num_series = count, .series = series, .y_scale = 100.0, .y_unit = "%"};
     svg_chart_append(b, &c);
     free(x);
     free(series);
@@ -303,8 +305,8 @@ static an_status write_html(const compare_run *runs, int count, const char **dif
         text_printf(&b, "</table>\n");
     }
     text_printf(&b, "<h2>Curves</h2>\n");
-    append_chart(&b, runs, count, 1, "validation top-1 error (centre crop) per epoch");
-    append_chart(&b, runs, count, 0, "training top-1 error per epoch (Figure 1)");
+    append_chart(&b, runs, count, 1, "validation top-1 error (%, centre crop) per epoch");
+    append_chart(&b, runs, count, 0, "training top-1 error (%) per epoch (Figure 1)");
     text_printf(&b, "\n<p>Training error: the mean over each epoch of the training batches' top-1 error, "
                 "with dropout and augmentation as trained (metrics.csv).</p>\n</body></html>\n");
     an_status st = text_write_file(&b, path);

@@ -37,10 +37,13 @@ static void write_per_class(json_writer *w, const eval_report *r)
         json_kv_int(w, "images", t->class_images[c]);
         for (int s = 0; s < TALLY_SCHEMES; s++) {
             char key[48];
-            snprintf(key, sizeof key, "%s_top1_accuracy", scheme_key[s]);
-            json_kv_double(w, key, ratio(t->class_top1[s][c], t->class_images[c]));
-            snprintf(key, sizeof key, "%s_top5_accuracy", scheme_key[s]);
-            json_kv_double(w, key, ratio(t->class_top5[s][c], t->class_images[c]));
+            for (int k = 0; k < 2; k++) { /* top-1, top-5; an accuracy over no images is null, not 0 */
+                snprintf(key, sizeof key, "%s_top%d_accuracy", scheme_key[s], k ? 5 : 1);
+                const int64_t *correct = k ? t->class_top5[s] : t->class_top1[s];
+                json_key(w, key);
+                if (t->class_images[c] > 0) json_double(w, ratio(correct[c], t->class_images[c]));
+                else json_null(w);
+            }
         }
         json_end_object(w);
     }
@@ -140,7 +143,12 @@ an_status eval_report_write_tables(const eval_report *r, const char *path)
 
     text_printf(&b, "<h3>Per class</h3>\n<table class=\"per-class\">\n<tr><th>#</th><th>class</th><th>images</th>"
                     "<th>ten-crop top-1</th><th>ten-crop top-5</th><th>centre top-1</th><th>centre top-5</th></tr>\n");
+    int without_images = 0; /* classes with no image in the scored split: no accuracy, not listed */
     for (int c = 0; c < t->num_classes; c++) {
+        if (t->class_images[c] == 0) {
+            without_images++;
+            continue;
+        }
         text_printf(&b, "<tr><td>%d</td><td>", c);
         text_html(&b, r->class_names[c]);
         text_printf(&b, "</td><td>%lld</td>", (long long)t->class_images[c]);
@@ -150,6 +158,9 @@ an_status eval_report_write_tables(const eval_report *r, const char *path)
         text_printf(&b, "</tr>\n");
     }
     text_printf(&b, "</table>\n");
+    if (without_images)
+        text_printf(&b, "<p class=\"no-images\">%d of the %d classes had no image in the scored images and are not "
+                        "listed (an accuracy over no images is not 0 %%).</p>\n", without_images, t->num_classes);
     an_status st = text_write_file(&b, path);
     if (st != AN_OK) error_context(st, "writing %s", path);
     text_free(&b);

@@ -253,7 +253,8 @@ int main(int argc, char **argv)
     an_status st = AN_OK;
     switch (a.command) {
     case EVAL_COMMAND_REPORT:
-        st = report_html_write(a.run);
+        st = report_html_check_run(a.run);
+        if (st == AN_OK) st = report_html_write(a.run);
         if (st == AN_OK) printf("%s/report.html\n", a.run);
         break;
     case EVAL_COMMAND_COMPARE: st = compare(&a); break;

@@ -19,6 +19,10 @@ typedef struct report_figure {
 extern const report_figure report_figures[];
 extern const int report_figure_count;
 
+/* AN_OK when dir is a run directory (it has config.json); else an error
+ * saying that it is not one (`alexnet-eval report DIR`, `compare`). */
+an_status report_html_check_run(const char *dir);
+
 /* Writes RUN/report.html (atomic). */
 an_status report_html_write(const char *run_dir);
 
