@@ -7,7 +7,9 @@
  *
  *   Event           wall_time 1 (double), step 2 (int64), file_version 3 (string), summary 5 (Summary)
  *   Summary         value 1 (repeated Value)
- *   Summary.Value   tag 1 (string), simple_value 2 (float), tensor 8 (TensorProto), metadata 9 (SummaryMetadata)
+ *   Summary.Value   tag 1 (string), simple_value 2 (float), image 4 (Summary.Image), tensor 8 (TensorProto),
+ *                   metadata 9 (SummaryMetadata)
+ *   Summary.Image   height 1, width 2, colorspace 3 (int32: channels), encoded_image_string 4 (bytes: PNG)
  *   SummaryMetadata plugin_data 1 (PluginData { plugin_name 1 (string) })
  *   TensorProto     dtype 1 (enum, DT_STRING = 7), tensor_shape 2 (empty: a scalar), string_val 8 (bytes)
  */
@@ -287,6 +289,27 @@ an_status tb_events_text(tb_events *e, int64_t step, const char *tag, const char
     free(plugin.data);
     free(metadata.data);
     free(tensor.data);
+    free(value.data);
+    free(summary.data);
+    return st;
+}
+
+an_status tb_events_image(tb_events *e, int64_t step, const char *tag, const void *png, size_t n, int width,
+                          int height, int channels)
+{
+    pb_buf image = {0}, value = {0}, summary = {0};
+    const int64_t fields[3] = {height, width, channels};
+    for (unsigned f = 0; f < 3; f++) {
+        pb_key(&image, f + 1, WIRE_VARINT);
+        pb_varint(&image, (uint64_t)fields[f]);
+    }
+    pb_bytes(&image, 4, png, n);
+    pb_string(&value, 1, tag);
+    pb_message(&value, 4, &image);
+    pb_message(&summary, 1, &value);
+    an_status st = summary.nomem ? error_set(AN_ERR_NOMEM, "out of memory encoding an image for %s", e->path)
+                                 : write_event(e, step, NULL, &summary);
+    free(image.data);
     free(value.data);
     free(summary.data);
     return st;

@@ -8,8 +8,8 @@
  *   length bytes: one serialised Event protobuf | uint32 masked CRC-32C of them
  *
  * The first Event carries file_version "brain.Event:2"; each later one a
- * step, a wall time and a Summary: scalars (simple_value) or one text
- * (a string tensor for TensorBoard's text plugin). The protobuf messages are
+ * step, a wall time and a Summary: scalars (simple_value), one text (a
+ * string tensor for TensorBoard's text plugin) or one PNG image. The protobuf messages are
  * encoded by hand (docs/ARCHITECTURE.md, "TensorBoard event files").
  *
  * Each record goes to the file in one write() at once, so a live reader
@@ -44,6 +44,11 @@ an_status tb_events_scalars(tb_events *e, int64_t step, const tb_scalar *values,
 
 /* One Event at `step` holding a text summary (markdown) under `tag`. */
 an_status tb_events_text(tb_events *e, int64_t step, const char *tag, const char *markdown);
+
+/* One Event at `step` holding one image under `tag`: a PNG file's bytes,
+ * its size and channels (1 grey, 3 RGB, 4 RGBA). */
+an_status tb_events_image(tb_events *e, int64_t step, const char *tag, const void *png, size_t n, int width,
+                          int height, int channels);
 
 /* The file's path. */
 const char *tb_events_path(const tb_events *e);

@@ -155,6 +155,8 @@ static an_status evaluate(const eval_cli *a)
         log_info("wrote %s/report.json", out_dir);
     }
     if (a->run) {
+        if (scored == split.num_images) /* the whole split: its scores join the run's curves in TensorBoard */
+            AN_TRY_GOTO(st, eval_report_write_events(&r, a->run, out_dir), done);
         AN_TRY_GOTO(st, report_html_write(a->run), done);
         log_info("report: %s/report.html", a->run);
     }

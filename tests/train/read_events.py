@@ -7,6 +7,8 @@ row for row (tests/train/test_train_events.sh).
     read_events.py steps RUN                prints the largest step of any scalar (no check)
     read_events.py cut RUN FILE SEED COUNT  COUNT copies of FILE cut at random bytes: each reads
                                             as exactly the rows of its whole records
+    read_events.py eval RUN                 metrics.csv's rows, and alexnet-eval's scores
+                                            (RUN/eval/report.json) and figures at the checkpoint's step
 
 Exit status 0 when everything matches, 1 with a message otherwise."""
 import csv
@@ -28,7 +30,8 @@ PRINTED = {"loss": 0.5e-6, "top1_error": 0.5e-6, "top5_error": 0.5e-6, "images_p
 
 def load(path):
     acc = event_accumulator.EventAccumulator(
-        path, size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0})
+        path, size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0,
+                             event_accumulator.IMAGES: 0})
     acc.Reload()
     return acc
 
@@ -99,6 +102,30 @@ def cmd_compare(run):
           f"{sum(len(v) for v in scalars(acc).values())} scalars: all the same")
 
 
+def cmd_eval(run):
+    with open(os.path.join(run, "eval", "report.json")) as f:
+        report = json.load(f)
+    acc = load(run)
+    got = scalars(acc)
+    split, step = report["split"], report["checkpoint_step"]
+    scores = {f"{split}/{scheme}_{k}": report[scheme][k]
+              for scheme in ("ten_crop", "centre_crop") for k in ("top1_error", "top5_error")}
+    for tag, value in scores.items():
+        if [s for s, _ in got.get(tag, [])] != [step] or abs(got[tag][0][1] - value) > abs(value) * 2.0 ** -24:
+            raise SystemExit(f"{run}: {tag} is {got.get(tag)}, report.json says {value} at step {step}")
+    compare({t: v for t, v in got.items() if t not in scores}, expected(read_rows(run)), run)
+    figures = {f"{split}/figures/{os.path.splitext(os.path.basename(p))[0]}": p for p in report["figures"]}
+    if sorted(acc.Tags()["images"]) != sorted(figures):
+        raise SystemExit(f"{run}: images {acc.Tags()['images']}, report.json's figures {report['figures']}")
+    for tag, rel in figures.items():
+        with open(os.path.join(run, "eval", rel), "rb") as f:
+            png = f.read()
+        images = acc.Images(tag)
+        if [i.step for i in images] != [step] or images[0].encoded_image_string != png:
+            raise SystemExit(f"{run}: {tag} is not {rel} at step {step}")
+    print(f"{run}: alexnet-eval's 4 scores and {len(figures)} figures at step {step}, and metrics.csv's rows")
+
+
 def record_ends(data):
     """The end offsets of the whole records at the start of data (framing only)."""
     ends, at = [], 0
@@ -139,6 +166,8 @@ def main():
         cmd_compare(sys.argv[2])
     elif cmd == "steps":
         print(max((s for v in scalars(load(sys.argv[2])).values() for s, _ in v), default=0))
+    elif cmd == "eval":
+        cmd_eval(sys.argv[2])
     elif cmd == "cut":
         cmd_cut(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:

@@ -4,7 +4,8 @@
 # metrics.csv row for row: a straight run; a run killed by SIGKILL after the
 # rows of two steps past its last checkpoint, then resumed (the rows are
 # each there once); the straight run's file cut at random bytes (read up to
-# its last whole record); --no-events writes none. Needs a Python with the
+# its last whole record); alexnet-eval's scores and figures; --no-events
+# writes none. Needs a Python with the
 # `tensorboard` package: ALEXNET_TB_PYTHON, else the environment
 # scripts/install-deps.sh makes (/opt/alexnet-tensorboard), else
 # /usr/bin/python3; without it the test is skipped (exit 77), never passed.
@@ -45,6 +46,13 @@ $READ compare "$WORK/killed" || fail "the resumed run's events differ from its m
 seed=${ALEXNET_TEST_SEED:-$(date +%s)}
 $READ cut "$WORK/straight" "$(ls "$WORK/straight"/events.out.tfevents.*)" "$seed" 12 \
     || fail "a cut file does not read as its whole records"
+
+# alexnet-eval on the straight run: its ten-crop and centre-crop scores at the
+# checkpoint's step, and its figures as images where this build draws them
+EVAL=$BUILD/eval/alexnet-eval
+"$EVAL" --data "$WORK/data" --run "$WORK/straight" --figures --quiet >/dev/null 2>&1 \
+    || "$EVAL" --data "$WORK/data" --run "$WORK/straight" --quiet >/dev/null
+$READ eval "$WORK/straight" || fail "alexnet-eval's events differ from its report.json"
 
 # --no-events: no file
 "$TRAIN" $common --run "$WORK/none" --epochs 1 --max-steps 2 --no-events
