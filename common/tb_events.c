@@ -202,6 +202,13 @@ static an_status write_event(tb_events *e, int64_t step, const char *file_versio
     return st;
 }
 
+/* An Event holding the encoded Summary, unless its encoding ran out of memory. */
+static an_status write_summary(tb_events *e, int64_t step, const pb_buf *summary, const char *what)
+{
+    if (summary->nomem) return error_set(AN_ERR_NOMEM, "out of memory encoding %s for %s", what, e->path);
+    return write_event(e, step, NULL, summary);
+}
+
 /* The host name with anything but letters, digits, '.', '-' and '_' replaced. */
 static void host_name(char *out, size_t size)
 {
@@ -265,8 +272,7 @@ an_status tb_events_scalars(tb_events *e, int64_t step, const tb_scalar *values,
         pb_message(&summary, 1, &value);
         free(value.data);
     }
-    an_status st = summary.nomem ? error_set(AN_ERR_NOMEM, "out of memory encoding scalars for %s", e->path)
-                                 : write_event(e, step, NULL, &summary);
+    an_status st = write_summary(e, step, &summary, "scalars");
     free(summary.data);
     return st;
 }
@@ -284,8 +290,7 @@ an_status tb_events_text(tb_events *e, int64_t step, const char *tag, const char
     pb_message(&value, 8, &tensor);
     pb_message(&value, 9, &metadata);
     pb_message(&summary, 1, &value);
-    an_status st = summary.nomem ? error_set(AN_ERR_NOMEM, "out of memory encoding text for %s", e->path)
-                                 : write_event(e, step, NULL, &summary);
+    an_status st = write_summary(e, step, &summary, "a text");
     free(plugin.data);
     free(metadata.data);
     free(tensor.data);
@@ -307,8 +312,7 @@ an_status tb_events_image(tb_events *e, int64_t step, const char *tag, const voi
     pb_string(&value, 1, tag);
     pb_message(&value, 4, &image);
     pb_message(&summary, 1, &value);
-    an_status st = summary.nomem ? error_set(AN_ERR_NOMEM, "out of memory encoding an image for %s", e->path)
-                                 : write_event(e, step, NULL, &summary);
+    an_status st = write_summary(e, step, &summary, "an image");
     free(image.data);
     free(value.data);
     free(summary.data);
