@@ -27,7 +27,7 @@ packages=(
 )
 if [ "${ALEXNET_PEERS:-0}" = 1 ]; then
   packages+=(python3-torch darknet)  # bench/cpu peers, tests/reference/gen_fixture.py, scripts/to_pytorch.py
-  packages+=(python3-onnx)  # scripts/to_onnx.py and its test (onnxruntime: see the end)
+  packages+=(python3-onnx)  # scripts/to_onnx.py and its test (onnxruntime, the newest torch: see the end)
 fi
 if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
   packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test
@@ -58,6 +58,15 @@ if [ "${ALEXNET_PEERS:-0}" = 1 ] && ! "$ONNX_VENV/bin/python" -c 'import onnxrun
   echo "install-deps: onnxruntime into $ONNX_VENV"
   $SUDO /usr/bin/python3 -m venv --system-site-packages "$ONNX_VENV"
   $SUDO "$ONNX_VENV/bin/pip" install -q onnxruntime
+fi
+# The same check against the newest PyTorch: a second environment, all from
+# PyPI (torch with its CUDA libraries: about 4 min and 5.5 GiB, measured on the
+# development machine with torch 2.15.0).
+TORCH_VENV=${ALEXNET_TORCH_VENV:-/opt/alexnet-torch}
+if [ "${ALEXNET_PEERS:-0}" = 1 ] && ! "$TORCH_VENV/bin/python" -c 'import torch, onnx, onnxruntime, h5py' 2>/dev/null; then
+  echo "install-deps: the newest torch, onnx, onnxruntime and h5py into $TORCH_VENV"
+  $SUDO /usr/bin/python3 -m venv "$TORCH_VENV"
+  $SUDO "$TORCH_VENV/bin/pip" install -q torch h5py onnx onnxruntime
 fi
 
 # TensorBoard's own event reader, for the test of the event files that
