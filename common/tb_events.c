@@ -434,7 +434,8 @@ static an_status cut_file(const char *path, uint64_t keep)
     return st;
 }
 
-an_status tb_events_cut(const char *dir, uint64_t keep_through_step)
+/* Calls fn(path, arg) for every regular event file in dir, until one fails. */
+static an_status for_each_file(const char *dir, an_status (*fn)(const char *path, uint64_t arg), uint64_t arg)
 {
     DIR *d = opendir(dir);
     if (!d) return error_set(AN_ERR_IO, "cannot list %s: %s", dir, strerror(errno));
@@ -450,8 +451,25 @@ an_status tb_events_cut(const char *dir, uint64_t keep_through_step)
         }
         struct stat sb;
         if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        st = cut_file(path, keep_through_step);
+        st = fn(path, arg);
     }
     closedir(d);
     return st;
+}
+
+an_status tb_events_cut(const char *dir, uint64_t keep_through_step)
+{
+    return for_each_file(dir, cut_file, keep_through_step);
+}
+
+static an_status remove_file(const char *path, uint64_t unused)
+{
+    (void)unused;
+    if (unlink(path) != 0 && errno != ENOENT) return error_set(AN_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    return AN_OK;
+}
+
+an_status tb_events_remove(const char *dir)
+{
+    return for_each_file(dir, remove_file, 0);
 }

@@ -61,6 +61,10 @@ void tb_events_close(tb_events *e);
  * process wrote after its last checkpoint, and a torn last record). */
 an_status tb_events_cut(const char *dir, uint64_t keep_through_step);
 
+/* Removes every event file in dir (a fresh start over a run that had no
+ * checkpoint yet: its rows are started again, as metrics.csv's are). */
+an_status tb_events_remove(const char *dir);
+
 /* CRC-32C (Castagnoli) of n bytes, and TFRecord's masked form of it. */
 uint32_t tb_crc32c(const void *data, size_t n);
 uint32_t tb_masked_crc32c(const void *data, size_t n);

@@ -319,12 +319,14 @@ static an_status open_log(trainer *t)
 }
 
 /* Rank 0: a new event file (tb_events.h); on a resume the earlier ones are
- * first cut back to the checkpoint's step, as metrics.csv is. A fresh run
- * starts it with config.json as a text summary at step 0. */
+ * first cut back to the checkpoint's step, as metrics.csv is, and a fresh
+ * start (over an attempt that left no checkpoint) removes them, as it empties
+ * metrics.csv. A fresh run starts its file with config.json as a text summary
+ * at step 0. */
 static an_status open_events(trainer *t)
 {
     const char *run = t->opt->run_dir;
-    if (t->opt->resume) AN_TRY(tb_events_cut(run, t->state.global_step));
+    AN_TRY(t->opt->resume ? tb_events_cut(run, t->state.global_step) : tb_events_remove(run));
     AN_TRY(tb_events_create(&t->events, run));
     if (t->opt->resume) return AN_OK;
     char path[RUN_PATH_MAX];

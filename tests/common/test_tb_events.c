@@ -1,7 +1,8 @@
 /* test_tb_events.c: TensorBoard event files (common/tb_events.h): CRC-32C
  * against the published check values, the TFRecord framing of every record,
  * the cut a resume makes (steps after the checkpoint, a torn last record, a
- * record with a wrong CRC), and a write that fails because the file may not
+ * record with a wrong CRC), the removal a fresh start makes, and a write
+ * that fails because the file may not
  * grow (as on a full disk), which leaves the file ending with a whole
  * record and lets the next row through once there is room. The records'
  * contents are read by TensorBoard's own reader in
@@ -153,6 +154,15 @@ static void test_cut_after_step(void **state)
     assert_int_equal(end, file_size(path));
     assert_int_equal(tb_events_cut(d, 6), AN_OK); /* a second cut changes nothing */
     assert_int_equal(file_size(path), end);
+    /* a fresh start removes the event files, and only those */
+    char other[1100];
+    snprintf(other, sizeof other, "%s/metrics.csv", d);
+    FILE *f = fopen(other, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(tb_events_remove(d), AN_OK);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0);
 }
 
 static void test_cut_torn_and_corrupt(void **state)

@@ -2,11 +2,11 @@
 # TensorBoard event files (docs/train.md), read by TensorBoard's own reader
 # (EventAccumulator, tests/train/read_events.py) and compared with
 # metrics.csv row for row: a straight run; a run killed by SIGKILL after the
-# rows of two steps past its last checkpoint, then resumed (the rows are
-# each there once); the straight run's file cut at random bytes (read up to
-# its last whole record); alexnet-eval's scores and figures; --no-events
-# writes none. Needs a Python with the
-# `tensorboard` package: ALEXNET_TB_PYTHON, else the environment
+# rows of two steps past its last checkpoint, then resumed (the rows are each
+# there once); one killed before its first checkpoint and started again; the
+# straight run's file cut at random bytes (read up to its last whole record);
+# alexnet-eval's scores and figures; --no-events writes none. Needs a Python
+# with the `tensorboard` package: ALEXNET_TB_PYTHON, else the environment
 # scripts/install-deps.sh makes (/opt/alexnet-tensorboard), else
 # /usr/bin/python3; without it the test is skipped (exit 77), never passed.
 . "$(dirname "$0")/train_test_lib.sh" "$1"
@@ -41,6 +41,14 @@ grep -q 000000004 "$WORK/killed/checkpoints/latest" || fail "the kill did not le
 "$TRAIN" $killed --run "$WORK/killed" --resume
 [ "$(ls "$WORK/killed" | grep -c '^events\.out\.tfevents\.')" -eq 2 ] || fail "the resume did not start a new event file"
 $READ compare "$WORK/killed" || fail "the resumed run's events differ from its metrics.csv"
+
+# Killed before its first checkpoint, then started again with the same
+# command: the attempt's rows are gone with it, as from metrics.csv.
+ALEXNET_KILL_AT=$(awk '$2 == "train" && $3 == "step" && ++n == 3 { print NR; exit }' "$WORK/points") \
+    "$TRAIN" $killed --run "$WORK/again" 2>/dev/null && fail "the run was not killed at its 3rd step"
+[ -e "$WORK/again/checkpoints/latest" ] && fail "the killed run has a checkpoint"
+"$TRAIN" $killed --run "$WORK/again"
+$READ compare "$WORK/again" || fail "the run started again shows the killed attempt's rows"
 
 # The straight run's file cut at random bytes (the seed is printed to rerun one).
 seed=${ALEXNET_TEST_SEED:-$(date +%s)}
