@@ -2,11 +2,10 @@
  * against the published check values, the TFRecord framing of every record,
  * the cut a resume makes (steps after the checkpoint, a torn last record, a
  * record with a wrong CRC), the removal a fresh start makes, and a write
- * that fails because the file may not
- * grow (as on a full disk), which leaves the file ending with a whole
- * record and lets the next row through once there is room. The records'
- * contents are read by TensorBoard's own reader in
- * tests/train/test_train_events.sh. */
+ * that fails because the file may not grow (as on a full disk), which leaves
+ * the file ending with a whole record and lets the next row through once
+ * there is room. The records' contents are read by TensorBoard's own reader
+ * in tests/train/test_train_events.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
