@@ -318,15 +318,16 @@ static an_status open_log(trainer *t)
     return AN_OK;
 }
 
-/* Rank 0: a new event file (tb_events.h); on a resume the earlier ones are
- * first cut back to the checkpoint's step, as metrics.csv is, and a fresh
- * start (over an attempt that left no checkpoint) removes them, as it empties
- * metrics.csv. A fresh run starts its file with config.json as a text summary
- * at step 0. */
+/* Rank 0: the earlier event files (tb_events.h) cut back to the checkpoint's
+ * step on a resume, as metrics.csv is, or removed on a fresh start (over an
+ * attempt that left no checkpoint), as metrics.csv is emptied, even with
+ * --no-events; then, without it, a new file, which a fresh run starts with
+ * config.json as a text summary at step 0. */
 static an_status open_events(trainer *t)
 {
     const char *run = t->opt->run_dir;
     AN_TRY(t->opt->resume ? tb_events_cut(run, t->state.global_step) : tb_events_remove(run));
+    if (t->opt->no_events) return AN_OK;
     AN_TRY(tb_events_create(&t->events, run));
     if (t->opt->resume) return AN_OK;
     char path[RUN_PATH_MAX];
@@ -355,12 +356,12 @@ static an_status open_events(trainer *t)
 }
 
 /* Rank 0: config.json, metrics.csv (cut back to the checkpoint's step on a
- * resume) and the event file unless --no-events. */
+ * resume) and the event files. */
 static an_status open_run_outputs(trainer *t)
 {
     AN_TRY(write_config(t));
     AN_TRY(run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics));
-    return t->opt->no_events ? AN_OK : open_events(t);
+    return open_events(t);
 }
 
 /* Replica r's loaders: its slice of every global batch, slice number
