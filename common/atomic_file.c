@@ -88,7 +88,9 @@ an_status atomic_file_write(atomic_file *f, const void *data, size_t n)
             if (errno == EINTR) continue;
             int saved = errno;
             an_status s = error_set(AN_ERR_IO, "cannot write %s: %s%s", f->final_path, strerror(saved),
-                                    saved == ENOSPC ? " (free some space and rerun; the previous file is intact)" : "");
+                                    saved == ENOSPC ? " (free some space and run the command again, with --resume "
+                                                      "if it trains a run that has a checkpoint; the previous file "
+                                                      "is intact)" : "");
             atomic_file_abort(f);
             return s;
         }

@@ -45,7 +45,7 @@ an_status h5_error_capture(const char *fmt, ...)
     if (!state.api[0]) return error_set(AN_ERR_HDF5, "%s: HDF5 call failed", context);
     if (state.sys_errno == ENOSPC || state.sys_errno == EDQUOT)
         return error_set(AN_ERR_IO, "%s: %s (HDF5: %s); free space on that disk or write elsewhere, then run the "
-                         "same command again", context, strerror(state.sys_errno), state.api);
+                         "command again (with --resume if it trains a run that has a checkpoint)", context, strerror(state.sys_errno), state.api);
     /* HDF5 locks a file while it is open (shared to read, exclusive to write).
      * A file system without lock support (ENOSYS) is ignored by HDF5 itself. */
     if (state.lock && (state.sys_errno == EAGAIN || state.sys_errno == EWOULDBLOCK))

@@ -10,6 +10,7 @@
 #include "run_dir.h"
 #include "run_records.h"
 #include "json_writer.h"
+#include "report_html.h"
 #include "svg_chart.h"
 #include "text_buffer.h"
 
@@ -102,6 +103,7 @@ static an_status load_run(compare_run *r, const char *dir)
     AN_CHECK_ALLOC(r->val_error, COMPARE_MAX_EPOCHS * sizeof *r->val_error);
     AN_CHECK_ALLOC(r->train_error, COMPARE_MAX_EPOCHS * sizeof *r->train_error);
     for (int e = 0; e < COMPARE_MAX_EPOCHS; e++) r->val_error[e] = r->train_error[e] = NAN;
+    AN_TRY(run_dir_check(dir));
     AN_TRY(run_read_config(dir, &r->config));
     AN_TRY(run_read_report(dir, &r->report));
     AN_TRY(run_dir_file(dir, RUN_REPORT_FILE, path, sizeof path));
@@ -221,7 +223,7 @@ static void append_chart(text_buffer *b, const compare_run *runs, int count, int
     for (int i = 0; i < count; i++)
         series[i] = (svg_series){.name = runs[i].label, .y = use_val ? runs[i].val_error : runs[i].train_error, .stride = 1};
     svg_chart c = {.title = title, .x_label = "epoch", .x = x, .x_stride = 1, .n = (size_t)epochs,
-                   .num_series = count, .series = series};
+                   .num_series = count, .series = series, .y_scale = 100.0, .y_unit = "%"};
     svg_chart_append(b, &c);
     free(x);
     free(series);
@@ -291,8 +293,8 @@ static an_status write_html(const compare_run *runs, int count, const char **dif
         text_printf(&b, "</table>\n");
     }
     text_printf(&b, "<h2>Curves</h2>\n");
-    append_chart(&b, runs, count, 1, "validation top-1 error (centre crop) per epoch");
-    append_chart(&b, runs, count, 0, "training top-1 error per epoch (Figure 1)");
+    append_chart(&b, runs, count, 1, "validation top-1 error (%, centre crop) per epoch");
+    append_chart(&b, runs, count, 0, "training top-1 error (%) per epoch (Figure 1)");
     text_printf(&b, "\n<p>Training error: the mean over each epoch of the training batches' top-1 error, "
                 "with dropout and augmentation as trained (metrics.csv).</p>\n</body></html>\n");
     an_status st = text_write_file(&b, path);

@@ -2,10 +2,13 @@
  * evaluation (§6: top-1 and top-5 error, ten-crop and centre crop). */
 #include "eval_report.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "atomic_file.h"
 #include "json_writer.h"
+#include "tb_events.h"
 #include "text_buffer.h"
 
 static const char *scheme_key[TALLY_SCHEMES] = {"ten_crop", "centre_crop"};
@@ -37,10 +40,13 @@ static void write_per_class(json_writer *w, const eval_report *r)
         json_kv_int(w, "images", t->class_images[c]);
         for (int s = 0; s < TALLY_SCHEMES; s++) {
             char key[48];
-            snprintf(key, sizeof key, "%s_top1_accuracy", scheme_key[s]);
-            json_kv_double(w, key, ratio(t->class_top1[s][c], t->class_images[c]));
-            snprintf(key, sizeof key, "%s_top5_accuracy", scheme_key[s]);
-            json_kv_double(w, key, ratio(t->class_top5[s][c], t->class_images[c]));
+            for (int k = 0; k < 2; k++) { /* top-1, top-5; an accuracy over no images is null, not 0 */
+                snprintf(key, sizeof key, "%s_top%d_accuracy", scheme_key[s], k ? 5 : 1);
+                const int64_t *correct = k ? t->class_top5[s] : t->class_top1[s];
+                json_key(w, key);
+                if (t->class_images[c] > 0) json_double(w, ratio(correct[c], t->class_images[c]));
+                else json_null(w);
+            }
         }
         json_end_object(w);
     }
@@ -140,7 +146,12 @@ an_status eval_report_write_tables(const eval_report *r, const char *path)
 
     text_printf(&b, "<h3>Per class</h3>\n<table class=\"per-class\">\n<tr><th>#</th><th>class</th><th>images</th>"
                     "<th>ten-crop top-1</th><th>ten-crop top-5</th><th>centre top-1</th><th>centre top-5</th></tr>\n");
+    int without_images = 0; /* classes with no image in the scored split: no accuracy, not listed */
     for (int c = 0; c < t->num_classes; c++) {
+        if (t->class_images[c] == 0) {
+            without_images++;
+            continue;
+        }
         text_printf(&b, "<tr><td>%d</td><td>", c);
         text_html(&b, r->class_names[c]);
         text_printf(&b, "</td><td>%lld</td>", (long long)t->class_images[c]);
@@ -150,9 +161,79 @@ an_status eval_report_write_tables(const eval_report *r, const char *path)
         text_printf(&b, "</tr>\n");
     }
     text_printf(&b, "</table>\n");
+    if (without_images)
+        text_printf(&b, "<p class=\"no-images\">%d of the %d classes had no image in the scored images and are not "
+                        "listed (an accuracy over no images is not 0 %%).</p>\n", without_images, t->num_classes);
     an_status st = text_write_file(&b, path);
     if (st != AN_OK) error_context(st, "writing %s", path);
     text_free(&b);
+    return st;
+}
+
+enum { PNG_MAX_BYTES = 256 << 20 };
+
+/* A whole PNG file into *data (malloc'd), with its size and channels from
+ * the IHDR chunk (the first after the 8-byte signature). */
+static an_status read_png(const char *path, unsigned char **data, size_t *n, int *width, int *height, int *channels)
+{
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    *data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return error_set(AN_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    an_status st = AN_OK;
+    if (size < 33 || size > PNG_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0)
+        st = error_set(AN_ERR_FORMAT, "%s is not a PNG file of at most %d bytes", path, PNG_MAX_BYTES);
+    else if (!(*data = malloc((size_t)size)))
+        st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path);
+    else if (fread(*data, 1, (size_t)size, f) != (size_t)size)
+        st = error_set(AN_ERR_IO, "cannot read %s", path);
+    fclose(f);
+    const unsigned char *p = *data;
+    if (st == AN_OK && (memcmp(p, signature, 8) != 0 || memcmp(p + 12, "IHDR", 4) != 0))
+        st = error_set(AN_ERR_FORMAT, "%s is not a PNG file (no signature and IHDR chunk)", path);
+    if (st != AN_OK) {
+        free(*data);
+        *data = NULL;
+        return st;
+    }
+    *n = (size_t)size;
+    *width = (int)((uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19]);
+    *height = (int)((uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23]);
+    static const int channels_of_colour_type[7] = {1, 0, 3, 3, 2, 0, 4}; /* grey, -, RGB, palette, grey+alpha, -, RGBA */
+    *channels = p[25] < 7 ? channels_of_colour_type[p[25]] : 0;
+    return AN_OK;
+}
+
+an_status eval_report_write_events(const eval_report *r, const char *run_dir, const char *out_dir)
+{
+    const tally *t = r->counts;
+    char tags[4][96];
+    tb_scalar scores[4];
+    for (int s = 0; s < TALLY_SCHEMES; s++) {
+        snprintf(tags[2 * s], sizeof tags[0], "%s/%s_top1_error", r->split, scheme_key[s]);
+        snprintf(tags[2 * s + 1], sizeof tags[0], "%s/%s_top5_error", r->split, scheme_key[s]);
+        scores[2 * s] = (tb_scalar){tags[2 * s], tally_top1_error(t, (enum tally_scheme)s)};
+        scores[2 * s + 1] = (tb_scalar){tags[2 * s + 1], tally_top5_error(t, (enum tally_scheme)s)};
+    }
+    tb_events *e;
+    AN_TRY(tb_events_create(&e, run_dir));
+    an_status st = tb_events_scalars(e, (int64_t)r->step, scores, 4);
+    for (int i = 0; st == AN_OK && i < r->num_figures; i++) {
+        char path[4096], tag[256];
+        snprintf(path, sizeof path, "%s/%s", out_dir, r->figures[i]);
+        const char *name = strrchr(r->figures[i], '/') ? strrchr(r->figures[i], '/') + 1 : r->figures[i];
+        snprintf(tag, sizeof tag, "%s/figures/%.*s", r->split, (int)strcspn(name, "."), name);
+        unsigned char *png; /* [n] the file */
+        size_t n = 0;
+        int width = 0, height = 0, channels = 0;
+        st = read_png(path, &png, &n, &width, &height, &channels);
+        if (st == AN_OK) st = tb_events_image(e, (int64_t)r->step, tag, png, n, width, height, channels);
+        free(png);
+    }
+    if (st != AN_OK) error_context(st, "writing %s", tb_events_path(e));
+    tb_events_close(e);
     return st;
 }
 

@@ -1,7 +1,8 @@
-/* eval_report.h: what one evaluation produced, and the two files that carry
+/* eval_report.h: what one evaluation produced, and the files that carry
  * it: RUN/eval/report.json (docs/FORMAT.md, "report.json") for programs, and
  * RUN/eval/tables.html, the same numbers as HTML tables that report.html
- * includes. Both are written atomically.
+ * includes, both written atomically; and the scores and figures in a
+ * TensorBoard event file of the run.
  */
 #ifndef ALEXNET_EVAL_REPORT_H
 #define ALEXNET_EVAL_REPORT_H
@@ -41,6 +42,12 @@ an_status eval_report_write_json(const eval_report *r, const char *path);
 /* Writes the summary, per-class and most-confused tables as an HTML fragment
  * (no <html> wrapper) into path (atomic). */
 an_status eval_report_write_tables(const eval_report *r, const char *path);
+
+/* Writes the ten-crop and centre-crop top-1/top-5 errors at the checkpoint's
+ * step, and each figure (a PNG under out_dir) as an image, into a new
+ * TensorBoard event file in run_dir (common/tb_events.h; docs/train.md).
+ * Tags "<split>/ten_crop_top1_error", ..., "<split>/figures/<name>". */
+an_status eval_report_write_events(const eval_report *r, const char *run_dir, const char *out_dir);
 
 /* Prints the summary table to out (stdout of alexnet-eval). */
 void eval_report_print(const eval_report *r, FILE *out);

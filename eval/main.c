@@ -88,6 +88,8 @@ static an_status evaluate(const eval_cli *a, const eval_features *have)
         log_info("wrote %s/report.json", out_dir);
     }
     if (a->run) {
+        if (scored == split.num_images) /* the whole split: its scores join the run's curves in TensorBoard */
+            AN_TRY_GOTO(st, eval_report_write_events(&r, a->run, out_dir), done);
         AN_TRY_GOTO(st, report_html_write(a->run), done);
         log_info("report: %s/report.html", a->run);
     }
@@ -133,7 +135,8 @@ int main(int argc, char **argv)
     an_status st = AN_OK;
     switch (a.command) {
     case EVAL_COMMAND_REPORT:
-        st = report_html_write(a.run);
+        st = run_dir_check(a.run);
+        if (st == AN_OK) st = report_html_write(a.run);
         if (st == AN_OK) printf("%s/report.html\n", a.run);
         break;
     case EVAL_COMMAND_COMPARE: st = compare(&a); break;

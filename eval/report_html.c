@@ -80,18 +80,36 @@ static int distinct_splits(const metrics_table *t, const char **splits)
     return n;
 }
 
-/* One chart: every column whose name has one of the words (and none of the
- * excluded), one series per split; values [MAX_SERIES, rows] is scratch. */
-static void append_group(text_buffer *b, const metrics_table *t, int x, const char *x_label, const char *title,
-                         const char *const *words, const char *const *excluded, int log_y, double *values)
+/* One chart of report.html: the columns it draws and how. */
+typedef struct chart_group {
+    const char *title;
+    const char *const *words;    /* columns whose name has one of these... */
+    const char *const *excluded; /* ...and none of these (NULL: none) */
+    const char *one_split;       /* only this split's rows when the table has it ("train" for the rate, a
+                                  * training setting that every row repeats); NULL: one series per split */
+    int log_y;
+    double y_scale;              /* 100: fractions drawn as percent; 0: as they are */
+    const char *y_unit;
+} chart_group;
+
+/* One chart: every column of the group, one series per split; values
+ * [MAX_SERIES, rows] is scratch. */
+static void append_group(text_buffer *b, const metrics_table *t, int x, const char *x_label, const chart_group *g,
+                         double *values)
 {
     const char *splits[MAX_SPLITS];
     int num_splits = distinct_splits(t, splits);
+    for (int sp = 0; g->one_split && sp < num_splits; sp++)
+        if (strcmp(splits[sp], g->one_split) == 0) {
+            splits[0] = splits[sp];
+            num_splits = 1;
+        }
     svg_series series[MAX_SERIES];
     char names[MAX_SERIES][96];
     int m = 0;
     for (int col = 0; col < t->num_columns; col++) {
-        if (col == x || !name_has(t->names[col], words) || (excluded && name_has(t->names[col], excluded))) continue;
+        if (col == x || !name_has(t->names[col], g->words) || (g->excluded && name_has(t->names[col], g->excluded)))
+            continue;
         for (int sp = 0; sp < num_splits && m < MAX_SERIES; sp++) {
             double *y = values + (size_t)m * t->num_rows; /* [rows] this split's values, NaN elsewhere */
             int any = 0;
@@ -107,8 +125,9 @@ static void append_group(text_buffer *b, const metrics_table *t, int x, const ch
         }
     }
     if (m == 0) return;
-    svg_chart c = {.title = title, .x_label = x_label, .x = t->values + x, .x_stride = (size_t)t->num_columns,
-                   .n = t->num_rows, .num_series = m, .series = series, .log_y = log_y};
+    svg_chart c = {.title = g->title, .x_label = x_label, .x = t->values + x, .x_stride = (size_t)t->num_columns,
+                   .n = t->num_rows, .num_series = m, .series = series, .log_y = g->log_y, .y_scale = g->y_scale,
+                   .y_unit = g->y_unit};
     svg_chart_append(b, &c);
 }
 
@@ -133,9 +152,12 @@ an_status report_html_append_curves(text_buffer *b, const char *metrics_path)
     static const char *const loss_words[] = {"loss", NULL};
     static const char *const error_words[] = {"top1", "top5", "error", "acc", NULL};
     static const char *const lr_words[] = {"lr", "learning_rate", NULL};
-    append_group(b, &t, x, x_label, "Loss (multinomial logistic, §5)", loss_words, NULL, 0, values);
-    append_group(b, &t, x, x_label, "Top-1 and top-5 error", error_words, loss_words, 0, values);
-    append_group(b, &t, x, x_label, "Learning rate ε (§5)", lr_words, loss_words, 1, values);
+    const chart_group groups[] = {
+        {"Loss (multinomial logistic, §5)", loss_words, NULL, NULL, 0, 0.0, NULL},
+        {"Top-1 and top-5 error (%)", error_words, loss_words, NULL, 0, 100.0, "%"},
+        {"Learning rate ε (§5)", lr_words, loss_words, "train", 1, 0.0, NULL},
+    };
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) append_group(b, &t, x, x_label, &groups[g], values);
     free(values);
     metrics_table_free(&t);
     return b->status;

@@ -19,6 +19,7 @@ typedef struct report_figure {
 extern const report_figure report_figures[];
 extern const int report_figure_count;
 
+
 /* Writes RUN/report.html (atomic). */
 an_status report_html_write(const char *run_dir);
 

@@ -2,6 +2,8 @@
 #include "svg_chart.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 enum { W = 640, H = 300, LEFT = 70, RIGHT = 170, TOP = 34, BOTTOM = 46, MAX_MARKERS = 60 };
 
@@ -10,14 +12,29 @@ static const char *palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#94
 static int usable(double v, int log_y) { return isfinite(v) && (!log_y || v > 0.0); }
 static double transform(double v, int log_y) { return log_y ? log10(v) : v; }
 
+enum { TICKS = 5 };
+
+/* The y tick labels, label[t] for value[t]: the fewest significant digits
+ * from 3 up that tell every tick from the others. */
+static void tick_labels(const double value[TICKS], char label[TICKS][32])
+{
+    for (int digits = 3; digits <= 15; digits++) {
+        for (int t = 0; t < TICKS; t++) snprintf(label[t], sizeof label[t], "%.*g", digits, value[t]);
+        int distinct = 1;
+        for (int t = 1; t < TICKS; t++) distinct &= strcmp(label[t], label[t - 1]) != 0;
+        if (distinct) return;
+    }
+}
+
 void svg_chart_append(text_buffer *b, const svg_chart *c)
 {
+    const double scale = c->y_scale > 0 ? c->y_scale : 1.0;
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (size_t i = 0; i < c->n; i++) {
         double x = c->x[i * c->x_stride];
         if (!isfinite(x)) continue;
         for (int s = 0; s < c->num_series; s++) {
-            double y = c->series[s].y[i * c->series[s].stride];
+            double y = c->series[s].y[i * c->series[s].stride] * scale;
             if (!usable(y, c->log_y)) continue;
             y = transform(y, c->log_y);
             xmin = fmin(xmin, x);
@@ -44,11 +61,18 @@ void svg_chart_append(text_buffer *b, const svg_chart *c)
     text_printf(b, "<g stroke=\"#444\" fill=\"none\"><rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\"/></g>\n",
                 LEFT, TOP, pw, ph);
     text_printf(b, "<g font-size=\"11\" font-family=\"sans-serif\" fill=\"#333\">\n");
-    for (int t = 0; t <= 4; t++) {
-        double xv = xmin + (xmax - xmin) * t / 4.0, yv = ymin + (ymax - ymin) * t / 4.0;
+    double tick[TICKS];
+    char label[TICKS][32];
+    for (int t = 0; t < TICKS; t++) {
+        double yv = ymin + (ymax - ymin) * t / (TICKS - 1.0);
+        tick[t] = c->log_y ? pow(10.0, yv) : yv;
+    }
+    tick_labels(tick, label);
+    for (int t = 0; t < TICKS; t++) {
+        double xv = xmin + (xmax - xmin) * t / (TICKS - 1.0), yv = ymin + (ymax - ymin) * t / (TICKS - 1.0);
         text_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.4g</text>\n", PX(xv), H - BOTTOM + 16, xv);
-        text_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n", LEFT - 6, PY(yv) + 4,
-                    c->log_y ? pow(10.0, yv) : yv);
+        text_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s%s%s</text>\n", LEFT - 6, PY(yv) + 4,
+                    label[t], c->y_unit ? " " : "", c->y_unit ? c->y_unit : "");
         text_printf(b, "<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", LEFT + 1,
                     LEFT + pw - 1, PY(yv), PY(yv));
     }
@@ -59,7 +83,7 @@ void svg_chart_append(text_buffer *b, const svg_chart *c)
         const char *colour = palette[s % (int)(sizeof palette / sizeof palette[0])];
         text_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" points=\"", colour);
         for (size_t i = 0; i < c->n; i++) {
-            double x = c->x[i * c->x_stride], y = c->series[s].y[i * c->series[s].stride];
+            double x = c->x[i * c->x_stride], y = c->series[s].y[i * c->series[s].stride] * scale;
             if (!isfinite(x) || !usable(y, c->log_y)) continue;
             text_printf(b, "%.1f,%.1f ", PX(x), PY(transform(y, c->log_y)));
         }
@@ -67,9 +91,9 @@ void svg_chart_append(text_buffer *b, const svg_chart *c)
         /* markers where points are few, so a series with one point (one validation) shows */
         size_t points = 0;
         for (size_t i = 0; i < c->n; i++)
-            points += isfinite(c->x[i * c->x_stride]) && usable(c->series[s].y[i * c->series[s].stride], c->log_y);
+            points += isfinite(c->x[i * c->x_stride]) && usable(c->series[s].y[i * c->series[s].stride] * scale, c->log_y);
         for (size_t i = 0; points <= MAX_MARKERS && i < c->n; i++) {
-            double x = c->x[i * c->x_stride], y = c->series[s].y[i * c->series[s].stride];
+            double x = c->x[i * c->x_stride], y = c->series[s].y[i * c->series[s].stride] * scale;
             if (!isfinite(x) || !usable(y, c->log_y)) continue;
             text_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", PX(x), PY(transform(y, c->log_y)),
                         colour);

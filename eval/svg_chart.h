@@ -22,7 +22,12 @@ typedef struct svg_chart {
     int num_series;
     const svg_series *series;
     int log_y; /* 1: logarithmic y axis (learning rate); non-positive values skipped */
+    double y_scale;     /* the values are drawn times this (100: fractions as percent); 0 means 1 */
+    const char *y_unit; /* after each y tick label ("%"), or NULL */
 } svg_chart;
+
+/* The y tick labels of a chart are written with the fewest significant
+ * digits (at least 3) that make them all different. */
 
 /* Appends <svg>...</svg> to b. */
 void svg_chart_append(text_buffer *b, const svg_chart *c);

@@ -15,6 +15,16 @@
 
 const char run_dir_metrics_header[] = "split,epoch,step,lr,loss,top1_error,top5_error,images_per_s,time_s";
 
+an_status run_dir_check(const char *dir)
+{
+    char path[RUN_PATH_MAX];
+    AN_TRY(run_dir_file(dir, RUN_CONFIG_FILE, path, sizeof path));
+    if (access(path, F_OK) == 0) return AN_OK;
+    if (errno != ENOENT && errno != ENOTDIR) return error_set(AN_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    return error_set(AN_ERR_ARG, "%s is not a run directory (no config.json): give the --run directory of an "
+                     "alexnet-train run", dir);
+}
+
 an_status run_dir_file(const char *run, const char *name, char *out, size_t size)
 {
     int n = snprintf(out, size, "%s/%s", run, name);

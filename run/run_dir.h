@@ -37,6 +37,10 @@
 /* "RUN/NAME" into out (NAME one of the RUN_*_FILE names above, or below them). */
 an_status run_dir_file(const char *run, const char *name, char *out, size_t size);
 
+/* AN_OK when dir is a run directory (it has config.json); else an error
+ * saying that it is not one (`alexnet-eval report DIR`, `compare`). */
+an_status run_dir_check(const char *dir);
+
 /* Creates RUN and RUN/checkpoints. A run that already has a checkpoint is
  * refused unless resuming (so a typo cannot overwrite an experiment). */
 an_status run_dir_prepare(const char *run, int resume);

@@ -30,10 +30,11 @@ packages=(
   dataset-fashion-mnist           # the demo dataset (IDX files)
   python3 python3-numpy python3-h5py  # format tests read shards with h5py
   python3-pil                     # bench/prep: the Pillow + h5py peer
+  python3-venv                    # the virtual environments from PyPI below
 )
 if [ "${ALEXNET_PEERS:-0}" = 1 ]; then
   packages+=(python3-torch darknet)  # bench/cpu peers, tests/reference/gen_fixture.py, scripts/to_pytorch.py
-  packages+=(python3-onnx python3-venv)  # scripts/to_onnx.py and its test (onnxruntime: see the end)
+  packages+=(python3-onnx)  # scripts/to_onnx.py and its test (onnxruntime, the newest torch: see the end)
 fi
 if [ "${ALEXNET_BROWSER_TESTS:-1}" = 1 ]; then
   packages+=(chromium fonts-dejavu-core)  # renders report.html in the browser test
@@ -91,4 +92,26 @@ if [ "${ALEXNET_PEERS:-0}" = 1 ] && ! "$ONNX_VENV/bin/python" -c 'import onnxrun
   echo "install-deps: onnxruntime into $ONNX_VENV"
   $SUDO /usr/bin/python3 -m venv --system-site-packages "$ONNX_VENV"
   $SUDO "$ONNX_VENV/bin/pip" install -q onnxruntime
+fi
+# The same check against the newest PyTorch: a second environment, all from
+# PyPI (torch with its CUDA libraries: about 4 min and 5.5 GiB, measured on the
+# development machine with torch 2.15.0).
+TORCH_VENV=${ALEXNET_TORCH_VENV:-/opt/alexnet-torch}
+if [ "${ALEXNET_PEERS:-0}" = 1 ] && ! "$TORCH_VENV/bin/python" -c 'import torch, onnx, onnxruntime, h5py' 2>/dev/null; then
+  echo "install-deps: the newest torch, onnx, onnxruntime and h5py into $TORCH_VENV"
+  $SUDO /usr/bin/python3 -m venv "$TORCH_VENV"
+  $SUDO "$TORCH_VENV/bin/pip" install -q torch h5py onnx onnxruntime
+fi
+
+# TensorBoard's own event reader, for the test of the event files that
+# alexnet-train writes (tests/train/test_train_events.sh): the `tensorboard`
+# package from PyPI (Debian does not package it) in a virtual environment over
+# Debian's Python. Installed by default: 6 to 9 s and 84 MiB (measured on the
+# development machine, Debian 12, tensorboard 2.21.0). ALEXNET_TENSORBOARD=0
+# leaves it out, and the test is then skipped.
+TB_VENV=${ALEXNET_TB_VENV:-/opt/alexnet-tensorboard}
+if [ "${ALEXNET_TENSORBOARD:-1}" = 1 ] && ! "$TB_VENV/bin/python" -c 'import tensorboard' 2>/dev/null; then
+  echo "install-deps: tensorboard into $TB_VENV"
+  $SUDO /usr/bin/python3 -m venv --system-site-packages "$TB_VENV"
+  $SUDO "$TB_VENV/bin/pip" install -q tensorboard
 fi

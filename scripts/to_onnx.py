@@ -9,13 +9,30 @@ the check passes.
 
 The model takes "input" [N, 3, 224, 224] float32 (a crop with the dataset's
 mean image subtracted, byte units, as alexnet-eval feeds the network) and
-gives "logits" [N, K]; N is free. Needs h5py, torch (Debian: python3-h5py,
-python3-torch) and onnxruntime (pip install onnxruntime). Exit status 0 when
-written and checked, 1 otherwise."""
+gives "logits" [N, K]; N is free. Needs numpy, h5py, torch, onnx and
+onnxruntime (Debian: python3-numpy python3-h5py python3-torch python3-onnx;
+onnxruntime from PyPI: pip install onnxruntime); tested with Debian 12's
+PyTorch 1.13 and PyPI's 2.15. Exit status 0 when written and checked, 1
+otherwise."""
 import argparse
+import importlib.util
+import inspect
 import os
 import sys
 import tempfile
+import warnings
+
+# Every module the script needs, and where each comes from. The exporter is
+# PyTorch's TorchScript-based one, which needs torch and, from PyTorch 2.9 on,
+# onnx; the newer torch.export-based one (the default from 2.9) needs
+# onnxscript as well, and onnxscript needs onnx, onnx-ir and ml_dtypes.
+NEEDED = (("numpy", "python3-numpy"), ("h5py", "python3-h5py"), ("torch", "python3-torch"),
+          ("onnx", "python3-onnx"), ("onnxruntime", "pip install onnxruntime"))
+missing = [m for m, _ in NEEDED if importlib.util.find_spec(m) is None]
+if missing:
+    print(f"to_onnx: {sys.executable} lacks {', '.join(missing)}: the script needs "
+          + ", ".join(f"{m} ({where})" for m, where in NEEDED), file=sys.stderr)
+    sys.exit(1)
 
 import numpy as np
 
@@ -25,6 +42,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # orders; the worst difference measured on the tests' checkpoints is below
 # 1e-6 of the largest |logit| (docs/experiments.md); a wrong layer gives O(1).
 TOLERANCE = 1e-4
+
+
+def export(torch, model, x, path, opset):
+    """The TorchScript-based exporter (see NEEDED): named with dynamo=False
+    where PyTorch has both (2.5 and later), the only one before."""
+    options = dict(input_names=["input"], output_names=["logits"],
+                   dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                   opset_version=opset, do_constant_folding=True)
+    if "dynamo" not in inspect.signature(torch.onnx.export).parameters:
+        torch.onnx.export(model, x, path, **options)
+        return
+    with warnings.catch_warnings():  # it is deprecated from 2.9 on, and says so at every call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(model, x, path, dynamo=False, **options)
 
 
 def main():
@@ -40,7 +71,7 @@ def main():
         from alexnet_torch import formula_input
         from to_pytorch import load
     except ImportError as e:
-        print(f"to_onnx: {e}: needs torch (python3-torch) and onnxruntime (pip install onnxruntime)",
+        print(f"to_onnx: {e}: the script needs " + ", ".join(f"{m} ({where})" for m, where in NEEDED),
               file=sys.stderr)
         return 1
     try:
@@ -55,9 +86,7 @@ def main():
     fd, tmp = tempfile.mkstemp(prefix=".to_onnx-", suffix=".onnx", dir=out_dir)
     os.close(fd)
     try:
-        torch.onnx.export(model, x, tmp, input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                          opset_version=args.opset, do_constant_folding=True)
+        export(torch, model, x, tmp, args.opset)
         session = onnxruntime.InferenceSession(tmp, providers=["CPUExecutionProvider"])
         got = session.run(["logits"], {"input": x.numpy()})[0]
         if got.shape != want.shape:

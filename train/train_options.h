@@ -41,6 +41,7 @@ typedef struct train_options {
     int queue_depth;         /* batches prefetched */
     uint64_t log_every;      /* steps between metrics rows */
     uint64_t max_steps;      /* 0: no limit; stop (with a checkpoint) after this global step */
+    int no_events;           /* --no-events: no TensorBoard event file */
     net_config net;          /* width (the channel multiplier, 1.0 = the paper), LRN, init, dropout, pooling,
                               * towers, activation; num_classes from the dataset */
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */

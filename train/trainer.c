@@ -45,16 +45,19 @@ static an_status write_checkpoint(trainer *t, int is_best)
     an_status st = checkpoint_save(path, t->nets[0], &meta, json); /* every replica holds the same */
     free(json);
     if (st == AN_OK) st = run_dir_commit_checkpoint(t->opt->run_dir, name, is_best, t->opt->keep);
+    /* Once the run has a checkpoint, the same command without --resume is refused (run_dir_prepare). */
+    if (st != AN_OK && t->last_checkpoint[0])
+        return error_context(st, "writing checkpoint %s (the last complete one, %s, is untouched: run the same "
+                             "command again with --resume to continue from it)", path, t->last_checkpoint);
     if (st != AN_OK)
-        return error_context(st, "writing checkpoint %s (the last complete one, %s, is untouched)", path,
-                             t->last_checkpoint[0] ? t->last_checkpoint : "none yet");
+        return error_context(st, "writing checkpoint %s (no checkpoint of this run yet)", path);
     snprintf(t->last_checkpoint, sizeof t->last_checkpoint, "%s", path);
     t->last_checkpoint_time = progress_now();
     log_verbose("checkpoint %s", path);
     return AN_OK;
 }
 
-/* One row of metrics.csv (rank 0); lr is the rate in effect for the row's steps. */
+/* One row of metrics.csv and of the event file (rank 0); lr is the rate in effect for the row's steps. */
 static void write_metrics_row(trainer *t, const char *split, double lr, double loss, double top1, double top5,
                               double images_per_s, double elapsed)
 {
@@ -62,6 +65,17 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
     fprintf(t->metrics, "%s,%" PRIu32 ",%" PRIu64 ",%.9g,%.6f,%.6f,%.6f,%.1f,%.1f\n", split, t->state.epoch + 1,
             t->state.global_step, lr, loss, top1, top5, images_per_s, elapsed);
     if (fflush(t->metrics) != 0) log_warn("cannot write metrics.csv (disk full?)");
+    if (!t->events) return;
+    int train = strcmp(split, "train") == 0; /* the rate is drawn once, from the training rows */
+    tb_scalar row[5] = {
+        { train ? "train/loss" : "val/loss", loss },
+        { train ? "train/top1_error" : "val/top1_error", top1 },
+        { train ? "train/top5_error" : "val/top5_error", top5 },
+        { train ? "train/images_per_s" : "val/images_per_s", images_per_s },
+        { "learning_rate", lr },
+    };
+    if (tb_events_scalars(t->events, (int64_t)t->state.global_step, row, train ? 5 : 4) != AN_OK)
+        log_warn("%s (the row is in metrics.csv; TensorBoard shows the run up to the previous row)", error_message());
 }
 
 /* Forward pass of replica r (dropout when train = 1, keyed by the global

@@ -16,6 +16,7 @@
 #include "run_dir.h"
 #include "run_lock.h"
 #include "shard_reader.h"
+#include "tb_events.h"
 #include "train_options.h"
 #include "train_state.h"
 
@@ -36,6 +37,7 @@ typedef struct trainer {
     uint64_t fail_step;
     train_state state;
     FILE *metrics;               /* rank 0 */
+    tb_events *events;           /* rank 0: metrics.csv's rows for TensorBoard; NULL with --no-events */
     FILE *log_file;              /* rank 0 */
     run_lock *lock;              /* rank 0: RUN/lock, held from setup to teardown */
     char last_checkpoint[RUN_PATH_MAX]; /* "" when none yet */
@@ -45,7 +47,7 @@ typedef struct trainer {
 
 /* Everything before the first step: dataset, shard readers, the run
  * directory (rank 0), the network (fresh or from the latest checkpoint),
- * config.json, metrics.csv, the log, the loaders. */
+ * config.json, metrics.csv, the event file, the log, the loaders. */
 an_status trainer_setup(trainer *t, const train_options *opt, const replicas *world);
 void trainer_teardown(trainer *t);
 

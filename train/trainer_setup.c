@@ -314,11 +314,50 @@ static an_status open_log(trainer *t)
     return AN_OK;
 }
 
-/* Rank 0: config.json and metrics.csv (cut back to the checkpoint's step on a resume). */
+/* Rank 0: the earlier event files (tb_events.h) cut back to the checkpoint's
+ * step on a resume, as metrics.csv is, or removed on a fresh start (over an
+ * attempt that left no checkpoint), as metrics.csv is emptied, even with
+ * --no-events; then, without it, a new file, which a fresh run starts with
+ * config.json as a text summary at step 0. */
+static an_status open_events(trainer *t)
+{
+    const char *run = t->opt->run_dir;
+    AN_TRY(t->opt->resume ? tb_events_cut(run, t->state.global_step) : tb_events_remove(run));
+    if (t->opt->no_events) return AN_OK;
+    AN_TRY(tb_events_create(&t->events, run));
+    if (t->opt->resume) return AN_OK;
+    char path[RUN_PATH_MAX];
+    snprintf(path, sizeof path, "%s/config.json", run);
+    FILE *f = fopen(path, "rb");
+    if (!f) return error_set(AN_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    char *text = NULL; /* [size + 13] config.json as a markdown code block */
+    long size = -1;
+    an_status st = AN_OK;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        st = error_set(AN_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    } else if (!(text = malloc((size_t)size + 13))) {
+        st = error_set(AN_ERR_NOMEM, "out of memory reading %s", path);
+    } else {
+        memcpy(text, "```json\n", 8);
+        if (fread(text + 8, 1, (size_t)size, f) != (size_t)size)
+            st = error_set(AN_ERR_IO, "cannot read %s", path);
+        else
+            memcpy(text + 8 + size, "\n```", 5);
+    }
+    fclose(f);
+    if (st == AN_OK) st = tb_events_text(t->events, 0, "config", text);
+    free(text);
+    return st;
+}
+
+/* Rank 0: config.json, metrics.csv (cut back to the checkpoint's step on a
+ * resume) and the event files. */
 static an_status open_run_outputs(trainer *t)
 {
     AN_TRY(write_config(t));
-    return run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics);
+    AN_TRY(run_dir_open_metrics(t->opt->run_dir, t->opt->resume, t->state.global_step, &t->metrics));
+    return open_events(t);
 }
 
 /* Replica r's loaders: its slice of every global batch, slice number
@@ -413,6 +452,7 @@ void trainer_teardown(trainer *t)
     }
     dataset_close(t->data);
     if (t->metrics) fclose(t->metrics);
+    tb_events_close(t->events);
     if (t->log_file) {
         log_set_file(NULL);
         fclose(t->log_file);

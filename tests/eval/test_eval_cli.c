@@ -66,6 +66,8 @@ static int setup(void **state)
             "0,1,1.10,0.70,,,0.01\\n0,4,1.05,0.66,,,0.01\\n1,8,0.98,0.61,0.64,0,0.01\\n' > '%s/metrics.csv'",
             f->run) != 0)
         return -1;
+    /* what makes it a run directory for `alexnet-eval report` (the trainer writes every setting there) */
+    if (fixture_run("echo '{\"program\": \"alexnet-train\"}' > '%s/config.json'", f->run) != 0) return -1;
     *state = f;
     return 0;
 }

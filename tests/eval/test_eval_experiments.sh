@@ -77,6 +77,29 @@ for run, rep in zip(c["runs"], reports):
 assert c["runs"][1]["settings"]["network.activation"] == "tanh"
 assert c["runs"][0]["settings"]["network.activation"] == "relu"
 PY
+# every chart of the compare page and of the run's report: distinct y tick
+# labels; errors in percent, as the tables; the rate drawn once
+python3 - "$WORK/cmp/compare.html" "$WORK/paper/report.html" <<'PY' || fail "a chart's ticks or units are wrong"
+import re, sys
+for path in sys.argv[1:]:
+    charts = re.findall(r"<svg.*?</svg>", open(path).read(), re.S)
+    assert charts, path
+    for svg in charts:
+        title = re.search(r'font-size="15"[^>]*>(.*?)</text>', svg).group(1)
+        ticks = re.findall(r'text-anchor="end">([^<]*)</text>', svg)
+        assert len(ticks) == 5 and len(set(ticks)) == 5, (path, title, ticks)
+        if "error" in title:
+            assert all(t.endswith(" %") for t in ticks), (path, title, ticks)
+        assert "val lr" not in svg, (path, title)
+PY
+# a directory that is not a run: said so, by compare and by report, and nothing written
+mkdir "$WORK/not-a-run"
+for cmd in "compare --out $WORK/cmp2 $WORK/paper $WORK/not-a-run" "report $WORK/not-a-run"; do
+    # shellcheck disable=SC2086
+    "$EVAL" $cmd 2> "$WORK/err" && fail "$cmd succeeded"
+    grep -q "$WORK/not-a-run is not a run directory (no config.json)" "$WORK/err" || fail "$cmd: $(cat "$WORK/err")"
+done
+[ -e "$WORK/not-a-run/report.html" ] && fail "report wrote into a directory that is not a run"
 
 # runs scored on another dataset are refused, naming both
 if "$EVAL" compare --out "$WORK/bad" "$WORK/paper" "$WORK/elsewhere" 2> "$WORK/refused.err"; then
