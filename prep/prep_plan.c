@@ -138,23 +138,27 @@ static an_status read_plan(hid_t f, prep_plan *p)
 {
     long long v = 0;
     AN_TRY(h5_io_read_attr_int(f, "format_version", &v));
-    if (v != SHARD_FORMAT_VERSION) return error_set(AN_ERR_FORMAT, "format_version %lld is not %d", v, SHARD_FORMAT_VERSION);
-    AN_TRY(h5_io_read_attr_string(f, "dataset_id", p->dataset_id, sizeof p->dataset_id));
-    AN_TRY(h5_io_read_attr_string(f, "source", p->source, sizeof p->source));
-    AN_TRY(h5_io_read_attr_string(f, "input", p->input, sizeof p->input));
-    AN_TRY(h5_io_read_attr_string(f, "params", p->params, sizeof p->params));
-    AN_TRY(h5_io_read_attr_string(f, "max_bad", p->max_bad, sizeof p->max_bad));
+    if (v < SHARD_FORMAT_VERSION_OLDEST || v > SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)", v,
+                         SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
+    /* variable-length strings only in plans of format version 1 (shard_format.h) */
+    h5_io_strings strings = v < SHARD_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
+    AN_TRY(h5_io_read_attr_string(f, strings, "dataset_id", p->dataset_id, sizeof p->dataset_id));
+    AN_TRY(h5_io_read_attr_string(f, strings, "source", p->source, sizeof p->source));
+    AN_TRY(h5_io_read_attr_string(f, strings, "input", p->input, sizeof p->input));
+    AN_TRY(h5_io_read_attr_string(f, strings, "params", p->params, sizeof p->params));
+    AN_TRY(h5_io_read_attr_string(f, strings, "max_bad", p->max_bad, sizeof p->max_bad));
     AN_TRY(h5_io_read_attr_int(f, "shard_size", &v));
     p->shard_size = (size_t)v;
     htri_t has_store = H5Aexists(f, "store");
     if (has_store < 0) return h5_error_capture("looking for attribute store");
     char text[SHARD_STORE_NAME_MAX] = "raw"; /* plans written before the JPEG store have none */
-    if (has_store > 0) AN_TRY(h5_io_read_attr_string(f, "store", text, sizeof text));
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(f, strings, "store", text, sizeof text));
     AN_TRY(shard_store_parse(text, &p->store));
     if (p->store == SHARD_STORE_JPEG) {
         AN_TRY(h5_io_read_attr_int(f, "jpeg_quality", &v));
         p->jpeg_quality = (int)v;
-        AN_TRY(h5_io_read_attr_string(f, "jpeg_subsampling", text, sizeof text));
+        AN_TRY(h5_io_read_attr_string(f, strings, "jpeg_subsampling", text, sizeof text));
         p->jpeg_subsampling = strcmp(text, shard_jpeg_subsampling_name(SHARD_JPEG_444)) == 0 ? SHARD_JPEG_444
                                                                                              : SHARD_JPEG_420;
     }
@@ -173,8 +177,8 @@ static an_status read_plan(hid_t f, prep_plan *p)
         AN_TRY(h5_io_read_attr_int(f, name, &v));
         p->shards[s] = (int)v;
     }
-    AN_TRY(h5_io_read_strings(f, "class_ids", (size_t)p->num_classes, &p->class_ids));
-    AN_TRY(h5_io_read_strings(f, "class_names", (size_t)p->num_classes, &p->class_names));
+    AN_TRY(h5_io_read_strings(f, strings, "class_ids", (size_t)p->num_classes, &p->class_ids));
+    AN_TRY(h5_io_read_strings(f, strings, "class_names", (size_t)p->num_classes, &p->class_names));
     return AN_OK;
 }
 
