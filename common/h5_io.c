@@ -2,9 +2,14 @@
  * (strings fixed-length: h5_io.h says why). */
 #include "h5_io.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "h5_error.h"
 
@@ -90,13 +95,15 @@ an_status h5_io_read_attr_int(hid_t loc, const char *name, long long *value)
 
 /* ------------------------------------------------------------ string types */
 
-/* A fixed-length UTF-8 string type of `bytes` bytes, padded with zeros (`pad`
- * H5T_STR_NULLPAD in files, H5T_STR_NULLTERM for C strings in memory). */
-static hid_t fixed_string_type(size_t bytes, H5T_str_t pad)
+/* A fixed-length string type of `bytes` bytes, padded with zeros (`pad`
+ * H5T_STR_NULLPAD in files, H5T_STR_NULLTERM for C strings in memory), of
+ * character set `cset` (UTF-8 in files; a file's own when reading it, as
+ * HDF5 converts between no two character sets). */
+static hid_t fixed_string_type(size_t bytes, H5T_str_t pad, H5T_cset_t cset)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     if (t < 0) return t;
-    if (H5Tset_size(t, bytes) < 0 || H5Tset_strpad(t, pad) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+    if (H5Tset_size(t, bytes) < 0 || H5Tset_strpad(t, pad) < 0 || H5Tset_cset(t, cset) < 0) {
         H5Tclose(t);
         return H5I_INVALID_HID;
     }
@@ -143,7 +150,7 @@ an_status h5_io_write_attr_string(hid_t loc, const char *name, const char *value
     if (n > H5IO_STRING_MAX)
         return error_set(AN_ERR_ARG, "attribute %s: a string of %zu bytes, at most %d allowed", name, n,
                          H5IO_STRING_MAX);
-    hid_t type = fixed_string_type(n > 0 ? n : 1, H5T_STR_NULLPAD);
+    hid_t type = fixed_string_type(n > 0 ? n : 1, H5T_STR_NULLPAD, H5T_CSET_UTF8);
     if (type < 0) return h5_error_capture("making a string type for attribute %s", name);
     char empty[1] = {0};
     an_status st = attr_write(loc, name, type, type, n > 0 ? value : empty);
@@ -183,7 +190,7 @@ an_status h5_io_read_attr_string(hid_t loc, h5_io_strings accept, const char *na
         goto done;
     }
     memset(buf, 0, size);
-    mem = fixed_string_type(width + 1, H5T_STR_NULLTERM);
+    mem = fixed_string_type(width + 1, H5T_STR_NULLTERM, H5Tget_cset(type));
     if (mem < 0 || H5Aread(attr, mem, buf) < 0) st = h5_error_capture("reading attribute %s", name);
 done:
     if (mem >= 0) H5Tclose(mem);
@@ -275,7 +282,7 @@ an_status h5_io_write_strings(hid_t loc, const char *name, const char *const *st
     char *packed = calloc(count ? count : 1, width);
     AN_CHECK_ALLOC(packed, (count ? count : 1) * width);
     for (size_t i = 0; i < count; i++) memcpy(packed + i * width, strings[i], strlen(strings[i]));
-    hid_t type = fixed_string_type(width, H5T_STR_NULLPAD);
+    hid_t type = fixed_string_type(width, H5T_STR_NULLPAD, H5T_CSET_UTF8);
     an_status st = AN_OK;
     if (type < 0) {
         st = h5_error_capture("making a string type for dataset %s", name);
@@ -324,7 +331,8 @@ static an_status read_vlen_strings(hid_t dset, const char *name, size_t count, c
 /* count fixed-length strings of `width` bytes into result[count]. The
  * dataset's bytes must lie in its file (or, compact, in its object header),
  * so that a damaged shape or width cannot size gigabytes of memory. */
-static an_status read_fixed_strings(hid_t dset, const char *name, size_t count, size_t width, char **result)
+static an_status read_fixed_strings(hid_t dset, hid_t type, const char *name, size_t count, size_t width,
+                                    char **result)
 {
     hsize_t file_bytes = 0;
     hid_t file = H5Iget_file_id(dset);
@@ -337,7 +345,7 @@ static an_status read_fixed_strings(hid_t dset, const char *name, size_t count, 
                          (unsigned long long)file_bytes);
     an_status st = AN_OK;
     char *buf = calloc(count, width + 1); /* [count, width + 1]: each string and its terminator */
-    hid_t mem = fixed_string_type(width + 1, H5T_STR_NULLTERM);
+    hid_t mem = fixed_string_type(width + 1, H5T_STR_NULLTERM, H5Tget_cset(type));
     if (!buf) {
         st = error_set(AN_ERR_NOMEM, "out of memory reading %s", name);
     } else if (mem < 0 || H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
@@ -375,10 +383,35 @@ an_status h5_io_read_strings(hid_t loc, h5_io_strings accept, const char *name, 
     else st = string_width(type, "dataset", name, accept, &width);
     if (st == AN_OK)
         st = width == 0 ? read_vlen_strings(dset, name, count, result)
-                        : read_fixed_strings(dset, name, count, width, result);
+                        : read_fixed_strings(dset, type, name, count, width, result);
     if (type >= 0) H5Tclose(type);
     if (dset >= 0) H5Dclose(dset);
     if (st == AN_OK) *out = result;
     else h5_io_free_strings(result, count);
     return st;
+}
+
+/* ------------------------------------------------------------ a check in a child */
+
+an_status h5_io_check_in_child(h5_io_check_fn check, void *ctx)
+{
+    fflush(NULL); /* the child must not write this process's buffered output again */
+    pid_t pid = fork();
+    if (pid < 0) return error_set(AN_ERR_IO, "cannot start a process to check the file: %s", strerror(errno));
+    if (pid == 0) {
+        alarm(H5IO_CHECK_SECONDS);
+        (void)check(ctx);
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return error_set(AN_ERR_IO, "cannot wait for the process checking the file: %s",
+                                             strerror(errno));
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        return error_set(AN_ERR_FORMAT, "this file is damaged or hostile: HDF5 did not finish reading it in %d s "
+                         "(use another copy, or make it again)", H5IO_CHECK_SECONDS);
+    if (WIFSIGNALED(status))
+        return error_set(AN_ERR_FORMAT, "this file is damaged or hostile: HDF5 crashed reading it (signal %d, %s; "
+                         "use another copy, or make it again)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    return AN_OK;
 }

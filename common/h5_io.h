@@ -84,4 +84,16 @@ an_status h5_io_write_strings(hid_t loc, const char *name, const char *const *st
 an_status h5_io_read_strings(hid_t loc, h5_io_strings accept, const char *name, size_t count, char ***out);
 void h5_io_free_strings(char **strings, size_t count);
 
+/* Runs check(ctx) first in a forked child that only checks and then exits:
+ * for the reading of a file that goes through HDF5's global heap (the
+ * variable-length strings of an earlier format version), whose reader in
+ * HDF5 1.10 crashes on a damaged heap. AN_ERR_FORMAT "this file is damaged
+ * or hostile: HDF5 crashed reading it" when the child dies by a signal or
+ * outlives H5IO_CHECK_SECONDS; AN_OK otherwise, whatever check returned
+ * (the caller's own reading, in this process, reports a refusal). Call it
+ * with the HDF5 lock held, so that no other thread is inside HDF5 at the fork. */
+#define H5IO_CHECK_SECONDS 60
+typedef an_status (*h5_io_check_fn)(void *ctx);
+an_status h5_io_check_in_child(h5_io_check_fn check, void *ctx);
+
 #endif

@@ -139,6 +139,17 @@ static an_status read_metadata(hid_t file, dataset *d)
     return AN_OK;
 }
 
+typedef struct metadata_job {
+    hid_t file;
+    dataset *d;
+} metadata_job;
+
+static an_status read_metadata_job(void *ctx)
+{
+    metadata_job *j = ctx;
+    return read_metadata(j->file, j->d);
+}
+
 static an_status open_file(hid_t file, const char *dir, dataset **out)
 {
     long long version = 0, classes = 0, size = 0;
@@ -158,7 +169,11 @@ static an_status open_file(hid_t file, const char *dir, dataset **out)
     free(d->class_ids);
     free(d->class_names);
     d->class_ids = d->class_names = NULL;
-    an_status st = read_metadata(file, d);
+    /* A dataset of format version 1 keeps its strings in HDF5's global heap:
+     * they are read first in a child that only checks them (h5_io.h). */
+    metadata_job job = {file, d};
+    an_status st = d->format_version < SHARD_FORMAT_VERSION ? h5_io_check_in_child(read_metadata_job, &job) : AN_OK;
+    if (st == AN_OK) st = read_metadata(file, d);
     if (st != AN_OK) {
         if (!d->class_ids) d->num_classes = 0; /* nothing to free per class */
         dataset_close(d);

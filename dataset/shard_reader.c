@@ -152,14 +152,10 @@ done:
     return st;
 }
 
-static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
+/* Everything after the format version. */
+static an_status read_contents(hid_t file, shard_reader *r, uint64_t file_size)
 {
-    long long version = 0, index = 0, count = 0, num = 0, size = 0;
-    AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
-    if (version < SHARD_FORMAT_VERSION_OLDEST || version > SHARD_FORMAT_VERSION)
-        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)",
-                         version, SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
-    r->format_version = (int)version;
+    long long index = 0, count = 0, num = 0, size = 0;
     AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "dataset_id", r->dataset_id,
                                   sizeof r->dataset_id));
     AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "split", r->split, sizeof r->split));
@@ -195,6 +191,35 @@ static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
     if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "store", store, sizeof store));
     AN_TRY(shard_store_parse(store, &r->store));
     return r->store == SHARD_STORE_JPEG ? locate_jpeg(file, r, file_size) : locate_images(file, r, file_size);
+}
+
+typedef struct contents_job {
+    hid_t file;
+    shard_reader *r;
+    uint64_t file_size;
+} contents_job;
+
+static an_status read_contents_job(void *ctx)
+{
+    contents_job *j = ctx;
+    return read_contents(j->file, j->r, j->file_size);
+}
+
+static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
+{
+    long long version = 0;
+    AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
+    if (version < SHARD_FORMAT_VERSION_OLDEST || version > SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)",
+                         version, SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
+    r->format_version = (int)version;
+    /* A shard of format version 1 keeps its strings in HDF5's global heap:
+     * they are read first in a child that only checks them (h5_io.h). */
+    if (r->format_version < SHARD_FORMAT_VERSION) {
+        contents_job job = {file, r, file_size};
+        AN_TRY(h5_io_check_in_child(read_contents_job, &job));
+    }
+    return read_contents(file, r, file_size);
 }
 
 an_status shard_reader_open(shard_reader **out, const char *path)

@@ -98,11 +98,33 @@ static an_status state_write(hid_t file, const char *json)
     return h5_io_write_strings(file, "trainer_state", &json, 1);
 }
 
+typedef struct state_job {
+    hid_t file;
+    char **state;
+} state_job;
+
+static an_status state_read_legacy(void *ctx)
+{
+    state_job *j = ctx;
+    return h5_io_read_strings(j->file, H5IO_STRINGS_LEGACY, "trainer_state", 1, &j->state);
+}
+
 static an_status state_read(hid_t file, int version, char **out)
 {
     char **state = NULL;
-    h5_io_strings strings = version < CHECKPOINT_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
-    AN_TRY(h5_io_read_strings(file, strings, "trainer_state", 1, &state));
+    if (version < CHECKPOINT_FORMAT_VERSION) {
+        /* format version 1: the trainer state is in HDF5's global heap, read
+         * first in a child that only checks it (h5_io.h) */
+        state_job job = {file, NULL};
+        h5_io_lock();
+        an_status checked = h5_io_check_in_child(state_read_legacy, &job);
+        h5_io_unlock();
+        AN_TRY(checked);
+        AN_TRY(state_read_legacy(&job));
+        state = job.state;
+    } else {
+        AN_TRY(h5_io_read_strings(file, H5IO_STRINGS_FIXED, "trainer_state", 1, &state));
+    }
     *out = state[0];
     state[0] = NULL;
     h5_io_free_strings(state, 1);

@@ -134,15 +134,12 @@ static an_status write_plan(hid_t f, const prep_plan *p)
     return AN_OK;
 }
 
-static an_status read_plan(hid_t f, prep_plan *p)
+/* Everything after the format version; variable-length strings only in
+ * plans of format version 1 (shard_format.h). */
+static an_status read_contents(hid_t f, long long version, prep_plan *p)
 {
+    h5_io_strings strings = version < SHARD_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
     long long v = 0;
-    AN_TRY(h5_io_read_attr_int(f, "format_version", &v));
-    if (v < SHARD_FORMAT_VERSION_OLDEST || v > SHARD_FORMAT_VERSION)
-        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)", v,
-                         SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
-    /* variable-length strings only in plans of format version 1 (shard_format.h) */
-    h5_io_strings strings = v < SHARD_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
     AN_TRY(h5_io_read_attr_string(f, strings, "dataset_id", p->dataset_id, sizeof p->dataset_id));
     AN_TRY(h5_io_read_attr_string(f, strings, "source", p->source, sizeof p->source));
     AN_TRY(h5_io_read_attr_string(f, strings, "input", p->input, sizeof p->input));
@@ -180,6 +177,34 @@ static an_status read_plan(hid_t f, prep_plan *p)
     AN_TRY(h5_io_read_strings(f, strings, "class_ids", (size_t)p->num_classes, &p->class_ids));
     AN_TRY(h5_io_read_strings(f, strings, "class_names", (size_t)p->num_classes, &p->class_names));
     return AN_OK;
+}
+
+typedef struct contents_job {
+    hid_t f;
+    long long version;
+    prep_plan *p;
+} contents_job;
+
+static an_status read_contents_job(void *ctx)
+{
+    contents_job *j = ctx;
+    return read_contents(j->f, j->version, j->p);
+}
+
+static an_status read_plan(hid_t f, prep_plan *p)
+{
+    long long v = 0;
+    AN_TRY(h5_io_read_attr_int(f, "format_version", &v));
+    if (v < SHARD_FORMAT_VERSION_OLDEST || v > SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)", v,
+                         SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
+    /* A plan of format version 1 keeps its strings in HDF5's global heap:
+     * they are read first in a child that only checks them (h5_io.h). */
+    if (v < SHARD_FORMAT_VERSION) {
+        contents_job job = {f, v, p};
+        AN_TRY(h5_io_check_in_child(read_contents_job, &job));
+    }
+    return read_contents(f, v, p);
 }
 
 an_status prep_plan_load(prep_plan *p, const char *dir)
