@@ -391,7 +391,16 @@ an_status h5_io_read_strings(hid_t loc, h5_io_strings accept, const char *name, 
     return st;
 }
 
-/* ------------------------------------------------------------ a check in a child */
+/* ------------------------------------------------------------ damaged files */
+
+an_status h5_io_advise(an_status st, const char *advice)
+{
+    if (st != AN_ERR_FORMAT && st != AN_ERR_HDF5) return st;
+    char message[2048];
+    snprintf(message, sizeof message, "%s", error_message());
+    return error_set(st, "%s (%s)", message, advice);
+}
+
 
 an_status h5_io_check_in_child(h5_io_check_fn check, void *ctx)
 {

@@ -84,6 +84,11 @@ an_status h5_io_write_strings(hid_t loc, const char *name, const char *const *st
 an_status h5_io_read_strings(hid_t loc, h5_io_strings accept, const char *name, size_t count, char ***out);
 void h5_io_free_strings(char **strings, size_t count);
 
+/* For a file found damaged: appends " (advice)" to the message of an
+ * AN_ERR_FORMAT or AN_ERR_HDF5 status (what the user can do about it);
+ * returns st. */
+an_status h5_io_advise(an_status st, const char *advice);
+
 /* Runs check(ctx) first in a forked child that only checks and then exits:
  * for the reading of a file that goes through HDF5's global heap (the
  * variable-length strings of an earlier format version), whose reader in
@@ -92,7 +97,7 @@ void h5_io_free_strings(char **strings, size_t count);
  * outlives H5IO_CHECK_SECONDS; AN_OK otherwise, whatever check returned
  * (the caller's own reading, in this process, reports a refusal). Call it
  * with the HDF5 lock held, so that no other thread is inside HDF5 at the fork. */
-#define H5IO_CHECK_SECONDS 60
+#define H5IO_CHECK_SECONDS 10
 typedef an_status (*h5_io_check_fn)(void *ctx);
 an_status h5_io_check_in_child(h5_io_check_fn check, void *ctx);
 

@@ -200,6 +200,9 @@ an_status dataset_open(dataset **out, const char *dir)
         st = h5_error_capture("opening %s", path);
     } else {
         st = open_file(file, dir, out);
+        if (st != AN_OK)
+            st = h5_io_advise(error_context(st, "%s", path), "dataset.h5 is damaged, or not one this alexnet-prep "
+                              "writes: make the dataset again, or get another copy");
         H5Fclose(file);
     }
     h5_io_unlock();

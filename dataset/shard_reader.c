@@ -255,7 +255,9 @@ an_status shard_reader_open(shard_reader **out, const char *path)
             st = error_set(st, "%s (not an HDF5 file, or truncated?)", message);
         }
     } else {
-        st = read_metadata(file, r, (uint64_t)sb.st_size);
+        st = h5_io_advise(read_metadata(file, r, (uint64_t)sb.st_size),
+                          "the shard is damaged, or not one this alexnet-prep writes: make the dataset again, or "
+                          "get another copy");
         H5Fclose(file);
     }
     h5_io_unlock();

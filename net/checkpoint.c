@@ -16,6 +16,7 @@
 #include "net_internal.h"
 
 #define CHECKPOINT_KIND "alexnet-checkpoint"
+#define CHECKPOINT_DAMAGED "the checkpoint is damaged: use another checkpoint of the run, or train again"
 #define CHECKPOINT_MAX_CLASSES (1 << 20)       /* more classes than any dataset prep accepts */
 
 /* ------------------------------------------------------------ tensors */
@@ -208,11 +209,12 @@ static an_status open_checked(const char *path, hid_t *out, int *version_out)
 {
     h5_error_init();
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) return h5_error_capture("opening checkpoint %s", path);
+    if (file < 0) return h5_io_advise(h5_error_capture("opening checkpoint %s", path), CHECKPOINT_DAMAGED);
     int version = 0;
     char kind[64];
     an_status st = h5_io_read_attr(file, "format_version", H5T_NATIVE_INT, &version);
     if (st == AN_OK) st = h5_io_read_attr_string(file, H5IO_STRINGS_FIXED, "kind", kind, sizeof kind);
+    st = h5_io_advise(st, CHECKPOINT_DAMAGED);
     if (st == AN_OK && strcmp(kind, CHECKPOINT_KIND) != 0)
         st = error_set(AN_ERR_FORMAT, "kind is '%s', not '%s'", kind, CHECKPOINT_KIND);
     if (st == AN_OK && version > CHECKPOINT_FORMAT_VERSION)
@@ -297,7 +299,7 @@ an_status checkpoint_read_config(const char *path, net_config *cfg)
     hid_t file;
     int version;
     AN_TRY(open_checked(path, &file, &version));
-    an_status st = config_read(file, cfg);
+    an_status st = h5_io_advise(config_read(file, cfg), CHECKPOINT_DAMAGED);
     if (st == AN_OK) st = config_fits_file(file, cfg);
     H5Fclose(file);
     return st == AN_OK ? st : error_context(st, "checkpoint %s", path);
@@ -342,17 +344,18 @@ an_status checkpoint_load(const char *path, net *n, checkpoint_meta *meta,
     an_status st = AN_OK;
     if (trainer_state_json) *trainer_state_json = NULL;
     AN_TRY(open_checked(path, &file, &version));
-    AN_TRY_GOTO(st, config_read(file, &cfg), done);
+    AN_TRY_GOTO(st, h5_io_advise(config_read(file, &cfg), CHECKPOINT_DAMAGED), done);
     AN_TRY_GOTO(st, config_compare(&cfg, net_get_config(n)), done);
-    AN_TRY_GOTO(st, meta_read(file, meta), done);
+    AN_TRY_GOTO(st, h5_io_advise(meta_read(file, meta), CHECKPOINT_DAMAGED), done);
     float *weights, *momentum; /* [net_param_count] each, host */
     AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_PARAMS, &weights), done);
     AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_MOMENTUM, &momentum), done);
-    AN_TRY_GOTO(st, tensors_read(file, "weights", n, weights), done);
-    AN_TRY_GOTO(st, tensors_read(file, "momentum", n, momentum), done);
+    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "weights", n, weights), CHECKPOINT_DAMAGED), done);
+    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "momentum", n, momentum), CHECKPOINT_DAMAGED), done);
     AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_PARAMS, weights), done);
     AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_MOMENTUM, momentum), done);
-    if (trainer_state_json) AN_TRY_GOTO(st, state_read(file, version, trainer_state_json), done);
+    if (trainer_state_json)
+        AN_TRY_GOTO(st, h5_io_advise(state_read(file, version, trainer_state_json), CHECKPOINT_DAMAGED), done);
 done:
     H5Fclose(file);
     return st == AN_OK ? st : error_context(st, "loading checkpoint %s", path);

@@ -222,7 +222,8 @@ an_status prep_plan_load(prep_plan *p, const char *dir)
     if (f < 0) {
         st = h5_error_capture("opening %s", path);
     } else {
-        st = read_plan(f, p);
+        st = h5_io_advise(read_plan(f, p), "prep-plan.h5 is damaged, or not one this alexnet-prep writes: run "
+                          "alexnet-prep again with a new --output directory");
         H5Fclose(f);
     }
     h5_io_unlock();
