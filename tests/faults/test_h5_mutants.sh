@@ -18,12 +18,12 @@ LEGACY=$BUILD/tests/faults/h5_legacy
 make_corpus "$WORK"
 mkdir -p "$WORK/saved"
 # the kinds side by side, one per core (at most 4)
-lanes=$(nproc 2>/dev/null || echo 1)
+lanes=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) # not nproc, which obeys OMP_NUM_THREADS
 [ "$lanes" -le 4 ] || lanes=4
 export MUTANTS WORK seed
 kinds=$( (echo "$H5_KINDS" | sed "s/\$/ $count/"; echo "$H5_KINDS_V1" | sed "s/\$/ $count_v1/") | grep -v ' 0$')
 if ! echo "$kinds" | xargs -P "$lanes" -L 1 sh -c '"$MUTANTS" --kind "$1" --clean "$2" --target "$3" --data "$4" \
-        --count "$5" --seed "$seed" --save "$WORK/saved" --name "$0" || { echo "FAIL: $0"; exit 255; }'; then
+        --count "$5" --seed "$seed" --save "$WORK/saved" --name "$0" || { echo "FAIL: $0"; exit 1; }'; then
     rm -rf "$BUILD/h5-mutants-failed" && mkdir -p "$BUILD/h5-mutants-failed" && cp "$WORK"/saved/* "$BUILD/h5-mutants-failed/" 2>/dev/null
     fail "a mutant crashed, hung or was refused without naming its file (kept in $BUILD/h5-mutants-failed)"
 fi
