@@ -15,12 +15,36 @@
 
 static pthread_mutex_t h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* Links and attributes per object kept in its header ("compact"): more than
+ * any object we write holds. */
+#define H5IO_COMPACT_MAX 1024
+
+/* The creation properties shared by the root group (a file's) and every
+ * other group: compact links and attributes, no modification times. */
+static int set_group_properties(hid_t plist)
+{
+    return H5Pset_link_phase_change(plist, H5IO_COMPACT_MAX, H5IO_COMPACT_MAX) >= 0 &&
+           H5Pset_attr_phase_change(plist, H5IO_COMPACT_MAX, H5IO_COMPACT_MAX) >= 0 &&
+           H5Pset_obj_track_times(plist, 0) >= 0;
+}
+
+hid_t h5_io_create_file(const char *path, unsigned flags)
+{
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS), file = H5I_INVALID_HID;
+    if (fcpl >= 0 && fapl >= 0 && set_group_properties(fcpl) &&
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0)
+        file = H5Fcreate(path, flags, fcpl, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    return file;
+}
+
 hid_t h5_io_create_group(hid_t loc, const char *name)
 {
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
     if (gcpl < 0) return -1;
     hid_t group = -1;
-    if (H5Pset_obj_track_times(gcpl, 0) >= 0) group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    if (set_group_properties(gcpl)) group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
     H5Pclose(gcpl);
     return group;
 }
@@ -212,7 +236,7 @@ an_status h5_io_write_dataset(hid_t loc, const char *name, hid_t file_type, hid_
     hid_t dset = -1;
     if (space < 0 || dcpl < 0 || H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
         H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
-        H5Pset_obj_track_times(dcpl, 0) < 0) {
+        H5Pset_obj_track_times(dcpl, 0) < 0 || H5Pset_attr_phase_change(dcpl, H5IO_COMPACT_MAX, H5IO_COMPACT_MAX) < 0) {
         st = h5_error_capture("preparing dataset %s", name);
         goto done;
     }

@@ -32,7 +32,14 @@
 #include "status.h"
 
 void h5_io_lock(void);
-/* A group without modification times (so rewriting a file gives the same bytes); <0 on failure. */
+/* Creates file `path` (H5Fcreate's flags) in the structures every file we
+ * write uses (docs/FORMAT.md, "HDF5 structures"): the HDF5 1.8 file format,
+ * whose superblock and object headers carry checksums, so that damaged
+ * metadata is refused by HDF5 before it is parsed; every group's links and
+ * every object's attributes kept in its object header (no B-tree, no heap);
+ * no modification times. <0 on failure. */
+hid_t h5_io_create_file(const char *path, unsigned flags);
+/* A group in the same structures; <0 on failure. */
 hid_t h5_io_create_group(hid_t loc, const char *name);
 void h5_io_unlock(void);
 

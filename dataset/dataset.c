@@ -263,7 +263,7 @@ an_status dataset_write(const dataset *d, const char *dir)
     h5_error_init();
     an_status st;
     h5_io_lock();
-    hid_t file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (file < 0) {
         st = h5_error_capture("creating %s", tmp);
     } else {

@@ -24,7 +24,7 @@
 static an_status tensors_write(hid_t file, const char *group, const net *n, const float *block)
 {
     an_status st = AN_OK;
-    hid_t g = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_io_create_group(file, group);
     if (g < 0) return h5_error_capture("creating group %s", group);
     for (int i = 0; i < net_param_view_count(n) && st == AN_OK; i++) {
         const net_param_view *v = net_param_view_at(n, i);
@@ -137,7 +137,7 @@ static an_status state_read(hid_t file, int version, char **out)
 static an_status config_write(hid_t file, const net_config *c)
 {
     an_status st = AN_OK;
-    hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_io_create_group(file, "config");
     if (g < 0) return h5_error_capture("creating group config");
     double dropout = c->dropout_rate;
     AN_TRY_GOTO(st, h5_io_write_attr(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
@@ -181,7 +181,7 @@ an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
         return error_set(AN_ERR_ARG, "dataset id '%s' is longer than %d characters",
                          meta->dataset_id, CHECKPOINT_DATASET_ID_LEN);
     AN_TRY(atomic_temp_name(path, tmp, sizeof tmp));
-    hid_t file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (file < 0) return h5_error_capture("creating checkpoint %s", tmp);
     AN_TRY_GOTO(st, meta_write(file, meta), fail);
     AN_TRY_GOTO(st, config_write(file, net_get_config(n)), fail);

@@ -252,7 +252,7 @@ an_status prep_plan_store(const prep_plan *p, const char *dir)
     h5_error_init();
     h5_io_lock();
     an_status st;
-    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (f < 0) {
         st = h5_error_capture("creating %s", tmp);
     } else {

@@ -5,13 +5,13 @@
 # every reader of its kind (verify, info, train's and eval's open and reads,
 # prep's resume, train --resume, eval's and classify's load) in a forked
 # child. Fails on any crash, hang, or refusal that does not name the file.
-# The same kinds in format version 1 get COUNT_V1 (default 300) mutants each.
+# The same kinds in format version 1 get COUNT_V1 (default 100) mutants each.
 # Usage: test_h5_mutants.sh BUILD_DIR [COUNT [SEED [COUNT_V1]]]
 . "$(dirname "$0")/fault_lib.sh" "$1"
 . "$(dirname "$0")/h5_corpus.sh"
 count=${2:-2000}
 seed=${3:-1}
-count_v1=${4:-300}
+count_v1=${4:-100}
 MUTANTS=$BUILD/tests/faults/h5_mutants
 LEGACY=$BUILD/tests/faults/h5_legacy
 [ -x "$PREP" ] && [ -x "$MUTANTS" ] || { echo "SKIP: alexnet-prep is not built (no libvips)"; exit 77; }
