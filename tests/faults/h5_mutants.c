@@ -2,7 +2,7 @@
  * every reader of its kind in a forked child (docs/RELIABILITY.md, "Hostile
  * bytes inside HDF5"). libhdf5 is not instrumented, so the parent counts what
  * a user would see: a child killed by a signal is a crash, one that outlives
- * its time limit is a hang, and a refusal whose message does not name the
+ * its time limit (per reader) is a hang, and a refusal whose message does not name the
  * file is counted too.
  *
  *   h5_mutants --kind KIND --clean FILE --target PATH --data DIR --count N
@@ -197,6 +197,7 @@ typedef struct harness {
     const char *kind, *target, *data;
     char target_dir[4096];
     dataset *clean_data; /* the clean dataset, for eval's checkpoint check */
+    unsigned timeout;    /* seconds each reader may take */
     FILE *devnull;
 } harness;
 
@@ -211,9 +212,12 @@ static int named(const harness *h, const char *reader)
     return 1;
 }
 
-/* Counts a reader's refusal, and one that does not name the file. */
+/* Counts a reader's refusal, and one that does not name the file; restarts
+ * the clock for the next reader (each has the whole limit, as each is a
+ * program of its own). */
 static void judge(const harness *h, an_status st, const char *reader, int *refused, int *unnamed)
 {
+    alarm(h->timeout);
     if (st == AN_OK) return;
     *refused = 1;
     *unnamed |= named(h, reader);
@@ -338,7 +342,7 @@ int main(int argc, char **argv)
     long count = atol(arg(argc, argv, "--count", "100"));
     uint64_t seed = strtoull(arg(argc, argv, "--seed", "1"), NULL, 10);
     long first = atol(arg(argc, argv, "--first", "0"));
-    int timeout = atoi(arg(argc, argv, "--timeout", "30"));
+    h.timeout = (unsigned)atoi(arg(argc, argv, "--timeout", "30"));
     if (!h.kind || !clean_path || !h.target || !h.data) {
         fprintf(stderr, "usage: h5_mutants --kind shard|dataset|plan|checkpoint|state --clean FILE --target PATH "
                         "--data DIR --count N --seed S [--timeout SECONDS] [--save DIR] [--first I]\n");
@@ -385,7 +389,7 @@ int main(int argc, char **argv)
             /* a damaged size must fail an allocation, not exhaust the machine */
             struct rlimit as = {(rlim_t)4 << 30, (rlim_t)4 << 30};
             setrlimit(RLIMIT_AS, &as);
-            alarm((unsigned)timeout);
+            alarm(h.timeout);
             run_readers(&h);
         }
         int status = 0;
@@ -394,8 +398,8 @@ int main(int argc, char **argv)
         if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
             hung++;
             bad = 1;
-            fprintf(stderr, "h5_mutants: %s mutant %ld (seed %llu) hung (over %d s)\n", h.kind, i,
-                    (unsigned long long)seed, timeout);
+            fprintf(stderr, "h5_mutants: %s mutant %ld (seed %llu) hung (a reader over %u s)\n", h.kind, i,
+                    (unsigned long long)seed, h.timeout);
         } else if (WIFSIGNALED(status)) {
             crashed++;
             bad = 1;
