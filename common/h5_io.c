@@ -441,10 +441,10 @@ an_status h5_io_check_in_child(h5_io_check_fn check, void *ctx)
         if (errno != EINTR) return error_set(AN_ERR_IO, "cannot wait for the process checking the file: %s",
                                              strerror(errno));
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-        return error_set(AN_ERR_FORMAT, "this file is damaged or hostile: HDF5 did not finish reading it in %d s "
-                         "(use another copy, or make it again)", H5IO_CHECK_SECONDS);
+        return error_set(AN_ERR_FORMAT, "this file is damaged or hostile: HDF5 did not finish reading it in %d s",
+                         H5IO_CHECK_SECONDS);
     if (WIFSIGNALED(status))
-        return error_set(AN_ERR_FORMAT, "this file is damaged or hostile: HDF5 crashed reading it (signal %d, %s; "
-                         "use another copy, or make it again)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return error_set(AN_ERR_FORMAT, "this file is damaged or hostile: HDF5 crashed reading it (signal %d, %s)",
+                         WTERMSIG(status), strsignal(WTERMSIG(status)));
     return AN_OK;
 }

@@ -102,7 +102,8 @@ an_status h5_io_advise(an_status st, const char *advice);
  * HDF5 1.10 crashes on a damaged heap. AN_ERR_FORMAT "this file is damaged
  * or hostile: HDF5 crashed reading it" when the child dies by a signal or
  * outlives H5IO_CHECK_SECONDS; AN_OK otherwise, whatever check returned
- * (the caller's own reading, in this process, reports a refusal). Call it
+ * (the caller's own reading, in this process, reports a refusal). The
+ * caller adds what to do (h5_io_advise). Call it
  * with the HDF5 lock held, so that no other thread is inside HDF5 at the fork. */
 #define H5IO_CHECK_SECONDS 10
 typedef an_status (*h5_io_check_fn)(void *ctx);
