@@ -28,8 +28,8 @@ static hid_t vlen_type(void)
     return t;
 }
 
-/* The fixed-length strings of an attribute or dataset of `type` and `count`
- * elements, read by `read` into a [count][size + 1] block. */
+/* A zeroed [count][size of type + 1] block for `count` fixed-length strings
+ * of `type` read as C strings; *width is the size of one. */
 static char *fixed_strings(hid_t type, size_t count, size_t *width)
 {
     *width = H5Tget_size(type) + 1;
@@ -75,7 +75,7 @@ static herr_t copy_attr(hid_t src, const char *name, const H5A_info_t *info, voi
 static int copy_group(hid_t src, hid_t dst, int checkpoint);
 
 /* A fixed-length string dataset as variable-length strings (a scalar for the trainer state). */
-static int copy_strings(hid_t src, hid_t dst, const char *name, hid_t dset, hid_t type)
+static int copy_strings(hid_t dst, const char *name, hid_t dset, hid_t type)
 {
     hid_t space = H5Dget_space(dset);
     size_t count = (size_t)H5Sget_simple_extent_npoints(space), width;
@@ -101,7 +101,6 @@ static int copy_strings(hid_t src, hid_t dst, const char *name, hid_t dset, hid_
     free(values);
     free(buf);
     H5Sclose(space);
-    (void)src;
     return failed;
 }
 
@@ -129,7 +128,7 @@ static herr_t copy_link(hid_t src, const char *name, const H5L_info_t *info, voi
     }
     hid_t d = H5Dopen2(src, name, H5P_DEFAULT), type = H5Dget_type(d);
     if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) == 0)
-        c->failed |= copy_strings(src, c->dst, name, d, type);
+        c->failed |= copy_strings(c->dst, name, d, type);
     else if (H5Ocopy(src, name, c->dst, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
         c->failed = 1;
     H5Tclose(type);
