@@ -43,6 +43,7 @@ an_status dataset_alloc(dataset **out, int num_classes)
     dataset *d = calloc(1, sizeof *d);
     AN_CHECK_ALLOC(d, sizeof *d);
     d->num_classes = num_classes;
+    d->format_version = SHARD_FORMAT_VERSION;
     d->class_ids = calloc((size_t)num_classes, sizeof(char *));
     d->class_names = calloc((size_t)num_classes, sizeof(char *));
     d->mean_image = calloc(IMAGE_STORED_BYTES, sizeof(float));
@@ -116,15 +117,17 @@ static an_status read_split(hid_t file, dataset *d, dataset_split *s, const char
 
 static an_status read_metadata(hid_t file, dataset *d)
 {
-    AN_TRY(h5_io_read_attr_string(file, "dataset_id", d->dataset_id, sizeof d->dataset_id));
-    AN_TRY(h5_io_read_attr_string(file, "source", d->source, sizeof d->source));
+    /* variable-length strings only in datasets of format version 1 (shard_format.h) */
+    h5_io_strings strings = d->format_version < SHARD_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
+    AN_TRY(h5_io_read_attr_string(file, strings, "dataset_id", d->dataset_id, sizeof d->dataset_id));
+    AN_TRY(h5_io_read_attr_string(file, strings, "source", d->source, sizeof d->source));
     htri_t has_store = H5Aexists(file, "store");
     if (has_store < 0) return h5_error_capture("looking for attribute store");
     char store[SHARD_STORE_NAME_MAX] = "raw"; /* datasets made before the JPEG store have none */
-    if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, "store", store, sizeof store));
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, strings, "store", store, sizeof store));
     AN_TRY(shard_store_parse(store, &d->store));
-    AN_TRY(h5_io_read_strings(file, "class_ids", (size_t)d->num_classes, &d->class_ids));
-    AN_TRY(h5_io_read_strings(file, "class_names", (size_t)d->num_classes, &d->class_names));
+    AN_TRY(h5_io_read_strings(file, strings, "class_ids", (size_t)d->num_classes, &d->class_ids));
+    AN_TRY(h5_io_read_strings(file, strings, "class_names", (size_t)d->num_classes, &d->class_names));
     AN_TRY(h5_io_read_dataset(file, "mean_image", H5T_NATIVE_FLOAT, IMAGE_STORED_BYTES, d->mean_image));
     AN_TRY(h5_io_read_dataset(file, "rgb_mean", H5T_NATIVE_DOUBLE, 3, d->rgb_mean));
     AN_TRY(h5_io_read_dataset(file, "rgb_std", H5T_NATIVE_DOUBLE, 3, d->rgb_std));
@@ -136,12 +139,24 @@ static an_status read_metadata(hid_t file, dataset *d)
     return AN_OK;
 }
 
+typedef struct metadata_job {
+    hid_t file;
+    dataset *d;
+} metadata_job;
+
+static an_status read_metadata_job(void *ctx)
+{
+    metadata_job *j = ctx;
+    return read_metadata(j->file, j->d);
+}
+
 static an_status open_file(hid_t file, const char *dir, dataset **out)
 {
     long long version = 0, classes = 0, size = 0;
     AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
-    if (version != SHARD_FORMAT_VERSION)
-        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d", version, SHARD_FORMAT_VERSION);
+    if (version < SHARD_FORMAT_VERSION_OLDEST || version > SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)",
+                         version, SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
     AN_TRY(h5_io_read_attr_int(file, "num_classes", &classes));
     AN_TRY(h5_io_read_attr_int(file, "image_size", &size));
     if (size != IMAGE_STORED_SIZE) return error_set(AN_ERR_FORMAT, "image_size %lld is not %d", size, IMAGE_STORED_SIZE);
@@ -149,11 +164,16 @@ static an_status open_file(hid_t file, const char *dir, dataset **out)
     dataset *d = NULL;
     AN_TRY(dataset_alloc(&d, (int)classes));
     snprintf(d->dir, sizeof d->dir, "%s", dir);
+    d->format_version = (int)version;
     /* dataset_alloc's empty string arrays are replaced by the ones read. */
     free(d->class_ids);
     free(d->class_names);
     d->class_ids = d->class_names = NULL;
-    an_status st = read_metadata(file, d);
+    /* A dataset of format version 1 keeps its strings in HDF5's global heap:
+     * they are read first in a child that only checks them (h5_io.h). */
+    metadata_job job = {file, d};
+    an_status st = d->format_version < SHARD_FORMAT_VERSION ? h5_io_check_in_child(read_metadata_job, &job) : AN_OK;
+    if (st == AN_OK) st = read_metadata(file, d);
     if (st != AN_OK) {
         if (!d->class_ids) d->num_classes = 0; /* nothing to free per class */
         dataset_close(d);
@@ -180,6 +200,9 @@ an_status dataset_open(dataset **out, const char *dir)
         st = h5_error_capture("opening %s", path);
     } else {
         st = open_file(file, dir, out);
+        if (st != AN_OK)
+            st = h5_io_advise(error_context(st, "%s", path), "dataset.h5 is damaged, or not one this alexnet-prep "
+                              "writes: make the dataset again, or get another copy");
         H5Fclose(file);
     }
     h5_io_unlock();
@@ -240,7 +263,7 @@ an_status dataset_write(const dataset *d, const char *dir)
     h5_error_init();
     an_status st;
     h5_io_lock();
-    hid_t file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (file < 0) {
         st = h5_error_capture("creating %s", tmp);
     } else {

@@ -27,6 +27,7 @@ typedef struct dataset_split {
 
 typedef struct dataset {
     char dir[4096];
+    int format_version;     /* SHARD_FORMAT_VERSION_OLDEST..SHARD_FORMAT_VERSION, as read */
     char dataset_id[AN_DATASET_ID_LEN + 1];
     char source[64];        /* "idx", "folder", "imagenet", "manifest" */
     shard_store store;      /* how every shard stores its images ("store" attribute; absent: raw) */

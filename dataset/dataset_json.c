@@ -96,7 +96,7 @@ static an_status agree(const json_doc *j, const char *key, int64_t expected)
 static an_status check_contents(const json_doc *j, const dataset *d)
 {
     const char *id;
-    AN_TRY(agree(j, "format_version", SHARD_FORMAT_VERSION));
+    AN_TRY(agree(j, "format_version", d->format_version));
     AN_TRY(json_doc_string(j, "dataset_id", &id));
     if (strcmp(id, d->dataset_id) != 0)
         return error_set(AN_ERR_FORMAT, "%s names dataset %s but dataset.h5 names %s", j->what, id, d->dataset_id);

@@ -15,7 +15,12 @@
 #include "image_geometry.h"
 #include "status.h"
 
-#define SHARD_FORMAT_VERSION 1
+/* The version every file of the dataset directory carries (docs/FORMAT.md §1).
+ * 2: strings are fixed-length (common/h5_io.h). 1: they were variable-length,
+ * kept in HDF5's global heap; still read (docs/RELIABILITY.md says how far a
+ * reader trusts them). */
+#define SHARD_FORMAT_VERSION 2
+#define SHARD_FORMAT_VERSION_OLDEST 1
 #define AN_DATASET_ID_LEN 16 /* lowercase hex characters */
 #define AN_SPLIT_NAME_MAX 8
 

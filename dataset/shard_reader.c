@@ -20,6 +20,12 @@ const int32_t *shard_reader_labels(const shard_reader *r) { return r->labels; }
 const uint32_t *shard_reader_image_ids(const shard_reader *r) { return r->image_ids; }
 const uint32_t *shard_reader_checksums(const shard_reader *r) { return r->checksums; }
 
+/* Variable-length strings only in shards of format version 1 (shard_format.h). */
+static h5_io_strings shard_reader_strings(const shard_reader *r)
+{
+    return r->format_version < SHARD_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
+}
+
 /* Checks that dataset `name` is contiguous, unfiltered uint8 of shape
  * dims[rank], stored as one block of exactly that many bytes inside the file
  * of `file_size` bytes, and finds the file offset of its first byte (left
@@ -93,7 +99,8 @@ static an_status locate_jpeg(hid_t file, shard_reader *r, uint64_t file_size)
     AN_TRY(h5_io_read_attr_int(file, "jpeg_quality", &quality));
     if (quality < 1 || quality > 100) return error_set(AN_ERR_FORMAT, "jpeg_quality %lld is not in 1..100", quality);
     r->jpeg_quality = (int)quality;
-    AN_TRY(h5_io_read_attr_string(file, "jpeg_subsampling", r->jpeg_subsampling, sizeof r->jpeg_subsampling));
+    AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "jpeg_subsampling", r->jpeg_subsampling,
+                                  sizeof r->jpeg_subsampling));
     size_t n = r->count ? r->count : 1;
     r->jpeg_offsets = malloc(n * sizeof *r->jpeg_offsets);
     r->jpeg_lengths = malloc(n * sizeof *r->jpeg_lengths);
@@ -137,22 +144,21 @@ static an_status read_refused(hid_t file, shard_reader *r)
         goto done;
     }
     r->refused_count = (size_t)n;
-    AN_TRY_GOTO(st, h5_io_read_strings(group, "paths", r->refused_count, &r->refused_paths), done);
-    AN_TRY_GOTO(st, h5_io_read_strings(group, "reasons", r->refused_count, &r->refused_reasons), done);
+    h5_io_strings strings = shard_reader_strings(r);
+    AN_TRY_GOTO(st, h5_io_read_strings(group, strings, "paths", r->refused_count, &r->refused_paths), done);
+    AN_TRY_GOTO(st, h5_io_read_strings(group, strings, "reasons", r->refused_count, &r->refused_reasons), done);
 done:
     H5Gclose(group);
     return st;
 }
 
-static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
+/* Everything after the format version. */
+static an_status read_contents(hid_t file, shard_reader *r, uint64_t file_size)
 {
-    long long version = 0, index = 0, count = 0, num = 0, size = 0;
-    AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
-    if (version != SHARD_FORMAT_VERSION)
-        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d (written by another alexnet version?)",
-                         version, SHARD_FORMAT_VERSION);
-    AN_TRY(h5_io_read_attr_string(file, "dataset_id", r->dataset_id, sizeof r->dataset_id));
-    AN_TRY(h5_io_read_attr_string(file, "split", r->split, sizeof r->split));
+    long long index = 0, count = 0, num = 0, size = 0;
+    AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "dataset_id", r->dataset_id,
+                                  sizeof r->dataset_id));
+    AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "split", r->split, sizeof r->split));
     AN_TRY(h5_io_read_attr_int(file, "shard_index", &index));
     AN_TRY(h5_io_read_attr_int(file, "shard_count", &count));
     AN_TRY(h5_io_read_attr_int(file, "num_images", &num));
@@ -174,7 +180,7 @@ static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
     AN_TRY(h5_io_read_dataset(file, "labels", H5T_NATIVE_INT32, r->count, r->labels));
     AN_TRY(h5_io_read_dataset(file, "image_ids", H5T_NATIVE_UINT32, r->count, r->image_ids));
     AN_TRY(h5_io_read_dataset(file, "checksums", H5T_NATIVE_UINT32, r->count, r->checksums));
-    AN_TRY(h5_io_read_strings(file, "paths", r->count, &r->paths));
+    AN_TRY(h5_io_read_strings(file, shard_reader_strings(r), "paths", r->count, &r->paths));
     AN_TRY(read_refused(file, r));
     htri_t has_stats = H5Lexists(file, "stats", H5P_DEFAULT);
     if (has_stats < 0) return h5_error_capture("looking for group stats");
@@ -182,9 +188,38 @@ static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
     htri_t has_store = H5Aexists(file, "store");
     if (has_store < 0) return h5_error_capture("looking for attribute store");
     char store[SHARD_STORE_NAME_MAX] = "raw"; /* shards written before the JPEG store have none */
-    if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, "store", store, sizeof store));
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(file, shard_reader_strings(r), "store", store, sizeof store));
     AN_TRY(shard_store_parse(store, &r->store));
     return r->store == SHARD_STORE_JPEG ? locate_jpeg(file, r, file_size) : locate_images(file, r, file_size);
+}
+
+typedef struct contents_job {
+    hid_t file;
+    shard_reader *r;
+    uint64_t file_size;
+} contents_job;
+
+static an_status read_contents_job(void *ctx)
+{
+    contents_job *j = ctx;
+    return read_contents(j->file, j->r, j->file_size);
+}
+
+static an_status read_metadata(hid_t file, shard_reader *r, uint64_t file_size)
+{
+    long long version = 0;
+    AN_TRY(h5_io_read_attr_int(file, "format_version", &version));
+    if (version < SHARD_FORMAT_VERSION_OLDEST || version > SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)",
+                         version, SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
+    r->format_version = (int)version;
+    /* A shard of format version 1 keeps its strings in HDF5's global heap:
+     * they are read first in a child that only checks them (h5_io.h). */
+    if (r->format_version < SHARD_FORMAT_VERSION) {
+        contents_job job = {file, r, file_size};
+        AN_TRY(h5_io_check_in_child(read_contents_job, &job));
+    }
+    return read_contents(file, r, file_size);
 }
 
 an_status shard_reader_open(shard_reader **out, const char *path)
@@ -220,7 +255,9 @@ an_status shard_reader_open(shard_reader **out, const char *path)
             st = error_set(st, "%s (not an HDF5 file, or truncated?)", message);
         }
     } else {
-        st = read_metadata(file, r, (uint64_t)sb.st_size);
+        st = h5_io_advise(read_metadata(file, r, (uint64_t)sb.st_size),
+                          "the shard is damaged, or not one this alexnet-prep writes: make the dataset again, or "
+                          "get another copy");
         H5Fclose(file);
     }
     h5_io_unlock();

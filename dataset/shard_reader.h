@@ -20,6 +20,7 @@
 
 typedef struct shard_reader {
     char path[4096];
+    int format_version;             /* SHARD_FORMAT_VERSION_OLDEST..SHARD_FORMAT_VERSION */
     char dataset_id[AN_DATASET_ID_LEN + 1];
     char split[AN_SPLIT_NAME_MAX];  /* "train" or "val" */
     int shard_index, shard_count;

@@ -121,7 +121,7 @@ an_status shard_write(const char *final_path, const shard_contents *c)
     h5_error_init();
     an_status st = AN_OK;
     h5_io_lock();
-    hid_t file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (file < 0) {
         st = h5_error_capture("creating %s (is the output directory writable?)", tmp);
     } else {

@@ -16,86 +16,15 @@
 #include "net_internal.h"
 
 #define CHECKPOINT_KIND "alexnet-checkpoint"
+#define CHECKPOINT_DAMAGED "the checkpoint is damaged: use another checkpoint of the run, or train again"
 #define CHECKPOINT_MAX_CLASSES (1 << 20)       /* more classes than any dataset prep accepts */
-#define CHECKPOINT_STATE_MAX_BYTES (1 << 20)  /* the trainer state is a few hundred bytes */
-
-/* ------------------------------------------------------------ attributes */
-
-static an_status attr_write(hid_t loc, const char *name, hid_t type, const void *value)
-{
-    an_status st = AN_OK;
-    hid_t space = H5Screate(H5S_SCALAR), attr = H5I_INVALID_HID;
-    if (space < 0) return h5_error_capture("creating attribute %s", name);
-    attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, type, value) < 0) st = h5_error_capture("writing attribute %s", name);
-    if (attr >= 0) H5Aclose(attr);
-    H5Sclose(space);
-    return st;
-}
-
-static an_status attr_write_string(hid_t loc, const char *name, const char *value)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    if (type < 0) return h5_error_capture("string type for %s", name);
-    an_status st = AN_OK;
-    if (H5Tset_size(type, strlen(value) > 0 ? strlen(value) : 1) < 0 ||
-        H5Tset_strpad(type, H5T_STR_NULLTERM) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
-        st = h5_error_capture("string type for %s", name);
-    if (st == AN_OK) st = attr_write(loc, name, type, value);
-    H5Tclose(type);
-    return st;
-}
-
-static an_status attr_read(hid_t loc, const char *name, hid_t type, void *value)
-{
-    if (H5Aexists(loc, name) <= 0)
-        return error_set(AN_ERR_FORMAT, "attribute '%s' is missing", name);
-    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
-    if (attr < 0) return h5_error_capture("opening attribute %s", name);
-    an_status st = h5_io_check_attr(attr, name, H5Tget_class(type));
-    if (st == AN_OK && H5Aread(attr, type, value) < 0) st = h5_error_capture("reading attribute %s", name);
-    H5Aclose(attr);
-    return st;
-}
-
-/* Reads a fixed-length string attribute into out[size]. */
-static an_status attr_read_string(hid_t loc, const char *name, char *out, size_t size)
-{
-    if (H5Aexists(loc, name) <= 0)
-        return error_set(AN_ERR_FORMAT, "attribute '%s' is missing", name);
-    an_status st = AN_OK;
-    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT), ftype = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
-    if (attr < 0) return h5_error_capture("opening attribute %s", name);
-    AN_TRY_GOTO(st, h5_io_check_attr(attr, name, H5T_STRING), done);
-    ftype = H5Aget_type(attr);
-    if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING || H5Tis_variable_str(ftype) != 0) {
-        st = error_set(AN_ERR_FORMAT, "attribute '%s' is not a fixed-length string", name);
-        goto done;
-    }
-    size_t len = H5Tget_size(ftype);
-    if (len + 1 > size) {
-        st = error_set(AN_ERR_FORMAT, "attribute '%s' is %zu bytes, at most %zu expected", name,
-                       len, size - 1);
-        goto done;
-    }
-    mtype = H5Tcopy(H5T_C_S1);
-    memset(out, 0, size);
-    if (mtype < 0 || H5Tset_size(mtype, len + 1) < 0 ||
-        H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 || H5Aread(attr, mtype, out) < 0)
-        st = h5_error_capture("reading attribute %s", name);
-done:
-    if (mtype >= 0) H5Tclose(mtype);
-    if (ftype >= 0) H5Tclose(ftype);
-    H5Aclose(attr);
-    return st;
-}
 
 /* ------------------------------------------------------------ tensors */
 
 static an_status tensors_write(hid_t file, const char *group, const net *n, const float *block)
 {
     an_status st = AN_OK;
-    hid_t g = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_io_create_group(file, group);
     if (g < 0) return h5_error_capture("creating group %s", group);
     for (int i = 0; i < net_param_view_count(n) && st == AN_OK; i++) {
         const net_param_view *v = net_param_view_at(n, i);
@@ -163,58 +92,44 @@ static an_status tensors_read(hid_t file, const char *group, const net *n, float
 
 /* ------------------------------------------------------------ trainer state */
 
+/* One string [1] (fixed-length: common/h5_io.h); a scalar variable-length
+ * string in checkpoints of format version 1. */
 static an_status state_write(hid_t file, const char *json)
 {
-    an_status st = AN_OK;
-    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), ds = H5I_INVALID_HID;
-    if (type < 0 || space < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(type, H5T_CSET_UTF8) < 0)
-        st = h5_error_capture("trainer_state type");
-    if (st == AN_OK) {
-        ds = H5Dcreate2(file, "trainer_state", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (ds < 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &json) < 0)
-            st = h5_error_capture("writing trainer_state");
-    }
-    if (ds >= 0) H5Dclose(ds);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
-    return st;
+    return h5_io_write_strings(file, "trainer_state", &json, 1);
 }
 
-static an_status state_read(hid_t file, char **out)
+typedef struct state_job {
+    hid_t file;
+    char **state;
+} state_job;
+
+static an_status state_read_legacy(void *ctx)
 {
-    an_status st = AN_OK;
-    char *vlen = NULL;
-    hid_t ds = H5Dopen2(file, "trainer_state", H5P_DEFAULT);
-    if (ds < 0) return error_set(AN_ERR_FORMAT, "dataset trainer_state is missing");
-    hid_t type = H5Tcopy(H5T_C_S1), space = H5Dget_space(ds), file_type = H5Dget_type(ds);
-    if (type < 0 || space < 0 || file_type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
-        st = h5_error_capture("inspecting trainer_state");
-        goto done;
+    state_job *j = ctx;
+    return h5_io_read_strings(j->file, H5IO_STRINGS_LEGACY, "trainer_state", 1, &j->state);
+}
+
+static an_status state_read(hid_t file, int version, char **out)
+{
+    char **state = NULL;
+    if (version < CHECKPOINT_FORMAT_VERSION) {
+        /* format version 1: the trainer state is in HDF5's global heap, read
+         * first in a child that only checks it (h5_io.h) */
+        state_job job = {file, NULL};
+        h5_io_lock();
+        an_status checked = h5_io_check_in_child(state_read_legacy, &job);
+        h5_io_unlock();
+        AN_TRY(checked);
+        AN_TRY(state_read_legacy(&job));
+        state = job.state;
+    } else {
+        AN_TRY(h5_io_read_strings(file, H5IO_STRINGS_FIXED, "trainer_state", 1, &state));
     }
-    /* One variable-length string, read into the one pointer vlen. */
-    if (H5Sget_simple_extent_npoints(space) != 1 || H5Tget_class(file_type) != H5T_STRING ||
-        H5Tis_variable_str(file_type) <= 0) {
-        st = error_set(AN_ERR_FORMAT, "trainer_state is not one variable-length string");
-        goto done;
-    }
-    if (H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vlen) < 0) {
-        st = h5_error_capture("reading trainer_state");
-        goto done;
-    }
-    if (vlen && strnlen(vlen, CHECKPOINT_STATE_MAX_BYTES + 1) > CHECKPOINT_STATE_MAX_BYTES)
-        st = error_set(AN_ERR_FORMAT, "trainer_state is longer than %d bytes", CHECKPOINT_STATE_MAX_BYTES);
-    else
-        *out = strdup(vlen ? vlen : "{}");
-    if (st == AN_OK && !*out) st = error_set(AN_ERR_NOMEM, "out of memory copying trainer_state");
-    H5Dvlen_reclaim(type, space, H5P_DEFAULT, &vlen);
-done:
-    if (file_type >= 0) H5Tclose(file_type);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
-    H5Dclose(ds);
-    return st;
+    *out = state[0];
+    state[0] = NULL;
+    h5_io_free_strings(state, 1);
+    return AN_OK;
 }
 
 /* ------------------------------------------------------------ save */
@@ -222,19 +137,19 @@ done:
 static an_status config_write(hid_t file, const net_config *c)
 {
     an_status st = AN_OK;
-    hid_t g = H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_io_create_group(file, "config");
     if (g < 0) return h5_error_capture("creating group config");
     double dropout = c->dropout_rate;
-    AN_TRY_GOTO(st, attr_write(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
-    AN_TRY_GOTO(st, attr_write(g, "num_classes", H5T_NATIVE_INT, &c->num_classes), done);
-    AN_TRY_GOTO(st, attr_write_string(g, "lrn_convention", lrn_convention_name(c->lrn_convention)), done);
-    AN_TRY_GOTO(st, attr_write_string(g, "init", net_init_scheme_name(c->init)), done);
-    AN_TRY_GOTO(st, attr_write(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
+    AN_TRY_GOTO(st, h5_io_write_attr(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
+    AN_TRY_GOTO(st, h5_io_write_attr(g, "num_classes", H5T_NATIVE_INT, &c->num_classes), done);
+    AN_TRY_GOTO(st, h5_io_write_attr_string(g, "lrn_convention", lrn_convention_name(c->lrn_convention)), done);
+    AN_TRY_GOTO(st, h5_io_write_attr_string(g, "init", net_init_scheme_name(c->init)), done);
+    AN_TRY_GOTO(st, h5_io_write_attr(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
     /* the experiments' settings (net.h); absent in checkpoints written before them */
-    AN_TRY_GOTO(st, attr_write(g, "lrn", H5T_NATIVE_INT, &c->lrn), done);
-    AN_TRY_GOTO(st, attr_write_string(g, "pooling", net_pooling_name(c->pooling)), done);
-    AN_TRY_GOTO(st, attr_write(g, "towers", H5T_NATIVE_INT, &c->towers), done);
-    AN_TRY_GOTO(st, attr_write_string(g, "activation", net_activation_name(c->activation)), done);
+    AN_TRY_GOTO(st, h5_io_write_attr(g, "lrn", H5T_NATIVE_INT, &c->lrn), done);
+    AN_TRY_GOTO(st, h5_io_write_attr_string(g, "pooling", net_pooling_name(c->pooling)), done);
+    AN_TRY_GOTO(st, h5_io_write_attr(g, "towers", H5T_NATIVE_INT, &c->towers), done);
+    AN_TRY_GOTO(st, h5_io_write_attr_string(g, "activation", net_activation_name(c->activation)), done);
 done:
     H5Gclose(g);
     return st;
@@ -243,14 +158,14 @@ done:
 static an_status meta_write(hid_t file, const checkpoint_meta *m)
 {
     int version = CHECKPOINT_FORMAT_VERSION;
-    AN_TRY(attr_write(file, "format_version", H5T_NATIVE_INT, &version));
-    AN_TRY(attr_write_string(file, "kind", CHECKPOINT_KIND));
-    AN_TRY(attr_write(file, "step", H5T_NATIVE_UINT64, &m->step));
-    AN_TRY(attr_write(file, "epoch", H5T_NATIVE_UINT32, &m->epoch));
-    AN_TRY(attr_write(file, "learning_rate", H5T_NATIVE_DOUBLE, &m->learning_rate));
-    AN_TRY(attr_write(file, "lr_drops", H5T_NATIVE_INT, &m->lr_drops));
-    AN_TRY(attr_write(file, "seed", H5T_NATIVE_UINT64, &m->seed));
-    return attr_write_string(file, "dataset_id", m->dataset_id);
+    AN_TRY(h5_io_write_attr(file, "format_version", H5T_NATIVE_INT, &version));
+    AN_TRY(h5_io_write_attr_string(file, "kind", CHECKPOINT_KIND));
+    AN_TRY(h5_io_write_attr(file, "step", H5T_NATIVE_UINT64, &m->step));
+    AN_TRY(h5_io_write_attr(file, "epoch", H5T_NATIVE_UINT32, &m->epoch));
+    AN_TRY(h5_io_write_attr(file, "learning_rate", H5T_NATIVE_DOUBLE, &m->learning_rate));
+    AN_TRY(h5_io_write_attr(file, "lr_drops", H5T_NATIVE_INT, &m->lr_drops));
+    AN_TRY(h5_io_write_attr(file, "seed", H5T_NATIVE_UINT64, &m->seed));
+    return h5_io_write_attr_string(file, "dataset_id", m->dataset_id);
 }
 
 an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
@@ -266,7 +181,7 @@ an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
         return error_set(AN_ERR_ARG, "dataset id '%s' is longer than %d characters",
                          meta->dataset_id, CHECKPOINT_DATASET_ID_LEN);
     AN_TRY(atomic_temp_name(path, tmp, sizeof tmp));
-    hid_t file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (file < 0) return h5_error_capture("creating checkpoint %s", tmp);
     AN_TRY_GOTO(st, meta_write(file, meta), fail);
     AN_TRY_GOTO(st, config_write(file, net_get_config(n)), fail);
@@ -289,29 +204,32 @@ fail:
 
 /* ------------------------------------------------------------ load */
 
-static an_status open_checked(const char *path, hid_t *out)
+/* Opens a checkpoint of a version this program reads; *version_out is its format_version. */
+static an_status open_checked(const char *path, hid_t *out, int *version_out)
 {
     h5_error_init();
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) return h5_error_capture("opening checkpoint %s", path);
+    if (file < 0) return h5_io_advise(h5_error_capture("opening checkpoint %s", path), CHECKPOINT_DAMAGED);
     int version = 0;
     char kind[64];
-    an_status st = attr_read(file, "format_version", H5T_NATIVE_INT, &version);
-    if (st == AN_OK) st = attr_read_string(file, "kind", kind, sizeof kind);
+    an_status st = h5_io_read_attr(file, "format_version", H5T_NATIVE_INT, &version);
+    if (st == AN_OK) st = h5_io_read_attr_string(file, H5IO_STRINGS_FIXED, "kind", kind, sizeof kind);
+    st = h5_io_advise(st, CHECKPOINT_DAMAGED);
     if (st == AN_OK && strcmp(kind, CHECKPOINT_KIND) != 0)
         st = error_set(AN_ERR_FORMAT, "kind is '%s', not '%s'", kind, CHECKPOINT_KIND);
     if (st == AN_OK && version > CHECKPOINT_FORMAT_VERSION)
         st = error_set(AN_ERR_FORMAT, "format_version %d is newer than this program reads (%d): it was written "
                        "by a newer alexnet; use that version, or upgrade this one", version,
                        CHECKPOINT_FORMAT_VERSION);
-    else if (st == AN_OK && version != CHECKPOINT_FORMAT_VERSION)
-        st = error_set(AN_ERR_FORMAT, "format_version %d is not %d (written by another version)",
-                       version, CHECKPOINT_FORMAT_VERSION);
+    else if (st == AN_OK && version < CHECKPOINT_FORMAT_VERSION_OLDEST)
+        st = error_set(AN_ERR_FORMAT, "format_version %d is not %d..%d (written by another version)",
+                       version, CHECKPOINT_FORMAT_VERSION_OLDEST, CHECKPOINT_FORMAT_VERSION);
     if (st != AN_OK) {
         H5Fclose(file);
         return error_context(st, "checkpoint %s", path);
     }
     *out = file;
+    *version_out = version;
     return AN_OK;
 }
 
@@ -323,24 +241,24 @@ static an_status config_read(hid_t file, net_config *c)
     char name[64];
     double dropout = 0.0;
     net_config_default(c);
-    AN_TRY_GOTO(st, attr_read(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
-    AN_TRY_GOTO(st, attr_read(g, "num_classes", H5T_NATIVE_INT, &c->num_classes), done);
-    AN_TRY_GOTO(st, attr_read_string(g, "lrn_convention", name, sizeof name), done);
+    AN_TRY_GOTO(st, h5_io_read_attr(g, "width", H5T_NATIVE_DOUBLE, &c->width), done);
+    AN_TRY_GOTO(st, h5_io_read_attr(g, "num_classes", H5T_NATIVE_INT, &c->num_classes), done);
+    AN_TRY_GOTO(st, h5_io_read_attr_string(g, H5IO_STRINGS_FIXED, "lrn_convention", name, sizeof name), done);
     AN_TRY_GOTO(st, lrn_convention_parse(name, &c->lrn_convention), done);
-    AN_TRY_GOTO(st, attr_read_string(g, "init", name, sizeof name), done);
+    AN_TRY_GOTO(st, h5_io_read_attr_string(g, H5IO_STRINGS_FIXED, "init", name, sizeof name), done);
     AN_TRY_GOTO(st, net_init_scheme_parse(name, &c->init), done);
-    AN_TRY_GOTO(st, attr_read(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
+    AN_TRY_GOTO(st, h5_io_read_attr(g, "dropout_rate", H5T_NATIVE_DOUBLE, &dropout), done);
     c->dropout_rate = (float)dropout;
     /* A checkpoint written before the experiments' settings has none of them:
      * it holds the paper's network (net_config_default's values, kept above). */
-    if (H5Aexists(g, "lrn") > 0) AN_TRY_GOTO(st, attr_read(g, "lrn", H5T_NATIVE_INT, &c->lrn), done);
+    if (H5Aexists(g, "lrn") > 0) AN_TRY_GOTO(st, h5_io_read_attr(g, "lrn", H5T_NATIVE_INT, &c->lrn), done);
     if (H5Aexists(g, "pooling") > 0) {
-        AN_TRY_GOTO(st, attr_read_string(g, "pooling", name, sizeof name), done);
+        AN_TRY_GOTO(st, h5_io_read_attr_string(g, H5IO_STRINGS_FIXED, "pooling", name, sizeof name), done);
         AN_TRY_GOTO(st, net_pooling_parse(name, &c->pooling), done);
     }
-    if (H5Aexists(g, "towers") > 0) AN_TRY_GOTO(st, attr_read(g, "towers", H5T_NATIVE_INT, &c->towers), done);
+    if (H5Aexists(g, "towers") > 0) AN_TRY_GOTO(st, h5_io_read_attr(g, "towers", H5T_NATIVE_INT, &c->towers), done);
     if (H5Aexists(g, "activation") > 0) {
-        AN_TRY_GOTO(st, attr_read_string(g, "activation", name, sizeof name), done);
+        AN_TRY_GOTO(st, h5_io_read_attr_string(g, H5IO_STRINGS_FIXED, "activation", name, sizeof name), done);
         AN_TRY_GOTO(st, net_activation_parse(name, &c->activation), done);
     }
     /* Ranges before anything is sized by them (net_plan_build checks them again). */
@@ -380,8 +298,9 @@ static an_status config_fits_file(hid_t file, const net_config *c)
 an_status checkpoint_read_config(const char *path, net_config *cfg)
 {
     hid_t file;
-    AN_TRY(open_checked(path, &file));
-    an_status st = config_read(file, cfg);
+    int version;
+    AN_TRY(open_checked(path, &file, &version));
+    an_status st = h5_io_advise(config_read(file, cfg), CHECKPOINT_DAMAGED);
     if (st == AN_OK) st = config_fits_file(file, cfg);
     H5Fclose(file);
     return st == AN_OK ? st : error_context(st, "checkpoint %s", path);
@@ -409,33 +328,35 @@ static an_status config_compare(const net_config *file, const net_config *have)
 static an_status meta_read(hid_t file, checkpoint_meta *m)
 {
     memset(m, 0, sizeof *m);
-    AN_TRY(attr_read(file, "step", H5T_NATIVE_UINT64, &m->step));
-    AN_TRY(attr_read(file, "epoch", H5T_NATIVE_UINT32, &m->epoch));
-    AN_TRY(attr_read(file, "learning_rate", H5T_NATIVE_DOUBLE, &m->learning_rate));
-    AN_TRY(attr_read(file, "lr_drops", H5T_NATIVE_INT, &m->lr_drops));
-    AN_TRY(attr_read(file, "seed", H5T_NATIVE_UINT64, &m->seed));
-    return attr_read_string(file, "dataset_id", m->dataset_id, sizeof m->dataset_id);
+    AN_TRY(h5_io_read_attr(file, "step", H5T_NATIVE_UINT64, &m->step));
+    AN_TRY(h5_io_read_attr(file, "epoch", H5T_NATIVE_UINT32, &m->epoch));
+    AN_TRY(h5_io_read_attr(file, "learning_rate", H5T_NATIVE_DOUBLE, &m->learning_rate));
+    AN_TRY(h5_io_read_attr(file, "lr_drops", H5T_NATIVE_INT, &m->lr_drops));
+    AN_TRY(h5_io_read_attr(file, "seed", H5T_NATIVE_UINT64, &m->seed));
+    return h5_io_read_attr_string(file, H5IO_STRINGS_FIXED, "dataset_id", m->dataset_id, sizeof m->dataset_id);
 }
 
 an_status checkpoint_load(const char *path, net *n, checkpoint_meta *meta,
                           char **trainer_state_json)
 {
     hid_t file;
+    int version;
     net_config cfg;
     an_status st = AN_OK;
     if (trainer_state_json) *trainer_state_json = NULL;
-    AN_TRY(open_checked(path, &file));
-    AN_TRY_GOTO(st, config_read(file, &cfg), done);
+    AN_TRY(open_checked(path, &file, &version));
+    AN_TRY_GOTO(st, h5_io_advise(config_read(file, &cfg), CHECKPOINT_DAMAGED), done);
     AN_TRY_GOTO(st, config_compare(&cfg, net_get_config(n)), done);
-    AN_TRY_GOTO(st, meta_read(file, meta), done);
+    AN_TRY_GOTO(st, h5_io_advise(meta_read(file, meta), CHECKPOINT_DAMAGED), done);
     float *weights, *momentum; /* [net_param_count] each, host */
     AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_PARAMS, &weights), done);
     AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_MOMENTUM, &momentum), done);
-    AN_TRY_GOTO(st, tensors_read(file, "weights", n, weights), done);
-    AN_TRY_GOTO(st, tensors_read(file, "momentum", n, momentum), done);
+    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "weights", n, weights), CHECKPOINT_DAMAGED), done);
+    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "momentum", n, momentum), CHECKPOINT_DAMAGED), done);
     AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_PARAMS, weights), done);
     AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_MOMENTUM, momentum), done);
-    if (trainer_state_json) AN_TRY_GOTO(st, state_read(file, trainer_state_json), done);
+    if (trainer_state_json)
+        AN_TRY_GOTO(st, h5_io_advise(state_read(file, version, trainer_state_json), CHECKPOINT_DAMAGED), done);
 done:
     H5Fclose(file);
     return st == AN_OK ? st : error_context(st, "loading checkpoint %s", path);

@@ -13,7 +13,10 @@
 #include "net.h"
 #include "status.h"
 
-#define CHECKPOINT_FORMAT_VERSION 1
+/* 2: the trainer state is a fixed-length string (common/h5_io.h). 1: it was a
+ * variable-length string in HDF5's global heap; still read. */
+#define CHECKPOINT_FORMAT_VERSION 2
+#define CHECKPOINT_FORMAT_VERSION_OLDEST 1
 #define CHECKPOINT_DATASET_ID_LEN 16 /* lowercase hex chars, as in the dataset contract */
 
 typedef struct checkpoint_meta {

@@ -37,6 +37,9 @@ done:
     return st;
 }
 
+/* The shards and dataset.h5 disagree: which one is damaged is not known. */
+#define DISAGREE_ADVICE "a shard or dataset.h5 is damaged: make the dataset again, or get another copy"
+
 an_status prep_verify(const char *dir, FILE *out)
 {
     dataset *d = NULL;
@@ -55,14 +58,15 @@ an_status prep_verify(const char *dir, FILE *out)
         for (int i = 0; i < s->num_shards && st == AN_OK; i++) st = verify_shard(d, split, i, &images, counts);
         if (st != AN_OK) break;
         if (images != s->num_images) {
-            st = error_set(AN_ERR_FORMAT, "%s: shards hold %llu images, dataset.h5 says %llu", split,
-                           (unsigned long long)images, (unsigned long long)s->num_images);
+            st = error_set(AN_ERR_FORMAT, "%s: shards hold %llu images, dataset.h5 says %llu (%s)", split,
+                           (unsigned long long)images, (unsigned long long)s->num_images, DISAGREE_ADVICE);
             break;
         }
         for (int c = 0; c < d->num_classes; c++)
             if (counts[c] != s->class_counts[c]) {
-                st = error_set(AN_ERR_FORMAT, "%s: class %d (%s) has %lld images in the shards, dataset.h5 says %lld",
-                               split, c, d->class_ids[c], (long long)counts[c], (long long)s->class_counts[c]);
+                st = error_set(AN_ERR_FORMAT, "%s: class %d (%s) has %lld images in the shards, dataset.h5 says %lld (%s)",
+                               split, c, d->class_ids[c], (long long)counts[c], (long long)s->class_counts[c],
+                               DISAGREE_ADVICE);
                 break;
             }
         if (st == AN_OK)

@@ -137,7 +137,7 @@ static an_status write_plan(hid_t f, const prep_plan *p)
 }
 
 /* The plan's resize mode; plans written before the attribute name it only in params. */
-static an_status read_resize(hid_t f, prep_plan *p)
+static an_status read_resize(hid_t f, h5_io_strings strings, prep_plan *p)
 {
     htri_t has = H5Aexists(f, "resize");
     if (has < 0) return h5_error_capture("looking for attribute resize");
@@ -146,33 +146,34 @@ static an_status read_resize(hid_t f, prep_plan *p)
         return AN_OK;
     }
     char text[16];
-    AN_TRY(h5_io_read_attr_string(f, "resize", text, sizeof text));
+    AN_TRY(h5_io_read_attr_string(f, strings, "resize", text, sizeof text));
     an_status st = image_resize_parse(text, &p->resize);
     return st == AN_OK ? st : error_context(st, "prep-plan.h5");
 }
 
-static an_status read_plan(hid_t f, prep_plan *p)
+/* Everything after the format version; variable-length strings only in
+ * plans of format version 1 (shard_format.h). */
+static an_status read_contents(hid_t f, long long version, prep_plan *p)
 {
+    h5_io_strings strings = version < SHARD_FORMAT_VERSION ? H5IO_STRINGS_LEGACY : H5IO_STRINGS_FIXED;
     long long v = 0;
-    AN_TRY(h5_io_read_attr_int(f, "format_version", &v));
-    if (v != SHARD_FORMAT_VERSION) return error_set(AN_ERR_FORMAT, "format_version %lld is not %d", v, SHARD_FORMAT_VERSION);
-    AN_TRY(h5_io_read_attr_string(f, "dataset_id", p->dataset_id, sizeof p->dataset_id));
-    AN_TRY(h5_io_read_attr_string(f, "source", p->source, sizeof p->source));
-    AN_TRY(h5_io_read_attr_string(f, "input", p->input, sizeof p->input));
-    AN_TRY(h5_io_read_attr_string(f, "params", p->params, sizeof p->params));
-    AN_TRY(h5_io_read_attr_string(f, "max_bad", p->max_bad, sizeof p->max_bad));
+    AN_TRY(h5_io_read_attr_string(f, strings, "dataset_id", p->dataset_id, sizeof p->dataset_id));
+    AN_TRY(h5_io_read_attr_string(f, strings, "source", p->source, sizeof p->source));
+    AN_TRY(h5_io_read_attr_string(f, strings, "input", p->input, sizeof p->input));
+    AN_TRY(h5_io_read_attr_string(f, strings, "params", p->params, sizeof p->params));
+    AN_TRY(h5_io_read_attr_string(f, strings, "max_bad", p->max_bad, sizeof p->max_bad));
     AN_TRY(h5_io_read_attr_int(f, "shard_size", &v));
     p->shard_size = (size_t)v;
-    AN_TRY(read_resize(f, p));
+    AN_TRY(read_resize(f, strings, p));
     htri_t has_store = H5Aexists(f, "store");
     if (has_store < 0) return h5_error_capture("looking for attribute store");
     char text[SHARD_STORE_NAME_MAX] = "raw"; /* plans written before the JPEG store have none */
-    if (has_store > 0) AN_TRY(h5_io_read_attr_string(f, "store", text, sizeof text));
+    if (has_store > 0) AN_TRY(h5_io_read_attr_string(f, strings, "store", text, sizeof text));
     AN_TRY(shard_store_parse(text, &p->store));
     if (p->store == SHARD_STORE_JPEG) {
         AN_TRY(h5_io_read_attr_int(f, "jpeg_quality", &v));
         p->jpeg_quality = (int)v;
-        AN_TRY(h5_io_read_attr_string(f, "jpeg_subsampling", text, sizeof text));
+        AN_TRY(h5_io_read_attr_string(f, strings, "jpeg_subsampling", text, sizeof text));
         p->jpeg_subsampling = strcmp(text, shard_jpeg_subsampling_name(SHARD_JPEG_444)) == 0 ? SHARD_JPEG_444
                                                                                              : SHARD_JPEG_420;
     }
@@ -191,9 +192,37 @@ static an_status read_plan(hid_t f, prep_plan *p)
         AN_TRY(h5_io_read_attr_int(f, name, &v));
         p->shards[s] = (int)v;
     }
-    AN_TRY(h5_io_read_strings(f, "class_ids", (size_t)p->num_classes, &p->class_ids));
-    AN_TRY(h5_io_read_strings(f, "class_names", (size_t)p->num_classes, &p->class_names));
+    AN_TRY(h5_io_read_strings(f, strings, "class_ids", (size_t)p->num_classes, &p->class_ids));
+    AN_TRY(h5_io_read_strings(f, strings, "class_names", (size_t)p->num_classes, &p->class_names));
     return AN_OK;
+}
+
+typedef struct contents_job {
+    hid_t f;
+    long long version;
+    prep_plan *p;
+} contents_job;
+
+static an_status read_contents_job(void *ctx)
+{
+    contents_job *j = ctx;
+    return read_contents(j->f, j->version, j->p);
+}
+
+static an_status read_plan(hid_t f, prep_plan *p)
+{
+    long long v = 0;
+    AN_TRY(h5_io_read_attr_int(f, "format_version", &v));
+    if (v < SHARD_FORMAT_VERSION_OLDEST || v > SHARD_FORMAT_VERSION)
+        return error_set(AN_ERR_FORMAT, "format_version %lld is not %d..%d (written by another alexnet version?)", v,
+                         SHARD_FORMAT_VERSION_OLDEST, SHARD_FORMAT_VERSION);
+    /* A plan of format version 1 keeps its strings in HDF5's global heap:
+     * they are read first in a child that only checks them (h5_io.h). */
+    if (v < SHARD_FORMAT_VERSION) {
+        contents_job job = {f, v, p};
+        AN_TRY(h5_io_check_in_child(read_contents_job, &job));
+    }
+    return read_contents(f, v, p);
 }
 
 an_status prep_plan_load(prep_plan *p, const char *dir)
@@ -211,7 +240,8 @@ an_status prep_plan_load(prep_plan *p, const char *dir)
     if (f < 0) {
         st = h5_error_capture("opening %s", path);
     } else {
-        st = read_plan(f, p);
+        st = h5_io_advise(read_plan(f, p), "prep-plan.h5 is damaged, or not one this alexnet-prep writes: run "
+                          "alexnet-prep again with a new --output directory");
         H5Fclose(f);
     }
     h5_io_unlock();
@@ -240,7 +270,7 @@ an_status prep_plan_store(const prep_plan *p, const char *dir)
     h5_error_init();
     h5_io_lock();
     an_status st;
-    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = h5_io_create_file(tmp, H5F_ACC_EXCL);
     if (f < 0) {
         st = h5_error_capture("creating %s", tmp);
     } else {

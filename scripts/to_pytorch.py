@@ -29,8 +29,8 @@ def load(path):
     with h5py.File(path, "r") as f:
         if text(f.attrs.get("kind", "")) != "alexnet-checkpoint":
             raise ValueError(f"{path}: not an alexnet checkpoint (kind attribute)")
-        if int(f.attrs["format_version"]) != 1:
-            raise ValueError(f"{path}: format_version {f.attrs['format_version']} is not 1")
+        if int(f.attrs["format_version"]) not in (1, 2):  # docs/FORMAT.md section 2: 2 differs only in trainer_state
+            raise ValueError(f"{path}: format_version {f.attrs['format_version']} is not 1 or 2")
         cfg = f["config"].attrs
         # lrn, pooling, towers, activation: the experiments' settings (docs/experiments.md),
         # absent from checkpoints written before them, which hold the paper's network

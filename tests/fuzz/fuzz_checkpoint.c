@@ -67,14 +67,16 @@ static void replace_state(hid_t file, fuzz_bytes *b)
     memcpy(text, b->data + b->used, n);
     text[n] = 0;
     b->used = b->size;
+    /* kind 0: [1] fixed-length, as format version 2 writes it; 1: a fixed-length scalar;
+     * 2: three variable-length strings; 3: deleted (above) */
     hsize_t count = kind == 2 ? 3 : 1;
-    hid_t space = kind == 2 ? H5Screate_simple(1, &count, NULL) : H5Screate(H5S_SCALAR);
+    hid_t space = kind == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
     hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, kind == 1 ? n + 1 : H5T_VARIABLE);
+    H5Tset_size(type, kind == 2 ? H5T_VARIABLE : n + 1);
     hid_t dset = H5Dcreate2(file, "trainer_state", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     const char *values[3] = {text, text, text};
     if (dset >= 0) {
-        H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, kind == 1 ? (const void *)text : (const void *)values);
+        H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, kind != 2 ? (const void *)text : (const void *)values);
         H5Dclose(dset);
     }
     H5Tclose(type);

@@ -41,7 +41,7 @@ static void int_attr(hid_t loc, const char *name, long long valid, fuzz_bytes *b
     H5Sclose(space);
 }
 
-/* Writes string attribute `name` (valid text `valid`) as a variable or fixed string, possibly repeated or long. */
+/* Writes string attribute `name` (valid text `valid`) as a fixed or variable-length string, possibly repeated or long. */
 static void string_attr(hid_t loc, const char *name, const char *valid, fuzz_bytes *b)
 {
     unsigned kind = fuzz_byte(b) % 8;
@@ -53,11 +53,14 @@ static void string_attr(hid_t loc, const char *name, const char *valid, fuzz_byt
     hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
     hid_t type = H5Tcopy(H5T_C_S1);
     const char *values[3] = {text, text, text};
-    if (kind == 6) H5Tset_size(type, strlen(text) + 1);
-    else H5Tset_size(type, H5T_VARIABLE);
+    size_t width = strlen(text) > 0 ? strlen(text) : 1;
+    char packed[3 * sizeof text]; /* [count][width]: fixed-length, as format version 2 writes them */
+    for (int i = 0; i < 3; i++) memcpy(packed + (size_t)i * width, text, width);
+    if (kind == 6) H5Tset_size(type, H5T_VARIABLE); /* as format version 1 wrote them */
+    else H5Tset_size(type, width);
     hid_t attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (attr >= 0) {
-        H5Awrite(attr, type, kind == 6 ? (const void *)text : (const void *)values);
+        H5Awrite(attr, type, kind == 6 ? (const void *)values : (const void *)packed);
         H5Aclose(attr);
     }
     H5Tclose(type);
@@ -96,20 +99,29 @@ static void strings_dataset(hid_t loc, const char *name, hsize_t valid, fuzz_byt
     long long n = fuzz_near(b, (long long)valid);
     if (n < 0 || n > 64) n = (long long)valid + 1;
     hsize_t dims[1] = {(hsize_t)n};
+    static char big[70000];
+    memset(big, 'p', sizeof big - 1);
+    const char *values[64];
+    size_t width = 1;
+    for (int i = 0; i < 64; i++) {
+        values[i] = fuzz_byte(b) == 1 ? big : "img/a.jpg";
+        if (i < n && strlen(values[i]) > width) width = strlen(values[i]);
+    }
+    /* fixed-length as format version 2 writes them ([n][width]); kind 4: variable-length, as version 1 did;
+     * kind 5: 16 bytes of 'q' */
+    char *fixed = calloc((size_t)(n > 0 ? n : 1), kind == 5 ? 16 : width);
+    if (!fixed) return;
+    if (kind == 5) memset(fixed, 'q', (size_t)(n > 0 ? n : 1) * 16);
+    else for (long long i = 0; i < n; i++) memcpy(fixed + (size_t)i * width, values[i], strlen(values[i]));
     hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, kind == 5 ? 16 : H5T_VARIABLE);
+    H5Tset_size(type, kind == 5 ? 16 : kind == 4 ? H5T_VARIABLE : width);
     hid_t space = H5Screate_simple(1, dims, NULL);
     hid_t dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (dset >= 0) {
-        static char big[70000];
-        memset(big, 'p', sizeof big - 1);
-        const char *values[64];
-        for (int i = 0; i < 64; i++) values[i] = fuzz_byte(b) == 1 ? big : "img/a.jpg";
-        char fixed[64 * 16];
-        memset(fixed, 'q', sizeof fixed);
-        if (n > 0) H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, kind == 5 ? (const void *)fixed : (const void *)values);
+        if (n > 0) H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, kind == 4 ? (const void *)values : (const void *)fixed);
         H5Dclose(dset);
     }
+    free(fixed);
     H5Sclose(space);
     H5Tclose(type);
 }
