@@ -89,7 +89,8 @@ void net_destroy(net *n)
     }
     void *blocks[] = {n->params,         n->grads,          n->momentum,     n->grad_a,
                       n->grad_b,         n->input_staging,  n->ids_staging,  n->labels_staging,
-                      n->images_staging, n->mean_staging,   n->choices_staging};
+                      n->images_staging[0], n->images_staging[1], n->mean_staging,
+                      n->choices_staging[0], n->choices_staging[1]};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) release(be, blocks[i]);
     for (int i = 0; i < 3; i++) free(n->block_mirror[i]);
     free(n->logits_mirror);

@@ -215,6 +215,19 @@ an_status net_forward(net *n, const float *input_host, int batch, const uint32_t
 an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
                             const crop_choice *choices_host, int batch);
 
+/* A pass (train 1: dropout on, activations kept for net_backward, as
+ * net_forward) on one view per stored image, cut on the backend by the same
+ * input op: the trainer's, from the loader's images and augmentation
+ * choices (§4.1). With train = 1 the views stay in backend memory until
+ * net_backward; images_host stays unchanged until the pass's ops are done
+ * (backend.h, host_alloc).
+ *   images_host [batch, 256, 256, 3] uint8 HWC, mean_image_host [256, 256, 3]
+ *   float, choices_host [batch], image_ids_host [batch] (dropout masks), step
+ *   and seed the dropout key (backend.h) */
+an_status net_forward_images(net *n, const uint8_t *images_host, const float *mean_image_host,
+                                  const crop_choice *choices_host, int batch, const uint32_t *image_ids_host,
+                                  uint32_t step, uint64_t seed, int train);
+
 /* After net_forward, host copies valid until the next forward or read of the same kind: */
 an_status net_read_logits(net *n, const float **logits_host); /* [B, K] fc8 outputs */
 an_status net_read_probs(net *n, const float **probs_host);   /* [B, K] softmax of the logits */

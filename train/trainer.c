@@ -87,7 +87,9 @@ static an_status forward_scores(trainer *t, int r, const loader_batch *b, int tr
     double mean_loss;
     int64_t top1, top5;
     net *n = t->nets[r];
-    AN_TRY(net_forward(n, b->images, (int)b->count, b->image_ids, step, t->augment.seed, train));
+    /* The input op cuts, flips, lights and centres the views on the backend (§2, §4.1). */
+    AN_TRY(net_forward_images(n, b->images, t->augment.mean_image, b->choices, (int)b->count, b->image_ids, step,
+                              t->augment.seed, train));
     AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
     AN_TRY(net_topk_errors(n, b->labels, (int)b->count, &top1, &top5));
     sums[0] += mean_loss * b->count;
