@@ -79,17 +79,23 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
 }
 
 /* Forward pass of replica r (dropout when train = 1, keyed by the global
- * step) over its b->count >= 1 images: sums[0] += the loss summed over the
- * images, sums[1], sums[2] += top-1 and top-5 errors. */
-static an_status forward_scores(trainer *t, int r, const loader_batch *b, int train, double sums[3])
+ * step) over its b->count >= 1 images, the input cut by the backend's input
+ * op (§2, §4.1). */
+static an_status forward_images(trainer *t, int r, const loader_batch *b, int train)
 {
     uint32_t step = train ? (uint32_t)t->state.global_step : 0;
+    return net_forward_images(t->nets[r], b->images, t->augment.mean_image, b->choices, (int)b->count, b->image_ids,
+                              step, t->augment.seed, train);
+}
+
+/* The scores of replica r's last forward pass: sums[0] += the loss summed
+ * over the images, sums[1], sums[2] += top-1 and top-5 errors. Waits for the
+ * backend (the read-back). */
+static an_status read_scores(trainer *t, int r, const loader_batch *b, double sums[3])
+{
     double mean_loss;
     int64_t top1, top5;
     net *n = t->nets[r];
-    /* The input op cuts, flips, lights and centres the views on the backend (§2, §4.1). */
-    AN_TRY(net_forward_images(n, b->images, t->augment.mean_image, b->choices, (int)b->count, b->image_ids, step,
-                              t->augment.seed, train));
     AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
     AN_TRY(net_topk_errors(n, b->labels, (int)b->count, &top1, &top5));
     sums[0] += mean_loss * b->count;
@@ -115,9 +121,13 @@ static an_status replica_gradients(void *ctx, int r)
         return error_set(AN_ERR_INTERNAL, "failure injected at step %" PRIu64 " (ALEXNET_TEST_FAIL_REPLICA)",
                          t->fail_step);
     if (b->count == 0) return net_zero_grads(t->nets[r]);
-    AN_TRY(forward_scores(t, r, b, 1, w->sums[r]));
-    /* Gradients of sum(loss) / global batch: summed over replicas, the batch mean. */
-    return net_backward(t->nets[r], b->labels, (int)b->count, (float)b->global_count);
+    AN_TRY(forward_images(t, r, b, 1));
+    /* Gradients of sum(loss) / global batch: summed over replicas, the batch
+     * mean. Queued before the scores are read back, so the backend computes
+     * the backward pass while the host waits for the loss (the backward
+     * leaves the logits and probabilities as they were). */
+    AN_TRY(net_backward(t->nets[r], b->labels, (int)b->count, (float)b->global_count));
+    return read_scores(t, r, b, w->sums[r]);
 }
 
 /* Replica r's §5 update with the summed gradients (a device_group job). */
@@ -134,7 +144,8 @@ static an_status replica_validate(void *ctx, int r)
     const loader_batch *b = w->batches[r];
     if (b->count == 0) return AN_OK;
     w->sums[r][3] += b->count;
-    return forward_scores(w->t, r, b, 0, w->sums[r]);
+    AN_TRY(forward_images(w->t, r, b, 0));
+    return read_scores(w->t, r, b, w->sums[r]);
 }
 
 /* The gradients summed over the replicas of this process (the device
