@@ -251,8 +251,12 @@ an_status net_zero_grads(net *n);
 #define SGD_PAPER_MOMENTUM 0.9f         /* §5 */
 #define SGD_PAPER_WEIGHT_DECAY 0.0005f  /* §5 */
 
-/* §5 over the whole block: v = momentum·v − weight_decay·lr·w − lr·grad; w += v. */
+/* §5 over the whole block: v = momentum·v − weight_decay·lr·w − lr·grad; w += v,
+ * queued; skipped (weights and momentum unchanged) when a gradient is not
+ * finite, which a step with a non-finite loss always has. */
 an_status net_update(net *n, float lr, float momentum, float weight_decay);
+/* *applied = 1 when the last net_update was made, 0 when it was skipped. Waits for it. */
+an_status net_update_applied(net *n, int *applied);
 
 /* Called after each layer's ops in net_forward (backward = 0) and
  * net_backward (backward = 1), for per-layer timing (bench/cpu). NULL: none. */

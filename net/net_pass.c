@@ -336,6 +336,14 @@ an_status net_zero_grads(net *n)
 
 an_status net_update(net *n, float lr, float momentum, float weight_decay)
 {
-    return OPS(n)->sgd_update(n->be, n->params, n->momentum, n->grads, n->plan.param_count, lr, momentum,
-                              weight_decay); /* §5 */
+    return OPS(n)->sgd_update(n->be, n->params, n->momentum, n->update_applied, n->grads, n->plan.param_count, lr,
+                              momentum, weight_decay); /* §5 */
+}
+
+an_status net_update_applied(net *n, int *applied)
+{
+    int32_t flag = 0;
+    AN_TRY(OPS(n)->download(n->be, &flag, n->update_applied, sizeof flag));
+    *applied = flag != 0;
+    return AN_OK;
 }
