@@ -225,8 +225,8 @@ an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_im
  *   float, choices_host [batch], image_ids_host [batch] (dropout masks), step
  *   and seed the dropout key (backend.h) */
 an_status net_forward_images(net *n, const uint8_t *images_host, const float *mean_image_host,
-                                  const crop_choice *choices_host, int batch, const uint32_t *image_ids_host,
-                                  uint32_t step, uint64_t seed, int train);
+                             const crop_choice *choices_host, int batch, const uint32_t *image_ids_host, uint32_t step,
+                             uint64_t seed, int train);
 
 /* After net_forward, host copies valid until the next forward or read of the same kind: */
 an_status net_read_logits(net *n, const float **logits_host); /* [B, K] fc8 outputs */

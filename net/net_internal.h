@@ -84,7 +84,7 @@ struct net {
     uint32_t *ids_staging;             /* [max_batch] */
     int32_t *labels_staging;           /* [max_batch] */
     int32_t *update_applied;           /* [1] the last net_update's sgd_update flag: 1 applied, 0 skipped */
-    /* net_forward_crops' inputs, allocated at its first call (NULL until then);
+    /* the inputs of net_forward_crops and net_forward_images, allocated at the first such pass (NULL until then);
      * two of the images and choices, used in turn, so that the upload of one
      * pass's images need not wait for the ops still reading the previous one's */
     uint8_t *images_staging[2];        /* each [max_batch, 256, 256, 3] */

@@ -147,7 +147,7 @@ an_status net_forward(net *n, const float *input_host, int batch, const uint32_t
     return forward_layers(n, batch, image_ids_host, step, seed);
 }
 
-/* Allocates net_forward_crops' staging at its first call. */
+/* Allocates the staging of the passes on cut views at the first one. */
 static an_status crops_staging(net *n)
 {
     if (n->mean_staging) return AN_OK;
@@ -159,7 +159,7 @@ static an_status crops_staging(net *n)
     return OPS(n)->alloc(n->be, (void **)&n->mean_staging, IMAGE_STORED_BYTES * sizeof(float), "the mean image");
 }
 
-/* n->input = the views the backend's input op cuts (net_forward_crops). */
+/* n->input = the views the backend's input op cuts (net_forward_crops, net_forward_images). */
 static an_status crop_views(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
                             const crop_choice *choices_host, int batch)
 {
@@ -197,8 +197,8 @@ an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_im
 }
 
 an_status net_forward_images(net *n, const uint8_t *images_host, const float *mean_image_host,
-                                  const crop_choice *choices_host, int batch, const uint32_t *image_ids_host,
-                                  uint32_t step, uint64_t seed, int train)
+                             const crop_choice *choices_host, int batch, const uint32_t *image_ids_host, uint32_t step,
+                             uint64_t seed, int train)
 {
     AN_TRY(crops_check(n, 1));
     AN_TRY(pass_start(n, batch, train, image_ids_host));

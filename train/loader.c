@@ -2,8 +2,9 @@
  * augmentation, into a bounded ring of batches. See loader.h for the contract.
  *
  * Synchronisation: one mutex guards the cursors and slot states. Workers take
- * one image at a time (step s, position k) under the mutex, read and augment
- * it without the mutex into slot s % depth at position k, and count it done.
+ * one image at a time (step s, position k) under the mutex, draw its
+ * augmentation and read it without the mutex into slot s % depth at position
+ * k, and count it done.
  * A worker may only take step s while s < window_start + depth, where
  * window_start is the oldest step the consumer has not released: this is
  * the memory bound and the back-pressure.
