@@ -128,6 +128,15 @@ typedef struct backend_ops {
     /* Waits until every queued op has finished (timing, before a host read
      * outside this table). */
     an_status (*synchronize)(backend *be);
+    /* *out = `bytes` of HOST memory that upload_view reads fastest (the
+     * input ring the loader writes into: page-locked on CUDA, so its DMA
+     * needs no bounce copy; ordinary memory on the CPU), 64-byte aligned,
+     * contents undefined; `what` names it in an out-of-memory message. Such
+     * memory, passed to upload_view, must stay unchanged until the ops
+     * reading the view have finished (a wait such as softmax_loss's). */
+    an_status (*host_alloc)(backend *be, void **out, size_t bytes, const char *what);
+    /* Frees a block from host_alloc; NULL is fine. */
+    void (*host_free)(backend *be, void *p);
 
     /* ------------------------------------------------------------ the ops */
 

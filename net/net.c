@@ -44,6 +44,7 @@ static an_status net_alloc(net *n)
     AN_TRY(be_alloc(n, (void **)&n->input_staging, B * p->input_floats * sizeof(float), "the input batch", NULL));
     AN_TRY(be_alloc(n, (void **)&n->ids_staging, B * sizeof(uint32_t), "the image ids", NULL));
     AN_TRY(be_alloc(n, (void **)&n->labels_staging, B * sizeof(int32_t), "the labels", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->update_applied, sizeof(int32_t), "the update's flag", NULL));
     return AN_OK;
 }
 
@@ -89,7 +90,8 @@ void net_destroy(net *n)
     }
     void *blocks[] = {n->params,         n->grads,          n->momentum,     n->grad_a,
                       n->grad_b,         n->input_staging,  n->ids_staging,  n->labels_staging,
-                      n->images_staging, n->mean_staging,   n->choices_staging};
+                      n->images_staging[0], n->images_staging[1], n->mean_staging,
+                      n->choices_staging[0], n->choices_staging[1], n->update_applied};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) release(be, blocks[i]);
     for (int i = 0; i < 3; i++) free(n->block_mirror[i]);
     free(n->logits_mirror);

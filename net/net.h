@@ -215,6 +215,19 @@ an_status net_forward(net *n, const float *input_host, int batch, const uint32_t
 an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
                             const crop_choice *choices_host, int batch);
 
+/* A pass (train 1: dropout on, activations kept for net_backward, as
+ * net_forward) on one view per stored image, cut on the backend by the same
+ * input op: the trainer's, from the loader's images and augmentation
+ * choices (§4.1). With train = 1 the views stay in backend memory until
+ * net_backward; images_host stays unchanged until the pass's ops are done
+ * (backend.h, host_alloc).
+ *   images_host [batch, 256, 256, 3] uint8 HWC, mean_image_host [256, 256, 3]
+ *   float, choices_host [batch], image_ids_host [batch] (dropout masks), step
+ *   and seed the dropout key (backend.h) */
+an_status net_forward_images(net *n, const uint8_t *images_host, const float *mean_image_host,
+                             const crop_choice *choices_host, int batch, const uint32_t *image_ids_host, uint32_t step,
+                             uint64_t seed, int train);
+
 /* After net_forward, host copies valid until the next forward or read of the same kind: */
 an_status net_read_logits(net *n, const float **logits_host); /* [B, K] fc8 outputs */
 an_status net_read_probs(net *n, const float **probs_host);   /* [B, K] softmax of the logits */
@@ -238,8 +251,12 @@ an_status net_zero_grads(net *n);
 #define SGD_PAPER_MOMENTUM 0.9f         /* §5 */
 #define SGD_PAPER_WEIGHT_DECAY 0.0005f  /* §5 */
 
-/* §5 over the whole block: v = momentum·v − weight_decay·lr·w − lr·grad; w += v. */
+/* §5 over the whole block: v = momentum·v − weight_decay·lr·w − lr·grad; w += v,
+ * queued; skipped (weights and momentum unchanged) when a gradient is not
+ * finite, which a step with a non-finite loss always has. */
 an_status net_update(net *n, float lr, float momentum, float weight_decay);
+/* *applied = 1 when the last net_update was made, 0 when it was skipped. Waits for it. */
+an_status net_update_applied(net *n, int *applied);
 
 /* Called after each layer's ops in net_forward (backward = 0) and
  * net_backward (backward = 1), for per-layer timing (bench/cpu). NULL: none. */

@@ -83,10 +83,14 @@ struct net {
     float *input_staging;              /* [max_batch, 3, 224, 224] for backends that copy the input */
     uint32_t *ids_staging;             /* [max_batch] */
     int32_t *labels_staging;           /* [max_batch] */
-    /* net_forward_crops' inputs, allocated at its first call (NULL until then) */
-    uint8_t *images_staging;           /* [max_batch, 256, 256, 3] */
+    int32_t *update_applied;           /* [1] the last net_update's sgd_update flag: 1 applied, 0 skipped */
+    /* the inputs of net_forward_crops and net_forward_images, allocated at the first such pass (NULL until then);
+     * two of the images and choices, used in turn, so that the upload of one
+     * pass's images need not wait for the ops still reading the previous one's */
+    uint8_t *images_staging[2];        /* each [max_batch, 256, 256, 3] */
+    crop_choice *choices_staging[2];   /* each [max_batch] */
+    int crops_turn;                    /* which of the two the next pass uses */
     float *mean_staging;               /* [256, 256, 3] */
-    crop_choice *choices_staging;      /* [max_batch] */
     float *block_mirror[3];            /* [param_count] host copies by net_block (NULL until needed) */
     float *logits_mirror, *probs_mirror, *fc7_mirror; /* host [max_batch, K|K|F7], NULL until needed */
 

@@ -147,33 +147,63 @@ an_status net_forward(net *n, const float *input_host, int batch, const uint32_t
     return forward_layers(n, batch, image_ids_host, step, seed);
 }
 
-/* Allocates net_forward_crops' staging at its first call. */
+/* Allocates the staging of the passes on cut views at the first one. */
 static an_status crops_staging(net *n)
 {
-    if (n->images_staging) return AN_OK;
+    if (n->mean_staging) return AN_OK;
     const size_t B = (size_t)n->plan.max_batch;
-    AN_TRY(OPS(n)->alloc(n->be, (void **)&n->images_staging, B * IMAGE_STORED_BYTES, "the input images"));
-    AN_TRY(OPS(n)->alloc(n->be, (void **)&n->mean_staging, IMAGE_STORED_BYTES * sizeof(float), "the mean image"));
-    return OPS(n)->alloc(n->be, (void **)&n->choices_staging, B * sizeof(crop_choice), "the crop choices");
+    for (int i = 0; i < 2; i++) {
+        AN_TRY(OPS(n)->alloc(n->be, (void **)&n->images_staging[i], B * IMAGE_STORED_BYTES, "the input images"));
+        AN_TRY(OPS(n)->alloc(n->be, (void **)&n->choices_staging[i], B * sizeof(crop_choice), "the crop choices"));
+    }
+    return OPS(n)->alloc(n->be, (void **)&n->mean_staging, IMAGE_STORED_BYTES * sizeof(float), "the mean image");
+}
+
+/* n->input = the views the backend's input op cuts (net_forward_crops, net_forward_images). */
+static an_status crop_views(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
+                            const crop_choice *choices_host, int batch)
+{
+    AN_TRY(crops_staging(n));
+    const int turn = n->crops_turn;
+    n->crops_turn ^= 1;
+    const void *images, *mean, *choices;
+    AN_TRY(OPS(n)->upload_view(n->be, &images, n->images_staging[turn], images_host,
+                               crop_input_images(batch, views_per_image) * IMAGE_STORED_BYTES));
+    AN_TRY(OPS(n)->upload_view(n->be, &mean, n->mean_staging, mean_image_host, IMAGE_STORED_BYTES * sizeof(float)));
+    AN_TRY(OPS(n)->upload_view(n->be, &choices, n->choices_staging[turn], choices_host,
+                               (size_t)batch * sizeof(crop_choice)));
+    an_status st = OPS(n)->crop_input(n->be, n->input_staging, images, mean, choices, batch, views_per_image);
+    if (st != AN_OK) return error_context(st, "the input crop");
+    n->input = n->input_staging;
+    return AN_OK;
+}
+
+/* The checks of a pass on cut views. */
+static an_status crops_check(const net *n, int views_per_image)
+{
+    if (views_per_image < 1) return error_set(AN_ERR_ARG, "%d views per image", views_per_image);
+    if (n->plan.input_floats != IMAGE_CROP_FLOATS)
+        return error_set(AN_ERR_ARG, "a network input of %zu floats is not a 224x224 crop", n->plan.input_floats);
+    return AN_OK;
 }
 
 an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
                             const crop_choice *choices_host, int batch)
 {
-    if (views_per_image < 1) return error_set(AN_ERR_ARG, "%d views per image", views_per_image);
-    if (n->plan.input_floats != IMAGE_CROP_FLOATS)
-        return error_set(AN_ERR_ARG, "a network input of %zu floats is not a 224x224 crop", n->plan.input_floats);
+    AN_TRY(crops_check(n, views_per_image));
     AN_TRY(pass_start(n, batch, 0, NULL));
-    AN_TRY(crops_staging(n));
-    const void *images, *mean, *choices;
-    AN_TRY(OPS(n)->upload_view(n->be, &images, n->images_staging, images_host,
-                               crop_input_images(batch, views_per_image) * IMAGE_STORED_BYTES));
-    AN_TRY(OPS(n)->upload_view(n->be, &mean, n->mean_staging, mean_image_host, IMAGE_STORED_BYTES * sizeof(float)));
-    AN_TRY(OPS(n)->upload_view(n->be, &choices, n->choices_staging, choices_host, (size_t)batch * sizeof(crop_choice)));
-    an_status st = OPS(n)->crop_input(n->be, n->input_staging, images, mean, choices, batch, views_per_image);
-    if (st != AN_OK) return error_context(st, "the input crop");
-    n->input = n->input_staging;
+    AN_TRY(crop_views(n, images_host, views_per_image, mean_image_host, choices_host, batch));
     return forward_layers(n, batch, NULL, 0, 0);
+}
+
+an_status net_forward_images(net *n, const uint8_t *images_host, const float *mean_image_host,
+                             const crop_choice *choices_host, int batch, const uint32_t *image_ids_host, uint32_t step,
+                             uint64_t seed, int train)
+{
+    AN_TRY(crops_check(n, 1));
+    AN_TRY(pass_start(n, batch, train, image_ids_host));
+    AN_TRY(crop_views(n, images_host, 1, mean_image_host, choices_host, batch));
+    return forward_layers(n, batch, image_ids_host, step, seed);
 }
 
 /* A host view of `floats` per image of the last forward's tensor. */
@@ -306,6 +336,14 @@ an_status net_zero_grads(net *n)
 
 an_status net_update(net *n, float lr, float momentum, float weight_decay)
 {
-    return OPS(n)->sgd_update(n->be, n->params, n->momentum, n->grads, n->plan.param_count, lr, momentum,
-                              weight_decay); /* §5 */
+    return OPS(n)->sgd_update(n->be, n->params, n->momentum, n->update_applied, n->grads, n->plan.param_count, lr,
+                              momentum, weight_decay); /* §5 */
+}
+
+an_status net_update_applied(net *n, int *applied)
+{
+    int32_t flag = 0;
+    AN_TRY(OPS(n)->download(n->be, &flag, n->update_applied, sizeof flag));
+    *applied = flag != 0;
+    return AN_OK;
 }

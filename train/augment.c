@@ -1,11 +1,10 @@
 /* augment.c: the draws of the random crop, flip and PCA lighting (§4.1);
- * the cut itself, mean subtracted at the source pixel (§2), is the one CPU
- * crop of kernels/cpu/crop_cpu.h. See augment.h. */
+ * the cut itself, mean subtracted at the source pixel (§2), is the backend's
+ * input op (crop_input). See augment.h. */
 #include "augment.h"
 
 #include <string.h>
 
-#include "crop_cpu.h"
 #include "philox.h"
 
 const char *augment_mode_name(augment_mode m)
@@ -66,9 +65,9 @@ void augment_draw_centre(augment_draw *out)
     for (int c = 0; c < 3; c++) out->alpha[c] = out->shift[c] = 0.0f;
 }
 
-void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out)
+crop_choice augment_choice(const augment_draw *draw)
 {
     crop_choice choice = {.x = draw->x, .y = draw->y, .flip = draw->flip};
     for (int c = 0; c < 3; c++) choice.shift[c] = draw->shift[c];
-    crop_batch_cpu(out, image, mean_image, &choice, 1);
+    return choice;
 }

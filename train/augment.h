@@ -1,5 +1,6 @@
 /* augment.h: the paper's data augmentation (§4.1), from a stored 256x256
- * uint8 image to the network's float input [3,224,224].
+ * uint8 image to the network's float input [3,224,224]: the draws here, the
+ * cut by the backend's input op (crop_input).
  *
  * Training images get a random 224x224 crop (offset x, y in [0, 32]), a
  * horizontal flip with probability 0.5, and PCA lighting: every pixel gets
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include "image_geometry.h"
+#include "op_shapes.h"
 #include "status.h"
 
 /* The image sizes (256 stored, 224 crop, offsets 0..32, centre 16) are
@@ -64,11 +66,12 @@ void augment_draw_for(const augment_params *params, uint32_t epoch, uint32_t ima
 /* The centre crop's "draw": offset 16, no flip, no shift. */
 void augment_draw_centre(augment_draw *out);
 
-/* Writes one network input: out = crop(image - mean) (+ shift), flipped if asked,
- * through the one CPU crop (kernels/cpu/crop_cpu.h). Only the crop's rows
- * [draw->y, draw->y + 224) of image are read, so a reader may decode just
- * those (shard_reader_read_image_rows).
- * image: [256,256,3] HWC uint8; mean_image: [256,256,3] HWC float; out: [3,224,224] CHW. */
-void augment_apply(const uint8_t *image, const float *mean_image, const augment_draw *draw, float *out);
+/* The input op's choice for a draw (kernels/op_shapes.h's crop_choice): the
+ * loader hands it to the trainer with the stored image, and the backend's
+ * crop_input (kernels/backend_ops.def) cuts the view: out = crop(image -
+ * mean) (+ shift), flipped if asked. Only the crop's rows [draw->y,
+ * draw->y + 224) of the image are read, so a reader may decode just those
+ * (shard_reader_read_image_rows). */
+crop_choice augment_choice(const augment_draw *draw);
 
 #endif

@@ -1,9 +1,10 @@
-/* loader.c: the thread pool that reads, checks and augments images into a
- * bounded ring of batches. See loader.h for the contract.
+/* loader.c: the thread pool that reads and checks images, and draws their
+ * augmentation, into a bounded ring of batches. See loader.h for the contract.
  *
  * Synchronisation: one mutex guards the cursors and slot states. Workers take
- * one image at a time (step s, position k) under the mutex, read and augment
- * it without the mutex into slot s % depth at position k, and count it done.
+ * one image at a time (step s, position k) under the mutex, draw its
+ * augmentation and read it without the mutex into slot s % depth at position
+ * k, and count it done.
  * A worker may only take step s while s < window_start + depth, where
  * window_start is the oldest step the consumer has not released: this is
  * the memory bound and the back-pressure.
@@ -98,11 +99,8 @@ static an_status take_error(const loader *l)
 static void *worker_main(void *arg)
 {
     loader *l = arg;
-    uint8_t *image = malloc(IMAGE_STORED_BYTES); /* [256,256,3] */
     pthread_mutex_lock(&l->mutex);
-    if (!image)
-        record_error(l, error_set(AN_ERR_NOMEM, "loader thread: out of memory for an image buffer"));
-    while (image) {
+    for (;;) {
         while (!l->stop && !has_work(l)) pthread_cond_wait(&l->work, &l->mutex);
         if (l->stop) break;
 
@@ -133,10 +131,10 @@ static void *worker_main(void *arg)
             augment_draw_for(l->cfg.augment, epoch, id, &draw);
         else
             augment_draw_centre(&draw);
+        slot->batch.choices[k] = augment_choice(&draw);
         const shard_reader *shard = l->cfg.shards[l->shard_of[id]];
+        uint8_t *image = slot->batch.images + (size_t)k * IMAGE_STORED_BYTES; /* [256,256,3] in the ring */
         an_status st = shard_reader_read_image_rows(shard, l->index_of[id], image, draw.y, draw.y + IMAGE_CROP_SIZE);
-        float *out = slot->batch.images + (size_t)k * IMAGE_CROP_FLOATS;
-        if (st == AN_OK) augment_apply(image, l->cfg.augment->mean_image, &draw, out);
 
         pthread_mutex_lock(&l->mutex);
         l->busy--;
@@ -150,7 +148,6 @@ static void *worker_main(void *arg)
         if (l->busy == 0) pthread_cond_broadcast(&l->idle);
     }
     pthread_mutex_unlock(&l->mutex);
-    free(image);
     return NULL;
 }
 
@@ -197,6 +194,23 @@ static an_status build_id_table(loader *l)
     return AN_OK;
 }
 
+/* *out = `bytes` of the ring's image memory: the backend's host memory, or ordinary memory without one. */
+static an_status ring_alloc(loader *l, void **out, size_t bytes)
+{
+    backend *be = l->cfg.host_memory;
+    if (be) return be->ops->host_alloc(be, out, bytes, "the loader's input images");
+    *out = malloc(bytes);
+    AN_CHECK_ALLOC(*out, bytes);
+    return AN_OK;
+}
+
+static void ring_free(loader *l, void *p)
+{
+    backend *be = l->cfg.host_memory;
+    if (be) be->ops->host_free(be, p);
+    else free(p);
+}
+
 static an_status loader_alloc(loader *l)
 {
     AN_TRY(build_id_table(l));
@@ -211,9 +225,9 @@ static an_status loader_alloc(loader *l)
     AN_CHECK_ALLOC(l->slots, (size_t)l->cfg.queue_depth * sizeof *l->slots);
     for (int q = 0; q < l->cfg.queue_depth; q++) {
         loader_batch *b = &l->slots[q].batch;
-        size_t floats = (size_t)l->local_max * IMAGE_CROP_FLOATS;
-        b->images = malloc(floats * sizeof(float));
-        AN_CHECK_ALLOC(b->images, floats * sizeof(float));
+        AN_TRY(ring_alloc(l, (void **)&b->images, (size_t)l->local_max * IMAGE_STORED_BYTES));
+        b->choices = malloc((size_t)l->local_max * sizeof *b->choices);
+        AN_CHECK_ALLOC(b->choices, (size_t)l->local_max * sizeof *b->choices);
         b->labels = malloc((size_t)l->local_max * sizeof *b->labels);
         AN_CHECK_ALLOC(b->labels, (size_t)l->local_max * sizeof *b->labels);
         b->image_ids = malloc((size_t)l->local_max * sizeof *b->image_ids);
@@ -338,7 +352,8 @@ void loader_destroy(loader *l)
     for (int t = 0; t < l->threads_started; t++) pthread_join(l->threads[t], NULL);
     if (l->slots) {
         for (int q = 0; q < l->cfg.queue_depth; q++) {
-            free(l->slots[q].batch.images);
+            ring_free(l, l->slots[q].batch.images);
+            free(l->slots[q].batch.choices);
             free(l->slots[q].batch.labels);
             free(l->slots[q].batch.image_ids);
         }

@@ -2,9 +2,15 @@
  *
  * A pool of threads reads images with shard_reader_read_image_rows (one pread
  * and a CRC-32 check, no HDF5 call; a JPEG shard's image is then decoded, only
- * the rows its crop needs), augments them (augment.h) and assembles
- * float batches [b, 3, 224, 224] into a ring of `queue_depth` slots: memory
- * is bounded by queue_depth x local batch x 588 KiB whatever the dataset.
+ * the rows its crop needs) straight into a ring of `queue_depth` slots, and
+ * draws each image's augmentation (augment.h): a batch is the stored uint8
+ * images [b, 256, 256, 3] and one crop choice per image, which the trainer's
+ * backend turns into the float input on the device (backend_ops.def:
+ * crop_input): 192 KiB cross to the device per image instead of the 588 KiB
+ * of a float crop (docs/train.md, "The loader's hand-over"). Memory is
+ * bounded by queue_depth x local batch x 192 KiB whatever the dataset; the
+ * ring's images are host memory of the backend's own (host_alloc: page-locked
+ * for CUDA), so the upload reads them in place.
  * Each image is written to its own position in its batch, so a batch does
  * not depend on which thread produced which image: the output is the same
  * with 1 or 16 threads.
@@ -29,6 +35,7 @@
 #include <stdint.h>
 
 #include "augment.h"
+#include "backend.h"
 #include "shard_reader.h"
 #include "status.h"
 
@@ -48,10 +55,14 @@ typedef struct loader_config {
     int threads;          /* worker threads, >= 1 */
     int queue_depth;      /* batches in flight, >= 1 */
     uint32_t limit;       /* LOADER_VAL: only the first `limit` images in id order; 0 for all */
+    backend *host_memory; /* whose host_alloc holds the ring's images (the trainer's); not owned,
+                             must outlive the loader; NULL: ordinary memory (tests, benchmarks) */
 } loader_config;
 
 typedef struct loader_batch {
-    float *images;        /* [count, 3, 224, 224] */
+    uint8_t *images;      /* [count, 256, 256, 3] uint8 HWC as stored; of image k only the rows
+                             [choices[k].y, choices[k].y + 224) are sure to be written */
+    crop_choice *choices; /* [count] each image's crop, flip and lighting (augment_choice) */
     int32_t *labels;      /* [count] */
     uint32_t *image_ids;  /* [count] */
     uint32_t count;       /* this rank's images in this step (may be 0) */

@@ -79,15 +79,23 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
 }
 
 /* Forward pass of replica r (dropout when train = 1, keyed by the global
- * step) over its b->count >= 1 images: sums[0] += the loss summed over the
- * images, sums[1], sums[2] += top-1 and top-5 errors. */
-static an_status forward_scores(trainer *t, int r, const loader_batch *b, int train, double sums[3])
+ * step) over its b->count >= 1 images, the input cut by the backend's input
+ * op (§2, §4.1). */
+static an_status forward_images(trainer *t, int r, const loader_batch *b, int train)
 {
     uint32_t step = train ? (uint32_t)t->state.global_step : 0;
+    return net_forward_images(t->nets[r], b->images, t->augment.mean_image, b->choices, (int)b->count, b->image_ids,
+                              step, t->augment.seed, train);
+}
+
+/* The scores of replica r's last forward pass: sums[0] += the loss summed
+ * over the images, sums[1], sums[2] += top-1 and top-5 errors. Waits for the
+ * backend (the read-back). */
+static an_status read_scores(trainer *t, int r, const loader_batch *b, double sums[3])
+{
     double mean_loss;
     int64_t top1, top5;
     net *n = t->nets[r];
-    AN_TRY(net_forward(n, b->images, (int)b->count, b->image_ids, step, t->augment.seed, train));
     AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
     AN_TRY(net_topk_errors(n, b->labels, (int)b->count, &top1, &top5));
     sums[0] += mean_loss * b->count;
@@ -101,6 +109,7 @@ typedef struct step_work {
     trainer *t;
     loader_batch *batches[BACKEND_MAX_DEVICES]; /* replica r's slice */
     double sums[BACKEND_MAX_DEVICES][4];        /* loss sum, top-1 errors, top-5 errors, images */
+    int skipped[BACKEND_MAX_DEVICES];           /* 1: replica r's update was not made (a gradient not finite) */
 } step_work;
 
 /* Replica r's forward and backward pass (a device_group job). */
@@ -113,16 +122,31 @@ static an_status replica_gradients(void *ctx, int r)
         return error_set(AN_ERR_INTERNAL, "failure injected at step %" PRIu64 " (ALEXNET_TEST_FAIL_REPLICA)",
                          t->fail_step);
     if (b->count == 0) return net_zero_grads(t->nets[r]);
-    AN_TRY(forward_scores(t, r, b, 1, w->sums[r]));
+    AN_TRY(forward_images(t, r, b, 1));
     /* Gradients of sum(loss) / global batch: summed over replicas, the batch mean. */
     return net_backward(t->nets[r], b->labels, (int)b->count, (float)b->global_count);
 }
 
-/* Replica r's §5 update with the summed gradients (a device_group job). */
+/* Replica r's §5 update with the summed gradients (a device_group job),
+ * queued: the backend skips it when a gradient is not finite. */
 static an_status replica_update(void *ctx, int r)
 {
     trainer *t = ((step_work *)ctx)->t;
     return net_update(t->nets[r], (float)t->state.schedule.lr, t->state.momentum, t->state.weight_decay);
+}
+
+/* Replica r's step read back once its backward pass and update are queued
+ * (a device_group job): the scores of its forward pass (the backward and
+ * the update leave them as they were) and whether the update was made. */
+static an_status replica_scores(void *ctx, int r)
+{
+    step_work *w = ctx;
+    const loader_batch *b = w->batches[r];
+    int applied = 1;
+    if (b->count > 0) AN_TRY(read_scores(w->t, r, b, w->sums[r]));
+    AN_TRY(net_update_applied(w->t->nets[r], &applied));
+    w->skipped[r] = !applied;
+    return AN_OK;
 }
 
 /* Replica r's validation forward pass (a device_group job). */
@@ -132,7 +156,8 @@ static an_status replica_validate(void *ctx, int r)
     const loader_batch *b = w->batches[r];
     if (b->count == 0) return AN_OK;
     w->sums[r][3] += b->count;
-    return forward_scores(w->t, r, b, 0, w->sums[r]);
+    AN_TRY(forward_images(w->t, r, b, 0));
+    return read_scores(w->t, r, b, w->sums[r]);
 }
 
 /* The gradients summed over the replicas of this process (the device
@@ -154,13 +179,16 @@ static an_status sum_grads(trainer *t)
     return AN_OK;
 }
 
-/* The sums of every replica of this process, then of every process. */
-static an_status total_sums(trainer *t, const step_work *w, double total[4])
+/* The sums of every replica of this process, then of every process:
+ * total[0..3] as step_work's sums, total[4] the replicas whose update was skipped. */
+static an_status total_sums(trainer *t, const step_work *w, double total[5])
 {
-    for (int k = 0; k < 4; k++) total[k] = 0.0;
-    for (int r = 0; r < t->replicas; r++)
+    for (int k = 0; k < 5; k++) total[k] = 0.0;
+    for (int r = 0; r < t->replicas; r++) {
         for (int k = 0; k < 4; k++) total[k] += w->sums[r][k];
-    return replicas_sum_doubles(t->world, total, 4);
+        total[4] += w->skipped[r];
+    }
+    return replicas_sum_doubles(t->world, total, 5);
 }
 
 /* Takes the next batch of every replica's loader; *more is 0 after the epoch's last. */
@@ -182,22 +210,34 @@ static void release_batches(trainer *t, loader **loaders, step_work *w)
 
 /* One SGD step on this process's slices of a global batch (§5). *loss
  * receives the global batch's mean loss; errors[2] the global top-1/top-5
- * error counts. */
+ * error counts. The forward and backward passes and the update are queued
+ * before the loss and errors are read back, so a GPU is not left idle while
+ * the host waits; the update checks on the backend that every gradient is
+ * finite (a non-finite loss makes them all so) and is skipped otherwise, so
+ * a step whose loss is not finite is never applied. */
 static an_status sgd_step(trainer *t, step_work *w, double *loss, double errors[2])
 {
     memset(w->sums, 0, sizeof w->sums);
+    memset(w->skipped, 0, sizeof w->skipped);
     AN_TRY(device_group_run(t->group, replica_gradients, w));
     AN_TRY(sum_grads(t));
-    double total[4];
+    AN_TRY(device_group_run(t->group, replica_update, w));
+    AN_TRY(device_group_run(t->group, replica_scores, w));
+    double total[5];
     AN_TRY(total_sums(t, w, total));
     *loss = total[0] / w->batches[0]->global_count;
     errors[0] = total[1];
     errors[1] = total[2];
+    const char *last = t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)";
     if (!isfinite(*loss))
         return error_set(AN_ERR_NUMERIC, "the loss is %g at step %" PRIu64 " (epoch %u): training stopped before "
-                         "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss, t->state.global_step + 1, t->state.epoch + 1,
-                         t->last_checkpoint[0] ? t->last_checkpoint : "none (no checkpoint was written yet)");
-    return device_group_run(t->group, replica_update, w);
+                         "applying it; the last good checkpoint is %s (a lower --lr in a new run may help)", *loss,
+                         t->state.global_step + 1, t->state.epoch + 1, last);
+    if (total[4] > 0)
+        return error_set(AN_ERR_NUMERIC, "the gradients are not finite at step %" PRIu64 " (epoch %u, loss %g): "
+                         "training stopped before applying them; the last good checkpoint is %s (a lower --lr in "
+                         "a new run may help)", t->state.global_step + 1, t->state.epoch + 1, *loss, last);
+    return AN_OK;
 }
 
 /* Centre-crop validation over the val split (or --val-limit of it). */
@@ -213,7 +253,7 @@ static an_status validate(trainer *t, double *loss, double *top1_error, double *
         AN_TRY(st);
         if (!more) break;
     }
-    double total[4];
+    double total[5];
     AN_TRY(total_sums(t, &w, total));
     *loss = total[0] / total[3];
     *top1_error = total[1] / total[3];

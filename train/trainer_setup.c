@@ -377,6 +377,7 @@ static an_status create_loaders(trainer *t, int r)
     c.ranks = t->world->size * t->replicas;
     c.threads = o->loader_threads;
     c.queue_depth = o->queue_depth;
+    c.host_memory = net_backend(t->nets[r]); /* the ring is what the backend uploads from */
     AN_TRY(loader_create(&t->train_loaders[r], &c));
     c.shards = t->val_shards;
     c.shard_count = t->data->val.num_shards;

@@ -111,6 +111,7 @@ static const backend_ops cpu_ops = {
     .upload = cpu_copy, .download = cpu_copy,
     .upload_view = cpu_view, .download_view = cpu_view,
     .zero = cpu_zero, .discard = cpu_nothing, .synchronize = cpu_synchronize,
+    .host_alloc = cpu_alloc, .host_free = cpu_free, /* the backend's memory is the host's */
 #define BACKEND_OP(name, params, names, tensors) .name = name##_cpu,
 #include "backend_ops.def"
 #undef BACKEND_OP

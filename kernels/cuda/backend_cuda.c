@@ -27,6 +27,9 @@
  *     BOUNCE chunks of 4 MiB used in turn, so memory stays bounded for any
  *     size; a copy of up to 8 MiB returns without waiting, a larger one waits
  *     for its own earlier chunks.
+ *   - upload_view from host_alloc's memory (the loader's input ring, itself
+ *     page-locked): the DMA reads it in place, no mirror; the caller keeps
+ *     it unchanged until the step's ops are done (backend.h).
  * If page-locked memory cannot be had (cudaMallocHost fails, e.g. under a low
  * memlock limit), both fall back to a cudaMemcpyAsync from the caller's
  * buffer followed by a wait for the stream: correct, not overlapped.
@@ -241,6 +244,40 @@ static an_status mirror_for(backend_cuda *b, const void *staging, size_t bytes, 
     return AN_OK;
 }
 
+/* 1 when p is page-locked host memory (host_alloc's): a DMA may read it in place. */
+static int host_is_page_locked(const void *p)
+{
+    struct cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+        cudaGetLastError(); /* ordinary pageable memory may report an error on older runtimes */
+        return 0;
+    }
+    return a.type == cudaMemoryTypeHost;
+}
+
+/* Page-locked and portable (every device's DMA reads it: the replicas share
+ * one process), so upload_view sends it without a bounce copy. */
+static an_status cuda_be_host_alloc(backend *be, void **out, size_t bytes, const char *what)
+{
+    (void)be;
+    *out = NULL;
+    cudaError_t e = cudaHostAlloc(out, bytes == 0 ? 1 : bytes, cudaHostAllocPortable);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        *out = NULL;
+        return error_set(AN_ERR_NOMEM, "cannot page-lock %zu bytes of host memory for %s: %s (raise the "
+                         "locked-memory limit, ulimit -l, or lower --queue-depth)", bytes, what ? what : "input",
+                         cudaGetErrorString(e));
+    }
+    return AN_OK;
+}
+
+static void cuda_be_host_free(backend *be, void *p)
+{
+    (void)be;
+    cuda_free_host(p);
+}
+
 static an_status cuda_be_upload_view(backend *be, const void **view, void *staging, const void *src_host,
                                      size_t bytes)
 {
@@ -249,7 +286,12 @@ static an_status cuda_be_upload_view(backend *be, const void **view, void *stagi
     AN_TRY(use(be));
     if (bytes > 0 && !staging)
         return error_set(AN_ERR_ARG, "upload_view of %zu bytes without a staging buffer", bytes);
-    if (bytes > 0) {
+    if (bytes > 0 && host_is_page_locked(src_host)) {
+        /* From host_alloc's memory (the loader's ring): the DMA reads it in
+         * place, no bounce copy; the caller keeps it unchanged until the ops
+         * reading the view are done (backend.h, host_alloc). */
+        CUDA_TRY(cudaMemcpyAsync(staging, src_host, bytes, cudaMemcpyHostToDevice, b->ctx->compute));
+    } else if (bytes > 0) {
         pinned_mirror *m = NULL;
         AN_TRY(mirror_for(b, staging, bytes, &m));
         if (!m) {
@@ -320,6 +362,8 @@ static const backend_ops cuda_ops = {
     .zero = cuda_be_zero,
     .discard = cuda_be_discard,
     .synchronize = cuda_be_synchronize,
+    .host_alloc = cuda_be_host_alloc,
+    .host_free = cuda_be_host_free,
 #define BACKEND_OP(name, params, names, tensors) .name = name##_cuda,
 #include "backend_ops.def"
 #undef BACKEND_OP

@@ -156,6 +156,11 @@ static an_status tw_download_view(backend *be, const void **view_host, void *mir
 {
     return INNER(be)->ops->download_view(INNER(be), view_host, mirror_host, src, bytes);
 }
+static an_status tw_host_alloc(backend *be, void **out, size_t bytes, const char *what)
+{
+    return INNER(be)->ops->host_alloc(INNER(be), out, bytes, what);
+}
+static void tw_host_free(backend *be, void *p) { INNER(be)->ops->host_free(INNER(be), p); }
 static an_status tw_zero(backend *be, void *dst, size_t bytes) { return INNER(be)->ops->zero(INNER(be), dst, bytes); }
 static an_status tw_discard(backend *be, void *p, size_t bytes)
 {
@@ -380,6 +385,8 @@ static const backend_ops twin_ops = {
     .zero = tw_zero,
     .discard = tw_discard,
     .synchronize = tw_synchronize,
+    .host_alloc = tw_host_alloc,
+    .host_free = tw_host_free,
 #define BACKEND_OP(name, params, names, tensors) .name = tw_##name,
 #include "backend_ops.def"
 #undef BACKEND_OP

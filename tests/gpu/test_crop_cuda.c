@@ -3,11 +3,10 @@
  * written here from op_shapes.h's crop_choice formula
  *   out[c, y, x] = (image[y0 + y, x0 + sx, c] - mean[y0 + y, x0 + sx, c]) + shift[c],
  *   sx = flip ? 223 - x : x,
- * in that float order: bit for bit. The CPU twin crop_batch_cpu
- * (kernels/cpu/crop_cpu.h) is not in this tree; the comparison with it lands with
- * the merge that brings it. Also against the training loader's
- * own augmentation (train/augment.c, when this build has it) for draws of
- * several image ids and the centre crop, again bitwise. bf16 output: the
+ * in that float order: bit for bit. Also against the CPU twin
+ * (kernels/cpu/crop_cpu.h) on the training loader's choices
+ * (train/augment.c, when this build has it) for draws of several image ids
+ * and the centre crop, again bitwise. bf16 output: the
  * round-to-nearest-even of the float one. A corner outside [0, 32] gives a
  * NaN view; batch 0 does nothing. The images go up through the overlapped
  * copy path (cuda_upload.h). Exits 77 (skipped) without a CUDA device. */
@@ -31,6 +30,7 @@
 #include "train_ops_cuda.h"
 #ifdef CROP_TEST_HAVE_AUGMENT
 #include "augment.h"
+#include "crop_cpu.h"
 #endif
 
 enum { B = 6, OUT = (int)IMAGE_CROP_FLOATS, CROP = IMAGE_CROP_SIZE, SRC = IMAGE_STORED_SIZE };
@@ -162,13 +162,12 @@ static void test_crop_matches_loader_augmentation(void **state)
     assert_non_null(expect);
     int flips = 0;
     for (int b = 0; b < B; b++) {
-        choices[b] = (crop_choice){draws[b].x, draws[b].y, draws[b].flip,
-                                   {draws[b].shift[0], draws[b].shift[1], draws[b].shift[2]}};
-        augment_apply(f->images + (size_t)b * IMAGE_STORED_BYTES, f->mean, &draws[b], expect + (size_t)b * OUT);
+        choices[b] = augment_choice(&draws[b]);
+        crop_batch_cpu(expect + (size_t)b * OUT, f->images + (size_t)b * IMAGE_STORED_BYTES, f->mean, &choices[b], 1);
         flips += draws[b].flip;
     }
     printf("  %d of %d draws flip\n", flips, B);
-    check_choices(f, choices, expect, "crop against the loader's augment_apply");
+    check_choices(f, choices, expect, "crop against the CPU twin on the loader's choices");
     free(expect);
 }
 #endif

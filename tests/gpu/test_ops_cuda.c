@@ -446,13 +446,24 @@ static void test_sgd_matches_cpu_bitwise(void **state)
     float *w = gpu_test_random(N, -0.1f, 0.1f, 700), *v = gpu_test_random(N, -0.01f, 0.01f, 701); /* [N] each */
     float *grad = gpu_test_random(N, -1.0f, 1.0f, 702);                                           /* [N] */
     float *d_w = gpu_test_upload(ctx, w, N), *d_v = gpu_test_upload(ctx, v, N), *d_g = gpu_test_upload(ctx, grad, N);
-    for (int step = 0; step < 3; step++) {
-        sgd_update_cpu(cpu_be(), w, v, grad, N, 0.01f, 0.9f, 0.0005f); /* §5 */
-        assert_int_equal(sgd_update_cuda(gpu_test_backend(ctx), d_w, d_v, d_g, N, 0.01f, 0.9f, 0.0005f), AN_OK);
+    int32_t applied = -1, *d_applied = NULL; /* [1] */
+    assert_int_equal(cuda_malloc((void **)&d_applied, sizeof *d_applied, "the flag"), AN_OK);
+    for (int step = 0; step < 4; step++) {
+        if (step == 3) { /* a non-finite gradient: neither twin writes anything */
+            grad[N / 2] = NAN;
+            float *g = gpu_test_upload(ctx, grad, N);
+            cuda_free(d_g);
+            d_g = g;
+        }
+        sgd_update_cpu(cpu_be(), w, v, &applied, grad, N, 0.01f, 0.9f, 0.0005f); /* §5 */
+        assert_int_equal(applied, step < 3);
+        assert_int_equal(sgd_update_cuda(gpu_test_backend(ctx), d_w, d_v, d_applied, d_g, N, 0.01f, 0.9f, 0.0005f),
+                         AN_OK);
+        gpu_test_expect_bitwise(ctx, "sgd flag", d_applied, &applied, sizeof applied);
     }
     gpu_test_expect_bitwise(ctx, "sgd weights", d_w, w, N * sizeof(float));
     gpu_test_expect_bitwise(ctx, "sgd momentum", d_v, v, N * sizeof(float));
-    cuda_free(d_w), cuda_free(d_v), cuda_free(d_g);
+    cuda_free(d_w), cuda_free(d_v), cuda_free(d_g), cuda_free(d_applied);
     free(w), free(v), free(grad);
 }
 

@@ -337,6 +337,23 @@ static an_status chk_discard(backend *be, void *p, size_t bytes)
 
 static an_status chk_synchronize(backend *be) { return check_of(be)->inner->ops->synchronize(check_of(be)->inner); }
 
+/* Host memory from the inner backend, poisoned, so that what the caller
+ * uploads from it without writing it first shows up as poison in the ops. */
+static an_status chk_host_alloc(backend *be, void **out, size_t bytes, const char *what)
+{
+    backend_check *c = check_of(be);
+    AN_TRY(c->inner->ops->host_alloc(c->inner, out, bytes, what));
+    const uint32_t word = POISON_WORD;
+    for (size_t i = 0; i < bytes; i++) ((uint8_t *)*out)[i] = ((const uint8_t *)&word)[i % 4];
+    return AN_OK;
+}
+
+static void chk_host_free(backend *be, void *p)
+{
+    backend_check *c = check_of(be);
+    c->inner->ops->host_free(c->inner, p);
+}
+
 /* ------------------------------------------------------------ ops */
 
 /* One wrapper per op of backend_ops.def, from its list of tensor arguments:
@@ -376,6 +393,8 @@ static const backend_ops check_ops = {
     .zero = chk_zero,
     .discard = chk_discard,
     .synchronize = chk_synchronize,
+    .host_alloc = chk_host_alloc,
+    .host_free = chk_host_free,
 #define BACKEND_OP(name, params, names, tensors) .name = chk_##name,
 #include "backend_ops.def"
 #undef BACKEND_OP

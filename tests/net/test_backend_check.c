@@ -196,6 +196,79 @@ static void test_input_crop_checked(void **state)
     input_crop_checked();
 }
 
+/* The trainer's pass (net_forward_images): two SGD steps whose input the
+ * backend cuts from stored bytes held in its own host memory (host_alloc,
+ * poisoned by the checker until written), checked, give bitwise the weights
+ * of the same steps on views cut on the host (crop_batch_cpu: the loader's
+ * float hand-over of before) and fed to net_forward. */
+static void input_training_checked(void)
+{
+    backend *inner = NULL, *checked = NULL;
+    open_checked(&inner, &checked);
+    net *a = make_net(checked), *plain = make_net(NULL);
+    uint8_t *images = NULL; /* [MAX_BATCH, 256, 256, 3] host memory of the checked backend */
+    assert_int_equal(checked->ops->host_alloc(checked, (void **)&images, MAX_BATCH * IMAGE_STORED_BYTES, "images"),
+                     AN_OK);
+    float *mean = malloc(IMAGE_STORED_BYTES * sizeof(float));                    /* [256, 256, 3] */
+    float *views = malloc((size_t)MAX_BATCH * IMAGE_CROP_FLOATS * sizeof(float)); /* [4, 3, 224, 224] */
+    assert_true(images && mean && views);
+    fill(mean, IMAGE_STORED_BYTES, 7, 60.0f);
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) mean[i] += 120.0f;
+    crop_choice choices[MAX_BATCH] = {
+        {.x = 0, .y = 0, .flip = 0, .shift = {0, 0, 0}},
+        {.x = IMAGE_MAX_OFFSET, .y = 5, .flip = 1, .shift = {1.5f, -2.25f, 0.125f}},
+        {.x = 16, .y = IMAGE_MAX_OFFSET, .flip = 1, .shift = {0, 0, 0}},
+        {.x = 7, .y = 16, .flip = 0, .shift = {-3.0f, 0.5f, 2.0f}},
+    };
+    for (uint32_t s = 0; s < 2; s++) {
+        const int batch = s == 0 ? MAX_BATCH : 3;
+        for (size_t i = 0; i < MAX_BATCH * IMAGE_STORED_BYTES; i++)
+            images[i] = (uint8_t)(philox_draw(6, PHILOX_PURPOSE_TEST, 2 + s, 0, (uint32_t)i).v[0] & 0xFF);
+        choices[0].flip = (int)s;
+        uint32_t ids[MAX_BATCH];
+        int32_t labels[MAX_BATCH];
+        for (int b = 0; b < batch; b++) {
+            ids[b] = s * MAX_BATCH + (uint32_t)b;
+            labels[b] = (int32_t)((3 * b + s) % CLASSES);
+            crop_batch_cpu(views + (size_t)b * IMAGE_CROP_FLOATS, images + (size_t)b * IMAGE_STORED_BYTES, mean,
+                           &choices[b], 1);
+        }
+        double loss_a, loss_p;
+        if (net_forward_images(a, images, mean, choices, batch, ids, s, 9, 1) != AN_OK ||
+            net_backward(a, labels, batch, (float)MAX_BATCH) != AN_OK || net_loss(a, labels, batch, &loss_a) != AN_OK ||
+            net_update(a, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY) != AN_OK)
+            fail_msg("checked step %u: %s", s, error_message());
+        if (net_forward(plain, views, batch, ids, s, 9, 1) != AN_OK ||
+            net_backward(plain, labels, batch, (float)MAX_BATCH) != AN_OK ||
+            net_loss(plain, labels, batch, &loss_p) != AN_OK ||
+            net_update(plain, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY) != AN_OK)
+            fail_msg("plain step %u: %s", s, error_message());
+        if (use_cuda) assert_true(fabs(loss_a - loss_p) <= 1e-4 * fabs(loss_p));
+        else assert_true(loss_a == loss_p);
+    }
+    float *w_a;
+    assert_int_equal(net_block_to_host(a, NET_BLOCK_PARAMS, &w_a), AN_OK);
+    const float *w_plain = net_params(plain);
+    double worst = 0;
+    for (size_t i = 0; i < net_param_count(plain); i++) worst = fmax(worst, fabs((double)w_a[i] - w_plain[i]));
+    print_message("input op in training: largest weight difference %g\n", worst);
+    if (use_cuda) assert_true(worst < 1e-5);
+    else assert_true(worst == 0.0);
+    checked->ops->host_free(checked, images);
+    free(mean), free(views);
+    net_destroy(a);
+    net_destroy(plain);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
+static void test_input_training_checked(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    input_training_checked();
+}
+
 static void test_training_steps_checked(void **state)
 {
     (void)state;
@@ -315,13 +388,15 @@ int main(int argc, char **argv)
         backend_destroy(probe);
         const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked),
                                                cmocka_unit_test(test_variant_steps_checked),
-                                               cmocka_unit_test(test_input_crop_checked)};
+                                               cmocka_unit_test(test_input_crop_checked),
+                                               cmocka_unit_test(test_input_training_checked)};
         return cmocka_run_group_tests(gpu_tests, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_steps_checked),
         cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_input_crop_checked),
+        cmocka_unit_test(test_input_training_checked),
         cmocka_unit_test(test_catches_unwritten_element),
         cmocka_unit_test(test_catches_stray_write),
         cmocka_unit_test(test_catches_read_before_write),

@@ -14,6 +14,7 @@
 
 #include "augment.h"
 #include "crop_cpu.h"
+#include "net_cpu.h"
 
 enum { S = IMAGE_STORED_SIZE, W = IMAGE_CROP_SIZE, PLANE = W * W };
 
@@ -124,7 +125,7 @@ static void test_crop_and_flip_copy_the_right_pixels(void **state)
             d.x = offsets[k][0];
             d.y = offsets[k][1];
             d.flip = flip;
-            augment_apply(img, mean, &d, out);
+            crop_cut(img, mean, augment_choice(&d), out);
             for (int c = 0; c < 3; c++)
                 for (int y = 0; y < W; y++)
                     for (int x = 0; x < W; x++) {
@@ -151,7 +152,7 @@ static void test_mean_subtracted_at_source_pixel(void **state)
     d.x = 3;
     d.y = 30;
     d.flip = 1;
-    augment_apply(img, mean, &d, out);
+    crop_cut(img, mean, augment_choice(&d), out);
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < W; y++)
             for (int x = 0; x < W; x++) {
@@ -193,7 +194,7 @@ static void test_lighting_equals_formula(void **state)
             assert_true(fabs(shift[c] - d.shift[c]) < 1e-4);
         }
         assert_true(fabs(shift[0]) + fabs(shift[1]) > 0.0); /* lighting is on */
-        augment_apply(img, mean, &d, out);
+        crop_cut(img, mean, augment_choice(&d), out);
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < W; y += 37)
                 for (int x = 0; x < W; x += 11) {
@@ -230,7 +231,7 @@ static void test_centre_crop(void **state)
     make_params(&p, mean);
     augment_draw centre;
     augment_draw_centre(&centre);
-    augment_apply(img, p.mean_image, &centre, out);
+    crop_cut(img, p.mean_image, augment_choice(&centre), out);
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < W; y += 5)
             for (int x = 0; x < W; x += 3) {
@@ -244,7 +245,7 @@ static void test_centre_crop(void **state)
 
 /* crop_batch_cpu over a batch: choice b cuts image b into view b, each value
  * exactly ((float)pixel - mean) + shift in that float order, the same bits as
- * augment_apply image by image; a batch of 0 writes nothing. */
+ * crop_cut image by image; a batch of 0 writes nothing. */
 static void test_crop_batch_cpu(void **state)
 {
     (void)state;
@@ -287,7 +288,7 @@ static void test_crop_batch_cpu(void **state)
                         fail_msg("image %d c %d y %d x %d: got %.9g want %.9g", b, c, y, x,
                                  (double)view[c * PLANE + y * W + x], (double)want);
                 }
-        augment_apply(img, mean, &d[b], one);
+        crop_cut(img, mean, augment_choice(&d[b]), one);
         assert_memory_equal(one, view, sizeof(float) * IMAGE_CROP_FLOATS);
     }
     memset(batch, 0xab, sizeof(float) * IMAGE_CROP_FLOATS);
@@ -317,7 +318,7 @@ static void *run_job(void *arg)
     for (int i = j->first; i < BATCH; i += j->step) {
         augment_draw d;
         augment_draw_for(j->p, 2, (uint32_t)(1000 + i), &d);
-        augment_apply(j->images[i], j->p->mean_image, &d, j->out + (size_t)i * IMAGE_CROP_FLOATS);
+        crop_cut(j->images[i], j->p->mean_image, augment_choice(&d), j->out + (size_t)i * IMAGE_CROP_FLOATS);
     }
     return NULL;
 }

@@ -1,7 +1,9 @@
 /* test_loader.c: the loader over real shard files: every image exactly once
  * per epoch, different orders in different epochs, batches equal to the
  * augmentation of the right images whatever the thread count and the number
- * of ranks, a resume mid-epoch, validation order and limit, gaps in the ids
+ * of ranks (the hand-over, stored images and crop choices, cut by the input
+ * op's CPU twin: bitwise the float views the loader made before it handed
+ * over bytes), a resume mid-epoch, validation order and limit, gaps in the ids
  * (the ids of inputs alexnet-prep refused), and a flipped
  * byte in a shard stopping the loader with the shard and image named; the
  * contents, orders and the flipped byte again over JPEG shards. */
@@ -17,9 +19,11 @@
 
 #include <cmocka.h>
 
+#include "backend_cpu.h"
 #include "dataset.h"
 #include "loader.h"
 #include "shard_reader.h"
+#include "net_cpu.h"
 #include "train_fixture.h"
 
 enum { NUM_TRAIN = 37, NUM_VAL = 11, CLASSES = 5, SHARDS = 3, BATCH = 8 };
@@ -98,7 +102,18 @@ typedef struct epoch_output {
     uint32_t steps;
 } epoch_output;
 
-static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_output *out)
+/* out [b->count, 3, 224, 224] = the views of the loader's hand-over (its
+ * stored images and crop choices) as the trainer's backend cuts them: the
+ * input op's CPU twin, through the CPU backend's table. */
+static void cut_views(const loader_batch *b, const float *mean, float *out)
+{
+    backend *be;
+    assert_int_equal(backend_cpu_create(&be, 1), AN_OK);
+    assert_int_equal(be->ops->crop_input(be, out, b->images, mean, b->choices, (int)b->count, 1), AN_OK);
+    backend_destroy(be);
+}
+
+static void run_epoch(loader *l, const float *mean, uint32_t epoch, uint64_t first_step, epoch_output *out)
 {
     out->images = malloc(sizeof(float) * IMAGE_CROP_FLOATS * NUM_TRAIN);
     assert_non_null(out->images);
@@ -111,8 +126,7 @@ static void run_epoch(loader *l, uint32_t epoch, uint64_t first_step, epoch_outp
         assert_int_equal(b->step, first_step + out->steps);
         assert_int_equal(b->epoch, epoch);
         assert_true(b->count <= BATCH);
-        memcpy(out->images + (size_t)out->count * IMAGE_CROP_FLOATS, b->images,
-               sizeof(float) * IMAGE_CROP_FLOATS * b->count);
+        cut_views(b, mean, out->images + (size_t)out->count * IMAGE_CROP_FLOATS);
         memcpy(out->ids + out->count, b->image_ids, b->count * sizeof(uint32_t));
         memcpy(out->labels + out->count, b->labels, b->count * sizeof(int32_t));
         out->count += b->count;
@@ -133,7 +147,7 @@ static void assert_train_contents(const fixture *f, const epoch_output *e, uint3
         fixture_stored_image(0, e->ids[i], f->store, img);
         augment_draw d;
         augment_draw_for(&f->aug, epoch, e->ids[i], &d);
-        augment_apply(img, f->aug.mean_image, &d, want);
+        crop_cut(img, f->aug.mean_image, augment_choice(&d), want);
         assert_memory_equal(want, e->images + (size_t)i * IMAGE_CROP_FLOATS, sizeof(float) * IMAGE_CROP_FLOATS);
         assert_int_equal(e->labels[i], fixture_label(e->ids[i], CLASSES));
     }
@@ -152,20 +166,23 @@ static void assert_validation_pass(const fixture *f, loader *l, uint32_t epoch, 
     assert_int_equal(loader_start_epoch(l, epoch, 0), AN_OK);
     uint32_t got = 0;
     loader_batch *b;
+    float *views = malloc(sizeof(float) * IMAGE_CROP_FLOATS * BATCH); /* [BATCH, 3, 224, 224] */
+    assert_non_null(views);
     while (loader_next(l, &b) == AN_OK && b) {
+        cut_views(b, f->aug.mean_image, views);
         for (uint32_t k = 0; k < b->count; k++, got++) {
             assert_true(got < count);
             assert_int_equal(b->image_ids[k], ids[got]);
             fixture_stored_image(1, ids[got], f->store, img);
             augment_draw centre;
             augment_draw_centre(&centre);
-            augment_apply(img, f->aug.mean_image, &centre, want);
-            assert_memory_equal(want, b->images + (size_t)k * IMAGE_CROP_FLOATS,
-                                sizeof(float) * IMAGE_CROP_FLOATS);
+            crop_cut(img, f->aug.mean_image, augment_choice(&centre), want);
+            assert_memory_equal(want, views + (size_t)k * IMAGE_CROP_FLOATS, sizeof(float) * IMAGE_CROP_FLOATS);
         }
         loader_release(l, b);
     }
     assert_int_equal(got, count);
+    free(views);
     free(img);
     free(want);
 }
@@ -179,8 +196,8 @@ static void test_every_image_once_and_right_content(void **state)
     assert_int_equal(loader_num_images(l), NUM_TRAIN);
     assert_int_equal(loader_steps_per_epoch(l), (NUM_TRAIN + BATCH - 1) / BATCH);
     epoch_output e0, e1;
-    run_epoch(l, 0, 0, &e0);
-    run_epoch(l, 1, 0, &e1);
+    run_epoch(l, f->aug.mean_image, 0, 0, &e0);
+    run_epoch(l, f->aug.mean_image, 1, 0, &e1);
     loader_destroy(l);
     assert_int_equal(e0.count, NUM_TRAIN);
     assert_int_equal(e1.count, NUM_TRAIN);
@@ -207,15 +224,19 @@ static void test_thread_count_and_ranks_do_not_matter(void **state)
     loader_config c = train_config(f, 1, 0, 1);
     assert_int_equal(loader_create(&l, &c), AN_OK);
     epoch_output one;
-    run_epoch(l, 3, 0, &one);
+    run_epoch(l, f->aug.mean_image, 3, 0, &one);
     loader_destroy(l);
 
     c = train_config(f, 4, 0, 1);
     c.queue_depth = 3;
+    backend *host; /* the ring in a backend's host memory, as the trainer has it */
+    assert_int_equal(backend_cpu_create(&host, 1), AN_OK);
+    c.host_memory = host;
     assert_int_equal(loader_create(&l, &c), AN_OK);
     epoch_output four;
-    run_epoch(l, 3, 0, &four);
+    run_epoch(l, f->aug.mean_image, 3, 0, &four);
     loader_destroy(l);
+    backend_destroy(host);
     assert_int_equal(four.count, NUM_TRAIN);
     assert_memory_equal(one.ids, four.ids, sizeof one.ids);
     assert_memory_equal(one.images, four.images, sizeof(float) * IMAGE_CROP_FLOATS * NUM_TRAIN);
@@ -228,6 +249,8 @@ static void test_thread_count_and_ranks_do_not_matter(void **state)
         assert_int_equal(loader_start_epoch(ranks[r], 3, 0), AN_OK);
     }
     uint32_t at = 0;
+    float *views = malloc(sizeof(float) * IMAGE_CROP_FLOATS * BATCH); /* [BATCH, 3, 224, 224] */
+    assert_non_null(views);
     for (uint64_t step = 0; step < loader_steps_per_epoch(ranks[0]); step++) {
         uint32_t global = 0;
         for (int r = 0; r < 3; r++) {
@@ -237,7 +260,8 @@ static void test_thread_count_and_ranks_do_not_matter(void **state)
             assert_int_equal(b->step, step);
             global = b->global_count;
             assert_memory_equal(b->image_ids, one.ids + at, b->count * sizeof(uint32_t));
-            assert_memory_equal(b->images, one.images + (size_t)at * IMAGE_CROP_FLOATS,
+            cut_views(b, f->aug.mean_image, views);
+            assert_memory_equal(views, one.images + (size_t)at * IMAGE_CROP_FLOATS,
                                 sizeof(float) * IMAGE_CROP_FLOATS * b->count);
             at += b->count;
             loader_release(ranks[r], b);
@@ -246,6 +270,7 @@ static void test_thread_count_and_ranks_do_not_matter(void **state)
     }
     assert_int_equal(at, NUM_TRAIN);
     for (int r = 0; r < 3; r++) loader_destroy(ranks[r]);
+    free(views);
     free(one.images);
     free(four.images);
 }
@@ -257,14 +282,14 @@ static void test_resume_mid_epoch(void **state)
     loader_config c = train_config(f, 2, 0, 1);
     assert_int_equal(loader_create(&l, &c), AN_OK);
     epoch_output full, tail;
-    run_epoch(l, 5, 0, &full);
+    run_epoch(l, f->aug.mean_image, 5, 0, &full);
     /* Start the same epoch again but part-way, as a resume does (also after
      * abandoning an epoch with batches still queued). */
     assert_int_equal(loader_start_epoch(l, 5, 0), AN_OK);
     loader_batch *b;
     assert_int_equal(loader_next(l, &b), AN_OK);
     loader_release(l, b);
-    run_epoch(l, 5, 2, &tail);
+    run_epoch(l, f->aug.mean_image, 5, 2, &tail);
     loader_destroy(l);
     assert_int_equal(tail.count, NUM_TRAIN - 2 * BATCH);
     assert_memory_equal(tail.ids, full.ids + 2 * BATCH, tail.count * sizeof(uint32_t));
@@ -325,12 +350,12 @@ static void test_gapped_ids(void **state)
     assert_int_equal(loader_num_images(l), NUM_TRAIN);
     assert_int_equal(loader_steps_per_epoch(l), (NUM_TRAIN + BATCH - 1) / BATCH);
     epoch_output e0, e1, again;
-    run_epoch(l, 0, 0, &e0);
-    run_epoch(l, 1, 0, &e1);
+    run_epoch(l, f->aug.mean_image, 0, 0, &e0);
+    run_epoch(l, f->aug.mean_image, 1, 0, &e1);
     loader_destroy(l);
     c.threads = 3; /* a second loader: the same order for the same (seed, epoch) */
     assert_int_equal(loader_create(&l, &c), AN_OK);
-    run_epoch(l, 1, 0, &again);
+    run_epoch(l, f->aug.mean_image, 1, 0, &again);
     loader_destroy(l);
     assert_int_equal(e0.count, NUM_TRAIN);
     assert_int_equal(e1.count, NUM_TRAIN);

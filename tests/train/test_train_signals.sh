@@ -42,4 +42,16 @@ cat "$WORK/nan.err"
 [ $status -eq 1 ] || fail "exit status $status for a diverging run, expected 1"
 grep -q "at step [0-9]" "$WORK/nan.err" || fail "the message does not name the step"
 grep -q "last good checkpoint is .*ckpt-" "$WORK/nan.err" || fail "the message does not name the last checkpoint"
+# The step was not applied (the update is queued before the loss is read back
+# and skipped on the backend when a gradient is not finite), the checkpoint
+# named is the latest, from before that step, and its values are finite (NaN
+# differs from itself, so a checkpoint equals itself only when every value is
+# a number).
+step=$(sed -n 's/.*the loss is [^ ]* at step \([0-9][0-9]*\) .*training stopped before applying it.*/\1/p' "$WORK/nan.err")
+[ -n "$step" ] || fail "the message does not say the loss is not finite at a step, nor that it was not applied"
+good=$(latest "$WORK/nan")
+grep -q "the last good checkpoint is $good" "$WORK/nan.err" || fail "the message does not name the latest checkpoint $good"
+last=$(sed -n 's/^ckpt-[0-9]*-0*\([0-9][0-9]*\)\.h5$/\1/p' "$WORK/nan/checkpoints/latest")
+[ "$last" -lt "$step" ] || fail "the checkpoint at step $last is not before the failed step $step"
+"$COMPARE" "$good" "$good" || fail "the last good checkpoint holds values that are not finite"
 echo PASS
