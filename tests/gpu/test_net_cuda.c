@@ -202,6 +202,7 @@ static void one_step(fixture *f, int deterministic)
 
     double gpu_loss = train_step(gpu, f, 0, 0, 0.0f), cpu_loss = train_step(cpu, f, 0, 0, 0.0f);
     float *z_cpu = logits_copy(cpu, f->batch, f->classes), *z_gpu = logits_copy(gpu, f->batch, f->classes); /* [B, K] */
+    gpu_test_print_conv_algorithms(be);
     double tol = loss_tolerance(z_cpu, nz);
     printf("  loss gpu %.9f cpu %.9f (tolerance %.3g)\n", gpu_loss, cpu_loss, tol);
     assert_true(fabs(gpu_loss - cpu_loss) <= tol);
@@ -245,6 +246,7 @@ static void twin_step(fixture *f, int deterministic)
     int64_t e1 = 0, e5 = 0;
     if (net_topk_errors(gpu, f->labels, f->batch, &e1, &e5) != AN_OK) fail_msg("%s", error_message());
     backend_twin_report(twin, stdout);
+    gpu_test_print_conv_algorithms(inner);
     printf("  %ld outputs compared\n", backend_twin_comparisons(twin));
     /* forward, loss, topk, backward, update: at least one comparison per layer op */
     assert_true(backend_twin_comparisons(twin) >= 2L * net_layer_count(gpu));
@@ -326,6 +328,7 @@ static void test_twin_check_fails_broken_ops(void **state)
         printf("  broken %s: %s\n", expect[broken_op], error_message());
         assert_non_null(strstr(error_message(), expect[broken_op]));
         backend_twin_report(twin, stdout);
+    gpu_test_print_conv_algorithms(inner);
         net_destroy(n);
         backend_destroy(twin);
         inner->ops = cpu_ops;
@@ -378,6 +381,7 @@ static void test_five_steps_updates(void **state)
     float *d_gpu = five_step_update(f, gpu, SGD_PAPER_WEIGHT_DECAY, l_gpu, z_gpu);
     float *d_cpu = five_step_update(f, cpu, SGD_PAPER_WEIGHT_DECAY, l_cpu, z_cpu);
     float *d_nd = five_step_update(f, no_decay, 0.0f, l_nd, z_nd);
+    gpu_test_print_conv_algorithms(be);
     /* Each step's loss within loss_tolerance of its logits: the weights
      * entering a step differ by the earlier updates' errors, about 1e-3 of an
      * update, which is far below the rounding of a forward pass. */
