@@ -33,7 +33,9 @@ static an_status net_alloc(net *n)
         const size_t out = B * net_plan_out_floats(p, i);
         if (l->kind != NET_LAYER_RELU && l->kind != NET_LAYER_TANH) /* the activations work in place */
             AN_TRY(be_alloc(n, (void **)&b->out, out * sizeof(float), "outputs", l->name));
-        if (l->kind == NET_LAYER_LRN) AN_TRY(be_alloc(n, (void **)&b->scale, out * sizeof(float), "scales", l->name));
+        /* [B, C, H, W] only where the backend keeps it (backend.h); 243 MB at batch 128, width 1 */
+        if (l->kind == NET_LAYER_LRN && n->be->keeps_lrn_scale)
+            AN_TRY(be_alloc(n, (void **)&b->scale, out * sizeof(float), "scales", l->name));
         if (l->kind == NET_LAYER_MAXPOOL)
             AN_TRY(be_alloc(n, (void **)&b->argmax, out * sizeof(int32_t), "argmax", l->name));
         if (l->kind == NET_LAYER_DROPOUT) AN_TRY(be_alloc(n, (void **)&b->mask, out, "mask", l->name));

@@ -189,6 +189,50 @@ static void input_crop_checked(void)
     backend_destroy(inner);
 }
 
+/* The LRN scale buffers exist only for a backend that keeps them
+ * (backend.h's keeps_lrn_scale): the CPU's keeps them, CUDA's does not. A
+ * CPU backend told to keep none allocates none, its steps pass the checker
+ * (no op reads a scale nobody wrote) and train bitwise as the plain CPU net. */
+static void test_lrn_scale_only_where_kept(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    backend *inner = NULL, *checked = NULL;
+    open_checked(&inner, &checked);
+    net *kept = make_net(checked);
+    if (use_cuda) {
+        assert_int_equal(backend_check_bytes_named(checked, "scales"), 0);
+        net_destroy(kept);
+        backend_destroy(checked);
+        backend_destroy(inner);
+        return;
+    }
+    assert_true(backend_check_bytes_named(checked, "scales") > 0);
+    net_destroy(kept);
+    backend_destroy(checked);
+    inner->keeps_lrn_scale = 0;
+    assert_int_equal(backend_check_create(&checked, inner), AN_OK);
+    net *recomputing = make_net(checked), *plain = make_net(NULL);
+    assert_int_equal(backend_check_bytes_named(checked, "scales"), 0);
+    float *x = malloc((size_t)MAX_BATCH * IMAGE_CROP_FLOATS * sizeof(float)); /* [B, 3, 224, 224] */
+    assert_non_null(x);
+    fill(x, (size_t)MAX_BATCH * IMAGE_CROP_FLOATS, 11, 100.0f);
+    for (uint32_t step = 0; step < 2; step++) {
+        double loss_r, loss_p;
+        int64_t e_r, e_p;
+        train_step(recomputing, x, MAX_BATCH, step, &loss_r, &e_r);
+        train_step(plain, x, MAX_BATCH, step, &loss_p, &e_p);
+        assert_memory_equal(&loss_r, &loss_p, sizeof loss_r);
+    }
+    /* [count] each; host memory on the CPU backend (net.h) */
+    assert_memory_equal(net_params_const(recomputing), net_params_const(plain), net_param_count(plain) * sizeof(float));
+    free(x);
+    net_destroy(recomputing);
+    net_destroy(plain);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
 static void test_input_crop_checked(void **state)
 {
     (void)state;
@@ -315,13 +359,15 @@ int main(int argc, char **argv)
         backend_destroy(probe);
         const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked),
                                                cmocka_unit_test(test_variant_steps_checked),
-                                               cmocka_unit_test(test_input_crop_checked)};
+                                               cmocka_unit_test(test_input_crop_checked),
+                                               cmocka_unit_test(test_lrn_scale_only_where_kept)};
         return cmocka_run_group_tests(gpu_tests, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_steps_checked),
         cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_input_crop_checked),
+        cmocka_unit_test(test_lrn_scale_only_where_kept),
         cmocka_unit_test(test_catches_unwritten_element),
         cmocka_unit_test(test_catches_stray_write),
         cmocka_unit_test(test_catches_read_before_write),
