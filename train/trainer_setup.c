@@ -271,7 +271,7 @@ static an_status write_config(const trainer *t)
     json_begin_object(&w);
     train_options_record(&o, RUN_CONFIG_NETWORK, &w);
     json_kv_string(&w, "lrn_alpha", lrn_convention_name(o.net.lrn_convention));
-    json_kv_int(&w, "parameters", (int64_t)net_param_count(t->nets[0]));
+    json_kv_int(&w, "parameters", (int64_t)net_parameters(t->nets[0]));
     json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->nets[0]));
     json_end_object(&w);
     json_key(&w, RUN_CONFIG_TRAINING);
