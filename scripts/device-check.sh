@@ -838,12 +838,13 @@ summary() {
     echo "benchmark: images/s at batch $bench_batches, paper width (ours: bench_train_gpu, deterministic cuDNN,"
     echo "host batches uploaded every step; torch: bench_torch.py, bf16 = autocast + channels_last; our bf16 is"
     echo "bf16 only inside the FC GEMMs, docs/cuda.md)"
-    printf '%-5s %11s %11s %10s %13s %12s %9s %9s %9s\n' prec ours torch_eager ours/eager torch_compile \
+    printf '%-5s %-26s %11s %11s %10s %13s %12s %9s %9s %9s\n' prec ours_computes ours torch_eager ours/eager torch_compile \
         ours/compile frac_peak ours_MiB torch_MiB
-    local line prec ours frac mib eager compile tmib ratio_e ratio_c fp32_ours="" any=""
+    local line prec computes ours frac mib eager compile tmib ratio_e ratio_c fp32_ours="" any=""
     while read -r line; do
         any=1
         prec="$(kv precision "$line")"
+        computes="$(kv computes "$line")"
         ours="$(kv images_per_s "$line")"
         frac="$(kv fraction_of_peak "$line")"
         mib="$(kv peak_mib "$line")"
@@ -854,7 +855,7 @@ summary() {
         compile="$(kv images_per_s "$(grep "mode=compile precision=$prec batch=$bench_batches " "$work/logs/bench_torch.log" 2> /dev/null)")"
         ratio_e="$(awk -v a="$ours" -v b="${eager:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
         ratio_c="$(awk -v a="$ours" -v b="${compile:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
-        printf '%-5s %11s %11s %10s %13s %12s %9s %9s %9s\n' "$prec" "$ours" "${eager:--}" "$ratio_e" "${compile:--}" \
+        printf '%-5s %-26s %11s %11s %10s %13s %12s %9s %9s %9s\n' "$prec" "${computes:--}" "$ours" "${eager:--}" "$ratio_e" "${compile:--}" \
             "$ratio_c" "${frac:--}" "${mib:--}" "${tmib:--}"
     done < <(grep "^ours .*batch=$bench_batches " "$work/logs/bench_ours.log" 2> /dev/null)
     [ -n "$any" ] || echo "(no bench_train_gpu rows)"

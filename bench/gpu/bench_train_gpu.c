@@ -13,8 +13,12 @@
  * machine; scripts/device-check.sh runs both and prints the ratios.
  *
  * Output: one line per configuration, "key=value" pairs, e.g.
- *   ours precision=tf32 batch=128 images_per_s=... step_ms=... gflops=... matrix_gflops=...
- *        fraction_of_peak=... peak_mib=... mode=deterministic
+ *   ours row=host-fed precision=bf16 computes=tf32-conv+bf16-fc batch=128 images_per_s=...
+ *        step_ms=... gflops=... matrix_gflops=... fraction_of_peak=... peak_mib=... mode=deterministic
+ * "computes" says what runs (cuda_precision_computes): bf16 is bf16 in the
+ * fc layers only, so its row is not the same work as PyTorch's AMP bf16.
+ * The row is host-fed: the batch crosses from the host every step and the
+ * loss is read back every step, as alexnet-train did before the input op.
  * Without a usable GPU it says so and exits 1. Not a test: it asserts
  * nothing about time.
  */
@@ -204,10 +208,10 @@ int main(int argc, char **argv)
                 return 1;
             }
             double gflops = r.images_per_s * r.gflop_per_image;
-            printf("ours precision=%s batch=%s images_per_s=%.1f step_ms=%.2f gflops=%.0f matrix_gflops=%.0f "
-                   "fraction_of_peak=%.3f peak_mib=%.0f mode=%s\n",
-                   p, b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops, gflops / r.matrix_gflops, r.peak_mib,
-                   deterministic ? "deterministic" : "normal");
+            printf("ours row=host-fed precision=%s computes=%s batch=%s images_per_s=%.1f step_ms=%.2f gflops=%.0f "
+                   "matrix_gflops=%.0f fraction_of_peak=%.3f peak_mib=%.0f mode=%s\n",
+                   p, cuda_precision_computes(precision), b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops,
+                   gflops / r.matrix_gflops, r.peak_mib, deterministic ? "deterministic" : "normal");
             fflush(stdout);
         }
     }
