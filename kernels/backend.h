@@ -160,6 +160,9 @@ struct backend {
     const char *kind;         /* "cpu", "cuda" */
     int ordinal;              /* the device's number (cuda:N); 0 on the CPU */
     char description[256];    /* for the log: "CPU (2 threads, OpenBLAS SkylakeX)", "NVIDIA H200 (device 0)" */
+    int keeps_lrn_scale;      /* 1: lrn_forward writes its `scale` (BACKEND_KEEP) and the network
+                               * allocates it; 0: the backend recomputes it in lrn_backward, and
+                               * the network allocates none (the CPU: 1, CUDA: 0) */
 };
 
 /* NULL is fine. */

@@ -57,12 +57,55 @@ static int usable_gpus(const char **why)
 #endif
 }
 
+static const char *const precision_names[] = {"fp32", "tf32", "bf16"};
+
+const char *backend_precision_name(backend_precision p)
+{
+    return (int)p >= 0 && (int)p < 3 ? precision_names[p] : "?";
+}
+
+an_status backend_precision_parse(const char *name, backend_precision *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (name && strcmp(name, precision_names[i]) == 0) {
+            *out = (backend_precision)i;
+            return AN_OK;
+        }
+    }
+    return error_set(AN_ERR_ARG, "precision '%s': use fp32, tf32 or bf16", name ? name : "");
+}
+
+static an_status cpu_refuses(backend_precision p, const char *where)
+{
+    return error_set(AN_ERR_UNSUPPORTED, "--precision %s: %s runs on the CPU, which computes in fp32 only (tf32 and "
+                     "bf16 are GPU tensor-core precisions); use --precision fp32, or a GPU (--device cuda)",
+                     backend_precision_name(p), where);
+}
+
+an_status backend_precision_check(const char *devices, backend_precision p)
+{
+    if (p == BACKEND_PRECISION_FP32) return AN_OK;
+    const char *list = devices && *devices ? devices : "auto";
+    char names[256];
+    snprintf(names, sizeof names, "%s", list);
+    for (char *save = NULL, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        if (strcmp(name, "cpu") == 0) return cpu_refuses(p, "--device cpu");
+        const char *why = "";
+        if (strcmp(name, "auto") == 0 && usable_gpus(&why) < 1) return cpu_refuses(p, "--device auto on this machine");
+    }
+    return AN_OK;
+}
+
 static an_status open_gpu(backend **out, int device, const backend_request *r)
 {
 #ifdef ALEXNET_HAVE_CUDA
+    static const cuda_precision on_gpu[] = {CUDA_PRECISION_FP32, CUDA_PRECISION_TF32, CUDA_PRECISION_BF16};
     backend_cuda_options o = backend_cuda_options_default();
     o.device = device;
     o.deterministic = r->deterministic;
+    if ((int)r->precision < 0 || (int)r->precision > 2)
+        return error_set(AN_ERR_ARG, "precision %d is none of fp32, tf32, bf16", (int)r->precision);
+    o.precision = on_gpu[r->precision];
     return backend_cuda_create(out, &o);
 #else
     (void)out, (void)device, (void)r;
@@ -75,13 +118,17 @@ an_status backend_open(backend **out, const backend_request *r)
     *out = NULL;
     const char *device = r->device ? r->device : "auto";
     AN_TRY(backend_device_check(device));
-    if (strcmp(device, "cpu") == 0) return backend_cpu_create(out, r->threads);
+    if (strcmp(device, "cpu") == 0) {
+        if (r->precision != BACKEND_PRECISION_FP32) return cpu_refuses(r->precision, "--device cpu");
+        return backend_cpu_create(out, r->threads);
+    }
     const char *why = "";
     int count = usable_gpus(&why);
     int ordinal = cuda_ordinal(device);
     if (count < 1) {
         const char *what = backend_cuda_built() ? "no usable GPU" : "no GPU support";
         if (ordinal != -1) return error_set(AN_ERR_UNSUPPORTED, "--device %s: %s (%s)", device, what, why);
+        if (r->precision != BACKEND_PRECISION_FP32) return cpu_refuses(r->precision, "--device auto on this machine");
         log_info("%s (%s); running on the CPU", what, why);
         return backend_cpu_create(out, r->threads);
     }

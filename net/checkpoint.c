@@ -286,11 +286,11 @@ static an_status config_fits_file(hid_t file, const net_config *c)
     an_status st = net_plan_build(plan, c, 1);
     hsize_t file_bytes = 0;
     if (st == AN_OK && H5Fget_filesize(file, &file_bytes) < 0) st = h5_error_capture("cannot read the file's size");
-    if (st == AN_OK && file_bytes / (2 * sizeof(float)) < plan->param_count)
+    if (st == AN_OK && file_bytes / (2 * sizeof(float)) < plan->parameters)
         st = error_set(AN_ERR_FORMAT, "its config describes a network of %zu parameters (%.1f MB of weights and "
                        "momentum), but the file is only %llu bytes: it is truncated or its config is damaged; "
-                       "use another checkpoint", plan->param_count,
-                       (double)plan->param_count * 2 * sizeof(float) / 1e6, (unsigned long long)file_bytes);
+                       "use another checkpoint", plan->parameters,
+                       (double)plan->parameters * 2 * sizeof(float) / 1e6, (unsigned long long)file_bytes);
     free(plan);
     return st;
 }

@@ -33,7 +33,9 @@ static an_status net_alloc(net *n)
         const size_t out = B * net_plan_out_floats(p, i);
         if (l->kind != NET_LAYER_RELU && l->kind != NET_LAYER_TANH) /* the activations work in place */
             AN_TRY(be_alloc(n, (void **)&b->out, out * sizeof(float), "outputs", l->name));
-        if (l->kind == NET_LAYER_LRN) AN_TRY(be_alloc(n, (void **)&b->scale, out * sizeof(float), "scales", l->name));
+        /* [B, C, H, W] only where the backend keeps it (backend.h); 243 MB at batch 128, width 1 */
+        if (l->kind == NET_LAYER_LRN && n->be->keeps_lrn_scale)
+            AN_TRY(be_alloc(n, (void **)&b->scale, out * sizeof(float), "scales", l->name));
         if (l->kind == NET_LAYER_MAXPOOL)
             AN_TRY(be_alloc(n, (void **)&b->argmax, out * sizeof(int32_t), "argmax", l->name));
         if (l->kind == NET_LAYER_DROPOUT) AN_TRY(be_alloc(n, (void **)&b->mask, out, "mask", l->name));
@@ -105,6 +107,7 @@ backend *net_backend(const net *n) { return n->be; }
 const net_config *net_get_config(const net *n) { return &n->plan.cfg; }
 int net_max_batch(const net *n) { return n->plan.max_batch; }
 size_t net_param_count(const net *n) { return n->plan.param_count; }
+size_t net_parameters(const net *n) { return n->plan.parameters; }
 float *net_params(net *n) { return n->params; }
 float *net_grads(net *n) { return n->grads; }
 float *net_momentum(net *n) { return n->momentum; }
@@ -185,7 +188,7 @@ static void with_commas(size_t v, char *buf, size_t size)
 void net_describe(const net *n, char *buf, size_t size)
 {
     char params[40], macs[40];
-    with_commas(n->plan.param_count, params, sizeof params);
+    with_commas(n->plan.parameters, params, sizeof params);
     with_commas(net_macs_per_image(n), macs, sizeof macs);
     snprintf(buf, size, "%s parameters, %s multiply-adds per image", params, macs);
 }
@@ -203,7 +206,7 @@ an_status net_summary_print(const net *n, FILE *out)
         ok = fprintf(out, "%-6s %-16s %12zu %14zu\n", l->name, shape, l->params, l->macs) > 0;
     }
     if (ok)
-        ok = fprintf(out, "%-6s %-16s %12zu %14zu\n", "total", "", n->plan.param_count, net_macs_per_image(n)) > 0;
+        ok = fprintf(out, "%-6s %-16s %12zu %14zu\n", "total", "", n->plan.parameters, net_macs_per_image(n)) > 0;
     if (!ok) return error_set(AN_ERR_IO, "cannot write the network summary");
     return AN_OK;
 }

@@ -156,8 +156,16 @@ const net_config *net_get_config(const net *n);
 int net_max_batch(const net *n);
 
 /* The flat blocks, each [net_param_count] floats with the same layout, in
- * BACKEND memory (host memory on the CPU backend). */
+ * BACKEND memory (host memory on the CPU backend). Each parameter view
+ * starts on a multiple of NET_PARAM_ALIGN_FLOATS floats (256 bytes: aligned
+ * for every vector load and for cuBLAS/cuDNN); the padding between views is
+ * zero in every block, belongs to no tensor and is never stored in a
+ * checkpoint. So net_param_count >= net_parameters. */
+#define NET_PARAM_ALIGN_FLOATS 64
 size_t net_param_count(const net *n);
+/* The network's parameters (60,965,224 for the paper's network, §3.5): the
+ * views' counts summed, without the padding. */
+size_t net_parameters(const net *n);
 float *net_params(net *n);
 float *net_grads(net *n);
 float *net_momentum(net *n);

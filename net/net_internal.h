@@ -48,7 +48,8 @@ typedef struct net_plan {
     int view_count;
     net_param_view views[NET_MAX_VIEWS];
     char view_names[NET_MAX_VIEWS][32];
-    size_t param_count;
+    size_t param_count;      /* floats in each flat block: the views and the padding between them */
+    size_t parameters;       /* the network's parameters: the views' counts summed (no padding) */
     size_t input_floats;     /* per image: 3 x 224 x 224 */
     size_t largest_floats;   /* per image: the largest of the input and every layer's output */
     int features_layer;      /* index of the layer with spec->features */

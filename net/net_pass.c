@@ -316,7 +316,9 @@ an_status net_backward(net *n, const int32_t *labels_host, int batch, float norm
     const size_t grad_bytes = (size_t)p->max_batch * p->largest_floats * sizeof(float);
     AN_TRY(OPS(n)->discard(n->be, n->grad_a, grad_bytes));
     AN_TRY(OPS(n)->discard(n->be, n->grad_b, grad_bytes));
-    AN_TRY(OPS(n)->discard(n->be, n->grads, p->param_count * sizeof(float)));
+    /* each view's gradient is written below; the padding between views stays zero */
+    for (int v = 0; v < p->view_count; v++)
+        AN_TRY(OPS(n)->discard(n->be, n->grads + p->views[v].offset, p->views[v].count * sizeof(float)));
     const int last = p->layer_count - 1;
     float *g = n->grad_a, *other = n->grad_b;
     AN_TRY(OPS(n)->softmax_loss_backward(n->be, g, n->outputs[last], labels, batch, p->cfg.num_classes, normalizer));

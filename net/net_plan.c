@@ -50,8 +50,11 @@ static an_status view_add(net_plan *p, const char *layer, const char *what, int 
         view->shape[d] = d < ndim ? shape[d] : 0;
         if (d < ndim) view->count *= (size_t)shape[d];
     }
-    view->offset = p->param_count;
-    p->param_count += view->count;
+    /* Every view starts on a multiple of NET_PARAM_ALIGN_FLOATS (net.h); the
+     * padding before it is zero in every block and belongs to no tensor. */
+    view->offset = (p->param_count + NET_PARAM_ALIGN_FLOATS - 1) / NET_PARAM_ALIGN_FLOATS * NET_PARAM_ALIGN_FLOATS;
+    p->param_count = view->offset + view->count;
+    p->parameters += view->count;
     *index = v;
     return AN_OK;
 }

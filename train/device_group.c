@@ -79,13 +79,15 @@ static an_status start_workers(device_group *g)
     return AN_OK;
 }
 
-an_status device_group_open(device_group **out, const char *list, int rank, int processes, int threads)
+an_status device_group_open(device_group **out, const char *list, backend_precision precision, int rank,
+                            int processes, int threads)
 {
     *out = NULL;
     device_group *g = calloc(1, sizeof *g);
     AN_CHECK_ALLOC(g, sizeof *g);
     /* deterministic: a resume repeats the run; the CPU replicas share `threads` */
-    backend_request request = {.device = NULL, .rank = rank, .deterministic = 1, .threads = threads};
+    backend_request request = {.device = NULL, .precision = precision, .rank = rank, .deterministic = 1,
+                               .threads = threads};
     an_status st = backend_open_list(g->bes, &g->size, BACKEND_MAX_DEVICES, list, &request, processes);
     if (st == AN_OK && g->size > 1) {
         g->threads_per_replica = backend_cpu_threads_each(threads, g->size);

@@ -23,7 +23,8 @@ typedef an_status (*replica_job)(void *ctx, int replica);
  * process `rank` of `processes`, and, with more than one, their communicator
  * and threads. CPU replicas share `threads` cores: each gets threads / count
  * (at least 1). */
-an_status device_group_open(device_group **out, const char *list, int rank, int processes, int threads);
+an_status device_group_open(device_group **out, const char *list, backend_precision precision, int rank,
+                            int processes, int threads);
 void device_group_close(device_group *g);
 
 int device_group_size(const device_group *g);

@@ -38,6 +38,11 @@ static an_status init_parse(const char *text, void *field) { return net_init_sch
 static const char *init_name(const void *field) { return net_init_scheme_name(*(const net_init_scheme *)field); }
 static an_status augment_parse(const char *text, void *field) { return augment_mode_parse(text, field); }
 static const char *augment_name(const void *field) { return augment_mode_name(*(const augment_mode *)field); }
+static an_status precision_parse(const char *text, void *field) { return backend_precision_parse(text, field); }
+static const char *precision_name(const void *field)
+{
+    return backend_precision_name(*(const backend_precision *)field);
+}
 
 #define AT(field) offsetof(train_options, field)
 #define NETWORK(name) RUN_CONFIG_NETWORK "." name
@@ -65,6 +70,11 @@ static const cli_option rows[] = {
                "two; under mpirun, process r takes GPU r mod count), cuda:N, or a list:\n"
                "cuda:0,cuda:1 or cpu,cpu. The global batch is split over the replicas and\n"
                "their gradients summed (--device is the same option)", .parse = devices_parse, .alias = "device"),
+    CLI_OPTION("precision", EXECUTION("precision"), CLI_CUSTOM, AT(precision), 0, 0, "fp32", "fp32|tf32|bf16",
+               "arithmetic of the convolutions and fc layers (default %D, the paper's):\n"
+               "tf32 or bf16 tensor cores on a GPU, with fp32 master weights and\n"
+               "fp32 accumulation; the CPU computes in fp32 only",
+               .parse = precision_parse, .name = precision_name),
     CLI_OPTION("seed", TRAINING("seed"), CLI_U64, AT(seed), 0, 0, "1", "S",
                "seed of every random number (default %D)", .given = TRAIN_GIVEN_SEED),
     CLI_OPTION("lr", TRAINING("lr"), CLI_DOUBLE, AT(lr), 1e-12, 100.0, "0.01", "R",
@@ -159,5 +169,7 @@ int train_options_parse(train_options *o, int argc, char **argv)
     if (!o->run_dir) return cli_usage_error(&train_program, "--run DIR is required");
     if (o->lr_steps && (o->given & TRAIN_GIVEN_PATIENCE))
         return cli_usage_error(&train_program, "--lr-steps and --patience exclude each other");
+    if (backend_precision_check(o->device, o->precision) != AN_OK)
+        return cli_usage_error(&train_program, "%s", error_message());
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "augment.h"
+#include "backend_select.h"
 #include "cli.h"
 #include "cli_options.h"
 #include "net.h"
@@ -45,6 +46,7 @@ typedef struct train_options {
     net_config net;          /* width (the channel multiplier, 1.0 = the paper), LRN, init, dropout, pooling,
                               * towers, activation; num_classes from the dataset */
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
+    backend_precision precision; /* --precision: fp32 (default, the CPU's only one), tf32 or bf16 on a GPU */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 

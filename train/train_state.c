@@ -38,6 +38,7 @@ an_status train_state_to_json(const train_state *s, char **out)
     json_kv_int(&w, "epochs_since_best", s->schedule.epochs_since_best);
     json_kv_string(&w, "lr_steps", milestones);
     json_kv_string(&w, "augment", augment_mode_name(s->augment));
+    json_kv_string(&w, "precision", backend_precision_name(s->precision));
     json_end_object(&w);
     an_status st = json_finish(&w);
     if (st != AN_OK) {
@@ -102,6 +103,12 @@ an_status train_state_from_json(const char *json, train_state *s)
         const char *augment;
         AN_TRY_GOTO(st, json_doc_string(&j, "augment", &augment), done);
         AN_TRY_GOTO(st, augment_mode_parse(augment, &s->augment), done);
+    }
+    s->precision = BACKEND_PRECISION_FP32;
+    if (json_doc_has(&j, "precision")) { /* absent from states written before --precision: fp32 */
+        const char *precision;
+        AN_TRY_GOTO(st, json_doc_string(&j, "precision", &precision), done);
+        AN_TRY_GOTO(st, backend_precision_parse(precision, &s->precision), done);
     }
     if (epoch < 0 || batch < 1) {
         st = error_set(AN_ERR_FORMAT, "trainer state: epoch %d, batch %d out of range", epoch, batch);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "augment.h"
+#include "backend_select.h"
 #include "lr_schedule.h"
 #include "status.h"
 
@@ -22,6 +23,7 @@ typedef struct train_state {
     uint32_t batch;          /* global batch size */
     float momentum, weight_decay;
     augment_mode augment;    /* --augment (§4.1); states written before it: AUGMENT_FULL */
+    backend_precision precision; /* --precision; states written before it: fp32 */
     lr_schedule schedule;
 } train_state;
 

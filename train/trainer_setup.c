@@ -98,6 +98,11 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
     if (what)
         return error_set(AN_ERR_ARG, "--resume: %s differs from the run's checkpoint; a resumed run keeps its "
                          "settings (start a new --run to change them)", what);
+    /* The backend is open before the checkpoint is read: the precision is named again, never changed. */
+    if (o->precision != s->precision)
+        return error_set(AN_ERR_ARG, "--resume: the run trains with --precision %s, not %s; resume it with "
+                         "--precision %s (start a new --run to change it)", backend_precision_name(s->precision),
+                         backend_precision_name(o->precision), backend_precision_name(s->precision));
     return AN_OK;
 }
 
@@ -218,6 +223,7 @@ static an_status start_fresh(trainer *t, int max_batch)
     t->state.momentum = o->momentum;
     t->state.weight_decay = o->weight_decay;
     t->state.augment = o->augment;
+    t->state.precision = o->precision;
     lr_schedule_init(&t->state.schedule, o->lr, o->patience);
     if (o->lr_steps) AN_TRY(lr_schedule_set_milestones(&t->state.schedule, o->lr_steps));
     return AN_OK;
@@ -271,7 +277,7 @@ static an_status write_config(const trainer *t)
     json_begin_object(&w);
     train_options_record(&o, RUN_CONFIG_NETWORK, &w);
     json_kv_string(&w, "lrn_alpha", lrn_convention_name(o.net.lrn_convention));
-    json_kv_int(&w, "parameters", (int64_t)net_param_count(t->nets[0]));
+    json_kv_int(&w, "parameters", (int64_t)net_parameters(t->nets[0]));
     json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->nets[0]));
     json_end_object(&w);
     json_key(&w, RUN_CONFIG_TRAINING);
@@ -420,7 +426,8 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     AN_TRY(trainer_agree(t, st));
     if (opt->batch < (uint32_t)world->size)
         return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d processes", opt->batch, world->size);
-    AN_TRY(trainer_agree(t, device_group_open(&t->group, opt->device, world->rank, world->size, opt->threads)));
+    AN_TRY(trainer_agree(t, device_group_open(&t->group, opt->device, opt->precision, world->rank, world->size,
+                                              opt->threads)));
     t->replicas = device_group_size(t->group);
     if (opt->batch < (uint32_t)(world->size * t->replicas))
         return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d replicas", opt->batch,

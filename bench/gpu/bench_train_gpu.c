@@ -6,13 +6,19 @@
  * mode (what training runs) unless --nondeterministic. For each precision
  * and batch: images/s, the fraction of the card's measured matrix rate that
  * reaches (6 x the plan's multiply-adds per image: forward, and two GEMMs
- * per layer backward, 2 FLOP each), and device memory in use after the steps.
+ * per layer backward, 2 FLOP each), and the peak device memory in use
+ * (cuda_memory_peak_bytes: sampled after every allocation and every step,
+ * all processes on the device; not the matrix-rate probe's matrices).
  * bench/gpu/bench_torch.py runs the same network in PyTorch on the same
  * machine; scripts/device-check.sh runs both and prints the ratios.
  *
  * Output: one line per configuration, "key=value" pairs, e.g.
- *   ours precision=tf32 batch=128 images_per_s=... step_ms=... gflops=... matrix_gflops=...
- *        fraction_of_peak=... peak_mib=... mode=deterministic
+ *   ours row=host-fed precision=bf16 computes=tf32-conv+bf16-fc batch=128 images_per_s=...
+ *        step_ms=... gflops=... matrix_gflops=... fraction_of_peak=... peak_mib=... mode=deterministic
+ * "computes" says what runs (cuda_precision_computes): bf16 is bf16 in the
+ * fc layers only, so its row is not the same work as PyTorch's AMP bf16.
+ * The row is host-fed: the batch crosses from the host every step and the
+ * loss is read back every step, as alexnet-train did before the input op.
  * Without a usable GPU it says so and exits 1. Not a test: it asserts
  * nothing about time.
  */
@@ -134,6 +140,9 @@ static an_status bench_one(cuda_precision precision, int deterministic, int batc
     AN_TRY_GOTO(st, net_init_params(n, 1), done);
     r->gflop_per_image = 6.0 * (double)net_macs_per_image(n) / 1e9;
     AN_TRY_GOTO(st, measure_matrix_rate(backend_cuda_context(be), &r->matrix_gflops), done);
+    /* The peak from here: the net and backend as they stand, then every step (not the probe's matrices). */
+    cuda_memory_peak_reset();
+    cuda_memory_note_use();
 
     double start = 0.0, loss = 0.0;
     for (int s = -warmup; s < steps; s++) {
@@ -146,13 +155,12 @@ static an_status bench_one(cuda_precision precision, int deterministic, int batc
         AN_TRY_GOTO(st, net_loss(n, labels, batch, &loss), done); /* read back every step, as training does */
         AN_TRY_GOTO(st, net_backward(n, labels, batch, (float)batch), done);
         AN_TRY_GOTO(st, net_update(n, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY), done);
+        cuda_memory_note_use();
     }
     AN_TRY_GOTO(st, be->ops->synchronize(be), done);
     r->step_ms = (now_seconds() - start) * 1e3 / steps;
     r->images_per_s = batch * 1000.0 / r->step_ms;
-    size_t used = 0, total = 0;
-    AN_TRY_GOTO(st, cuda_memory_used_bytes(&used, &total), done);
-    r->peak_mib = (double)used / 1048576.0;
+    r->peak_mib = (double)cuda_memory_peak_bytes() / 1048576.0; /* cuda_memory.h: sampled at every allocation and step */
 done:
     net_destroy(n);
     backend_destroy(be);
@@ -200,10 +208,10 @@ int main(int argc, char **argv)
                 return 1;
             }
             double gflops = r.images_per_s * r.gflop_per_image;
-            printf("ours precision=%s batch=%s images_per_s=%.1f step_ms=%.2f gflops=%.0f matrix_gflops=%.0f "
-                   "fraction_of_peak=%.3f peak_mib=%.0f mode=%s\n",
-                   p, b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops, gflops / r.matrix_gflops, r.peak_mib,
-                   deterministic ? "deterministic" : "normal");
+            printf("ours row=host-fed precision=%s computes=%s batch=%s images_per_s=%.1f step_ms=%.2f gflops=%.0f "
+                   "matrix_gflops=%.0f fraction_of_peak=%.3f peak_mib=%.0f mode=%s\n",
+                   p, cuda_precision_computes(precision), b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops,
+                   gflops / r.matrix_gflops, r.peak_mib, deterministic ? "deterministic" : "normal");
             fflush(stdout);
         }
     }

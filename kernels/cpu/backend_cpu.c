@@ -127,6 +127,7 @@ an_status backend_cpu_create(backend **out, int threads)
     AN_CHECK_ALLOC(c, sizeof *c);
     c->base.ops = &cpu_ops;
     c->base.kind = "cpu";
+    c->base.keeps_lrn_scale = 1;
     c->threads = threads; /* 0: each op runs the calling thread's count */
     if (threads == 0) threads = cpu_threads_get();
     snprintf(c->base.description, sizeof c->base.description, "the CPU (%d thread%s)", threads, threads == 1 ? "" : "s");

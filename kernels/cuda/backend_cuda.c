@@ -404,6 +404,7 @@ an_status backend_cuda_create(backend **out, const backend_cuda_options *o)
     }
     b->base.ops = &cuda_ops;
     b->base.kind = "cuda";
+    b->base.keeps_lrn_scale = 0; /* cuDNN keeps no LRN scale (lrn_cuda.c) */
     b->base.ordinal = b->ctx->device;
     snprintf(b->base.description, sizeof b->base.description, "%.160s (CUDA device %d, %s, %s)",
              b->ctx->device_name, b->ctx->device, cuda_precision_name(b->ctx->precision),

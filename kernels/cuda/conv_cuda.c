@@ -16,10 +16,13 @@
  *     the choice does not depend on timing noise) and only candidates marked
  *     CUDNN_DETERMINISTIC, so a rerun repeats bitwise.
  * The math type follows the precision: fp32 allows only FMA kernels (no
- * TF32 rounding on tensor cores); tf32 and bf16 allow tensor-op kernels.
+ * TF32 rounding on tensor cores), never FFT or Winograd (conv_algo_pick.h);
+ * tf32 and bf16 allow tensor-op kernels. The workspace of the chosen
+ * candidate is asked again for the math it will run with.
  */
 #include <string.h>
 
+#include "conv_algo_pick.h"
 #include "conv_cuda_cache.h"
 #include "cuda_check.h"
 #include "ops_cuda.h"
@@ -37,16 +40,11 @@ static cudnnMathType_t math_type_for(cuda_precision p)
     return is_fp32(p) ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
 }
 
-/* Whether a candidate with these properties may be used in this context. */
-static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_t memory,
-                            cudnnDeterminism_t determinism, cudnnMathType_t math)
+static conv_listed_math listed_math(cudnnMathType_t m)
 {
-    if (status != CUDNN_STATUS_SUCCESS) return 0;
-    if (memory > ctx->workspace_limit_bytes) return 0;
-    if (ctx->deterministic && determinism != CUDNN_DETERMINISTIC) return 0;
-    if (is_fp32(ctx->precision) && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH)
-        return 0;
-    return 1;
+    if (m == CUDNN_FMA_MATH) return CONV_MATH_FMA;
+    if (m == CUDNN_DEFAULT_MATH) return CONV_MATH_DEFAULT;
+    return CONV_MATH_TENSOR_OP;
 }
 
 /* The math type to run a chosen candidate with: fp32 forces FMA kernels even
@@ -54,6 +52,12 @@ static int candidate_usable(const cuda_context *ctx, cudnnStatus_t status, size_
 static cudnnMathType_t run_math(const cuda_context *ctx, cudnnMathType_t listed)
 {
     return is_fp32(ctx->precision) ? CUDNN_FMA_MATH : listed;
+}
+
+static conv_pick_rules rules_of(const cuda_context *ctx)
+{
+    conv_pick_rules r = {is_fp32(ctx->precision), ctx->deterministic};
+    return r;
 }
 
 static an_status no_algorithm(const conv_plan *p, const char *direction, const cuda_context *ctx)
@@ -76,10 +80,43 @@ static an_status allow_math_for_search(cuda_context *ctx, conv_plan *p)
     return AN_OK;
 }
 
+/* Each direction: search, order the candidates (conv_algo_pick.h), then take
+ * the first whose workspace, asked again for the math that will run, cuDNN
+ * gives and fits the limit. The entry's own size was measured for the math it
+ * was listed under and may not hold for the math we run it with. */
+
+static int fwd_fast_transform(cudnnConvolutionFwdAlgo_t a)
+{
+    return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+           a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+}
+
+static int bwd_data_fast_transform(cudnnConvolutionBwdDataAlgo_t a)
+{
+    return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
+           a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD ||
+           a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+}
+
+static int bwd_filter_fast_transform(cudnnConvolutionBwdFilterAlgo_t a)
+{
+    return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING ||
+           a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
+}
+
+#define DESCRIBE_CANDIDATES(perf, found, is_transform, candidates)                                      \
+    for (int i_ = 0; i_ < (found); i_++) {                                                                \
+        (candidates)[i_].searched_ok = (perf)[i_].status == CUDNN_STATUS_SUCCESS;                         \
+        (candidates)[i_].deterministic = (perf)[i_].determinism == CUDNN_DETERMINISTIC;                   \
+        (candidates)[i_].fast_transform = is_transform((perf)[i_].algo);                                 \
+        (candidates)[i_].math = listed_math((perf)[i_].mathType);                                         \
+    }
+
 static an_status choose_forward(cuda_context *ctx, conv_plan *p)
 {
     cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDIDATES];
-    int found = 0;
+    conv_candidate candidates[MAX_CANDIDATES];
+    int order[MAX_CANDIDATES], found = 0;
     AN_TRY(allow_math_for_search(ctx, p));
     if (ctx->deterministic)
         CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(ctx->cudnn, p->in_desc, p->weight_desc,
@@ -89,12 +126,21 @@ static an_status choose_forward(cuda_context *ctx, conv_plan *p)
         CUDNN_TRY(cudnnFindConvolutionForwardAlgorithm(ctx->cudnn, p->in_desc, p->weight_desc,
                                                        p->conv_desc, p->out_desc, MAX_CANDIDATES,
                                                        &found, perf));
-    for (int i = 0; i < found; i++) {
-        if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
+    DESCRIBE_CANDIDATES(perf, found, fwd_fast_transform, candidates);
+    const conv_pick_rules rules = rules_of(ctx);
+    const int k = conv_candidates_order(candidates, found, &rules, order);
+    for (int j = 0; j < k; j++) {
+        const cudnnConvolutionFwdAlgoPerf_t *c = &perf[order[j]];
+        const cudnnMathType_t math = run_math(ctx, c->mathType);
+        size_t bytes = 0;
+        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, math));
+        if (cudnnGetConvolutionForwardWorkspaceSize(ctx->cudnn, p->in_desc, p->weight_desc, p->conv_desc,
+                                                    p->out_desc, c->algo, &bytes) != CUDNN_STATUS_SUCCESS ||
+            bytes > ctx->workspace_limit_bytes)
             continue;
-        p->fwd_algo = perf[i].algo;
-        p->fwd_math = run_math(ctx, perf[i].mathType);
-        p->fwd_workspace = perf[i].memory;
+        p->fwd_algo = c->algo;
+        p->fwd_math = math;
+        p->fwd_workspace = bytes;
         p->fwd_chosen = 1;
         return AN_OK;
     }
@@ -104,7 +150,8 @@ static an_status choose_forward(cuda_context *ctx, conv_plan *p)
 static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
 {
     cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDIDATES];
-    int found = 0;
+    conv_candidate candidates[MAX_CANDIDATES];
+    int order[MAX_CANDIDATES], found = 0;
     AN_TRY(allow_math_for_search(ctx, p));
     if (ctx->deterministic)
         CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->cudnn, p->weight_desc, p->out_desc,
@@ -114,12 +161,21 @@ static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
         CUDNN_TRY(cudnnFindConvolutionBackwardDataAlgorithm(ctx->cudnn, p->weight_desc, p->out_desc,
                                                             p->conv_desc, p->in_desc, MAX_CANDIDATES,
                                                             &found, perf));
-    for (int i = 0; i < found; i++) {
-        if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
+    DESCRIBE_CANDIDATES(perf, found, bwd_data_fast_transform, candidates);
+    const conv_pick_rules rules = rules_of(ctx);
+    const int k = conv_candidates_order(candidates, found, &rules, order);
+    for (int j = 0; j < k; j++) {
+        const cudnnConvolutionBwdDataAlgoPerf_t *c = &perf[order[j]];
+        const cudnnMathType_t math = run_math(ctx, c->mathType);
+        size_t bytes = 0;
+        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, math));
+        if (cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->cudnn, p->weight_desc, p->out_desc, p->conv_desc,
+                                                         p->in_desc, c->algo, &bytes) != CUDNN_STATUS_SUCCESS ||
+            bytes > ctx->workspace_limit_bytes)
             continue;
-        p->bwd_data_algo = perf[i].algo;
-        p->bwd_data_math = run_math(ctx, perf[i].mathType);
-        p->bwd_data_workspace = perf[i].memory;
+        p->bwd_data_algo = c->algo;
+        p->bwd_data_math = math;
+        p->bwd_data_workspace = bytes;
         p->bwd_data_chosen = 1;
         return AN_OK;
     }
@@ -129,7 +185,8 @@ static an_status choose_backward_data(cuda_context *ctx, conv_plan *p)
 static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
 {
     cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDIDATES];
-    int found = 0;
+    conv_candidate candidates[MAX_CANDIDATES];
+    int order[MAX_CANDIDATES], found = 0;
     AN_TRY(allow_math_for_search(ctx, p));
     if (ctx->deterministic)
         CUDNN_TRY(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->cudnn, p->in_desc, p->out_desc,
@@ -139,12 +196,22 @@ static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
         CUDNN_TRY(cudnnFindConvolutionBackwardFilterAlgorithm(ctx->cudnn, p->in_desc, p->out_desc,
                                                               p->conv_desc, p->weight_desc,
                                                               MAX_CANDIDATES, &found, perf));
-    for (int i = 0; i < found; i++) {
-        if (!candidate_usable(ctx, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType))
+    DESCRIBE_CANDIDATES(perf, found, bwd_filter_fast_transform, candidates);
+    const conv_pick_rules rules = rules_of(ctx);
+    const int k = conv_candidates_order(candidates, found, &rules, order);
+    for (int j = 0; j < k; j++) {
+        const cudnnConvolutionBwdFilterAlgoPerf_t *c = &perf[order[j]];
+        const cudnnMathType_t math = run_math(ctx, c->mathType);
+        size_t bytes = 0;
+        CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, math));
+        if (cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->cudnn, p->in_desc, p->out_desc, p->conv_desc,
+                                                           p->weight_desc, c->algo,
+                                                           &bytes) != CUDNN_STATUS_SUCCESS ||
+            bytes > ctx->workspace_limit_bytes)
             continue;
-        p->bwd_filter_algo = perf[i].algo;
-        p->bwd_filter_math = run_math(ctx, perf[i].mathType);
-        p->bwd_filter_workspace = perf[i].memory;
+        p->bwd_filter_algo = c->algo;
+        p->bwd_filter_math = math;
+        p->bwd_filter_workspace = bytes;
         p->bwd_filter_chosen = 1;
         return AN_OK;
     }

@@ -1,6 +1,7 @@
 /* conv_cuda_cache.c: one cuDNN convolution plan per shape. See conv_cuda_cache.h. */
 #include "conv_cuda_cache.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,42 @@ an_status conv_algo_cache_plan(conv_algo_cache *cache, const conv_shape *s, conv
     cache->plans[cache->count++] = p;
     *out = p;
     return AN_OK;
+}
+
+static const char *fwd_name(const conv_plan *p)
+{
+    static const char *names[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
+                                  "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+    if (!p->fwd_chosen) return "-";
+    return (int)p->fwd_algo >= 0 && (int)p->fwd_algo < 8 ? names[p->fwd_algo] : "?";
+}
+
+static const char *bwd_data_name(const conv_plan *p)
+{
+    static const char *names[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+    if (!p->bwd_data_chosen) return "-";
+    return (int)p->bwd_data_algo >= 0 && (int)p->bwd_data_algo < 6 ? names[p->bwd_data_algo] : "?";
+}
+
+static const char *bwd_filter_name(const conv_plan *p)
+{
+    static const char *names[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD", "WINOGRAD_NONFUSED",
+                                  "FFT_TILING"};
+    if (!p->bwd_filter_chosen) return "-";
+    return (int)p->bwd_filter_algo >= 0 && (int)p->bwd_filter_algo < 7 ? names[p->bwd_filter_algo] : "?";
+}
+
+void conv_algo_cache_describe(const conv_algo_cache *cache, char *text, size_t size)
+{
+    size_t used = 0;
+    if (size == 0) return;
+    text[0] = '\0';
+    for (int i = 0; cache && i < cache->count && used < size; i++) {
+        const conv_plan *p = cache->plans[i];
+        int n = snprintf(text + used, size - used, "%sK%d/S%d/G%d fwd %s bwd-data %s bwd-filter %s",
+                         i ? "; " : "", p->shape.kernel, p->shape.stride, p->shape.groups, fwd_name(p),
+                         bwd_data_name(p), bwd_filter_name(p));
+        if (n < 0) break;
+        used += (size_t)n;
+    }
 }

@@ -43,6 +43,12 @@ void conv_algo_cache_destroy(conv_algo_cache *cache);
  * chosen yet). The pointer stays valid until the cache is destroyed. */
 an_status conv_algo_cache_plan(conv_algo_cache *cache, const conv_shape *s, conv_plan **out);
 
+/* The algorithms chosen so far, one "K<k>/S<s>/G<g> fwd <name> bwd-data
+ * <name> bwd-filter <name>" per plan ("-" for a direction not yet chosen),
+ * for the check lines of the GPU tests (docs/cuda.md, "Convolution
+ * algorithms"). Truncated to fit `size` bytes, always terminated. */
+void conv_algo_cache_describe(const conv_algo_cache *cache, char *text, size_t size);
+
 /* Number of plans held (for tests: one per distinct shape). */
 int conv_algo_cache_size(const conv_algo_cache *cache);
 

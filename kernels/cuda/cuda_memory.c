@@ -20,6 +20,28 @@ static an_status allocation_failed(cudaError_t e, const char *call, size_t bytes
                      cudaGetErrorString(e));
 }
 
+/* The highest device use seen (cuda_memory_note_use), bytes; updated from
+ * any thread (one per replica). */
+static size_t peak_used_bytes;
+
+void cuda_memory_note_use(void)
+{
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+        cudaGetLastError(); /* a sample missed; the allocation itself succeeded */
+        return;
+    }
+    const size_t used = total_bytes - free_bytes;
+    size_t seen = __atomic_load_n(&peak_used_bytes, __ATOMIC_RELAXED);
+    while (used > seen &&
+           !__atomic_compare_exchange_n(&peak_used_bytes, &seen, used, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+size_t cuda_memory_peak_bytes(void) { return __atomic_load_n(&peak_used_bytes, __ATOMIC_RELAXED); }
+
+void cuda_memory_peak_reset(void) { __atomic_store_n(&peak_used_bytes, 0, __ATOMIC_RELAXED); }
+
 an_status cuda_malloc(void **out, size_t bytes, const char *what)
 {
     *out = NULL;
@@ -28,6 +50,7 @@ an_status cuda_malloc(void **out, size_t bytes, const char *what)
         *out = NULL;
         return allocation_failed(e, "cudaMalloc", bytes, what);
     }
+    cuda_memory_note_use(); /* use grows only at allocations: the peak is among these samples */
     return AN_OK;
 }
 
@@ -84,14 +107,5 @@ an_status cuda_poison(cuda_context *ctx, void *p, size_t bytes)
 {
     if (bytes == 0) return AN_OK;
     CUDA_TRY(cudaMemsetAsync(p, 0xFF, bytes, ctx->compute));
-    return AN_OK;
-}
-
-an_status cuda_memory_used_bytes(size_t *used, size_t *total)
-{
-    size_t free_bytes = 0, total_bytes = 0;
-    CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
-    *used = total_bytes - free_bytes;
-    if (total) *total = total_bytes;
     return AN_OK;
 }

@@ -43,10 +43,16 @@ an_status cuda_zero(cuda_context *ctx, void *p, size_t bytes);
 an_status cuda_poison(cuda_context *ctx, void *p, size_t bytes);
 
 
-/* Device memory in use (total - free, all processes) from cudaMemGetInfo.
- * The backend allocates up front and never frees during training, so this
- * after a step is the step's peak. */
-an_status cuda_memory_used_bytes(size_t *used, size_t *total);
+/* The peak: the highest device use (total - free from cudaMemGetInfo, all
+ * processes) sampled after every
+ * cuda_malloc and at every cuda_memory_note_use (a caller adds samples, e.g.
+ * after each step), since the start or cuda_memory_peak_reset. Our use grows
+ * only at our allocations, so this is our peak; memory that cuDNN or cuBLAS
+ * take and give back inside one call (cudnnFind*'s trial workspaces) is
+ * not seen. */
+void cuda_memory_note_use(void);
+size_t cuda_memory_peak_bytes(void);
+void cuda_memory_peak_reset(void);
 
 #ifdef __cplusplus
 }

@@ -23,3 +23,14 @@ an_status cuda_precision_parse(const char *name, cuda_precision *out)
     return error_set(AN_ERR_ARG, "unknown precision '%s' (use fp32, tf32, bf16 or fp32-pedantic)",
                      name);
 }
+
+const char *cuda_precision_computes(cuda_precision p)
+{
+    switch (p) {
+    case CUDA_PRECISION_FP32: return "fp32-conv+fp32-fc";
+    case CUDA_PRECISION_TF32: return "tf32-conv+tf32-fc";
+    case CUDA_PRECISION_BF16: return "tf32-conv+bf16-fc";
+    case CUDA_PRECISION_FP32_PEDANTIC: return "fp32-conv+fp32-pedantic-fc";
+    }
+    return "?";
+}

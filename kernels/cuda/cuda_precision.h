@@ -45,6 +45,11 @@ const char *cuda_precision_name(cuda_precision p);
 /* Parses one of the names above; AN_ERR_ARG naming the valid ones otherwise. */
 an_status cuda_precision_parse(const char *name, cuda_precision *out);
 
+/* What actually runs under p, for benchmark rows and logs, one word:
+ * "fp32-conv+fp32-fc", "tf32-conv+tf32-fc", "tf32-conv+bf16-fc" (bf16 is not
+ * bf16 convolutions yet), "fp32-conv+fp32-pedantic-fc"; "?" outside the enum. */
+const char *cuda_precision_computes(cuda_precision p);
+
 #ifdef __cplusplus
 }
 #endif

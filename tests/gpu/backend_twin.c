@@ -417,6 +417,7 @@ an_status backend_twin_create(backend **out, backend *inner, double sum_rtol)
     }
     t->base.ops = &twin_ops;
     t->base.kind = inner->kind;
+    t->base.keeps_lrn_scale = inner->keeps_lrn_scale;
     snprintf(t->base.description, sizeof t->base.description, "twin-checked %.200s", inner->description);
     t->inner = inner;
     t->sum_rtol = sum_rtol;

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "conv_cuda_cache.h"
+#include "cuda_context.h"
 #include "cuda_memory.h"
 #include "philox.h"
 
@@ -170,10 +172,23 @@ void gpu_test_assert_bitwise(const char *what, const void *a, const void *b, siz
         if (x[i] != y[i]) fail_msg("%s: byte %zu differs (%u vs %u)", what, i, x[i], y[i]);
 }
 
+void gpu_test_print_conv_algorithms(backend *be)
+{
+    cuda_context *ctx = NULL;
+    if (!be || backend_cuda_use(be, &ctx) != AN_OK || conv_algo_cache_size(ctx->conv_cache) == 0) {
+        error_clear();
+        return;
+    }
+    char text[1024];
+    conv_algo_cache_describe(ctx->conv_cache, text, sizeof text);
+    printf("    conv algorithms: %s\n", text);
+}
+
 void gpu_test_expect_close(cuda_context *ctx, const char *what, const void *device, const float *cpu, size_t n,
                            double rtol)
 {
     float *g = gpu_test_download(ctx, device, n);
+    gpu_test_print_conv_algorithms(gpu_test_backend(ctx));
     gpu_test_assert_close(what, g, cpu, n, rtol);
     free(g);
 }

@@ -25,6 +25,10 @@ cuda_context *gpu_test_context(cuda_precision precision, int deterministic);
 /* The CUDA backend whose context gpu_test_context returned: the ops
  * (ops_cuda.h) take the backend. */
 backend *gpu_test_backend(cuda_context *ctx);
+/* Prints "  conv algorithms: ..." (conv_algo_cache_describe) for a CUDA
+ * backend's context; nothing for any other backend (--self-check). Every
+ * check line of a comparison that ran convolutions is followed by it. */
+void gpu_test_print_conv_algorithms(backend *be);
 /* Destroys the backend of a context from gpu_test_context, and the context. */
 void gpu_test_context_destroy(cuda_context *ctx);
 

@@ -33,6 +33,10 @@ static void test_precision_names(void **state)
     assert_non_null(strstr(error_message(), "fp16"));
     assert_non_null(strstr(error_message(), "bf16"));
     assert_string_equal(cuda_precision_name((cuda_precision)17), "?");
+    /* what runs, as the benchmark names it: bf16 is bf16 in the fc layers only */
+    assert_string_equal(cuda_precision_computes(CUDA_PRECISION_BF16), "tf32-conv+bf16-fc");
+    assert_string_equal(cuda_precision_computes(CUDA_PRECISION_FP32), "fp32-conv+fp32-fc");
+    assert_string_equal(cuda_precision_computes((cuda_precision)17), "?");
 }
 
 static void test_runtime_error_names_call(void **state)

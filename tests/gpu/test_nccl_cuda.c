@@ -1,7 +1,9 @@
 /* test_nccl_cuda.c: the gradient sum across replicas (nccl_replicas.h) on
  * every local GPU, one replica per GPU (NCCL refuses two on one device):
  * each replica's block ends as the sum of all of them. With one GPU the sum
- * is over one replica (NCCL's single-rank path). Also: two replicas on the
+ * is over one replica (NCCL's single-rank path); a second sum after the
+ * first, awaited by polling (nccl_replicas_wait); teardown finalizing every
+ * communicator in one group. Also: two replicas on the
  * same device are refused with a message naming it. Exits 77 (skipped)
  * without a CUDA device. */
 #include <setjmp.h>
@@ -46,8 +48,19 @@ static void test_sum_over_replicas(void **state)
         gpu_test_expect_bitwise(ctxs[i], "replica sum", blocks[i], expect, sizeof(float) * N);
     }
     printf("  summed over %d replica(s)\n", count);
+    /* A second sum waits for the first by polling (no blind synchronize), and
+     * the wait after it sees it finished on every replica. */
+    assert_int_equal(nccl_replicas_sum(r, blocks, N), AN_OK);
+    if (nccl_replicas_wait(r) != AN_OK) fail_msg("nccl_replicas_wait: %s", error_message());
+    for (int k = 0; k < N; k++) expect[k] *= (float)count;
+    for (int i = 0; i < count; i++) {
+        assert_int_equal(cudaSetDevice(ctxs[i]->device), cudaSuccess);
+        gpu_test_expect_bitwise(ctxs[i], "replica sum of sums", blocks[i], expect, sizeof(float) * N);
+    }
+    /* Finalized in one group, then destroyed: returns (a hang fails by CTest's timeout). */
     nccl_replicas_destroy(r);
     for (int i = 0; i < count; i++) {
+        assert_int_equal(cudaSetDevice(ctxs[i]->device), cudaSuccess); /* each block is freed on its own device */
         cuda_free(blocks[i]);
         cuda_context_destroy(ctxs[i]);
     }

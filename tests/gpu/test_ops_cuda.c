@@ -530,11 +530,37 @@ static void test_topk_errors_ties_and_nan(void **state)
     free(scores);
 }
 
+/* ---------------------------------------------------------------- the memory peak */
+
+/* cuda_memory_peak_bytes is a peak, not the current use: after 256 MiB are
+ * allocated and freed again it still counts them. */
+static void test_memory_peak(void **state)
+{
+    (void)state;
+    const size_t bytes = (size_t)256 << 20;
+    void *p = NULL;
+    size_t free_before = 0, total = 0;
+    cuda_memory_peak_reset();
+    assert_int_equal(cudaMemGetInfo(&free_before, &total), cudaSuccess);
+    assert_int_equal(cuda_malloc(&p, bytes, "the peak test"), AN_OK);
+    const size_t peak = cuda_memory_peak_bytes();
+    printf("  peak %.0f MiB with 256 MiB held, %.0f MiB used before\n", (double)peak / 1048576.0,
+           (double)(total - free_before) / 1048576.0);
+    assert_true(peak >= total - free_before + bytes);
+    cuda_free(p);
+    size_t free_after = 0;
+    assert_int_equal(cudaMemGetInfo(&free_after, &total), cudaSuccess);
+    cuda_memory_note_use();
+    assert_int_equal(cuda_memory_peak_bytes(), peak); /* freeing does not lower it */
+    assert_true(peak >= total - free_after + bytes);
+}
+
 int main(void)
 {
     if (!gpu_test_have_device("test_ops_cuda")) return GPU_TEST_SKIP;
     cpu_threads_set(2);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_memory_peak),
         cmocka_unit_test(test_conv_fp32_both_modes),
         cmocka_unit_test(test_conv_tf32_bf16),
         cmocka_unit_test(test_conv_batch_zero),

@@ -408,6 +408,7 @@ an_status backend_check_create(backend **out, backend *inner)
     AN_CHECK_ALLOC(c, sizeof *c);
     c->base.ops = &check_ops;
     c->base.kind = inner->kind;
+    c->base.keeps_lrn_scale = inner->keeps_lrn_scale;
     snprintf(c->base.description, sizeof c->base.description, "checked %.200s", inner->description);
     c->inner = inner;
     *out = &c->base;
@@ -415,3 +416,15 @@ an_status backend_check_create(backend **out, backend *inner)
 }
 
 long backend_check_calls(const backend *be) { return ((const backend_check *)be)->calls; }
+
+size_t backend_check_bytes_named(const backend *be, const char *suffix)
+{
+    const backend_check *c = (const backend_check *)be;
+    const size_t k = strlen(suffix);
+    size_t total = 0;
+    for (int i = 0; i < c->count; i++) {
+        const size_t n = strlen(c->allocs[i].name);
+        if (n >= k && strcmp(c->allocs[i].name + n - k, suffix) == 0) total += c->allocs[i].bytes;
+    }
+    return total;
+}

@@ -21,6 +21,9 @@
 /* A checking backend around inner (which it does not own). */
 an_status backend_check_create(backend **out, backend *inner);
 
+/* The bytes of the live allocations whose name ends in `suffix` ("scales"). */
+size_t backend_check_bytes_named(const backend *be, const char *suffix);
+
 /* Op calls checked so far. */
 long backend_check_calls(const backend *be);
 

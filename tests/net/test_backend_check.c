@@ -2,7 +2,9 @@
  * checking backend (backend_check.h), which checks around every op that its
  * inputs were produced, that it wrote every element it owns and nothing else.
  * On the CPU the checked run must also give bitwise the plain run's numbers.
- * With --cuda the same steps run on the GPU (exit 77 without one). And the
+ * With --cuda the same steps run on the GPU (exit 77 without one), through
+ * the twin backend: every op also against its CPU twin on the GPU's inputs;
+ * the loss and probabilities loosely against the CPU's. And the
  * checker itself must catch a broken op: an unwritten element, a stray write,
  * a read of memory nobody wrote. */
 #include <math.h>
@@ -19,6 +21,10 @@
 #include "backend_check.h"
 #include "backend_cpu.h"
 #include "backend_select.h"
+#ifdef ALEXNET_HAVE_CUDA
+#include "backend_twin.h"
+#include "gpu_test_util.h"
+#endif
 #include "checkpoint.h"
 #include "crop_cpu.h"
 #include "net.h"
@@ -48,12 +54,34 @@ static net *make_net(backend *be)
     return n;
 }
 
-/* The inner backend (the CPU's, or the GPU's with --cuda) and the checking one around it. */
+#ifdef ALEXNET_HAVE_CUDA
+/* With --cuda the inner backend is the twin backend (tests/gpu/backend_twin.h)
+ * around the GPU's: every op is also compared with its CPU twin on the GPU's
+ * own inputs, masks and argmax, so a ReLU or max-pool near-tie that a
+ * separate CPU run resolves its own way cannot fail the checks below. */
+static backend *gpu_backend; /* the GPU's, under the twin; destroyed in main */
+
+static backend *open_gpu_twin(void)
+{
+    if (!gpu_backend) {
+        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
+        assert_int_equal(backend_open(&gpu_backend, &r), AN_OK);
+    }
+    backend *twin = NULL;
+    assert_int_equal(backend_twin_create(&twin, gpu_backend, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+    return twin;
+}
+#endif
+
+/* The inner backend (the CPU's, or with --cuda the twin around the GPU's) and the checking one around it. */
 static void open_checked(backend **inner, backend **checked)
 {
     if (use_cuda) {
-        backend_request r = {.device = "cuda", .rank = 0, .deterministic = 1};
-        assert_int_equal(backend_open(inner, &r), AN_OK);
+#ifdef ALEXNET_HAVE_CUDA
+        *inner = open_gpu_twin();
+#else
+        fail_msg("--cuda in a build without CUDA");
+#endif
     } else {
         assert_int_equal(backend_cpu_create(inner, 0), AN_OK);
     }
@@ -131,8 +159,16 @@ static void training_steps_checked(void)
     double worst = 0;
     for (size_t i = 0; i < net_param_count(plain); i++) worst = fmax(worst, fabs((double)w_loaded[i] - w_plain[i]));
     print_message("%ld checked op calls; largest weight difference %g\n", backend_check_calls(checked), worst);
-    if (use_cuda) assert_true(worst < 1e-5);
-    else assert_true(worst == 0.0);
+    if (!use_cuda) assert_true(worst == 0.0);
+#ifdef ALEXNET_HAVE_CUDA
+    /* On the GPU the weights are not compared with a separate CPU run's
+     * (flipped masks move whole terms): every op, each update included, was
+     * compared with its CPU twin on the GPU's inputs instead. */
+    if (use_cuda) {
+        backend_twin_report(inner, stdout);
+        assert_true(backend_twin_comparisons(inner) >= (long)STEPS * 2 * net_layer_count(a));
+    }
+#endif
     assert_true(backend_check_calls(checked) > 100);
     free(x);
     net_destroy(loaded);
@@ -184,6 +220,50 @@ static void input_crop_checked(void)
     assert_int_equal(net_forward_crops(a, images, 0, mean, choices, VIEWS), AN_ERR_ARG);
     free(images), free(mean), free(views);
     net_destroy(a);
+    net_destroy(plain);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
+/* The LRN scale buffers exist only for a backend that keeps them
+ * (backend.h's keeps_lrn_scale): the CPU's keeps them, CUDA's does not. A
+ * CPU backend told to keep none allocates none, its steps pass the checker
+ * (no op reads a scale nobody wrote) and train bitwise as the plain CPU net. */
+static void test_lrn_scale_only_where_kept(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    backend *inner = NULL, *checked = NULL;
+    open_checked(&inner, &checked);
+    net *kept = make_net(checked);
+    if (use_cuda) {
+        assert_int_equal(backend_check_bytes_named(checked, "scales"), 0);
+        net_destroy(kept);
+        backend_destroy(checked);
+        backend_destroy(inner);
+        return;
+    }
+    assert_true(backend_check_bytes_named(checked, "scales") > 0);
+    net_destroy(kept);
+    backend_destroy(checked);
+    inner->keeps_lrn_scale = 0;
+    assert_int_equal(backend_check_create(&checked, inner), AN_OK);
+    net *recomputing = make_net(checked), *plain = make_net(NULL);
+    assert_int_equal(backend_check_bytes_named(checked, "scales"), 0);
+    float *x = malloc((size_t)MAX_BATCH * IMAGE_CROP_FLOATS * sizeof(float)); /* [B, 3, 224, 224] */
+    assert_non_null(x);
+    fill(x, (size_t)MAX_BATCH * IMAGE_CROP_FLOATS, 11, 100.0f);
+    for (uint32_t step = 0; step < 2; step++) {
+        double loss_r, loss_p;
+        int64_t e_r, e_p;
+        train_step(recomputing, x, MAX_BATCH, step, &loss_r, &e_r);
+        train_step(plain, x, MAX_BATCH, step, &loss_p, &e_p);
+        assert_memory_equal(&loss_r, &loss_p, sizeof loss_r);
+    }
+    /* [count] each; host memory on the CPU backend (net.h) */
+    assert_memory_equal(net_params_const(recomputing), net_params_const(plain), net_param_count(plain) * sizeof(float));
+    free(x);
+    net_destroy(recomputing);
     net_destroy(plain);
     backend_destroy(checked);
     backend_destroy(inner);
@@ -389,14 +469,20 @@ int main(int argc, char **argv)
         const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked),
                                                cmocka_unit_test(test_variant_steps_checked),
                                                cmocka_unit_test(test_input_crop_checked),
-                                               cmocka_unit_test(test_input_training_checked)};
-        return cmocka_run_group_tests(gpu_tests, NULL, NULL);
+                                               cmocka_unit_test(test_input_training_checked),
+                                               cmocka_unit_test(test_lrn_scale_only_where_kept)};
+        const int failed = cmocka_run_group_tests(gpu_tests, NULL, NULL);
+#ifdef ALEXNET_HAVE_CUDA
+        backend_destroy(gpu_backend);
+#endif
+        return failed;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_steps_checked),
         cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_input_crop_checked),
         cmocka_unit_test(test_input_training_checked),
+        cmocka_unit_test(test_lrn_scale_only_where_kept),
         cmocka_unit_test(test_catches_unwritten_element),
         cmocka_unit_test(test_catches_stray_write),
         cmocka_unit_test(test_catches_read_before_write),

@@ -16,6 +16,32 @@
 #include "philox.h"
 #include "net_cpu.h"
 
+/* At width 0.0625 the views are small and odd-sized (conv1.bias has 6
+ * floats): every view still starts on 64 floats in the 64-byte-aligned
+ * block, and the padding between views is zero after initialization. */
+static void test_views_aligned(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = 0.0625;
+    net *n = NULL;
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
+    assert_int_equal(net_init_params(n, 7), AN_OK);
+    const float *block = net_params_const(n); /* [net_param_count] host memory on the CPU */
+    assert_int_equal((uintptr_t)block % 64, 0);
+    size_t end = 0;
+    for (int i = 0; i < net_param_view_count(n); i++) {
+        const net_param_view *v = net_param_view_at(n, i);
+        assert_int_equal(v->offset % NET_PARAM_ALIGN_FLOATS, 0);
+        assert_int_equal((uintptr_t)(block + v->offset) % 256 % 64, 0);
+        for (size_t k = end; k < v->offset; k++) assert_true(block[k] == 0.0f);
+        end = v->offset + v->count;
+    }
+    assert_true(net_param_count(n) > net_parameters(n)); /* this width has padding */
+    net_destroy(n);
+}
+
 static void test_full_width_table(void **state)
 {
     (void)state;
@@ -24,7 +50,7 @@ static void test_full_width_table(void **state)
     net *n = NULL;
     assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
     /* §3.5 / docs/network.md, "Parameters": 60,965,224 parameters; 724,406,816 multiply-adds per image */
-    assert_int_equal(net_param_count(n), 60965224);
+    assert_int_equal(net_parameters(n), 60965224);
     assert_int_equal(net_macs_per_image(n), 724406816);
     const net_param_view *v = net_param_find(n, "conv2.weight");
     assert_non_null(v);
@@ -41,13 +67,18 @@ static void test_full_width_table(void **state)
     assert_string_equal(net_layer_at(n, 14)->name, "pool5");
     assert_true(net_layer_at(n, 14)->pool.in_h == 13 && net_layer_at(n, 14)->pool.size == 3);
     assert_null(net_layer_at(n, net_layer_count(n)));
-    /* views tile the block in order */
-    size_t offset = 0;
+    /* views lie in the block in order, each at the first multiple of 64
+     * floats after the previous one (net.h), the block ending with the last */
+    size_t offset = 0, total = 0;
     for (int i = 0; i < net_param_view_count(n); i++) {
+        offset = (offset + NET_PARAM_ALIGN_FLOATS - 1) / NET_PARAM_ALIGN_FLOATS * NET_PARAM_ALIGN_FLOATS;
         assert_int_equal(net_param_view_at(n, i)->offset, offset);
+        assert_int_equal(net_param_view_at(n, i)->offset % 64, 0);
         offset += net_param_view_at(n, i)->count;
+        total += net_param_view_at(n, i)->count;
     }
     assert_int_equal(offset, net_param_count(n));
+    assert_int_equal(total, net_parameters(n));
     /* Figure 2's output shapes */
     const char *names[] = {"pool1", "pool2", "conv3", "pool5", "fc7", "prob"};
     int shapes[][3] = {{96, 27, 27}, {256, 13, 13}, {384, 13, 13}, {256, 6, 6}, {4096, 1, 1}, {1000, 1, 1}};
@@ -466,7 +497,7 @@ static void test_variant_tables(void **state)
     assert_int_equal(layer_index(n, "norm1"), -1);
     assert_int_equal(layer_index(n, "norm2"), -1);
     assert_int_equal(net_layer_at(n, layer_index(n, "pool1"))->in_c, 96);
-    assert_int_equal(net_param_count(n), 60965224);
+    assert_int_equal(net_parameters(n), 60965224);
     assert_int_equal(net_macs_per_image(n), 724406816);
     net_destroy(n);
 
@@ -482,7 +513,7 @@ static void test_variant_tables(void **state)
         assert_true(a->pool.size == 2 && a->pool.stride == 2 && b->pool.size == 3 && b->pool.stride == 2);
         assert_true(a->out_c == b->out_c && a->out_h == b->out_h && a->out_w == b->out_w);
     }
-    assert_int_equal(net_param_count(n), 60965224);
+    assert_int_equal(net_parameters(n), 60965224);
     net_destroy(n);
 
     /* --towers 1 (§3.2): conv2, conv4, conv5 see every channel; one-tower counts */
@@ -494,7 +525,7 @@ static void test_variant_tables(void **state)
     const net_param_view *v = net_param_find(n, "conv2.weight");
     assert_true(v->shape[0] == 256 && v->shape[1] == 96);
     /* + 256*48*25 (conv2) + 384*192*9 (conv4) + 256*192*9 (conv5) */
-    assert_int_equal(net_param_count(n), 60965224 + 307200 + 663552 + 442368);
+    assert_int_equal(net_parameters(n), 60965224 + 307200 + 663552 + 442368);
     net_destroy(n);
     cfg.towers = 3;
     assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_ERR_ARG);
@@ -519,7 +550,7 @@ static void test_variant_tables(void **state)
         assert_string_equal(l->name + 4, net_layer_at(p, i)->name + 4);
     }
     assert_int_equal(tanhs, 7);
-    assert_int_equal(net_param_count(n), 60965224);
+    assert_int_equal(net_parameters(n), 60965224);
     net_destroy(n);
     net_destroy(p);
 
@@ -544,6 +575,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_width_table),
+        cmocka_unit_test(test_views_aligned),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_init),
         cmocka_unit_test(test_init_paper_width_one),

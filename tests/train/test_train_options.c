@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include "backend_select.h"
 #include "cli_test.h"
+#include "json_writer.h"
 #include "net_cpu.h"
 #include "run_records.h"
 #include "train_options.h"
@@ -43,6 +45,7 @@ static void test_defaults(void **state)
     assert_string_equal(o.device, "auto");
     assert_true(o.seed == 1 && o.patience == 2 && o.keep == 3 && o.log_every == 20 && o.checkpoint_minutes == 30.0);
     assert_int_equal(o.augment, AUGMENT_FULL);
+    assert_int_equal(o.precision, BACKEND_PRECISION_FP32);
     assert_int_equal(o.given, 0);
 }
 
@@ -94,6 +97,44 @@ static void test_values_and_refusals(void **state)
     assert_int_equal(parse(&o, "--data d --run r extra"), EXIT_USAGE);
 }
 
+/* --precision: parsed, recorded in config.json's execution section, and
+ * refused with exit 2 for anything the CPU would run (it computes in fp32
+ * only); the library refuses it too. */
+static void test_precision(void **state)
+{
+    (void)state;
+    train_options o;
+    assert_int_equal(parse(&o, "--data d --run r --device cuda --precision bf16"), 0);
+    assert_int_equal(o.precision, BACKEND_PRECISION_BF16);
+    assert_int_equal(parse(&o, "--data d --run r --device cuda:1 --precision tf32"), 0);
+    assert_int_equal(o.precision, BACKEND_PRECISION_TF32);
+    json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    train_options_record(&o, RUN_CONFIG_EXECUTION, &w);
+    json_end_object(&w);
+    assert_int_equal(json_finish(&w), AN_OK);
+    assert_non_null(strstr(w.data, "\"precision\": \"tf32\""));
+    json_free(&w);
+    assert_int_equal(parse(&o, "--data d --run r --device cpu --precision fp32"), 0);
+    assert_int_equal(parse(&o, "--data d --run r --precision fp16"), EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r --device cpu --precision bf16"), EXIT_USAGE);
+    assert_non_null(strstr(error_message(), "fp32 only"));
+    assert_int_equal(parse(&o, "--data d --run r --device cpu,cpu --precision tf32"), EXIT_USAGE);
+    /* auto runs on the CPU where no GPU is usable: refused there, taken where one is */
+    if (backend_precision_check("auto", BACKEND_PRECISION_BF16) != AN_OK) {
+        assert_int_equal(parse(&o, "--data d --run r --precision bf16"), EXIT_USAGE);
+        assert_non_null(strstr(error_message(), "--device auto"));
+    } else {
+        assert_int_equal(parse(&o, "--data d --run r --precision bf16"), 0);
+    }
+    backend *be = NULL;
+    backend_request r = {.device = "cpu", .precision = BACKEND_PRECISION_TF32};
+    assert_int_equal(backend_open(&be, &r), AN_ERR_UNSUPPORTED);
+    assert_null(be);
+    assert_non_null(strstr(error_message(), "--precision tf32"));
+}
+
 /* Every recorded option names a config.json section; the network's and the
  * training's are the settings compare puts side by side, the execution's not. */
 static void test_config_keys(void **state)
@@ -124,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_width_one_range),
         cmocka_unit_test(test_values_and_refusals),
         cmocka_unit_test(test_config_keys),
+        cmocka_unit_test(test_precision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,12 +43,14 @@ static void test_round_trip_is_exact(void **state)
     s.schedule.best_val_error = 1.0 / 3.0;
     s.schedule.epochs_since_best = 2;
     s.augment = AUGMENT_CENTRE;
+    s.precision = BACKEND_PRECISION_BF16;
     char *json = NULL;
     assert_int_equal(train_state_to_json(&s, &json), AN_OK);
     train_state back;
     assert_int_equal(train_state_from_json(json, &back), AN_OK);
     assert_int_equal(back.augment, AUGMENT_CENTRE);
-    /* a state written before --augment existed: the paper's augmentation */
+    assert_int_equal(back.precision, BACKEND_PRECISION_BF16); /* the checkpoint records --precision */
+    /* a state written before --augment and --precision existed: the paper's augmentation, fp32 */
     char *key = strstr(json, "\"augment\""), *comma = key;
     assert_non_null(key);
     while (comma > json && *comma != ',') comma--;
@@ -57,6 +59,7 @@ static void test_round_trip_is_exact(void **state)
     memset(&back, 0xff, sizeof back);
     assert_int_equal(train_state_from_json(json, &back), AN_OK);
     assert_int_equal(back.augment, AUGMENT_FULL);
+    assert_int_equal(back.precision, BACKEND_PRECISION_FP32);
     free(json);
     assert_int_equal(train_state_to_json(&s, &json), AN_OK);
     assert_int_equal(train_state_from_json(json, &back), AN_OK);
