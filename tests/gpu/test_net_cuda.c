@@ -304,10 +304,10 @@ static an_status broken_relu_backward(backend *be, float *dinput, const float *d
 
 /* The update without its weight-decay term (§5): what the five-step check
  * must notice. */
-static an_status broken_sgd_update(backend *be, float *weights, float *momentum, const float *grads, size_t n,
-                                   float lr, float momentum_rate, float weight_decay)
+static an_status broken_sgd_update(backend *be, float *weights, float *momentum, int32_t *applied,
+                                   const float *grads, size_t n, float lr, float momentum_rate, float weight_decay)
 {
-    return cpu_ops->sgd_update(be, weights, momentum, grads, n, lr, momentum_rate,
+    return cpu_ops->sgd_update(be, weights, momentum, applied, grads, n, lr, momentum_rate,
                                broken_op == 2 ? 0.0f : weight_decay);
 }
 
