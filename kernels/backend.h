@@ -122,8 +122,12 @@ typedef struct backend_ops {
     /* dst [bytes] = 0. */
     an_status (*zero)(backend *be, void *dst, size_t bytes);
     /* From now on nobody reads p [bytes] before writing it (a new pass
-     * starts). The CPU and CUDA backends do nothing; a checking backend
-     * poisons it, so a read before the next write is caught. */
+     * starts; the input op has read a staging buffer). The CPU backend does
+     * nothing; the CUDA backend marks, for a staging buffer that upload_view
+     * fills from host_alloc's memory on its copy stream, the point after
+     * which the next such upload may overwrite it (and does nothing for
+     * other memory); a checking backend poisons it, so a read before the
+     * next write is caught. */
     an_status (*discard)(backend *be, void *p, size_t bytes);
     /* Waits until every queued op has finished (timing, before a host read
      * outside this table). */

@@ -57,24 +57,6 @@ static int usable_gpus(const char **why)
 #endif
 }
 
-static const char *const precision_names[] = {"fp32", "tf32", "bf16"};
-
-const char *backend_precision_name(backend_precision p)
-{
-    return (int)p >= 0 && (int)p < 3 ? precision_names[p] : "?";
-}
-
-an_status backend_precision_parse(const char *name, backend_precision *out)
-{
-    for (int i = 0; i < 3; i++) {
-        if (name && strcmp(name, precision_names[i]) == 0) {
-            *out = (backend_precision)i;
-            return AN_OK;
-        }
-    }
-    return error_set(AN_ERR_ARG, "precision '%s': use fp32, tf32 or bf16", name ? name : "");
-}
-
 static an_status cpu_refuses(backend_precision p, const char *where)
 {
     return error_set(AN_ERR_UNSUPPORTED, "--precision %s: %s runs on the CPU, which computes in fp32 only (tf32 and "
@@ -99,13 +81,12 @@ an_status backend_precision_check(const char *devices, backend_precision p)
 static an_status open_gpu(backend **out, int device, const backend_request *r)
 {
 #ifdef ALEXNET_HAVE_CUDA
-    static const cuda_precision on_gpu[] = {CUDA_PRECISION_FP32, CUDA_PRECISION_TF32, CUDA_PRECISION_BF16};
     backend_cuda_options o = backend_cuda_options_default();
     o.device = device;
     o.deterministic = r->deterministic;
-    if ((int)r->precision < 0 || (int)r->precision > 2)
-        return error_set(AN_ERR_ARG, "precision %d is none of fp32, tf32, bf16", (int)r->precision);
-    o.precision = on_gpu[r->precision];
+    if (strcmp(backend_precision_name(r->precision), "?") == 0)
+        return error_set(AN_ERR_ARG, "unknown precision %d", (int)r->precision);
+    o.precision = r->precision;
     return backend_cuda_create(out, &o);
 #else
     (void)out, (void)device, (void)r;

@@ -17,31 +17,18 @@
 
 #include "backend.h"
 #include "communicator.h"
+#include "precision.h"
 #include "status.h"
 
 #define BACKEND_MAX_DEVICES 8
 
-/* The arithmetic of the convolutions and fc layers (docs/cuda.md,
- * "Precision"): fp32 everywhere (the paper's, and the CPU's only one); tf32
- * or bf16 tensor cores on a GPU, with fp32 master weights, fp32 accumulation
- * and fp32 for every other op. Zero is fp32. */
-typedef enum backend_precision {
-    BACKEND_PRECISION_FP32 = 0,
-    BACKEND_PRECISION_TF32 = 1,
-    BACKEND_PRECISION_BF16 = 2
-} backend_precision;
-
-/* "fp32", "tf32", "bf16"; "?" outside the enum. */
-const char *backend_precision_name(backend_precision p);
-/* AN_ERR_ARG naming the accepted values for any other name. */
-an_status backend_precision_parse(const char *name, backend_precision *out);
 /* AN_ERR_UNSUPPORTED when `devices` (a --devices list, NULL: auto) would run
  * on the CPU and p is not fp32: the CPU backend computes in fp32 only. */
 an_status backend_precision_check(const char *devices, backend_precision p);
 
 typedef struct backend_request {
     const char *device; /* as above; NULL means auto */
-    backend_precision precision; /* the CPU refuses all but fp32 (backend_precision_check) */
+    backend_precision precision; /* precision.h; the CPU refuses all but fp32 (backend_precision_check) */
     int rank;           /* this process's rank among several (0 alone) */
     int deterministic;  /* GPU: only algorithms that repeat bitwise (train and eval ask for it) */
     int threads;        /* CPU: OpenMP threads of each CPU backend's ops; 0: the calling thread's count */

@@ -174,6 +174,12 @@ static an_status crop_views(net *n, const uint8_t *images_host, int views_per_im
                                (size_t)batch * sizeof(crop_choice)));
     an_status st = OPS(n)->crop_input(n->be, n->input_staging, images, mean, choices, batch, views_per_image);
     if (st != AN_OK) return error_context(st, "the input crop");
+    /* The crop is the images' and choices' only reader: their staging may be
+     * refilled after it (backend.h, discard), so the next pass's upload into
+     * it need not wait for this pass's other ops. */
+    AN_TRY(OPS(n)->discard(n->be, n->images_staging[turn],
+                           crop_input_images(batch, views_per_image) * IMAGE_STORED_BYTES));
+    AN_TRY(OPS(n)->discard(n->be, n->choices_staging[turn], (size_t)batch * sizeof(crop_choice)));
     n->input = n->input_staging;
     return AN_OK;
 }

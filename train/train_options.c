@@ -38,7 +38,15 @@ static an_status init_parse(const char *text, void *field) { return net_init_sch
 static const char *init_name(const void *field) { return net_init_scheme_name(*(const net_init_scheme *)field); }
 static an_status augment_parse(const char *text, void *field) { return augment_mode_parse(text, field); }
 static const char *augment_name(const void *field) { return augment_mode_name(*(const augment_mode *)field); }
-static an_status precision_parse(const char *text, void *field) { return backend_precision_parse(text, field); }
+/* fp32, tf32 or bf16: fp32-pedantic (precision.h) is for the GPU tests and the benchmark, not training. */
+static an_status precision_parse(const char *text, void *field)
+{
+    backend_precision p = BACKEND_PRECISION_FP32;
+    if (backend_precision_parse(text, &p) != AN_OK || p == BACKEND_PRECISION_FP32_PEDANTIC)
+        return error_set(AN_ERR_ARG, "precision '%s': use fp32, tf32 or bf16", text);
+    *(backend_precision *)field = p;
+    return AN_OK;
+}
 static const char *precision_name(const void *field)
 {
     return backend_precision_name(*(const backend_precision *)field);

@@ -15,7 +15,7 @@
  * Output: one line per configuration, "key=value" pairs, e.g.
  *   ours row=host-fed precision=bf16 computes=tf32-conv+bf16-fc batch=128 images_per_s=...
  *        step_ms=... gflops=... matrix_gflops=... fraction_of_peak=... peak_mib=... mode=deterministic
- * "computes" says what runs (cuda_precision_computes): bf16 is bf16 in the
+ * "computes" says what runs (backend_precision_computes): bf16 is bf16 in the
  * fc layers only, so its row is not the same work as PyTorch's AMP bf16.
  * The row is host-fed: the batch crosses from the host every step and the
  * loss is read back every step, as alexnet-train did before the input op.
@@ -43,7 +43,7 @@ static const cli_program program = {
     "Usage: bench_train_gpu [--steps N] [--warmup N] [--batches 128] [--precisions fp32,tf32,bf16]\n"
     "                       [--nondeterministic]\n"
     "Training images/s of AlexNet on GPU 0 (net_create_on a CUDA backend), and the fraction of the\n"
-    "card's matrix rate. Precisions: fp32, tf32, bf16, fp32-pedantic (kernels/cuda/cuda_precision.h).\n"};
+    "card's matrix rate. Precisions: fp32, tf32, bf16, fp32-pedantic (kernels/precision.h).\n"};
 
 static double now_seconds(void)
 {
@@ -72,10 +72,10 @@ static an_status measure_matrix_rate(cuda_context *ctx, double *gflops)
     CUDA_TRY_GOTO(st, cudaEventCreate(&stop), done);
     /* bf16 storage for the bf16 probe (what bf16 tensor cores reach), float otherwise;
      * the compute types of fc_cuda.c. */
-    cudaDataType_t type = ctx->precision == CUDA_PRECISION_BF16 ? CUDA_R_16BF : CUDA_R_32F;
+    cudaDataType_t type = ctx->precision == BACKEND_PRECISION_BF16 ? CUDA_R_16BF : CUDA_R_32F;
     cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
-    if (ctx->precision == CUDA_PRECISION_TF32) compute = CUBLAS_COMPUTE_32F_FAST_TF32;
-    if (ctx->precision == CUDA_PRECISION_FP32_PEDANTIC) compute = CUBLAS_COMPUTE_32F_PEDANTIC;
+    if (ctx->precision == BACKEND_PRECISION_TF32) compute = CUBLAS_COMPUTE_32F_FAST_TF32;
+    if (ctx->precision == BACKEND_PRECISION_FP32_PEDANTIC) compute = CUBLAS_COMPUTE_32F_PEDANTIC;
     const float one = 1.0f, zero = 0.0f;
     const int reps = 10;
     for (int r = -2; r < reps; r++) {
@@ -100,7 +100,7 @@ typedef struct bench_result {
     double images_per_s, step_ms, peak_mib, matrix_gflops, gflop_per_image;
 } bench_result;
 
-static an_status bench_one(cuda_precision precision, int deterministic, int batch, int warmup, int steps,
+static an_status bench_one(backend_precision precision, int deterministic, int batch, int warmup, int steps,
                            bench_result *r)
 {
     backend *be = NULL;
@@ -165,7 +165,7 @@ done:
     net_destroy(n);
     backend_destroy(be);
     free(input), free(ids), free(labels);
-    return st == AN_OK ? st : error_context(st, "%s at batch %d", cuda_precision_name(precision), batch);
+    return st == AN_OK ? st : error_context(st, "%s at batch %d", backend_precision_name(precision), batch);
 }
 
 int main(int argc, char **argv)
@@ -198,8 +198,8 @@ int main(int argc, char **argv)
     char plist[128], blist[128];
     snprintf(plist, sizeof plist, "%s", precisions);
     for (char *ps = NULL, *p = strtok_r(plist, ",", &ps); p; p = strtok_r(NULL, ",", &ps)) {
-        cuda_precision precision;
-        if (cuda_precision_parse(p, &precision) != AN_OK) return cli_usage_error(&program, "%s", error_message());
+        backend_precision precision = BACKEND_PRECISION_FP32;
+        if (backend_precision_parse(p, &precision) != AN_OK) return cli_usage_error(&program, "%s", error_message());
         snprintf(blist, sizeof blist, "%s", batches);
         for (char *bs = NULL, *b = strtok_r(blist, ",", &bs); b; b = strtok_r(NULL, ",", &bs)) {
             bench_result r;
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
             double gflops = r.images_per_s * r.gflop_per_image;
             printf("ours row=host-fed precision=%s computes=%s batch=%s images_per_s=%.1f step_ms=%.2f gflops=%.0f "
                    "matrix_gflops=%.0f fraction_of_peak=%.3f peak_mib=%.0f mode=%s\n",
-                   p, cuda_precision_computes(precision), b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops,
+                   p, backend_precision_computes(precision), b, r.images_per_s, r.step_ms, gflops, r.matrix_gflops,
                    gflops / r.matrix_gflops, r.peak_mib, deterministic ? "deterministic" : "normal");
             fflush(stdout);
         }

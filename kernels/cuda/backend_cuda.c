@@ -28,8 +28,16 @@
  *     size; a copy of up to 8 MiB returns without waiting, a larger one waits
  *     for its own earlier chunks.
  *   - upload_view from host_alloc's memory (the loader's input ring, itself
- *     page-locked): the DMA reads it in place, no mirror; the caller keeps
- *     it unchanged until the step's ops are done (backend.h).
+ *     page-locked): no mirror, and not on the compute stream: the DMA reads
+ *     it in place on the context's COPY stream (cuda_upload.h), so the next
+ *     step's images go up while the GPU computes this one; the compute
+ *     stream waits on the copy's event, not the host. Before the copy
+ *     overwrites the staging buffer, the copy stream waits for the ops that
+ *     read its previous contents: the point the network marks with
+ *     `discard` right after its input op (net_pass.c), or, where nothing
+ *     was discarded since the last copy, everything queued on the compute
+ *     stream so far (correct, not overlapped). The caller keeps the host
+ *     memory unchanged until the step's ops are done (backend.h).
  * If page-locked memory cannot be had (cudaMallocHost fails, e.g. under a low
  * memlock limit), both fall back to a cudaMemcpyAsync from the caller's
  * buffer followed by a wait for the stream: correct, not overlapped.
@@ -43,18 +51,22 @@
 #include "cuda_check.h"
 #include "cuda_context.h"
 #include "cuda_memory.h"
+#include "cuda_upload.h"
 #include "ops_cuda.h"
-#include "train_ops_cuda.h"
 
 #define BOUNCE_CHUNKS 2
 #define BOUNCE_CHUNK_BYTES ((size_t)4 << 20) /* 4 MiB */
 
-/* The page-locked copy of what upload_view last sent to one staging buffer. */
+/* What upload_view keeps for one staging buffer: the page-locked copy of
+ * what it last sent from pageable memory, and the events of the copy
+ * stream's uploads from page-locked memory into it. */
 typedef struct pinned_mirror {
     const void *staging; /* the device buffer it feeds (the key) */
-    void *host;          /* [bytes] page-locked */
+    void *host;          /* [bytes] page-locked; NULL until a pageable upload needs it */
     size_t bytes;
     cudaEvent_t copied;  /* recorded on ctx->compute after the last DMA out of `host` */
+    cuda_upload up;      /* the copy stream's upload into `staging` and its release */
+    int released;        /* 1: discard marked, since the last such upload, where its readers end */
 } pinned_mirror;
 
 typedef struct backend_cuda {
@@ -129,6 +141,8 @@ static void mirror_release(backend_cuda *b, int i)
         if (cudaEventSynchronize(m->copied) != cudaSuccess) cudaGetLastError();
         cudaEventDestroy(m->copied);
     }
+    if (m->up.copied && cuda_upload_sync_host(&m->up) != AN_OK) cudaGetLastError(); /* the copy stream's DMA */
+    cuda_upload_destroy(&m->up);
     cuda_free_host(m->host);
     b->mirrors[i] = b->mirrors[b->mirror_count - 1];
     b->mirror_count--;
@@ -206,27 +220,42 @@ static an_status cuda_be_download(backend *be, void *dst_host, const void *src, 
     return cuda_copy_to_host(as_cuda(be)->ctx, dst_host, src, bytes);
 }
 
+/* The entry of `staging`, created (with its events) on first use. */
+static an_status staging_entry(backend_cuda *b, const void *staging, pinned_mirror **out)
+{
+    *out = NULL;
+    int i = mirror_find(b, staging);
+    if (i >= 0) {
+        *out = &b->mirrors[i];
+        return AN_OK;
+    }
+    if (b->mirror_count == b->mirror_capacity) {
+        int capacity = b->mirror_capacity ? 2 * b->mirror_capacity : 8;
+        pinned_mirror *grown = realloc(b->mirrors, (size_t)capacity * sizeof *grown);
+        AN_CHECK_ALLOC(grown, (size_t)capacity * sizeof *grown);
+        b->mirrors = grown;
+        b->mirror_capacity = capacity;
+    }
+    pinned_mirror *m = &b->mirrors[b->mirror_count++];
+    memset(m, 0, sizeof *m);
+    m->staging = staging;
+    an_status st;
+    CUDA_TRY_GOTO(st, cudaEventCreateWithFlags(&m->copied, cudaEventDisableTiming), failed);
+    AN_TRY_GOTO(st, cuda_upload_create(&m->up), failed);
+    *out = m;
+    return AN_OK;
+failed:
+    mirror_release(b, b->mirror_count - 1); /* frees what was made */
+    return st;
+}
+
 /* The mirror of `staging`, able to hold `bytes`; *out = NULL when
  * page-locked memory cannot be had (the caller falls back). */
 static an_status mirror_for(backend_cuda *b, const void *staging, size_t bytes, pinned_mirror **out)
 {
     *out = NULL;
-    int i = mirror_find(b, staging);
-    if (i < 0) {
-        if (b->mirror_count == b->mirror_capacity) {
-            int capacity = b->mirror_capacity ? 2 * b->mirror_capacity : 8;
-            pinned_mirror *grown = realloc(b->mirrors, (size_t)capacity * sizeof *grown);
-            AN_CHECK_ALLOC(grown, (size_t)capacity * sizeof *grown);
-            b->mirrors = grown;
-            b->mirror_capacity = capacity;
-        }
-        pinned_mirror *m = &b->mirrors[b->mirror_count];
-        memset(m, 0, sizeof *m);
-        m->staging = staging;
-        CUDA_TRY(cudaEventCreateWithFlags(&m->copied, cudaEventDisableTiming));
-        i = b->mirror_count++;
-    }
-    pinned_mirror *m = &b->mirrors[i];
+    pinned_mirror *m = NULL;
+    AN_TRY(staging_entry(b, staging, &m));
     /* The previous DMA out of the mirror must be done before it is refilled or replaced. */
     CUDA_TRY(cudaEventSynchronize(m->copied));
     if (m->bytes < bytes) {
@@ -288,9 +317,16 @@ static an_status cuda_be_upload_view(backend *be, const void **view, void *stagi
         return error_set(AN_ERR_ARG, "upload_view of %zu bytes without a staging buffer", bytes);
     if (bytes > 0 && host_is_page_locked(src_host)) {
         /* From host_alloc's memory (the loader's ring): the DMA reads it in
-         * place, no bounce copy; the caller keeps it unchanged until the ops
-         * reading the view are done (backend.h, host_alloc). */
-        CUDA_TRY(cudaMemcpyAsync(staging, src_host, bytes, cudaMemcpyHostToDevice, b->ctx->compute));
+         * place on the copy stream, after the readers of the staging
+         * buffer's previous contents; the compute stream waits for it. The
+         * caller keeps the host memory unchanged until the ops reading the
+         * view are done (backend.h, host_alloc). */
+        pinned_mirror *m = NULL;
+        AN_TRY(staging_entry(b, staging, &m));
+        if (!m->released) AN_TRY(cuda_upload_release(b->ctx, &m->up)); /* no discard: after all queued work */
+        AN_TRY(cuda_upload_async(b->ctx, &m->up, staging, src_host, bytes));
+        AN_TRY(cuda_upload_wait(b->ctx, &m->up));
+        m->released = 0;
     } else if (bytes > 0) {
         pinned_mirror *m = NULL;
         AN_TRY(mirror_for(b, staging, bytes, &m));
@@ -322,9 +358,18 @@ static an_status cuda_be_zero(backend *be, void *dst, size_t bytes)
     return cuda_zero(as_cuda(be)->ctx, dst, bytes);
 }
 
+/* Nothing reads p before it is written again: for a staging buffer that
+ * upload_view fills on the copy stream, the point after the ops queued so
+ * far, where its next upload may begin; nothing to do for other memory. */
 static an_status cuda_be_discard(backend *be, void *p, size_t bytes)
 {
-    (void)be, (void)p, (void)bytes; /* nothing to do: only a checking backend poisons (backend.h) */
+    (void)bytes;
+    backend_cuda *b = as_cuda(be);
+    int i = mirror_find(b, p);
+    if (i < 0) return AN_OK;
+    AN_TRY(use(be));
+    AN_TRY(cuda_upload_release(b->ctx, &b->mirrors[i].up));
+    b->mirrors[i].released = 1;
     return AN_OK;
 }
 
@@ -407,7 +452,7 @@ an_status backend_cuda_create(backend **out, const backend_cuda_options *o)
     b->base.keeps_lrn_scale = 0; /* cuDNN keeps no LRN scale (lrn_cuda.c) */
     b->base.ordinal = b->ctx->device;
     snprintf(b->base.description, sizeof b->base.description, "%.160s (CUDA device %d, %s, %s)",
-             b->ctx->device_name, b->ctx->device, cuda_precision_name(b->ctx->precision),
+             b->ctx->device_name, b->ctx->device, backend_precision_name(b->ctx->precision),
              b->ctx->deterministic ? "deterministic" : "non-deterministic");
     *out = &b->base;
     return AN_OK;

@@ -1,6 +1,6 @@
 /* backend_cuda.h: the CUDA instance of kernels/backend.h: one GPU behind the
  * table of ops that the network (net/) calls. Each entry wraps the CUDA twin
- * of the op (ops_cuda.h, train_ops_cuda.h) with the backend's cuda_context;
+ * of the op (ops_cuda.h) with the backend's cuda_context;
  * backend memory is device memory (cudaMalloc), and every op, copy and memset
  * is queued on the context's compute stream, so ops see each other's results
  * in call order (cuda_context.h, "Streams and ordering").
@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 #include "backend.h"
-#include "cuda_precision.h"
+#include "precision.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -37,7 +37,7 @@ struct cuda_context; /* cuda_context.h */
 
 typedef struct backend_cuda_options {
     int device;                   /* CUDA device ordinal; 0 */
-    cuda_precision precision;     /* CUDA_PRECISION_FP32, the paper's arithmetic (cuda_precision.h) */
+    backend_precision precision;     /* BACKEND_PRECISION_FP32, the paper's arithmetic (precision.h) */
     int deterministic;            /* 1: only bitwise-repeatable cuDNN algorithms (conv_cuda.c); 1 */
     size_t workspace_limit_bytes; /* the most scratch memory convolutions may use; 0: 512 MiB */
 } backend_cuda_options;

@@ -19,23 +19,37 @@
  * TF32 rounding on tensor cores), never FFT or Winograd (conv_algo_pick.h);
  * tf32 and bf16 allow tensor-op kernels. The workspace of the chosen
  * candidate is asked again for the math it will run with.
+ *
+ * bf16 (precision.h). The network's tensors stay float (the other ops, the
+ * float master weights and the update read them); each convolution converts
+ * what it reads to bf16 copies in the context's bf16 scratch (round to
+ * nearest even, convert_cuda.cu), runs cuDNN on bf16 tensors with a float
+ * convolution (float accumulation: PSEUDO_BFLOAT16_CONFIG), and widens what
+ * it wrote back to the float tensors: the output, and in the backward pass
+ * dweight and dinput (so the gradients reach the fp32 update as floats, each
+ * rounded once to bf16, as an autocast framework's are). The weights are
+ * converted at each use, not kept as a copy between updates: the copy is as
+ * large as the layer's weights (0.9 MB for conv2 at width 1) and the update
+ * would have to rewrite it anyway. The bias add and its gradient stay float.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "conv_algo_pick.h"
 #include "conv_cuda_cache.h"
 #include "cuda_check.h"
 #include "ops_cuda.h"
+#include "convert_cuda.h"
 
 #define MAX_CANDIDATES 16
 
-/* fp32 and fp32-pedantic: float multiply-adds only (cuda_precision.h). */
-static int is_fp32(cuda_precision p)
+/* fp32 and fp32-pedantic: float multiply-adds only (precision.h). */
+static int is_fp32(backend_precision p)
 {
-    return p == CUDA_PRECISION_FP32 || p == CUDA_PRECISION_FP32_PEDANTIC;
+    return p == BACKEND_PRECISION_FP32 || p == BACKEND_PRECISION_FP32_PEDANTIC;
 }
 
-static cudnnMathType_t math_type_for(cuda_precision p)
+static cudnnMathType_t math_type_for(backend_precision p)
 {
     return is_fp32(p) ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
 }
@@ -218,6 +232,58 @@ static an_status choose_backward_filter(cuda_context *ctx, conv_plan *p)
     return no_algorithm(p, "backward-filter", ctx);
 }
 
+/* ------------------------------------------------------------ bf16 copies */
+
+/* Element counts of a shape's tensors, each rounded up to 64 elements
+ * (128 bytes) so that every copy in the scratch starts aligned. */
+typedef struct conv_counts {
+    size_t in, weight, out;          /* elements */
+    size_t in_at, weight_at, out_at; /* offsets in the scratch, elements */
+    size_t total;
+} conv_counts;
+
+static size_t round64(size_t n)
+{
+    return (n + 63) / 64 * 64;
+}
+
+static conv_counts counts_of(const conv_plan *p)
+{
+    const conv_shape *s = &p->shape;
+    conv_counts c;
+    c.in = (size_t)s->batch * (size_t)s->in_channels * (size_t)s->in_h * (size_t)s->in_w;
+    c.weight = (size_t)s->out_channels * (size_t)(s->in_channels / s->groups) * (size_t)s->kernel * (size_t)s->kernel;
+    c.out = (size_t)s->batch * (size_t)s->out_channels * (size_t)p->out_h * (size_t)p->out_w;
+    c.in_at = 0;
+    c.weight_at = round64(c.in);
+    c.out_at = c.weight_at + round64(c.weight);
+    c.total = c.out_at + round64(c.out);
+    return c;
+}
+
+/* The bf16 scratch of one convolution: in [in], weight [weight], out [out]
+ * (conv_counts), bf16 bit patterns. */
+typedef struct conv_bf16 {
+    uint16_t *in, *weight, *out;
+} conv_bf16;
+
+static an_status bf16_scratch(cuda_context *ctx, const conv_counts *c, conv_bf16 *b)
+{
+    void *base = NULL;
+    AN_TRY(cuda_bf16_scratch_get(ctx, c->total * sizeof(uint16_t), &base));
+    b->in = (uint16_t *)base + c->in_at;
+    b->weight = (uint16_t *)base + c->weight_at;
+    b->out = (uint16_t *)base + c->out_at;
+    return AN_OK;
+}
+
+static int is_bf16(const cuda_context *ctx)
+{
+    return ctx->precision == BACKEND_PRECISION_BF16;
+}
+
+/* ------------------------------------------------------------ the ops */
+
 an_status conv_forward_cuda(backend *be, float *out, const float *in, const float *weight,
                             const float *bias, const conv_shape *s)
 {
@@ -230,11 +296,21 @@ an_status conv_forward_cuda(backend *be, float *out, const float *in, const floa
     void *workspace = NULL;
     AN_TRY(cuda_workspace_get(ctx, p->fwd_workspace, &workspace));
     const float one = 1.0f, zero = 0.0f;
+    const void *x = in, *w = weight; /* what cuDNN reads: the float tensors, or their bf16 copies */
+    void *y = out;
+    const conv_counts c = counts_of(p);
+    conv_bf16 b = {NULL, NULL, NULL};
+    if (is_bf16(ctx)) {
+        AN_TRY(bf16_scratch(ctx, &c, &b));
+        AN_TRY(convert_f32_to_bf16_cuda(ctx, b.in, in, c.in));
+        AN_TRY(convert_f32_to_bf16_cuda(ctx, b.weight, weight, c.weight));
+        x = b.in, w = b.weight, y = b.out;
+    }
     CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->fwd_math));
-    CUDNN_TRY(cudnnConvolutionForward(ctx->cudnn, &one, p->in_desc, in, p->weight_desc, weight,
-                                      p->conv_desc, p->fwd_algo, workspace, p->fwd_workspace, &zero,
-                                      p->out_desc, out));
-    CUDNN_TRY(cudnnAddTensor(ctx->cudnn, &one, p->bias_desc, bias, &one, p->out_desc, out));
+    CUDNN_TRY(cudnnConvolutionForward(ctx->cudnn, &one, p->in_desc, x, p->weight_desc, w, p->conv_desc,
+                                      p->fwd_algo, workspace, p->fwd_workspace, &zero, p->out_desc, y));
+    if (is_bf16(ctx)) AN_TRY(convert_bf16_to_f32_cuda(ctx, out, b.out, c.out));
+    CUDNN_TRY(cudnnAddTensor(ctx->cudnn, &one, p->bias_desc, bias, &one, p->out_float_desc, out));
     return AN_OK;
 }
 
@@ -258,24 +334,41 @@ an_status conv_backward_cuda(backend *be, float *dinput, float *dweight, float *
     }
     AN_TRY(conv_algo_cache_plan(ctx->conv_cache, s, &p));
     if (dbias)
-        CUDNN_TRY(cudnnConvolutionBackwardBias(ctx->cudnn, &one, p->out_desc, doutput, &zero,
+        CUDNN_TRY(cudnnConvolutionBackwardBias(ctx->cudnn, &one, p->out_float_desc, doutput, &zero,
                                                p->bias_desc, dbias));
+    if (!dweight && !dinput) return AN_OK;
+    /* What cuDNN reads and writes: the float tensors, or their bf16 copies.
+     * Under bf16 the backward-filter pass uses the scratch's `in` and
+     * `weight` for x and dweight, then the backward-data pass the same two
+     * for dinput and the weights: the stream runs them in this order. */
+    const void *dy = doutput, *x = in, *w = weight;
+    void *dw = dweight, *dx = dinput;
+    const conv_counts c = counts_of(p);
+    conv_bf16 b = {NULL, NULL, NULL};
+    if (is_bf16(ctx)) {
+        AN_TRY(bf16_scratch(ctx, &c, &b));
+        AN_TRY(convert_f32_to_bf16_cuda(ctx, b.out, doutput, c.out));
+        dy = b.out, x = b.in, dw = b.weight, w = b.weight, dx = b.in;
+    }
     if (dweight) {
         if (!p->bwd_filter_chosen) AN_TRY(choose_backward_filter(ctx, p));
         AN_TRY(cuda_workspace_get(ctx, p->bwd_filter_workspace, &workspace));
+        if (is_bf16(ctx)) AN_TRY(convert_f32_to_bf16_cuda(ctx, b.in, in, c.in));
         CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->bwd_filter_math));
-        CUDNN_TRY(cudnnConvolutionBackwardFilter(ctx->cudnn, &one, p->in_desc, in, p->out_desc, doutput,
-                                                 p->conv_desc, p->bwd_filter_algo, workspace,
-                                                 p->bwd_filter_workspace, &zero, p->weight_desc,
-                                                 dweight));
+        CUDNN_TRY(cudnnConvolutionBackwardFilter(ctx->cudnn, &one, p->in_desc, x, p->out_desc, dy, p->conv_desc,
+                                                 p->bwd_filter_algo, workspace, p->bwd_filter_workspace, &zero,
+                                                 p->weight_desc, dw));
+        if (is_bf16(ctx)) AN_TRY(convert_bf16_to_f32_cuda(ctx, dweight, b.weight, c.weight));
     }
     if (dinput) {
         if (!p->bwd_data_chosen) AN_TRY(choose_backward_data(ctx, p));
         AN_TRY(cuda_workspace_get(ctx, p->bwd_data_workspace, &workspace));
+        if (is_bf16(ctx)) AN_TRY(convert_f32_to_bf16_cuda(ctx, b.weight, weight, c.weight));
         CUDNN_TRY(cudnnSetConvolutionMathType(p->conv_desc, p->bwd_data_math));
-        CUDNN_TRY(cudnnConvolutionBackwardData(ctx->cudnn, &one, p->weight_desc, weight, p->out_desc,
-                                               doutput, p->conv_desc, p->bwd_data_algo, workspace,
-                                               p->bwd_data_workspace, &zero, p->in_desc, dinput));
+        CUDNN_TRY(cudnnConvolutionBackwardData(ctx->cudnn, &one, p->weight_desc, w, p->out_desc, dy, p->conv_desc,
+                                               p->bwd_data_algo, workspace, p->bwd_data_workspace, &zero,
+                                               p->in_desc, dx));
+        if (is_bf16(ctx)) AN_TRY(convert_bf16_to_f32_cuda(ctx, dinput, b.in, c.in));
     }
     return AN_OK;
 }

@@ -10,12 +10,17 @@
 struct conv_algo_cache {
     conv_plan **plans; /* [count] each its own allocation, so pointers stay valid */
     int count, capacity;
+    cudnnDataType_t data_type; /* of every plan's in, out and weight tensors */
 };
 
-an_status conv_algo_cache_create(conv_algo_cache **out)
+an_status conv_algo_cache_create(conv_algo_cache **out, cudnnDataType_t data_type)
 {
+    *out = NULL;
+    if (data_type != CUDNN_DATA_FLOAT && data_type != CUDNN_DATA_BFLOAT16)
+        return error_set(AN_ERR_ARG, "convolutions on cuDNN data type %d (float or bf16 only)", (int)data_type);
     *out = calloc(1, sizeof **out);
     AN_CHECK_ALLOC(*out, sizeof **out);
+    (*out)->data_type = data_type;
     return AN_OK;
 }
 
@@ -24,6 +29,7 @@ static void plan_destroy(conv_plan *p)
     if (!p) return;
     if (p->in_desc) cudnnDestroyTensorDescriptor(p->in_desc);
     if (p->out_desc) cudnnDestroyTensorDescriptor(p->out_desc);
+    if (p->out_float_desc) cudnnDestroyTensorDescriptor(p->out_float_desc);
     if (p->bias_desc) cudnnDestroyTensorDescriptor(p->bias_desc);
     if (p->weight_desc) cudnnDestroyFilterDescriptor(p->weight_desc);
     if (p->conv_desc) cudnnDestroyConvolutionDescriptor(p->conv_desc);
@@ -50,27 +56,31 @@ static int shape_equal(const conv_shape *a, const conv_shape *b)
            a->stride == b->stride && a->pad == b->pad && a->groups == b->groups;
 }
 
-static an_status plan_init(conv_plan *p, const conv_shape *s)
+static an_status plan_init(conv_plan *p, const conv_shape *s, cudnnDataType_t type)
 {
     p->shape = *s;
     p->out_h = conv_out_size(s->in_h, s->kernel, s->stride, s->pad);
     p->out_w = conv_out_size(s->in_w, s->kernel, s->stride, s->pad);
     CUDNN_TRY(cudnnCreateTensorDescriptor(&p->in_desc));
     CUDNN_TRY(cudnnCreateTensorDescriptor(&p->out_desc));
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&p->out_float_desc));
     CUDNN_TRY(cudnnCreateTensorDescriptor(&p->bias_desc));
     CUDNN_TRY(cudnnCreateFilterDescriptor(&p->weight_desc));
     CUDNN_TRY(cudnnCreateConvolutionDescriptor(&p->conv_desc));
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->in_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->batch,
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->in_desc, CUDNN_TENSOR_NCHW, type, s->batch,
                                          s->in_channels, s->in_h, s->in_w));
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->out_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->batch,
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->out_desc, CUDNN_TENSOR_NCHW, type, s->batch,
+                                         s->out_channels, p->out_h, p->out_w));
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(p->out_float_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->batch,
                                          s->out_channels, p->out_h, p->out_w));
     CUDNN_TRY(cudnnSetTensor4dDescriptor(p->bias_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
                                          s->out_channels, 1, 1));
     /* [Cout, Cin/G, K, K]: cuDNN's grouped filter holds Cin/G input channels. */
-    CUDNN_TRY(cudnnSetFilter4dDescriptor(p->weight_desc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(p->weight_desc, type, CUDNN_TENSOR_NCHW,
                                          s->out_channels, s->in_channels / s->groups, s->kernel,
                                          s->kernel));
-    /* Cross-correlation, as the CPU computes and every framework calls "convolution". */
+    /* Cross-correlation, as the CPU computes and every framework calls
+     * "convolution"; float accumulation whatever the tensors' type. */
     CUDNN_TRY(cudnnSetConvolution2dDescriptor(p->conv_desc, s->pad, s->pad, s->stride, s->stride, 1, 1,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CUDNN_TRY(cudnnSetConvolutionGroupCount(p->conv_desc, s->groups)); /* §3.2 */
@@ -96,7 +106,7 @@ an_status conv_algo_cache_plan(conv_algo_cache *cache, const conv_shape *s, conv
     }
     conv_plan *p = calloc(1, sizeof *p);
     AN_CHECK_ALLOC(p, sizeof *p);
-    an_status st = plan_init(p, s);
+    an_status st = plan_init(p, s, cache->data_type);
     if (st != AN_OK) {
         plan_destroy(p);
         return st;

@@ -19,11 +19,15 @@ extern "C" {
 typedef struct conv_plan {
     conv_shape shape;
     int out_h, out_w;
+    /* The convolution's own tensors, in the cache's data type (float, or
+     * bf16 under --precision bf16: conv_cuda.c converts to and from them). */
     cudnnTensorDescriptor_t in_desc;    /* [B, Cin, H, W] */
     cudnnTensorDescriptor_t out_desc;   /* [B, Cout, Ho, Wo] */
-    cudnnTensorDescriptor_t bias_desc;  /* [1, Cout, 1, 1] */
     cudnnFilterDescriptor_t weight_desc;/* [Cout, Cin/G, K, K] */
-    cudnnConvolutionDescriptor_t conv_desc;
+    cudnnConvolutionDescriptor_t conv_desc; /* computes (accumulates) in float under every data type */
+    /* The bias add and its gradient, always on the float tensors. */
+    cudnnTensorDescriptor_t bias_desc;  /* [1, Cout, 1, 1] float */
+    cudnnTensorDescriptor_t out_float_desc; /* [B, Cout, Ho, Wo] float */
     /* Each direction's choice is made at its first use, so inference never
      * searches (or needs workspace for) a backward algorithm. */
     int fwd_chosen, bwd_data_chosen, bwd_filter_chosen; /* 0 until that direction's first call */
@@ -36,7 +40,9 @@ typedef struct conv_plan {
 
 typedef struct conv_algo_cache conv_algo_cache;
 
-an_status conv_algo_cache_create(conv_algo_cache **out);
+/* Plans whose convolutions take tensors of `data_type`: CUDNN_DATA_FLOAT, or
+ * CUDNN_DATA_BFLOAT16 (with float compute: cuDNN's PSEUDO_BFLOAT16_CONFIG). */
+an_status conv_algo_cache_create(conv_algo_cache **out, cudnnDataType_t data_type);
 void conv_algo_cache_destroy(conv_algo_cache *cache);
 
 /* The plan for `s`, created with its descriptors on first use (no algorithm

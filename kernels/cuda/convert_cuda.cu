@@ -1,10 +1,10 @@
 /* convert_cuda.cu: float <-> bf16 for the mixed-precision path (fp32 master
- * weights, bf16 copies). See train_ops_cuda.h. */
+ * weights, bf16 copies). See convert_cuda.h. */
 #include <cuda_bf16.h>
 
 #include "cuda_check.h"
 #include "cuda_launch.h"
-#include "train_ops_cuda.h"
+#include "convert_cuda.h"
 
 an_status convert_f32_to_bf16_cuda(cuda_context *ctx, uint16_t *out, const float *in, size_t n)
 {

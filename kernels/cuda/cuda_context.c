@@ -33,23 +33,23 @@ cuda_context_options cuda_context_options_default(void)
     cuda_context_options o;
     memset(&o, 0, sizeof o);
     o.device = 0;
-    o.precision = CUDA_PRECISION_FP32;
+    o.precision = BACKEND_PRECISION_FP32;
     o.deterministic = 0;
     o.workspace_limit_bytes = DEFAULT_WORKSPACE_LIMIT;
     return o;
 }
 
-/* cuBLAS math mode per precision (cuda_precision.h). fp32 uses the default
+/* cuBLAS math mode per precision (precision.h). fp32 uses the default
  * mode: with CUBLAS_COMPUTE_32F (fc_cuda.c) it keeps float precision in every
  * phase and never rounds to TF32. Pedantic mode, which cuBLAS documents as
  * meant for numerical studies and debugging, only for fp32-pedantic. */
-static cublasMath_t cublas_math_for(cuda_precision p)
+static cublasMath_t cublas_math_for(backend_precision p)
 {
     switch (p) {
-    case CUDA_PRECISION_TF32: return CUBLAS_TF32_TENSOR_OP_MATH;
-    case CUDA_PRECISION_BF16: return CUBLAS_DEFAULT_MATH; /* bf16 is chosen per GEMM (fc_cuda.c) */
-    case CUDA_PRECISION_FP32_PEDANTIC: return CUBLAS_PEDANTIC_MATH;
-    case CUDA_PRECISION_FP32: break;
+    case BACKEND_PRECISION_TF32: return CUBLAS_TF32_TENSOR_OP_MATH;
+    case BACKEND_PRECISION_BF16: return CUBLAS_DEFAULT_MATH; /* bf16 is chosen per GEMM (fc_cuda.c) */
+    case BACKEND_PRECISION_FP32_PEDANTIC: return CUBLAS_PEDANTIC_MATH;
+    case BACKEND_PRECISION_FP32: break;
     }
     return CUBLAS_DEFAULT_MATH;
 }
@@ -63,7 +63,7 @@ static an_status context_init(cuda_context *ctx, const cuda_context_options *o)
     if (o->device < 0 || o->device >= count)
         return error_set(AN_ERR_ARG, "CUDA device %d does not exist (this machine has %d)", o->device,
                          count);
-    if (strcmp(cuda_precision_name(o->precision), "?") == 0)
+    if (strcmp(backend_precision_name(o->precision), "?") == 0)
         return error_set(AN_ERR_ARG, "unknown CUDA precision %d", (int)o->precision);
     ctx->device = o->device;
     ctx->precision = o->precision;
@@ -87,7 +87,9 @@ static an_status context_init(cuda_context *ctx, const cuda_context_options *o)
     CUBLAS_TRY(cublasSetStream(ctx->cublas, ctx->compute));
     CUBLAS_TRY(cublasSetMathMode(ctx->cublas, cublas_math_for(ctx->precision)));
     /* cuBLAS's own workspace lives with the handle; pointer mode stays host. */
-    AN_TRY(conv_algo_cache_create(&ctx->conv_cache));
+    /* bf16: the convolutions take bf16 tensors and accumulate in float (conv_cuda.c) */
+    AN_TRY(conv_algo_cache_create(&ctx->conv_cache, ctx->precision == BACKEND_PRECISION_BF16 ? CUDNN_DATA_BFLOAT16
+                                                                                             : CUDNN_DATA_FLOAT));
     return AN_OK;
 }
 
@@ -113,11 +115,27 @@ void cuda_context_destroy(cuda_context *ctx)
     if (ctx->compute) cudaStreamSynchronize(ctx->compute);
     conv_algo_cache_destroy(ctx->conv_cache);
     cuda_free(ctx->workspace);
+    cuda_free(ctx->bf16_scratch);
     if (ctx->cublas) cublasDestroy(ctx->cublas);
     if (ctx->cudnn) cudnnDestroy(ctx->cudnn);
     if (ctx->copy) cudaStreamDestroy(ctx->copy);
     if (ctx->compute) cudaStreamDestroy(ctx->compute);
     free(ctx);
+}
+
+/* *buffer [*have bytes] grown to at least `bytes` (contents undefined). */
+static an_status scratch_grow(cuda_context *ctx, void **buffer, size_t *have, size_t bytes, const char *what)
+{
+    if (bytes > *have) {
+        /* The old buffer may still be in use by queued work. */
+        CUDA_TRY(cudaStreamSynchronize(ctx->compute));
+        cuda_free(*buffer);
+        *buffer = NULL;
+        *have = 0;
+        AN_TRY(cuda_malloc(buffer, bytes, what));
+        *have = bytes;
+    }
+    return AN_OK;
 }
 
 an_status cuda_workspace_get(cuda_context *ctx, size_t bytes, void **out)
@@ -127,16 +145,17 @@ an_status cuda_workspace_get(cuda_context *ctx, size_t bytes, void **out)
         return error_set(AN_ERR_CUDA, "a %zu-byte workspace is over the limit of %zu bytes "
                          "(raise the workspace limit or use a smaller --batch)",
                          bytes, ctx->workspace_limit_bytes);
-    if (bytes > ctx->workspace_bytes) {
-        /* The old buffer may still be in use by queued work. */
-        CUDA_TRY(cudaStreamSynchronize(ctx->compute));
-        cuda_free(ctx->workspace);
-        ctx->workspace = NULL;
-        ctx->workspace_bytes = 0;
-        AN_TRY(cuda_malloc(&ctx->workspace, bytes, "the convolution workspace"));
-        ctx->workspace_bytes = bytes;
-    }
+    AN_TRY(scratch_grow(ctx, &ctx->workspace, &ctx->workspace_bytes, bytes, "the convolution workspace"));
     *out = ctx->workspace;
+    return AN_OK;
+}
+
+an_status cuda_bf16_scratch_get(cuda_context *ctx, size_t bytes, void **out)
+{
+    *out = NULL;
+    AN_TRY(scratch_grow(ctx, &ctx->bf16_scratch, &ctx->bf16_scratch_bytes, bytes,
+                        "the bf16 copies of a convolution's tensors"));
+    *out = ctx->bf16_scratch;
     return AN_OK;
 }
 

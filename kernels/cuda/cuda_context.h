@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#include "cuda_precision.h"
+#include "precision.h"
 #include "status.h"
 
 /* The number of usable CUDA devices; 0 when there is no driver, no device or
@@ -42,7 +42,7 @@ int cuda_device_available(void);
 
 typedef struct cuda_context_options {
     int device;                   /* CUDA device ordinal; 0 */
-    cuda_precision precision;     /* CUDA_PRECISION_FP32 (cuda_precision.h) */
+    backend_precision precision;     /* BACKEND_PRECISION_FP32 (precision.h) */
     int deterministic;            /* 1: only algorithms that give bitwise repeatable results */
     size_t workspace_limit_bytes; /* the most scratch memory convolutions may use; 0: 512 MiB */
 } cuda_context_options;
@@ -58,11 +58,13 @@ typedef struct cuda_context {
     cudaStream_t copy;        /* cuda_upload.h only, ordered with `compute` by events (non-blocking) */
     cudnnHandle_t cudnn;      /* bound to `compute` */
     cublasHandle_t cublas;    /* bound to `compute`, math mode from `precision` */
-    cuda_precision precision;
+    backend_precision precision;
     int deterministic;
     void *workspace;          /* [workspace_bytes] scratch, grown on demand up to the limit */
     size_t workspace_bytes;
     size_t workspace_limit_bytes;
+    void *bf16_scratch;       /* [bf16_scratch_bytes] bf16 copies of a convolution's tensors (precision bf16) */
+    size_t bf16_scratch_bytes;
     struct conv_algo_cache *conv_cache;
     char device_name[256];
     int sm_count;
@@ -82,6 +84,12 @@ void cuda_context_destroy(cuda_context *ctx);
  * growing first waits for that stream). AN_ERR_CUDA when `bytes` exceeds the
  * limit. */
 an_status cuda_workspace_get(cuda_context *ctx, size_t bytes, void **out);
+
+/* A scratch buffer of at least `bytes` for the bf16 copies of one
+ * convolution's input, weights and output (conv_cuda.c under precision
+ * bf16): grown if needed, as the workspace, but not bounded by its limit
+ * (its size is the layer's tensors'); contents undefined. */
+an_status cuda_bf16_scratch_get(cuda_context *ctx, size_t bytes, void **out);
 
 /* Waits for the compute stream; returns an error a kernel raised asynchronously. */
 an_status cuda_context_sync(cuda_context *ctx);

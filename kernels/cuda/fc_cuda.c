@@ -6,7 +6,7 @@
  *   Y  = X · Wᵀ   is   Yc [O, B] = Wcᵀ · Xc       (gemm T, N; m=O n=B k=I)
  *   dX = dY · W   is  dXc [I, B] = Wc · dYc        (gemm N, N; m=I n=B k=O)
  *   dW = dYᵀ · X  is  dWc [I, O] = Xc · dYcᵀ       (gemm N, T; m=I n=O k=B)
- * The compute type follows the precision (cuda_precision.h; fp32:
+ * The compute type follows the precision (precision.h; fp32:
  * CUBLAS_COMPUTE_32F in cuBLAS's default math mode, float in every phase and
  * never TF32; fp32-pedantic: CUBLAS_COMPUTE_32F_PEDANTIC, cuBLAS's debugging
  * mode; tf32: _FAST_TF32; bf16: _FAST_16BF); storage stays float.
@@ -15,13 +15,13 @@
 #include "fc_bias_cuda.h"
 #include "ops_cuda.h"
 
-static cublasComputeType_t compute_type_for(cuda_precision p)
+static cublasComputeType_t compute_type_for(backend_precision p)
 {
     switch (p) {
-    case CUDA_PRECISION_TF32: return CUBLAS_COMPUTE_32F_FAST_TF32;
-    case CUDA_PRECISION_BF16: return CUBLAS_COMPUTE_32F_FAST_16BF;
-    case CUDA_PRECISION_FP32_PEDANTIC: return CUBLAS_COMPUTE_32F_PEDANTIC;
-    case CUDA_PRECISION_FP32: break;
+    case BACKEND_PRECISION_TF32: return CUBLAS_COMPUTE_32F_FAST_TF32;
+    case BACKEND_PRECISION_BF16: return CUBLAS_COMPUTE_32F_FAST_16BF;
+    case BACKEND_PRECISION_FP32_PEDANTIC: return CUBLAS_COMPUTE_32F_PEDANTIC;
+    case BACKEND_PRECISION_FP32: break;
     }
     return CUBLAS_COMPUTE_32F;
 }

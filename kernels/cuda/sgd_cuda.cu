@@ -1,5 +1,5 @@
 /* sgd_cuda.cu: the paper's update (§5) over the flat parameter block.
- * See train_ops_cuda.h. */
+ * See ops_cuda.h. */
 #include "cuda_check.h"
 #include "cuda_launch.h"
 #include "ops_cuda.h"

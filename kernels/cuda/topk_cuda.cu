@@ -8,7 +8,7 @@
  *   - top-1 error: at least 1 class above; top-5 error: at least 5 above.
  * One block per image counts the classes above; the error counts are summed
  * with integer atomics (exact, so the order does not matter) and read back
- * as the one host read. See train_ops_cuda.h. */
+ * as the one host read. See ops_cuda.h. */
 #include "cuda_check.h"
 #include "cuda_launch.h"
 #include "ops_cuda.h"

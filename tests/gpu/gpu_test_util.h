@@ -21,7 +21,7 @@ int gpu_test_have_device(const char *test_name);
 
 /* A context for the tests (device 0) with the given precision and mode;
  * fails the test when it cannot be created. */
-cuda_context *gpu_test_context(cuda_precision precision, int deterministic);
+cuda_context *gpu_test_context(backend_precision precision, int deterministic);
 /* The CUDA backend whose context gpu_test_context returned: the ops
  * (ops_cuda.h) take the backend. */
 backend *gpu_test_backend(cuda_context *ctx);
@@ -79,7 +79,7 @@ int gpu_test_teardown_context(void **state);
 /* Relative tolerance (against |cpu| + 0.1 max|cpu|) of one op's sums of
  * products on the GPU against the CPU's, per precision; derived in
  * gpu_test_util.c. */
-double gpu_test_rtol(cuda_precision p);
+double gpu_test_rtol(backend_precision p);
 
 /* Relative tolerance of whole-network results (logits, gradients, updates)
  * against the same floor; derived in gpu_test_util.c. */

@@ -6,10 +6,11 @@
  * in that float order: bit for bit. Also against the CPU twin
  * (kernels/cpu/crop_cpu.h) on the training loader's choices
  * (train/augment.c, when this build has it) for draws of several image ids
- * and the centre crop, again bitwise. bf16 output: the
- * round-to-nearest-even of the float one. A corner outside [0, 32] gives a
+ * and the centre crop, again bitwise. A corner outside [0, 32] gives a
  * NaN view; batch 0 does nothing. The images go up through the overlapped
- * copy path (cuda_upload.h). Exits 77 (skipped) without a CUDA device. */
+ * copy path (cuda_upload.h). The float <-> bf16 conversions that the bf16
+ * convolutions use (convert_cuda.h): round to nearest even, bitwise. Exits
+ * 77 (skipped) without a CUDA device. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +28,7 @@
 #include "op_shapes.h"
 #include "ops_cuda.h"
 #include "philox.h"
-#include "train_ops_cuda.h"
+#include "convert_cuda.h"
 #ifdef CROP_TEST_HAVE_AUGMENT
 #include "augment.h"
 #include "crop_cpu.h"
@@ -70,7 +71,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->ctx = gpu_test_context(CUDA_PRECISION_FP32, 0);
+    f->ctx = gpu_test_context(BACKEND_PRECISION_FP32, 0);
     const size_t bytes = (size_t)B * IMAGE_STORED_BYTES;
     assert_int_equal(cuda_malloc_host((void **)&f->images, bytes, "test images"), AN_OK);
     for (size_t i = 0; i < bytes; i += 4) {
@@ -103,22 +104,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Runs both outputs for choices [B] and compares them with expect [B, 3, 224, 224]. */
+/* Runs the crop for choices [B] and compares it with expect [B, 3, 224, 224]. */
 static void check_choices(fixture *f, const crop_choice *choices, const float *expect, const char *what)
 {
     crop_choice *d_choices = gpu_test_upload_bytes(f->ctx, choices, sizeof(crop_choice) * B); /* [B] */
     float *d_out = gpu_test_poisoned(f->ctx, sizeof(float) * (size_t)B * OUT);          /* [B, 3, 224, 224] */
-    uint16_t *d_bf16 = gpu_test_poisoned(f->ctx, sizeof(uint16_t) * (size_t)B * OUT);   /* [B, 3, 224, 224] */
     assert_int_equal(crop_input_cuda(gpu_test_backend(f->ctx), d_out, f->d_images, f->d_mean, d_choices, B, 1), AN_OK);
-    assert_int_equal(crop_batch_bf16_cuda(f->ctx, d_bf16, f->d_images, f->d_mean, d_choices, B), AN_OK);
     gpu_test_expect_bitwise(f->ctx, what, d_out, expect, sizeof(float) * (size_t)B * OUT);
-    uint16_t *bf16 = gpu_test_download_bytes(f->ctx, d_bf16, sizeof(uint16_t) * (size_t)B * OUT); /* [B, 3, 224, 224] */
-    for (size_t i = 0; i < (size_t)B * OUT; i++)
-        if (bf16[i] != bf16_bits(expect[i]))
-            fail_msg("%s, bf16 element %zu: %04x, expected %04x (from %.9g)", what, i, bf16[i],
-                     bf16_bits(expect[i]), (double)expect[i]);
-    free(bf16);
-    cuda_free(d_choices), cuda_free(d_out), cuda_free(d_bf16);
+    cuda_free(d_choices), cuda_free(d_out);
 }
 
 /* Every corner case of the geometry: both extremes of the offsets, flips, shifts of either sign. */

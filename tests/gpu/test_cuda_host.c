@@ -1,5 +1,5 @@
 /* test_cuda_host.c: the host-side logic of the CUDA backend that needs no
- * device, so it runs on every machine: precision names, the messages of the
+ * device, so it runs on every machine: the messages of the
  * error conversions (naming the call, suggesting a smaller --batch on out of
  * memory), and the no-device path (a count of 0, a context and a CUDA
  * backend that fail with a message instead of crashing, `--device cuda`
@@ -18,26 +18,6 @@
 #include "cuda_check.h"
 #include "cuda_context.h"
 #include "cuda_memory.h"
-
-static void test_precision_names(void **state)
-{
-    (void)state;
-    cuda_precision p = CUDA_PRECISION_FP32;
-    const char *names[] = {"fp32", "tf32", "bf16", "fp32-pedantic"}; /* indexed by cuda_precision */
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(cuda_precision_parse(names[i], &p), AN_OK);
-        assert_int_equal((int)p, i);
-        assert_string_equal(cuda_precision_name(p), names[i]);
-    }
-    assert_int_equal(cuda_precision_parse("fp16", &p), AN_ERR_ARG);
-    assert_non_null(strstr(error_message(), "fp16"));
-    assert_non_null(strstr(error_message(), "bf16"));
-    assert_string_equal(cuda_precision_name((cuda_precision)17), "?");
-    /* what runs, as the benchmark names it: bf16 is bf16 in the fc layers only */
-    assert_string_equal(cuda_precision_computes(CUDA_PRECISION_BF16), "tf32-conv+bf16-fc");
-    assert_string_equal(cuda_precision_computes(CUDA_PRECISION_FP32), "fp32-conv+fp32-fc");
-    assert_string_equal(cuda_precision_computes((cuda_precision)17), "?");
-}
 
 static void test_runtime_error_names_call(void **state)
 {
@@ -83,7 +63,7 @@ static void test_device_probe(void **state)
         return;
     }
     assert_int_equal(st, AN_OK);
-    assert_int_equal(ctx->precision, CUDA_PRECISION_FP32);
+    assert_int_equal(ctx->precision, BACKEND_PRECISION_FP32);
     /* The workspace is bounded: asking for more than the limit fails with a message. */
     void *w = NULL;
     assert_int_equal(cuda_workspace_get(ctx, ctx->workspace_limit_bytes + 1, &w), AN_ERR_CUDA);
@@ -107,7 +87,7 @@ static void test_backend_probe(void **state)
     assert_true(backend_cuda_built());
     backend_cuda_options o = backend_cuda_options_default();
     assert_int_equal(o.device, 0);
-    assert_int_equal(o.precision, CUDA_PRECISION_FP32);
+    assert_int_equal(o.precision, BACKEND_PRECISION_FP32);
     assert_int_equal(o.deterministic, 1);
     backend *be = NULL, *cpu = NULL;
     backend_request cuda_request = {.device = "cuda", .rank = 0, .deterministic = 1};
@@ -159,7 +139,6 @@ static void test_bad_device_ordinal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_precision_names),
         cmocka_unit_test(test_runtime_error_names_call),
         cmocka_unit_test(test_library_errors_name_call),
         cmocka_unit_test(test_device_probe),

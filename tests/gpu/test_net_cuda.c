@@ -182,7 +182,7 @@ static void one_step(fixture *f, int deterministic)
 {
     printf(" %s mode\n", deterministic ? "deterministic" : "normal");
     backend *be = open_gpu(deterministic), *twin = NULL;
-    assert_int_equal(backend_twin_create(&twin, be, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+    assert_int_equal(backend_twin_create(&twin, be, gpu_test_rtol(BACKEND_PRECISION_FP32)), AN_OK);
     net *cpu = make_net(f, NULL), *gpu = make_net(f, twin);
     const size_t count = net_param_count(cpu), nz = (size_t)f->batch * f->classes;
     assert_int_equal(net_param_count(gpu), count);
@@ -230,7 +230,7 @@ static void twin_step(fixture *f, int deterministic)
 {
     printf(" %s mode\n", deterministic ? "deterministic" : "normal");
     backend *inner = open_gpu(deterministic), *twin = NULL;
-    assert_int_equal(backend_twin_create(&twin, inner, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+    assert_int_equal(backend_twin_create(&twin, inner, gpu_test_rtol(BACKEND_PRECISION_FP32)), AN_OK);
     net *cpu = make_net(f, NULL), *gpu = make_net(f, twin);
     const size_t nz = (size_t)f->batch * f->classes;
 
@@ -324,7 +324,7 @@ static void test_twin_check_fails_broken_ops(void **state)
         broken_ops.relu_backward = broken_relu_backward;
         broken_ops.sgd_update = broken_sgd_update;
         inner->ops = &broken_ops;
-        assert_int_equal(backend_twin_create(&twin, inner, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+        assert_int_equal(backend_twin_create(&twin, inner, gpu_test_rtol(BACKEND_PRECISION_FP32)), AN_OK);
         net *n = make_net(f, twin);
         double loss = 0.0;
         assert_int_equal(net_forward(n, f->input, f->batch, f->ids, 0, SEED, 1), AN_OK);
@@ -374,7 +374,7 @@ static void test_five_steps_updates(void **state)
 {
     fixture *f = *state;
     backend *be = open_gpu(1), *twin = NULL;
-    assert_int_equal(backend_twin_create(&twin, be, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+    assert_int_equal(backend_twin_create(&twin, be, gpu_test_rtol(BACKEND_PRECISION_FP32)), AN_OK);
     net *cpu = make_net(f, NULL), *gpu = make_net(f, twin);
     double l_cpu[STEPS], l_gpu[STEPS], z_cpu[STEPS], z_gpu[STEPS];
     five_steps(f, gpu, l_gpu, z_gpu);

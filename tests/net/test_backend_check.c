@@ -68,7 +68,7 @@ static backend *open_gpu_twin(void)
         assert_int_equal(backend_open(&gpu_backend, &r), AN_OK);
     }
     backend *twin = NULL;
-    assert_int_equal(backend_twin_create(&twin, gpu_backend, gpu_test_rtol(CUDA_PRECISION_FP32)), AN_OK);
+    assert_int_equal(backend_twin_create(&twin, gpu_backend, gpu_test_rtol(BACKEND_PRECISION_FP32)), AN_OK);
     return twin;
 }
 #endif

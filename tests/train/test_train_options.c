@@ -118,6 +118,8 @@ static void test_precision(void **state)
     json_free(&w);
     assert_int_equal(parse(&o, "--data d --run r --device cpu --precision fp32"), 0);
     assert_int_equal(parse(&o, "--data d --run r --precision fp16"), EXIT_USAGE);
+    /* precision.h's fp32-pedantic is for the GPU tests and the benchmark, not a training setting */
+    assert_int_equal(parse(&o, "--data d --run r --device cuda --precision fp32-pedantic"), EXIT_USAGE);
     assert_int_equal(parse(&o, "--data d --run r --device cpu --precision bf16"), EXIT_USAGE);
     assert_non_null(strstr(error_message(), "fp32 only"));
     assert_int_equal(parse(&o, "--data d --run r --device cpu,cpu --precision tf32"), EXIT_USAGE);
@@ -133,6 +135,30 @@ static void test_precision(void **state)
     assert_int_equal(backend_open(&be, &r), AN_ERR_UNSUPPORTED);
     assert_null(be);
     assert_non_null(strstr(error_message(), "--precision tf32"));
+}
+
+/* The one precision enum (kernels/precision.h) of the registry, the trainer
+ * and the CUDA backend: names, parsing, and what each computes, as the
+ * benchmark's rows name it. */
+static void test_precision_names(void **state)
+{
+    (void)state;
+    backend_precision p = BACKEND_PRECISION_FP32;
+    const char *names[] = {"fp32", "tf32", "bf16", "fp32-pedantic"}; /* indexed by backend_precision */
+    for (int i = 0; i < BACKEND_PRECISION_COUNT; i++) {
+        assert_int_equal(backend_precision_parse(names[i], &p), AN_OK);
+        assert_int_equal((int)p, i);
+        assert_string_equal(backend_precision_name(p), names[i]);
+    }
+    assert_int_equal(backend_precision_parse("fp16", &p), AN_ERR_ARG);
+    assert_non_null(strstr(error_message(), "fp16"));
+    assert_non_null(strstr(error_message(), "bf16"));
+    assert_string_equal(backend_precision_name((backend_precision)17), "?");
+    /* bf16 covers the convolutions and the fc layers; tf32 is not bf16 */
+    assert_string_equal(backend_precision_computes(BACKEND_PRECISION_BF16), "bf16-conv+bf16-fc");
+    assert_string_equal(backend_precision_computes(BACKEND_PRECISION_TF32), "tf32-conv+tf32-fc");
+    assert_string_equal(backend_precision_computes(BACKEND_PRECISION_FP32), "fp32-conv+fp32-fc");
+    assert_string_equal(backend_precision_computes((backend_precision)17), "?");
 }
 
 /* Every recorded option names a config.json section; the network's and the
@@ -166,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_values_and_refusals),
         cmocka_unit_test(test_config_keys),
         cmocka_unit_test(test_precision),
+        cmocka_unit_test(test_precision_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
