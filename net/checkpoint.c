@@ -306,6 +306,17 @@ an_status checkpoint_read_config(const char *path, net_config *cfg)
     return st == AN_OK ? st : error_context(st, "checkpoint %s", path);
 }
 
+an_status checkpoint_read_state(const char *path, char **trainer_state_json)
+{
+    hid_t file;
+    int version;
+    *trainer_state_json = NULL;
+    AN_TRY(open_checked(path, &file, &version));
+    an_status st = h5_io_advise(state_read(file, version, trainer_state_json), CHECKPOINT_DAMAGED);
+    H5Fclose(file);
+    return st == AN_OK ? st : error_context(st, "checkpoint %s", path);
+}
+
 static an_status config_compare(const net_config *file, const net_config *have)
 {
     if (file->width != have->width || file->num_classes != have->num_classes)

@@ -36,6 +36,10 @@ an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
  * matching net before checkpoint_load. */
 an_status checkpoint_read_config(const char *path, net_config *cfg);
 
+/* Reads only the trainer state (a malloc'd string: free() it), so the
+ * caller can check the run's settings before it opens a device. */
+an_status checkpoint_read_state(const char *path, char **trainer_state_json);
+
 /* Loads weights and momentum into n (whose configuration must match the
  * file's: AN_ERR_FORMAT naming the difference otherwise), and meta. When
  * trainer_state_json is not NULL it receives a malloc'd string (free() it). */

@@ -39,6 +39,10 @@ int main(int argc, char **argv)
 
     opt.threads = backend_cpu_threads_each(opt.threads, 1); /* 0: all cores; the backends take it (device_group.c) */
 
+    /* before any device opens: a resume runs at its run's precision (a usage error otherwise) */
+    an_status resumed = train_resume_precision(&opt, &world);
+    if (resumed != AN_OK)
+        return fail(&world, resumed == AN_ERR_ARG || resumed == AN_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_RUNTIME);
     train_summary summary;
     if (train_run(&opt, &world, &summary) != AN_OK) {
         if (world.rank == 0 && summary.last_checkpoint[0])

@@ -82,7 +82,7 @@ static const cli_option rows[] = {
                "arithmetic of the convolutions and fc layers (default %D, the paper's):\n"
                "tf32 or bf16 tensor cores on a GPU, with fp32 master weights and\n"
                "fp32 accumulation; the CPU computes in fp32 only",
-               .parse = precision_parse, .name = precision_name),
+               .parse = precision_parse, .name = precision_name, .given = TRAIN_GIVEN_PRECISION),
     CLI_OPTION("seed", TRAINING("seed"), CLI_U64, AT(seed), 0, 0, "1", "S",
                "seed of every random number (default %D)", .given = TRAIN_GIVEN_SEED),
     CLI_OPTION("lr", TRAINING("lr"), CLI_DOUBLE, AT(lr), 1e-12, 100.0, "0.01", "R",

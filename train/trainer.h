@@ -26,6 +26,15 @@ typedef struct train_summary {
     char last_checkpoint[RUN_PATH_MAX];
 } train_summary;
 
+/* On --resume, before any device is opened: the run's precision, from its
+ * latest checkpoint's trainer state, is the one it resumes with. A
+ * --precision on the command line that differs is refused (AN_ERR_ARG), as is
+ * the run's precision on a device that cannot compute it (AN_ERR_UNSUPPORTED,
+ * backend_precision_check); without --precision, opt->precision becomes the
+ * run's. Both are usage errors (main exits 2). A run without a readable
+ * `latest` is left to train_run, which says so. Without --resume: AN_OK. */
+an_status train_resume_precision(train_options *opt, const replicas *world);
+
 an_status train_run(const train_options *opt, const replicas *world, train_summary *summary);
 
 #endif

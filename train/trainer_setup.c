@@ -98,11 +98,52 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
     if (what)
         return error_set(AN_ERR_ARG, "--resume: %s differs from the run's checkpoint; a resumed run keeps its "
                          "settings (start a new --run to change them)", what);
-    /* The backend is open before the checkpoint is read: the precision is named again, never changed. */
+    /* train_resume_precision took the run's precision before the device opened; this
+     * holds unless `latest` changed in between. */
     if (o->precision != s->precision)
         return error_set(AN_ERR_ARG, "--resume: the run trains with --precision %s, not %s; resume it with "
                          "--precision %s (start a new --run to change it)", backend_precision_name(s->precision),
                          backend_precision_name(o->precision), backend_precision_name(s->precision));
+    return AN_OK;
+}
+
+/* Rank 0's part of train_resume_precision: *precision = the run's. */
+static an_status run_precision(const train_options *o, backend_precision *precision)
+{
+    char latest[RUN_PATH_MAX];
+    if (run_dir_latest(o->run_dir, latest, sizeof latest) != AN_OK) return AN_OK; /* train_run says why */
+    char *json = NULL;
+    train_state s;
+    an_status st = checkpoint_read_state(latest, &json);
+    if (st == AN_OK) st = train_state_from_json(json, &s);
+    free(json);
+    if (st != AN_OK) return error_context(st, "--resume: reading the run's precision");
+    if ((o->given & TRAIN_GIVEN_PRECISION) && o->precision != s.precision)
+        return error_set(AN_ERR_ARG, "--resume: the run trains with --precision %s (%s), not %s; resume it with "
+                         "--precision %s or without --precision (start a new --run to change it)",
+                         backend_precision_name(s.precision), latest, backend_precision_name(o->precision),
+                         backend_precision_name(s.precision));
+    st = backend_precision_check(o->device, s.precision);
+    if (st != AN_OK) return error_context(st, "--resume: the run trains with --precision %s (%s)",
+                                          backend_precision_name(s.precision), latest);
+    *precision = s.precision;
+    return AN_OK;
+}
+
+an_status train_resume_precision(train_options *opt, const replicas *world)
+{
+    if (!opt->resume) return AN_OK;
+    int32_t agreed[2] = {AN_OK, (int32_t)opt->precision}; /* rank 0's status, and the precision to run with */
+    if (world->rank == 0) {
+        backend_precision p = opt->precision;
+        agreed[0] = (int32_t)run_precision(opt, &p);
+        agreed[1] = (int32_t)p;
+    }
+    AN_TRY(replicas_broadcast(world, agreed, sizeof agreed));
+    if (agreed[0] != AN_OK)
+        return world->rank == 0 ? (an_status)agreed[0]
+                                : error_set((an_status)agreed[0], "--resume refused by process 0 (see its message)");
+    opt->precision = (backend_precision)agreed[1];
     return AN_OK;
 }
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The command line and the checks before training: usage errors exit 2
-# (--precision other than fp32 on the CPU among them);
+# (--precision other than fp32 on the CPU among them, and a resume under
+# another --precision than the run's, refused before any device opens);
 # a directory that is not a dataset, an existing run without --resume, a
 # resume that changes a trajectory setting, and --device cuda without a
 # usable GPU exit 1 with a message saying what to do.
@@ -30,6 +31,9 @@ expect 0 "" -- "$TRAIN" $common
 expect 1 "add --resume" -- "$TRAIN" $common
 expect 1 "--batch differs" -- "$TRAIN" $common --resume --batch 4
 expect 0 "" -- "$TRAIN" $common --resume --epochs 2
+# the run is fp32: --precision tf32 is refused before --device cuda is opened
+# (which would fail with exit 1 on a machine without a GPU)
+expect 2 "the run trains with --precision fp32" -- "$TRAIN" $common --resume --device cuda --precision tf32
 grep -q '"dataset_id": "0123456789abcdef"' "$WORK/run/config.json" || fail "config.json lacks the dataset id"
 grep -q '"resumed": true' "$WORK/run/config.json" || fail "config.json does not say it was resumed"
 grep -q '"precision": "fp32"' "$WORK/run/config.json" || fail "config.json does not record the precision"

@@ -10,8 +10,14 @@
 
 #include <cmocka.h>
 
+#include "checkpoint.h"
+#include "net_cpu.h"
 #include "ops_cpu.h"
+#include "run_dir.h"
+#include "train_fixture.h"
+#include "train_options.h"
 #include "train_state.h"
+#include "trainer.h"
 #include "backend_cpu.h"
 
 /* The CPU backend the ops run on (the calling thread's thread count). */
@@ -117,12 +123,75 @@ static void test_topk(void **state)
     assert_int_equal(top5, 1);
 }
 
+/* A resume runs at its run's precision, checked before any device opens
+ * (train_resume_precision): a run whose checkpoint says bf16 is refused on
+ * the CPU and under --precision tf32, both usage errors, and resumed at bf16
+ * where no --precision is given. Runs here, without a GPU: nothing opens one. */
+static void test_resume_precision(void **state)
+{
+    (void)state;
+    char dir[4096], run[4200], name[64], path[4400];
+    assert_int_equal(fixture_temp_dir("resume-precision", dir), AN_OK);
+    snprintf(run, sizeof run, "%s/run", dir);
+    assert_int_equal(run_dir_prepare(run, 0), AN_OK);
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = NET_WIDTH_MIN;
+    cfg.num_classes = 4;
+    net *n = NULL;
+    assert_int_equal(net_create_cpu(&n, &cfg, 1), AN_OK);
+    train_state s;
+    memset(&s, 0, sizeof s);
+    s.batch = 8;
+    lr_schedule_init(&s.schedule, 0.01, 2);
+    s.precision = BACKEND_PRECISION_BF16; /* as a run on a GPU would have written it */
+    char *json = NULL;
+    assert_int_equal(train_state_to_json(&s, &json), AN_OK);
+    checkpoint_meta meta;
+    memset(&meta, 0, sizeof meta);
+    run_dir_checkpoint_name(1, 5, name, sizeof name);
+    assert_int_equal(run_dir_checkpoint_path(run, name, path, sizeof path), AN_OK);
+    assert_int_equal(checkpoint_save(path, n, &meta, json), AN_OK);
+    assert_int_equal(run_dir_commit_checkpoint(run, name, 0, 2), AN_OK);
+    free(json);
+    net_destroy(n);
+
+    replicas world = {.rank = 0, .size = 1, .mpi_started = 0};
+    train_options o;
+    assert_int_equal(train_options_default(&o), AN_OK);
+    o.run_dir = run;
+    o.resume = 1;
+    o.device = "cpu";
+    assert_int_equal(train_resume_precision(&o, &world), AN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(error_message(), "fp32 only"));
+    assert_non_null(strstr(error_message(), "the run trains with --precision bf16"));
+    o.device = "cuda";
+    o.precision = BACKEND_PRECISION_TF32;
+    o.given |= TRAIN_GIVEN_PRECISION;
+    assert_int_equal(train_resume_precision(&o, &world), AN_ERR_ARG);
+    assert_non_null(strstr(error_message(), "the run trains with --precision bf16"));
+    assert_non_null(strstr(error_message(), "not tf32"));
+    o.given &= ~(unsigned)TRAIN_GIVEN_PRECISION;
+    o.precision = BACKEND_PRECISION_FP32;
+    assert_int_equal(train_resume_precision(&o, &world), AN_OK);
+    assert_int_equal(o.precision, BACKEND_PRECISION_BF16); /* the run's, without --precision */
+    o.precision = BACKEND_PRECISION_BF16;
+    o.given |= TRAIN_GIVEN_PRECISION;
+    assert_int_equal(train_resume_precision(&o, &world), AN_OK); /* named again: the same */
+    o.resume = 0;
+    o.precision = BACKEND_PRECISION_FP32;
+    assert_int_equal(train_resume_precision(&o, &world), AN_OK); /* a fresh run keeps the command line's */
+    assert_int_equal(o.precision, BACKEND_PRECISION_FP32);
+    fixture_remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_is_exact),
         cmocka_unit_test(test_bad_state_is_refused),
         cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_resume_precision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
