@@ -257,3 +257,19 @@ double gpu_test_rtol(backend_precision p)
  * keep every layer's gain near one). conv1's weight gradient goes through
  * the most: eight layers forward and eight back, 16 x 2.5e-5 = 4e-4 added
  * linearly, against 1e-3 allowed. Unmeasured on a device (docs/cuda.md). */
+
+/* GPU_TEST_NET_RTOL_BF16, for logits of the whole network under bf16 against
+ * fp32 (precision.h: every convolution and fc layer takes bf16 inputs and
+ * accumulates in float; a convolution's output is rounded to bf16 once).
+ * Per layer with sums: each operand rounded to 8 mantissa bits errs by a
+ * uniform relative amount of rms 2^-9 / sqrt 3 = 1.1e-3, a product of two by
+ * 1.6e-3 rms, a sum of random-signed products by 1.6e-3 of its own rms
+ * scale; the output's rounding adds 1.1e-3 rms: about 2e-3 of the scale per
+ * layer. Eight layers with sums (five conv, three fc) before the logits:
+ * 5.7e-3 rms if the layers' errors are independent, 2.6e-2 rms at 4.5
+ * standard deviations, 1.6e-2 rms if all eight add linearly. Allowed:
+ * 1e-1 (|z| + 0.1 max|z|), at least 1e-2 max|z|, about 4e-2 rms (the
+ * largest of a tensor's sums is about 4 rms): a margin of 1.5 at 4.5
+ * standard deviations. Loose on purpose: it catches a wrong convolution, a
+ * missing conversion or a bf16 tensor read as float, not bf16's rounding.
+ * Unmeasured on a device (docs/cuda.md). */

@@ -15,6 +15,13 @@
  *     net's;
  *   - a diverged network (a NaN weight) reports a NaN loss on both backends;
  *   - deterministic mode repeats bitwise;
+ *   - --precision bf16 (bf16 convolutions and fc layers, precision.h): five
+ *     steps at width 0.25, each step's loss within GPU_TEST_NET_RTOL_BF16's
+ *     bound of an fp32 GPU net's, the first step's logits too;
+ *   - the input uploaded from host_alloc's page-locked memory (the copy
+ *     stream, overlapping the previous step's compute) trains to bitwise the
+ *     weights and momentum of the same images uploaded from malloc'ed memory
+ *     (the compute stream), steps queued back to back;
  *   - and the twin check fails ops broken on purpose (on a CPU backend),
  *     a missing weight-decay term included.
  * Exits 77 (skipped) without a CUDA device. With --self-check the "GPU" net
@@ -86,9 +93,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The backend under test: CUDA device 0 in the given cuDNN mode (a CPU
- * backend under --self-check). */
-static backend *open_gpu(int deterministic)
+/* The backend under test: CUDA device 0 in the given cuDNN mode and
+ * precision (a CPU backend under --self-check). */
+static backend *open_gpu_at(int deterministic, backend_precision precision)
 {
     backend *be = NULL;
     if (self_check) {
@@ -97,8 +104,15 @@ static backend *open_gpu(int deterministic)
     }
     backend_cuda_options o = backend_cuda_options_default();
     o.deterministic = deterministic;
+    o.precision = precision;
     if (backend_cuda_create(&be, &o) != AN_OK) fail_msg("backend_cuda_create: %s", error_message());
     return be;
+}
+
+/* The same in fp32. */
+static backend *open_gpu(int deterministic)
+{
+    return open_gpu_at(deterministic, BACKEND_PRECISION_FP32);
 }
 
 /* A net of the fixture's configuration on be (NULL: the CPU), initialised from SEED. */
@@ -460,6 +474,113 @@ static void test_deterministic_repeats_bitwise(void **state)
     free(second);
 }
 
+/* ---------------------------------------------------------------- bf16 */
+
+/* Five steps under --precision bf16 against five under fp32, both on the
+ * GPU in deterministic mode from the seed's weights: the first step's logits
+ * within GPU_TEST_NET_RTOL_BF16 (derived in gpu_test_util.c), each step's
+ * loss within the loss bound that follows from it (loss_tolerance's
+ * argument). The weights entering steps 1-4 differ by the earlier updates'
+ * bf16 gradients, a few 1e-3 of an update, far below a forward pass's
+ * rounding. Under --self-check both nets are CPU ones (equal: the bound
+ * holds trivially). */
+static void test_bf16_near_fp32(void **state)
+{
+    fixture *f = *state;
+    backend *be32 = open_gpu_at(1, BACKEND_PRECISION_FP32), *be16 = open_gpu_at(1, BACKEND_PRECISION_BF16);
+    net *n32 = make_net(f, be32), *n16 = make_net(f, be16);
+    const size_t nz = (size_t)f->batch * f->classes;
+    for (uint32_t step = 0; step < STEPS; step++) {
+        double l16 = train_step(n16, f, step, 1, SGD_PAPER_WEIGHT_DECAY);
+        double l32 = train_step(n32, f, step, 1, SGD_PAPER_WEIGHT_DECAY);
+        float *z32 = logits_copy(n32, f->batch, f->classes), *z16 = logits_copy(n16, f->batch, f->classes); /* [B, K] */
+        const double tol = 2.2 * GPU_TEST_NET_RTOL_BF16 * max_abs(z32, nz);
+        printf("  step %u: loss bf16 %.9f fp32 %.9f (tolerance %.3g)\n", step, l16, l32, tol);
+        assert_true(isfinite(l16));
+        assert_true(fabs(l16 - l32) <= tol);
+        if (step == 0) gpu_test_assert_close("bf16 logits", z16, z32, nz, GPU_TEST_NET_RTOL_BF16);
+        free(z32), free(z16);
+    }
+    gpu_test_print_conv_algorithms(be16);
+    net_destroy(n16);
+    net_destroy(n32);
+    backend_destroy(be16);
+    backend_destroy(be32);
+}
+
+/* ---------------------------------------------------------------- the input's upload */
+
+/* STEPS steps of n from images and crop choices of `where`'s memory: `pinned`
+ * from the backend's host_alloc (page-locked on CUDA: each upload on the copy
+ * stream, overlapping the previous step's queued compute), else malloc (the
+ * compute stream). Every step's forward, backward and update are queued
+ * without a wait between steps (the loss is never read), as the trainer
+ * queues them. Returns the weights and momentum after, params [count] and
+ * momentum [count] malloc'ed. */
+static void input_run(const fixture *f, backend *be, int pinned, float **params, float **momentum)
+{
+    net *n = make_net(f, be);
+    const size_t image_bytes = (size_t)f->batch * IMAGE_STORED_BYTES;
+    uint8_t *images[STEPS];      /* each [batch, 256, 256, 3], one per step: unchanged until its ops are done */
+    crop_choice *choices[STEPS]; /* each [batch] */
+    float *mean = gpu_test_random(IMAGE_STORED_BYTES, 100.0f, 150.0f, 950); /* [256, 256, 3] */
+    for (int s = 0; s < STEPS; s++) {
+        if (pinned) {
+            assert_int_equal(be->ops->host_alloc(be, (void **)&images[s], image_bytes, "test images"), AN_OK);
+            assert_int_equal(be->ops->host_alloc(be, (void **)&choices[s], (size_t)f->batch * sizeof(crop_choice),
+                                                 "test choices"), AN_OK);
+        } else {
+            images[s] = malloc(image_bytes);
+            choices[s] = malloc((size_t)f->batch * sizeof(crop_choice));
+            assert_true(images[s] && choices[s]);
+        }
+        float *bytes = gpu_test_random(image_bytes, 0.0f, 255.0f, 960 + (uint32_t)s); /* [image_bytes] */
+        for (size_t i = 0; i < image_bytes; i++) images[s][i] = (uint8_t)bytes[i];
+        free(bytes);
+        for (int b = 0; b < f->batch; b++) {
+            crop_choice c = {(s * 7 + b * 11) % (IMAGE_MAX_OFFSET + 1), (s * 13 + b * 5) % (IMAGE_MAX_OFFSET + 1),
+                             (s + b) % 2, {0.5f * (float)b, -1.25f, 2.0f * (float)s}};
+            choices[s][b] = c;
+        }
+    }
+    for (uint32_t s = 0; s < STEPS; s++)
+        if (net_forward_images(n, images[s], mean, choices[s], f->batch, f->ids, s, SEED, 1) != AN_OK ||
+            net_backward(n, f->labels, f->batch, (float)f->batch) != AN_OK ||
+            net_update(n, LR, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY) != AN_OK)
+            fail_msg("step %u (%s input): %s", s, pinned ? "host_alloc" : "malloc", error_message());
+    *params = block_copy(n, NET_BLOCK_PARAMS);
+    *momentum = block_copy(n, NET_BLOCK_MOMENTUM);
+    net_destroy(n);
+    for (int s = 0; s < STEPS; s++) {
+        if (pinned) {
+            be->ops->host_free(be, images[s]);
+            be->ops->host_free(be, choices[s]);
+        } else {
+            free(images[s]);
+            free(choices[s]);
+        }
+    }
+    free(mean);
+}
+
+static void test_input_upload_overlap_bitwise(void **state)
+{
+    fixture *f = *state;
+    backend *be = open_gpu(1);
+    float *p_copy = NULL, *m_copy = NULL, *p_compute = NULL, *m_compute = NULL; /* each [count] */
+    input_run(f, be, 1, &p_copy, &m_copy);
+    input_run(f, be, 0, &p_compute, &m_compute);
+    net *n = make_net(f, be);
+    const size_t count = net_param_count(n);
+    net_destroy(n);
+    gpu_test_assert_bitwise("weights, copy-stream input vs compute-stream input", p_copy, p_compute,
+                            count * sizeof(float));
+    gpu_test_assert_bitwise("momentum, copy-stream input vs compute-stream input", m_copy, m_compute,
+                            count * sizeof(float));
+    free(p_copy), free(m_copy), free(p_compute), free(m_compute);
+    backend_destroy(be);
+}
+
 int main(int argc, char **argv)
 {
     self_check = argc > 1 && strcmp(argv[1], "--self-check") == 0;
@@ -476,6 +597,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_five_steps_updates, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_diverged_network_reports_nan, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_deterministic_repeats_bitwise, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_bf16_near_fp32, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_input_upload_overlap_bitwise, setup_small, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
