@@ -13,10 +13,11 @@
  * machine; scripts/device-check.sh runs both and prints the ratios.
  *
  * Output: one line per configuration, "key=value" pairs, e.g.
- *   ours row=host-fed precision=bf16 computes=tf32-conv+bf16-fc batch=128 images_per_s=...
+ *   ours row=host-fed precision=bf16 computes=bf16-conv+bf16-fc batch=128 images_per_s=...
  *        step_ms=... gflops=... matrix_gflops=... fraction_of_peak=... peak_mib=... mode=deterministic
  * "computes" says what runs (backend_precision_computes): bf16 is bf16 in the
- * fc layers only, so its row is not the same work as PyTorch's AMP bf16.
+ * convolutions and fc layers with float activations between layers and NCHW
+ * tensors (docs/cuda.md, "Precision"), close to but not PyTorch's AMP bf16.
  * The row is host-fed: the batch crosses from the host every step and the
  * loss is read back every step, as alexnet-train did before the input op.
  * Without a usable GPU it says so and exits 1. Not a test: it asserts
