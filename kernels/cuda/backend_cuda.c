@@ -5,7 +5,9 @@
  * name (ops_cuda.h), which first makes the backend's device current
  * (backend_cuda_use: cudaSetDevice is a thread-local store when it already
  * is), so several CUDA backends on different GPUs may be driven from one
- * thread in turn. All work goes on ctx->compute, in call order.
+ * thread in turn. All work goes on ctx->compute, in call order, except the
+ * DMA of an upload_view from host_alloc's memory, which goes on ctx->copy
+ * and is ordered with ctx->compute by events (below).
  *
  * Pinned staging of host data (how upload and upload_view stay asynchronous).
  * A cudaMemcpyAsync from pageable memory is not asynchronous: the runtime may

@@ -3,7 +3,9 @@
  * of the op (ops_cuda.h) with the backend's cuda_context;
  * backend memory is device memory (cudaMalloc), and every op, copy and memset
  * is queued on the context's compute stream, so ops see each other's results
- * in call order (cuda_context.h, "Streams and ordering").
+ * in call order (cuda_context.h, "Streams and ordering"); the DMA of an
+ * upload_view from host_alloc's page-locked memory alone goes on the copy
+ * stream, which the compute stream waits for by an event.
  *
  *   backend_cuda_options o = backend_cuda_options_default();   (device 0, fp32, deterministic)
  *   backend *be; AN_TRY(backend_cuda_create(&be, &o));
@@ -12,7 +14,10 @@
  *
  * Host data. upload and upload_view copy the caller's bytes into page-locked
  * memory the backend owns and queue the DMA from there, so the caller may
- * reuse its buffer at once and, normally, nothing waits for the GPU: an
+ * reuse its buffer at once and, normally, nothing waits for the GPU (an
+ * upload_view from host_alloc's memory instead reads it in place, on the
+ * copy stream, after the point where the staging buffer was last discarded;
+ * that memory stays unchanged until the ops reading it are done): an
  * upload_view waits only for the previous DMA through the same staging
  * buffer, an upload only when it is larger than 8 MiB (backend_cuda.c says
  * how much page-locked memory that takes, and what happens without it).
