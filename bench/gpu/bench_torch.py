@@ -9,7 +9,9 @@ Prints one line per configuration, "key=value" pairs like bench_train_gpu:
   torch mode=eager precision=bf16 computes=bf16-conv+bf16-fc batch=128 images_per_s=... peak_mib=...
 fp32: TF32 off; tf32: TF32 on (matmul and cuDNN); bf16: autocast to
 bfloat16 (AMP: convolutions and GEMMs in bf16, fp32 weights). torch.compile
-runs for the precisions in --compile. Not a test; needs torch with CUDA.
+runs for the precisions in --compile; "same:LOG" picks the cheapest one at
+which bench_train_gpu's output LOG computes what PyTorch computes (so the
+compiled peer is the same work as our row). Not a test; needs torch with CUDA.
 """
 import argparse
 import os
@@ -65,8 +67,15 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--classes", type=int, default=1000)
     p.add_argument("--precisions", default="fp32,tf32,bf16")
-    p.add_argument("--compile", default="bf16", help="precisions also run under torch.compile ('' for none)")
+    p.add_argument("--compile", default="bf16",
+                   help="precisions also run under torch.compile ('' for none), or same:LOG (above)")
     a = p.parse_args()
+    if a.compile.startswith("same:"):
+        ours = {}
+        for line in open(a.compile[5:]) if os.path.exists(a.compile[5:]) else []:
+            kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w) if line.startswith("ours ") else {}
+            ours[kv.get("precision")] = kv.get("computes")
+        a.compile = next((prec for prec in ("bf16", "tf32", "fp32") if ours.get(prec) == COMPUTES[prec]), "bf16")
     try:
         import torch
         from alexnet_torch import AlexNet
