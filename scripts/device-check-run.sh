@@ -106,7 +106,7 @@ find "$prefix/bin" "$libexec" "$prefix/lib" -type f -exec sh -c 'head -c4 "$1" |
     xargs "${run_env[@]}" ldd > "$work/logs/ldd.log" 2>&1
 outside="$({ grep -o "version .[A-Z_0-9.]*' not found (required by [^)]*)" "$work/logs/ldd.log" | sed "s|$prefix/||"
     awk '$2 == "=>" {print $1, $3}' "$work/logs/ldd.log" | sort -u | while read -r name path; do
-        echo "$name $(realpath -m "$path")"; done | awk -v p="$prefix/lib/" '
+        [ "$path" = not ] || path="$(realpath -m "$path")"; echo "$name $path"; done | awk -v p="$prefix/lib/" '
     $2 == "not" { print $1 " NOT FOUND"; next }
     index($2, p) == 1 { next }
     $1 ~ /^(ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libutil|libstdc\+\+|libgcc_s)\.so/ { next }
@@ -194,7 +194,8 @@ print("; ".join(bad) or f"{n} images: ten-crop top-1 {g['ten_crop']['top1_correc
 sys.exit(1 if bad else 0)
 PY
 )"
-    record "alexnet-eval cuda = cpu" "$([ $? = 0 ] && echo pass || echo FAIL)" 0 "$detail"
+    same=$?
+    record "alexnet-eval cuda = cpu" "$([ $same = 0 ] && echo pass || echo FAIL)" 0 "$detail"
 fi
 
 echo "== 3. the benchmark (batch 128, paper width)"
