@@ -41,12 +41,26 @@ for row in 'alexnet-train --devices cuda' 'alexnet-eval --device cuda' 'bench_tr
 done
 grep -q '^ours  *computes  *images/s  *peer ' "$table" || fail "no benchmark table"
 
-# The negative control: a bundle missing libraries must fail the library check.
+# The negative controls: a bundle missing libraries must fail the library
+# check; a failing test must fail and run once more with CUDA_LAUNCH_BLOCKING=1
+# under compute-sanitizer (here a stand-in on PATH that says it ran).
 rm "$prefix"/lib/libhdf5*.so* "$prefix"/lib/libjpeg.so*
-if env -u LD_LIBRARY_PATH "$prefix/libexec/alexnet/device-check-run.sh" --work "$work/run2" --out "$work/out2" \
-    > "$work/run2.log" 2>&1; then
-    fail "the run half passed with libraries missing from the bundle"
+cat >> "$prefix/libexec/alexnet/CTestTestfile.cmake" << 'EOF2'
+add_test(test_fails_on_purpose sh run-test.sh sh -c "echo blocking=$CUDA_LAUNCH_BLOCKING; exit 3")
+set_tests_properties(test_fails_on_purpose PROPERTIES LABELS "gpu")
+EOF2
+mkdir "$work/path"
+printf '#!/bin/sh\necho "sanitizer wraps: $*"\nshift 4\nexec "$@"\n' > "$work/path/compute-sanitizer"
+chmod +x "$work/path/compute-sanitizer"
+if env -u LD_LIBRARY_PATH PATH="$work/path:$PATH" "$prefix/libexec/alexnet/device-check-run.sh" --work "$work/run2" \
+    --out "$work/out2" > "$work/run2.log" 2>&1; then
+    fail "the run half passed with libraries missing from the bundle and a failing test"
 fi
-grep -q '^libraries resolve  *FAIL ' "$work/out2/device-check-table.txt" || fail "the library check did not fail"
+table2="$work/out2/device-check-table.txt"
+grep -q '^libraries resolve  *FAIL ' "$table2" || fail "the library check did not fail"
 grep -q 'FAIL: libraries resolve .*libjpeg\.so' "$work/run2.log" || fail "the library check did not name libjpeg"
+grep -q '^test test_fails_on_purpose  *FAIL ' "$table2" || fail "the failing test did not fail"
+grep -q '^rerun: blocking, sanitizer  *FAIL .*test_fails_on_purpose Failed' "$table2" || fail "no rerun row"
+grep -q 'sanitizer wraps: --error-exitcode 9 --print-limit 10 sh -c' "$work/run2/logs/ctest-rerun.log" &&
+    grep -q '^blocking=1$' "$work/run2/logs/ctest-rerun.log" || fail "the rerun was not blocking and under the sanitizer"
 echo PASS
