@@ -6,9 +6,10 @@
  * The row is DEVICE-RESIDENT: the same work as the PyTorch peer
  * (bench/gpu/bench_torch.py), whose batch lives on the GPU and which reads
  * nothing back. The synthetic batch (images, labels, image ids) crosses to
- * the device once, at the first step; later steps find it there (the
- * backend's upload_view is wrapped: a view already sent from the same host
- * buffer into the same staging is not sent again, see resident_upload_view),
+ * the device once, at the first step; later steps find it there (the net
+ * runs on a backend that passes every op to the CUDA backend but sends a
+ * host buffer already sent into the same staging only once:
+ * resident_upload_view),
  * and no loss is read back (net_loss is not called: the backward pass needs
  * only the labels). What is left per step is the network's forward, backward
  * and update as net/ queues them, with whatever waits the net itself makes.
@@ -112,43 +113,116 @@ typedef struct bench_result {
     double images_per_s, step_ms, peak_mib, matrix_gflops, gflop_per_image;
 } bench_result;
 
-/* The CUDA backend's table, and the host buffers already sent into each
- * staging buffer: a device-resident batch. */
-static const backend_ops *cuda_table;
-static backend_ops resident_table;
+/* The device-resident backend: every entry of the table passed through to
+ * the CUDA backend, but upload_view, which sends a host buffer into a
+ * staging buffer once: when the same buffer of the same size went into the
+ * same staging before (and nothing else writes a staging buffer: net_pass.c
+ * only uploads into it), the staging buffer still holds it and is the view
+ * (backend.h: the CUDA backend's view is its staging). A wrapper, not a
+ * change of the CUDA backend's own table, which its ops check (backend_cuda_use). */
 typedef struct resident_view {
     const void *src_host, *staging;
     size_t bytes;
 } resident_view;
-static resident_view resident[8];
-static int resident_count;
+typedef struct resident_backend {
+    backend base;              /* first: a backend * of this kind is a resident_backend * */
+    backend *cuda;             /* where every op goes */
+    resident_view views[8];    /* [view_count] sent once */
+    int view_count;
+} resident_backend;
 
-/* upload_view that sends a host buffer into a staging buffer once: when the
- * same buffer of the same size went into the same staging before (and nothing
- * else writes a staging buffer: net_pass.c uploads into it only), the staging
- * buffer still holds it and is the view (backend.h: the CUDA backend's view
- * is its staging). */
+static backend *cuda_of(backend *be)
+{
+    return ((resident_backend *)be)->cuda;
+}
+
 static an_status resident_upload_view(backend *be, const void **view, void *staging, const void *src_host,
                                       size_t bytes)
 {
-    for (int i = 0; i < resident_count; i++) {
-        if (resident[i].staging == staging && resident[i].src_host == src_host && resident[i].bytes == bytes) {
+    resident_backend *r = (resident_backend *)be;
+    for (int i = 0; i < r->view_count; i++) {
+        if (r->views[i].staging == staging && r->views[i].src_host == src_host && r->views[i].bytes == bytes) {
             *view = staging;
             return AN_OK;
         }
     }
-    AN_TRY(cuda_table->upload_view(be, view, staging, src_host, bytes));
+    AN_TRY(r->cuda->ops->upload_view(r->cuda, view, staging, src_host, bytes));
     if (*view != staging) return error_set(AN_ERR_INTERNAL, "the CUDA backend's view is not its staging buffer");
-    if (resident_count == (int)(sizeof resident / sizeof resident[0]))
-        return error_set(AN_ERR_INTERNAL, "more than %d resident views", resident_count);
-    resident[resident_count++] = (resident_view){src_host, staging, bytes};
+    if (r->view_count == (int)(sizeof r->views / sizeof r->views[0]))
+        return error_set(AN_ERR_INTERNAL, "more than %d resident views", r->view_count);
+    r->views[r->view_count++] = (resident_view){src_host, staging, bytes};
     return AN_OK;
 }
+
+#define BACKEND_OP(name, params, names, tensors)                                                   \
+    static an_status resident_##name(backend *be, BACKEND_UNPAREN params)                         \
+    {                                                                                              \
+        return cuda_of(be)->ops->name(cuda_of(be), BACKEND_UNPAREN names);                         \
+    }
+#include "backend_ops.def"
+#undef BACKEND_OP
+static an_status resident_alloc(backend *be, void **out, size_t bytes, const char *what)
+{
+    return cuda_of(be)->ops->alloc(cuda_of(be), out, bytes, what);
+}
+static void resident_free(backend *be, void *p)
+{
+    cuda_of(be)->ops->free(cuda_of(be), p);
+}
+static an_status resident_upload(backend *be, void *dst, const void *src_host, size_t bytes)
+{
+    return cuda_of(be)->ops->upload(cuda_of(be), dst, src_host, bytes);
+}
+static an_status resident_download(backend *be, void *dst_host, const void *src, size_t bytes)
+{
+    return cuda_of(be)->ops->download(cuda_of(be), dst_host, src, bytes);
+}
+static an_status resident_download_view(backend *be, const void **view_host, void *mirror_host, const void *src,
+                                        size_t bytes)
+{
+    return cuda_of(be)->ops->download_view(cuda_of(be), view_host, mirror_host, src, bytes);
+}
+static an_status resident_zero(backend *be, void *dst, size_t bytes)
+{
+    return cuda_of(be)->ops->zero(cuda_of(be), dst, bytes);
+}
+static an_status resident_discard(backend *be, void *p, size_t bytes)
+{
+    return cuda_of(be)->ops->discard(cuda_of(be), p, bytes);
+}
+static an_status resident_synchronize(backend *be)
+{
+    return cuda_of(be)->ops->synchronize(cuda_of(be));
+}
+static an_status resident_host_alloc(backend *be, void **out, size_t bytes, const char *what)
+{
+    return cuda_of(be)->ops->host_alloc(cuda_of(be), out, bytes, what);
+}
+static void resident_host_free(backend *be, void *p)
+{
+    cuda_of(be)->ops->host_free(cuda_of(be), p);
+}
+/* The wrapper owns nothing (it lives on bench_one's stack, and bench_one
+ * destroys the CUDA backend it created). */
+static void resident_destroy(backend *be)
+{
+    (void)be;
+}
+static const backend_ops resident_ops = {
+    .alloc = resident_alloc, .free = resident_free, .upload = resident_upload, .download = resident_download,
+    .upload_view = resident_upload_view, .download_view = resident_download_view, .zero = resident_zero,
+    .discard = resident_discard, .synchronize = resident_synchronize, .host_alloc = resident_host_alloc,
+    .host_free = resident_host_free,
+#define BACKEND_OP(name, params, names, tensors) .name = resident_##name,
+#include "backend_ops.def"
+#undef BACKEND_OP
+    .destroy = resident_destroy};
 
 static an_status bench_one(cuda_precision precision, int deterministic, int batch, int classes, int warmup, int steps,
                            bench_result *r)
 {
-    backend *be = NULL;
+    backend *be = NULL;          /* the CUDA backend */
+    resident_backend resident;   /* around it: the net's backend */
     net *n = NULL;
     float *input = NULL;    /* [batch, 3, 224, 224] host */
     uint32_t *ids = NULL;   /* [batch] */
@@ -158,7 +232,7 @@ static an_status bench_one(cuda_precision precision, int deterministic, int batc
     net_config_default(&cfg); /* width 1.0: the paper's network */
     cfg.num_classes = classes;
     memset(r, 0, sizeof *r);
-    resident_count = 0;
+    memset(&resident, 0, sizeof resident);
     if (batch < 1) return error_set(AN_ERR_ARG, "batch %d: must be >= 1", batch);
 
     const size_t input_floats = (size_t)batch * IMAGE_CROP_FLOATS;
@@ -183,11 +257,10 @@ static an_status bench_one(cuda_precision precision, int deterministic, int batc
     o.precision = precision;
     o.deterministic = deterministic;
     AN_TRY_GOTO(st, backend_cuda_create(&be, &o), done);
-    cuda_table = be->ops;
-    resident_table = *cuda_table;
-    resident_table.upload_view = resident_upload_view;
-    be->ops = &resident_table;
-    AN_TRY_GOTO(st, net_create_on(&n, &cfg, batch, be), done);
+    resident.base = *be; /* kind, ordinal, description, keeps_lrn_scale */
+    resident.base.ops = &resident_ops;
+    resident.cuda = be;
+    AN_TRY_GOTO(st, net_create_on(&n, &cfg, batch, &resident.base), done);
     AN_TRY_GOTO(st, net_init_params(n, 1), done);
     r->gflop_per_image = 6.0 * (double)net_macs_per_image(n) / 1e9;
     AN_TRY_GOTO(st, measure_matrix_rate(backend_cuda_context(be), &r->matrix_gflops), done);
@@ -217,7 +290,6 @@ static an_status bench_one(cuda_precision precision, int deterministic, int batc
     if (!applied) st = error_set(AN_ERR_INTERNAL, "the last update was skipped: non-finite gradients");
 done:
     net_destroy(n);
-    if (be) be->ops = cuda_table; /* destroy through the backend's own table */
     backend_destroy(be);
     free(input), free(ids), free(labels);
     return st == AN_OK ? st : error_context(st, "%s at batch %d", cuda_precision_name(precision), batch);
