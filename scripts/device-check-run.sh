@@ -1,35 +1,20 @@
 #!/usr/bin/env bash
-# device-check-run.sh: the half of the device check that runs on the GPU
-# machine, from the prefix that scripts/device-check.sh installed and
-# bundled (this file is PREFIX/libexec/alexnet/device-check-run.sh;
-# docs/cuda.md, "The device check"):
-#
-#   PREFIX/libexec/alexnet/device-check-run.sh [--out DIR] [--work DIR]
-#
-# 0. the libraries: every binary of the prefix resolves each library to the
-#    prefix's lib/ (through RUNPATH; LD_LIBRARY_PATH holds only the machine's
-#    CUDA folders: Python's nvidia packages, the toolkit, the driver), to the
-#    machine's CUDA libraries, or to glibc/libstdc++/libgcc_s;
-# 1. `ctest -L gpu` from the prefix; a failed test runs once more with
-#    CUDA_LAUNCH_BLOCKING=1, under compute-sanitizer where the machine has it
-#    (a faulting kernel shows at the next synchronize, not where it faulted);
-# 2. the real programs on the prefix's small dataset: alexnet-train at the
-#    demo's settings (Makefile.pipeline) on the GPU, then alexnet-eval of its
-#    best checkpoint on the GPU and on the CPU, whose counts must agree;
-# 3. the benchmark: bench_train_gpu (device-resident; cuDNN normal mode for
-#    the peers, deterministic at the end-to-end run's precision), alexnet-train
-#    end to end from the shards on disk (paper width, batch 128, one loader
-#    thread per core), bench_torch.py (PyTorch eager; torch.compile at the
-#    cheapest precision where ours computes the same), and
-#    bench_table.py's table of ratios against the goals;
-# 4. one table: each check pass / FAIL / skipped (with why) and its time, then
-#    the benchmark's; in DIR/device-check-table.txt too, with the logs in
-#    DIR/device-check-logs.tar.gz (DIR: --out, else $OUT, else the work folder).
-# Each phase has its own time limit (seconds, below: 240 in all, and 35 for
-# a rerun); one that runs out is a FAIL row and the rest still run. Without a GPU
-# every check that needs one is "skipped: no GPU" (its test exits 77, its
-# program says "no usable GPU"); with one, such an answer is a FAIL.
-# Exit status: 0 when no check failed.
+# device-check-run.sh: the device check's half that runs on the GPU machine,
+# from the prefix scripts/device-check.sh made (this file is
+# PREFIX/libexec/alexnet/device-check-run.sh; docs/cuda.md, "The device check"):
+#   device-check-run.sh [--out DIR] [--work DIR]
+# 0. every binary of the prefix resolves its libraries to the prefix's lib/
+#    (RUNPATH), the machine's CUDA libraries, or glibc/libstdc++/libgcc_s;
+# 1. ctest -L gpu from the prefix; the failed tests once more with
+#    CUDA_LAUNCH_BLOCKING=1, under compute-sanitizer where there is one;
+# 2. alexnet-train on the GPU at the demo's settings, alexnet-eval of its
+#    checkpoint on the GPU and the CPU;
+# 3. the benchmark: bench_train_gpu, alexnet-train end to end, PyTorch;
+# 4. one table, also DIR/device-check-table.txt, with DIR/device-check-logs.tar.gz
+#    (DIR: --out, else $OUT, else the work folder).
+# Each phase has a time limit (below); one that runs out is a FAIL row and
+# the rest still run. Without a GPU, what needs one is "skipped: no GPU";
+# with one, a skip is a FAIL. Exit status 0 when no check failed.
 set -u -o pipefail
 LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
 prefix="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -81,6 +66,7 @@ judge() {
 
 echo "== device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2> /dev/null | head -1)"
 gpus="$(nvidia-smi -L 2> /dev/null | grep -c '^GPU')"
+[ "$gpus" -gt 0 ] || gpus="$(ls /dev | grep -c '^nvidia[0-9][0-9]*$')" # no nvidia-smi: the device files
 echo "   $gpus GPU(s), $ncpu cores, $(ldd --version 2> /dev/null | head -1); prefix $prefix; work $work"
 [ -f "$prefix/BUNDLE" ] && cat "$prefix/BUNDLE"
 
@@ -102,9 +88,13 @@ cuda_path="$(candidate_dirs | while read -r d; do
 echo "   LD_LIBRARY_PATH for our programs: ${cuda_path:-(empty)}"
 run_env=(env LD_LIBRARY_PATH="$cuda_path" OMP_NUM_THREADS="$ncpu")
 t0=$SECONDS
-find "$prefix/bin" "$libexec" "$prefix/lib" -type f -exec sh -c 'head -c4 "$1" | grep -q ELF && echo "$1"' _ {} \; |
-    xargs "${run_env[@]}" ldd > "$work/logs/ldd.log" 2>&1
-outside="$({ grep -o "version .[A-Z_0-9.]*' not found (required by [^)]*)" "$work/logs/ldd.log" | sed "s|$prefix/||"
+if command -v ldd > /dev/null; then
+    find "$prefix/bin" "$libexec" "$prefix/lib" -type f -exec sh -c 'head -c4 "$1" | grep -q ELF && echo "$1"' _ {} \; |
+        xargs "${run_env[@]}" ldd > "$work/logs/ldd.log" 2>&1
+else
+    echo "ldd: not found (this machine has no ldd)" > "$work/logs/ldd.log"
+fi
+outside="$({ grep -o 'ldd: not found.*' "$work/logs/ldd.log"; grep -o "version .[A-Z_0-9.]*' not found (required by [^)]*)" "$work/logs/ldd.log" | sed "s|$prefix/||"
     awk '$2 == "=>" {print $1, $3}' "$work/logs/ldd.log" | sort -u | while read -r name path; do
         [ "$path" = not ] || path="$(realpath -m "$path")"; echo "$name $path"; done | awk -v p="$prefix/lib/" '
     $2 == "not" { print $1 " NOT FOUND"; next }

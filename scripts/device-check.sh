@@ -1,34 +1,20 @@
 #!/usr/bin/env bash
-# device-check.sh: prepares, on a build machine, the device check of a GPU
-# machine that cannot build the project (no compiler for our dependencies,
-# no HDF5, OpenBLAS, MPI or libvips; docs/cuda.md, "The device check"):
-#
+# device-check.sh: prepares here the device check of a GPU machine that cannot
+# build the project (docs/cuda.md, "The device check"):
 #   scripts/device-check.sh [--build DIR] [--out DIR] [--images TRAIN,VAL] [--ctest FILE] [--no-archive]
-#
-# 1. builds build-device-check/ (CUDA on; alexnet-eval without libvips, whose
-#    hundred libraries would not travel; without MPI, whose libevent needs a
-#    newer glibc than Debian 12's other libraries), unless --build names a
-#    CUDA build;
-# 2. installs it into OUT/alexnet-device, a relocatable prefix: the programs
-#    (`cmake --install`), then the component device-check (the tests
-#    labelled gpu with their CTestTestfile.cmake, bench/gpu, the run half
-#    device-check-run.sh); alexnet-prep stays here;
-# 3. copies a ctest into libexec/alexnet/: --ctest FILE, else the one of
-#    PyPI's cmake wheel (manylinux2014: glibc 2.17 and no library of its
-#    own; pip downloads it once into BUILD/portable-ctest/), else this
-#    machine's with its libraries; bundles into lib/ every library that an
-#    installed binary or that ctest loads, but glibc's, libstdc++, libgcc_s,
-#    the driver and the CUDA libraries a GPU machine brings (cuDNN, cuBLAS,
-#    NCCL): each found with ldd here, given RUNPATH $ORIGIN (patchelf), so
-#    that the programs' RUNPATH $ORIGIN/../lib finds them all, and nothing
-#    resolves outside the prefix but those;
-# 4. makes the small dataset there, share/alexnet/device-check/fmnist, with
-#    the real alexnet-prep as Makefile.pipeline does (Fashion-MNIST, --source
-#    idx), TRAIN and VAL images (default 3000,1000) stored as JPEG;
-# 5. packs OUT/alexnet-device.tar.xz and OUT/BUNDLE (what, from which commit,
-#    the sha256) and removes the unpacked prefix (--no-archive keeps it
-#    instead, for a run here: tests/support/test_device_check.sh).
-# Then, on the GPU machine: unpack, run alexnet-device/libexec/alexnet/device-check-run.sh.
+# 1. builds build-device-check/ (CUDA on; no libvips in alexnet-eval, no MPI),
+#    unless --build names a built CUDA build;
+# 2. installs it into OUT/alexnet-device (default OUT: build-device/): the
+#    programs, then the component device-check (the tests labelled gpu with
+#    their CTestTestfile.cmake, bench/gpu, device-check-run.sh);
+# 3. adds a ctest (--ctest FILE, else PyPI's cmake wheel's: glibc 2.17, no
+#    library of its own) and bundles into lib/ every library the installed
+#    binaries load (ldd), with RUNPATH $ORIGIN, but glibc's, libstdc++,
+#    libgcc_s, the driver, cuDNN, cuBLAS and NCCL, which the machine brings;
+# 4. makes the dataset share/alexnet/device-check/fmnist with alexnet-prep
+#    (Fashion-MNIST, TRAIN and VAL images, default 3000,1000, as JPEG);
+# 5. packs OUT/alexnet-device.tar.xz and OUT/BUNDLE, unless --no-archive.
+# There: unpack, then alexnet-device/libexec/alexnet/device-check-run.sh.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "device-check: $*" >&2; exit 2; }
@@ -42,7 +28,7 @@ while [ $# -gt 0 ]; do
         --images) images="$2"; shift ;;
         --ctest) ctest_bin="$2"; shift ;;
         --no-archive) archive=0 ;;
-        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (--build DIR, --out DIR, --images TRAIN,VAL, --no-archive)" ;;
     esac
     shift
