@@ -44,7 +44,7 @@ if [ -z "$build" ]; then
     say "building $build (CUDA on, alexnet-eval without libvips)"
     cmake -S "$here" -B "$build" -DALEXNET_CUDA=ON -DALEXNET_EVAL_FIGURES=OFF -DALEXNET_EVAL_CLASSIFY=OFF \
         -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON > /dev/null
-    cmake --build "$build" -j"$jobs" > "$build.log" 2>&1 || die "build failed: see $build.log"
+    cmake --build "$build" -j"$jobs" > "$build/build.log" 2>&1 || die "build failed: see $build/build.log"
 fi
 build="$(cd "$build" && pwd)" || die "no build directory $build"
 [ -x "$build/bench/gpu/bench_train_gpu" ] || die "$build is not a built CUDA build (-DALEXNET_CUDA=ON, then build it)"
