@@ -6,7 +6,10 @@ and scripts/to_onnx.py (checkpoints), tests/reference/gen_fixture.py (parity
 fixtures) and bench/cpu (the PyTorch peer)."""
 import math
 
-import numpy as np
+try:
+    import numpy as np  # the fill formula only: the model needs torch alone (bench/gpu/bench_torch.py)
+except ImportError:
+    np = None
 import torch
 from torch import nn
 

@@ -22,6 +22,7 @@ packages=(
   libjpeg62-turbo-dev             # alexnet-prep: JPEG decoded at M/8 scale, directly
   libopenblas-dev liblapacke-dev  # CPU GEMM; eigenvectors for PCA lighting
   libcmocka-dev                   # unit tests
+  patchelf                        # scripts/device-check.sh: RUNPATH $ORIGIN on the libraries it bundles
   clang libclang-rt-dev libomp-dev  # tests/fuzz: libFuzzer with ASan + UBSan (OpenMP for clang)
   valgrind                        # tests/faults: memcheck of a small pipeline run
   libopenmpi-dev openmpi-bin      # several CPU processes / machines

@@ -1,50 +1,40 @@
 #!/usr/bin/env python3
-"""bench_torch.py: the peer of bench_train_gpu: the same network (Figure 2:
-conv2/4/5 in two groups, LRN after conv1 and conv2 with PyTorch's alpha, which
-divides by n like our default, 224 crops, pad 2) trained with SGD (momentum
-0.9, weight decay 0.0005) on random data, in PyTorch on the same GPU.
+"""bench_torch.py: the PyTorch peer of bench_train_gpu: the same network
+(scripts/alexnet_torch.py, the project's one PyTorch model: Figure 2, width
+1.0) trained with SGD (momentum 0.9, weight decay 0.0005) on a random batch
+that lives on the GPU, reading nothing back (no loss.item()): the work of
+bench_train_gpu's device-resident row. cudnn.benchmark on, channels_last.
 
 Prints one line per configuration, "key=value" pairs like bench_train_gpu:
-  torch mode=eager precision=bf16 batch=128 images_per_s=... peak_mib=...
-fp32: TF32 off; tf32: TF32 on (matmul and cuDNN); bf16: autocast to bfloat16
-with channels_last. torch.compile runs for the configurations in --compile.
-Not a test; needs torch with CUDA (only on the GPU machine).
+  torch mode=eager precision=bf16 computes=bf16-conv+bf16-fc batch=128 images_per_s=... peak_mib=...
+fp32: TF32 off; tf32: TF32 on (matmul and cuDNN); bf16: autocast to
+bfloat16 (AMP: convolutions and GEMMs in bf16, fp32 weights). torch.compile
+runs for the precisions in --compile; "same:LOG" picks the cheapest one at
+which bench_train_gpu's output LOG computes what PyTorch computes (so the
+compiled peer is the same work as our row). Not a test; needs torch with CUDA.
 """
 import argparse
+import os
 import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+# alexnet_torch.py: beside this file where installed, scripts/ in the source tree.
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "scripts")]
 
-def build_alexnet(nn, classes):
-    return nn.Sequential(
-        nn.Conv2d(3, 96, 11, stride=4, padding=2), nn.ReLU(inplace=True),
-        nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0), nn.MaxPool2d(3, 2),
-        nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(inplace=True),
-        nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0), nn.MaxPool2d(3, 2),
-        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
-        nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(inplace=True),
-        nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(inplace=True),
-        nn.MaxPool2d(3, 2), nn.Flatten(),
-        nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5),
-        nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5),
-        nn.Linear(4096, classes))
+# What each precision computes, in bench_train_gpu's words (backend_precision_computes).
+COMPUTES = {"fp32": "fp32-conv+fp32-fc", "tf32": "tf32-conv+tf32-fc", "bf16": "bf16-conv+bf16-fc"}
 
 
-def bench(torch, precision, batch, mode, steps, warmup):
-    nn = torch.nn
-    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
-    torch.backends.cudnn.allow_tf32 = precision == "tf32"
+def bench(torch, AlexNet, precision, batch, classes, mode, steps, warmup):
+    torch.backends.cuda.matmul.allow_tf32 = precision != "fp32"
+    torch.backends.cudnn.allow_tf32 = precision != "fp32"
     torch.backends.cudnn.benchmark = True
-    model = build_alexnet(nn, 1000).cuda()
-    channels_last = precision == "bf16"
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = AlexNet(width=1.0, num_classes=classes).cuda().to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0.0005)
-    x = torch.randn(batch, 3, 224, 224, device="cuda")
-    if channels_last:
-        x = x.to(memory_format=torch.channels_last)
-    y = torch.randint(0, 1000, (batch,), device="cuda")
-    loss_fn = nn.CrossEntropyLoss()
+    x = torch.randn(batch, 3, 224, 224, device="cuda").to(memory_format=torch.channels_last)
+    y = torch.randint(0, classes, (batch,), device="cuda")
+    loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -64,8 +54,8 @@ def bench(torch, precision, batch, mode, steps, warmup):
     torch.cuda.synchronize()
     seconds = (time.perf_counter() - t0) / steps
     peak = torch.cuda.max_memory_allocated() / 2**20
-    print(f"torch mode={mode} precision={precision} batch={batch} images_per_s={batch / seconds:.1f} "
-          f"step_ms={seconds * 1e3:.2f} peak_mib={peak:.0f}", flush=True)
+    print(f"torch mode={mode} precision={precision} computes={COMPUTES[precision]} batch={batch} classes={classes} "
+          f"images_per_s={batch / seconds:.1f} step_ms={seconds * 1e3:.2f} peak_mib={peak:.0f}", flush=True)
     del model, opt, x, y
     torch.cuda.empty_cache()
 
@@ -74,29 +64,37 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--batches", default="128,256")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--classes", type=int, default=1000)
     p.add_argument("--precisions", default="fp32,tf32,bf16")
-    p.add_argument("--compile", default="tf32:128,bf16:128",
-                   help="precision:batch pairs also run under torch.compile ('' for none)")
+    p.add_argument("--compile", default="bf16",
+                   help="precisions also run under torch.compile ('' for none), or same:LOG (above)")
     a = p.parse_args()
+    if a.compile.startswith("same:"):
+        ours = {}
+        for line in open(a.compile[5:]) if os.path.exists(a.compile[5:]) else []:
+            kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w) if line.startswith("ours ") else {}
+            ours[kv.get("precision")] = kv.get("computes")
+        a.compile = next((prec for prec in ("bf16", "tf32", "fp32") if ours.get(prec) == COMPUTES[prec]), "bf16")
     try:
         import torch
-    except ImportError:
-        print("bench_torch: no torch here", file=sys.stderr)
+        from alexnet_torch import AlexNet
+    except ImportError as e:
+        print(f"bench_torch: no torch here ({e})", file=sys.stderr)
         return 1
     if not torch.cuda.is_available():
         print("bench_torch: torch sees no CUDA device", file=sys.stderr)
         return 1
-    print(f"torch version={torch.__version__} device={torch.cuda.get_device_name(0).replace(' ', '_')}")
-    for precision in a.precisions.split(","):
-        for batch in a.batches.split(","):
-            bench(torch, precision, int(batch), "eager", a.steps, a.warmup)
-    for pair in filter(None, a.compile.split(",")):
-        precision, batch = pair.split(":")
+    print(f"torch version={torch.__version__} cudnn={torch.backends.cudnn.version()} "
+          f"device={torch.cuda.get_device_name(0).replace(' ', '_')}", flush=True)
+    for precision in filter(None, a.precisions.split(",")):
+        bench(torch, AlexNet, precision, a.batch, a.classes, "eager", a.steps, a.warmup)
+    for precision in filter(None, a.compile.split(",")):
         try:
-            bench(torch, precision, int(batch), "compile", a.steps, a.warmup)
-        except Exception as e:  # torch.compile needs a working triton/compiler on the machine
-            print(f"torch mode=compile precision={precision} batch={batch} error={type(e).__name__}", flush=True)
+            bench(torch, AlexNet, precision, a.batch, a.classes, "compile", a.steps, a.warmup)
+        except Exception as e:  # torch.compile needs a working triton and C compiler on the machine
+            print(f"torch mode=compile precision={precision} batch={a.batch} error={type(e).__name__}:"
+                  f"{str(e).splitlines()[0][:100].replace(' ', '_') if str(e) else ''}", flush=True)
     return 0
 
 
