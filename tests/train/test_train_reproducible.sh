@@ -28,11 +28,7 @@ done
 
 # 2. kill -9 on two replicas, --resume on one replica and without the flag: bitwise the straight run
 "$TRAIN" $repro --run "$WORK/killed" --max-steps 8 --checkpoint-steps 3 --devices cpu,cpu &
-pid=$!
-wait_for_step "$WORK/killed" 120 3 || fail "no checkpoint at step 3 appeared"
-kill -9 $pid
-wait $pid 2>/dev/null && fail "the training process finished before it could be killed"
-grep -q 000000008 "$WORK/killed/checkpoints/latest" && fail "the run reached step 8 before the kill"
+kill_after_checkpoint "$WORK/killed" 3 $! 8
 "$TRAIN" $common --run "$WORK/killed" --max-steps 8 --resume --devices cpu
 grep -q '"reproducible": true' "$WORK/killed/config.json" || fail "the resumed run's config.json lost --reproducible"
 "$COMPARE" "$(latest "$WORK/one")" "$(latest "$WORK/killed")" || fail "the resumed reproducible run differs"

@@ -4,9 +4,7 @@
 # give bitwise the weights and momentum of one process with one replica
 # after 5 steps; 3 processes are refused with exit 2.
 . "$(dirname "$0")/train_test_lib.sh" "$1"
-MPIRUN=${2:-mpirun}
-command -v "$MPIRUN" >/dev/null 2>&1 || { echo "SKIP: no mpirun"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+use_mpirun "${2:-}"
 "$MAKE_DATASET" "$WORK/data" 40 2 12 4
 common="--data $WORK/data --width 0.05 --batch 16 --epochs 2 --seed 3 --threads 1 --checkpoint-minutes 0 --quiet --max-steps 5 --reproducible"
 
