@@ -110,7 +110,7 @@ typedef struct step_work {
     loader_batch *batches[BACKEND_MAX_DEVICES]; /* replica r's slice */
     double sums[BACKEND_MAX_DEVICES][4];        /* loss sum, top-1 errors, top-5 errors, images */
     int skipped[BACKEND_MAX_DEVICES];           /* 1: replica r's update was not made (a gradient not finite) */
-    double chunk_scores[GRAD_TREE_CHUNKS][4];   /* --reproducible: sums per chunk of the global batch, as sums */
+    double chunk_scores[GRAD_TREE_CHUNKS][4];   /* --reproducible: the same four per chunk of the global batch */
 } step_work;
 
 /* Replica r's forward and backward pass (a device_group job). */
@@ -145,7 +145,8 @@ static an_status replica_scores(void *ctx, int r)
     step_work *w = ctx;
     const loader_batch *b = w->batches[r];
     int applied = 1;
-    if (b->count > 0 && !w->t->tree) AN_TRY(trainer_read_scores(w->t, r, b, w->sums[r])); /* --reproducible: read */
+    /* --reproducible read them per chunk (trainer_tree.c) */
+    if (b->count > 0 && !w->t->tree) AN_TRY(trainer_read_scores(w->t, r, b, w->sums[r]));
     AN_TRY(net_update_applied(w->t->nets[r], &applied));
     w->skipped[r] = !applied;
     return AN_OK;
