@@ -34,6 +34,11 @@ int main(int argc, char **argv)
         replicas_finalize(&world);
         return parsed < 0 ? 0 : parsed;
     }
+    parsed = train_options_check_world(&opt, world.size);
+    if (parsed != 0) {
+        replicas_finalize(&world);
+        return parsed;
+    }
     if (world.rank != 0 && log_get_level() > LOG_WARN) log_set_level(LOG_WARN); /* rank 0 speaks for all */
     log_verbose("%s", blas_runtime_describe());
 

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef ALEXNET_HAVE_MPI
 #include <mpi.h>
@@ -48,6 +49,17 @@ an_status replicas_sum_floats(const replicas *r, float *data, size_t n)
         done += (size_t)chunk;
     }
     return AN_OK;
+}
+
+an_status replicas_gather_floats(const replicas *r, const float *mine, float *all, size_t n)
+{
+    if (r->size <= 1) {
+        if (all != mine) memcpy(all, mine, n * sizeof(float));
+        return AN_OK;
+    }
+    if (n > (size_t)INT_MAX) return error_set(AN_ERR_ARG, "a gather of %zu floats is too large for MPI", n);
+    return mpi_check(MPI_Allgather(mine, (int)n, MPI_FLOAT, all, (int)n, MPI_FLOAT, MPI_COMM_WORLD),
+                     "MPI_Allgather of gradients");
 }
 
 an_status replicas_sum_doubles(const replicas *r, double *data, size_t n)
@@ -99,6 +111,12 @@ an_status replicas_init(replicas *r, int *argc, char ***argv)
 }
 
 an_status replicas_sum_floats(const replicas *r, float *data, size_t n) { (void)r; (void)data; (void)n; return AN_OK; }
+an_status replicas_gather_floats(const replicas *r, const float *mine, float *all, size_t n)
+{
+    (void)r;
+    if (all != mine) memcpy(all, mine, n * sizeof(float));
+    return AN_OK;
+}
 an_status replicas_sum_doubles(const replicas *r, double *data, size_t n) { (void)r; (void)data; (void)n; return AN_OK; }
 an_status replicas_max_int(const replicas *r, int *value) { (void)r; (void)value; return AN_OK; }
 an_status replicas_broadcast(const replicas *r, void *data, size_t bytes) { (void)r; (void)data; (void)bytes; return AN_OK; }

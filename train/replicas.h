@@ -29,6 +29,10 @@ an_status replicas_init(replicas *r, int *argc, char ***argv);
 /* In-place sums over all processes (identical results on every rank). */
 an_status replicas_sum_floats(const replicas *r, float *data, size_t n);
 an_status replicas_sum_doubles(const replicas *r, double *data, size_t n);
+/* all [size][n] = every process's mine [n], in rank order, on every rank
+ * (MPI_Allgather; n at most INT_MAX): --reproducible's sums, which add the
+ * processes' parts in a fixed tree rather than in MPI's order. */
+an_status replicas_gather_floats(const replicas *r, const float *mine, float *all, size_t n);
 /* In-place maximum of an int (e.g. "some process was asked to stop"). */
 an_status replicas_max_int(const replicas *r, int *value);
 /* Rank 0's bytes to every rank. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend_select.h"
+#include "grad_tree.h"
 #include "run_records.h"
 
 /* --devices LIST: each comma-separated name is one backend_select.h accepts. */
@@ -83,6 +84,10 @@ static const cli_option rows[] = {
                "tf32 or bf16 tensor cores on a GPU, with fp32 master weights and\n"
                "fp32 accumulation; the CPU computes in fp32 only",
                .parse = precision_parse, .name = precision_name, .given = TRAIN_GIVEN_PRECISION),
+    CLI_OPTION("reproducible", TRAINING("reproducible"), CLI_FLAG, AT(reproducible), 0, 0, NULL, NULL,
+               "the same weights, to the bit, on 1, 2, 4 or 8 replicas x processes: each\n"
+               "batch in 8 fixed chunks whose gradients are summed in one binary tree\n"
+               "(--batch a multiple of 8; slower: docs/train.md)", .given = TRAIN_GIVEN_REPRODUCIBLE),
     CLI_OPTION("seed", TRAINING("seed"), CLI_U64, AT(seed), 0, 0, "1", "S",
                "seed of every random number (default %D)", .given = TRAIN_GIVEN_SEED),
     CLI_OPTION("lr", TRAINING("lr"), CLI_DOUBLE, AT(lr), 1e-12, 100.0, "0.01", "R",
@@ -179,5 +184,18 @@ int train_options_parse(train_options *o, int argc, char **argv)
         return cli_usage_error(&train_program, "--lr-steps and --patience exclude each other");
     if (backend_precision_check(o->device, o->precision) != AN_OK)
         return cli_usage_error(&train_program, "%s", error_message());
+    if (o->reproducible && grad_tree_check_batch(o->batch) != AN_OK)
+        return cli_usage_error(&train_program, "%s", error_message());
+    return 0;
+}
+
+int train_options_check_world(const train_options *o, int processes)
+{
+    if (!o->reproducible) return 0;
+    int devices = 1; /* a list names one device per entry (devices_parse) */
+    for (const char *p = o->device; *p; p++) devices += *p == ',';
+    if (grad_tree_check_parts(processes * devices) != AN_OK)
+        return cli_usage_error(&train_program, "%s (%d process%s x %d device%s)", error_message(), processes,
+                               processes == 1 ? "" : "es", devices, devices == 1 ? "" : "s");
     return 0;
 }

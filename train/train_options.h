@@ -18,7 +18,7 @@ enum {
     TRAIN_GIVEN_BATCH = 1 << 0, TRAIN_GIVEN_WIDTH = 1 << 1, TRAIN_GIVEN_SEED = 1 << 2,
     TRAIN_GIVEN_LR = 1 << 3, TRAIN_GIVEN_PATIENCE = 1 << 4, TRAIN_GIVEN_LR_STEPS = 1 << 5,
     TRAIN_GIVEN_MOMENTUM = 1 << 6, TRAIN_GIVEN_WEIGHT_DECAY = 1 << 7, TRAIN_GIVEN_NET = 1 << 8,
-    TRAIN_GIVEN_AUGMENT = 1 << 9, TRAIN_GIVEN_PRECISION = 1 << 10
+    TRAIN_GIVEN_AUGMENT = 1 << 9, TRAIN_GIVEN_PRECISION = 1 << 10, TRAIN_GIVEN_REPRODUCIBLE = 1 << 11
 };
 
 typedef struct train_options {
@@ -47,6 +47,7 @@ typedef struct train_options {
                               * towers, activation; num_classes from the dataset */
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
     backend_precision precision; /* --precision: fp32 (default, the CPU's only one), tf32 or bf16 on a GPU */
+    int reproducible;        /* --reproducible: gradients summed in grad_tree.h's fixed tree */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 
@@ -64,5 +65,11 @@ void train_options_record(const train_options *o, const char *section, json_writ
 /* Parses argv. Returns 0 to go on, -1 when --help or --version was printed
  * (exit 0), or EXIT_USAGE after printing a usage error. */
 int train_options_parse(train_options *o, int argc, char **argv);
+
+/* With --reproducible, the checks that need the number of processes (and
+ * of the devices --devices lists one by one): 0 to go on, or EXIT_USAGE
+ * after printing a usage error. The devices of `cuda` or `auto` are counted
+ * when they are opened (trainer_setup). */
+int train_options_check_world(const train_options *o, int processes);
 
 #endif

@@ -39,6 +39,7 @@ an_status train_state_to_json(const train_state *s, char **out)
     json_kv_string(&w, "lr_steps", milestones);
     json_kv_string(&w, "augment", augment_mode_name(s->augment));
     json_kv_string(&w, "precision", backend_precision_name(s->precision));
+    json_kv_int(&w, "reproducible", s->reproducible); /* 0 or 1 */
     json_end_object(&w);
     an_status st = json_finish(&w);
     if (st != AN_OK) {
@@ -109,6 +110,11 @@ an_status train_state_from_json(const char *json, train_state *s)
         const char *precision;
         AN_TRY_GOTO(st, json_doc_string(&j, "precision", &precision), done);
         AN_TRY_GOTO(st, backend_precision_parse(precision, &s->precision), done);
+    }
+    if (json_doc_has(&j, "reproducible")) { /* absent from states written before --reproducible: not */
+        int64_t reproducible;
+        AN_TRY_GOTO(st, json_doc_int(&j, "reproducible", 0, 1, &reproducible), done);
+        s->reproducible = (int)reproducible;
     }
     if (epoch < 0 || batch < 1) {
         st = error_set(AN_ERR_FORMAT, "trainer state: epoch %d, batch %d out of range", epoch, batch);

@@ -24,6 +24,7 @@ typedef struct train_state {
     float momentum, weight_decay;
     augment_mode augment;    /* --augment (§4.1); states written before it: AUGMENT_FULL */
     backend_precision precision; /* --precision; states written before it: fp32 */
+    int reproducible;        /* --reproducible (grad_tree.h); states written before it: 0 */
     lr_schedule schedule;
 } train_state;
 

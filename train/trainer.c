@@ -81,7 +81,7 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
 /* Forward pass of replica r (dropout when train = 1, keyed by the global
  * step) over its b->count >= 1 images, the input cut by the backend's input
  * op (§2, §4.1). */
-static an_status forward_images(trainer *t, int r, const loader_batch *b, int train)
+an_status trainer_forward_images(trainer *t, int r, const loader_batch *b, int train)
 {
     uint32_t step = train ? (uint32_t)t->state.global_step : 0;
     return net_forward_images(t->nets[r], b->images, t->augment.mean_image, b->choices, (int)b->count, b->image_ids,
@@ -91,7 +91,7 @@ static an_status forward_images(trainer *t, int r, const loader_batch *b, int tr
 /* The scores of replica r's last forward pass: sums[0] += the loss summed
  * over the images, sums[1], sums[2] += top-1 and top-5 errors. Waits for the
  * backend (the read-back). */
-static an_status read_scores(trainer *t, int r, const loader_batch *b, double sums[3])
+an_status trainer_read_scores(trainer *t, int r, const loader_batch *b, double sums[3])
 {
     double mean_loss;
     int64_t top1, top5;
@@ -110,6 +110,7 @@ typedef struct step_work {
     loader_batch *batches[BACKEND_MAX_DEVICES]; /* replica r's slice */
     double sums[BACKEND_MAX_DEVICES][4];        /* loss sum, top-1 errors, top-5 errors, images */
     int skipped[BACKEND_MAX_DEVICES];           /* 1: replica r's update was not made (a gradient not finite) */
+    double chunk_scores[GRAD_TREE_CHUNKS][4];   /* --reproducible: the same four per chunk of the global batch */
 } step_work;
 
 /* Replica r's forward and backward pass (a device_group job). */
@@ -121,8 +122,9 @@ static an_status replica_gradients(void *ctx, int r)
     if (r == t->fail_replica && t->state.global_step + 1 == t->fail_step)
         return error_set(AN_ERR_INTERNAL, "failure injected at step %" PRIu64 " (ALEXNET_TEST_FAIL_REPLICA)",
                          t->fail_step);
+    if (t->tree) return trainer_tree_gradients(t, r, b, w->chunk_scores);
     if (b->count == 0) return net_zero_grads(t->nets[r]);
-    AN_TRY(forward_images(t, r, b, 1));
+    AN_TRY(trainer_forward_images(t, r, b, 1));
     /* Gradients of sum(loss) / global batch: summed over replicas, the batch mean. */
     return net_backward(t->nets[r], b->labels, (int)b->count, (float)b->global_count);
 }
@@ -143,7 +145,8 @@ static an_status replica_scores(void *ctx, int r)
     step_work *w = ctx;
     const loader_batch *b = w->batches[r];
     int applied = 1;
-    if (b->count > 0) AN_TRY(read_scores(w->t, r, b, w->sums[r]));
+    /* --reproducible read them per chunk (trainer_tree.c) */
+    if (b->count > 0 && !w->t->tree) AN_TRY(trainer_read_scores(w->t, r, b, w->sums[r]));
     AN_TRY(net_update_applied(w->t->nets[r], &applied));
     w->skipped[r] = !applied;
     return AN_OK;
@@ -155,9 +158,10 @@ static an_status replica_validate(void *ctx, int r)
     step_work *w = ctx;
     const loader_batch *b = w->batches[r];
     if (b->count == 0) return AN_OK;
+    if (w->t->tree) return trainer_tree_validate(w->t, r, b, w->chunk_scores);
     w->sums[r][3] += b->count;
-    AN_TRY(forward_images(w->t, r, b, 0));
-    return read_scores(w->t, r, b, w->sums[r]);
+    AN_TRY(trainer_forward_images(w->t, r, b, 0));
+    return trainer_read_scores(w->t, r, b, w->sums[r]);
 }
 
 /* The gradients summed over the replicas of this process (the device
@@ -165,6 +169,7 @@ static an_status replica_validate(void *ctx, int r)
  * every replica then holds the batch mean. */
 static an_status sum_grads(trainer *t)
 {
+    if (t->tree) return trainer_tree_sum_grads(t); /* --reproducible: in the fixed tree's order */
     const size_t count = net_param_count(t->nets[0]);
     if (t->replicas > 1) {
         float *blocks[BACKEND_MAX_DEVICES]; /* [replicas][count] backend memory */
@@ -180,15 +185,18 @@ static an_status sum_grads(trainer *t)
 }
 
 /* The sums of every replica of this process, then of every process:
- * total[0..3] as step_work's sums, total[4] the replicas whose update was skipped. */
-static an_status total_sums(trainer *t, const step_work *w, double total[5])
+ * total[0..3] as step_work's sums (--reproducible: its chunk scores, in
+ * chunk order), total[4] the replicas whose update was skipped. */
+static an_status total_sums(trainer *t, step_work *w, double total[5])
 {
     for (int k = 0; k < 5; k++) total[k] = 0.0;
     for (int r = 0; r < t->replicas; r++) {
         for (int k = 0; k < 4; k++) total[k] += w->sums[r][k];
         total[4] += w->skipped[r];
     }
-    return replicas_sum_doubles(t->world, total, 5);
+    if (!t->tree) return replicas_sum_doubles(t->world, total, 5);
+    AN_TRY(trainer_tree_total(t, w->chunk_scores, total));
+    return replicas_sum_doubles(t->world, &total[4], 1);
 }
 
 /* Takes the next batch of every replica's loader; *more is 0 after the epoch's last. */
@@ -219,6 +227,7 @@ static an_status sgd_step(trainer *t, step_work *w, double *loss, double errors[
 {
     memset(w->sums, 0, sizeof w->sums);
     memset(w->skipped, 0, sizeof w->skipped);
+    memset(w->chunk_scores, 0, sizeof w->chunk_scores);
     AN_TRY(device_group_run(t->group, replica_gradients, w));
     AN_TRY(sum_grads(t));
     AN_TRY(device_group_run(t->group, replica_update, w));

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "device_group.h"
 #include "dataset.h"
+#include "grad_tree.h"
 #include "loader.h"
 #include "net.h"
 #include "replicas.h"
@@ -19,6 +20,8 @@
 #include "tb_events.h"
 #include "train_options.h"
 #include "train_state.h"
+
+typedef struct trainer_tree trainer_tree;
 
 typedef struct trainer {
     const train_options *opt;
@@ -36,6 +39,7 @@ typedef struct trainer {
     int fail_replica;            /* tests (ALEXNET_TEST_FAIL_REPLICA=R:S): replica R fails at global step S; -1 */
     uint64_t fail_step;
     train_state state;
+    trainer_tree *tree;          /* --reproducible (state.reproducible): the fixed-tree sums; NULL without */
     FILE *metrics;               /* rank 0 */
     tb_events *events;           /* rank 0: metrics.csv's rows for TensorBoard; NULL with --no-events */
     FILE *log_file;              /* rank 0 */
@@ -50,6 +54,28 @@ typedef struct trainer {
  * config.json, metrics.csv, the event file, the log, the loaders. */
 an_status trainer_setup(trainer *t, const train_options *opt, const replicas *world);
 void trainer_teardown(trainer *t);
+
+/* Replica r's forward pass over batch b (trainer.c): dropout (train 1)
+ * keyed by the global step; and its scores added to sums[0..2] (loss sum,
+ * top-1 and top-5 errors), read back. */
+an_status trainer_forward_images(trainer *t, int r, const loader_batch *b, int train);
+an_status trainer_read_scores(trainer *t, int r, const loader_batch *b, double sums[3]);
+
+/* --reproducible (trainer_tree.c, grad_tree.h). open: checks that the
+ * batch and the replicas x processes fall on the tree (AN_ERR_ARG) and
+ * allocates each replica's partial sums; close frees them (before the
+ * devices close). gradients (a replica's job): its chunks of the global
+ * batch, one pass each, summed on its device in the tree's order, their
+ * scores in scores[chunk] (loss sum, top-1, top-5 errors, images);
+ * validate: the same passes without a gradient. sum_grads: the replicas'
+ * and the processes' sums combined by the tree's upper levels, on every
+ * replica. total: the scores of every process, added in chunk order. */
+an_status trainer_tree_open(trainer *t);
+void trainer_tree_close(trainer *t);
+an_status trainer_tree_gradients(trainer *t, int r, const loader_batch *slice, double scores[][4]);
+an_status trainer_tree_validate(trainer *t, int r, const loader_batch *slice, double scores[][4]);
+an_status trainer_tree_sum_grads(trainer *t);
+an_status trainer_tree_total(trainer *t, double scores[][4], double total[4]);
 
 /* All ranks agree on failure: returns st, or an error if another rank failed. */
 an_status trainer_agree(const trainer *t, an_status st);

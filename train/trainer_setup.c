@@ -98,6 +98,11 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
     if (what)
         return error_set(AN_ERR_ARG, "--resume: %s differs from the run's checkpoint; a resumed run keeps its "
                          "settings (start a new --run to change them)", what);
+    /* A run's sums are reproducible from its first step or not at all: the flag is carried from the
+     * checkpoint when not given, and cannot be turned on halfway. */
+    if ((o->given & TRAIN_GIVEN_REPRODUCIBLE) && !s->reproducible)
+        return error_set(AN_ERR_ARG, "--resume: the run was not started with --reproducible, and its earlier "
+                         "steps cannot be made so; resume it without --reproducible (or start a new --run with it)");
     /* train_resume_precision took the run's precision before the device opened; this
      * holds unless `latest` changed in between. */
     if (o->precision != s->precision)
@@ -265,6 +270,7 @@ static an_status start_fresh(trainer *t, int max_batch)
     t->state.weight_decay = o->weight_decay;
     t->state.augment = o->augment;
     t->state.precision = o->precision;
+    t->state.reproducible = o->reproducible;
     lr_schedule_init(&t->state.schedule, o->lr, o->patience);
     if (o->lr_steps) AN_TRY(lr_schedule_set_milestones(&t->state.schedule, o->lr_steps));
     return AN_OK;
@@ -284,6 +290,7 @@ static train_options settings_in_force(const trainer *t)
     in_force.momentum = s->momentum;
     in_force.weight_decay = s->weight_decay;
     in_force.augment = t->augment.mode;
+    in_force.reproducible = s->reproducible;
     return in_force;
 }
 
@@ -480,6 +487,7 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     else
         AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(t, opt->batch))));
     t->augment.mode = t->state.augment; /* the run's, fresh or resumed */
+    if (t->state.reproducible) AN_TRY(trainer_agree(t, trainer_tree_open(t)));
     st = AN_OK;
     if (world->rank == 0) st = open_run_outputs(t);
     AN_TRY(trainer_agree(t, st));
@@ -489,6 +497,7 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
 
 void trainer_teardown(trainer *t)
 {
+    trainer_tree_close(t); /* its partial sums live on the devices */
     for (int r = 0; r < BACKEND_MAX_DEVICES; r++) {
         loader_destroy(t->train_loaders[r]);
         loader_destroy(t->val_loaders[r]);

@@ -8,8 +8,9 @@
  * counts"): every GEMM is a single-threaded call on a chunk, and the weight
  * gradient is summed in an order fixed by the batch, chunk c into partial
  * c mod CONV_WGRAD_SLOTS (chunks in increasing order), the partials added in
- * slot order, whichever thread computed them. Only one image alone
- * (inference) is split differently, over the threads (conv_forward_split). */
+ * slot order, whichever thread computed them. One image alone is split
+ * inside the image instead (conv_forward_split), into slices of columns
+ * fixed by the shape, so its bits do not depend on the thread count either. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -36,6 +37,10 @@ typedef struct conv_dims {
 /* Partial weight gradients (fewer when the batch has fewer chunks): the most
  * threads the backward pass is spread over. */
 #define CONV_WGRAD_SLOTS 32
+/* One image's output columns per single-threaded GEMM (conv_forward_split):
+ * fixed, so the bits do not depend on the thread count; a multiple of 16
+ * floats, so slices share no cache line. */
+#define CONV_SPLIT_COLUMNS 64
 
 static conv_dims conv_dims_of(const conv_shape *s)
 {
@@ -178,9 +183,11 @@ static void conv_forward_by_chunk(float *out, const float *in, const float *weig
     }
 }
 
-/* One image (inference): the threads share its chunk, each building a share
- * of its column rows and then computing a slice of its output columns with a
- * single-threaded GEMM. Splitting the work here
+/* One image: the threads share its chunk, each building a share of its
+ * column rows and then computing slices of CONV_SPLIT_COLUMNS output columns
+ * with single-threaded GEMMs, the slices fixed by the shape whatever the
+ * thread count (one image of a short last batch of training takes this path
+ * too, so a run's bits do not depend on --threads). Splitting the work here
  * instead of handing the threads to OpenBLAS keeps one thread pool busy:
  * OpenBLAS's own threads spin against OpenMP's between calls. */
 static void conv_forward_split(float *out, const float *in, const float *weight, const float *bias,
@@ -202,16 +209,19 @@ static void conv_forward_split(float *out, const float *in, const float *weight,
                             rows * (t + 1) / nt);
             }
 #pragma omp barrier
-            /* columns [c0, c1), rounded to 16 floats so slices share no cache line */
-            size_t c0 = ld * t / nt / 16 * 16, c1 = t + 1 == nt ? ld : ld * (t + 1) / nt / 16 * 16;
-            if (c1 > c0)
+            const int slices = (int)((ld + CONV_SPLIT_COLUMNS - 1) / CONV_SPLIT_COLUMNS);
+#pragma omp for schedule(static)
+            for (int slice = 0; slice < slices; slice++) {
+                /* columns [c0, c1) */
+                const size_t c0 = (size_t)slice * CONV_SPLIT_COLUMNS;
+                const size_t c1 = c0 + CONV_SPLIT_COLUMNS < ld ? c0 + CONV_SPLIT_COLUMNS : ld;
                 for (int g = 0; g < s->groups; g++)
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout_g,
                                 (int)(c1 - c0), (int)d->k_g, 1.0f,
                                 weight + (size_t)g * d->cout_g * d->k_g, (int)d->k_g,
                                 col + (size_t)g * d->k_g * ld + c0, (int)ld, 0.0f,
                                 ybuf + (size_t)g * d->cout_g * ld + c0, (int)ld);
-#pragma omp barrier
+            } /* the implicit barrier of omp for: every slice is done */
             conv_unpack_bias(out + (size_t)b0 * d->out_image, ybuf, bias, n,
                              s->out_channels * t / nt, s->out_channels * (t + 1) / nt, d);
         }
@@ -236,7 +246,7 @@ an_status conv_forward_cpu(backend *be, float *out, const float *in, const float
     AN_TRY(conv_begin(be, s, &threads, &workspace));
     const conv_dims d = conv_dims_of(s);
     openblas_set_num_threads(1);
-    if (s->batch > 1 || threads == 1) /* chunks over threads: the same GEMMs whatever the thread count */
+    if (s->batch > 1) /* chunks over threads: the same GEMMs whatever the thread count */
         conv_forward_by_chunk(out, in, weight, bias, s, &d, workspace, threads);
     else
         conv_forward_split(out, in, weight, bias, s, &d, workspace, threads);

@@ -1,12 +1,13 @@
-/* fc_cpu.c: fully connected layers (fc6, fc7, fc8) as OpenBLAS GEMMs (GEMVs
- * split over the threads for one image); weight [O, I] as PyTorch's Linear
- * stores it.
+/* fc_cpu.c: fully connected layers (fc6, fc7, fc8) as OpenBLAS GEMMs (for
+ * one image, GEMVs over blocks of rows spread over the threads); weight
+ * [O, I] as PyTorch's Linear stores it.
  *
  * OpenBLAS's multi-threaded sgemm gives other bits for other thread counts
  * (docs/RELIABILITY.md, "Thread counts"), so every GEMM here is cut into
  * blocks of FC_BLOCK output columns, fixed by the shapes, each a
  * single-threaded sgemm, the blocks spread over OpenMP's threads: the same
- * bits whatever the thread count. */
+ * bits whatever the thread count. One image's GEMV is cut the same way, into
+ * blocks of FC_BLOCK output rows. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -44,19 +45,16 @@ an_status fc_forward_cpu(backend *be, float *out, const float *in, const float *
      * matrix into its packed layout, three passes over 151 MB for fc6 where
      * sgemv streams it once. */
     if (batch == 1) {
-        /* rows split over OpenMP's threads, single-threaded BLAS in each (see
-         * conv_forward_split in conv_cpu.c) */
-        const int threads = cpu_threads_get();
+        /* blocks of FC_BLOCK rows, fixed by the shape, spread over OpenMP's
+         * threads, single-threaded BLAS in each (see conv_forward_split in
+         * conv_cpu.c) */
+        const int threads = cpu_threads_get(), blocks = (out_features + FC_BLOCK - 1) / FC_BLOCK;
         openblas_set_num_threads(1);
-#pragma omp parallel num_threads(threads)
-        {
-            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            const int o0 = (int)((long)out_features * t / nt);
-            const int o1 = (int)((long)out_features * (t + 1) / nt);
-            if (o1 > o0)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, o1 - o0, in_features, 1.0f,
-                            weight + (size_t)o0 * in_features, in_features, in, 1, 0.0f,
-                            out + o0, 1);
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int blk = 0; blk < blocks; blk++) {
+            const int o0 = blk * FC_BLOCK, rows = out_features - o0 < FC_BLOCK ? out_features - o0 : FC_BLOCK;
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, rows, in_features, 1.0f, weight + (size_t)o0 * in_features,
+                        in_features, in, 1, 0.0f, out + o0, 1);
         }
         openblas_set_num_threads(threads);
     } else

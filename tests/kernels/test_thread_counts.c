@@ -4,9 +4,9 @@
  * and must agree bit for bit: convolution forward and backward (the weight
  * gradient's partial sums kept per slot of chunks, not per thread), the fully
  * connected layers (single-threaded GEMMs over blocks fixed by the shapes,
- * where OpenBLAS's multi-threaded sgemm gives other bits), LRN, max pooling.
- * Counted and printed, not asserted: one image alone (inference), whose
- * convolution columns and fc GEMV rows are split over the threads. */
+ * where OpenBLAS's multi-threaded sgemm gives other bits), LRN, max pooling,
+ * and one image alone, whose convolution columns and fc GEMV rows are split
+ * into slices and blocks fixed by the shapes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +147,8 @@ static void test_batch_one(void **state)
     }
     printf("one image: conv outputs %zu of %zu, fc outputs %zu of %d differ between 1 and %d threads\n",
            differing(y[0], y[1], nout), nout, differing(fy[0], fy[1], (size_t)out), out, THREADS);
+    assert_int_equal(differing(y[0], y[1], nout), 0);
+    assert_int_equal(differing(fy[0], fy[1], (size_t)out), 0);
     for (int k = 0; k < 2; k++) free(y[k]), free(fy[k]);
     free(x), free(w), free(bias), free(fx), free(fw), free(fb);
 }

@@ -269,6 +269,58 @@ static void test_lrn_scale_only_where_kept(void **state)
     backend_destroy(inner);
 }
 
+/* The gradient tree's op (backend_ops.def: add), through the checker: a sum
+ * written out of place and in place on either operand, each element one
+ * addition with a on the left, and a copy (b NULL) that keeps every bit, -0
+ * and a NaN's payload included. */
+static void test_add_checked(void **state)
+{
+    (void)state;
+    enum { N = 70000 }; /* above the CPU twin's threading threshold */
+    backend *inner = NULL, *checked = NULL;
+    open_checked(&inner, &checked);
+    const backend_ops *ops = checked->ops;
+    float *a, *b, *out; /* [N] backend memory */
+    assert_int_equal(ops->alloc(checked, (void **)&a, N * sizeof(float), "a"), AN_OK);
+    assert_int_equal(ops->alloc(checked, (void **)&b, N * sizeof(float), "b"), AN_OK);
+    assert_int_equal(ops->alloc(checked, (void **)&out, N * sizeof(float), "out"), AN_OK);
+    float *ha = malloc(N * sizeof(float)), *hb = malloc(N * sizeof(float)), *got = malloc(N * sizeof(float));
+    assert_non_null(ha);
+    assert_non_null(hb);
+    assert_non_null(got);
+    for (int i = 0; i < N; i++) {
+        ha[i] = (float)(i % 97) * 0.37f - 11.0f;
+        hb[i] = 1.0f / (float)(1 + i % 13);
+    }
+    uint32_t nan_bits = 0x7fc01234u; /* a NaN with a payload */
+    memcpy(&ha[1], &nan_bits, sizeof nan_bits);
+    ha[2] = -0.0f;
+    hb[2] = -0.0f;
+    assert_int_equal(ops->upload(checked, a, ha, N * sizeof(float)), AN_OK);
+    assert_int_equal(ops->upload(checked, b, hb, N * sizeof(float)), AN_OK);
+    assert_int_equal(ops->add(checked, out, a, b, N), AN_OK);
+    assert_int_equal(ops->download(checked, got, out, N * sizeof(float)), AN_OK);
+    for (int i = 0; i < N; i++)
+        if (i != 1) assert_memory_equal(&got[i], &(float){ha[i] + hb[i]}, sizeof(float));
+    assert_true(isnan(got[1]));
+    assert_true(signbit(got[2])); /* -0 + -0 */
+    assert_int_equal(ops->add(checked, out, a, NULL, N), AN_OK); /* a copy */
+    assert_int_equal(ops->download(checked, got, out, N * sizeof(float)), AN_OK);
+    assert_memory_equal(got, ha, N * sizeof(float));
+    assert_int_equal(ops->add(checked, b, a, b, N), AN_OK); /* in place on b: b = a + b */
+    assert_int_equal(ops->add(checked, a, a, b, N), AN_OK); /* in place on a: a = a + (a + b) */
+    assert_int_equal(ops->download(checked, got, a, N * sizeof(float)), AN_OK);
+    for (int i = 3; i < N; i++) assert_memory_equal(&got[i], &(float){ha[i] + (ha[i] + hb[i])}, sizeof(float));
+    free(ha);
+    free(hb);
+    free(got);
+    ops->free(checked, a);
+    ops->free(checked, b);
+    ops->free(checked, out);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
 static void test_input_crop_checked(void **state)
 {
     (void)state;
@@ -466,7 +518,8 @@ int main(int argc, char **argv)
             return 77;
         }
         backend_destroy(probe);
-        const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_training_steps_checked),
+        const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_add_checked),
+                                               cmocka_unit_test(test_training_steps_checked),
                                                cmocka_unit_test(test_variant_steps_checked),
                                                cmocka_unit_test(test_input_crop_checked),
                                                cmocka_unit_test(test_input_training_checked),
@@ -478,6 +531,7 @@ int main(int argc, char **argv)
         return failed;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add_checked),
         cmocka_unit_test(test_training_steps_checked),
         cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_input_crop_checked),

@@ -161,6 +161,40 @@ static void test_precision_names(void **state)
     assert_string_equal(backend_precision_computes((backend_precision)17), "?");
 }
 
+/* --reproducible: parsed, a setting of the trajectory (config.json's
+ * training section, checked on --resume), and refused with exit 2 where the
+ * batch or the replicas x processes do not fall on the chunks of its tree. */
+static void test_reproducible(void **state)
+{
+    (void)state;
+    train_options o;
+    assert_int_equal(parse(&o, "--data d --run r"), 0);
+    assert_int_equal(o.reproducible, 0);
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --batch 16 --devices cpu,cpu"), 0);
+    assert_int_equal(o.reproducible, 1);
+    assert_true(o.given & TRAIN_GIVEN_REPRODUCIBLE);
+    json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    train_options_record(&o, RUN_CONFIG_TRAINING, &w);
+    json_end_object(&w);
+    assert_int_equal(json_finish(&w), AN_OK);
+    assert_non_null(strstr(w.data, "\"reproducible\": true"));
+    json_free(&w);
+    assert_int_equal(train_options_check_world(&o, 1), 0);
+    assert_int_equal(train_options_check_world(&o, 4), 0); /* 8 parts */
+    assert_int_equal(train_options_check_world(&o, 3), EXIT_USAGE);
+    assert_int_equal(train_options_check_world(&o, 8), EXIT_USAGE); /* 16 parts */
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --devices cpu,cpu,cpu"), 0);
+    assert_int_equal(train_options_check_world(&o, 1), EXIT_USAGE);
+    assert_non_null(strstr(error_message(), "1, 2, 4 or 8, not 3"));
+    o.reproducible = 0;
+    assert_int_equal(train_options_check_world(&o, 1), 0); /* the flag alone asks for the tree */
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --batch 12"), EXIT_USAGE);
+    assert_non_null(strstr(error_message(), "multiple of 8"));
+    assert_int_equal(parse(&o, "--data d --run r --batch 12"), 0);
+}
+
 /* Every recorded option names a config.json section; the network's and the
  * training's are the settings compare puts side by side, the execution's not. */
 static void test_config_keys(void **state)
@@ -193,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_config_keys),
         cmocka_unit_test(test_precision),
         cmocka_unit_test(test_precision_names),
+        cmocka_unit_test(test_reproducible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,13 +50,16 @@ static void test_round_trip_is_exact(void **state)
     s.schedule.epochs_since_best = 2;
     s.augment = AUGMENT_CENTRE;
     s.precision = BACKEND_PRECISION_BF16;
+    s.reproducible = 1;
     char *json = NULL;
     assert_int_equal(train_state_to_json(&s, &json), AN_OK);
     train_state back;
     assert_int_equal(train_state_from_json(json, &back), AN_OK);
     assert_int_equal(back.augment, AUGMENT_CENTRE);
     assert_int_equal(back.precision, BACKEND_PRECISION_BF16); /* the checkpoint records --precision */
-    /* a state written before --augment and --precision existed: the paper's augmentation, fp32 */
+    assert_int_equal(back.reproducible, 1);                   /* and --reproducible */
+    /* a state written before --augment, --precision and --reproducible existed: the paper's augmentation,
+     * fp32, sums not reproducible */
     char *key = strstr(json, "\"augment\""), *comma = key;
     assert_non_null(key);
     while (comma > json && *comma != ',') comma--;
@@ -66,6 +69,7 @@ static void test_round_trip_is_exact(void **state)
     assert_int_equal(train_state_from_json(json, &back), AN_OK);
     assert_int_equal(back.augment, AUGMENT_FULL);
     assert_int_equal(back.precision, BACKEND_PRECISION_FP32);
+    assert_int_equal(back.reproducible, 0);
     free(json);
     assert_int_equal(train_state_to_json(&s, &json), AN_OK);
     assert_int_equal(train_state_from_json(json, &back), AN_OK);

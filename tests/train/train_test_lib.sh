@@ -28,3 +28,23 @@ wait_for_step() {
     done
     return 1
 }
+
+# kill -9 of the training process PID (writing RUN) once RUN's latest names a
+# checkpoint at a global step >= STEP, and a failure unless the run was
+# still short of step LAST: kill_after_checkpoint RUN STEP PID LAST.
+kill_after_checkpoint() {
+    wait_for_step "$1" 120 "$2" || fail "no checkpoint at step $2 appeared"
+    kill -9 "$3"
+    wait "$3" 2>/dev/null && fail "the training process finished before it could be killed"
+    last=$(printf '%09d' "$4")
+    grep -q "$last" "$1/checkpoints/latest" && fail "the run reached step $4 before the kill"
+    return 0
+}
+
+# Sets MPIRUN (the command line's $1, or mpirun) for Open MPI as root on
+# few cores; exits 77 (skipped) without it.
+use_mpirun() {
+    MPIRUN=${1:-mpirun}
+    command -v "$MPIRUN" >/dev/null 2>&1 || { echo "SKIP: no mpirun"; exit 77; }
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+}
