@@ -1,15 +1,38 @@
 /* communicator_nccl.c: NCCL sums across the CUDA replicas of one process
- * (communicator_nccl.h), over nccl_replicas.c. */
+ * (communicator_nccl.h), over nccl_replicas.c, and the all-gathers and
+ * reduce-scatters of a split network, which every member queues from its
+ * own thread on communicators of their own (one per device, made with
+ * ncclCommInitAll; the sum's, in nccl_replicas.c, are driven by one thread).
+ * NCCL gathers and scatters equal contiguous chunks: each member's part is
+ * packed into a chunk of rows x the largest part (cudaMemcpy2DAsync on the
+ * replica's compute stream), the chunks go through ncclAllGather or
+ * ncclReduceScatter, and are unpacked the same way. NOT YET RUN ON A GPU. */
 #include "communicator_nccl.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
+#include <nccl.h>
+
 #include "backend_cuda.h"
+#include "cuda_check.h"
 #include "nccl_replicas.h"
+
+/* One member's scratch for the packed chunks, grown on demand. */
+typedef struct nccl_member {
+    cuda_context *ctx;  /* not owned */
+    ncclComm_t comm;    /* the member's communicator for all_gather and reduce_scatter */
+    float *send;        /* [send_floats] device memory */
+    float *recv;        /* [recv_floats] device memory */
+    size_t send_floats, recv_floats;
+} nccl_member;
 
 typedef struct communicator_nccl {
     communicator base; /* first: a communicator * of this kind is a communicator_nccl * */
     nccl_replicas *replicas;
+    nccl_member *members; /* [base.members] */
+    pthread_mutex_t lock; /* guards aborted against the members' calls */
+    int aborted;
 } communicator_nccl;
 
 static an_status nccl_sum(communicator *c, float *const *blocks, size_t n)
@@ -18,13 +41,167 @@ static an_status nccl_sum(communicator *c, float *const *blocks, size_t n)
     return nccl_replicas_sum(((communicator_nccl *)c)->replicas, blocks, n);
 }
 
-static void nccl_destroy(communicator *c)
+/* *buffer holds at least `floats` on the member's device. */
+static an_status scratch(float **buffer, size_t *have, size_t floats)
 {
-    nccl_replicas_destroy(((communicator_nccl *)c)->replicas);
+    if (*have >= floats) return AN_OK;
+    if (*buffer) CUDA_TRY(cudaFree(*buffer));
+    *buffer = NULL;
+    *have = 0;
+    CUDA_TRY(cudaMalloc((void **)buffer, floats * sizeof(float)));
+    *have = floats;
+    return AN_OK;
+}
+
+static size_t largest_part(const communicator *c, const size_t *parts)
+{
+    size_t most = 0;
+    for (int j = 0; j < c->members; j++) most = parts[j] > most ? parts[j] : most;
+    return most;
+}
+
+/* The member's state, its device current, after checking it may call NCCL. */
+static an_status member_use(communicator_nccl *c, int member, nccl_member **out)
+{
+    if (member < 0 || member >= c->base.members)
+        return error_set(AN_ERR_ARG, "member %d of a communicator of %d", member, c->base.members);
+    pthread_mutex_lock(&c->lock);
+    const int aborted = c->aborted;
+    pthread_mutex_unlock(&c->lock);
+    if (aborted) return error_set(AN_ERR_INTERRUPTED, "the exchange between replicas was abandoned: another "
+                                  "replica failed");
+    *out = &c->members[member];
+    CUDA_TRY(cudaSetDevice((*out)->ctx->device));
+    return AN_OK;
+}
+
+static an_status nccl_all_gather(communicator *base, int member, float *gathered, const float *part, size_t rows,
+                                 const size_t *parts)
+{
+    communicator_nccl *c = (communicator_nccl *)base;
+    nccl_member *m;
+    AN_TRY(member_use(c, member, &m));
+    const size_t chunk = rows * largest_part(base, parts), total = communicator_parts_total(base, parts);
+    if (chunk == 0) return AN_OK;
+    cudaStream_t stream = m->ctx->compute;
+    AN_TRY(scratch(&m->send, &m->send_floats, chunk));
+    AN_TRY(scratch(&m->recv, &m->recv_floats, chunk * (size_t)base->members));
+    if (parts[member] > 0) /* [rows, parts[member]] is contiguous: the chunk's head */
+        CUDA_TRY(cudaMemcpyAsync(m->send, part, rows * parts[member] * sizeof(float), cudaMemcpyDeviceToDevice,
+                                 stream));
+    NCCL_TRY(ncclGroupStart());
+    an_status st = cuda_status_nccl(ncclAllGather(m->send, m->recv, chunk, ncclFloat, m->comm, stream),
+                                    "ncclAllGather", __FILE__, __LINE__);
+    an_status end = cuda_status_nccl(ncclGroupEnd(), "ncclGroupEnd", __FILE__, __LINE__);
+    AN_TRY(st);
+    AN_TRY(end);
+    for (int j = 0; j < base->members; j++) {
+        if (parts[j] == 0) continue;
+        CUDA_TRY(cudaMemcpy2DAsync(gathered + communicator_part_offset(parts, j), total * sizeof(float),
+                                   m->recv + (size_t)j * chunk, parts[j] * sizeof(float), parts[j] * sizeof(float),
+                                   rows, cudaMemcpyDeviceToDevice, stream));
+    }
+    return AN_OK;
+}
+
+static an_status nccl_reduce_scatter(communicator *base, int member, float *part, const float *block, size_t rows,
+                                     const size_t *parts)
+{
+    communicator_nccl *c = (communicator_nccl *)base;
+    nccl_member *m;
+    AN_TRY(member_use(c, member, &m));
+    const size_t chunk = rows * largest_part(base, parts), total = communicator_parts_total(base, parts);
+    if (chunk == 0) return AN_OK;
+    cudaStream_t stream = m->ctx->compute;
+    AN_TRY(scratch(&m->send, &m->send_floats, chunk * (size_t)base->members));
+    AN_TRY(scratch(&m->recv, &m->recv_floats, chunk));
+    for (int j = 0; j < base->members; j++) { /* member j's columns to chunk j; the padding is summed and dropped */
+        if (parts[j] == 0) continue;
+        CUDA_TRY(cudaMemcpy2DAsync(m->send + (size_t)j * chunk, parts[j] * sizeof(float),
+                                   block + communicator_part_offset(parts, j), total * sizeof(float),
+                                   parts[j] * sizeof(float), rows, cudaMemcpyDeviceToDevice, stream));
+    }
+    NCCL_TRY(ncclGroupStart());
+    an_status st = cuda_status_nccl(ncclReduceScatter(m->send, m->recv, chunk, ncclFloat, ncclSum, m->comm, stream),
+                                    "ncclReduceScatter", __FILE__, __LINE__);
+    an_status end = cuda_status_nccl(ncclGroupEnd(), "ncclGroupEnd", __FILE__, __LINE__);
+    AN_TRY(st);
+    AN_TRY(end);
+    if (parts[member] > 0)
+        CUDA_TRY(cudaMemcpyAsync(part, m->recv, rows * parts[member] * sizeof(float), cudaMemcpyDeviceToDevice,
+                                 stream));
+    return AN_OK;
+}
+
+/* Aborts the members' communicators: a member waiting in a collective for a
+ * failed peer returns (ncclCommAbort may be called from another thread). */
+static void nccl_abort(communicator *base)
+{
+    communicator_nccl *c = (communicator_nccl *)base;
+    pthread_mutex_lock(&c->lock);
+    if (!c->aborted) {
+        for (int j = 0; j < base->members; j++) {
+            if (!c->members[j].comm) continue;
+            (void)cudaSetDevice(c->members[j].ctx->device);
+            (void)ncclCommAbort(c->members[j].comm);
+            c->members[j].comm = NULL;
+        }
+        c->aborted = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void members_destroy(communicator_nccl *c)
+{
+    if (!c->members) return;
+    for (int j = 0; j < c->base.members; j++) {
+        nccl_member *m = &c->members[j];
+        if (!m->ctx) continue;
+        (void)cudaSetDevice(m->ctx->device);
+        if (m->comm) (void)ncclCommDestroy(m->comm);
+        if (m->send) (void)cudaFree(m->send);
+        if (m->recv) (void)cudaFree(m->recv);
+    }
+    free(c->members);
+    c->members = NULL;
+}
+
+static void nccl_destroy(communicator *base)
+{
+    communicator_nccl *c = (communicator_nccl *)base;
+    nccl_replicas_destroy(c->replicas);
+    members_destroy(c);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-static const communicator_ops nccl_communicator_ops = {.sum = nccl_sum, .destroy = nccl_destroy};
+static const communicator_ops nccl_communicator_ops = {.sum = nccl_sum,
+                                                       .all_gather = nccl_all_gather,
+                                                       .reduce_scatter = nccl_reduce_scatter,
+                                                       .abort = nccl_abort,
+                                                       .destroy = nccl_destroy};
+
+/* The members' own communicators, one per device. */
+static an_status members_create(communicator_nccl *c, cuda_context *const *ctxs, int members)
+{
+    c->members = calloc((size_t)members, sizeof *c->members);
+    int *devices = calloc((size_t)members, sizeof *devices);
+    ncclComm_t *comms = calloc((size_t)members, sizeof *comms);
+    an_status st = AN_OK;
+    if (!c->members || !devices || !comms) {
+        st = error_set(AN_ERR_NOMEM, "out of memory for %d NCCL members", members);
+    } else {
+        for (int j = 0; j < members; j++) devices[j] = ctxs[j]->device;
+        st = cuda_status_nccl(ncclCommInitAll(comms, members, devices), "ncclCommInitAll", __FILE__, __LINE__);
+        for (int j = 0; st == AN_OK && j < members; j++) {
+            c->members[j].ctx = ctxs[j];
+            c->members[j].comm = comms[j];
+        }
+    }
+    free(devices);
+    free(comms);
+    return st;
+}
 
 an_status communicator_nccl_create(communicator **out, backend *const *bes, int members)
 {
@@ -44,9 +221,18 @@ an_status communicator_nccl_create(communicator **out, backend *const *bes, int 
         free(ctxs);
         return error_set(AN_ERR_NOMEM, "out of memory for a communicator");
     }
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(ctxs);
+        free(c);
+        return error_set(AN_ERR_INTERNAL, "cannot initialise a communicator's lock");
+    }
     an_status st = nccl_replicas_create(&c->replicas, ctxs, members);
+    if (st == AN_OK) st = members_create(c, ctxs, members);
     free(ctxs);
     if (st != AN_OK) {
+        nccl_replicas_destroy(c->replicas);
+        members_destroy(c);
+        pthread_mutex_destroy(&c->lock);
         free(c);
         return error_context(st, "setting up NCCL for %d GPUs", members);
     }
