@@ -133,6 +133,8 @@ int net_layer_count(const net *n) { return n->plan.layer_count; }
 int net_fc7_features(const net *n) { return n->plan.layers[n->plan.features_layer].out_c; }
 const net_split *net_get_split(const net *n) { return &n->split; }
 size_t net_whole_param_count(const net *n) { return n->plan.whole_param_count; }
+size_t net_whole_parameters(const net *n) { return n->plan.whole_parameters; }
+size_t net_whole_macs_per_image(const net *n) { return n->plan.whole_macs; }
 
 an_status net_set_member_batches(net *n, const int *batches)
 {
@@ -254,8 +256,8 @@ static void with_commas(size_t v, char *buf, size_t size)
 void net_describe(const net *n, char *buf, size_t size)
 {
     char params[40], macs[40];
-    with_commas(n->plan.parameters, params, sizeof params);
-    with_commas(net_macs_per_image(n), macs, sizeof macs);
+    with_commas(n->plan.whole_parameters, params, sizeof params); /* a split network's member: the whole one's */
+    with_commas(n->plan.whole_macs, macs, sizeof macs);
     snprintf(buf, size, "%s parameters, %s multiply-adds per image", params, macs);
 }
 

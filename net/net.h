@@ -195,7 +195,7 @@ const net_layer_info *net_layer_at(const net *n, int i);
 size_t net_macs_per_image(const net *n);
 /* Writes the summary table (layer, output shape, params, multiply-adds, totals) to out. */
 an_status net_summary_print(const net *n, FILE *out);
-/* "60,965,224 parameters, 724,406,816 multiply-adds per image" for the programs' log. */
+/* "60,965,224 parameters, 724,406,816 multiply-adds per image" for the programs' log (the whole network's). */
 void net_describe(const net *n, char *buf, size_t size);
 
 /* Initialisation by cfg.init (§5 by default; see net_init_scheme) drawn from
@@ -320,8 +320,12 @@ const net_split *net_get_split(const net *n);
  * member's images. TOWERS: every member passes the same images. */
 an_status net_set_member_batches(net *n, const int *batches);
 
-/* Floats in a block of the whole network (net_param_count of a net without split). */
+/* Floats in a block of the whole network (net_param_count of a net without
+ * split), its parameters and multiply-adds per image (net_parameters and
+ * net_macs_per_image of the whole network; net_describe gives these). */
 size_t net_whole_param_count(const net *n);
+size_t net_whole_parameters(const net *n);
+size_t net_whole_macs_per_image(const net *n);
 /* whole_host [net_whole_param_count] receives this member's views at their
  * place in the whole network's block (other places untouched); a whole
  * network copies its block. */

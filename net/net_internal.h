@@ -69,6 +69,8 @@ typedef struct net_plan {
     net_exchange exchanges[NET_MAX_LAYERS]; /* for the NET_LAYER_EXCHANGE layers */
     size_t whole_offset[NET_MAX_VIEWS]; /* view v's place in the whole network's block */
     size_t whole_param_count;           /* floats in a block of the whole network */
+    size_t whole_parameters;            /* the whole network's parameters (net_parameters of it) */
+    size_t whole_macs;                  /* the whole network's multiply-adds per image */
     size_t largest_pass_floats;         /* the largest of max_batch x images_scale x a layer's output (or the
                                          * input): the size of each ping-pong gradient buffer */
 } net_plan;

@@ -236,6 +236,8 @@ static an_status whole_offsets(net_plan *p, const int *begins)
     if (p->split_kind == NET_SPLIT_NONE) {
         for (int v = 0; v < p->view_count; v++) p->whole_offset[v] = p->views[v].offset;
         p->whole_param_count = p->param_count;
+        p->whole_parameters = p->parameters;
+        for (int i = 0; i < p->layer_count; i++) p->whole_macs += p->layers[i].macs;
         return AN_OK;
     }
     net_plan *whole = malloc(sizeof *whole);
@@ -259,6 +261,8 @@ static an_status whole_offsets(net_plan *p, const int *begins)
         }
     }
     p->whole_param_count = whole->param_count;
+    p->whole_parameters = whole->parameters;
+    for (int i = 0; i < whole->layer_count; i++) p->whole_macs += whole->layers[i].macs;
     free(whole);
     return st;
 }

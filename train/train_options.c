@@ -38,6 +38,8 @@ static an_status init_parse(const char *text, void *field) { return net_init_sch
 static const char *init_name(const void *field) { return net_init_scheme_name(*(const net_init_scheme *)field); }
 static an_status augment_parse(const char *text, void *field) { return augment_mode_parse(text, field); }
 static const char *augment_name(const void *field) { return augment_mode_name(*(const augment_mode *)field); }
+static an_status parallel_parse(const char *text, void *field) { return parallel_mode_parse(text, field); }
+static const char *parallel_name(const void *field) { return parallel_mode_name(*(const parallel_mode *)field); }
 static an_status precision_parse(const char *text, void *field) { return backend_precision_parse(text, field); }
 static const char *precision_name(const void *field)
 {
@@ -70,6 +72,13 @@ static const cli_option rows[] = {
                "two; under mpirun, process r takes GPU r mod count), cuda:N, or a list:\n"
                "cuda:0,cuda:1 or cpu,cpu. The global batch is split over the replicas and\n"
                "their gradients summed (--device is the same option)", .parse = devices_parse, .alias = "device"),
+    CLI_OPTION("parallel", EXECUTION("parallel"), CLI_CUSTOM, AT(parallel), 0, 0, "data", "data|towers|hybrid",
+               "how the devices of a process share the work (default %D): data, each\n"
+               "device a whole network and a slice of the batch; towers, exactly two\n"
+               "devices, one of the network's two towers each (§3.2, needs --towers 2);\n"
+               "hybrid, 2 or more devices, the conv layers as data, the fc layers'\n"
+               "outputs split over the devices. A run may resume under another mode",
+               .parse = parallel_parse, .name = parallel_name),
     CLI_OPTION("precision", EXECUTION("precision"), CLI_CUSTOM, AT(precision), 0, 0, "fp32", "fp32|tf32|bf16",
                "arithmetic of the convolutions and fc layers (default %D, the paper's):\n"
                "tf32 or bf16 tensor cores on a GPU, with fp32 master weights and\n"
@@ -170,6 +179,8 @@ int train_options_parse(train_options *o, int argc, char **argv)
     if (o->lr_steps && (o->given & TRAIN_GIVEN_PATIENCE))
         return cli_usage_error(&train_program, "--lr-steps and --patience exclude each other");
     if (backend_precision_check(o->device, o->precision) != AN_OK)
+        return cli_usage_error(&train_program, "%s", error_message());
+    if (parallel_mode_check_list(o->parallel, o->device, o->net.towers) != AN_OK)
         return cli_usage_error(&train_program, "%s", error_message());
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "net.h"
+#include "parallel_mode.h"
 #include "status.h"
 
 /* Bits of train_options.given: options that shape the trajectory and so
@@ -47,6 +48,7 @@ typedef struct train_options {
                               * towers, activation; num_classes from the dataset */
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
     backend_precision precision; /* --precision: fp32 (default, the CPU's only one), tf32 or bf16 on a GPU */
+    parallel_mode parallel;  /* --parallel: data (default), towers or hybrid (parallel_mode.h) */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 
