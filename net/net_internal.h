@@ -36,8 +36,19 @@ an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (
 #define NET_MAX_LAYERS 32
 #define NET_MAX_VIEWS 32
 
+/* What an exchange step does, forward and backward (kernels/communicator.h). */
+typedef enum net_exchange_kind {
+    NET_EXCHANGE_GATHER,            /* all-gather; backward reduce-scatter: the next layers are split over the
+                                     * members, each gradient a partial sum */
+    NET_EXCHANGE_GATHER_REPLICATED, /* all-gather; backward this member's part: the next layers run alike on
+                                     * every member (towers: the LRN and pooling), each gradient whole */
+    NET_EXCHANGE_TAKE               /* this member's part of a tensor every member holds alike; backward
+                                     * all-gather (the gradients of the layers before it are whole) */
+} net_exchange_kind;
+
 /* An exchange step of a split network (net.h, net_split): what is gathered. */
 typedef struct net_exchange {
+    net_exchange_kind kind;
     int over_images;    /* 1: the members' images (each member's part is its images, whole per image);
                          * 0: the members' features of every image */
     size_t part_floats[NET_SPLIT_MAX_MEMBERS]; /* over features: member j's floats per image */

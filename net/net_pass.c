@@ -101,7 +101,10 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
     if (l->kind == NET_LAYER_EXCHANGE) {
         size_t rows, parts[NET_SPLIT_MAX_MEMBERS];
         exchange_parts(n, i, B, &rows, parts);
-        return n->split.comm->ops->all_gather(n->split.comm, n->split.index, b->out, x, rows, parts);
+        communicator *c = n->split.comm;
+        if (p->exchanges[i].kind == NET_EXCHANGE_TAKE)
+            return c->ops->take_part(c, n->split.index, b->out, x, rows, parts);
+        return c->ops->all_gather(c, n->split.index, b->out, x, rows, parts);
     }
     if (B == 0) { /* a member without images in this pass: nothing to compute before the exchange */
         if (!b->out) n->outputs[i] = n->outputs[i - 1];
@@ -329,7 +332,7 @@ static an_status zero_layer_grads(net *n, int i)
  * *other and the two swap). The first layer computes no input gradient. An
  * exchange step's backward is the reduce-scatter of its all-gather: every
  * member's partial gradient of the gathered tensor summed, this member's
- * part kept. */
+ * part kept (net_internal.h: net_exchange_kind). */
 static an_status layer_backward(net *n, int i, int B, float **g, float **other)
 {
     const net_plan *p = &n->plan;
@@ -343,7 +346,13 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
     if (l->kind == NET_LAYER_EXCHANGE) {
         size_t rows, parts[NET_SPLIT_MAX_MEMBERS];
         exchange_parts(n, i, B, &rows, parts);
-        st = n->split.comm->ops->reduce_scatter(n->split.comm, n->split.index, dinput, *g, rows, parts);
+        communicator *c = n->split.comm;
+        const int m = n->split.index;
+        switch (p->exchanges[i].kind) {
+        case NET_EXCHANGE_GATHER: st = c->ops->reduce_scatter(c, m, dinput, *g, rows, parts); break;
+        case NET_EXCHANGE_GATHER_REPLICATED: st = c->ops->take_part(c, m, dinput, *g, rows, parts); break;
+        case NET_EXCHANGE_TAKE: st = c->ops->all_gather(c, m, dinput, *g, rows, parts); break;
+        }
     } else if (B == 0) {
         st = zero_layer_grads(n, i); /* and no input gradient: there is no image */
     } else switch (l->kind) {

@@ -132,6 +132,13 @@ static an_status dropping_reduce_scatter(communicator *c, int member, float *par
     return inner->ops->reduce_scatter(inner, member, part, block, rows, parts);
 }
 
+static an_status dropping_take_part(communicator *c, int member, float *part, const float *gathered, size_t rows,
+                                    const size_t *parts)
+{
+    communicator *inner = ((dropping *)c)->inner;
+    return inner->ops->take_part(inner, member, part, gathered, rows, parts);
+}
+
 static void dropping_abort(communicator *c)
 {
     communicator *inner = ((dropping *)c)->inner;
@@ -143,6 +150,7 @@ static void dropping_destroy(communicator *c) { free(c); } /* not the inner one:
 static const communicator_ops dropping_ops = {.sum = dropping_sum,
                                               .all_gather = dropping_all_gather,
                                               .reduce_scatter = dropping_reduce_scatter,
+                                              .take_part = dropping_take_part,
                                               .abort = dropping_abort,
                                               .destroy = dropping_destroy};
 

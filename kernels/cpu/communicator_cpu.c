@@ -104,6 +104,19 @@ static an_status cpu_reduce_scatter(communicator *base, int member, float *part,
     return rendezvous(c);
 }
 
+static an_status cpu_take_part(communicator *base, int member, float *part, const float *gathered, size_t rows,
+                               const size_t *parts)
+{
+    if (member < 0 || member >= base->members)
+        return error_set(AN_ERR_ARG, "member %d of a communicator of %d", member, base->members);
+    const size_t total = communicator_parts_total(base, parts), offset = communicator_part_offset(parts, member),
+                 n = parts[member];
+    if (n == 0) return AN_OK;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) memcpy(part + r * n, gathered + r * total + offset, n * sizeof(float));
+    return AN_OK;
+}
+
 static void cpu_abort(communicator *base)
 {
     communicator_cpu *c = (communicator_cpu *)base;
@@ -125,6 +138,7 @@ static void cpu_destroy(communicator *base)
 static const communicator_ops cpu_communicator_ops = {.sum = cpu_sum,
                                                       .all_gather = cpu_all_gather,
                                                       .reduce_scatter = cpu_reduce_scatter,
+                                                      .take_part = cpu_take_part,
                                                       .abort = cpu_abort,
                                                       .destroy = cpu_destroy};
 

@@ -133,6 +133,20 @@ static an_status nccl_reduce_scatter(communicator *base, int member, float *part
     return AN_OK;
 }
 
+static an_status nccl_take_part(communicator *base, int member, float *part, const float *gathered, size_t rows,
+                                const size_t *parts)
+{
+    communicator_nccl *c = (communicator_nccl *)base;
+    nccl_member *m;
+    AN_TRY(member_use(c, member, &m));
+    if (parts[member] == 0 || rows == 0) return AN_OK;
+    const size_t total = communicator_parts_total(base, parts);
+    CUDA_TRY(cudaMemcpy2DAsync(part, parts[member] * sizeof(float), gathered + communicator_part_offset(parts, member),
+                               total * sizeof(float), parts[member] * sizeof(float), rows, cudaMemcpyDeviceToDevice,
+                               m->ctx->compute));
+    return AN_OK;
+}
+
 /* Aborts the members' communicators: a member waiting in a collective for a
  * failed peer returns (ncclCommAbort may be called from another thread). */
 static void nccl_abort(communicator *base)
@@ -178,6 +192,7 @@ static void nccl_destroy(communicator *base)
 static const communicator_ops nccl_communicator_ops = {.sum = nccl_sum,
                                                        .all_gather = nccl_all_gather,
                                                        .reduce_scatter = nccl_reduce_scatter,
+                                                       .take_part = nccl_take_part,
                                                        .abort = nccl_abort,
                                                        .destroy = nccl_destroy};
 

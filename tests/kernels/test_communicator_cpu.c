@@ -1,8 +1,8 @@
 /* test_communicator_cpu.c: the CPU communicator (kernels/communicator.h,
  * kernels/cpu/communicator_cpu.h): the all-gather and reduce-scatter that
  * each member calls from its own thread, with parts of unequal and zero
- * size, the reduce-scatter's member order, and an abort that releases the
- * members waiting for one that failed. */
+ * size, the reduce-scatter's member order, a member's part taken back, and
+ * an abort that releases the members waiting for one that failed. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,6 +92,11 @@ static void test_gather_and_scatter_uneven(void **state)
             assert_true(jobs[2].scattered[r * 5 + i] == want);
         }
     }
+    /* take_part: member 2's columns of a gathered block, no other member involved */
+    float taken[ROWS * 5];
+    assert_int_equal(c->ops->take_part(c, 2, taken, jobs[0].gathered, ROWS, parts), AN_OK);
+    for (size_t r = 0; r < ROWS; r++)
+        for (size_t i = 0; i < 5; i++) assert_true(taken[r * 5 + i] == jobs[2].part[r * 5 + i]);
     communicator_destroy(c);
 }
 

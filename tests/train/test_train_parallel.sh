@@ -3,7 +3,7 @@
 # replicas against one CPU, each after 5 steps within float32 rounding of
 # differently grouped sums (|a - b| <= 1e-6 + 1e-3 |b|): hybrid on 2, 3
 # (uneven slices of the batch and of the fc layers) and 4 replicas; towers on
-# 2. kill -9 and --resume, for hybrid and for towers: bitwise the straight
+# 2, with LRN and without. kill -9 and --resume, hybrid and towers: bitwise the straight
 # run. A checkpoint resumed under another mode (hybrid and towers to data and
 # back). An exchange broken on purpose (one replica's part dropped) fails the
 # comparison. A failure in one replica stops every replica, names it, and
@@ -12,8 +12,6 @@
 "$MAKE_DATASET" "$WORK/data" 96 3 24 4
 base="--data $WORK/data --width 0.05 --epochs 3 --threads 2 --checkpoint-minutes 0 --quiet"
 common="$base --batch 16 --seed 3"
-# towers runs without LRN (net.h: its window crosses the towers' boundary); its baseline too
-towers="--lrn off"
 limit=120 # seconds: a run that takes longer hangs
 
 run() { timeout $limit "$TRAIN" "$@"; }
@@ -26,9 +24,13 @@ grep -q '"parallel": "hybrid"' "$WORK/hybrid2/config.json" || fail "config.json 
 close "$(latest "$WORK/one")" "$(latest "$WORK/hybrid2")" || fail "hybrid on 2 replicas differs from 1 CPU"
 run $common --run "$WORK/hybrid3" --max-steps 5 --devices cpu,cpu,cpu --parallel hybrid || fail "hybrid on 3 failed"
 close "$(latest "$WORK/one")" "$(latest "$WORK/hybrid3")" || fail "hybrid on 3 replicas differs from 1 CPU"
-run $common $towers --run "$WORK/one_nolrn" --max-steps 5 --devices cpu
-run $common $towers --run "$WORK/towers" --max-steps 5 --devices cpu,cpu --parallel towers || fail "towers failed"
-close "$(latest "$WORK/one_nolrn")" "$(latest "$WORK/towers")" || fail "towers differ from 1 CPU"
+run $common --run "$WORK/towers" --max-steps 5 --devices cpu,cpu --parallel towers || fail "towers failed"
+close "$(latest "$WORK/one")" "$(latest "$WORK/towers")" || fail "towers differ from 1 CPU"
+# without LRN the towers exchange at pool2, pool5, fc6, fc7 and the logits only (net.h)
+run $common --lrn off --run "$WORK/one_nolrn" --max-steps 5 --devices cpu
+run $common --lrn off --run "$WORK/towers_nolrn" --max-steps 5 --devices cpu,cpu --parallel towers \
+    || fail "towers without LRN failed"
+close "$(latest "$WORK/one_nolrn")" "$(latest "$WORK/towers_nolrn")" || fail "towers without LRN differ from 1 CPU"
 
 # 2. hybrid on 4 replicas (another seed: at seed 3 this batch's 4 slices drift in data mode too, docs/train.md)
 run $base --batch 16 --seed 4 --run "$WORK/one4" --max-steps 5 --devices cpu
@@ -38,31 +40,27 @@ close "$(latest "$WORK/one4")" "$(latest "$WORK/hybrid4")" || fail "hybrid on 4 
 
 # 3. kill -9 and --resume: bitwise the straight run, hybrid and towers
 for mode in hybrid towers; do
-    extra=""
-    [ $mode = towers ] && extra=$towers
-    run $common $extra --run "$WORK/straight_$mode" --max-steps 9 --devices cpu,cpu --parallel $mode
-    timeout $limit "$TRAIN" $common $extra --run "$WORK/killed_$mode" --max-steps 9 --checkpoint-steps 4 \
+    run $common --run "$WORK/straight_$mode" --max-steps 9 --devices cpu,cpu --parallel $mode
+    "$TRAIN" $common --run "$WORK/killed_$mode" --max-steps 9 --checkpoint-steps 4 \
         --devices cpu,cpu --parallel $mode &
     pid=$!
     wait_for_step "$WORK/killed_$mode" $limit 4 || fail "$mode: no checkpoint at step 4 appeared"
     kill -9 $pid
     wait $pid 2>/dev/null && fail "$mode: the training process finished before it could be killed"
     grep -q 000000009 "$WORK/killed_$mode/checkpoints/latest" && fail "$mode: the run reached step 9 before the kill"
-    run $common $extra --run "$WORK/killed_$mode" --max-steps 9 --resume --devices cpu,cpu --parallel $mode
+    run $common --run "$WORK/killed_$mode" --max-steps 9 --resume --devices cpu,cpu --parallel $mode
     "$COMPARE" "$(latest "$WORK/straight_$mode")" "$(latest "$WORK/killed_$mode")" \
         || fail "the resumed $mode run differs from the straight one"
 done
 
 # 4. a checkpoint resumed under another mode: 4 steps in one mode, 5 in the other, against 9 on one CPU
 run $common --run "$WORK/one9" --max-steps 9 --devices cpu
-run $common $towers --run "$WORK/one9_nolrn" --max-steps 9 --devices cpu
 for pair in "hybrid data" "data hybrid" "towers data" "data towers"; do
-    first=${pair% *} second=${pair#* } extra="" reference=$(latest "$WORK/one9")
-    case "$pair" in *towers*) extra=$towers reference=$(latest "$WORK/one9_nolrn") ;; esac
+    first=${pair% *} second=${pair#* } reference=$(latest "$WORK/one9")
     devices() { [ "$1" = data ] && echo cpu || echo cpu,cpu; }
     name="${first}_then_$second"
-    run $common $extra --run "$WORK/$name" --max-steps 4 --devices "$(devices $first)" --parallel $first
-    run $common $extra --run "$WORK/$name" --max-steps 9 --resume --devices "$(devices $second)" --parallel $second \
+    run $common --run "$WORK/$name" --max-steps 4 --devices "$(devices $first)" --parallel $first
+    run $common --run "$WORK/$name" --max-steps 9 --resume --devices "$(devices $second)" --parallel $second \
         || fail "a $first checkpoint does not resume under $second"
     close "$reference" "$(latest "$WORK/$name")" || fail "$first resumed under $second differs from 9 steps on 1 CPU"
 done
@@ -71,17 +69,15 @@ done
 ALEXNET_TEST_DROP_EXCHANGE=1 run $common --run "$WORK/broken" --max-steps 5 --devices cpu,cpu --parallel hybrid \
     2> /dev/null
 close "$(latest "$WORK/one")" "$(latest "$WORK/broken")" > /dev/null && fail "a broken hybrid exchange went unnoticed"
-ALEXNET_TEST_DROP_EXCHANGE=0 run $common $towers --run "$WORK/broken_towers" --max-steps 5 --devices cpu,cpu \
+ALEXNET_TEST_DROP_EXCHANGE=0 run $common --run "$WORK/broken_towers" --max-steps 5 --devices cpu,cpu \
     --parallel towers 2> /dev/null
-close "$(latest "$WORK/one_nolrn")" "$(latest "$WORK/broken_towers")" > /dev/null \
+close "$(latest "$WORK/one")" "$(latest "$WORK/broken_towers")" > /dev/null \
     && fail "a broken towers exchange went unnoticed"
 
 # 6. a failure in one replica's step stops every replica, names it, and nothing hangs
 for mode in hybrid towers; do
-    extra=""
-    [ $mode = towers ] && extra=$towers
     status=0
-    ALEXNET_TEST_FAIL_REPLICA=1:2 run $common $extra --run "$WORK/failed_$mode" --max-steps 5 --devices cpu,cpu \
+    ALEXNET_TEST_FAIL_REPLICA=1:2 run $common --run "$WORK/failed_$mode" --max-steps 5 --devices cpu,cpu \
         --parallel $mode 2> "$WORK/failed.err" || status=$?
     [ "$status" -eq 124 ] && fail "$mode: a replica's failure left the others waiting (timed out)"
     [ "$status" -ne 0 ] || fail "$mode: a replica's failure did not stop the run"
