@@ -151,9 +151,8 @@ an_status net_set_member_batches(net *n, const int *batches)
     return AN_OK;
 }
 
-size_t net_exchange_floats_per_step(const net *n, int batch)
+static size_t plan_exchange_floats(const net_plan *p, int batch)
 {
-    const net_plan *p = &n->plan;
     const size_t N = (size_t)p->split_count;
     size_t floats = 0;
     for (int i = 0; i < p->layer_count; i++) {
@@ -163,6 +162,27 @@ size_t net_exchange_floats_per_step(const net *n, int batch)
         floats += 2 * gathered * (N - 1) / N;
     }
     return floats;
+}
+
+size_t net_exchange_floats_per_step(const net *n, int batch)
+{
+    return plan_exchange_floats(&n->plan, batch);
+}
+
+an_status net_split_sizes(const net_config *cfg, const net_split *split, int batch, size_t *parameters,
+                          size_t *conv_parameters, size_t *exchange_floats)
+{
+    net_plan *p = malloc(sizeof *p);
+    AN_CHECK_ALLOC(p, sizeof *p);
+    an_status st = net_plan_build_split(p, cfg, 1, split);
+    if (st == AN_OK) {
+        *parameters = p->parameters;
+        *conv_parameters = 0;
+        for (int i = 0; i < p->layer_count && p->layers[i].kind != NET_LAYER_FC; i++) *conv_parameters += p->layers[i].params;
+        *exchange_floats = plan_exchange_floats(p, batch);
+    }
+    free(p);
+    return st;
 }
 
 an_status net_to_whole(net *n, net_block which, float *whole_host)

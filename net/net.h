@@ -342,6 +342,12 @@ an_status net_from_whole(net *n, net_block which, const float *whole_host);
  * all-gather / reduce-scatter sends them: (N - 1) / N of each gathered
  * tensor forward and again backward. The gradient sums are the trainer's. */
 size_t net_exchange_floats_per_step(const net *n, int batch);
+/* The same from the plan alone (nothing allocated): member split->index of
+ * cfg's network split so (split->comm may be NULL here), its parameters,
+ * those of its conv layers (before the first fc layer), and its exchanges'
+ * floats per step of `batch` images. */
+an_status net_split_sizes(const net_config *cfg, const net_split *split, int batch, size_t *parameters,
+                          size_t *conv_parameters, size_t *exchange_floats);
 
 /* Called after each layer's ops in net_forward (backward = 0) and
  * net_backward (backward = 1), for per-layer timing (bench/cpu). NULL: none. */

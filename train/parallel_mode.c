@@ -100,6 +100,56 @@ double parallel_bytes_per_step(parallel_mode m, const net *n, int replicas, int 
     return floats * sizeof(float);
 }
 
+/* ------------------------------------------------------------ the plan's table */
+
+/* One row: the largest member's parameters and the bytes one device moves per step. */
+static an_status plan_row(parallel_mode m, const net_config *cfg, int devices, int batch, double *param_bytes,
+                          double *moved_bytes)
+{
+    const int members = m == PARALLEL_DATA ? 1 : m == PARALLEL_TOWERS ? 2 : devices;
+    const int groups = devices / members; /* data-parallel with each other (processes under mpirun) */
+    const int group_batch = batch / groups;
+    *param_bytes = *moved_bytes = 0.0;
+    for (int j = 0; j < members; j++) {
+        const net_split split = parallel_split(m, j, members, NULL);
+        size_t params, conv, exchange;
+        AN_TRY(net_split_sizes(cfg, &split, group_batch, &params, &conv, &exchange));
+        /* summed across devices: data every parameter, hybrid the conv layers' among the members and every
+         * parameter across the groups, towers each tower's across the groups */
+        double summed = 0.0;
+        if (m == PARALLEL_DATA) summed = 2.0 * (double)params * (devices - 1) / devices;
+        else if (m == PARALLEL_HYBRID) summed = 2.0 * (double)conv * (members - 1) / members;
+        if (m != PARALLEL_DATA && groups > 1) summed += 2.0 * (double)params * (groups - 1) / groups;
+        const double moved = ((double)exchange + summed) * sizeof(float);
+        if (params * sizeof(float) > *param_bytes) *param_bytes = (double)(params * sizeof(float));
+        if (moved > *moved_bytes) *moved_bytes = moved;
+    }
+    return AN_OK;
+}
+
+an_status parallel_plan_print(FILE *out, const net_config *cfg, int batch)
+{
+    static const int counts[] = {1, 2, 4, 8};
+    int ok = fprintf(out, "| mode | devices | parameters per device (MB) | moved per device per step (MB) | "
+                          "over PCIe 4.0 x16 (ms) | over NVLink 4 (ms) |\n| --- | --- | --- | --- | --- | --- |\n") > 0;
+    for (int m = PARALLEL_DATA; m <= PARALLEL_HYBRID && ok; m++) {
+        for (size_t k = 0; k < sizeof counts / sizeof counts[0] && ok; k++) {
+            const int devices = counts[k];
+            if (m != PARALLEL_DATA && devices < 2) {
+                ok = fprintf(out, "| %s | %d | - | - | - | - |\n", parallel_mode_name((parallel_mode)m), devices) > 0;
+                continue;
+            }
+            double params, moved;
+            AN_TRY(plan_row((parallel_mode)m, cfg, devices, batch, &params, &moved));
+            ok = fprintf(out, "| %s | %d | %.1f | %.1f | %.2f | %.3f |\n", parallel_mode_name((parallel_mode)m),
+                         devices, params / 1e6, moved / 1e6, 1e3 * moved / PARALLEL_PCIE4_X16_BYTES_PER_S,
+                         1e3 * moved / PARALLEL_NVLINK4_BYTES_PER_S) > 0;
+        }
+    }
+    if (!ok) return error_set(AN_ERR_IO, "cannot write the plan's table");
+    return AN_OK;
+}
+
 /* ------------------------------------------------------------ the exchange broken on purpose */
 
 typedef struct dropping {

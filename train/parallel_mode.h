@@ -18,6 +18,7 @@
 #define ALEXNET_PARALLEL_MODE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "communicator.h"
 #include "net.h"
@@ -54,6 +55,22 @@ size_t parallel_shared_floats(parallel_mode m, const net *n);
  * process: its exchanges (net_exchange_floats_per_step) and its part of a
  * ring all-reduce of the shared gradients, 2 (N - 1) / N of them. */
 double parallel_bytes_per_step(parallel_mode m, const net *n, int replicas, int batch);
+
+/* The links the plan's table (parallel_plan_print) prices bytes on, in
+ * bytes per second in one direction: PCIe 4.0 x16, 31.5 GB/s raw of which
+ * about 25 GB/s is reached by device-to-device copies; NVLink 4 on an H100
+ * SXM, 900 GB/s over 18 links both ways, 450 GB/s each way (NVIDIA's H100
+ * data sheet). */
+#define PARALLEL_PCIE4_X16_BYTES_PER_S 25e9
+#define PARALLEL_NVLINK4_BYTES_PER_S 450e9
+
+/* Writes the table of docs/train.md ("Parallel modes"): for data, towers and
+ * hybrid on 1, 2, 4 and 8 devices and a global batch of `batch` images, the
+ * largest parameter memory of one device, the bytes one device moves per
+ * step, and their time over PCIe 4.0 x16 and NVLink 4; computed from the
+ * plans of cfg's network (net_split_sizes). towers on more than 2 devices is
+ * pairs data-parallel with each other (as under mpirun). */
+an_status parallel_plan_print(FILE *out, const net_config *cfg, int batch);
 
 /* Tests: a communicator over `inner` whose all-gathers lose member `drop`'s
  * part on every other member (zeros instead), to show that a broken

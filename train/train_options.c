@@ -79,6 +79,9 @@ static const cli_option rows[] = {
                "hybrid, 2 or more devices, the conv layers as data, the fc layers'\n"
                "outputs split over the devices. A run may resume under another mode",
                .parse = parallel_parse, .name = parallel_name),
+    CLI_OPTION("print-parallel-plan", NULL, CLI_FLAG, AT(print_parallel_plan), 0, 0, NULL, NULL,
+               "print, for this network and --batch, each mode's parameter memory and\n"
+               "bytes moved per device on 1, 2, 4 and 8 devices, and exit (no --data, --run)"),
     CLI_OPTION("precision", EXECUTION("precision"), CLI_CUSTOM, AT(precision), 0, 0, "fp32", "fp32|tf32|bf16",
                "arithmetic of the convolutions and fc layers (default %D, the paper's):\n"
                "tf32 or bf16 tensor cores on a GPU, with fp32 master weights and\n"
@@ -174,6 +177,7 @@ int train_options_parse(train_options *o, int argc, char **argv)
     int rc = cli_options_parse(&train_program, &train_option_table, 0, "", o, argc, argv);
     if (rc != 0) return rc;
     if (optind < argc) return cli_usage_error(&train_program, "unexpected argument: %s", argv[optind]);
+    if (o->print_parallel_plan) return 0;
     if (!o->data_dir) return cli_usage_error(&train_program, "--data DIR is required");
     if (!o->run_dir) return cli_usage_error(&train_program, "--run DIR is required");
     if (o->lr_steps && (o->given & TRAIN_GIVEN_PATIENCE))
