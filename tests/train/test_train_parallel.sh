@@ -32,6 +32,14 @@ run $common --lrn off --run "$WORK/towers_nolrn" --max-steps 5 --devices cpu,cpu
     || fail "towers without LRN failed"
 close "$(latest "$WORK/one_nolrn")" "$(latest "$WORK/towers_nolrn")" || fail "towers without LRN differ from 1 CPU"
 
+# the checkpoints hold the whole network whatever the mode (compare_checkpoints reads them as one
+# network's, shape by shape); alexnet-eval scores them as any run
+EVAL=$BUILD/eval/alexnet-eval
+for r in hybrid2 towers; do
+    "$EVAL" --data "$WORK/data" --run "$WORK/$r" --quiet > /dev/null || fail "alexnet-eval cannot score the $r run"
+    [ -s "$WORK/$r/eval/report.json" ] || fail "alexnet-eval wrote no report for the $r run"
+done
+
 # 2. hybrid on 4 replicas (another seed: at seed 3 this batch's 4 slices drift in data mode too, docs/train.md)
 run $base --batch 16 --seed 4 --run "$WORK/one4" --max-steps 5 --devices cpu
 run $base --batch 16 --seed 4 --run "$WORK/hybrid4" --max-steps 5 --devices cpu,cpu,cpu,cpu --parallel hybrid \
