@@ -75,27 +75,46 @@ static an_status member_use(communicator_nccl *c, int member, nccl_member **out)
     return AN_OK;
 }
 
+/* The member (its device current) and its chunk, rows x the largest part,
+ * with scratch for send_chunks chunks to send and recv_chunks to receive;
+ * *chunk 0: nothing to move (the same on every member). */
+static an_status chunks_open(communicator_nccl *c, int member, size_t rows, const size_t *parts, size_t send_chunks,
+                             size_t recv_chunks, nccl_member **m, size_t *chunk)
+{
+    AN_TRY(member_use(c, member, m));
+    *chunk = rows * largest_part(&c->base, parts);
+    if (*chunk == 0) return AN_OK;
+    AN_TRY(scratch(&(*m)->send, &(*m)->send_floats, *chunk * send_chunks));
+    return scratch(&(*m)->recv, &(*m)->recv_floats, *chunk * recv_chunks);
+}
+
+/* The member's ncclAllGather (reduce 0) or ncclReduceScatter (reduce 1) of
+ * its scratch, `chunk` floats each member, in a group of its own. */
+static an_status chunks_collective(nccl_member *m, int reduce, size_t chunk)
+{
+    NCCL_TRY(ncclGroupStart());
+    an_status st = reduce ? cuda_status_nccl(ncclReduceScatter(m->send, m->recv, chunk, ncclFloat, ncclSum, m->comm,
+                                                               m->ctx->compute), "ncclReduceScatter", __FILE__, __LINE__)
+                          : cuda_status_nccl(ncclAllGather(m->send, m->recv, chunk, ncclFloat, m->comm, m->ctx->compute),
+                                             "ncclAllGather", __FILE__, __LINE__);
+    an_status end = cuda_status_nccl(ncclGroupEnd(), "ncclGroupEnd", __FILE__, __LINE__);
+    return st != AN_OK ? st : end;
+}
+
 static an_status nccl_all_gather(communicator *base, int member, float *gathered, const float *part, size_t rows,
                                  const size_t *parts)
 {
-    communicator_nccl *c = (communicator_nccl *)base;
-    nccl_member *m;
-    AN_TRY(member_use(c, member, &m));
-    const size_t chunk = rows * largest_part(base, parts), total = communicator_parts_total(base, parts);
+    nccl_member *m = NULL;
+    size_t chunk;
+    AN_TRY(chunks_open((communicator_nccl *)base, member, rows, parts, 1, (size_t)base->members, &m, &chunk));
     if (chunk == 0) return AN_OK;
+    const size_t total = communicator_parts_total(base, parts);
     cudaStream_t stream = m->ctx->compute;
-    AN_TRY(scratch(&m->send, &m->send_floats, chunk));
-    AN_TRY(scratch(&m->recv, &m->recv_floats, chunk * (size_t)base->members));
     if (parts[member] > 0) /* [rows, parts[member]] is contiguous: the chunk's head */
         CUDA_TRY(cudaMemcpyAsync(m->send, part, rows * parts[member] * sizeof(float), cudaMemcpyDeviceToDevice,
                                  stream));
-    NCCL_TRY(ncclGroupStart());
-    an_status st = cuda_status_nccl(ncclAllGather(m->send, m->recv, chunk, ncclFloat, m->comm, stream),
-                                    "ncclAllGather", __FILE__, __LINE__);
-    an_status end = cuda_status_nccl(ncclGroupEnd(), "ncclGroupEnd", __FILE__, __LINE__);
-    AN_TRY(st);
-    AN_TRY(end);
-    for (int j = 0; j < base->members; j++) {
+    AN_TRY(chunks_collective(m, 0, chunk));
+    for (int j = 0; j < base->members; j++) { /* chunk j's head to member j's columns */
         if (parts[j] == 0) continue;
         CUDA_TRY(cudaMemcpy2DAsync(gathered + communicator_part_offset(parts, j), total * sizeof(float),
                                    m->recv + (size_t)j * chunk, parts[j] * sizeof(float), parts[j] * sizeof(float),
@@ -107,26 +126,19 @@ static an_status nccl_all_gather(communicator *base, int member, float *gathered
 static an_status nccl_reduce_scatter(communicator *base, int member, float *part, const float *block, size_t rows,
                                      const size_t *parts)
 {
-    communicator_nccl *c = (communicator_nccl *)base;
-    nccl_member *m;
-    AN_TRY(member_use(c, member, &m));
-    const size_t chunk = rows * largest_part(base, parts), total = communicator_parts_total(base, parts);
+    nccl_member *m = NULL;
+    size_t chunk;
+    AN_TRY(chunks_open((communicator_nccl *)base, member, rows, parts, (size_t)base->members, 1, &m, &chunk));
     if (chunk == 0) return AN_OK;
+    const size_t total = communicator_parts_total(base, parts);
     cudaStream_t stream = m->ctx->compute;
-    AN_TRY(scratch(&m->send, &m->send_floats, chunk * (size_t)base->members));
-    AN_TRY(scratch(&m->recv, &m->recv_floats, chunk));
     for (int j = 0; j < base->members; j++) { /* member j's columns to chunk j; the padding is summed and dropped */
         if (parts[j] == 0) continue;
         CUDA_TRY(cudaMemcpy2DAsync(m->send + (size_t)j * chunk, parts[j] * sizeof(float),
                                    block + communicator_part_offset(parts, j), total * sizeof(float),
                                    parts[j] * sizeof(float), rows, cudaMemcpyDeviceToDevice, stream));
     }
-    NCCL_TRY(ncclGroupStart());
-    an_status st = cuda_status_nccl(ncclReduceScatter(m->send, m->recv, chunk, ncclFloat, ncclSum, m->comm, stream),
-                                    "ncclReduceScatter", __FILE__, __LINE__);
-    an_status end = cuda_status_nccl(ncclGroupEnd(), "ncclGroupEnd", __FILE__, __LINE__);
-    AN_TRY(st);
-    AN_TRY(end);
+    AN_TRY(chunks_collective(m, 1, chunk));
     if (parts[member] > 0)
         CUDA_TRY(cudaMemcpyAsync(part, m->recv, rows * parts[member] * sizeof(float), cudaMemcpyDeviceToDevice,
                                  stream));
@@ -137,7 +149,7 @@ static an_status nccl_take_part(communicator *base, int member, float *part, con
                                 const size_t *parts)
 {
     communicator_nccl *c = (communicator_nccl *)base;
-    nccl_member *m;
+    nccl_member *m = NULL;
     AN_TRY(member_use(c, member, &m));
     if (parts[member] == 0 || rows == 0) return AN_OK;
     const size_t total = communicator_parts_total(base, parts);
