@@ -46,6 +46,19 @@ run $base --batch 16 --seed 4 --run "$WORK/hybrid4" --max-steps 5 --devices cpu,
     || fail "hybrid on 4 failed"
 close "$(latest "$WORK/one4")" "$(latest "$WORK/hybrid4")" || fail "hybrid on 4 replicas differs from 1 CPU"
 
+# a whole epoch with validation at batch 31: its short last batch of 3 gives hybrid's 4th replica no image
+epoch="$base --batch 31 --seed 3 --epochs 1"
+run $epoch --run "$WORK/epoch1" --devices cpu
+run $epoch --run "$WORK/epoch_hybrid4" --devices cpu,cpu,cpu,cpu --parallel hybrid || fail "hybrid on an epoch failed"
+close "$(latest "$WORK/epoch1")" "$(latest "$WORK/epoch_hybrid4")" || fail "hybrid's epoch differs from 1 CPU"
+run $epoch --run "$WORK/epoch_towers" --devices cpu,cpu --parallel towers || fail "towers on an epoch failed"
+close "$(latest "$WORK/epoch1")" "$(latest "$WORK/epoch_towers")" || fail "towers' epoch differs from 1 CPU"
+for r in epoch_hybrid4 epoch_towers; do # the same validation scores (loss, top-1, top-5: columns 5-7)
+    paste -d, "$WORK/epoch1/metrics.csv" "$WORK/$r/metrics.csv" | awk -F, '$1 == "val" {
+        for (k = 5; k <= 7; k++) { d = $k - $(k + 9); if (d < 0) d = -d; if (d > 1e-5) exit 1 }; n++ }
+        END { exit n == 1 ? 0 : 1 }' || fail "$r: its validation scores differ from 1 CPU's"
+done
+
 # 3. kill -9 and --resume: bitwise the straight run, hybrid and towers
 for mode in hybrid towers; do
     run $common --run "$WORK/straight_$mode" --max-steps 9 --devices cpu,cpu --parallel $mode
