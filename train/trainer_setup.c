@@ -358,7 +358,9 @@ static an_status write_config(const trainer *t)
     json_kv_int(&w, "devices", t->replicas);
     json_kv_string(&w, "device_description", device_group_describe(t->group));
     json_kv_int(&w, "processes", t->world->size);
-    json_kv_int(&w, "parameter_bytes_per_device", (int64_t)(net_parameters(t->nets[0]) * sizeof(float)));
+    size_t most = 0; /* the largest device's parameters (towers, hybrid: its part of the network) */
+    for (int r = 0; r < t->replicas; r++) most = net_parameters(t->nets[r]) > most ? net_parameters(t->nets[r]) : most;
+    json_kv_int(&w, "parameter_bytes_per_device", (int64_t)(most * sizeof(float)));
     json_end_object(&w);
     json_end_object(&w);
     an_status st = json_finish(&w);
