@@ -55,14 +55,16 @@ typedef struct communicator_ops {
      * result does not depend on thread timing; NCCL's order is its own. */
     an_status (*reduce_scatter)(communicator *c, int member, float *part, const float *block, size_t rows,
                                 const size_t *parts);
-    /* Member `member`'s own part of a gathered block: part [rows,
-     * parts[member]] = gathered [rows, total]'s floats [offset_member,
-     * offset_member + parts[member]) of each row. A copy on the member's own
-     * backend, no other member takes part: what a member keeps of a tensor
-     * every member computed alike (the inverse of all_gather's placing). Not
-     * in place. */
-    an_status (*take_part)(communicator *c, int member, float *part, const float *gathered, size_t rows,
+    /* Copies on member `member`'s own backend, no other member taking part,
+     * in the layout above with part `which` (of `members` parts, which need
+     * not be the members' own): take_part, part [rows, parts[which]] =
+     * gathered [rows, total]'s floats [offset_which, offset_which +
+     * parts[which]) of each row; put_part the reverse, the rest of gathered
+     * untouched. Not in place. */
+    an_status (*take_part)(communicator *c, int member, int which, float *part, const float *gathered, size_t rows,
                            const size_t *parts);
+    an_status (*put_part)(communicator *c, int member, int which, float *gathered, const float *part, size_t rows,
+                          const size_t *parts);
     /* After a member failed outside a call: every call waiting for it, and
      * every later call, fails (AN_ERR_INTERRUPTED) instead of waiting. Safe
      * from any thread, more than once. */

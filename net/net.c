@@ -17,6 +17,24 @@ static an_status be_alloc(net *n, void **out, size_t bytes, const char *what, co
     return n->be->ops->alloc(n->be, out, bytes, name);
 }
 
+/* The towers' LRN layer i: its extended blocks and halo (net_internal.h, net_pass.c). */
+static an_status halo_alloc(net *n, int i)
+{
+    const net_plan *p = &n->plan;
+    const net_layer_info *l = &p->layers[i];
+    net_layer_buffers *b = &n->bufs[i];
+    const size_t B = (size_t)p->max_batch, hw = (size_t)l->in_h * (size_t)l->in_w;
+    const size_t ext = B * (size_t)(l->in_c + p->halo[i]) * hw * sizeof(float), edge = B * (size_t)p->halo[i] * hw *
+                                                                                        sizeof(float);
+    AN_TRY(be_alloc(n, (void **)&b->ext_in, ext, "extended input", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->ext_out, ext, "extended output", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->d_ext_out, ext, "extended output gradient", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->d_ext_in, ext, "extended input gradient", l->name));
+    if (n->be->keeps_lrn_scale) AN_TRY(be_alloc(n, (void **)&b->ext_scale, ext, "extended scales", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->halo, 2 * edge, "halo", l->name));
+    return be_alloc(n, (void **)&b->edge, edge, "boundary channels", l->name);
+}
+
 static an_status net_alloc(net *n)
 {
     const net_plan *p = &n->plan;
@@ -40,6 +58,7 @@ static an_status net_alloc(net *n)
         if (l->kind == NET_LAYER_MAXPOOL)
             AN_TRY(be_alloc(n, (void **)&b->argmax, out * sizeof(int32_t), "argmax", l->name));
         if (l->kind == NET_LAYER_DROPOUT) AN_TRY(be_alloc(n, (void **)&b->mask, out, "mask", l->name));
+        if (p->halo[i] > 0) AN_TRY(halo_alloc(n, i));
     }
     const size_t grad_bytes = p->largest_pass_floats * sizeof(float);
     AN_TRY(be_alloc(n, (void **)&n->grad_a, grad_bytes, "gradient buffer a", NULL));
@@ -104,6 +123,9 @@ void net_destroy(net *n)
         release(be, n->bufs[i].scale);
         release(be, n->bufs[i].argmax);
         release(be, n->bufs[i].mask);
+        float *halo[] = {n->bufs[i].ext_in, n->bufs[i].ext_out, n->bufs[i].ext_scale, n->bufs[i].d_ext_out,
+                         n->bufs[i].d_ext_in, n->bufs[i].halo, n->bufs[i].edge};
+        for (size_t k = 0; k < sizeof halo / sizeof halo[0]; k++) release(be, halo[k]);
     }
     void *blocks[] = {n->params,         n->grads,          n->momentum,     n->grad_a,
                       n->grad_b,         n->input_staging,  n->ids_staging,  n->labels_staging,
@@ -156,6 +178,11 @@ static size_t plan_exchange_floats(const net_plan *p, int batch)
     const size_t N = (size_t)p->split_count;
     size_t floats = 0;
     for (int i = 0; i < p->layer_count; i++) {
+        if (p->halo[i] > 0) { /* towers' LRN: both towers' boundary channels, gathered and reduce-scattered */
+            const net_layer_info *l = &p->layers[i];
+            const size_t halo = (size_t)batch * 2 * (size_t)p->halo[i] * (size_t)l->in_h * (size_t)l->in_w;
+            floats += 2 * halo * (N - 1) / N;
+        }
         if (p->layers[i].kind != NET_LAYER_EXCHANGE) continue;
         /* the gathered tensor of the whole batch; a ring sends (N - 1) / N of it forward and backward */
         const size_t gathered = (size_t)batch * net_plan_out_floats(p, i);

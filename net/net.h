@@ -287,11 +287,10 @@ an_status net_update_applied(net *n, int *applied);
  *     [t C / 2, (t+1) C / 2), every fc layer's outputs likewise; pool2,
  *     pool5, fc6, fc7 and fc8 all-gathered over the features. Needs the
  *     grouped network (cfg towers 2). Our LRN's window of 5 channels spans
- *     the towers' boundary (the paper's GPUs normalised each its own maps),
- *     so with LRN each tower gathers the whole maps of relu1 and relu2, runs
- *     the LRN and pooling on them alike, and takes its own part back before
- *     conv2 and conv3: the towers compute the one network's function, at the
- *     price of those two larger exchanges (docs/train.md).
+ *     the towers' boundary (the paper's GPUs normalised each its own maps):
+ *     a tower's LRN also reads the other tower's 2 nearest channels (a
+ *     halo, all-gathered; their gradient reduce-scattered back), so the
+ *     towers compute the one network's function (net_pass.c).
  *
  * The parameter views of a member are sub-blocks of the whole network's
  * (the first rows of a tensor, outputs first): net_to_whole and

@@ -36,19 +36,9 @@ an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (
 #define NET_MAX_LAYERS 32
 #define NET_MAX_VIEWS 32
 
-/* What an exchange step does, forward and backward (kernels/communicator.h). */
-typedef enum net_exchange_kind {
-    NET_EXCHANGE_GATHER,            /* all-gather; backward reduce-scatter: the next layers are split over the
-                                     * members, each gradient a partial sum */
-    NET_EXCHANGE_GATHER_REPLICATED, /* all-gather; backward this member's part: the next layers run alike on
-                                     * every member (towers: the LRN and pooling), each gradient whole */
-    NET_EXCHANGE_TAKE               /* this member's part of a tensor every member holds alike; backward
-                                     * all-gather (the gradients of the layers before it are whole) */
-} net_exchange_kind;
-
-/* An exchange step of a split network (net.h, net_split): what is gathered. */
+/* An exchange step of a split network (net.h, net_split): what is gathered
+ * forward (an all-gather) and reduce-scattered backward. */
 typedef struct net_exchange {
-    net_exchange_kind kind;
     int over_images;    /* 1: the members' images (each member's part is its images, whole per image);
                          * 0: the members' features of every image */
     size_t part_floats[NET_SPLIT_MAX_MEMBERS]; /* over features: member j's floats per image */
@@ -78,6 +68,8 @@ typedef struct net_plan {
     int images_scale[NET_MAX_LAYERS];   /* layer i's output holds up to max_batch x this images: split_count
                                          * after an exchange over the images, else 1 */
     net_exchange exchanges[NET_MAX_LAYERS]; /* for the NET_LAYER_EXCHANGE layers */
+    int halo[NET_MAX_LAYERS];           /* towers: the other tower's channels LRN layer i reads next to the
+                                         * boundary (half its window, §3.3; net_pass.c); 0 elsewhere */
     size_t whole_offset[NET_MAX_VIEWS]; /* view v's place in the whole network's block */
     size_t whole_param_count;           /* floats in a block of the whole network */
     size_t whole_parameters;            /* the whole network's parameters (net_parameters of it) */
@@ -112,6 +104,10 @@ typedef struct net_layer_buffers {
     float *scale;    /* lrn: [B, C, H, W] the denominators, for the backward pass */
     int32_t *argmax; /* maxpool: [B, C, Ho, Wo] */
     uint8_t *mask;   /* dropout: [B, N] */
+    /* towers' LRN (plan halo h > 0), C = the tower's channels, E = C + h with the other tower's h next
+     * to the boundary: [B, E, H, W] ext_in, ext_out, ext_scale (where the backend keeps it), d_ext_out,
+     * d_ext_in; halo [B, 2h, H, W] both towers' boundary channels; edge [B, h, H, W] one tower's */
+    float *ext_in, *ext_out, *ext_scale, *d_ext_out, *d_ext_in, *halo, *edge;
 } net_layer_buffers;
 
 struct net {

@@ -88,6 +88,89 @@ static int layer_images(const net *n, int i, int batch)
     return n->plan.images_scale[i] > 1 ? members_images(n, batch) : batch;
 }
 
+/* ------------------------------------------------------------ the towers' LRN
+ *
+ * The LRN's window of n channels (§3.3) crosses the towers' boundary: a
+ * tower's channels next to it are normalised with the other tower's nearest
+ * h = n / 2. So tower t's LRN runs on E = C + h channels, its own C and the
+ * other tower's h on the boundary's side ([own | other's first h] for tower
+ * 0, [other's last h | own] for tower 1), and keeps its own outputs; the h
+ * channels come in by an all-gather of both towers' boundary channels (the
+ * "halo"). Backward, the gradient of the other's h channels goes back and is
+ * added to that tower's own (a reduce-scatter of the halo). The copies in
+ * and out of these blocks are the communicator's take_part and put_part.
+ *
+ * The layouts, per image row: the tower's input [C] as parts {C - h, h}
+ * (tower 0: its boundary is part 1) or {h, C - h} (tower 1: part 0); the
+ * halo [2h] as {h, h} (tower j's boundary channels are part j); the extended
+ * input [E] as {C, h} (tower 0: own part 0) or {h, C} (tower 1: own part 1). */
+typedef struct halo_layout {
+    size_t rows;
+    size_t input[2], halo[2], ext[2]; /* the parts above, in floats per image */
+    int boundary;                     /* the tower's boundary part of its input */
+    int own;                          /* its own part of the extended input */
+    int E;                            /* channels of the extended input */
+} halo_layout;
+
+static halo_layout halo_layout_of(const net *n, int i, int B)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const int t = n->split.index, h = n->plan.halo[i], C = l->in_c;
+    const size_t hw = (size_t)l->in_h * (size_t)l->in_w;
+    halo_layout y;
+    y.rows = (size_t)B;
+    y.boundary = t == 0 ? 1 : 0;
+    y.own = t == 0 ? 0 : 1;
+    y.input[y.boundary] = (size_t)h * hw;
+    y.input[1 - y.boundary] = (size_t)(C - h) * hw;
+    y.halo[0] = y.halo[1] = (size_t)h * hw;
+    y.ext[y.own] = (size_t)C * hw;
+    y.ext[1 - y.own] = (size_t)h * hw;
+    y.E = C + h;
+    return y;
+}
+
+/* out [B, C, H, W] = LRN of x [B, C, H, W] with the other tower's boundary channels (above). */
+static an_status lrn_halo_forward(net *n, int i, int B, const float *x)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const net_layer_buffers *b = &n->bufs[i];
+    communicator *c = n->split.comm;
+    const int t = n->split.index;
+    const halo_layout y = halo_layout_of(n, i, B);
+    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, x, y.rows, y.input));     /* my boundary channels */
+    AN_TRY(c->ops->all_gather(c, t, b->halo, b->edge, y.rows, y.halo));          /* both towers' */
+    AN_TRY(c->ops->put_part(c, t, y.own, b->ext_in, x, y.rows, y.ext));           /* mine, in place */
+    AN_TRY(c->ops->take_part(c, t, 1 - t, b->edge, b->halo, y.rows, y.halo));     /* the other's */
+    AN_TRY(c->ops->put_part(c, t, 1 - y.own, b->ext_in, b->edge, y.rows, y.ext)); /* beside mine */
+    AN_TRY(OPS(n)->lrn_forward(n->be, b->ext_out, n->last_train ? b->ext_scale : NULL, b->ext_in, B, y.E, l->in_h,
+                               l->in_w, &n->plan.lrn));
+    return c->ops->take_part(c, t, y.own, b->out, b->ext_out, y.rows, y.ext);
+}
+
+/* dinput [B, C, H, W] from dout [B, C, H, W]: the extended LRN's backward,
+ * the other tower's share of this tower's boundary channels added to them. */
+static an_status lrn_halo_backward(net *n, int i, int B, const float *dout, float *dinput)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const net_layer_buffers *b = &n->bufs[i];
+    communicator *c = n->split.comm;
+    const int t = n->split.index;
+    const halo_layout y = halo_layout_of(n, i, B);
+    AN_TRY(OPS(n)->zero(n->be, b->d_ext_out, y.rows * (y.ext[0] + y.ext[1]) * sizeof(float))); /* the other's: 0 */
+    AN_TRY(c->ops->put_part(c, t, y.own, b->d_ext_out, dout, y.rows, y.ext));
+    AN_TRY(OPS(n)->lrn_backward(n->be, b->d_ext_in, b->d_ext_out, b->ext_in, b->ext_out, b->ext_scale, B, y.E,
+                                l->in_h, l->in_w, &n->plan.lrn));
+    AN_TRY(c->ops->take_part(c, t, y.own, dinput, b->d_ext_in, y.rows, y.ext));
+    /* the halo block: part t this tower's share of its boundary's gradient, part 1 - t its share of the other's */
+    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, dinput, y.rows, y.input));
+    AN_TRY(c->ops->put_part(c, t, t, b->halo, b->edge, y.rows, y.halo));
+    AN_TRY(c->ops->take_part(c, t, 1 - y.own, b->edge, b->d_ext_in, y.rows, y.ext));
+    AN_TRY(c->ops->put_part(c, t, 1 - t, b->halo, b->edge, y.rows, y.halo));
+    AN_TRY(c->ops->reduce_scatter(c, t, b->edge, b->halo, y.rows, y.halo)); /* both towers' shares of mine */
+    return c->ops->put_part(c, t, y.boundary, dinput, b->edge, y.rows, y.input);
+}
+
 /* Layer i forward on a batch of B (its input's images); sets n->outputs[i]. */
 static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t seed, const uint32_t *ids)
 {
@@ -101,10 +184,7 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
     if (l->kind == NET_LAYER_EXCHANGE) {
         size_t rows, parts[NET_SPLIT_MAX_MEMBERS];
         exchange_parts(n, i, B, &rows, parts);
-        communicator *c = n->split.comm;
-        if (p->exchanges[i].kind == NET_EXCHANGE_TAKE)
-            return c->ops->take_part(c, n->split.index, b->out, x, rows, parts);
-        return c->ops->all_gather(c, n->split.index, b->out, x, rows, parts);
+        return n->split.comm->ops->all_gather(n->split.comm, n->split.index, b->out, x, rows, parts);
     }
     if (B == 0) { /* a member without images in this pass: nothing to compute before the exchange */
         if (!b->out) n->outputs[i] = n->outputs[i - 1];
@@ -124,6 +204,7 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
         n->outputs[i] = n->outputs[i - 1];
         return OPS(n)->tanh_forward(be, n->outputs[i], x, count);
     case NET_LAYER_LRN: /* §3.3 */
+        if (p->halo[i] > 0) return lrn_halo_forward(n, i, B, x);
         return OPS(n)->lrn_forward(be, b->out, n->last_train ? b->scale : NULL, x, B, l->in_c, l->in_h, l->in_w,
                                    &p->lrn);
     case NET_LAYER_MAXPOOL: { /* §3.4 */
@@ -332,7 +413,7 @@ static an_status zero_layer_grads(net *n, int i)
  * *other and the two swap). The first layer computes no input gradient. An
  * exchange step's backward is the reduce-scatter of its all-gather: every
  * member's partial gradient of the gathered tensor summed, this member's
- * part kept (net_internal.h: net_exchange_kind). */
+ * part kept. */
 static an_status layer_backward(net *n, int i, int B, float **g, float **other)
 {
     const net_plan *p = &n->plan;
@@ -346,13 +427,9 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
     if (l->kind == NET_LAYER_EXCHANGE) {
         size_t rows, parts[NET_SPLIT_MAX_MEMBERS];
         exchange_parts(n, i, B, &rows, parts);
-        communicator *c = n->split.comm;
-        const int m = n->split.index;
-        switch (p->exchanges[i].kind) {
-        case NET_EXCHANGE_GATHER: st = c->ops->reduce_scatter(c, m, dinput, *g, rows, parts); break;
-        case NET_EXCHANGE_GATHER_REPLICATED: st = c->ops->take_part(c, m, dinput, *g, rows, parts); break;
-        case NET_EXCHANGE_TAKE: st = c->ops->all_gather(c, m, dinput, *g, rows, parts); break;
-        }
+        st = n->split.comm->ops->reduce_scatter(n->split.comm, n->split.index, dinput, *g, rows, parts);
+    } else if (B > 0 && l->kind == NET_LAYER_LRN && p->halo[i] > 0) {
+        st = lrn_halo_backward(n, i, B, *g, dinput);
     } else if (B == 0) {
         st = zero_layer_grads(n, i); /* and no input gradient: there is no image */
     } else switch (l->kind) {
@@ -374,7 +451,7 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
         st = OPS(n)->fc_backward(be, dinput, param(n, n->grads, l->weight_view), param(n, n->grads, l->bias_view), *g,
                                  x, param(n, n->params, l->weight_view), B, l->in_c, l->out_c);
         break;
-    case NET_LAYER_LRN:
+    case NET_LAYER_LRN: /* towers: above */
         st = OPS(n)->lrn_backward(be, dinput, *g, x, y, b->scale, B, l->in_c, l->in_h, l->in_w, &p->lrn);
         break;
     case NET_LAYER_MAXPOOL: {

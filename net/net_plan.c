@@ -183,20 +183,17 @@ static an_status split_check(const net_config *cfg, const net_split *split)
     return AN_OK;
 }
 
-/* Appends an exchange step of the current tensor (c, h, w per image):
- * "<after>.gather" over the images, or over the features, where the whole
- * tensor has whole_c channels of which member j holds slice j; or
- * "<after>.part" (NET_EXCHANGE_TAKE), this member's slice of the whole_c = c
- * channels every member holds. */
-static an_status exchange_add(net_plan *p, int *count, const char *after, net_exchange_kind kind, int over_images,
-                              int whole_c, int *c, int h, int w)
+/* Appends an exchange step "<after>.gather" of the current tensor (c, h, w
+ * per image): over the images, or over the features, where the whole
+ * tensor has whole_c channels of which member j holds slice j. */
+static an_status exchange_add(net_plan *p, int *count, const char *after, int over_images, int whole_c, int *c,
+                              int h, int w)
 {
     const int i = *count;
     if (i >= NET_MAX_LAYERS) return error_set(AN_ERR_INTERNAL, "more than %d layers", NET_MAX_LAYERS);
     net_layer_spec *spec = &p->specs[i];
     memset(spec, 0, sizeof *spec);
-    snprintf(p->layer_names[i], NET_LAYER_NAME_MAX, kind == NET_EXCHANGE_TAKE ? "%.8s.part" : "%.8s.gather",
-             after);
+    snprintf(p->layer_names[i], NET_LAYER_NAME_MAX, "%.8s.gather", after);
     spec->name = p->layer_names[i];
     spec->kind = NET_LAYER_EXCHANGE;
     net_layer_info *l = &p->layers[i];
@@ -208,16 +205,13 @@ static an_status exchange_add(net_plan *p, int *count, const char *after, net_ex
     l->in_w = l->out_w = w;
     l->weight_view = l->bias_view = -1;
     net_exchange *x = &p->exchanges[i];
-    x->kind = kind;
     x->over_images = over_images;
-    l->out_c = over_images ? *c : kind == NET_EXCHANGE_TAKE ? net_slice_length(whole_c, p->split_index, p->split_count)
-                                                            : whole_c;
+    l->out_c = over_images ? *c : whole_c;
     if (!over_images) {
         for (int j = 0; j < p->split_count; j++)
             x->part_floats[j] = (size_t)net_slice_length(whole_c, j, p->split_count) * (size_t)h * (size_t)w;
-        const int own = kind == NET_EXCHANGE_TAKE ? l->out_c : *c;
-        if (x->part_floats[p->split_index] != (size_t)own * (size_t)h * (size_t)w)
-            return error_set(AN_ERR_INTERNAL, "%s: this member holds %d of %d channels, not its slice", l->name, own,
+        if (x->part_floats[p->split_index] != (size_t)*c * (size_t)h * (size_t)w)
+            return error_set(AN_ERR_INTERNAL, "%s: this member holds %d of %d channels, not its slice", l->name, *c,
                              whole_c);
     }
     *c = l->out_c;
@@ -293,31 +287,20 @@ an_status net_plan_build_split(net_plan *p, const net_config *cfg, int max_batch
     p->input_floats = IMAGE_CROP_FLOATS;
     p->largest_floats = p->input_floats;
     int c = IMAGE_CHANNELS, h = IMAGE_CROP_SIZE, w = IMAGE_CROP_SIZE, count = 0, scale = 1, seen_fc = 0,
-        seen_conv = 0, alike = 0; /* towers: 1 while every member holds the same whole tensor */
+        seen_conv = 0;
     int begins[NET_MAX_LAYERS] = {0};
     const int towers = p->split_kind == NET_SPLIT_TOWERS, slices = p->split_kind == NET_SPLIT_FC_SLICES;
     for (int r = 0; r < rows_count; r++) {
         const net_layer_spec *row = &rows[r];
         const char *previous = count > 0 ? p->layer_names[count - 1] : "input";
         /* Before a layer that sees every member's part: hybrid, pool5 over the images before fc6; towers,
-         * pool2 before conv3 (the first ungrouped conv after conv1) and pool5 before fc6, over the features.
-         * Towers with LRN: the LRN's window of channels crosses the towers' boundary, so each member
-         * gathers the whole maps before it and runs the LRN and the pooling on them alike, then takes its
-         * own part again before the next conv. */
+         * pool2 before conv3 (the first ungrouped conv after conv1) and pool5 before fc6, over the features. */
         if (slices && row->kind == NET_LAYER_FC && !seen_fc) {
-            AN_TRY(exchange_add(p, &count, previous, NET_EXCHANGE_GATHER, 1, c, &c, h, w));
+            AN_TRY(exchange_add(p, &count, previous, 1, c, &c, h, w));
             scale = p->split_count;
-        } else if (towers && row->kind == NET_LAYER_LRN && !alike) {
-            AN_TRY(exchange_add(p, &count, previous, NET_EXCHANGE_GATHER_REPLICATED, 0, 2 * c, &c, h, w));
-            alike = 1;
-        } else if (towers && row->kind == NET_LAYER_CONV && alike) {
-            AN_TRY(exchange_add(p, &count, previous, NET_EXCHANGE_TAKE, 0, c, &c, h, w));
-            alike = 0;
-            if (row->groups == 1) /* conv3: both towers' maps again, through the split's gather */
-                AN_TRY(exchange_add(p, &count, previous, NET_EXCHANGE_GATHER, 0, 2 * c, &c, h, w));
         } else if (towers && ((row->kind == NET_LAYER_FC && !seen_fc) ||
                               (row->kind == NET_LAYER_CONV && row->groups == 1 && seen_conv))) {
-            AN_TRY(exchange_add(p, &count, previous, NET_EXCHANGE_GATHER, 0, 2 * c, &c, h, w));
+            AN_TRY(exchange_add(p, &count, previous, 0, 2 * c, &c, h, w));
         }
         for (int k = count - 1; k >= 0 && p->layers[k].kind == NET_LAYER_EXCHANGE && p->images_scale[k] == 0; k--) {
             p->images_scale[k] = scale;
@@ -338,6 +321,9 @@ an_status net_plan_build_split(net_plan *p, const net_config *cfg, int max_batch
         an_status st = layer_plan(p, &p->specs[count], l, count == 0, r == rows_count - 1, &begins[count]);
         if (st != AN_OK) return error_context(st, "planning layer %s", l->name);
         if (row->features) p->features_layer = count;
+        /* towers: the LRN's window of n channels crosses the boundary; the other tower's n / 2 nearest
+         * channels (all of them when it has fewer) come in as a halo (net_pass.c) */
+        if (towers && row->kind == NET_LAYER_LRN) p->halo[count] = p->lrn.n / 2 < c ? p->lrn.n / 2 : c;
         p->images_scale[count] = scale;
         c = l->out_c;
         h = l->out_h;
@@ -350,7 +336,7 @@ an_status net_plan_build_split(net_plan *p, const net_config *cfg, int max_batch
             seen_fc = 1;
             if (p->split_kind != NET_SPLIT_NONE) { /* the fc layer's outputs over the features */
                 const int whole = row->outputs > 0 ? scaled_fc(row->outputs, cfg->width) : cfg->num_classes;
-                AN_TRY(exchange_add(p, &count, l->name, NET_EXCHANGE_GATHER, 0, whole, &c, h, w));
+                AN_TRY(exchange_add(p, &count, l->name, 0, whole, &c, h, w));
                 p->images_scale[count - 1] = scale;
                 out = net_plan_out_floats(p, count - 1);
                 if (out > p->largest_floats) p->largest_floats = out;

@@ -182,11 +182,18 @@ static an_status dropping_reduce_scatter(communicator *c, int member, float *par
     return inner->ops->reduce_scatter(inner, member, part, block, rows, parts);
 }
 
-static an_status dropping_take_part(communicator *c, int member, float *part, const float *gathered, size_t rows,
-                                    const size_t *parts)
+static an_status dropping_take_part(communicator *c, int member, int which, float *part, const float *gathered,
+                                    size_t rows, const size_t *parts)
 {
     communicator *inner = ((dropping *)c)->inner;
-    return inner->ops->take_part(inner, member, part, gathered, rows, parts);
+    return inner->ops->take_part(inner, member, which, part, gathered, rows, parts);
+}
+
+static an_status dropping_put_part(communicator *c, int member, int which, float *gathered, const float *part,
+                                   size_t rows, const size_t *parts)
+{
+    communicator *inner = ((dropping *)c)->inner;
+    return inner->ops->put_part(inner, member, which, gathered, part, rows, parts);
 }
 
 static void dropping_abort(communicator *c)
@@ -201,6 +208,7 @@ static const communicator_ops dropping_ops = {.sum = dropping_sum,
                                               .all_gather = dropping_all_gather,
                                               .reduce_scatter = dropping_reduce_scatter,
                                               .take_part = dropping_take_part,
+                                              .put_part = dropping_put_part,
                                               .abort = dropping_abort,
                                               .destroy = dropping_destroy};
 

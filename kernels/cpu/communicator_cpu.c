@@ -104,17 +104,35 @@ static an_status cpu_reduce_scatter(communicator *base, int member, float *part,
     return rendezvous(c);
 }
 
-static an_status cpu_take_part(communicator *base, int member, float *part, const float *gathered, size_t rows,
-                               const size_t *parts)
+/* Part `which` of each row of a gathered block to part (take 1), or back (take 0). */
+static an_status cpu_copy_part(communicator *base, int member, int which, float *part, float *gathered,
+                               size_t rows, const size_t *parts, int take)
 {
-    if (member < 0 || member >= base->members)
-        return error_set(AN_ERR_ARG, "member %d of a communicator of %d", member, base->members);
-    const size_t total = communicator_parts_total(base, parts), offset = communicator_part_offset(parts, member),
-                 n = parts[member];
+    if (member < 0 || member >= base->members || which < 0 || which >= base->members)
+        return error_set(AN_ERR_ARG, "member %d, part %d of a communicator of %d", member, which, base->members);
+    const size_t total = communicator_parts_total(base, parts), offset = communicator_part_offset(parts, which),
+                 n = parts[which];
     if (n == 0) return AN_OK;
 #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < rows; r++) memcpy(part + r * n, gathered + r * total + offset, n * sizeof(float));
+    for (size_t r = 0; r < rows; r++) {
+        if (take)
+            memcpy(part + r * n, gathered + r * total + offset, n * sizeof(float));
+        else
+            memcpy(gathered + r * total + offset, part + r * n, n * sizeof(float));
+    }
     return AN_OK;
+}
+
+static an_status cpu_take_part(communicator *base, int member, int which, float *part, const float *gathered,
+                               size_t rows, const size_t *parts)
+{
+    return cpu_copy_part(base, member, which, part, (float *)gathered, rows, parts, 1); /* gathered only read */
+}
+
+static an_status cpu_put_part(communicator *base, int member, int which, float *gathered, const float *part,
+                              size_t rows, const size_t *parts)
+{
+    return cpu_copy_part(base, member, which, (float *)part, gathered, rows, parts, 0); /* part only read */
 }
 
 static void cpu_abort(communicator *base)
@@ -139,6 +157,7 @@ static const communicator_ops cpu_communicator_ops = {.sum = cpu_sum,
                                                       .all_gather = cpu_all_gather,
                                                       .reduce_scatter = cpu_reduce_scatter,
                                                       .take_part = cpu_take_part,
+                                                      .put_part = cpu_put_part,
                                                       .abort = cpu_abort,
                                                       .destroy = cpu_destroy};
 

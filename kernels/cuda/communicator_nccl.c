@@ -145,18 +145,37 @@ static an_status nccl_reduce_scatter(communicator *base, int member, float *part
     return AN_OK;
 }
 
-static an_status nccl_take_part(communicator *base, int member, float *part, const float *gathered, size_t rows,
-                                const size_t *parts)
+/* Part `which` of each row of a gathered block to part (take 1), or back (take 0), on the member's stream. */
+static an_status nccl_copy_part(communicator *base, int member, int which, float *part, float *gathered,
+                                size_t rows, const size_t *parts, int take)
 {
     communicator_nccl *c = (communicator_nccl *)base;
     nccl_member *m = NULL;
     AN_TRY(member_use(c, member, &m));
-    if (parts[member] == 0 || rows == 0) return AN_OK;
-    const size_t total = communicator_parts_total(base, parts);
-    CUDA_TRY(cudaMemcpy2DAsync(part, parts[member] * sizeof(float), gathered + communicator_part_offset(parts, member),
-                               total * sizeof(float), parts[member] * sizeof(float), rows, cudaMemcpyDeviceToDevice,
-                               m->ctx->compute));
+    if (which < 0 || which >= base->members)
+        return error_set(AN_ERR_ARG, "part %d of a communicator of %d", which, base->members);
+    if (parts[which] == 0 || rows == 0) return AN_OK;
+    const size_t total = communicator_parts_total(base, parts), width = parts[which] * sizeof(float);
+    float *at = gathered + communicator_part_offset(parts, which);
+    if (take)
+        CUDA_TRY(cudaMemcpy2DAsync(part, width, at, total * sizeof(float), width, rows, cudaMemcpyDeviceToDevice,
+                                   m->ctx->compute));
+    else
+        CUDA_TRY(cudaMemcpy2DAsync(at, total * sizeof(float), part, width, width, rows, cudaMemcpyDeviceToDevice,
+                                   m->ctx->compute));
     return AN_OK;
+}
+
+static an_status nccl_take_part(communicator *base, int member, int which, float *part, const float *gathered,
+                                size_t rows, const size_t *parts)
+{
+    return nccl_copy_part(base, member, which, part, (float *)gathered, rows, parts, 1); /* gathered only read */
+}
+
+static an_status nccl_put_part(communicator *base, int member, int which, float *gathered, const float *part,
+                               size_t rows, const size_t *parts)
+{
+    return nccl_copy_part(base, member, which, (float *)part, gathered, rows, parts, 0); /* part only read */
 }
 
 /* Aborts the members' communicators: a member waiting in a collective for a
@@ -205,6 +224,7 @@ static const communicator_ops nccl_communicator_ops = {.sum = nccl_sum,
                                                        .all_gather = nccl_all_gather,
                                                        .reduce_scatter = nccl_reduce_scatter,
                                                        .take_part = nccl_take_part,
+                                                       .put_part = nccl_put_part,
                                                        .abort = nccl_abort,
                                                        .destroy = nccl_destroy};
 

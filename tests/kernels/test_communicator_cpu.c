@@ -92,11 +92,16 @@ static void test_gather_and_scatter_uneven(void **state)
             assert_true(jobs[2].scattered[r * 5 + i] == want);
         }
     }
-    /* take_part: member 2's columns of a gathered block, no other member involved */
-    float taken[ROWS * 5];
-    assert_int_equal(c->ops->take_part(c, 2, taken, jobs[0].gathered, ROWS, parts), AN_OK);
+    /* take_part: member 2's columns of a gathered block, taken by member 0 alone; put_part puts them back */
+    float taken[ROWS * 5], block[ROWS * TOTAL];
+    assert_int_equal(c->ops->take_part(c, 0, 2, taken, jobs[0].gathered, ROWS, parts), AN_OK);
     for (size_t r = 0; r < ROWS; r++)
         for (size_t i = 0; i < 5; i++) assert_true(taken[r * 5 + i] == jobs[2].part[r * 5 + i]);
+    for (int k = 0; k < ROWS * TOTAL; k++) block[k] = -1.0f;
+    assert_int_equal(c->ops->put_part(c, 1, 2, block, taken, ROWS, parts), AN_OK);
+    for (size_t r = 0; r < ROWS; r++)
+        for (size_t k = 0; k < TOTAL; k++)
+            assert_true(block[r * TOTAL + k] == (k < 3 ? -1.0f : jobs[0].gathered[r * TOTAL + k]));
     communicator_destroy(c);
 }
 
