@@ -7,7 +7,7 @@
 # run. A checkpoint resumed under another mode (hybrid and towers to data and
 # back). An exchange broken on purpose (one replica's part dropped) fails the
 # comparison. A failure in one replica stops every replica, names it, and
-# nothing hangs. The refusals: exit 2.
+# nothing hangs. The plan's table adds up. The refusals: exit 2.
 . "$(dirname "$0")/train_test_lib.sh" "$1"
 "$MAKE_DATASET" "$WORK/data" 96 3 24 4
 base="--data $WORK/data --width 0.05 --epochs 3 --threads 2 --checkpoint-minutes 0 --quiet"
@@ -106,7 +106,15 @@ for mode in hybrid towers; do
     [ -e "$WORK/failed_$mode/checkpoints/latest" ] && fail "$mode: a checkpoint was written by the failed run"
 done
 
-# 7. refused with exit 2 and a message naming the problem
+# 7. the plan's table (--print-parallel-plan, docs/train.md): a tower holds half the parameters of a
+# whole network, hybrid's shrink with the devices, one data device moves nothing
+"$TRAIN" --print-parallel-plan --batch 128 > "$WORK/plan.md" || fail "--print-parallel-plan failed"
+awk -F'|' '{ gsub(/ /, "") } $2 == "data" && $3 == 1 { whole = $4; moved = $5 } $2 == "towers" && $3 == 2 { tower = $4 }
+    $2 == "hybrid" { h[$3] = $4 }
+    END { ok = whole > 0 && moved == 0 && tower < 0.51 * whole && tower > 0.49 * whole && h[2] > h[4] && h[4] > h[8];
+          exit ok ? 0 : 1 }' "$WORK/plan.md" || { cat "$WORK/plan.md"; fail "the plan's table does not add up"; }
+
+# 8. refused with exit 2 and a message naming the problem
 refused() {
     what=$1
     shift
