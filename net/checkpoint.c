@@ -21,13 +21,14 @@
 
 /* ------------------------------------------------------------ tensors */
 
-static an_status tensors_write(hid_t file, const char *group, const net *n, const float *block)
+/* block [plan->param_count] in the plan's layout (a whole network's). */
+static an_status tensors_write(hid_t file, const char *group, const net_plan *plan, const float *block)
 {
     an_status st = AN_OK;
     hid_t g = h5_io_create_group(file, group);
     if (g < 0) return h5_error_capture("creating group %s", group);
-    for (int i = 0; i < net_param_view_count(n) && st == AN_OK; i++) {
-        const net_param_view *v = net_param_view_at(n, i);
+    for (int i = 0; i < plan->view_count && st == AN_OK; i++) {
+        const net_param_view *v = &plan->views[i];
         hsize_t dims[4];
         for (int d = 0; d < v->ndim; d++) dims[d] = (hsize_t)v->shape[d];
         hid_t space = H5Screate_simple(v->ndim, dims, NULL);
@@ -77,13 +78,13 @@ static an_status tensor_read(hid_t g, const char *group, const net_param_view *v
     return st;
 }
 
-static an_status tensors_read(hid_t file, const char *group, const net *n, float *block)
+static an_status tensors_read(hid_t file, const char *group, const net_plan *plan, float *block)
 {
     hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
     if (g < 0) return error_set(AN_ERR_FORMAT, "group %s is missing", group);
     an_status st = AN_OK;
-    for (int i = 0; i < net_param_view_count(n) && st == AN_OK; i++) {
-        const net_param_view *v = net_param_view_at(n, i);
+    for (int i = 0; i < plan->view_count && st == AN_OK; i++) {
+        const net_param_view *v = &plan->views[i];
         st = tensor_read(g, group, v, block + v->offset);
     }
     H5Gclose(g);
@@ -168,25 +169,111 @@ static an_status meta_write(hid_t file, const checkpoint_meta *m)
     return h5_io_write_attr_string(file, "dataset_id", m->dataset_id);
 }
 
-an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
-                          const char *trainer_state_json)
+/* The whole network's plan and host blocks of the members of a split
+ * network (net.h), or of one whole network (whose own plan and blocks are
+ * used, no copy). */
+typedef struct whole_blocks {
+    net_plan *plan;           /* the whole network's */
+    float *weights, *momentum; /* [plan->param_count] host */
+    float *owned;             /* [2 x param_count] when gathered, else NULL */
+    int own_plan;
+} whole_blocks;
+
+static void whole_blocks_free(whole_blocks *w)
+{
+    free(w->owned);
+    if (w->own_plan) free(w->plan);
+    memset(w, 0, sizeof *w);
+}
+
+static an_status members_check(net *const *members, int count)
+{
+    const net_split *split = net_get_split(members[0]);
+    if (split->kind == NET_SPLIT_NONE) {
+        if (count != 1) return error_set(AN_ERR_INTERNAL, "%d whole networks for one checkpoint", count);
+        return AN_OK;
+    }
+    if (count != split->count)
+        return error_set(AN_ERR_INTERNAL, "%d of the %d members of a split network", count, split->count);
+    for (int j = 0; j < count; j++)
+        if (net_get_split(members[j])->index != j)
+            return error_set(AN_ERR_INTERNAL, "member %d of a split network is member %d", j,
+                             net_get_split(members[j])->index);
+    return AN_OK;
+}
+
+/* w = the whole network's plan and blocks: the members' views put in place
+ * (gather), or with `gather` 0 zeroed blocks for reading into. */
+static an_status whole_blocks_open(whole_blocks *w, net *const *members, int count, int gather)
+{
+    memset(w, 0, sizeof *w);
+    AN_TRY(members_check(members, count));
+    net *first = members[0];
+    if (net_get_split(first)->kind == NET_SPLIT_NONE) {
+        w->plan = &first->plan;
+        AN_TRY(net_block_to_host(first, NET_BLOCK_PARAMS, &w->weights));
+        return net_block_to_host(first, NET_BLOCK_MOMENTUM, &w->momentum);
+    }
+    w->plan = malloc(sizeof *w->plan);
+    AN_CHECK_ALLOC(w->plan, sizeof *w->plan);
+    w->own_plan = 1;
+    an_status st = net_plan_build(w->plan, net_get_config(first), 1);
+    const size_t floats = w->plan->param_count;
+    if (st == AN_OK && !(w->owned = calloc(2 * floats, sizeof(float))))
+        st = error_set(AN_ERR_NOMEM, "out of memory for the whole network's weights and momentum (%zu floats)",
+                       2 * floats);
+    if (st == AN_OK) {
+        w->weights = w->owned;
+        w->momentum = w->owned + floats;
+    }
+    for (int j = 0; gather && st == AN_OK && j < count; j++) {
+        st = net_to_whole(members[j], NET_BLOCK_PARAMS, w->weights);
+        if (st == AN_OK) st = net_to_whole(members[j], NET_BLOCK_MOMENTUM, w->momentum);
+    }
+    if (st != AN_OK) whole_blocks_free(w);
+    return st;
+}
+
+/* The whole blocks' values into the members (a whole network: its own blocks, made current on its backend). */
+static an_status whole_blocks_scatter(const whole_blocks *w, net *const *members, int count)
+{
+    if (!w->own_plan) {
+        AN_TRY(net_block_from_host(members[0], NET_BLOCK_PARAMS, w->weights));
+        return net_block_from_host(members[0], NET_BLOCK_MOMENTUM, w->momentum);
+    }
+    for (int j = 0; j < count; j++) {
+        AN_TRY(net_from_whole(members[j], NET_BLOCK_PARAMS, w->weights));
+        AN_TRY(net_from_whole(members[j], NET_BLOCK_MOMENTUM, w->momentum));
+    }
+    return AN_OK;
+}
+
+an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta, const char *trainer_state_json)
+{
+    return checkpoint_save_members(path, &n, 1, meta, trainer_state_json);
+}
+
+an_status checkpoint_save_members(const char *path, net *const *members, int count, const checkpoint_meta *meta,
+                                  const char *trainer_state_json)
 {
     char tmp[ATOMIC_PATH_MAX];
     an_status st = AN_OK;
-    float *weights, *momentum; /* [net_param_count] each, host */
     h5_error_init();
-    AN_TRY(net_block_to_host(n, NET_BLOCK_PARAMS, &weights));
-    AN_TRY(net_block_to_host(n, NET_BLOCK_MOMENTUM, &momentum));
     if (strlen(meta->dataset_id) > CHECKPOINT_DATASET_ID_LEN)
         return error_set(AN_ERR_ARG, "dataset id '%s' is longer than %d characters",
                          meta->dataset_id, CHECKPOINT_DATASET_ID_LEN);
     AN_TRY(atomic_temp_name(path, tmp, sizeof tmp));
+    whole_blocks w; /* the whole network's tensors, gathered from the members of a split one */
+    AN_TRY(whole_blocks_open(&w, members, count, 1));
     hid_t file = h5_io_create_file(tmp, H5F_ACC_EXCL);
-    if (file < 0) return h5_error_capture("creating checkpoint %s", tmp);
+    if (file < 0) {
+        whole_blocks_free(&w);
+        return h5_error_capture("creating checkpoint %s", tmp);
+    }
     AN_TRY_GOTO(st, meta_write(file, meta), fail);
-    AN_TRY_GOTO(st, config_write(file, net_get_config(n)), fail);
-    AN_TRY_GOTO(st, tensors_write(file, "weights", n, weights), fail);
-    AN_TRY_GOTO(st, tensors_write(file, "momentum", n, momentum), fail);
+    AN_TRY_GOTO(st, config_write(file, net_get_config(members[0])), fail);
+    AN_TRY_GOTO(st, tensors_write(file, "weights", w.plan, w.weights), fail);
+    AN_TRY_GOTO(st, tensors_write(file, "momentum", w.plan, w.momentum), fail);
     AN_TRY_GOTO(st, state_write(file, trainer_state_json ? trainer_state_json : "{}"), fail);
     hid_t closing = file;
     file = H5I_INVALID_HID;
@@ -195,8 +282,10 @@ an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
         goto fail;
     }
     AN_TRY_GOTO(st, atomic_rename_durable(tmp, path), fail);
+    whole_blocks_free(&w);
     return AN_OK;
 fail:
+    whole_blocks_free(&w);
     if (file >= 0) H5Fclose(file);
     unlink(tmp);
     return error_context(st, "saving checkpoint %s", path);
@@ -350,25 +439,32 @@ static an_status meta_read(hid_t file, checkpoint_meta *m)
 an_status checkpoint_load(const char *path, net *n, checkpoint_meta *meta,
                           char **trainer_state_json)
 {
+    return checkpoint_load_members(path, &n, 1, meta, trainer_state_json);
+}
+
+an_status checkpoint_load_members(const char *path, net *const *members, int count, checkpoint_meta *meta,
+                                  char **trainer_state_json)
+{
     hid_t file;
     int version;
     net_config cfg;
     an_status st = AN_OK;
+    whole_blocks w;
+    memset(&w, 0, sizeof w);
     if (trainer_state_json) *trainer_state_json = NULL;
     AN_TRY(open_checked(path, &file, &version));
     AN_TRY_GOTO(st, h5_io_advise(config_read(file, &cfg), CHECKPOINT_DAMAGED), done);
-    AN_TRY_GOTO(st, config_compare(&cfg, net_get_config(n)), done);
+    AN_TRY_GOTO(st, config_compare(&cfg, net_get_config(members[0])), done);
     AN_TRY_GOTO(st, h5_io_advise(meta_read(file, meta), CHECKPOINT_DAMAGED), done);
-    float *weights, *momentum; /* [net_param_count] each, host */
-    AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_PARAMS, &weights), done);
-    AN_TRY_GOTO(st, net_block_to_host(n, NET_BLOCK_MOMENTUM, &momentum), done);
-    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "weights", n, weights), CHECKPOINT_DAMAGED), done);
-    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "momentum", n, momentum), CHECKPOINT_DAMAGED), done);
-    AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_PARAMS, weights), done);
-    AN_TRY_GOTO(st, net_block_from_host(n, NET_BLOCK_MOMENTUM, momentum), done);
+    /* the whole network's tensors, scattered to the members of a split one */
+    AN_TRY_GOTO(st, whole_blocks_open(&w, members, count, 0), done);
+    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "weights", w.plan, w.weights), CHECKPOINT_DAMAGED), done);
+    AN_TRY_GOTO(st, h5_io_advise(tensors_read(file, "momentum", w.plan, w.momentum), CHECKPOINT_DAMAGED), done);
+    AN_TRY_GOTO(st, whole_blocks_scatter(&w, members, count), done);
     if (trainer_state_json)
         AN_TRY_GOTO(st, h5_io_advise(state_read(file, version, trainer_state_json), CHECKPOINT_DAMAGED), done);
 done:
+    whole_blocks_free(&w);
     H5Fclose(file);
     return st == AN_OK ? st : error_context(st, "loading checkpoint %s", path);
 }

@@ -32,6 +32,13 @@ typedef struct checkpoint_meta {
 an_status checkpoint_save(const char *path, net *n, const checkpoint_meta *meta,
                           const char *trainer_state_json);
 
+/* The same for the members[0..count-1] of a network split over devices
+ * (net.h, net_split; in member order): the file holds the whole network's
+ * tensors, gathered from the members, whatever the split. count 1 and a
+ * whole network: checkpoint_save. */
+an_status checkpoint_save_members(const char *path, net *const *members, int count, const checkpoint_meta *meta,
+                                  const char *trainer_state_json);
+
 /* Reads only the network configuration, so the caller can net_create a
  * matching net before checkpoint_load. */
 an_status checkpoint_read_config(const char *path, net_config *cfg);
@@ -45,5 +52,10 @@ an_status checkpoint_read_state(const char *path, char **trainer_state_json);
  * trainer_state_json is not NULL it receives a malloc'd string (free() it). */
 an_status checkpoint_load(const char *path, net *n, checkpoint_meta *meta,
                           char **trainer_state_json);
+
+/* Loads into the members of a split network (each its part of the whole
+ * network's tensors): any checkpoint, whichever split wrote it. */
+an_status checkpoint_load_members(const char *path, net *const *members, int count, checkpoint_meta *meta,
+                                  char **trainer_state_json);
 
 #endif

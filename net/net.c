@@ -17,10 +17,29 @@ static an_status be_alloc(net *n, void **out, size_t bytes, const char *what, co
     return n->be->ops->alloc(n->be, out, bytes, name);
 }
 
+/* The towers' LRN layer i: its extended blocks and halo (net_internal.h, net_pass.c). */
+static an_status halo_alloc(net *n, int i)
+{
+    const net_plan *p = &n->plan;
+    const net_layer_info *l = &p->layers[i];
+    net_layer_buffers *b = &n->bufs[i];
+    const size_t B = (size_t)p->max_batch, hw = (size_t)l->in_h * (size_t)l->in_w;
+    const size_t ext = B * (size_t)(l->in_c + p->halo[i]) * hw * sizeof(float), edge = B * (size_t)p->halo[i] * hw *
+                                                                                        sizeof(float);
+    AN_TRY(be_alloc(n, (void **)&b->ext_in, ext, "extended input", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->ext_out, ext, "extended output", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->d_ext_out, ext, "extended output gradient", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->d_ext_in, ext, "extended input gradient", l->name));
+    if (n->be->keeps_lrn_scale) AN_TRY(be_alloc(n, (void **)&b->ext_scale, ext, "extended scales", l->name));
+    AN_TRY(be_alloc(n, (void **)&b->halo, 2 * edge, "halo", l->name));
+    return be_alloc(n, (void **)&b->edge, edge, "boundary channels", l->name);
+}
+
 static an_status net_alloc(net *n)
 {
     const net_plan *p = &n->plan;
     const size_t B = (size_t)p->max_batch, block = p->param_count * sizeof(float);
+    /* NULL for relu, tanh and a whole network's exchange steps (none) */
     AN_TRY(be_alloc(n, (void **)&n->params, block, "the parameters", NULL));
     AN_TRY(be_alloc(n, (void **)&n->grads, block, "the gradients", NULL));
     AN_TRY(be_alloc(n, (void **)&n->momentum, block, "the momentum", NULL));
@@ -30,7 +49,7 @@ static an_status net_alloc(net *n)
     for (int i = 0; i < p->layer_count; i++) {
         const net_layer_info *l = &p->layers[i];
         net_layer_buffers *b = &n->bufs[i];
-        const size_t out = B * net_plan_out_floats(p, i);
+        const size_t out = B * (size_t)p->images_scale[i] * net_plan_out_floats(p, i);
         if (l->kind != NET_LAYER_RELU && l->kind != NET_LAYER_TANH) /* the activations work in place */
             AN_TRY(be_alloc(n, (void **)&b->out, out * sizeof(float), "outputs", l->name));
         /* [B, C, H, W] only where the backend keeps it (backend.h); 243 MB at batch 128, width 1 */
@@ -39,25 +58,40 @@ static an_status net_alloc(net *n)
         if (l->kind == NET_LAYER_MAXPOOL)
             AN_TRY(be_alloc(n, (void **)&b->argmax, out * sizeof(int32_t), "argmax", l->name));
         if (l->kind == NET_LAYER_DROPOUT) AN_TRY(be_alloc(n, (void **)&b->mask, out, "mask", l->name));
+        if (p->halo[i] > 0) AN_TRY(halo_alloc(n, i));
     }
-    const size_t grad_bytes = B * p->largest_floats * sizeof(float);
+    const size_t grad_bytes = p->largest_pass_floats * sizeof(float);
     AN_TRY(be_alloc(n, (void **)&n->grad_a, grad_bytes, "gradient buffer a", NULL));
     AN_TRY(be_alloc(n, (void **)&n->grad_b, grad_bytes, "gradient buffer b", NULL));
     AN_TRY(be_alloc(n, (void **)&n->input_staging, B * p->input_floats * sizeof(float), "the input batch", NULL));
-    AN_TRY(be_alloc(n, (void **)&n->ids_staging, B * sizeof(uint32_t), "the image ids", NULL));
-    AN_TRY(be_alloc(n, (void **)&n->labels_staging, B * sizeof(int32_t), "the labels", NULL));
+    /* the ids and labels of every member's images (FC_SLICES: up to count x B) */
+    const size_t images = B * (size_t)p->split_count;
+    AN_TRY(be_alloc(n, (void **)&n->ids_staging, images * sizeof(uint32_t), "the image ids", NULL));
+    AN_TRY(be_alloc(n, (void **)&n->labels_staging, images * sizeof(int32_t), "the labels", NULL));
     AN_TRY(be_alloc(n, (void **)&n->update_applied, sizeof(int32_t), "the update's flag", NULL));
     return AN_OK;
 }
 
 an_status net_create_on(net **out, const net_config *cfg, int max_batch, backend *be)
 {
+    const net_split whole = {.kind = NET_SPLIT_NONE, .index = 0, .count = 1, .comm = NULL};
+    return net_create_split(out, cfg, max_batch, be, &whole);
+}
+
+an_status net_create_split(net **out, const net_config *cfg, int max_batch, backend *be, const net_split *split)
+{
     *out = NULL;
+    if (split->kind != NET_SPLIT_NONE && (!split->comm || split->comm->members != split->count))
+        return error_set(AN_ERR_ARG, "a member of a network split over %d devices needs their communicator",
+                         split->count);
     net *n = calloc(1, sizeof *n);
     AN_CHECK_ALLOC(n, sizeof *n);
     n->be = be;
+    n->split = *split;
+    if (split->kind == NET_SPLIT_NONE) n->split = (net_split){.kind = NET_SPLIT_NONE, .index = 0, .count = 1};
+    for (int j = 0; j < NET_SPLIT_MAX_MEMBERS; j++) n->member_batches[j] = max_batch;
     an_status st;
-    AN_TRY_GOTO(st, net_plan_build(&n->plan, cfg, max_batch), fail);
+    AN_TRY_GOTO(st, net_plan_build_split(&n->plan, cfg, max_batch, split), fail);
     AN_TRY_GOTO(st, net_alloc(n), fail);
     *out = n;
     return AN_OK;
@@ -89,6 +123,9 @@ void net_destroy(net *n)
         release(be, n->bufs[i].scale);
         release(be, n->bufs[i].argmax);
         release(be, n->bufs[i].mask);
+        float *halo[] = {n->bufs[i].ext_in, n->bufs[i].ext_out, n->bufs[i].ext_scale, n->bufs[i].d_ext_out,
+                         n->bufs[i].d_ext_in, n->bufs[i].halo, n->bufs[i].edge};
+        for (size_t k = 0; k < sizeof halo / sizeof halo[0]; k++) release(be, halo[k]);
     }
     void *blocks[] = {n->params,         n->grads,          n->momentum,     n->grad_a,
                       n->grad_b,         n->input_staging,  n->ids_staging,  n->labels_staging,
@@ -116,6 +153,84 @@ const float *net_momentum_const(const net *n) { return n->momentum; }
 int net_param_view_count(const net *n) { return n->plan.view_count; }
 int net_layer_count(const net *n) { return n->plan.layer_count; }
 int net_fc7_features(const net *n) { return n->plan.layers[n->plan.features_layer].out_c; }
+const net_split *net_get_split(const net *n) { return &n->split; }
+size_t net_whole_param_count(const net *n) { return n->plan.whole_param_count; }
+size_t net_whole_parameters(const net *n) { return n->plan.whole_parameters; }
+size_t net_whole_macs_per_image(const net *n) { return n->plan.whole_macs; }
+
+an_status net_set_member_batches(net *n, const int *batches)
+{
+    if (n->plan.split_kind != NET_SPLIT_FC_SLICES) return AN_OK; /* towers: every member passes the same images */
+    int total = 0;
+    for (int j = 0; j < n->plan.split_count; j++) {
+        if (batches[j] < 0 || batches[j] > n->plan.max_batch)
+            return error_set(AN_ERR_ARG, "member %d passes %d images, outside [0, %d]", j, batches[j],
+                             n->plan.max_batch);
+        total += batches[j];
+    }
+    if (total < 1) return error_set(AN_ERR_ARG, "a pass of no image on any member");
+    for (int j = 0; j < n->plan.split_count; j++) n->member_batches[j] = batches[j];
+    return AN_OK;
+}
+
+static size_t plan_exchange_floats(const net_plan *p, int batch)
+{
+    const size_t N = (size_t)p->split_count;
+    size_t floats = 0;
+    for (int i = 0; i < p->layer_count; i++) {
+        if (p->halo[i] > 0) { /* towers' LRN: both towers' boundary channels, gathered and reduce-scattered */
+            const net_layer_info *l = &p->layers[i];
+            const size_t halo = (size_t)batch * 2 * (size_t)p->halo[i] * (size_t)l->in_h * (size_t)l->in_w;
+            floats += 2 * halo * (N - 1) / N;
+        }
+        if (p->layers[i].kind != NET_LAYER_EXCHANGE) continue;
+        /* the gathered tensor of the whole batch; a ring sends (N - 1) / N of it forward and backward */
+        const size_t gathered = (size_t)batch * net_plan_out_floats(p, i);
+        floats += 2 * gathered * (N - 1) / N;
+    }
+    return floats;
+}
+
+size_t net_exchange_floats_per_step(const net *n, int batch)
+{
+    return plan_exchange_floats(&n->plan, batch);
+}
+
+an_status net_split_sizes(const net_config *cfg, const net_split *split, int batch, size_t *parameters,
+                          size_t *conv_parameters, size_t *exchange_floats)
+{
+    net_plan *p = malloc(sizeof *p);
+    AN_CHECK_ALLOC(p, sizeof *p);
+    an_status st = net_plan_build_split(p, cfg, 1, split);
+    if (st == AN_OK) {
+        *parameters = p->parameters;
+        *conv_parameters = 0;
+        for (int i = 0; i < p->layer_count && p->layers[i].kind != NET_LAYER_FC; i++) *conv_parameters += p->layers[i].params;
+        *exchange_floats = plan_exchange_floats(p, batch);
+    }
+    free(p);
+    return st;
+}
+
+an_status net_to_whole(net *n, net_block which, float *whole_host)
+{
+    float *block; /* [param_count] host */
+    AN_TRY(net_block_to_host(n, which, &block));
+    for (int v = 0; v < n->plan.view_count; v++)
+        memcpy(whole_host + n->plan.whole_offset[v], block + n->plan.views[v].offset,
+               n->plan.views[v].count * sizeof(float));
+    return AN_OK;
+}
+
+an_status net_from_whole(net *n, net_block which, const float *whole_host)
+{
+    float *block; /* [param_count] host: the padding between views stays as it is, zero */
+    AN_TRY(net_block_to_host(n, which, &block));
+    for (int v = 0; v < n->plan.view_count; v++)
+        memcpy(block + n->plan.views[v].offset, whole_host + n->plan.whole_offset[v],
+               n->plan.views[v].count * sizeof(float));
+    return net_block_from_host(n, which, block);
+}
 
 void net_set_trace(net *n, net_trace_fn fn, void *ctx)
 {
@@ -188,8 +303,8 @@ static void with_commas(size_t v, char *buf, size_t size)
 void net_describe(const net *n, char *buf, size_t size)
 {
     char params[40], macs[40];
-    with_commas(n->plan.parameters, params, sizeof params);
-    with_commas(net_macs_per_image(n), macs, sizeof macs);
+    with_commas(n->plan.whole_parameters, params, sizeof params); /* a split network's member: the whole one's */
+    with_commas(n->plan.whole_macs, macs, sizeof macs);
     snprintf(buf, size, "%s parameters, %s multiply-adds per image", params, macs);
 }
 

@@ -47,6 +47,7 @@
 #include <stdio.h>
 
 #include "backend.h"
+#include "communicator.h"
 #include "image_geometry.h"
 #include "status.h"
 
@@ -122,7 +123,8 @@ typedef struct net_param_view {
 
 typedef enum net_layer_kind {
     NET_LAYER_CONV, NET_LAYER_RELU, NET_LAYER_LRN, NET_LAYER_MAXPOOL,
-    NET_LAYER_FC, NET_LAYER_DROPOUT, NET_LAYER_SOFTMAX, NET_LAYER_TANH
+    NET_LAYER_FC, NET_LAYER_DROPOUT, NET_LAYER_SOFTMAX, NET_LAYER_TANH,
+    NET_LAYER_EXCHANGE /* a split network's all-gather (forward) and reduce-scatter (backward); net_split */
 } net_layer_kind;
 
 /* One layer of the plan: the table's row with every size worked out. */
@@ -193,7 +195,7 @@ const net_layer_info *net_layer_at(const net *n, int i);
 size_t net_macs_per_image(const net *n);
 /* Writes the summary table (layer, output shape, params, multiply-adds, totals) to out. */
 an_status net_summary_print(const net *n, FILE *out);
-/* "60,965,224 parameters, 724,406,816 multiply-adds per image" for the programs' log. */
+/* "60,965,224 parameters, 724,406,816 multiply-adds per image" for the programs' log (the whole network's). */
 void net_describe(const net *n, char *buf, size_t size);
 
 /* Initialisation by cfg.init (§5 by default; see net_init_scheme) drawn from
@@ -265,6 +267,86 @@ an_status net_zero_grads(net *n);
 an_status net_update(net *n, float lr, float momentum, float weight_decay);
 /* *applied = 1 when the last net_update was made, 0 when it was skipped. Waits for it. */
 an_status net_update_applied(net *n, int *applied);
+
+/* ------------------------------------------------------------ one network split over devices
+ *
+ * The parallel modes of docs/train.md ("Parallel modes"): one network whose
+ * layers are divided over the `count` devices of a process, each device
+ * holding a member network made from the same configuration and split
+ * (net_create_split). A member's plan is the table's rows with its share of
+ * the outputs of the split layers, and steps of kind NET_LAYER_EXCHANGE
+ * where the members' parts meet: forward an all-gather, backward the
+ * matching reduce-scatter (kernels/communicator.h), called by the same one
+ * sequence (net_pass.c).
+ *
+ *   NET_SPLIT_FC_SLICES, member s of N >= 2 ("hybrid", Krizhevsky 2014):
+ *     conv1..pool5 whole, on the member's own images; pool5 all-gathered
+ *     over the images; fc6, fc7 and fc8 compute outputs [s F / N, (s+1) F / N)
+ *     of their F for every image, all-gathered over the features.
+ *   NET_SPLIT_TOWERS, tower t of 2 (§3.2): every conv layer's kernels
+ *     [t C / 2, (t+1) C / 2), every fc layer's outputs likewise; pool2,
+ *     pool5, fc6, fc7 and fc8 all-gathered over the features. Needs the
+ *     grouped network (cfg towers 2). Our LRN's window of 5 channels spans
+ *     the towers' boundary (the paper's GPUs normalised each its own maps):
+ *     a tower's LRN also reads the other tower's 2 nearest channels (a
+ *     halo, all-gathered; their gradient reduce-scattered back), so the
+ *     towers compute the one network's function (net_pass.c).
+ *
+ * The parameter views of a member are sub-blocks of the whole network's
+ * (the first rows of a tensor, outputs first): net_to_whole and
+ * net_from_whole move a block between a member and the whole network's
+ * layout, which is what checkpoints hold, whatever the split. */
+typedef enum net_split_kind { NET_SPLIT_NONE = 0, NET_SPLIT_FC_SLICES = 1, NET_SPLIT_TOWERS = 2 } net_split_kind;
+#define NET_SPLIT_MAX_MEMBERS 8
+
+typedef struct net_split {
+    net_split_kind kind;
+    int index;          /* this member, 0..count-1 */
+    int count;          /* members: >= 2 (FC_SLICES), 2 (TOWERS) */
+    communicator *comm; /* the members' communicator (count members); not owned, outlives the net */
+} net_split;
+
+/* net_create_on for member split->index of a split network; max_batch is the
+ * most images of one member's pass (FC_SLICES: of its own images; after the
+ * all-gather over the images the fc layers take up to count x max_batch). */
+an_status net_create_split(net **out, const net_config *cfg, int max_batch, backend *be, const net_split *split);
+/* The split (kind NET_SPLIT_NONE for a whole network). */
+const net_split *net_get_split(const net *n);
+
+/* NET_SPLIT_FC_SLICES: before each pass, the images of every member's pass,
+ * batches[count] (batches[index] is this member's `batch`; 0 is allowed for
+ * a member without images, the others' sum >= 1). The ids of net_forward /
+ * net_forward_images and the labels of net_loss, net_topk_errors and
+ * net_backward are then those of every member's images in member order
+ * (their sum of them), and so is the last batch: the scores are every
+ * member's images. TOWERS: every member passes the same images. */
+an_status net_set_member_batches(net *n, const int *batches);
+
+/* Floats in a block of the whole network (net_param_count of a net without
+ * split), its parameters and multiply-adds per image (net_parameters and
+ * net_macs_per_image of the whole network; net_describe gives these). */
+size_t net_whole_param_count(const net *n);
+size_t net_whole_parameters(const net *n);
+size_t net_whole_macs_per_image(const net *n);
+/* whole_host [net_whole_param_count] receives this member's views at their
+ * place in the whole network's block (other places untouched); a whole
+ * network copies its block. */
+an_status net_to_whole(net *n, net_block which, float *whole_host);
+/* This member's views from a whole network's block whole_host. */
+an_status net_from_whole(net *n, net_block which, const float *whole_host);
+
+/* What one member moves and holds: its parameter floats (net_parameters),
+ * and the floats its exchanges send per training step of `batch` images
+ * through the process (the members' images together), as a ring
+ * all-gather / reduce-scatter sends them: (N - 1) / N of each gathered
+ * tensor forward and again backward. The gradient sums are the trainer's. */
+size_t net_exchange_floats_per_step(const net *n, int batch);
+/* The same from the plan alone (nothing allocated): member split->index of
+ * cfg's network split so (split->comm may be NULL here), its parameters,
+ * those of its conv layers (before the first fc layer), and its exchanges'
+ * floats per step of `batch` images. */
+an_status net_split_sizes(const net_config *cfg, const net_split *split, int batch, size_t *parameters,
+                          size_t *conv_parameters, size_t *exchange_floats);
 
 /* Called after each layer's ops in net_forward (backward = 0) and
  * net_backward (backward = 1), for per-layer timing (bench/cpu). NULL: none. */

@@ -147,20 +147,18 @@ static void fill_view(float *block, const net_param_view *view, int v, uint64_t 
     }
 }
 
-an_status net_init_params(net *n, uint64_t seed)
+/* The block `params` of plan p (a whole network's) drawn for seed. */
+static an_status init_block(const net_plan *p, uint64_t seed, float *params)
 {
-    const net_plan *p = &n->plan;
     /* The paper's fan-ins: the same table planned at width 1.0. */
     net_plan *paper = malloc(sizeof *paper);
     AN_CHECK_ALLOC(paper, sizeof *paper);
     net_config paper_cfg = p->cfg;
     paper_cfg.width = 1.0;
     an_status st = net_plan_build(paper, &paper_cfg, 1);
-    float *params = NULL;
-    if (st == AN_OK) st = net_block_to_host(n, NET_BLOCK_PARAMS, &params);
     if (st != AN_OK) {
         free(paper);
-        return error_context(st, "initialising the parameters");
+        return st;
     }
     /* The fan-in scheme draws from its own Philox stream (epoch word 1), so its
      * weights are not a rescaling of the §5 draw. */
@@ -183,7 +181,40 @@ an_status net_init_params(net *n, uint64_t seed)
         fill_view(params, &p->views[l->bias_view], l->bias_view, seed, stream, 0.0, bias, 0);
     }
     free(paper);
-    AN_TRY(net_block_from_host(n, NET_BLOCK_PARAMS, params));
+    return AN_OK;
+}
+
+/* A member of a split network (net.h): the whole network's weights drawn on
+ * the host, this member's views taken from them, so that every split
+ * starts from the same network. */
+static an_status init_member(net *n, uint64_t seed)
+{
+    net_plan *whole = malloc(sizeof *whole);
+    AN_CHECK_ALLOC(whole, sizeof *whole);
+    an_status st = net_plan_build(whole, &n->plan.cfg, 1);
+    float *params = NULL; /* [whole->param_count] host */
+    if (st == AN_OK && !(params = calloc(whole->param_count, sizeof *params)))
+        st = error_set(AN_ERR_NOMEM, "out of memory for the whole network's %zu parameters", whole->param_count);
+    if (st == AN_OK) st = init_block(whole, seed, params);
+    if (st == AN_OK) st = net_from_whole(n, NET_BLOCK_PARAMS, params);
+    free(params);
+    free(whole);
+    return st;
+}
+
+an_status net_init_params(net *n, uint64_t seed)
+{
+    const net_plan *p = &n->plan;
+    float *params = NULL;
+    an_status st;
+    if (p->split_kind != NET_SPLIT_NONE) {
+        st = init_member(n, seed);
+    } else {
+        st = net_block_to_host(n, NET_BLOCK_PARAMS, &params);
+        if (st == AN_OK) st = init_block(p, seed, params);
+        if (st == AN_OK) st = net_block_from_host(n, NET_BLOCK_PARAMS, params);
+    }
+    if (st != AN_OK) return error_context(st, "initialising the parameters");
     backend *be = n->be;
     AN_TRY(be->ops->zero(be, n->momentum, p->param_count * sizeof(float)));
     return be->ops->zero(be, n->grads, p->param_count * sizeof(float));

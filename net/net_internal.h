@@ -36,6 +36,14 @@ an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (
 #define NET_MAX_LAYERS 32
 #define NET_MAX_VIEWS 32
 
+/* An exchange step of a split network (net.h, net_split): what is gathered
+ * forward (an all-gather) and reduce-scattered backward. */
+typedef struct net_exchange {
+    int over_images;    /* 1: the members' images (each member's part is its images, whole per image);
+                         * 0: the members' features of every image */
+    size_t part_floats[NET_SPLIT_MAX_MEMBERS]; /* over features: member j's floats per image */
+} net_exchange;
+
 /* Everything computed from the table and a configuration; no memory. */
 typedef struct net_plan {
     net_config cfg;
@@ -53,11 +61,35 @@ typedef struct net_plan {
     size_t input_floats;     /* per image: 3 x 224 x 224 */
     size_t largest_floats;   /* per image: the largest of the input and every layer's output */
     int features_layer;      /* index of the layer with spec->features */
+
+    /* A member of a split network (net.h, net_split); kind NET_SPLIT_NONE for the whole network. */
+    net_split_kind split_kind;
+    int split_index, split_count;
+    int images_scale[NET_MAX_LAYERS];   /* layer i's output holds up to max_batch x this images: split_count
+                                         * after an exchange over the images, else 1 */
+    net_exchange exchanges[NET_MAX_LAYERS]; /* for the NET_LAYER_EXCHANGE layers */
+    int halo[NET_MAX_LAYERS];           /* towers: the other tower's channels LRN layer i reads next to the
+                                         * boundary (half its window, §3.3; net_pass.c); 0 elsewhere */
+    size_t whole_offset[NET_MAX_VIEWS]; /* view v's place in the whole network's block */
+    size_t whole_param_count;           /* floats in a block of the whole network */
+    size_t whole_parameters;            /* the whole network's parameters (net_parameters of it) */
+    size_t whole_macs;                  /* the whole network's multiply-adds per image */
+    size_t largest_pass_floats;         /* the largest of max_batch x images_scale x a layer's output (or the
+                                         * input): the size of each ping-pong gradient buffer */
 } net_plan;
 
 /* Works out every shape of cfg's network for batches up to max_batch;
  * AN_ERR_ARG for a configuration out of range or sizes that do not chain. */
 an_status net_plan_build(net_plan *plan, const net_config *cfg, int max_batch);
+/* The plan of member split->index of split->count (net.h); NET_SPLIT_NONE is net_plan_build. */
+an_status net_plan_build_split(net_plan *plan, const net_config *cfg, int max_batch, const net_split *split);
+
+/* The outputs [slice_begin, slice_begin + slice_length) of `whole` that member j of `count` computes. */
+static inline int net_slice_begin(int whole, int j, int count) { return (int)((long)whole * j / count); }
+static inline int net_slice_length(int whole, int j, int count)
+{
+    return net_slice_begin(whole, j + 1, count) - net_slice_begin(whole, j, count);
+}
 
 /* Floats per image of layer i's output. */
 static inline size_t net_plan_out_floats(const net_plan *plan, int i)
@@ -72,6 +104,10 @@ typedef struct net_layer_buffers {
     float *scale;    /* lrn: [B, C, H, W] the denominators, for the backward pass */
     int32_t *argmax; /* maxpool: [B, C, Ho, Wo] */
     uint8_t *mask;   /* dropout: [B, N] */
+    /* towers' LRN (plan halo h > 0), C = the tower's channels, E = C + h with the other tower's h next
+     * to the boundary: [B, E, H, W] ext_in, ext_out, ext_scale (where the backend keeps it), d_ext_out,
+     * d_ext_in; halo [B, 2h, H, W] both towers' boundary channels; edge [B, h, H, W] one tower's */
+    float *ext_in, *ext_out, *ext_scale, *d_ext_out, *d_ext_in, *halo, *edge;
 } net_layer_buffers;
 
 struct net {
@@ -85,6 +121,8 @@ struct net {
     uint32_t *ids_staging;             /* [max_batch] */
     int32_t *labels_staging;           /* [max_batch] */
     int32_t *update_applied;           /* [1] the last net_update's sgd_update flag: 1 applied, 0 skipped */
+    net_split split;                   /* kind NET_SPLIT_NONE for a whole network */
+    int member_batches[NET_SPLIT_MAX_MEMBERS]; /* FC_SLICES: each member's images in the coming pass */
     /* the inputs of net_forward_crops and net_forward_images, allocated at the first such pass (NULL until then);
      * two of the images and choices, used in turn, so that the upload of one
      * pass's images need not wait for the ops still reading the previous one's */
@@ -98,7 +136,8 @@ struct net {
     /* the last forward pass */
     const float *input;                /* [B, 3, 224, 224] its input in backend memory */
     float *outputs[NET_MAX_LAYERS];    /* each layer's output: its own buffer, or its input's (relu, dropout off) */
-    int last_batch;
+    int last_batch;                    /* the images of the last layer: every member's (FC_SLICES) */
+    int last_own_batch;                /* the images of the pass's input: this member's own */
     int last_train;
     int dropout_on;
 

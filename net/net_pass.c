@@ -1,6 +1,8 @@
 /* net_pass.c: the one forward and backward sequence of the network. It walks
  * the plan (net_plan.c) layer by layer and calls the backend's table
- * (kernels/backend.h): the CPU and the GPU run this same code. */
+ * (kernels/backend.h): the CPU and the GPU run this same code. A member of a
+ * split network (net.h, net_split) walks the same sequence; its exchange
+ * steps call the members' communicator (kernels/communicator.h). */
 #include <stdlib.h>
 
 #include "net_internal.h"
@@ -47,7 +49,7 @@ static an_status discard_activations(net *n)
     const size_t B = (size_t)p->max_batch;
     for (int i = 0; i < p->layer_count; i++) {
         const net_layer_buffers *b = &n->bufs[i];
-        const size_t out = B * net_plan_out_floats(p, i);
+        const size_t out = B * (size_t)p->images_scale[i] * net_plan_out_floats(p, i);
         if (b->out) AN_TRY(OPS(n)->discard(n->be, b->out, out * sizeof(float)));
         if (b->scale) AN_TRY(OPS(n)->discard(n->be, b->scale, out * sizeof(float)));
         if (b->argmax) AN_TRY(OPS(n)->discard(n->be, b->argmax, out * sizeof(int32_t)));
@@ -56,7 +58,120 @@ static an_status discard_activations(net *n)
     return AN_OK;
 }
 
-/* Layer i forward on a batch of B; sets n->outputs[i]. */
+/* The rows and the members' parts of exchange step i on a pass whose
+ * layer i takes B images (kernels/communicator.h's layout): over the
+ * images, one row of every member's images; over the features, a row per
+ * image of every member's features. */
+static void exchange_parts(const net *n, int i, int B, size_t *rows, size_t *parts)
+{
+    const net_plan *p = &n->plan;
+    const net_exchange *x = &p->exchanges[i];
+    const net_layer_info *l = &p->layers[i];
+    const size_t per_image = (size_t)l->in_c * (size_t)l->in_h * (size_t)l->in_w;
+    *rows = x->over_images ? 1 : (size_t)B;
+    for (int j = 0; j < p->split_count; j++)
+        parts[j] = x->over_images ? (size_t)n->member_batches[j] * per_image : x->part_floats[j];
+}
+
+/* The images of every member's pass together (net_set_member_batches); B for a whole network or towers. */
+static int members_images(const net *n, int B)
+{
+    if (n->plan.split_kind != NET_SPLIT_FC_SLICES) return B;
+    int total = 0;
+    for (int j = 0; j < n->plan.split_count; j++) total += n->member_batches[j];
+    return total;
+}
+
+/* The images layer i's output holds in a pass of `batch` images of this member's own. */
+static int layer_images(const net *n, int i, int batch)
+{
+    return n->plan.images_scale[i] > 1 ? members_images(n, batch) : batch;
+}
+
+/* ------------------------------------------------------------ the towers' LRN
+ *
+ * The LRN's window of n channels (§3.3) crosses the towers' boundary: a
+ * tower's channels next to it are normalised with the other tower's nearest
+ * h = n / 2. So tower t's LRN runs on E = C + h channels, its own C and the
+ * other tower's h on the boundary's side ([own | other's first h] for tower
+ * 0, [other's last h | own] for tower 1), and keeps its own outputs; the h
+ * channels come in by an all-gather of both towers' boundary channels (the
+ * "halo"). Backward, the gradient of the other's h channels goes back and is
+ * added to that tower's own (a reduce-scatter of the halo). The copies in
+ * and out of these blocks are the communicator's take_part and put_part.
+ *
+ * The layouts, per image row: the tower's input [C] as parts {C - h, h}
+ * (tower 0: its boundary is part 1) or {h, C - h} (tower 1: part 0); the
+ * halo [2h] as {h, h} (tower j's boundary channels are part j); the extended
+ * input [E] as {C, h} (tower 0: own part 0) or {h, C} (tower 1: own part 1). */
+typedef struct halo_layout {
+    size_t rows;
+    size_t input[2], halo[2], ext[2]; /* the parts above, in floats per image */
+    int boundary;                     /* the tower's boundary part of its input */
+    int own;                          /* its own part of the extended input */
+    int E;                            /* channels of the extended input */
+} halo_layout;
+
+static halo_layout halo_layout_of(const net *n, int i, int B)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const int t = n->split.index, h = n->plan.halo[i], C = l->in_c;
+    const size_t hw = (size_t)l->in_h * (size_t)l->in_w;
+    halo_layout y;
+    y.rows = (size_t)B;
+    y.boundary = t == 0 ? 1 : 0;
+    y.own = t == 0 ? 0 : 1;
+    y.input[y.boundary] = (size_t)h * hw;
+    y.input[1 - y.boundary] = (size_t)(C - h) * hw;
+    y.halo[0] = y.halo[1] = (size_t)h * hw;
+    y.ext[y.own] = (size_t)C * hw;
+    y.ext[1 - y.own] = (size_t)h * hw;
+    y.E = C + h;
+    return y;
+}
+
+/* out [B, C, H, W] = LRN of x [B, C, H, W] with the other tower's boundary channels (above). */
+static an_status lrn_halo_forward(net *n, int i, int B, const float *x)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const net_layer_buffers *b = &n->bufs[i];
+    communicator *c = n->split.comm;
+    const int t = n->split.index;
+    const halo_layout y = halo_layout_of(n, i, B);
+    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, x, y.rows, y.input));     /* my boundary channels */
+    AN_TRY(c->ops->all_gather(c, t, b->halo, b->edge, y.rows, y.halo));          /* both towers' */
+    AN_TRY(c->ops->put_part(c, t, y.own, b->ext_in, x, y.rows, y.ext));           /* mine, in place */
+    AN_TRY(c->ops->take_part(c, t, 1 - t, b->edge, b->halo, y.rows, y.halo));     /* the other's */
+    AN_TRY(c->ops->put_part(c, t, 1 - y.own, b->ext_in, b->edge, y.rows, y.ext)); /* beside mine */
+    AN_TRY(OPS(n)->lrn_forward(n->be, b->ext_out, n->last_train ? b->ext_scale : NULL, b->ext_in, B, y.E, l->in_h,
+                               l->in_w, &n->plan.lrn));
+    return c->ops->take_part(c, t, y.own, b->out, b->ext_out, y.rows, y.ext);
+}
+
+/* dinput [B, C, H, W] from dout [B, C, H, W]: the extended LRN's backward,
+ * the other tower's share of this tower's boundary channels added to them. */
+static an_status lrn_halo_backward(net *n, int i, int B, const float *dout, float *dinput)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const net_layer_buffers *b = &n->bufs[i];
+    communicator *c = n->split.comm;
+    const int t = n->split.index;
+    const halo_layout y = halo_layout_of(n, i, B);
+    AN_TRY(OPS(n)->zero(n->be, b->d_ext_out, y.rows * (y.ext[0] + y.ext[1]) * sizeof(float))); /* the other's: 0 */
+    AN_TRY(c->ops->put_part(c, t, y.own, b->d_ext_out, dout, y.rows, y.ext));
+    AN_TRY(OPS(n)->lrn_backward(n->be, b->d_ext_in, b->d_ext_out, b->ext_in, b->ext_out, b->ext_scale, B, y.E,
+                                l->in_h, l->in_w, &n->plan.lrn));
+    AN_TRY(c->ops->take_part(c, t, y.own, dinput, b->d_ext_in, y.rows, y.ext));
+    /* the halo block: part t this tower's share of its boundary's gradient, part 1 - t its share of the other's */
+    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, dinput, y.rows, y.input));
+    AN_TRY(c->ops->put_part(c, t, t, b->halo, b->edge, y.rows, y.halo));
+    AN_TRY(c->ops->take_part(c, t, 1 - y.own, b->edge, b->d_ext_in, y.rows, y.ext));
+    AN_TRY(c->ops->put_part(c, t, 1 - t, b->halo, b->edge, y.rows, y.halo));
+    AN_TRY(c->ops->reduce_scatter(c, t, b->edge, b->halo, y.rows, y.halo)); /* both towers' shares of mine */
+    return c->ops->put_part(c, t, y.boundary, dinput, b->edge, y.rows, y.input);
+}
+
+/* Layer i forward on a batch of B (its input's images); sets n->outputs[i]. */
 static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t seed, const uint32_t *ids)
 {
     const net_plan *p = &n->plan;
@@ -66,6 +181,15 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
     const size_t count = (size_t)B * net_plan_out_floats(p, i);
     backend *be = n->be;
     n->outputs[i] = b->out;
+    if (l->kind == NET_LAYER_EXCHANGE) {
+        size_t rows, parts[NET_SPLIT_MAX_MEMBERS];
+        exchange_parts(n, i, B, &rows, parts);
+        return n->split.comm->ops->all_gather(n->split.comm, n->split.index, b->out, x, rows, parts);
+    }
+    if (B == 0) { /* a member without images in this pass: nothing to compute before the exchange */
+        if (!b->out) n->outputs[i] = n->outputs[i - 1];
+        return AN_OK;
+    }
     switch (l->kind) {
     case NET_LAYER_CONV: {
         conv_shape s = l->conv;
@@ -80,6 +204,7 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
         n->outputs[i] = n->outputs[i - 1];
         return OPS(n)->tanh_forward(be, n->outputs[i], x, count);
     case NET_LAYER_LRN: /* §3.3 */
+        if (p->halo[i] > 0) return lrn_halo_forward(n, i, B, x);
         return OPS(n)->lrn_forward(be, b->out, n->last_train ? b->scale : NULL, x, B, l->in_c, l->in_h, l->in_w,
                                    &p->lrn);
     case NET_LAYER_MAXPOOL: { /* §3.4 */
@@ -99,6 +224,8 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
                                        p->specs[i].dropout_purpose, step, ids);
     case NET_LAYER_SOFTMAX:
         return OPS(n)->softmax_forward(be, b->out, x, B, l->out_c);
+    case NET_LAYER_EXCHANGE:
+        break; /* above */
     }
     return error_set(AN_ERR_INTERNAL, "layer %s: unknown kind", l->name);
 }
@@ -108,17 +235,21 @@ static an_status forward_layers(net *n, int batch, const uint32_t *image_ids_hos
 {
     const net_plan *p = &n->plan;
     const uint32_t *ids = NULL;
+    const int images = members_images(n, batch); /* the ids: of every member's images (net.h) */
     if (n->dropout_on) {
         const void *view;
-        AN_TRY(OPS(n)->upload_view(n->be, &view, n->ids_staging, image_ids_host, (size_t)batch * sizeof(uint32_t)));
+        AN_TRY(OPS(n)->upload_view(n->be, &view, n->ids_staging, image_ids_host, (size_t)images * sizeof(uint32_t)));
         ids = view;
     }
+    int B = batch;
     for (int i = 0; i < p->layer_count; i++) {
-        an_status st = layer_forward(n, i, batch, step, seed, ids);
+        an_status st = layer_forward(n, i, B, step, seed, ids);
         if (st != AN_OK) return error_context(st, "%s forward", p->layers[i].name);
         AN_TRY(trace(n, i, 0));
+        B = layer_images(n, i, batch);
     }
-    n->last_batch = batch;
+    n->last_batch = B;
+    n->last_own_batch = batch;
     return AN_OK;
 }
 
@@ -126,8 +257,16 @@ static an_status forward_layers(net *n, int batch, const uint32_t *image_ids_hos
 static an_status pass_start(net *n, int batch, int train, const uint32_t *image_ids_host)
 {
     const net_plan *p = &n->plan;
-    if (batch < 1 || batch > p->max_batch)
-        return error_set(AN_ERR_ARG, "batch %d is outside [1, %d] (the net's max batch)", batch, p->max_batch);
+    const int lowest = p->split_kind == NET_SPLIT_FC_SLICES ? 0 : 1; /* a member may pass no image of its own */
+    if (batch < lowest || batch > p->max_batch)
+        return error_set(AN_ERR_ARG, "batch %d is outside [%d, %d] (the net's max batch)", batch, lowest,
+                         p->max_batch);
+    if (p->split_kind == NET_SPLIT_FC_SLICES) {
+        if (batch != n->member_batches[p->split_index])
+            return error_set(AN_ERR_ARG, "a pass of %d images, but net_set_member_batches gave this member %d", batch,
+                             n->member_batches[p->split_index]);
+        if (members_images(n, batch) < 1) return error_set(AN_ERR_ARG, "a pass of no image on any member");
+    }
     if (train && p->cfg.dropout_rate > 0.0f && !image_ids_host)
         return error_set(AN_ERR_ARG, "training with dropout needs the images' ids");
     n->last_batch = 0; /* until this pass completes */
@@ -164,6 +303,8 @@ static an_status crop_views(net *n, const uint8_t *images_host, int views_per_im
                             const crop_choice *choices_host, int batch)
 {
     AN_TRY(crops_staging(n));
+    n->input = n->input_staging;
+    if (batch == 0) return AN_OK; /* a member without images of its own (FC_SLICES) */
     const int turn = n->crops_turn;
     n->crops_turn ^= 1;
     const void *images, *mean, *choices;
@@ -216,7 +357,7 @@ an_status net_forward_images(net *n, const uint8_t *images_host, const float *me
 static an_status read_tensor(net *n, const float *tensor, size_t per_image, float **mirror, const float **out)
 {
     if (n->last_batch < 1) return error_set(AN_ERR_ARG, "no forward pass has completed yet");
-    const size_t bytes = (size_t)n->plan.max_batch * per_image * sizeof(float);
+    const size_t bytes = (size_t)n->plan.max_batch * (size_t)n->plan.split_count * per_image * sizeof(float);
     if (!*mirror) {
         *mirror = malloc(bytes);
         AN_CHECK_ALLOC(*mirror, bytes);
@@ -261,9 +402,24 @@ an_status net_topk_errors(net *n, const int32_t *labels_host, int batch, int64_t
                                n->plan.cfg.num_classes);
 }
 
-/* Layer i backward: *g holds d(loss)/d(its output) and receives d(loss)/d(its
- * input) (in place, or in *other and the two swap). The first layer computes
- * no input gradient. */
+/* A member without images of its own: layer i's parameters get no gradient. */
+static an_status zero_layer_grads(net *n, int i)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const int views[2] = {l->weight_view, l->bias_view};
+    for (int k = 0; k < 2; k++)
+        if (views[k] >= 0)
+            AN_TRY(OPS(n)->zero(n->be, n->grads + n->plan.views[views[k]].offset,
+                                n->plan.views[views[k]].count * sizeof(float)));
+    return AN_OK;
+}
+
+/* Layer i backward on a batch of B (its input's images): *g holds
+ * d(loss)/d(its output) and receives d(loss)/d(its input) (in place, or in
+ * *other and the two swap). The first layer computes no input gradient. An
+ * exchange step's backward is the reduce-scatter of its all-gather: every
+ * member's partial gradient of the gathered tensor summed, this member's
+ * part kept. */
 static an_status layer_backward(net *n, int i, int B, float **g, float **other)
 {
     const net_plan *p = &n->plan;
@@ -274,7 +430,15 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
     float *dinput = i == 0 ? NULL : *other;
     backend *be = n->be;
     an_status st = AN_OK;
-    switch (l->kind) {
+    if (l->kind == NET_LAYER_EXCHANGE) {
+        size_t rows, parts[NET_SPLIT_MAX_MEMBERS];
+        exchange_parts(n, i, B, &rows, parts);
+        st = n->split.comm->ops->reduce_scatter(n->split.comm, n->split.index, dinput, *g, rows, parts);
+    } else if (B > 0 && l->kind == NET_LAYER_LRN && p->halo[i] > 0) {
+        st = lrn_halo_backward(n, i, B, *g, dinput);
+    } else if (B == 0) {
+        st = zero_layer_grads(n, i); /* and no input gradient: there is no image */
+    } else switch (l->kind) {
     case NET_LAYER_RELU:
         return OPS(n)->relu_backward(be, *g, *g, y, count);
     case NET_LAYER_TANH:
@@ -293,7 +457,7 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
         st = OPS(n)->fc_backward(be, dinput, param(n, n->grads, l->weight_view), param(n, n->grads, l->bias_view), *g,
                                  x, param(n, n->params, l->weight_view), B, l->in_c, l->out_c);
         break;
-    case NET_LAYER_LRN:
+    case NET_LAYER_LRN: /* towers: above */
         st = OPS(n)->lrn_backward(be, dinput, *g, x, y, b->scale, B, l->in_c, l->in_h, l->in_w, &p->lrn);
         break;
     case NET_LAYER_MAXPOOL: {
@@ -304,11 +468,38 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
     }
     case NET_LAYER_SOFTMAX:
         return error_set(AN_ERR_INTERNAL, "the softmax is not an inner layer");
+    case NET_LAYER_EXCHANGE:
+        break; /* above */
     }
+    if (B == 0 && (l->kind == NET_LAYER_RELU || l->kind == NET_LAYER_TANH || l->kind == NET_LAYER_DROPOUT))
+        return AN_OK; /* in place: nothing swaps */
     float *t = *g;
     *g = *other;
     *other = t;
     return st;
+}
+
+/* g [batch, K] = d(loss)/d(logits). Every member of a split holds the
+ * whole logits (an all-gather) and the same loss; member s writes the rows
+ * [s B / N, (s+1) B / N) of the gradient and zeros elsewhere, so that the
+ * reduce-scatter of the logits' exchange adds each row of one member to
+ * zeros: the sum is exact and equals the whole network's. */
+static an_status loss_backward(net *n, float *g, const int32_t *labels, int batch, float normalizer)
+{
+    const net_plan *p = &n->plan;
+    const int K = p->cfg.num_classes, last = p->layer_count - 1;
+    const float *probs = n->outputs[last];
+    if (p->split_kind == NET_SPLIT_NONE)
+        return OPS(n)->softmax_loss_backward(n->be, g, probs, labels, batch, K, normalizer);
+    const int first = net_slice_begin(batch, p->split_index, p->split_count);
+    const int rows = net_slice_length(batch, p->split_index, p->split_count);
+    const size_t k = (size_t)K;
+    if (first > 0) AN_TRY(OPS(n)->zero(n->be, g, (size_t)first * k * sizeof(float)));
+    if (first + rows < batch)
+        AN_TRY(OPS(n)->zero(n->be, g + (size_t)(first + rows) * k, (size_t)(batch - first - rows) * k * sizeof(float)));
+    if (rows == 0) return AN_OK;
+    return OPS(n)->softmax_loss_backward(n->be, g + (size_t)first * k, probs + (size_t)first * k, labels + first, rows,
+                                         K, normalizer);
 }
 
 an_status net_backward(net *n, const int32_t *labels_host, int batch, float normalizer)
@@ -319,7 +510,7 @@ an_status net_backward(net *n, const int32_t *labels_host, int batch, float norm
                          "first", batch);
     const int32_t *labels;
     AN_TRY(labels_in(n, labels_host, batch, &labels));
-    const size_t grad_bytes = (size_t)p->max_batch * p->largest_floats * sizeof(float);
+    const size_t grad_bytes = p->largest_pass_floats * sizeof(float);
     AN_TRY(OPS(n)->discard(n->be, n->grad_a, grad_bytes));
     AN_TRY(OPS(n)->discard(n->be, n->grad_b, grad_bytes));
     /* each view's gradient is written below; the padding between views stays zero */
@@ -327,10 +518,12 @@ an_status net_backward(net *n, const int32_t *labels_host, int batch, float norm
         AN_TRY(OPS(n)->discard(n->be, n->grads + p->views[v].offset, p->views[v].count * sizeof(float)));
     const int last = p->layer_count - 1;
     float *g = n->grad_a, *other = n->grad_b;
-    AN_TRY(OPS(n)->softmax_loss_backward(n->be, g, n->outputs[last], labels, batch, p->cfg.num_classes, normalizer));
+    AN_TRY(loss_backward(n, g, labels, batch, normalizer));
     AN_TRY(trace(n, last, 1));
     for (int i = last - 1; i >= 0; i--) {
-        an_status st = layer_backward(n, i, batch, &g, &other);
+        /* the images of layer i's input: this member's own before an exchange over the images */
+        const int B = i == 0 ? n->last_own_batch : layer_images(n, i - 1, n->last_own_batch);
+        an_status st = layer_backward(n, i, B, &g, &other);
         if (st != AN_OK) return error_context(st, "%s backward", p->layers[i].name);
         AN_TRY(trace(n, i, 1));
     }

@@ -37,8 +37,18 @@ struct device_group {
     replica_job job;
     void *ctx;
     an_status status[BACKEND_MAX_DEVICES];
+    int first_failed;             /* the replica whose job failed first in the current run; -1 */
     char message[BACKEND_MAX_DEVICES][1024]; /* a failed worker's message (messages are per thread) */
 };
+
+/* Under g->lock: replica r's job failed; the first failure aborts the communicator. */
+static void replica_failed(device_group *g, int r)
+{
+    snprintf(g->message[r], sizeof g->message[r], "%s", error_message());
+    if (g->first_failed >= 0) return;
+    g->first_failed = r;
+    if (g->comm) g->comm->ops->abort(g->comm);
+}
 
 static void *worker_main(void *arg)
 {
@@ -57,7 +67,7 @@ static void *worker_main(void *arg)
         an_status st = job(ctx, replica);
         pthread_mutex_lock(&g->lock);
         g->status[replica] = st;
-        if (st != AN_OK) snprintf(g->message[replica], sizeof g->message[replica], "%s", error_message());
+        if (st != AN_OK) replica_failed(g, replica);
         if (--g->pending == 0) pthread_cond_signal(&g->done);
         pthread_mutex_unlock(&g->lock);
     }
@@ -140,18 +150,22 @@ an_status device_group_run(device_group *g, replica_job job, void *ctx)
     g->job = job;
     g->ctx = ctx;
     g->pending = g->size - 1;
+    g->first_failed = -1;
     g->generation++;
     pthread_cond_broadcast(&g->wake);
     pthread_mutex_unlock(&g->lock);
-    g->status[0] = job(ctx, 0);
-    if (g->status[0] != AN_OK) snprintf(g->message[0], sizeof g->message[0], "%s", error_message());
+    an_status st = job(ctx, 0);
     pthread_mutex_lock(&g->lock);
+    g->status[0] = st;
+    if (st != AN_OK) replica_failed(g, 0);
     while (g->pending > 0) pthread_cond_wait(&g->done, &g->lock);
+    const int r = g->first_failed;
     pthread_mutex_unlock(&g->lock);
-    for (int r = 0; r < g->size; r++)
-        if (g->status[r] != AN_OK) return error_set(g->status[r], "replica %d: %s", r, g->message[r]);
+    if (r >= 0) return error_set(g->status[r], "replica %d: %s", r, g->message[r]);
     return AN_OK;
 }
+
+communicator *device_group_communicator(device_group *g) { return g->comm; }
 
 an_status device_group_sum(device_group *g, float *const *blocks, size_t n)
 {

@@ -33,9 +33,15 @@ backend *device_group_backend(device_group *g, int replica);
 const char *device_group_describe(const device_group *g);
 
 /* Runs job on every replica at once and waits for all. Returns AN_OK, or the
- * failure of the lowest-numbered replica that failed, its message prefixed
- * with "replica i:" when there are several; the others still finished. */
+ * failure of the replica that failed first, its message prefixed with
+ * "replica i:" when there are several; the others still finished. A
+ * replica's failure aborts the communicator (kernels/communicator.h), so the
+ * others, waiting in an exchange of a split network for the one that
+ * failed, stop with an error instead of waiting for ever. */
 an_status device_group_run(device_group *g, replica_job job, void *ctx);
+
+/* The replicas' communicator; NULL with one replica. */
+communicator *device_group_communicator(device_group *g);
 
 /* blocks[i] [n] (replica i's backend memory) = the sum over replicas, on
  * every replica (nothing to do with one). */

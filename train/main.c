@@ -34,6 +34,13 @@ int main(int argc, char **argv)
         replicas_finalize(&world);
         return parsed < 0 ? 0 : parsed;
     }
+    if (opt.print_parallel_plan) {
+        opt.net.num_classes = 1000; /* ILSVRC's; the dataset is not read */
+        an_status st = parallel_plan_print(stdout, &opt.net, (int)opt.batch);
+        replicas_finalize(&world);
+        if (st != AN_OK) log_error("%s", error_message());
+        return st == AN_OK ? 0 : EXIT_RUNTIME;
+    }
     parsed = train_options_check_world(&opt, world.size);
     if (parsed != 0) {
         replicas_finalize(&world);

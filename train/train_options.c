@@ -48,6 +48,8 @@ static an_status precision_parse(const char *text, void *field)
     *(backend_precision *)field = p;
     return AN_OK;
 }
+static an_status parallel_parse(const char *text, void *field) { return parallel_mode_parse(text, field); }
+static const char *parallel_name(const void *field) { return parallel_mode_name(*(const parallel_mode *)field); }
 static const char *precision_name(const void *field)
 {
     return backend_precision_name(*(const backend_precision *)field);
@@ -79,6 +81,16 @@ static const cli_option rows[] = {
                "two; under mpirun, process r takes GPU r mod count), cuda:N, or a list:\n"
                "cuda:0,cuda:1 or cpu,cpu. The global batch is split over the replicas and\n"
                "their gradients summed (--device is the same option)", .parse = devices_parse, .alias = "device"),
+    CLI_OPTION("parallel", EXECUTION("parallel"), CLI_CUSTOM, AT(parallel), 0, 0, "data", "data|towers|hybrid",
+               "how the devices of a process share the work (default %D): data, each\n"
+               "device a whole network and a slice of the batch; towers, exactly two\n"
+               "devices, one of the network's two towers each (§3.2, needs --towers 2);\n"
+               "hybrid, 2 or more devices, the conv layers as data, the fc layers'\n"
+               "outputs split over the devices. A run may resume under another mode",
+               .parse = parallel_parse, .name = parallel_name),
+    CLI_OPTION("print-parallel-plan", NULL, CLI_FLAG, AT(print_parallel_plan), 0, 0, NULL, NULL,
+               "print, for this network and --batch, each mode's parameter memory and\n"
+               "bytes moved per device on 1, 2, 4 and 8 devices, and exit (no --data, --run)"),
     CLI_OPTION("precision", EXECUTION("precision"), CLI_CUSTOM, AT(precision), 0, 0, "fp32", "fp32|tf32|bf16",
                "arithmetic of the convolutions and fc layers (default %D, the paper's):\n"
                "tf32 or bf16 tensor cores on a GPU, with fp32 master weights and\n"
@@ -178,14 +190,22 @@ int train_options_parse(train_options *o, int argc, char **argv)
     int rc = cli_options_parse(&train_program, &train_option_table, 0, "", o, argc, argv);
     if (rc != 0) return rc;
     if (optind < argc) return cli_usage_error(&train_program, "unexpected argument: %s", argv[optind]);
+    if (o->print_parallel_plan) return 0;
     if (!o->data_dir) return cli_usage_error(&train_program, "--data DIR is required");
     if (!o->run_dir) return cli_usage_error(&train_program, "--run DIR is required");
     if (o->lr_steps && (o->given & TRAIN_GIVEN_PATIENCE))
         return cli_usage_error(&train_program, "--lr-steps and --patience exclude each other");
     if (backend_precision_check(o->device, o->precision) != AN_OK)
         return cli_usage_error(&train_program, "%s", error_message());
+    if (parallel_mode_check_list(o->parallel, o->device, o->net.towers) != AN_OK)
+        return cli_usage_error(&train_program, "%s", error_message());
     if (o->reproducible && grad_tree_check_batch(o->batch) != AN_OK)
         return cli_usage_error(&train_program, "%s", error_message());
+    if (o->reproducible && o->parallel != PARALLEL_DATA) {
+        error_set(AN_ERR_ARG, "--reproducible runs with --parallel data only: the exchanges of --parallel %s are "
+                  "not yet summed in its fixed tree (docs/train.md); drop one of them", parallel_mode_name(o->parallel));
+        return cli_usage_error(&train_program, "%s", error_message());
+    }
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "net.h"
+#include "parallel_mode.h"
 #include "status.h"
 
 /* Bits of train_options.given: options that shape the trajectory and so
@@ -48,6 +49,8 @@ typedef struct train_options {
     augment_mode augment;    /* §4.1: full (default), no-lighting or centre */
     backend_precision precision; /* --precision: fp32 (default, the CPU's only one), tf32 or bf16 on a GPU */
     int reproducible;        /* --reproducible: gradients summed in grad_tree.h's fixed tree */
+    parallel_mode parallel;  /* --parallel: data (default), towers or hybrid (parallel_mode.h) */
+    int print_parallel_plan; /* --print-parallel-plan: the table of the modes for this network and batch, then exit */
     unsigned given;          /* TRAIN_GIVEN_* bits of options on the command line */
 } train_options;
 

@@ -42,7 +42,9 @@ static an_status write_checkpoint(trainer *t, int is_best)
     snprintf(meta.dataset_id, sizeof meta.dataset_id, "%s", t->data->dataset_id);
     char *json = NULL;
     AN_TRY(train_state_to_json(&t->state, &json));
-    an_status st = checkpoint_save(path, t->nets[0], &meta, json); /* every replica holds the same */
+    /* data: every replica holds the same network; towers, hybrid: the members' parts, gathered */
+    an_status st = t->mode == PARALLEL_DATA ? checkpoint_save(path, t->nets[0], &meta, json)
+                                            : checkpoint_save_members(path, t->nets, t->replicas, &meta, json);
     free(json);
     if (st == AN_OK) st = run_dir_commit_checkpoint(t->opt->run_dir, name, is_best, t->opt->keep);
     /* Once the run has a checkpoint, the same command without --resume is refused (run_dir_prepare). */
@@ -78,6 +80,22 @@ static void write_metrics_row(trainer *t, const char *split, double lr, double l
         log_warn("%s (the row is in metrics.csv; TensorBoard shows the run up to the previous row)", error_message());
 }
 
+/* The scores of replica r's last forward pass over `count` images with
+ * `labels`: sums[0] += the loss summed over the images, sums[1], sums[2] +=
+ * top-1 and top-5 errors. Waits for the backend (the read-back). */
+static an_status scores_of(trainer *t, int r, const int32_t *labels, int count, double sums[3])
+{
+    double mean_loss;
+    int64_t top1, top5;
+    net *n = t->nets[r];
+    AN_TRY(net_loss(n, labels, count, &mean_loss)); /* NaN when the scores are not finite */
+    AN_TRY(net_topk_errors(n, labels, count, &top1, &top5));
+    sums[0] += mean_loss * count;
+    sums[1] += (double)top1;
+    sums[2] += (double)top5;
+    return AN_OK;
+}
+
 /* Forward pass of replica r (dropout when train = 1, keyed by the global
  * step) over its b->count >= 1 images, the input cut by the backend's input
  * op (§2, §4.1). */
@@ -88,30 +106,74 @@ an_status trainer_forward_images(trainer *t, int r, const loader_batch *b, int t
                               step, t->augment.seed, train);
 }
 
-/* The scores of replica r's last forward pass: sums[0] += the loss summed
- * over the images, sums[1], sums[2] += top-1 and top-5 errors. Waits for the
- * backend (the read-back). */
 an_status trainer_read_scores(trainer *t, int r, const loader_batch *b, double sums[3])
 {
-    double mean_loss;
-    int64_t top1, top5;
-    net *n = t->nets[r];
-    AN_TRY(net_loss(n, b->labels, (int)b->count, &mean_loss)); /* NaN when the scores are not finite */
-    AN_TRY(net_topk_errors(n, b->labels, (int)b->count, &top1, &top5));
-    sums[0] += mean_loss * b->count;
-    sums[1] += (double)top1;
-    sums[2] += (double)top5;
-    return AN_OK;
+    return scores_of(t, r, b->labels, (int)b->count, sums);
 }
 
 /* What the replicas of one step share: their batches and their sums. */
 typedef struct step_work {
     trainer *t;
-    loader_batch *batches[BACKEND_MAX_DEVICES]; /* replica r's slice */
+    loader_batch *batches[BACKEND_MAX_DEVICES]; /* replica r's slice (towers: both replicas the process's) */
     double sums[BACKEND_MAX_DEVICES][4];        /* loss sum, top-1 errors, top-5 errors, images */
     int skipped[BACKEND_MAX_DEVICES];           /* 1: replica r's update was not made (a gradient not finite) */
     double chunk_scores[GRAD_TREE_CHUNKS][4];   /* --reproducible: the same four per chunk of the global batch */
+    int counts[BACKEND_MAX_DEVICES];            /* towers, hybrid: each replica's images in the pass */
+    int images;                                 /* towers, hybrid: the images of the split network's pass */
 } step_work;
+
+/* towers and hybrid: the images of the step's split network, in replica
+ * order, with their ids and labels (net.h: net_set_member_batches). */
+static void gather_batch(trainer *t, step_work *w)
+{
+    w->images = 0;
+    for (int r = 0; r < t->replicas; r++) {
+        const loader_batch *b = w->batches[r];
+        w->counts[r] = (int)b->count;
+        if (t->mode == PARALLEL_TOWERS && r > 0) continue; /* the same images */
+        memcpy(t->process_ids + w->images, b->image_ids, b->count * sizeof *t->process_ids);
+        memcpy(t->process_labels + w->images, b->labels, b->count * sizeof *t->process_labels);
+        w->images += (int)b->count;
+    }
+}
+
+/* The labels of replica r's last pass: of its own images (data), of the split network's (towers, hybrid). */
+static const int32_t *pass_labels(const trainer *t, const step_work *w, int r, int *count)
+{
+    if (t->mode == PARALLEL_DATA) {
+        *count = (int)w->batches[r]->count;
+        return w->batches[r]->labels;
+    }
+    *count = w->images;
+    return t->process_labels;
+}
+
+/* Forward pass of replica r (dropout when train = 1, keyed by the global
+ * step) over its b->count images (>= 1 in data mode), the input cut by the
+ * backend's input op (§2, §4.1). */
+static an_status forward_images(trainer *t, int r, const step_work *w, int train)
+{
+    const loader_batch *b = w->batches[r];
+    if (t->mode == PARALLEL_DATA) return trainer_forward_images(t, r, b, train);
+    uint32_t step = train ? (uint32_t)t->state.global_step : 0;
+    AN_TRY(net_set_member_batches(t->nets[r], w->counts));
+    return net_forward_images(t->nets[r], b->images, t->augment.mean_image, b->choices, (int)b->count,
+                              t->process_ids, step, t->augment.seed, train);
+}
+
+/* The scores of replica r's last forward pass: sums[0] += the loss summed
+ * over the images, sums[1], sums[2] += top-1 and top-5 errors, sums[3] +=
+ * the images. Waits for the backend (the read-back). A split network's
+ * members hold the same logits of all its images: replica 0 scores them. */
+static an_status read_scores(trainer *t, int r, const step_work *w, double sums[4])
+{
+    int count;
+    const int32_t *labels = pass_labels(t, w, r, &count);
+    if (count == 0 || (t->mode != PARALLEL_DATA && r != 0)) return AN_OK;
+    AN_TRY(scores_of(t, r, labels, count, sums));
+    sums[3] += count;
+    return AN_OK;
+}
 
 /* Replica r's forward and backward pass (a device_group job). */
 static an_status replica_gradients(void *ctx, int r)
@@ -123,10 +185,12 @@ static an_status replica_gradients(void *ctx, int r)
         return error_set(AN_ERR_INTERNAL, "failure injected at step %" PRIu64 " (ALEXNET_TEST_FAIL_REPLICA)",
                          t->fail_step);
     if (t->tree) return trainer_tree_gradients(t, r, b, w->chunk_scores);
-    if (b->count == 0) return net_zero_grads(t->nets[r]);
-    AN_TRY(trainer_forward_images(t, r, b, 1));
+    if (b->count == 0 && t->mode == PARALLEL_DATA) return net_zero_grads(t->nets[r]);
+    AN_TRY(forward_images(t, r, w, 1));
     /* Gradients of sum(loss) / global batch: summed over replicas, the batch mean. */
-    return net_backward(t->nets[r], b->labels, (int)b->count, (float)b->global_count);
+    int count;
+    const int32_t *labels = pass_labels(t, w, r, &count);
+    return net_backward(t->nets[r], labels, count, (float)b->global_count);
 }
 
 /* Replica r's §5 update with the summed gradients (a device_group job),
@@ -143,10 +207,9 @@ static an_status replica_update(void *ctx, int r)
 static an_status replica_scores(void *ctx, int r)
 {
     step_work *w = ctx;
-    const loader_batch *b = w->batches[r];
     int applied = 1;
     /* --reproducible read them per chunk (trainer_tree.c) */
-    if (b->count > 0 && !w->t->tree) AN_TRY(trainer_read_scores(w->t, r, b, w->sums[r]));
+    if (!w->t->tree) AN_TRY(read_scores(w->t, r, w, w->sums[r]));
     AN_TRY(net_update_applied(w->t->nets[r], &applied));
     w->skipped[r] = !applied;
     return AN_OK;
@@ -157,26 +220,42 @@ static an_status replica_validate(void *ctx, int r)
 {
     step_work *w = ctx;
     const loader_batch *b = w->batches[r];
-    if (b->count == 0) return AN_OK;
-    if (w->t->tree) return trainer_tree_validate(w->t, r, b, w->chunk_scores);
-    w->sums[r][3] += b->count;
-    AN_TRY(trainer_forward_images(w->t, r, b, 0));
-    return trainer_read_scores(w->t, r, b, w->sums[r]);
+    if (w->t->tree) return b->count ? trainer_tree_validate(w->t, r, b, w->chunk_scores) : AN_OK; /* data mode only */
+    if (b->count == 0 && w->t->mode == PARALLEL_DATA) return AN_OK;
+    AN_TRY(forward_images(w->t, r, w, 0));
+    return read_scores(w->t, r, w, w->sums[r]);
+}
+
+/* towers, hybrid: each member's gradient block summed with those of the
+ * same member in the other processes (its conv part, in hybrid mode, is
+ * summed again with the others': the same values on every member). */
+static an_status sum_members_over_processes(trainer *t)
+{
+    for (int r = 0; r < t->replicas; r++) {
+        float *grads; /* [net_param_count] host */
+        AN_TRY(net_block_to_host(t->nets[r], NET_BLOCK_GRADS, &grads));
+        AN_TRY(replicas_sum_floats(t->world, grads, net_param_count(t->nets[r])));
+        AN_TRY(net_block_from_host(t->nets[r], NET_BLOCK_GRADS, grads));
+    }
+    return AN_OK;
 }
 
 /* The gradients summed over the replicas of this process (the device
- * group's communicator), then over the processes (MPI, through the host):
- * every replica then holds the batch mean. */
+ * group's communicator; in hybrid mode the conv layers' only, none with
+ * towers: parallel_shared_floats), then over the processes (MPI, through the
+ * host): every replica then holds the batch mean of its parameters. */
 static an_status sum_grads(trainer *t)
 {
     if (t->tree) return trainer_tree_sum_grads(t); /* --reproducible: in the fixed tree's order */
-    const size_t count = net_param_count(t->nets[0]);
-    if (t->replicas > 1) {
-        float *blocks[BACKEND_MAX_DEVICES]; /* [replicas][count] backend memory */
+    const size_t count = net_param_count(t->nets[0]), shared = parallel_shared_floats(t->mode, t->nets[0]);
+    if (t->replicas > 1 && shared > 0) {
+        float *blocks[BACKEND_MAX_DEVICES]; /* [replicas][shared] backend memory */
         for (int r = 0; r < t->replicas; r++) blocks[r] = net_grads(t->nets[r]);
-        AN_TRY(device_group_sum(t->group, blocks, count));
+        AN_TRY(device_group_sum(t->group, blocks, shared));
     }
     if (t->world->size == 1) return AN_OK;
+    if (t->mode != PARALLEL_DATA) /* each member with the same member of the other processes */
+        return sum_members_over_processes(t);
     float *grads; /* [count] host */
     AN_TRY(net_block_to_host(t->nets[0], NET_BLOCK_GRADS, &grads));
     AN_TRY(replicas_sum_floats(t->world, grads, count));
@@ -203,16 +282,18 @@ static an_status total_sums(trainer *t, step_work *w, double total[5])
 static an_status next_batches(trainer *t, loader **loaders, step_work *w, int *more)
 {
     *more = 1;
-    for (int r = 0; r < t->replicas; r++) {
+    for (int r = 0; r < t->loaders; r++) {
         AN_TRY(loader_next(loaders[r], &w->batches[r]));
         if (!w->batches[r]) *more = 0; /* every replica's loader has the same steps */
     }
+    for (int r = t->loaders; r < t->replicas; r++) w->batches[r] = w->batches[0]; /* towers: the same images */
+    if (*more && t->mode != PARALLEL_DATA) gather_batch(t, w);
     return AN_OK;
 }
 
 static void release_batches(trainer *t, loader **loaders, step_work *w)
 {
-    for (int r = 0; r < t->replicas; r++)
+    for (int r = 0; r < t->loaders; r++)
         if (w->batches[r]) loader_release(loaders[r], w->batches[r]);
 }
 
@@ -253,7 +334,7 @@ static an_status sgd_step(trainer *t, step_work *w, double *loss, double errors[
 static an_status validate(trainer *t, double *loss, double *top1_error, double *top5_error)
 {
     step_work w = {.t = t};
-    for (int r = 0; r < t->replicas; r++) AN_TRY(loader_start_epoch(t->val_loaders[r], t->state.epoch, 0));
+    for (int r = 0; r < t->loaders; r++) AN_TRY(loader_start_epoch(t->val_loaders[r], t->state.epoch, 0));
     for (;;) {
         int more;
         AN_TRY(next_batches(t, t->val_loaders, &w, &more));
@@ -307,7 +388,7 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
 {
     const train_options *o = t->opt;
     uint64_t steps = loader_steps_per_epoch(t->train_loaders[0]);
-    for (int r = 0; r < t->replicas; r++)
+    for (int r = 0; r < t->loaders; r++)
         AN_TRY(loader_start_epoch(t->train_loaders[r], t->state.epoch, t->state.step_in_epoch));
     progress bar;
     char label[64];

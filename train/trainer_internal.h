@@ -13,6 +13,7 @@
 #include "grad_tree.h"
 #include "loader.h"
 #include "net.h"
+#include "parallel_mode.h"
 #include "replicas.h"
 #include "run_dir.h"
 #include "run_lock.h"
@@ -32,10 +33,17 @@ typedef struct trainer {
     augment_params augment;
     device_group *group;         /* the devices of this process (--devices), one replica each */
     int replicas;                /* device_group_size(group) */
-    net *nets[BACKEND_MAX_DEVICES];           /* replica r's network, on its device; all equal after
-                                               * each step; nets[0] is the one checkpointed */
+    parallel_mode mode;          /* --parallel (parallel_mode.h) */
+    communicator *exchange;      /* the split networks' communicator: the group's, or the test's broken one */
+    communicator *broken;        /* ALEXNET_TEST_DROP_EXCHANGE=R: the broken one (owned), else NULL */
+    net *nets[BACKEND_MAX_DEVICES];           /* replica r's network, on its device. data: all equal after
+                                               * each step, nets[0] the one checkpointed; towers and hybrid:
+                                               * the members of one split network, checkpointed together */
+    int loaders;                 /* loaders per split: replicas (data, hybrid), 1 (towers: one batch for both) */
     loader *train_loaders[BACKEND_MAX_DEVICES]; /* replica r's slice of every global batch */
     loader *val_loaders[BACKEND_MAX_DEVICES];
+    uint32_t *process_ids;       /* towers, hybrid: [batch] the ids of the process's images in replica order */
+    int32_t *process_labels;     /* [batch] their labels */
     int fail_replica;            /* tests (ALEXNET_TEST_FAIL_REPLICA=R:S): replica R fails at global step S; -1 */
     uint64_t fail_step;
     train_state state;

@@ -100,6 +100,9 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
                          "settings (start a new --run to change them)", what);
     /* A run's sums are reproducible from its first step or not at all: the flag is carried from the
      * checkpoint when not given, and cannot be turned on halfway. */
+    if (s->reproducible && o->parallel != PARALLEL_DATA)
+        return error_set(AN_ERR_ARG, "--resume: the run was started with --reproducible, which runs with --parallel "
+                         "data only; resume it without --parallel %s", parallel_mode_name(o->parallel));
     if ((o->given & TRAIN_GIVEN_REPRODUCIBLE) && !s->reproducible)
         return error_set(AN_ERR_ARG, "--resume: the run was not started with --reproducible, and its earlier "
                          "steps cannot be made so; resume it without --reproducible (or start a new --run with it)");
@@ -153,11 +156,53 @@ an_status train_resume_precision(train_options *opt, const replicas *world)
 }
 
 /* The most images of one replica's slice of a global batch of `batch`
- * (processes x replicas slices). */
+ * (processes x replicas slices; processes with towers, parallel_mode.h). */
 static int local_max_batch(const trainer *t, uint32_t batch)
 {
-    const uint32_t slices = (uint32_t)t->world->size * (uint32_t)t->replicas;
+    const uint32_t slices = (uint32_t)parallel_batch_slices(t->mode, t->world->size, t->replicas);
     return (int)((batch + slices - 1) / slices);
+}
+
+/* towers and hybrid: the members of the split network, one per replica, on their devices. */
+static an_status create_members(trainer *t, const net_config *cfg, int max_batch)
+{
+    for (int r = 0; r < t->replicas; r++) {
+        const net_split split = parallel_split(t->mode, r, t->replicas, t->exchange);
+        an_status st = net_create_split(&t->nets[r], cfg, max_batch, device_group_backend(t->group, r), &split);
+        if (st != AN_OK) return error_context(st, "replica %d of the %s split", r, parallel_mode_name(t->mode));
+    }
+    return AN_OK;
+}
+
+static void destroy_nets(trainer *t)
+{
+    for (int r = 0; r < t->replicas; r++) {
+        net_destroy(t->nets[r]);
+        t->nets[r] = NULL;
+    }
+}
+
+/* towers and hybrid: the members re-created for batches of up to max_batch, with their weights and momentum. */
+static an_status resize_members(trainer *t, const net_config *cfg, int max_batch)
+{
+    const size_t floats = net_whole_param_count(t->nets[0]);
+    float *whole = calloc(2 * floats, sizeof *whole); /* [2][floats] the whole network's weights, momentum */
+    AN_CHECK_ALLOC(whole, 2 * floats * sizeof *whole);
+    an_status st = AN_OK;
+    for (int r = 0; r < t->replicas && st == AN_OK; r++) {
+        st = net_to_whole(t->nets[r], NET_BLOCK_PARAMS, whole);
+        if (st == AN_OK) st = net_to_whole(t->nets[r], NET_BLOCK_MOMENTUM, whole + floats);
+    }
+    if (st == AN_OK) {
+        destroy_nets(t);
+        st = create_members(t, cfg, max_batch);
+    }
+    for (int r = 0; r < t->replicas && st == AN_OK; r++) {
+        st = net_from_whole(t->nets[r], NET_BLOCK_PARAMS, whole);
+        if (st == AN_OK) st = net_from_whole(t->nets[r], NET_BLOCK_MOMENTUM, whole + floats);
+    }
+    free(whole);
+    return st;
 }
 
 /* Replicas 1.. of this process: networks like replica 0's on their own
@@ -188,8 +233,13 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
     an_status st;
     AN_TRY_GOTO(st, checkpoint_read_config(ckpt, cfg), done);
     backend *be = device_group_backend(t->group, 0);
-    AN_TRY_GOTO(st, net_create_on(&t->nets[0], cfg, local_max_batch(t, t->opt->batch), be), done);
-    AN_TRY_GOTO(st, checkpoint_load(ckpt, t->nets[0], meta, &json), done);
+    if (t->mode != PARALLEL_DATA) { /* the checkpoint's whole network scattered to the members */
+        AN_TRY_GOTO(st, create_members(t, cfg, local_max_batch(t, t->opt->batch)), done);
+        AN_TRY_GOTO(st, checkpoint_load_members(ckpt, t->nets, t->replicas, meta, &json), done);
+    } else {
+        AN_TRY_GOTO(st, net_create_on(&t->nets[0], cfg, local_max_batch(t, t->opt->batch), be), done);
+        AN_TRY_GOTO(st, checkpoint_load(ckpt, t->nets[0], meta, &json), done);
+    }
     AN_TRY_GOTO(st, train_state_from_json(json, &t->state), done);
     if (strcmp(meta->dataset_id, t->data->dataset_id) != 0) {
         st = error_set(AN_ERR_FORMAT, "checkpoint %s was trained on dataset %s, but %s is dataset %s", ckpt,
@@ -197,7 +247,9 @@ static an_status resume_on_rank0(trainer *t, net_config *cfg, checkpoint_meta *m
         goto done;
     }
     int need = local_max_batch(t, t->state.batch);
-    if (need > net_max_batch(t->nets[0])) {
+    if (need > net_max_batch(t->nets[0]) && t->mode != PARALLEL_DATA) {
+        st = resize_members(t, cfg, need);
+    } else if (need > net_max_batch(t->nets[0])) {
         net *bigger = NULL;
         float *weights, *momentum; /* [net_param_count] host views of the smaller net's blocks */
         AN_TRY_GOTO(st, net_block_to_host(t->nets[0], NET_BLOCK_PARAMS, &weights), done);
@@ -214,14 +266,14 @@ done:
     return st == AN_OK ? AN_OK : error_context(st, "resuming from %s", ckpt);
 }
 
-/* Rank 0's block of the network to every rank (a no-op for one process). */
-static an_status broadcast_block(trainer *t, net_block which)
+/* Rank 0's block of replica r's network to every rank (a no-op for one process). */
+static an_status broadcast_block(trainer *t, int r, net_block which)
 {
     if (t->world->size == 1) return AN_OK;
     float *block; /* [net_param_count] */
-    AN_TRY(net_block_to_host(t->nets[0], which, &block));
-    AN_TRY(replicas_broadcast(t->world, block, net_param_count(t->nets[0]) * sizeof(float)));
-    return net_block_from_host(t->nets[0], which, block);
+    AN_TRY(net_block_to_host(t->nets[r], which, &block));
+    AN_TRY(replicas_broadcast(t->world, block, net_param_count(t->nets[r]) * sizeof(float)));
+    return net_block_from_host(t->nets[r], which, block);
 }
 
 static an_status resume_from_latest(trainer *t)
@@ -238,14 +290,20 @@ static an_status resume_from_latest(trainer *t)
     if (cfg.num_classes != t->data->num_classes)
         return error_set(AN_ERR_FORMAT, "the checkpoint has %d classes, the dataset %d", cfg.num_classes,
                          t->data->num_classes);
-    if (t->world->rank != 0)
+    if (t->world->rank != 0 && t->mode != PARALLEL_DATA)
+        AN_TRY(trainer_agree(t, create_members(t, &cfg, local_max_batch(t, t->state.batch))));
+    else if (t->world->rank != 0)
         AN_TRY(trainer_agree(t, net_create_on(&t->nets[0], &cfg, local_max_batch(t, t->state.batch),
                                               device_group_backend(t->group, 0))));
     else
         AN_TRY(trainer_agree(t, AN_OK));
-    AN_TRY(broadcast_block(t, NET_BLOCK_PARAMS));
-    AN_TRY(broadcast_block(t, NET_BLOCK_MOMENTUM));
-    AN_TRY(trainer_agree(t, replicate_net(t)));
+    /* data: replica 0's network, copied to the others; towers, hybrid: every member's part */
+    const int holders = t->mode == PARALLEL_DATA ? 1 : t->replicas;
+    for (int r = 0; r < holders; r++) {
+        AN_TRY(broadcast_block(t, r, NET_BLOCK_PARAMS));
+        AN_TRY(broadcast_block(t, r, NET_BLOCK_MOMENTUM));
+    }
+    if (t->mode == PARALLEL_DATA) AN_TRY(trainer_agree(t, replicate_net(t)));
     t->augment.seed = meta.seed;
     AN_TRY(check_resume_options(t, &cfg));
     if (t->world->rank == 0)
@@ -260,9 +318,14 @@ static an_status start_fresh(trainer *t, int max_batch)
     const train_options *o = t->opt;
     net_config cfg = o->net;
     cfg.num_classes = t->data->num_classes;
-    AN_TRY(net_create_on(&t->nets[0], &cfg, max_batch, device_group_backend(t->group, 0)));
-    AN_TRY(net_init_params(t->nets[0], o->seed)); /* the same on every rank: philox keyed by the seed */
-    AN_TRY(replicate_net(t));
+    if (t->mode != PARALLEL_DATA) { /* each member its part of the same whole network (net_init_params) */
+        AN_TRY(create_members(t, &cfg, max_batch));
+        for (int r = 0; r < t->replicas; r++) AN_TRY(net_init_params(t->nets[r], o->seed));
+    } else {
+        AN_TRY(net_create_on(&t->nets[0], &cfg, max_batch, device_group_backend(t->group, 0)));
+        AN_TRY(net_init_params(t->nets[0], o->seed)); /* the same on every rank: philox keyed by the seed */
+        AN_TRY(replicate_net(t));
+    }
     t->augment.seed = o->seed;
     memset(&t->state, 0, sizeof t->state);
     t->state.batch = o->batch;
@@ -325,8 +388,8 @@ static an_status write_config(const trainer *t)
     json_begin_object(&w);
     train_options_record(&o, RUN_CONFIG_NETWORK, &w);
     json_kv_string(&w, "lrn_alpha", lrn_convention_name(o.net.lrn_convention));
-    json_kv_int(&w, "parameters", (int64_t)net_parameters(t->nets[0]));
-    json_kv_int(&w, "macs_per_image", (int64_t)net_macs_per_image(t->nets[0]));
+    json_kv_int(&w, "parameters", (int64_t)net_whole_parameters(t->nets[0]));
+    json_kv_int(&w, "macs_per_image", (int64_t)net_whole_macs_per_image(t->nets[0]));
     json_end_object(&w);
     json_key(&w, RUN_CONFIG_TRAINING);
     json_begin_object(&w);
@@ -346,6 +409,9 @@ static an_status write_config(const trainer *t)
     json_kv_int(&w, "devices", t->replicas);
     json_kv_string(&w, "device_description", device_group_describe(t->group));
     json_kv_int(&w, "processes", t->world->size);
+    size_t most = 0; /* the largest device's parameters (towers, hybrid: its part of the network) */
+    for (int r = 0; r < t->replicas; r++) most = net_parameters(t->nets[r]) > most ? net_parameters(t->nets[r]) : most;
+    json_kv_int(&w, "parameter_bytes_per_device", (int64_t)(most * sizeof(float)));
     json_end_object(&w);
     json_end_object(&w);
     an_status st = json_finish(&w);
@@ -427,8 +493,8 @@ static an_status create_loaders(trainer *t, int r)
     c.augment = &t->augment;
     c.mode = LOADER_TRAIN;
     c.batch = t->state.batch;
-    c.rank = t->world->rank * t->replicas + r;
-    c.ranks = t->world->size * t->replicas;
+    c.rank = t->world->rank * t->loaders + r; /* towers: one loader per process, its slice for both towers */
+    c.ranks = t->world->size * t->loaders;
     c.threads = o->loader_threads;
     c.queue_depth = o->queue_depth;
     c.host_memory = net_backend(t->nets[r]); /* the ring is what the backend uploads from */
@@ -440,6 +506,36 @@ static an_status create_loaders(trainer *t, int r)
     c.queue_depth = o->queue_depth < 2 ? o->queue_depth : 2;
     c.limit = o->val_limit;
     return loader_create(&t->val_loaders[r], &c);
+}
+
+/* The split networks' communicator: the device group's, or with
+ * ALEXNET_TEST_DROP_EXCHANGE=R (tests) one whose all-gathers lose replica
+ * R's part (parallel_mode.h). */
+static an_status open_exchange(trainer *t)
+{
+    t->exchange = device_group_communicator(t->group);
+    const char *drop = getenv("ALEXNET_TEST_DROP_EXCHANGE");
+    if (!drop || t->mode == PARALLEL_DATA) return AN_OK;
+    char *end;
+    long r = strtol(drop, &end, 10);
+    if (*drop == '\0' || *end != '\0' || r < 0 || r >= t->replicas)
+        return error_set(AN_ERR_ARG, "ALEXNET_TEST_DROP_EXCHANGE='%s': expected a replica, 0..%d", drop,
+                         t->replicas - 1);
+    AN_TRY(parallel_dropping_communicator(&t->broken, t->exchange, (int)r));
+    t->exchange = t->broken;
+    log_warn("the exchanges lose replica %ld's part (ALEXNET_TEST_DROP_EXCHANGE): this run is broken on purpose", r);
+    return AN_OK;
+}
+
+/* At start: what each device holds and moves (parallel_mode.h). */
+static void log_devices(const trainer *t)
+{
+    const int batch = (int)t->state.batch / t->world->size; /* the images of one process's step */
+    for (int r = 0; r < t->replicas; r++)
+        log_info("replica %d (%s, --parallel %s): %.1f MB of parameters (%zu), %.1f MB exchanged per step of %d "
+                 "images", r, device_group_backend(t->group, r)->kind, parallel_mode_name(t->mode),
+                 net_parameters(t->nets[r]) * sizeof(float) / 1e6, net_parameters(t->nets[r]),
+                 parallel_bytes_per_step(t->mode, t->nets[r], t->replicas, batch) / 1e6, batch);
 }
 
 /* ALEXNET_TEST_FAIL_REPLICA=R:S makes replica R's step S fail (tests of a
@@ -477,6 +573,10 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     AN_TRY(trainer_agree(t, device_group_open(&t->group, opt->device, opt->precision, world->rank, world->size,
                                               opt->threads)));
     t->replicas = device_group_size(t->group);
+    t->mode = opt->parallel;
+    t->loaders = t->mode == PARALLEL_TOWERS ? 1 : t->replicas;
+    AN_TRY(parallel_mode_check_open(t->mode, t->replicas));
+    AN_TRY(open_exchange(t));
     if (opt->batch < (uint32_t)(world->size * t->replicas))
         return error_set(AN_ERR_ARG, "--batch %u is smaller than the %d replicas", opt->batch,
                          world->size * t->replicas);
@@ -487,11 +587,15 @@ an_status trainer_setup(trainer *t, const train_options *opt, const replicas *wo
     else
         AN_TRY(trainer_agree(t, start_fresh(t, local_max_batch(t, opt->batch))));
     t->augment.mode = t->state.augment; /* the run's, fresh or resumed */
+    t->process_ids = calloc(t->state.batch, sizeof *t->process_ids);
+    t->process_labels = calloc(t->state.batch, sizeof *t->process_labels);
+    if (!t->process_ids || !t->process_labels) return error_set(AN_ERR_NOMEM, "out of memory for a batch's labels");
+    if (world->rank == 0) log_devices(t);
     if (t->state.reproducible) AN_TRY(trainer_agree(t, trainer_tree_open(t)));
     st = AN_OK;
     if (world->rank == 0) st = open_run_outputs(t);
     AN_TRY(trainer_agree(t, st));
-    for (int r = 0; r < t->replicas; r++) AN_TRY(trainer_agree(t, create_loaders(t, r)));
+    for (int r = 0; r < t->loaders; r++) AN_TRY(trainer_agree(t, create_loaders(t, r)));
     return AN_OK;
 }
 
@@ -503,6 +607,9 @@ void trainer_teardown(trainer *t)
         loader_destroy(t->val_loaders[r]);
         net_destroy(t->nets[r]);
     }
+    communicator_destroy(t->broken);
+    free(t->process_ids);
+    free(t->process_labels);
     device_group_close(t->group);
     if (t->data) {
         close_shards(t->train_shards, t->data->train.num_shards);

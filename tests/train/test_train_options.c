@@ -193,6 +193,12 @@ static void test_reproducible(void **state)
     assert_int_equal(parse(&o, "--data d --run r --reproducible --batch 12"), EXIT_USAGE);
     assert_non_null(strstr(error_message(), "multiple of 8"));
     assert_int_equal(parse(&o, "--data d --run r --batch 12"), 0);
+    /* the split modes' exchanges are not in the tree yet: refused, not silently regrouped */
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel hybrid --devices cpu,cpu"), EXIT_USAGE);
+    assert_non_null(strstr(error_message(), "--parallel data only"));
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel towers --towers 2 --devices cpu,cpu"),
+                     EXIT_USAGE);
+    assert_int_equal(parse(&o, "--data d --run r --parallel hybrid --devices cpu,cpu"), 0);
 }
 
 /* Every recorded option names a config.json section; the network's and the

@@ -40,12 +40,20 @@ status=0
 [ "$status" -ne 0 ] || fail "--reproducible was taken at the resume of a run without it"
 grep -q "not started with --reproducible" "$WORK/plain.err" || { cat "$WORK/plain.err"; fail "no message"; }
 
+# 3b. a reproducible run cannot resume under a split mode, whose exchanges are not in the tree yet
+status=0
+"$TRAIN" $common --run "$WORK/one" --max-steps 10 --resume --devices cpu,cpu --parallel hybrid 2> "$WORK/split.err" ||
+    status=$?
+[ "$status" -ne 0 ] || fail "a --reproducible run resumed under --parallel hybrid"
+grep -q -- "--parallel data only" "$WORK/split.err" || { cat "$WORK/split.err"; fail "no message for hybrid"; }
+
 # 4. what does not fall on the tree: exit 2, naming the rule
-for bad in "--batch 12 --devices cpu" "--devices cpu,cpu,cpu"; do
+for bad in "--batch 12 --devices cpu" "--devices cpu,cpu,cpu" "--devices cpu,cpu --parallel hybrid"; do
     status=0
     "$TRAIN" $repro $bad --run "$WORK/bad" 2> "$WORK/bad.err" || status=$?
     [ "$status" -eq 2 ] || fail "--reproducible $bad exited $status, expected 2"
-    grep -q -- "--reproducible splits every batch into 8" "$WORK/bad.err" || fail "no message for $bad"
+    grep -q -- "--reproducible splits every batch into 8\|--reproducible runs with --parallel data only" "$WORK/bad.err" ||
+        fail "no message for $bad"
 done
 [ -e "$WORK/bad" ] && fail "a refused run left a run directory"
 echo PASS
