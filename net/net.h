@@ -238,6 +238,23 @@ an_status net_forward_images(net *n, const uint8_t *images_host, const float *me
                              const crop_choice *choices_host, int batch, const uint32_t *image_ids_host, uint32_t step,
                              uint64_t seed, int train);
 
+/* Queues the upload of the NEXT pass's images and choices now, into the
+ * other of the net's two device copies, so that on a GPU it overlaps the
+ * passes already queued (the trainer stages step n+1 before it waits for
+ * step n's scores; docs/train.md). The next pass on cut views
+ * (net_forward_images or net_forward_crops) uses the staged copies when its
+ * images_host, choices_host and sizes are these (images [batch], choices
+ * [batch]), and uploads its own otherwise; either way the staging is spent.
+ * Contract: images_host and choices_host stay unchanged from this call until
+ * the ops of that next pass are done (backend.h, host_alloc), whether or
+ * not it uses them. Staging a batch that is then not forwarded (the run
+ * stops) is harmless: its memory is free again once the backend has waited
+ * for the ops queued after the staging (a read-back such as net_loss's, or
+ * synchronize). On a backend whose memory is the host's nothing is
+ * copied (the views are the host memory itself).
+ *   images_host [batch, 256, 256, 3] uint8 HWC, choices_host [batch] */
+an_status net_stage_images(net *n, const uint8_t *images_host, const crop_choice *choices_host, int batch);
+
 /* After net_forward, host copies valid until the next forward or read of the same kind: */
 an_status net_read_logits(net *n, const float **logits_host); /* [B, K] fc8 outputs */
 an_status net_read_probs(net *n, const float **probs_host);   /* [B, K] softmax of the logits */

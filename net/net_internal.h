@@ -128,7 +128,17 @@ struct net {
      * pass's images need not wait for the ops still reading the previous one's */
     uint8_t *images_staging[2];        /* each [max_batch, 256, 256, 3] */
     crop_choice *choices_staging[2];   /* each [max_batch] */
-    int crops_turn;                    /* which of the two the next pass uses */
+    int crops_turn;                    /* which of the two the next upload uses */
+    /* what net_stage_images queued for the next pass on cut views (staged 0: nothing) */
+    struct {
+        int staged;
+        int turn;                          /* the images and choices staging it went into */
+        const uint8_t *images_host;        /* the host memory uploaded and how much of it */
+        const crop_choice *choices_host;
+        size_t image_count;                /* images [image_count, 256, 256, 3] */
+        int batch;                         /* choices [batch] */
+        const void *images, *choices;      /* the views in backend memory */
+    } next_input;
     float *mean_staging;               /* [256, 256, 3] */
     float *block_mirror[3];            /* [param_count] host copies by net_block (NULL until needed) */
     float *logits_mirror, *probs_mirror, *fc7_mirror; /* host [max_batch, K|K|F7], NULL until needed */

@@ -298,28 +298,54 @@ static an_status crops_staging(net *n)
     return OPS(n)->alloc(n->be, (void **)&n->mean_staging, IMAGE_STORED_BYTES * sizeof(float), "the mean image");
 }
 
-/* n->input = the views the backend's input op cuts (net_forward_crops, net_forward_images). */
+/* Queues the upload of a pass's images [image_count] and choices [batch] into
+ * the next staging of the two (n->crops_turn); *turn says which. */
+static an_status upload_images(net *n, const uint8_t *images_host, size_t image_count, const crop_choice *choices_host,
+                               int batch, int *turn, const void **images, const void **choices)
+{
+    AN_TRY(crops_staging(n));
+    *turn = n->crops_turn;
+    n->crops_turn ^= 1;
+    AN_TRY(OPS(n)->upload_view(n->be, images, n->images_staging[*turn], images_host,
+                               image_count * IMAGE_STORED_BYTES));
+    return OPS(n)->upload_view(n->be, choices, n->choices_staging[*turn], choices_host,
+                               (size_t)batch * sizeof(crop_choice));
+}
+
+/* n->input = the views the backend's input op cuts (net_forward_crops,
+ * net_forward_images), from what net_stage_images queued when it is this
+ * pass's input (the same host memory, unchanged by contract, and sizes),
+ * else from an upload queued now. Either way the staging is spent. */
 static an_status crop_views(net *n, const uint8_t *images_host, int views_per_image, const float *mean_image_host,
                             const crop_choice *choices_host, int batch)
 {
-    AN_TRY(crops_staging(n));
-    n->input = n->input_staging;
-    if (batch == 0) return AN_OK; /* a member without images of its own (FC_SLICES) */
-    const int turn = n->crops_turn;
-    n->crops_turn ^= 1;
+    if (batch == 0) { /* a member without images of its own (FC_SLICES) */
+        AN_TRY(crops_staging(n));
+        n->next_input.staged = 0;
+        n->input = n->input_staging;
+        return AN_OK;
+    }
+    const size_t image_count = crop_input_images(batch, views_per_image);
+    int turn;
     const void *images, *mean, *choices;
-    AN_TRY(OPS(n)->upload_view(n->be, &images, n->images_staging[turn], images_host,
-                               crop_input_images(batch, views_per_image) * IMAGE_STORED_BYTES));
+    if (n->next_input.staged && n->next_input.images_host == images_host &&
+        n->next_input.choices_host == choices_host && n->next_input.image_count == image_count &&
+        n->next_input.batch == batch) {
+        turn = n->next_input.turn;
+        images = n->next_input.images;
+        choices = n->next_input.choices;
+        n->next_input.staged = 0;
+    } else {
+        n->next_input.staged = 0;
+        AN_TRY(upload_images(n, images_host, image_count, choices_host, batch, &turn, &images, &choices));
+    }
     AN_TRY(OPS(n)->upload_view(n->be, &mean, n->mean_staging, mean_image_host, IMAGE_STORED_BYTES * sizeof(float)));
-    AN_TRY(OPS(n)->upload_view(n->be, &choices, n->choices_staging[turn], choices_host,
-                               (size_t)batch * sizeof(crop_choice)));
     an_status st = OPS(n)->crop_input(n->be, n->input_staging, images, mean, choices, batch, views_per_image);
     if (st != AN_OK) return error_context(st, "the input crop");
     /* The crop is the images' and choices' only reader: their staging may be
      * refilled after it (backend.h, discard), so the next pass's upload into
      * it need not wait for this pass's other ops. */
-    AN_TRY(OPS(n)->discard(n->be, n->images_staging[turn],
-                           crop_input_images(batch, views_per_image) * IMAGE_STORED_BYTES));
+    AN_TRY(OPS(n)->discard(n->be, n->images_staging[turn], image_count * IMAGE_STORED_BYTES));
     AN_TRY(OPS(n)->discard(n->be, n->choices_staging[turn], (size_t)batch * sizeof(crop_choice)));
     n->input = n->input_staging;
     return AN_OK;
@@ -341,6 +367,22 @@ an_status net_forward_crops(net *n, const uint8_t *images_host, int views_per_im
     AN_TRY(pass_start(n, batch, 0, NULL));
     AN_TRY(crop_views(n, images_host, views_per_image, mean_image_host, choices_host, batch));
     return forward_layers(n, batch, NULL, 0, 0);
+}
+
+an_status net_stage_images(net *n, const uint8_t *images_host, const crop_choice *choices_host, int batch)
+{
+    AN_TRY(crops_check(n, 1));
+    if (batch < 1 || batch > n->plan.max_batch)
+        return error_set(AN_ERR_ARG, "batch %d is outside [1, %d] (the net's max batch)", batch, n->plan.max_batch);
+    n->next_input.staged = 0; /* until this upload is queued */
+    AN_TRY(upload_images(n, images_host, (size_t)batch, choices_host, batch, &n->next_input.turn,
+                         &n->next_input.images, &n->next_input.choices));
+    n->next_input.images_host = images_host;
+    n->next_input.choices_host = choices_host;
+    n->next_input.image_count = (size_t)batch;
+    n->next_input.batch = batch;
+    n->next_input.staged = 1;
+    return AN_OK;
 }
 
 an_status net_forward_images(net *n, const uint8_t *images_host, const float *mean_image_host,

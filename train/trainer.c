@@ -120,6 +120,9 @@ typedef struct step_work {
     double chunk_scores[GRAD_TREE_CHUNKS][4];   /* --reproducible: the same four per chunk of the global batch */
     int counts[BACKEND_MAX_DEVICES];            /* towers, hybrid: each replica's images in the pass */
     int images;                                 /* towers, hybrid: the images of the split network's pass */
+    struct step_work *ahead; /* training: where sgd_step takes and stages the next step's batches (take_ahead) */
+    int taken, more;         /* 1 once take_ahead took these batches, and next_batches's *more for them */
+    double wait_seconds;     /* the time take_ahead waited for them */
 } step_work;
 
 /* towers and hybrid: the images of the step's split network, in replica
@@ -215,6 +218,16 @@ static an_status replica_scores(void *ctx, int r)
     return AN_OK;
 }
 
+/* Replica r's next input staged (a device_group job): its upload is queued
+ * now, while the step before it computes (net_stage_images). */
+static an_status replica_stage(void *ctx, int r)
+{
+    step_work *w = ctx;
+    const loader_batch *b = w->batches[r];
+    if (b->count == 0) return AN_OK;
+    return net_stage_images(w->t->nets[r], b->images, b->choices, (int)b->count);
+}
+
 /* Replica r's validation forward pass (a device_group job). */
 static an_status replica_validate(void *ctx, int r)
 {
@@ -297,6 +310,35 @@ static void release_batches(trainer *t, loader **loaders, step_work *w)
         if (w->batches[r]) loader_release(loaders[r], w->batches[r]);
 }
 
+/* Takes the next step's batches once this step's passes and update are
+ * queued, before their scores are read, and stages them on the replicas, so
+ * that on a GPU their upload overlaps this step's compute (docs/train.md,
+ * "The loader's hand-over"). Not when the run ends at this step
+ * (--max-steps), nor with a ring of one slot (--queue-depth 1), which cannot
+ * hold this step's batch and the next at once. A loader error is left to the
+ * next step's next_batches, which reports it where it always did (the
+ * loader's error is sticky), after this step is complete on every process. */
+static an_status take_ahead(trainer *t, step_work *w)
+{
+    step_work *a = w->ahead;
+    const train_options *o = t->opt;
+    if (!a || o->queue_depth < 2 || (o->max_steps > 0 && t->state.global_step + 1 >= o->max_steps)) return AN_OK;
+    /* Not in the split modes, whose step keeps its labels in the trainer's one
+     * process buffer (gather_batch) until its scores are read, nor with
+     * --reproducible, whose passes take chunks of the batch, not the batch. */
+    if (t->mode != PARALLEL_DATA || t->tree) return AN_OK;
+    double start = progress_now();
+    an_status st = next_batches(t, t->train_loaders, a, &a->more);
+    a->wait_seconds = progress_now() - start;
+    if (st != AN_OK) {
+        release_batches(t, t->train_loaders, a);
+        memset(a->batches, 0, sizeof a->batches);
+        return AN_OK;
+    }
+    a->taken = 1;
+    return a->more ? device_group_run(t->group, replica_stage, a) : AN_OK;
+}
+
 /* One SGD step on this process's slices of a global batch (§5). *loss
  * receives the global batch's mean loss; errors[2] the global top-1/top-5
  * error counts. The forward and backward passes and the update are queued
@@ -312,6 +354,7 @@ static an_status sgd_step(trainer *t, step_work *w, double *loss, double errors[
     AN_TRY(device_group_run(t->group, replica_gradients, w));
     AN_TRY(sum_grads(t));
     AN_TRY(device_group_run(t->group, replica_update, w));
+    AN_TRY(take_ahead(t, w));
     AN_TRY(device_group_run(t->group, replica_scores, w));
     double total[5];
     AN_TRY(total_sums(t, w, total));
@@ -401,16 +444,19 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
     window w = { 0, 0, 0, 0, progress_now() };
     an_status st = AN_OK;
     *stop = 0;
+    step_work ahead = {.t = t}; /* the next step's batches, once sgd_step has taken them */
     for (;;) {
         if (o->max_steps > 0 && t->state.global_step >= o->max_steps) { /* e.g. resumed at the limit */
             *stop = 1;
             break;
         }
         double wait_start = progress_now();
-        step_work work = {.t = t};
-        int more;
-        st = next_batches(t, t->train_loaders, &work, &more);
-        *wait_seconds += progress_now() - wait_start;
+        step_work work = ahead.taken ? ahead : (step_work){.t = t};
+        int more = work.more;
+        ahead = (step_work){.t = t};
+        work.ahead = &ahead;
+        st = work.taken ? AN_OK : next_batches(t, t->train_loaders, &work, &more);
+        *wait_seconds += progress_now() - wait_start + work.wait_seconds;
         if (st != AN_OK || !more) {
             release_batches(t, t->train_loaders, &work);
             if (st != AN_OK) goto done;
@@ -457,6 +503,7 @@ static an_status run_epoch(trainer *t, train_summary *summary, double *wait_seco
     }
     st = AN_OK;
 done:
+    release_batches(t, t->train_loaders, &ahead); /* taken, not used: the run stops at this step */
     if (t->world->rank == 0) progress_finish(&bar);
     return st;
 }

@@ -401,6 +401,137 @@ static void test_input_training_checked(void **state)
     input_training_checked();
 }
 
+/* Logits [batch, CLASSES] of n's last pass, compared with want's: bitwise on
+ * the CPU, within 1e-5 relative with --cuda. Returns whether they agree. */
+static int logits_agree(net *n, const float *want, int batch)
+{
+    const float *got;
+    assert_int_equal(net_read_logits(n, &got), AN_OK);
+    for (int i = 0; i < batch * CLASSES; i++) {
+        if (use_cuda ? !(fabsf(got[i] - want[i]) <= 1e-5f * (1.0f + fabsf(want[i])))
+                     : memcmp(&got[i], &want[i], sizeof(float)) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* want [batch, CLASSES] = n's logits after an inference pass on cut views. */
+static void infer(net *n, const uint8_t *images, const float *mean, const crop_choice *choices, int batch, float *want)
+{
+    const float *logits;
+    if (net_forward_images(n, images, mean, choices, batch, NULL, 0, 0, 0) != AN_OK ||
+        net_read_logits(n, &logits) != AN_OK)
+        fail_msg("inference: %s", error_message());
+    memcpy(want, logits, (size_t)batch * CLASSES * sizeof(float));
+}
+
+/* The trainer's upload ahead (net_stage_images): on the checked backend,
+ * whose upload_view always copies, two SGD steps with the second's input
+ * staged after the first's update and before its loss is read (as
+ * alexnet-train does) give bitwise the logits, gradients and weights of the
+ * same steps unstaged. The pass reads the staged copy (bytes changed after
+ * staging, against the contract, do not reach it), and a staging that is
+ * not the pass's input (other host memory, another batch) is not used. */
+static void input_staged_checked(void)
+{
+    backend *inner = NULL, *checked = NULL;
+    open_checked(&inner, &checked);
+    net *staged = make_net(checked), *unstaged = make_net(checked);
+    uint8_t *images[2] = {NULL, NULL}; /* each [MAX_BATCH, 256, 256, 3] host memory of the checked backend */
+    crop_choice choices[2][MAX_BATCH]; /* [2][MAX_BATCH] */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(checked->ops->host_alloc(checked, (void **)&images[k], MAX_BATCH * IMAGE_STORED_BYTES,
+                                                  "images"), AN_OK);
+        for (size_t i = 0; i < MAX_BATCH * IMAGE_STORED_BYTES; i++)
+            images[k][i] = (uint8_t)(philox_draw(6, PHILOX_PURPOSE_TEST, 10 + (uint32_t)k, 0, (uint32_t)i).v[0] & 0xFF);
+        for (int b = 0; b < MAX_BATCH; b++)
+            choices[k][b] = (crop_choice){.x = 5 * b + k, .y = IMAGE_MAX_OFFSET - 3 * b, .flip = (b + k) & 1,
+                                          .shift = {0.5f * (float)b, -1.0f * (float)k, 0.25f}};
+    }
+    float *mean = malloc(IMAGE_STORED_BYTES * sizeof(float));                   /* [256, 256, 3] */
+    float *want = malloc((size_t)MAX_BATCH * CLASSES * sizeof(float));          /* [MAX_BATCH, CLASSES] */
+    float *grads = malloc(net_param_count(staged) * sizeof(float));             /* [param_count] */
+    assert_true(mean && want && grads);
+    fill(mean, IMAGE_STORED_BYTES, 7, 60.0f);
+    for (size_t i = 0; i < IMAGE_STORED_BYTES; i++) mean[i] += 120.0f;
+    net *nets[2] = {unstaged, staged};
+    for (uint32_t s = 0; s < 2; s++) {
+        const int batch = s == 0 ? MAX_BATCH : 3;
+        uint32_t ids[MAX_BATCH];
+        int32_t labels[MAX_BATCH];
+        for (int b = 0; b < batch; b++) {
+            ids[b] = s * MAX_BATCH + (uint32_t)b;
+            labels[b] = (int32_t)((3 * b + s) % CLASSES);
+        }
+        for (int k = 0; k < 2; k++) {
+            net *n = nets[k];
+            double loss;
+            if (net_forward_images(n, images[s], mean, choices[s], batch, ids, s, 9, 1) != AN_OK)
+                fail_msg("step %u forward: %s", s, error_message());
+            if (k == 0) {
+                const float *logits;
+                assert_int_equal(net_read_logits(n, &logits), AN_OK);
+                memcpy(want, logits, (size_t)batch * CLASSES * sizeof(float));
+            } else {
+                assert_true(logits_agree(n, want, batch));
+            }
+            if (net_backward(n, labels, batch, (float)MAX_BATCH) != AN_OK ||
+                net_update(n, 0.01f, SGD_PAPER_MOMENTUM, SGD_PAPER_WEIGHT_DECAY) != AN_OK)
+                fail_msg("step %u: %s", s, error_message());
+            /* the next step's input, staged before this step's loss is read */
+            if (n == staged && s == 0) assert_int_equal(net_stage_images(n, images[1], choices[1], 3), AN_OK);
+            assert_int_equal(net_loss(n, labels, batch, &loss), AN_OK);
+            float *g;
+            assert_int_equal(net_block_to_host(n, NET_BLOCK_GRADS, &g), AN_OK);
+            if (k == 0) memcpy(grads, g, net_param_count(n) * sizeof(float));
+            else if (!use_cuda) assert_memory_equal(g, grads, net_param_count(n) * sizeof(float));
+        }
+    }
+    float *w_staged, *w_unstaged;
+    assert_int_equal(net_block_to_host(staged, NET_BLOCK_PARAMS, &w_staged), AN_OK);
+    assert_int_equal(net_block_to_host(unstaged, NET_BLOCK_PARAMS, &w_unstaged), AN_OK);
+    if (!use_cuda) assert_memory_equal(w_staged, w_unstaged, net_param_count(staged) * sizeof(float));
+
+    /* The staged copy is what the pass reads: images[0] changed after its
+     * staging still gives the logits of its bytes as staged. */
+    infer(unstaged, images[0], mean, choices[0], MAX_BATCH, want);
+    assert_int_equal(net_stage_images(staged, images[0], choices[0], MAX_BATCH), AN_OK);
+    for (size_t i = 0; i < MAX_BATCH * IMAGE_STORED_BYTES; i++) images[0][i] ^= 0x5A;
+    assert_int_equal(net_forward_images(staged, images[0], mean, choices[0], MAX_BATCH, NULL, 0, 0, 0), AN_OK);
+    assert_true(logits_agree(staged, want, MAX_BATCH));
+    infer(unstaged, images[0], mean, choices[0], MAX_BATCH, want);
+    assert_false(logits_agree(staged, want, MAX_BATCH)); /* the change does show where the bytes are read */
+
+    /* A stale staging is not used: other images, other choices, or the same with another batch. */
+    assert_int_equal(net_stage_images(staged, images[0], choices[1], MAX_BATCH), AN_OK);
+    infer(unstaged, images[1], mean, choices[1], MAX_BATCH, want);
+    assert_int_equal(net_forward_images(staged, images[1], mean, choices[1], MAX_BATCH, NULL, 0, 0, 0), AN_OK);
+    assert_true(logits_agree(staged, want, MAX_BATCH));
+    assert_int_equal(net_stage_images(staged, images[0], choices[0], MAX_BATCH), AN_OK);
+    infer(unstaged, images[0], mean, choices[1], MAX_BATCH, want);
+    assert_int_equal(net_forward_images(staged, images[0], mean, choices[1], MAX_BATCH, NULL, 0, 0, 0), AN_OK);
+    assert_true(logits_agree(staged, want, MAX_BATCH));
+    assert_int_equal(net_stage_images(staged, images[1], choices[1], MAX_BATCH), AN_OK);
+    infer(unstaged, images[1], mean, choices[1], 2, want);
+    assert_int_equal(net_forward_images(staged, images[1], mean, choices[1], 2, NULL, 0, 0, 0), AN_OK);
+    assert_true(logits_agree(staged, want, 2));
+    assert_int_equal(net_stage_images(staged, images[1], choices[1], MAX_BATCH + 1), AN_ERR_ARG);
+
+    for (int k = 0; k < 2; k++) checked->ops->host_free(checked, images[k]);
+    free(mean), free(want), free(grads);
+    net_destroy(staged);
+    net_destroy(unstaged);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
+static void test_input_staged_checked(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    input_staged_checked();
+}
+
 static void test_training_steps_checked(void **state)
 {
     (void)state;
@@ -523,6 +654,7 @@ int main(int argc, char **argv)
                                                cmocka_unit_test(test_variant_steps_checked),
                                                cmocka_unit_test(test_input_crop_checked),
                                                cmocka_unit_test(test_input_training_checked),
+                                               cmocka_unit_test(test_input_staged_checked),
                                                cmocka_unit_test(test_lrn_scale_only_where_kept)};
         const int failed = cmocka_run_group_tests(gpu_tests, NULL, NULL);
 #ifdef ALEXNET_HAVE_CUDA
@@ -536,6 +668,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_input_crop_checked),
         cmocka_unit_test(test_input_training_checked),
+        cmocka_unit_test(test_input_staged_checked),
         cmocka_unit_test(test_lrn_scale_only_where_kept),
         cmocka_unit_test(test_catches_unwritten_element),
         cmocka_unit_test(test_catches_stray_write),
