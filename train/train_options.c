@@ -149,7 +149,8 @@ static const cli_option rows[] = {
     CLI_OPTION("loader-threads", EXECUTION("loader_threads"), CLI_INT, AT(loader_threads), 1, 1024, "2", "N",
                "image loading and augmentation threads (default %D)"),
     CLI_OPTION("queue-depth", EXECUTION("queue_depth"), CLI_INT, AT(queue_depth), 1, 64, "3", "N",
-               "batches prepared ahead (default %D)"),
+               "batches prepared ahead (default %D); 2 or more also lets the next\n"
+               "step's upload to a GPU overlap this step's compute"),
     CLI_OPTION("log-every", EXECUTION("log_every"), CLI_U64, AT(log_every), 1, 1000000000, "20", "N",
                "steps between rows of metrics.csv (default %D)"),
     CLI_OPTION("max-steps", TRAINING("max_steps"), CLI_U64, AT(max_steps), 0, 0, NULL, "N",
