@@ -158,6 +158,19 @@ static inline size_t crop_input_images(int views, int views_per_image)
     return ((size_t)views + (size_t)views_per_image - 1) / (size_t)views_per_image;
 }
 
+/* ------------------------------------------------------------ parts of rows (join_parts, split_parts) */
+
+/* The most parts join_parts and split_parts take: the fc layers' output parts of --reproducible (8). */
+#define OP_MAX_PARTS 8
+
+/* Floats of one row of `parts` parts side by side: the sum of widths[0 .. parts). */
+static inline size_t op_parts_width(int parts, const size_t *widths)
+{
+    size_t total = 0;
+    for (int p = 0; p < parts; p++) total += widths[p];
+    return total;
+}
+
 #ifdef __cplusplus
 }
 #endif

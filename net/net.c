@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grad_tree.h"
 #include "net_internal.h"
 
 static an_status be_alloc(net *n, void **out, size_t bytes, const char *what, const char *layer)
@@ -132,6 +133,7 @@ void net_destroy(net *n)
                       n->images_staging[0], n->images_staging[1], n->mean_staging,
                       n->choices_staging[0], n->choices_staging[1], n->update_applied};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) release(be, blocks[i]);
+    for (int i = 0; i < NET_FIXED_SCRATCH; i++) release(be, n->fixed_scratch[i]);
     for (int i = 0; i < 3; i++) free(n->block_mirror[i]);
     free(n->logits_mirror);
     free(n->probs_mirror);
@@ -157,6 +159,31 @@ const net_split *net_get_split(const net *n) { return &n->split; }
 size_t net_whole_param_count(const net *n) { return n->plan.whole_param_count; }
 size_t net_whole_parameters(const net *n) { return n->plan.whole_parameters; }
 size_t net_whole_macs_per_image(const net *n) { return n->plan.whole_macs; }
+
+an_status net_set_fixed_order(net *n, int pass_images)
+{
+    const net_plan *p = &n->plan;
+    for (int i = 0; i < NET_FIXED_SCRATCH; i++) {
+        n->be->ops->free(n->be, n->fixed_scratch[i]);
+        n->fixed_scratch[i] = NULL;
+    }
+    n->fixed_pass_images = 0;
+    n->fixed_scratch_floats = 0;
+    if (pass_images == 0) return AN_OK;
+    if (pass_images < 0 || pass_images > p->max_batch)
+        return error_set(AN_ERR_ARG, "fixed-order passes of %d images, outside [1, %d] (the net's max batch)",
+                         pass_images, p->max_batch);
+    if (GRAD_TREE_CHUNKS % p->split_count != 0)
+        return error_set(AN_ERR_ARG, "the fixed order cuts each fc layer into %d parts, which %d devices cannot share "
+                         "equally: use 1, 2, 4 or 8", GRAD_TREE_CHUNKS, p->split_count);
+    /* the largest tensor of a pass (largest_pass_floats is that of max_batch images), for pass_images */
+    n->fixed_scratch_floats = p->largest_pass_floats / (size_t)p->max_batch * (size_t)pass_images;
+    for (int i = 0; i < NET_FIXED_SCRATCH; i++)
+        AN_TRY(be_alloc(n, (void **)&n->fixed_scratch[i], n->fixed_scratch_floats * sizeof(float),
+                        "fixed-order scratch", NULL));
+    n->fixed_pass_images = pass_images;
+    return AN_OK;
+}
 
 an_status net_set_member_batches(net *n, const int *batches)
 {

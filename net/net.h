@@ -339,6 +339,22 @@ const net_split *net_get_split(const net *n);
  * member's images. TOWERS: every member passes the same images. */
 an_status net_set_member_batches(net *n, const int *batches);
 
+/* The fixed order of --reproducible (docs/train.md, "Reproducible
+ * training"). From now on n computes every conv layer of a network of two
+ * towers as the towers do (§3.2: output half t from tower t's kernels, the
+ * input gradient of an ungrouped layer as half 0's share + half 1's), and
+ * every fc layer as its parts of GRAD_TREE_CHUNKS output parts (a member of
+ * N holds 8 / N of them), each part a GEMM of its own, the parts' shares of
+ * the input gradient summed in common/grad_tree.h's tree. So a whole
+ * network, a member of the towers and a member of a hybrid split compute
+ * every tensor with GEMMs of the same shapes on the same operands, and every
+ * sum in the same order: the same bits, given a communicator that adds the
+ * members' shares in that tree (communicator.h). Scratch for passes of up to
+ * `pass_images` images of n's own (<= its max batch) is allocated now; 0
+ * turns the order off and frees it. AN_ERR_ARG for a split over a member
+ * count that does not divide GRAD_TREE_CHUNKS. */
+an_status net_set_fixed_order(net *n, int pass_images);
+
 /* Floats in a block of the whole network (net_param_count of a net without
  * split), its parameters and multiply-adds per image (net_parameters and
  * net_macs_per_image of the whole network; net_describe gives these). */

@@ -34,6 +34,7 @@ an_status net_variant_layers(const net_config *cfg, net_layer_spec *rows, char (
                              int *count);
 
 #define NET_MAX_LAYERS 32
+#define NET_FIXED_SCRATCH 5 /* the fixed order's scratch blocks (struct net) */
 #define NET_MAX_VIEWS 32
 
 /* An exchange step of a split network (net.h, net_split): what is gathered
@@ -70,6 +71,9 @@ typedef struct net_plan {
     net_exchange exchanges[NET_MAX_LAYERS]; /* for the NET_LAYER_EXCHANGE layers */
     int halo[NET_MAX_LAYERS];           /* towers: the other tower's channels LRN layer i reads next to the
                                          * boundary (half its window, §3.3; net_pass.c); 0 elsewhere */
+    int out_begin[NET_MAX_LAYERS];      /* conv and fc layer i's first output of the whole layer's (a member of a
+                                         * split: its slice's; 0 for a whole network) */
+    int whole_out_c[NET_MAX_LAYERS];    /* fc layer i's outputs in the whole network */
     size_t whole_offset[NET_MAX_VIEWS]; /* view v's place in the whole network's block */
     size_t whole_param_count;           /* floats in a block of the whole network */
     size_t whole_parameters;            /* the whole network's parameters (net_parameters of it) */
@@ -150,6 +154,15 @@ struct net {
     int last_own_batch;                /* the images of the pass's input: this member's own */
     int last_train;
     int dropout_on;
+
+    /* the fixed order of --reproducible (net_set_fixed_order; net_pass.c): 0 off, else the most images of a
+     * pass of this member's own; scratch [NET_FIXED_SCRATCH][fixed_scratch_floats], NULL when off:
+     * 0 the parts of a tensor one after another (conv input halves, fc outputs or their gradients),
+     * 1 conv output halves or their gradients, 2 conv input-gradient halves or the fc tree's partial level 0,
+     * 3 and 4 its levels 1 and 2 */
+    int fixed_pass_images;
+    float *fixed_scratch[NET_FIXED_SCRATCH];
+    size_t fixed_scratch_floats;
 
     net_trace_fn trace;
     void *trace_ctx;

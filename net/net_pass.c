@@ -5,6 +5,7 @@
  * steps call the members' communicator (kernels/communicator.h). */
 #include <stdlib.h>
 
+#include "grad_tree.h"
 #include "net_internal.h"
 
 #define OPS(n) ((n)->be->ops)
@@ -171,6 +172,180 @@ static an_status lrn_halo_backward(net *n, int i, int B, const float *dout, floa
     return c->ops->put_part(c, t, y.boundary, dinput, b->edge, y.rows, y.input);
 }
 
+/* ------------------------------------------------------------ the fixed order (--reproducible)
+ *
+ * net_set_fixed_order (net.h). A whole network of two towers (a whole
+ * network, or a hybrid member, whose conv layers are whole) computes each
+ * conv layer as the towers of §3.2 do: output half t from tower t's kernels,
+ * on tower t's half of the input where the layer is grouped (conv2, conv4,
+ * conv5), on the whole input where it is not (conv1, conv3), whose input
+ * gradient is then half 0's share + half 1's: the sum the towers' exchange
+ * before conv3 makes. Every fc layer is computed as parts of the whole
+ * layer's GRAD_TREE_CHUNKS output parts (a member of N holds 8 / N of them):
+ * each part's outputs one fc op of its own, each part's share of the input
+ * gradient a leaf of common/grad_tree.h's tree, summed with the binary
+ * counter; the members' subtree sums are then added by the exchange's
+ * reduce-scatter in the tree's upper levels (communicator.h). So every GEMM
+ * has the same shape and operands, and every sum the same order, whatever
+ * the split. The halves and parts are cut and joined by the backend's
+ * split_parts and join_parts. */
+
+_Static_assert(GRAD_TREE_CHUNKS == OP_MAX_PARTS, "the fc layers' parts are the tree's leaves, at most join_parts's");
+
+/* Whether conv layer i runs as the two towers' halves. */
+static int conv_in_halves(const net *n, int i)
+{
+    const net_plan *p = &n->plan;
+    return n->fixed_pass_images > 0 && p->layers[i].kind == NET_LAYER_CONV && p->split_kind != NET_SPLIT_TOWERS &&
+           p->cfg.towers == 2;
+}
+
+/* One half of conv layer i on B images: the shape a tower's member has. */
+static conv_shape conv_half_shape(const net_layer_info *l, int B)
+{
+    conv_shape h = l->conv;
+    h.batch = B;
+    if (h.groups == 2) h.in_channels /= 2;
+    h.out_channels /= 2;
+    h.groups = 1;
+    return h;
+}
+
+/* Floats per image of a conv shape's input and output. */
+static size_t conv_in_image(const conv_shape *s) { return (size_t)s->in_channels * s->in_h * s->in_w; }
+static size_t conv_out_image(const conv_shape *s)
+{
+    return (size_t)s->out_channels * conv_out_size(s->in_h, s->kernel, s->stride, s->pad) *
+           conv_out_size(s->in_w, s->kernel, s->stride, s->pad);
+}
+
+/* out [B, Cout, Ho, Wo] of conv layer i from x [B, Cin, H, W], as two halves. */
+static an_status conv_forward_halves(net *n, int i, int B, const float *x)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const conv_shape h = conv_half_shape(l, B);
+    const int grouped = l->conv.groups == 2;
+    const size_t in_w[2] = {conv_in_image(&h), conv_in_image(&h)}, out_w[2] = {conv_out_image(&h), conv_out_image(&h)};
+    float *in_halves = n->fixed_scratch[0];  /* [2][B, Cin/2, H, W] (grouped) */
+    float *out_halves = n->fixed_scratch[1]; /* [2][B, Cout/2, Ho, Wo] */
+    const float *weight = param(n, n->params, l->weight_view), *bias = param(n, n->params, l->bias_view);
+    if (grouped) AN_TRY(OPS(n)->split_parts(n->be, in_halves, x, (size_t)B, 2, in_w));
+    for (int t = 0; t < 2; t++) {
+        const float *input = grouped ? in_halves + (size_t)t * B * in_w[0] : x;
+        AN_TRY(OPS(n)->conv_forward(n->be, out_halves + (size_t)t * B * out_w[0], input,
+                                    weight + (size_t)t * conv_shape_weight_count(&h), bias + (size_t)t * h.out_channels,
+                                    &h));
+    }
+    return OPS(n)->join_parts(n->be, n->bufs[i].out, out_halves, (size_t)B, 2, out_w);
+}
+
+/* Conv layer i's backward as two halves: its weight and bias gradients, and
+ * dinput [B, Cin, H, W] (NULL: none) from dout [B, Cout, Ho, Wo]. */
+static an_status conv_backward_halves(net *n, int i, int B, const float *dout, const float *x, float *dinput)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    const conv_shape h = conv_half_shape(l, B);
+    const int grouped = l->conv.groups == 2;
+    const size_t in_w[2] = {conv_in_image(&h), conv_in_image(&h)}, out_w[2] = {conv_out_image(&h), conv_out_image(&h)};
+    const size_t weights = conv_shape_weight_count(&h);
+    float *in_halves = n->fixed_scratch[0];   /* [2][B, Cin/2, H, W] (grouped) */
+    float *dout_halves = n->fixed_scratch[1]; /* [2][B, Cout/2, Ho, Wo] */
+    float *din_halves = n->fixed_scratch[2];  /* grouped: [2][B, Cin/2, H, W]; else half 1's share [B, Cin, H, W] */
+    const float *weight = param(n, n->params, l->weight_view);
+    float *dweight = param(n, n->grads, l->weight_view), *dbias = param(n, n->grads, l->bias_view);
+    AN_TRY(OPS(n)->split_parts(n->be, dout_halves, dout, (size_t)B, 2, out_w));
+    if (grouped) AN_TRY(OPS(n)->split_parts(n->be, in_halves, x, (size_t)B, 2, in_w));
+    for (int t = 0; t < 2; t++) {
+        const float *input = grouped ? in_halves + (size_t)t * B * in_w[0] : x;
+        float *dx = !dinput ? NULL : grouped ? din_halves + (size_t)t * B * in_w[0] : t == 0 ? dinput : din_halves;
+        AN_TRY(OPS(n)->conv_backward(n->be, dx, dweight + (size_t)t * weights, dbias + (size_t)t * h.out_channels,
+                                     dout_halves + (size_t)t * B * out_w[0], input, weight + (size_t)t * weights, &h));
+    }
+    if (!dinput) return AN_OK;
+    if (grouped) return OPS(n)->join_parts(n->be, dinput, din_halves, (size_t)B, 2, in_w);
+    return OPS(n)->add(n->be, dinput, dinput, din_halves, (size_t)B * in_w[0]); /* half 0's share + half 1's */
+}
+
+/* The output parts fc layer i of this member computes: *parts of them,
+ * widths[k] outputs each, in order (parts [s 8 / N, (s+1) 8 / N) of the
+ * whole layer's 8, whose union is the member's slice, net_plan.c). */
+static void fc_parts(const net *n, int i, int *parts, size_t widths[OP_MAX_PARTS])
+{
+    const net_plan *p = &n->plan;
+    const int each = GRAD_TREE_CHUNKS / p->split_count, first = p->split_index * each, whole = p->whole_out_c[i];
+    for (int k = 0; k < each; k++) widths[k] = (size_t)net_slice_length(whole, first + k, GRAD_TREE_CHUNKS);
+    *parts = each;
+}
+
+/* out [B, O] of fc layer i from x [B, I], part by part. */
+static an_status fc_forward_parts(net *n, int i, int B, const float *x)
+{
+    const net_layer_info *l = &n->plan.layers[i];
+    int parts;
+    size_t widths[OP_MAX_PARTS];
+    fc_parts(n, i, &parts, widths);
+    float *outs = n->fixed_scratch[0]; /* the parts one after another, part k [B, widths[k]] */
+    const float *weight = param(n, n->params, l->weight_view), *bias = param(n, n->params, l->bias_view);
+    size_t first = 0; /* part k's first output of the member's */
+    for (int k = 0; k < parts; k++) {
+        if (widths[k] > 0)
+            AN_TRY(OPS(n)->fc_forward(n->be, outs + (size_t)B * first, x, weight + first * (size_t)l->in_c,
+                                      bias + first, B, l->in_c, (int)widths[k]));
+        first += widths[k];
+    }
+    return OPS(n)->join_parts(n->be, n->bufs[i].out, outs, (size_t)B, parts, widths);
+}
+
+/* fc layer i's backward, part by part, as grad_tree_sum_leaves sees it. */
+typedef struct fc_part_leaves {
+    net *n;
+    int i, B;
+    const float *x;        /* [B, I] the layer's input */
+    const float *douts;    /* the parts of d(output) one after another, part k [B, widths[k]] */
+    float *dinput;         /* [B, I] the running sum of the parts' shares; NULL: none */
+    size_t widths[OP_MAX_PARTS], firsts[OP_MAX_PARTS];
+} fc_part_leaves;
+
+/* Leaf k: part k's weight and bias gradients, and its share of d(input) in the running sum. */
+static an_status fc_part_leaf(void *ctx, int k)
+{
+    fc_part_leaves *f = ctx;
+    net *n = f->n;
+    const net_layer_info *l = &n->plan.layers[f->i];
+    const size_t first = f->firsts[k], in = (size_t)l->in_c;
+    if (f->widths[k] == 0) /* an empty part (fewer outputs than parts): no share */
+        return f->dinput ? OPS(n)->zero(n->be, f->dinput, (size_t)f->B * in * sizeof(float)) : AN_OK;
+    return OPS(n)->fc_backward(n->be, f->dinput, param(n, n->grads, l->weight_view) + first * in,
+                               param(n, n->grads, l->bias_view) + first, f->douts + (size_t)f->B * first, f->x,
+                               param(n, n->params, l->weight_view) + first * in, f->B, l->in_c, (int)f->widths[k]);
+}
+
+static an_status fc_part_add(void *ctx, int level)
+{
+    fc_part_leaves *f = ctx;
+    const size_t count = (size_t)f->B * (size_t)f->n->plan.layers[f->i].in_c;
+    return f->dinput ? OPS(f->n)->add(f->n->be, f->dinput, f->n->fixed_scratch[2 + level], f->dinput, count) : AN_OK;
+}
+
+static an_status fc_part_store(void *ctx, int level)
+{
+    fc_part_leaves *f = ctx;
+    const size_t count = (size_t)f->B * (size_t)f->n->plan.layers[f->i].in_c;
+    return f->dinput ? OPS(f->n)->add(f->n->be, f->n->fixed_scratch[2 + level], f->dinput, NULL, count) : AN_OK;
+}
+
+/* fc layer i's weight and bias gradients and dinput [B, I] (NULL: none) from dout [B, O], part by part. */
+static an_status fc_backward_parts(net *n, int i, int B, const float *dout, const float *x, float *dinput)
+{
+    static const grad_tree_leaf_ops leaf_ops = {fc_part_leaf, fc_part_add, fc_part_store};
+    fc_part_leaves f = {.n = n, .i = i, .B = B, .x = x, .douts = n->fixed_scratch[0], .dinput = dinput};
+    int parts;
+    fc_parts(n, i, &parts, f.widths);
+    for (int k = 0, first = 0; k < parts; first += (int)f.widths[k], k++) f.firsts[k] = (size_t)first;
+    AN_TRY(OPS(n)->split_parts(n->be, n->fixed_scratch[0], dout, (size_t)B, parts, f.widths));
+    return grad_tree_sum_leaves(parts, &leaf_ops, &f);
+}
+
 /* Layer i forward on a batch of B (its input's images); sets n->outputs[i]. */
 static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t seed, const uint32_t *ids)
 {
@@ -192,6 +367,7 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
     }
     switch (l->kind) {
     case NET_LAYER_CONV: {
+        if (conv_in_halves(n, i)) return conv_forward_halves(n, i, B, x);
         conv_shape s = l->conv;
         s.batch = B;
         return OPS(n)->conv_forward(be, b->out, x, param(n, n->params, l->weight_view),
@@ -213,6 +389,7 @@ static an_status layer_forward(net *n, int i, int B, uint32_t step, uint64_t see
         return OPS(n)->maxpool_forward(be, b->out, b->argmax, x, &s);
     }
     case NET_LAYER_FC:
+        if (n->fixed_pass_images > 0) return fc_forward_parts(n, i, B, x);
         return OPS(n)->fc_forward(be, b->out, x, param(n, n->params, l->weight_view),
                                   param(n, n->params, l->bias_view), B, l->in_c, l->out_c);
     case NET_LAYER_DROPOUT: /* §4.2; the identity at test time (inverted dropout) */
@@ -267,6 +444,9 @@ static an_status pass_start(net *n, int batch, int train, const uint32_t *image_
                              n->member_batches[p->split_index]);
         if (members_images(n, batch) < 1) return error_set(AN_ERR_ARG, "a pass of no image on any member");
     }
+    if (n->fixed_pass_images > 0 && batch > n->fixed_pass_images)
+        return error_set(AN_ERR_ARG, "a pass of %d images in the fixed order, whose scratch holds %d", batch,
+                         n->fixed_pass_images);
     if (train && p->cfg.dropout_rate > 0.0f && !image_ids_host)
         return error_set(AN_ERR_ARG, "training with dropout needs the images' ids");
     n->last_batch = 0; /* until this pass completes */
@@ -489,6 +669,10 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
         return n->dropout_on ? OPS(n)->dropout_backward(be, *g, *g, b->mask, B, l->out_c, p->cfg.dropout_rate)
                              : AN_OK;
     case NET_LAYER_CONV: {
+        if (conv_in_halves(n, i)) {
+            st = conv_backward_halves(n, i, B, *g, x, dinput);
+            break;
+        }
         conv_shape s = l->conv;
         s.batch = B;
         st = OPS(n)->conv_backward(be, dinput, param(n, n->grads, l->weight_view), param(n, n->grads, l->bias_view),
@@ -496,6 +680,10 @@ static an_status layer_backward(net *n, int i, int B, float **g, float **other)
         break;
     }
     case NET_LAYER_FC:
+        if (n->fixed_pass_images > 0) {
+            st = fc_backward_parts(n, i, B, *g, x, dinput);
+            break;
+        }
         st = OPS(n)->fc_backward(be, dinput, param(n, n->grads, l->weight_view), param(n, n->grads, l->bias_view), *g,
                                  x, param(n, n->params, l->weight_view), B, l->in_c, l->out_c);
         break;

@@ -118,6 +118,7 @@ static an_status layer_plan(net_plan *p, const net_layer_spec *s, net_layer_info
         l->in_c = in;
         l->in_h = l->in_w = 1;
         l->out_c = s->outputs > 0 ? scaled_fc(s->outputs, p->cfg.width) : p->cfg.num_classes;
+        p->whole_out_c[l - p->layers] = l->out_c;
         if (p->split_kind != NET_SPLIT_NONE) { /* outputs [s F / N, (s+1) F / N) */
             const int whole = l->out_c;
             *begin = net_slice_begin(whole, p->split_index, p->split_count);
@@ -320,6 +321,7 @@ an_status net_plan_build_split(net_plan *p, const net_config *cfg, int max_batch
         l->weight_view = l->bias_view = -1;
         an_status st = layer_plan(p, &p->specs[count], l, count == 0, r == rows_count - 1, &begins[count]);
         if (st != AN_OK) return error_context(st, "planning layer %s", l->name);
+        p->out_begin[count] = begins[count];
         if (row->features) p->features_layer = count;
         /* towers: the LRN's window of n channels crosses the boundary; the other tower's n / 2 nearest
          * channels (all of them when it has fewer) come in as a halo (net_pass.c) */

@@ -1,5 +1,5 @@
 /* test_grad_tree.c: the order of --reproducible's gradient sums
- * (train/grad_tree.h). Each part's binary counter and the combine of the
+ * (common/grad_tree.h). Each part's binary counter and the combine of the
  * parts, run on strings ("(0+1)"), give the one tree
  * (((0+1)+(2+3))+((4+5)+(6+7))) for 1, 2, 4 and 8 equal parts and for
  * unequal subtrees; the counter keeps log2(chunks) partial sums at most; a
