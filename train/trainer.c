@@ -187,7 +187,7 @@ static an_status replica_gradients(void *ctx, int r)
     if (r == t->fail_replica && t->state.global_step + 1 == t->fail_step)
         return error_set(AN_ERR_INTERNAL, "failure injected at step %" PRIu64 " (ALEXNET_TEST_FAIL_REPLICA)",
                          t->fail_step);
-    if (t->tree) return trainer_tree_gradients(t, r, b, w->chunk_scores);
+    if (t->tree) return trainer_tree_gradients(t, r, w->batches, w->chunk_scores);
     if (b->count == 0 && t->mode == PARALLEL_DATA) return net_zero_grads(t->nets[r]);
     AN_TRY(forward_images(t, r, w, 1));
     /* Gradients of sum(loss) / global batch: summed over replicas, the batch mean. */
@@ -233,7 +233,7 @@ static an_status replica_validate(void *ctx, int r)
 {
     step_work *w = ctx;
     const loader_batch *b = w->batches[r];
-    if (w->t->tree) return b->count ? trainer_tree_validate(w->t, r, b, w->chunk_scores) : AN_OK; /* data mode only */
+    if (w->t->tree) return trainer_tree_validate(w->t, r, w->batches, w->chunk_scores);
     if (b->count == 0 && w->t->mode == PARALLEL_DATA) return AN_OK;
     AN_TRY(forward_images(w->t, r, w, 0));
     return read_scores(w->t, r, w, w->sums[r]);

@@ -80,8 +80,8 @@ an_status trainer_read_scores(trainer *t, int r, const loader_batch *b, double s
  * replica. total: the scores of every process, added in chunk order. */
 an_status trainer_tree_open(trainer *t);
 void trainer_tree_close(trainer *t);
-an_status trainer_tree_gradients(trainer *t, int r, const loader_batch *slice, double scores[][4]);
-an_status trainer_tree_validate(trainer *t, int r, const loader_batch *slice, double scores[][4]);
+an_status trainer_tree_gradients(trainer *t, int r, loader_batch *const *slices, double scores[][4]);
+an_status trainer_tree_validate(trainer *t, int r, loader_batch *const *slices, double scores[][4]);
 an_status trainer_tree_sum_grads(trainer *t);
 an_status trainer_tree_total(trainer *t, double scores[][4], double total[4]);
 

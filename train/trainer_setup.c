@@ -100,9 +100,6 @@ static an_status check_resume_options(const trainer *t, const net_config *cfg)
                          "settings (start a new --run to change them)", what);
     /* A run's sums are reproducible from its first step or not at all: the flag is carried from the
      * checkpoint when not given, and cannot be turned on halfway. */
-    if (s->reproducible && o->parallel != PARALLEL_DATA)
-        return error_set(AN_ERR_ARG, "--resume: the run was started with --reproducible, which runs with --parallel "
-                         "data only; resume it without --parallel %s", parallel_mode_name(o->parallel));
     if ((o->given & TRAIN_GIVEN_REPRODUCIBLE) && !s->reproducible)
         return error_set(AN_ERR_ARG, "--resume: the run was not started with --reproducible, and its earlier "
                          "steps cannot be made so; resume it without --reproducible (or start a new --run with it)");

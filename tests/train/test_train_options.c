@@ -163,7 +163,8 @@ static void test_precision_names(void **state)
 
 /* --reproducible: parsed, a setting of the trajectory (config.json's
  * training section, checked on --resume), and refused with exit 2 where the
- * batch or the replicas x processes do not fall on the chunks of its tree. */
+ * batch or the replicas x processes (the pairs of towers x processes) do not
+ * fall on the chunks of its tree. */
 static void test_reproducible(void **state)
 {
     (void)state;
@@ -193,12 +194,15 @@ static void test_reproducible(void **state)
     assert_int_equal(parse(&o, "--data d --run r --reproducible --batch 12"), EXIT_USAGE);
     assert_non_null(strstr(error_message(), "multiple of 8"));
     assert_int_equal(parse(&o, "--data d --run r --batch 12"), 0);
-    /* the split modes' exchanges are not in the tree yet: refused, not silently regrouped */
-    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel hybrid --devices cpu,cpu"), EXIT_USAGE);
-    assert_non_null(strstr(error_message(), "--parallel data only"));
-    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel towers --towers 2 --devices cpu,cpu"),
-                     EXIT_USAGE);
-    assert_int_equal(parse(&o, "--data d --run r --parallel hybrid --devices cpu,cpu"), 0);
+    /* the split modes: hybrid's devices are parts of the tree, the two towers one part */
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel hybrid --devices cpu,cpu,cpu,cpu"), 0);
+    assert_int_equal(train_options_check_world(&o, 2), 0);              /* 8 parts */
+    assert_int_equal(train_options_check_world(&o, 4), EXIT_USAGE);     /* 16 parts */
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel hybrid --devices cpu,cpu,cpu"), 0);
+    assert_int_equal(train_options_check_world(&o, 1), EXIT_USAGE);     /* 3 parts */
+    assert_int_equal(parse(&o, "--data d --run r --reproducible --parallel towers --towers 2 --devices cpu,cpu"), 0);
+    assert_int_equal(train_options_check_world(&o, 8), 0);              /* 8 pairs of towers: 8 parts */
+    assert_int_equal(train_options_check_world(&o, 3), EXIT_USAGE);
 }
 
 /* Every recorded option names a config.json section; the network's and the
