@@ -35,6 +35,7 @@ enum { MAX_BATCH = 4, CLASSES = 10, STEPS = 3 };
 
 static int use_cuda; /* --cuda: the inner backend is the GPU's */
 static net_config variant; /* the network the steps train: the paper's, or the experiments' variant */
+static int fixed_order;    /* 1: the nets in --reproducible's fixed order (net_set_fixed_order) */
 
 static void fill(float *x, size_t n, uint32_t stream, float scale)
 {
@@ -51,6 +52,7 @@ static net *make_net(backend *be)
     an_status st = be ? net_create_on(&n, &cfg, MAX_BATCH, be) : net_create_cpu(&n, &cfg, MAX_BATCH);
     if (st != AN_OK) fail_msg("%s", error_message());
     if (net_init_params(n, 3) != AN_OK) fail_msg("%s", error_message());
+    if (fixed_order && net_set_fixed_order(n, MAX_BATCH) != AN_OK) fail_msg("%s", error_message());
     return n;
 }
 
@@ -265,6 +267,47 @@ static void test_lrn_scale_only_where_kept(void **state)
     free(x);
     net_destroy(recomputing);
     net_destroy(plain);
+    backend_destroy(checked);
+    backend_destroy(inner);
+}
+
+/* join_parts and split_parts through the checker: parts of 3, 0 and 5
+ * floats (an empty one) over 7 rows joined side by side, each float where
+ * backend_ops.def says, and split back to the same bits (-0 and a NaN's
+ * payload included). */
+static void test_parts_checked(void **state)
+{
+    (void)state;
+    enum { ROWS = 7, PARTS = 3, WIDTH = 8, N = ROWS * WIDTH };
+    const size_t widths[PARTS] = {3, 0, 5};
+    backend *inner = NULL, *checked = NULL;
+    open_checked(&inner, &checked);
+    const backend_ops *ops = checked->ops;
+    float *parted, *whole, *back; /* [N] backend memory: the parts one after another, joined, split again */
+    assert_int_equal(ops->alloc(checked, (void **)&parted, N * sizeof(float), "parted"), AN_OK);
+    assert_int_equal(ops->alloc(checked, (void **)&whole, N * sizeof(float), "whole"), AN_OK);
+    assert_int_equal(ops->alloc(checked, (void **)&back, N * sizeof(float), "back"), AN_OK);
+    float host[N], got[N];
+    for (int i = 0; i < N; i++) host[i] = (float)i * 1.25f - 20.0f;
+    host[4] = -0.0f;
+    const uint32_t nan_bits = 0x7fc04321u;
+    memcpy(&host[9], &nan_bits, sizeof nan_bits);
+    assert_int_equal(ops->upload(checked, parted, host, sizeof host), AN_OK);
+    assert_int_equal(ops->join_parts(checked, whole, parted, ROWS, PARTS, widths), AN_OK);
+    assert_int_equal(ops->download(checked, got, whole, sizeof got), AN_OK);
+    for (int r = 0; r < ROWS; r++) {
+        for (int c = 0; c < 3; c++) assert_memory_equal(&got[r * WIDTH + c], &host[r * 3 + c], sizeof(float));
+        for (int c = 0; c < 5; c++)
+            assert_memory_equal(&got[r * WIDTH + 3 + c], &host[ROWS * 3 + r * 5 + c], sizeof(float));
+    }
+    assert_int_equal(ops->split_parts(checked, back, whole, ROWS, PARTS, widths), AN_OK);
+    assert_int_equal(ops->download(checked, got, back, sizeof got), AN_OK);
+    assert_memory_equal(got, host, sizeof got);
+    const size_t too_many[OP_MAX_PARTS + 1] = {8}; /* more parts than the op takes */
+    assert_int_equal(ops->join_parts(checked, whole, parted, ROWS, OP_MAX_PARTS + 1, too_many), AN_ERR_ARG);
+    ops->free(checked, parted);
+    ops->free(checked, whole);
+    ops->free(checked, back);
     backend_destroy(checked);
     backend_destroy(inner);
 }
@@ -539,6 +582,17 @@ static void test_training_steps_checked(void **state)
     training_steps_checked();
 }
 
+/* The fixed order of --reproducible: the conv halves and fc parts cut and
+ * joined by split_parts and join_parts, the parts' shares added by add. */
+static void test_fixed_order_steps_checked(void **state)
+{
+    (void)state;
+    net_config_default(&variant);
+    fixed_order = 1;
+    training_steps_checked();
+    fixed_order = 0;
+}
+
 /* The experiments' ops and rows (docs/experiments.md): tanh, 2x2 pooling, no
  * LRN, one tower. */
 static void test_variant_steps_checked(void **state)
@@ -650,6 +704,8 @@ int main(int argc, char **argv)
         }
         backend_destroy(probe);
         const struct CMUnitTest gpu_tests[] = {cmocka_unit_test(test_add_checked),
+                                               cmocka_unit_test(test_parts_checked),
+                                               cmocka_unit_test(test_fixed_order_steps_checked),
                                                cmocka_unit_test(test_training_steps_checked),
                                                cmocka_unit_test(test_variant_steps_checked),
                                                cmocka_unit_test(test_input_crop_checked),
@@ -664,6 +720,8 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_checked),
+        cmocka_unit_test(test_parts_checked),
+        cmocka_unit_test(test_fixed_order_steps_checked),
         cmocka_unit_test(test_training_steps_checked),
         cmocka_unit_test(test_variant_steps_checked),
         cmocka_unit_test(test_input_crop_checked),
