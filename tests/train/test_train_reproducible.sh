@@ -2,8 +2,8 @@
 # --reproducible (docs/train.md, "Reproducible training"): the weights and
 # momentum are bitwise the same on one CPU, with 2 and 4 CPU replicas
 # (--parallel data), the towers on 2 and hybrid on 2 and 4, and after a
-# kill -9 and --resume (on another replica count, and without the flag,
-# which the checkpoint carries), and resumed under --parallel hybrid.
+# kill -9 and --resume (on another replica count or mode, and without the
+# flag, which the checkpoint carries).
 # 90 training images in batches of 16: the
 # runs cross an epoch's end, with its short last batch of 10 (chunks of 1
 # and 2 images) and a validation. Turning the flag on at a resume, and
@@ -36,6 +36,13 @@ kill_after_checkpoint "$WORK/killed" 3 $! 8
 "$TRAIN" $common --run "$WORK/killed" --max-steps 8 --resume --devices cpu
 grep -q '"reproducible": true' "$WORK/killed/config.json" || fail "the resumed run's config.json lost --reproducible"
 "$COMPARE" "$(latest "$WORK/one")" "$(latest "$WORK/killed")" || fail "the resumed reproducible run differs"
+
+# 2b. kill -9 in towers, --resume in hybrid on 4: bitwise the straight run
+"$TRAIN" $repro --run "$WORK/killed-towers" --max-steps 8 --checkpoint-steps 3 --devices cpu,cpu --parallel towers &
+kill_after_checkpoint "$WORK/killed-towers" 3 $! 8
+"$TRAIN" $common --run "$WORK/killed-towers" --max-steps 8 --resume --devices cpu,cpu,cpu,cpu --parallel hybrid
+"$COMPARE" "$(latest "$WORK/one")" "$(latest "$WORK/killed-towers")" ||
+    fail "the reproducible towers run killed and resumed in hybrid differs"
 
 # 3. a run without the flag cannot take it at a resume
 "$TRAIN" $common --run "$WORK/plain" --max-steps 2 --devices cpu
