@@ -7,10 +7,10 @@
  * equal the whole network's within float32 rounding of a regrouped sum.
  * Towers (with LRN, whose window crosses the towers' boundary) and fc
  * slices over 3 members with uneven batches and uneven slices. And the
- * towers' LRN alone, bitwise: each tower's norm1 and norm2 outputs and
- * input gradients, put side by side, against the LRN op run on the whole
- * tensor of both towers' inputs and output gradients (net_pass.c, "the
- * towers' LRN"). */
+ * towers' LRN, bitwise: each tower's norm1 and norm2 outputs and input
+ * gradients, put side by side, against the LRN op run on the whole tensor
+ * of both towers' inputs and output gradients (net_pass.c, "the towers'
+ * LRN"), and the outputs against the whole network's. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -222,6 +222,30 @@ static an_status trace_lrn(void *ctx, const net_layer_info *layer, int backward)
     return AN_OK;
 }
 
+/* The whole network's norm layers' inputs and outputs [LRN_B, 2C, H, W], in host copies. */
+typedef struct whole_trace {
+    net *n;
+    int count;
+    float *x[2], *out[2];
+} whole_trace;
+
+static an_status trace_whole_lrn(void *ctx, const net_layer_info *layer, int backward)
+{
+    whole_trace *tr = ctx;
+    net *n = tr->n;
+    const int i = (int)(layer - n->plan.layers);
+    if (backward || layer->kind != NET_LAYER_LRN) return AN_OK;
+    if (tr->count == 2) return error_set(AN_ERR_INTERNAL, "more than two norm layers");
+    const size_t floats = (size_t)LRN_B * (size_t)layer->in_c * (size_t)layer->in_h * (size_t)layer->in_w;
+    float *x = malloc(floats * sizeof(float)), *out = malloc(floats * sizeof(float));
+    if (!x || !out) return error_set(AN_ERR_NOMEM, "trace copies");
+    memcpy(x, n->outputs[i - 1], floats * sizeof(float));
+    memcpy(out, n->outputs[i], floats * sizeof(float));
+    tr->x[tr->count] = x;
+    tr->out[tr->count++] = out;
+    return AN_OK;
+}
+
 static void *tower_pass(void *arg)
 {
     member_job *j = arg;
@@ -241,8 +265,11 @@ static void side_by_side(float *whole, const float *t0, const float *t1, int C, 
     }
 }
 
-/* The towers' norm1 and norm2 give one device's LRN bits: forward, and the input gradient of every own
- * channel, boundary channels included (their window's sum made in one place, in channel order). */
+/* The towers' norm1 and norm2 give one device's LRN bits: forward, the whole network's outputs (conv1 and
+ * the grouped conv2 before them give its inputs' bits too), and the input gradient of every own channel,
+ * boundary channels included (their window's sum made in one place, in channel order), against the LRN's
+ * backward on the whole tensor with the towers' output gradients (the whole network's own output gradients
+ * come through conv3's exchange, which sums the towers' shares in another order than one device). */
 static void test_towers_lrn_bitwise(void **state)
 {
     (void)state;
@@ -279,6 +306,16 @@ static void test_towers_lrn_bitwise(void **state)
     assert_int_equal(traces[0].count, 2);
     assert_int_equal(traces[1].count, 2);
 
+    /* the whole network with the same weights, on the same images */
+    net *whole;
+    whole_trace wt = {0};
+    assert_int_equal(net_create_cpu(&whole, &cfg, LRN_B), AN_OK);
+    assert_int_equal(net_init_params(whole, SEED), AN_OK);
+    wt.n = whole;
+    net_set_trace(whole, trace_whole_lrn, &wt);
+    assert_int_equal(net_forward(whole, input, LRN_B, ids, 3, SEED, 1), AN_OK);
+    assert_int_equal(wt.count, 2);
+
     backend *be = bes[0];
     const lrn_params *lrn = &towers[0]->plan.lrn;
     for (int k = 0; k < 2; k++) {
@@ -286,10 +323,10 @@ static void test_towers_lrn_bitwise(void **state)
         const net_layer_info *layer = &towers[0]->plan.layers[l0->layer];
         assert_int_equal(l0->C, l1->C);
         assert_true(l0->C > l0->E - l0->C); /* some own channels lie outside the halo's reach */
-        const size_t whole = (size_t)LRN_B * 2 * (size_t)l0->C * l0->hw;
-        float *x = malloc(whole * sizeof(float)), *out = malloc(whole * sizeof(float));
-        float *scale = malloc(whole * sizeof(float)), *dout = malloc(whole * sizeof(float));
-        float *dinput = malloc(whole * sizeof(float)), *got = malloc(whole * sizeof(float));
+        const size_t count = (size_t)LRN_B * 2 * (size_t)l0->C * l0->hw;
+        float *x = malloc(count * sizeof(float)), *out = malloc(count * sizeof(float));
+        float *scale = malloc(count * sizeof(float)), *dout = malloc(count * sizeof(float));
+        float *dinput = malloc(count * sizeof(float)), *got = malloc(count * sizeof(float));
         assert_true(x && out && scale && dout && dinput && got);
         side_by_side(x, l0->x, l1->x, l0->C, l0->hw);
         side_by_side(dout, l0->dout, l1->dout, l0->C, l0->hw);
@@ -299,11 +336,14 @@ static void test_towers_lrn_bitwise(void **state)
                                                layer->in_w, lrn),
                          AN_OK);
         side_by_side(got, l0->out, l1->out, l0->C, l0->hw);
-        for (size_t i = 0; i < whole; i++)
+        for (size_t i = 0; i < count; i++)
             if (memcmp(&got[i], &out[i], sizeof(float)) != 0)
                 fail_msg("%s output [%zu]: the towers' %.9g, the whole tensor's %.9g", layer->name, i, got[i], out[i]);
+        /* and the whole network's own norm layer, with the same weights: the same input and output bits */
+        assert_memory_equal(x, wt.x[k], count * sizeof(float));
+        assert_memory_equal(got, wt.out[k], count * sizeof(float));
         side_by_side(got, l0->dinput, l1->dinput, l0->C, l0->hw);
-        for (size_t i = 0; i < whole; i++)
+        for (size_t i = 0; i < count; i++)
             if (memcmp(&got[i], &dinput[i], sizeof(float)) != 0)
                 fail_msg("%s input gradient [%zu] (channel %zu of %d): the towers' %.9g, the whole tensor's %.9g",
                          layer->name, i, (i / l0->hw) % (size_t)(2 * l0->C), 2 * l0->C, got[i], dinput[i]);
@@ -324,6 +364,11 @@ static void test_towers_lrn_bitwise(void **state)
         net_destroy(towers[t]);
         backend_destroy(bes[t]);
     }
+    for (int k = 0; k < 2; k++) {
+        free(wt.x[k]);
+        free(wt.out[k]);
+    }
+    net_destroy(whole);
     communicator_destroy(comm);
     free(input);
 }
