@@ -56,8 +56,9 @@ an_status backend_open_list(backend **out, int *count, int max, const char *list
  * backend_open_list gives each CPU replica of a list this many. */
 int backend_cpu_threads_each(int threads, int replicas);
 
-/* The communicator that sums blocks across bes[0..members-1]: in member order
- * on CPUs, NCCL on GPUs (AN_ERR_UNSUPPORTED in a build without NCCL). */
+/* The communicator that sums blocks across bes[0..members-1]: in a fixed tree
+ * of the members on CPUs (communicator.h), NCCL on GPUs (AN_ERR_UNSUPPORTED in
+ * a build without NCCL). */
 an_status communicator_open(communicator **out, backend *const *bes, int members);
 
 #endif

@@ -3,7 +3,7 @@
  * "Several devices in one process" and "Parallel modes"): the sum of the
  * gradients, and the all-gather and reduce-scatter of a network split over
  * the replicas (net.h, net_split). kernels/cpu (communicator_cpu.h) works
- * on host blocks in member order; kernels/cuda (communicator_nccl.h) on
+ * on host blocks in a fixed order; kernels/cuda (communicator_nccl.h) on
  * device blocks with NCCL on each replica's stream. Like the backend table
  * (backend.h), a communicator is chosen at run time.
  *
@@ -38,8 +38,12 @@ typedef struct communicator_ops {
      * blocks[j], for every m: afterwards every member holds the same values.
      * Called once, from one thread, after each member's earlier ops on its
      * backend were queued; each member's later ops see the sum. The CPU
-     * instance adds in member order (0 + 1 + ...), so the result does not
-     * depend on thread timing; NCCL's order is its own. */
+     * instance adds in a balanced binary tree, left operand first: sum(lo,
+     * hi) = sum(lo, mid) + sum(mid, hi), mid = lo + (hi - lo) / 2, over
+     * members [0, members); for 2, 4 and 8 members (0+1), (0+1)+(2+3) and
+     * ((0+1)+(2+3))+((4+5)+(6+7)), the tree of train/grad_tree.h; for 3,
+     * 0+(1+2). So its result does not depend on thread timing. NCCL's
+     * order is NCCL's own (its ring or tree, chosen by NCCL). */
     an_status (*sum)(communicator *c, float *const *blocks, size_t n);
     /* Member `member`'s call: gathered [rows, total] (total = the sum of
      * parts[0..members-1]) = every member's part, row by row: row r's floats
@@ -51,8 +55,9 @@ typedef struct communicator_ops {
     /* Member `member`'s call, the adjoint of all_gather: part [rows,
      * parts[member]] = the sum over members j of block_j [rows, total]
      * (member j's own block) restricted to member's floats of each row. Not
-     * in place. The CPU instance adds in member order (0 + 1 + ...), so the
-     * result does not depend on thread timing; NCCL's order is its own. */
+     * in place. The CPU instance adds the members' blocks in the tree of
+     * `sum` above, so the result does not depend on thread timing; NCCL's
+     * order is NCCL's own. */
     an_status (*reduce_scatter)(communicator *c, int member, float *part, const float *block, size_t rows,
                                 const size_t *parts);
     /* Copies on member `member`'s own backend, no other member taking part,

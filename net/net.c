@@ -18,7 +18,8 @@ static an_status be_alloc(net *n, void **out, size_t bytes, const char *what, co
     return n->be->ops->alloc(n->be, out, bytes, name);
 }
 
-/* The towers' LRN layer i: its extended blocks and halo (net_internal.h, net_pass.c). */
+/* The towers' LRN layer i: its extended blocks [B, C + K, H, W], halo [B, 2K, H, W] and edge [B, K, H, W]
+ * (net_internal.h, net_pass.c; K the plan's halo). */
 static an_status halo_alloc(net *n, int i)
 {
     const net_plan *p = &n->plan;
@@ -205,10 +206,13 @@ static size_t plan_exchange_floats(const net_plan *p, int batch)
     const size_t N = (size_t)p->split_count;
     size_t floats = 0;
     for (int i = 0; i < p->layer_count; i++) {
-        if (p->halo[i] > 0) { /* towers' LRN: both towers' boundary channels, gathered and reduce-scattered */
+        if (p->halo[i] > 0) { /* towers' LRN: both towers' halo of boundary channels gathered forward, and
+                               * the nearest h of d(output) backward (net_pass.c) */
             const net_layer_info *l = &p->layers[i];
-            const size_t halo = (size_t)batch * 2 * (size_t)p->halo[i] * (size_t)l->in_h * (size_t)l->in_w;
-            floats += 2 * halo * (N - 1) / N;
+            const size_t hw = (size_t)l->in_h * (size_t)l->in_w;
+            const size_t forward = (size_t)batch * 2 * (size_t)p->halo[i] * hw,
+                         backward = (size_t)batch * 2 * (size_t)net_plan_halo_near(p, i) * hw;
+            floats += (forward + backward) * (N - 1) / N;
         }
         if (p->layers[i].kind != NET_LAYER_EXCHANGE) continue;
         /* the gathered tensor of the whole batch; a ring sends (N - 1) / N of it forward and backward */

@@ -305,9 +305,11 @@ an_status net_update_applied(net *n, int *applied);
  *     pool5, fc6, fc7 and fc8 all-gathered over the features. Needs the
  *     grouped network (cfg towers 2). Our LRN's window of 5 channels spans
  *     the towers' boundary (the paper's GPUs normalised each its own maps):
- *     a tower's LRN also reads the other tower's 2 nearest channels (a
- *     halo, all-gathered; their gradient reduce-scattered back), so the
- *     towers compute the one network's function (net_pass.c).
+ *     a tower's LRN also reads the other tower's 4 nearest channels (a
+ *     halo, all-gathered; backward, the gradient of the 2 nearest
+ *     channels' outputs all-gathered, nothing reduce-scattered), so the
+ *     towers compute the one network's function, on CPUs with the same
+ *     bits in the LRN (net_pass.c).
  *
  * The parameter views of a member are sub-blocks of the whole network's
  * (the first rows of a tensor, outputs first): net_to_whole and

@@ -70,9 +70,8 @@ typedef struct net_plan {
                                          * after an exchange over the images, else 1 */
     net_exchange exchanges[NET_MAX_LAYERS]; /* for the NET_LAYER_EXCHANGE layers */
     int halo[NET_MAX_LAYERS];           /* towers: the other tower's channels LRN layer i reads next to the
-                                         * boundary (half its window, §3.3; net_pass.c); 0 elsewhere */
-    int out_begin[NET_MAX_LAYERS];      /* conv and fc layer i's first output of the whole layer's (a member of a
-                                         * split: its slice's; 0 for a whole network) */
+                                         * boundary, min(2h, its channels) for the window's half h = n / 2
+                                         * (§3.3; net_pass.c, net_plan_halo_near); 0 elsewhere */
     int whole_out_c[NET_MAX_LAYERS];    /* fc layer i's outputs in the whole network */
     size_t whole_offset[NET_MAX_VIEWS]; /* view v's place in the whole network's block */
     size_t whole_param_count;           /* floats in a block of the whole network */
@@ -102,15 +101,24 @@ static inline size_t net_plan_out_floats(const net_plan *plan, int i)
     return (size_t)l->out_c * (size_t)l->out_h * (size_t)l->out_w;
 }
 
+/* Towers: of LRN layer i's halo of K channels (plan halo), the h = min(n / 2, K) nearest the boundary,
+ * those in the windows of the tower's own channels: their d(output) is exchanged backward (net_pass.c). */
+static inline int net_plan_halo_near(const net_plan *plan, int i)
+{
+    return plan->lrn.n / 2 < plan->halo[i] ? plan->lrn.n / 2 : plan->halo[i];
+}
+
 /* What one layer keeps in backend memory, each for max_batch images. */
 typedef struct net_layer_buffers {
     float *out;      /* [B, out_c, out_h, out_w]; NULL for relu and tanh (in place on their input) */
     float *scale;    /* lrn: [B, C, H, W] the denominators, for the backward pass */
     int32_t *argmax; /* maxpool: [B, C, Ho, Wo] */
     uint8_t *mask;   /* dropout: [B, N] */
-    /* towers' LRN (plan halo h > 0), C = the tower's channels, E = C + h with the other tower's h next
-     * to the boundary: [B, E, H, W] ext_in, ext_out, ext_scale (where the backend keeps it), d_ext_out,
-     * d_ext_in; halo [B, 2h, H, W] both towers' boundary channels; edge [B, h, H, W] one tower's */
+    /* towers' LRN (plan halo K > 0 channels, h = net_plan_halo_near of them), C = the tower's channels,
+     * E = C + K with the other tower's K next to the boundary: [B, E, H, W] ext_in, ext_out, ext_scale
+     * (where the backend keeps it), d_ext_out, d_ext_in; halo [B, 2K, H, W] both towers' boundary
+     * channels (backward [B, 2h, H, W] of d(output), then [B, K, H, W] the other's halo block); edge
+     * [B, K, H, W] one tower's (backward [B, h, H, W]) */
     float *ext_in, *ext_out, *ext_scale, *d_ext_out, *d_ext_in, *halo, *edge;
 } net_layer_buffers;
 

@@ -93,45 +93,73 @@ static int layer_images(const net *n, int i, int batch)
  *
  * The LRN's window of n channels (§3.3) crosses the towers' boundary: a
  * tower's channels next to it are normalised with the other tower's nearest
- * h = n / 2. So tower t's LRN runs on E = C + h channels, its own C and the
- * other tower's h on the boundary's side ([own | other's first h] for tower
- * 0, [other's last h | own] for tower 1), and keeps its own outputs; the h
- * channels come in by an all-gather of both towers' boundary channels (the
- * "halo"). Backward, the gradient of the other's h channels goes back and is
- * added to that tower's own (a reduce-scatter of the halo). The copies in
- * and out of these blocks are the communicator's take_part and put_part.
+ * h = n / 2. The other tower's channels come in as operands (a "halo"), so
+ * that every sum for a tower's own channels is made by that tower alone,
+ * over the operands one device adds: on the CPU, which sums each channel's
+ * window in channel order (kernels/cpu/lrn_cpu.c), the same bits as the
+ * whole network's LRN, forward and backward (tests/net/test_net_split.c).
  *
- * The layouts, per image row: the tower's input [C] as parts {C - h, h}
- * (tower 0: its boundary is part 1) or {h, C - h} (tower 1: part 0); the
- * halo [2h] as {h, h} (tower j's boundary channels are part j); the extended
- * input [E] as {C, h} (tower 0: own part 0) or {h, C} (tower 1: own part 1). */
+ * Forward, tower t's LRN runs on E = C + K channels, its own C and the
+ * other tower's K = min(2h, C) nearest (net_plan.c) on the boundary's side
+ * ([own | other's first K] for tower 0, [other's last K | own] for tower 1),
+ * all-gathered from both towers' boundary channels, and keeps its own
+ * outputs. Of the halo, the nearest h channels' windows are complete (they
+ * reach h further, into the K), so their outputs and scales are the true
+ * ones; the far K - h channels' are not, and nothing reads them.
+ *
+ * Backward, an own channel's input gradient sums d(output) y / scale over
+ * the channels whose windows hold it: its own tower's and the other's
+ * nearest h. So the towers all-gather the h boundary channels of
+ * d(output), each places the other's next to its own in the extended
+ * output gradient (the far K - h channels' gradient 0), runs the LRN's
+ * backward on the extended block and keeps its own channels' input
+ * gradient. No gradient crosses back: there is no reduce-scatter. The
+ * copies in and out of these blocks are the communicator's take_part and
+ * put_part.
+ *
+ * The layouts, per image row: the tower's input [C] (and d(output) [C]) as
+ * parts {C - K, K} forward and {C - h, h} backward (tower 0: its boundary is
+ * part 1) or {K, C - K} and {h, C - h} (tower 1: part 0); the gathered halo
+ * [2K] as {K, K} forward and [2h] as {h, h} backward (tower j's boundary
+ * channels are part j); the other's halo block [K] in the extended output
+ * gradient as {h, K - h} (tower 0: the near h are part 0) or {K - h, h}
+ * (tower 1: part 1); the extended block [E] as {C, K} (tower 0: own part 0)
+ * or {K, C} (tower 1: own part 1). */
 typedef struct halo_layout {
     size_t rows;
-    size_t input[2], halo[2], ext[2]; /* the parts above, in floats per image */
+    size_t input[2], input_near[2];   /* the tower's [C]: its K, and its h, boundary channels */
+    size_t halo[2], halo_near[2];     /* the gathered [2K] forward, [2h] backward */
+    size_t other[2];                  /* the other's halo block [K]: its near h, its far K - h */
+    size_t ext[2];                    /* the extended block [E] */
     int boundary;                     /* the tower's boundary part of its input */
-    int own;                          /* its own part of the extended input */
-    int E;                            /* channels of the extended input */
+    int own;                          /* its own part of the extended block; also the near part of other[] */
+    int E;                            /* channels of the extended block */
 } halo_layout;
 
 static halo_layout halo_layout_of(const net *n, int i, int B)
 {
     const net_layer_info *l = &n->plan.layers[i];
-    const int t = n->split.index, h = n->plan.halo[i], C = l->in_c;
+    const int t = n->split.index, K = n->plan.halo[i], h = net_plan_halo_near(&n->plan, i), C = l->in_c;
     const size_t hw = (size_t)l->in_h * (size_t)l->in_w;
     halo_layout y;
     y.rows = (size_t)B;
     y.boundary = t == 0 ? 1 : 0;
     y.own = t == 0 ? 0 : 1;
-    y.input[y.boundary] = (size_t)h * hw;
-    y.input[1 - y.boundary] = (size_t)(C - h) * hw;
-    y.halo[0] = y.halo[1] = (size_t)h * hw;
+    y.input[y.boundary] = (size_t)K * hw;
+    y.input[1 - y.boundary] = (size_t)(C - K) * hw;
+    y.input_near[y.boundary] = (size_t)h * hw;
+    y.input_near[1 - y.boundary] = (size_t)(C - h) * hw;
+    y.halo[0] = y.halo[1] = (size_t)K * hw;
+    y.halo_near[0] = y.halo_near[1] = (size_t)h * hw;
+    y.other[y.own] = (size_t)h * hw;
+    y.other[1 - y.own] = (size_t)(K - h) * hw;
     y.ext[y.own] = (size_t)C * hw;
-    y.ext[1 - y.own] = (size_t)h * hw;
-    y.E = C + h;
+    y.ext[1 - y.own] = (size_t)K * hw;
+    y.E = C + K;
     return y;
 }
 
-/* out [B, C, H, W] = LRN of x [B, C, H, W] with the other tower's boundary channels (above). */
+/* out [B, C, H, W] = LRN of x [B, C, H, W] with the other tower's K boundary channels (above). */
 static an_status lrn_halo_forward(net *n, int i, int B, const float *x)
 {
     const net_layer_info *l = &n->plan.layers[i];
@@ -139,7 +167,7 @@ static an_status lrn_halo_forward(net *n, int i, int B, const float *x)
     communicator *c = n->split.comm;
     const int t = n->split.index;
     const halo_layout y = halo_layout_of(n, i, B);
-    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, x, y.rows, y.input));     /* my boundary channels */
+    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, x, y.rows, y.input));     /* my K boundary channels */
     AN_TRY(c->ops->all_gather(c, t, b->halo, b->edge, y.rows, y.halo));          /* both towers' */
     AN_TRY(c->ops->put_part(c, t, y.own, b->ext_in, x, y.rows, y.ext));           /* mine, in place */
     AN_TRY(c->ops->take_part(c, t, 1 - t, b->edge, b->halo, y.rows, y.halo));     /* the other's */
@@ -149,8 +177,9 @@ static an_status lrn_halo_forward(net *n, int i, int B, const float *x)
     return c->ops->take_part(c, t, y.own, b->out, b->ext_out, y.rows, y.ext);
 }
 
-/* dinput [B, C, H, W] from dout [B, C, H, W]: the extended LRN's backward,
- * the other tower's share of this tower's boundary channels added to them. */
+/* dinput [B, C, H, W] from dout [B, C, H, W]: the extended LRN's backward
+ * with the other tower's h boundary channels of d(output) beside this
+ * tower's, its own channels' input gradient kept (above). */
 static an_status lrn_halo_backward(net *n, int i, int B, const float *dout, float *dinput)
 {
     const net_layer_info *l = &n->plan.layers[i];
@@ -158,18 +187,17 @@ static an_status lrn_halo_backward(net *n, int i, int B, const float *dout, floa
     communicator *c = n->split.comm;
     const int t = n->split.index;
     const halo_layout y = halo_layout_of(n, i, B);
-    AN_TRY(OPS(n)->zero(n->be, b->d_ext_out, y.rows * (y.ext[0] + y.ext[1]) * sizeof(float))); /* the other's: 0 */
+    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, dout, y.rows, y.input_near)); /* my h: edge [B, h, H, W] */
+    AN_TRY(c->ops->all_gather(c, t, b->halo, b->edge, y.rows, y.halo_near));          /* halo [B, 2h, H, W] */
+    AN_TRY(c->ops->take_part(c, t, 1 - t, b->edge, b->halo, y.rows, y.halo_near));    /* the other's h */
+    /* the other's halo block, halo [B, K, H, W]: its near h channels' d(output), the far K - h channels' 0 */
+    AN_TRY(OPS(n)->zero(n->be, b->halo, y.rows * (y.other[0] + y.other[1]) * sizeof(float)));
+    AN_TRY(c->ops->put_part(c, t, y.own, b->halo, b->edge, y.rows, y.other));
+    AN_TRY(c->ops->put_part(c, t, 1 - y.own, b->d_ext_out, b->halo, y.rows, y.ext));
     AN_TRY(c->ops->put_part(c, t, y.own, b->d_ext_out, dout, y.rows, y.ext));
     AN_TRY(OPS(n)->lrn_backward(n->be, b->d_ext_in, b->d_ext_out, b->ext_in, b->ext_out, b->ext_scale, B, y.E,
                                 l->in_h, l->in_w, &n->plan.lrn));
-    AN_TRY(c->ops->take_part(c, t, y.own, dinput, b->d_ext_in, y.rows, y.ext));
-    /* the halo block: part t this tower's share of its boundary's gradient, part 1 - t its share of the other's */
-    AN_TRY(c->ops->take_part(c, t, y.boundary, b->edge, dinput, y.rows, y.input));
-    AN_TRY(c->ops->put_part(c, t, t, b->halo, b->edge, y.rows, y.halo));
-    AN_TRY(c->ops->take_part(c, t, 1 - y.own, b->edge, b->d_ext_in, y.rows, y.ext));
-    AN_TRY(c->ops->put_part(c, t, 1 - t, b->halo, b->edge, y.rows, y.halo));
-    AN_TRY(c->ops->reduce_scatter(c, t, b->edge, b->halo, y.rows, y.halo)); /* both towers' shares of mine */
-    return c->ops->put_part(c, t, y.boundary, dinput, b->edge, y.rows, y.input);
+    return c->ops->take_part(c, t, y.own, dinput, b->d_ext_in, y.rows, y.ext);
 }
 
 /* ------------------------------------------------------------ the fixed order (--reproducible)

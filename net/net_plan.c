@@ -321,11 +321,11 @@ an_status net_plan_build_split(net_plan *p, const net_config *cfg, int max_batch
         l->weight_view = l->bias_view = -1;
         an_status st = layer_plan(p, &p->specs[count], l, count == 0, r == rows_count - 1, &begins[count]);
         if (st != AN_OK) return error_context(st, "planning layer %s", l->name);
-        p->out_begin[count] = begins[count];
         if (row->features) p->features_layer = count;
-        /* towers: the LRN's window of n channels crosses the boundary; the other tower's n / 2 nearest
-         * channels (all of them when it has fewer) come in as a halo (net_pass.c) */
-        if (towers && row->kind == NET_LAYER_LRN) p->halo[count] = p->lrn.n / 2 < c ? p->lrn.n / 2 : c;
+        /* towers: the LRN's window of n channels crosses the boundary; the other tower's 2 (n / 2) nearest
+         * channels (all of them when it has fewer) come in as a halo, so that the nearest n / 2 of them have
+         * their whole windows (net_pass.c) */
+        if (towers && row->kind == NET_LAYER_LRN) p->halo[count] = 2 * (p->lrn.n / 2) < c ? 2 * (p->lrn.n / 2) : c;
         p->images_scale[count] = scale;
         c = l->out_c;
         h = l->out_h;

@@ -20,13 +20,27 @@ typedef struct communicator_cpu {
     const float **posted;    /* [members] each member's block of the current collective */
 } communicator_cpu;
 
+/* The sum of members [lo, hi)'s float `at` in a balanced binary tree, left
+ * operand first: sum(lo, hi) = sum(lo, mid) + sum(mid, hi), mid = lo + (hi -
+ * lo) / 2. For 2, 4 and 8 members it is exactly the tree of
+ * train/grad_tree.h, in which --reproducible combines its chunk gradients
+ * (docs/train.md, "Reproducible training"): (0+1), (0+1)+(2+3),
+ * ((0+1)+(2+3))+((4+5)+(6+7)); for 3, 0+(1+2). The same order on every run
+ * and every thread timing (communicator.h). */
+static float tree_sum(const float *const *blocks, size_t at, int lo, int hi)
+{
+    if (hi - lo == 1) return blocks[lo][at];
+    const int mid = lo + (hi - lo) / 2;
+    const float left = tree_sum(blocks, at, lo, mid);
+    return left + tree_sum(blocks, at, mid, hi);
+}
+
 static an_status cpu_sum(communicator *c, float *const *blocks, size_t n)
 {
     const int members = c->members;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float s = blocks[0][i];
-        for (int m = 1; m < members; m++) s += blocks[m][i]; /* member order: the same on every run */
+        const float s = tree_sum((const float *const *)blocks, i, 0, members);
         for (int m = 0; m < members; m++) blocks[m][i] = s;
     }
     return AN_OK;
@@ -95,10 +109,7 @@ static an_status cpu_reduce_scatter(communicator *base, int member, float *part,
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         for (size_t i = 0; i < n; i++) {
-            const size_t at = r * total + offset + i;
-            float s = blocks[0][at];
-            for (int j = 1; j < members; j++) s += blocks[j][at]; /* member order, as cpu_sum */
-            part[r * n + i] = s;
+            part[r * n + i] = tree_sum(blocks, r * total + offset + i, 0, members); /* as cpu_sum */
         }
     }
     return rendezvous(c);

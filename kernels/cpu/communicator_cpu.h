@@ -1,8 +1,9 @@
 /* communicator_cpu.h: the communicator (kernels/communicator.h) of CPU
  * replicas in one process: their blocks are host memory, summed element by
- * element in member order by OpenMP threads, the sum written to every block;
- * all-gathers copy, reduce-scatters add in member order, each member on its
- * own thread after a rendezvous of all of them. */
+ * element in a balanced binary tree of the members (communicator.h, `sum`)
+ * by OpenMP threads, the sum written to every block; all-gathers copy,
+ * reduce-scatters add in the same tree, each member on its own thread after
+ * a rendezvous of all of them. */
 #ifndef ALEXNET_COMMUNICATOR_CPU_H
 #define ALEXNET_COMMUNICATOR_CPU_H
 

@@ -1,8 +1,9 @@
 /* test_communicator_cpu.c: the CPU communicator (kernels/communicator.h,
  * kernels/cpu/communicator_cpu.h): the all-gather and reduce-scatter that
  * each member calls from its own thread, with parts of unequal and zero
- * size, the reduce-scatter's member order, a member's part taken back, and
- * an abort that releases the members waiting for one that failed. */
+ * size, the order of the sums (a balanced tree of the members: (0+1)+(2+3)
+ * for four), a member's part taken back, and an abort that releases the
+ * members waiting for one that failed. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,7 +66,7 @@ static void test_gather_and_scatter_uneven(void **state)
             for (size_t i = 0; i < parts[m]; i++) jobs[m].part[r * parts[m] + i] = (float)(100 * m + 10 * r + i);
         for (int k = 0; k < ROWS * TOTAL; k++) jobs[m].block[k] = (float)(k + 1000 * m);
     }
-    /* one float whose sum depends on the order: (1e8 + 1) - 1e8 in member order is 0, not 1 */
+    /* one float whose sum depends on the order: 1e8 + (1 - 1e8), the tree of three, is 0, not 1 */
     jobs[0].block[TOTAL + 3] = 1e8f;
     jobs[1].block[TOTAL + 3] = 1.0f;
     jobs[2].block[TOTAL + 3] = -1e8f;
@@ -102,6 +103,75 @@ static void test_gather_and_scatter_uneven(void **state)
     for (size_t r = 0; r < ROWS; r++)
         for (size_t k = 0; k < TOTAL; k++)
             assert_true(block[r * TOTAL + k] == (k < 3 ? -1.0f : jobs[0].gathered[r * TOTAL + k]));
+    communicator_destroy(c);
+}
+
+/* Four members: the tree (a0 + a1) + (a2 + a3), left operand first */
+#define TREE_MEMBERS 4
+static const size_t tree_parts[TREE_MEMBERS] = {2, 2, 2, 2};
+
+typedef struct tree_job {
+    communicator *c;
+    int member;
+    float block[8];   /* [1, 8]: every member's two floats */
+    float part[2];    /* [1, 2]: this member's two, summed */
+    an_status status;
+} tree_job;
+
+static void *tree_member_main(void *arg)
+{
+    tree_job *j = arg;
+    j->status = j->c->ops->reduce_scatter(j->c, j->member, j->part, j->block, 1, tree_parts);
+    return NULL;
+}
+
+static void test_four_members_sum_in_a_tree(void **state)
+{
+    (void)state;
+    /* column 0's values: the tree gives (1e8 + 1) + (-1e8 + 1) = 1e8 - 1e8 = 0 (1 is below half an ulp of
+     * 1e8), member order ((1e8 + 1) - 1e8) + 1 = 1 */
+    const float a[TREE_MEMBERS] = {1e8f, 1.0f, -1e8f, 1.0f};
+    volatile float left = a[0] + a[1], right = a[2] + a[3], in_order = a[0] + a[1];
+    in_order = in_order + a[2];
+    in_order = in_order + a[3];
+    const float tree = left + right;
+    assert_true(tree != in_order); /* the values tell the two orders apart */
+    communicator *c;
+    assert_int_equal(communicator_cpu_create(&c, TREE_MEMBERS), AN_OK);
+    static tree_job jobs[TREE_MEMBERS];
+    memset(jobs, 0, sizeof jobs);
+    for (int m = 0; m < TREE_MEMBERS; m++) {
+        jobs[m] = (tree_job){.c = c, .member = m};
+        for (int k = 0; k < 8; k++) jobs[m].block[k] = (float)(k + 10 * m);
+        jobs[m].block[0] = a[m];
+    }
+    pthread_t threads[TREE_MEMBERS];
+    for (int m = 0; m < TREE_MEMBERS; m++)
+        assert_int_equal(pthread_create(&threads[m], NULL, tree_member_main, &jobs[m]), 0);
+    for (int m = 0; m < TREE_MEMBERS; m++) assert_int_equal(pthread_join(threads[m], NULL), 0);
+    for (int m = 0; m < TREE_MEMBERS; m++) assert_int_equal(jobs[m].status, AN_OK);
+    assert_memory_equal(&jobs[0].part[0], &tree, sizeof tree);
+    assert_true(jobs[0].part[0] != in_order);
+    for (int m = 0; m < TREE_MEMBERS; m++)
+        for (int i = 0; i < 2; i++) {
+            const int k = 2 * m + i;
+            if (k > 0) assert_true(jobs[m].part[i] == (float)(4 * k + 60));
+        }
+    /* sum: the same tree, written to every block */
+    float blocks_data[TREE_MEMBERS][3];
+    float *blocks[TREE_MEMBERS];
+    for (int m = 0; m < TREE_MEMBERS; m++) {
+        blocks[m] = blocks_data[m];
+        blocks[m][0] = a[m];
+        blocks[m][1] = (float)m;
+        blocks[m][2] = -(float)m;
+    }
+    assert_int_equal(c->ops->sum(c, blocks, 3), AN_OK);
+    for (int m = 0; m < TREE_MEMBERS; m++) {
+        assert_memory_equal(&blocks[m][0], &tree, sizeof tree);
+        assert_true(blocks[m][0] != in_order);
+        assert_true(blocks[m][1] == 6.0f && blocks[m][2] == -6.0f);
+    }
     communicator_destroy(c);
 }
 
@@ -144,6 +214,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gather_and_scatter_uneven),
+        cmocka_unit_test(test_four_members_sum_in_a_tree),
         cmocka_unit_test(test_abort_releases_the_others),
         cmocka_unit_test(test_one_member),
     };

@@ -6,7 +6,11 @@
  * layers of the fc slices, summed over the members as the trainer does),
  * equal the whole network's within float32 rounding of a regrouped sum.
  * Towers (with LRN, whose window crosses the towers' boundary) and fc
- * slices over 3 members with uneven batches and uneven slices. */
+ * slices over 3 members with uneven batches and uneven slices. And the
+ * towers' LRN, bitwise: each tower's norm1 and norm2 outputs and input
+ * gradients, put side by side, against the LRN op run on the whole tensor
+ * of both towers' inputs and output gradients (net_pass.c, "the towers'
+ * LRN"), and the outputs against the whole network's. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -19,6 +23,7 @@
 
 #include "communicator_cpu.h"
 #include "net_cpu.h"
+#include "net_internal.h" /* the towers' LRN blocks, read after the pass */
 #include "philox.h"
 
 #define B 5          /* images */
@@ -154,6 +159,220 @@ static void test_fc_slices_uneven(void **state)
     check_split(NET_SPLIT_FC_SLICES, 3, batches);
 }
 
+/* What one tower's norm layer kept of a pass, in host copies. */
+#define LRN_B 2 /* images */
+typedef struct tower_lrn {
+    int layer;             /* the layer's index in the tower's plan */
+    int C, E, own_offset;  /* the tower's channels, those of its extended block, its own's first there */
+    size_t hw;             /* H x W */
+    float *x, *out;        /* [LRN_B, C, H, W] the layer's input and output (forward) */
+    float *dout, *dinput;  /* [LRN_B, C, H, W] its output gradient and its input gradient (backward) */
+} tower_lrn;
+
+typedef struct tower_trace {
+    net *n;
+    int count;             /* norm layers traced */
+    tower_lrn lrn[2];      /* norm1, norm2 */
+} tower_trace;
+
+/* The tower's own channels of each row of an extended block [LRN_B, E, H, W] into own [LRN_B, C, H, W]. */
+static void own_of_extended(const tower_lrn *l, float *own, const float *extended)
+{
+    for (int b = 0; b < LRN_B; b++)
+        memcpy(own + (size_t)b * l->C * l->hw, extended + ((size_t)b * l->E + l->own_offset) * l->hw,
+               (size_t)l->C * l->hw * sizeof(float));
+}
+
+/* After each layer of the tower's passes: an LRN layer with a halo keeps its input, output and gradients. */
+static an_status trace_lrn(void *ctx, const net_layer_info *layer, int backward)
+{
+    tower_trace *tr = ctx;
+    net *n = tr->n;
+    const int i = (int)(layer - n->plan.layers);
+    if (layer->kind != NET_LAYER_LRN || n->plan.halo[i] == 0) return AN_OK;
+    tower_lrn *l = NULL;
+    for (int k = 0; k < tr->count; k++)
+        if (tr->lrn[k].layer == i) l = &tr->lrn[k];
+    const size_t floats = (size_t)LRN_B * (size_t)layer->in_c * (size_t)layer->in_h * (size_t)layer->in_w;
+    if (!backward) {
+        if (l || tr->count == 2) return error_set(AN_ERR_INTERNAL, "more than two norm layers, or one twice");
+        l = &tr->lrn[tr->count++];
+        l->layer = i;
+        l->C = layer->in_c;
+        l->E = layer->in_c + n->plan.halo[i];
+        l->own_offset = n->split.index == 0 ? 0 : n->plan.halo[i];
+        l->hw = (size_t)layer->in_h * (size_t)layer->in_w;
+        l->x = malloc(floats * sizeof(float));
+        l->out = malloc(floats * sizeof(float));
+        l->dout = malloc(floats * sizeof(float));
+        l->dinput = malloc(floats * sizeof(float));
+        if (!l->x || !l->out || !l->dout || !l->dinput) return error_set(AN_ERR_NOMEM, "trace copies");
+        memcpy(l->x, n->outputs[i - 1], floats * sizeof(float));
+        memcpy(l->out, n->outputs[i], floats * sizeof(float));
+        return AN_OK;
+    }
+    if (!l) return error_set(AN_ERR_INTERNAL, "layer %d backward before its forward", i);
+    /* the output gradient is the own part of the extended output gradient; the input gradient is in
+     * whichever of the two gradient buffers does not hold the output gradient */
+    own_of_extended(l, l->dout, n->bufs[i].d_ext_out);
+    const int a_is_dout = memcmp(n->grad_a, l->dout, floats * sizeof(float)) == 0;
+    const int b_is_dout = memcmp(n->grad_b, l->dout, floats * sizeof(float)) == 0;
+    if (a_is_dout == b_is_dout) return error_set(AN_ERR_INTERNAL, "cannot tell %s's input gradient", layer->name);
+    memcpy(l->dinput, a_is_dout ? n->grad_b : n->grad_a, floats * sizeof(float));
+    return AN_OK;
+}
+
+/* The whole network's norm layers' inputs and outputs [LRN_B, 2C, H, W], in host copies. */
+typedef struct whole_trace {
+    net *n;
+    int count;
+    float *x[2], *out[2];
+} whole_trace;
+
+static an_status trace_whole_lrn(void *ctx, const net_layer_info *layer, int backward)
+{
+    whole_trace *tr = ctx;
+    net *n = tr->n;
+    const int i = (int)(layer - n->plan.layers);
+    if (backward || layer->kind != NET_LAYER_LRN) return AN_OK;
+    if (tr->count == 2) return error_set(AN_ERR_INTERNAL, "more than two norm layers");
+    const size_t floats = (size_t)LRN_B * (size_t)layer->in_c * (size_t)layer->in_h * (size_t)layer->in_w;
+    float *x = malloc(floats * sizeof(float)), *out = malloc(floats * sizeof(float));
+    if (!x || !out) return error_set(AN_ERR_NOMEM, "trace copies");
+    memcpy(x, n->outputs[i - 1], floats * sizeof(float));
+    memcpy(out, n->outputs[i], floats * sizeof(float));
+    tr->x[tr->count] = x;
+    tr->out[tr->count++] = out;
+    return AN_OK;
+}
+
+static void *tower_pass(void *arg)
+{
+    member_job *j = arg;
+    an_status st = net_forward(j->n, j->input, LRN_B, j->ids, 3, SEED, 1);
+    if (st == AN_OK) st = net_backward(j->n, j->labels, LRN_B, (float)LRN_B);
+    j->status = st;
+    return NULL;
+}
+
+/* Per image, tower 0's channels then tower 1's: whole [LRN_B, 2C, H, W] from two [LRN_B, C, H, W]. */
+static void side_by_side(float *whole, const float *t0, const float *t1, int C, size_t hw)
+{
+    const size_t block = (size_t)C * hw;
+    for (int b = 0; b < LRN_B; b++) {
+        memcpy(whole + (size_t)b * 2 * block, t0 + (size_t)b * block, block * sizeof(float));
+        memcpy(whole + (size_t)b * 2 * block + block, t1 + (size_t)b * block, block * sizeof(float));
+    }
+}
+
+/* The towers' norm1 and norm2 give one device's LRN bits: forward, the whole network's outputs (conv1 and
+ * the grouped conv2 before them give its inputs' bits too), and the input gradient of every own channel,
+ * boundary channels included (their window's sum made in one place, in channel order), against the LRN's
+ * backward on the whole tensor with the towers' output gradients (the whole network's own output gradients
+ * come through conv3's exchange, which sums the towers' shares in another order than one device). */
+static void test_towers_lrn_bitwise(void **state)
+{
+    (void)state;
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.width = 0.125; /* 6 channels a tower at norm1, 16 at norm2: more than the halo of 4 */
+    cfg.num_classes = CLASSES;
+    const size_t per_image = 3 * 224 * 224;
+    float *input = malloc(LRN_B * per_image * sizeof(float));
+    assert_non_null(input);
+    fill(input, LRN_B * per_image, 2);
+    const uint32_t ids[LRN_B] = {3, 8};
+    const int32_t labels[LRN_B] = {1, 4};
+    communicator *comm;
+    assert_int_equal(communicator_cpu_create(&comm, 2), AN_OK);
+    net *towers[2];
+    backend *bes[2];
+    tower_trace traces[2];
+    member_job jobs[2];
+    pthread_t threads[2];
+    memset(traces, 0, sizeof traces);
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(backend_cpu_create(&bes[t], 1), AN_OK);
+        const net_split split = {.kind = NET_SPLIT_TOWERS, .index = t, .count = 2, .comm = comm};
+        assert_int_equal(net_create_split(&towers[t], &cfg, LRN_B, bes[t], &split), AN_OK);
+        assert_int_equal(net_init_params(towers[t], SEED), AN_OK);
+        traces[t].n = towers[t];
+        net_set_trace(towers[t], trace_lrn, &traces[t]);
+        jobs[t] = (member_job){.n = towers[t], .input = input, .own = LRN_B, .ids = ids, .labels = labels};
+    }
+    for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&threads[t], NULL, tower_pass, &jobs[t]), 0);
+    for (int t = 0; t < 2; t++) assert_int_equal(pthread_join(threads[t], NULL), 0);
+    for (int t = 0; t < 2; t++) assert_int_equal(jobs[t].status, AN_OK);
+    assert_int_equal(traces[0].count, 2);
+    assert_int_equal(traces[1].count, 2);
+
+    /* the whole network with the same weights, on the same images */
+    net *whole;
+    whole_trace wt = {0};
+    assert_int_equal(net_create_cpu(&whole, &cfg, LRN_B), AN_OK);
+    assert_int_equal(net_init_params(whole, SEED), AN_OK);
+    wt.n = whole;
+    net_set_trace(whole, trace_whole_lrn, &wt);
+    assert_int_equal(net_forward(whole, input, LRN_B, ids, 3, SEED, 1), AN_OK);
+    assert_int_equal(wt.count, 2);
+
+    backend *be = bes[0];
+    const lrn_params *lrn = &towers[0]->plan.lrn;
+    for (int k = 0; k < 2; k++) {
+        const tower_lrn *l0 = &traces[0].lrn[k], *l1 = &traces[1].lrn[k];
+        const net_layer_info *layer = &towers[0]->plan.layers[l0->layer];
+        assert_int_equal(l0->C, l1->C);
+        assert_true(l0->C > l0->E - l0->C); /* some own channels lie outside the halo's reach */
+        const size_t count = (size_t)LRN_B * 2 * (size_t)l0->C * l0->hw;
+        float *x = malloc(count * sizeof(float)), *out = malloc(count * sizeof(float));
+        float *scale = malloc(count * sizeof(float)), *dout = malloc(count * sizeof(float));
+        float *dinput = malloc(count * sizeof(float)), *got = malloc(count * sizeof(float));
+        assert_true(x && out && scale && dout && dinput && got);
+        side_by_side(x, l0->x, l1->x, l0->C, l0->hw);
+        side_by_side(dout, l0->dout, l1->dout, l0->C, l0->hw);
+        assert_int_equal(be->ops->lrn_forward(be, out, scale, x, LRN_B, 2 * l0->C, layer->in_h, layer->in_w, lrn),
+                         AN_OK);
+        assert_int_equal(be->ops->lrn_backward(be, dinput, dout, x, out, scale, LRN_B, 2 * l0->C, layer->in_h,
+                                               layer->in_w, lrn),
+                         AN_OK);
+        side_by_side(got, l0->out, l1->out, l0->C, l0->hw);
+        for (size_t i = 0; i < count; i++)
+            if (memcmp(&got[i], &out[i], sizeof(float)) != 0)
+                fail_msg("%s output [%zu]: the towers' %.9g, the whole tensor's %.9g", layer->name, i, got[i], out[i]);
+        /* and the whole network's own norm layer, with the same weights: the same input and output bits */
+        assert_memory_equal(x, wt.x[k], count * sizeof(float));
+        assert_memory_equal(got, wt.out[k], count * sizeof(float));
+        side_by_side(got, l0->dinput, l1->dinput, l0->C, l0->hw);
+        for (size_t i = 0; i < count; i++)
+            if (memcmp(&got[i], &dinput[i], sizeof(float)) != 0)
+                fail_msg("%s input gradient [%zu] (channel %zu of %d): the towers' %.9g, the whole tensor's %.9g",
+                         layer->name, i, (i / l0->hw) % (size_t)(2 * l0->C), 2 * l0->C, got[i], dinput[i]);
+        free(x);
+        free(out);
+        free(scale);
+        free(dout);
+        free(dinput);
+        free(got);
+    }
+    for (int t = 0; t < 2; t++) {
+        for (int k = 0; k < 2; k++) {
+            free(traces[t].lrn[k].x);
+            free(traces[t].lrn[k].out);
+            free(traces[t].lrn[k].dout);
+            free(traces[t].lrn[k].dinput);
+        }
+        net_destroy(towers[t]);
+        backend_destroy(bes[t]);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(wt.x[k]);
+        free(wt.out[k]);
+    }
+    net_destroy(whole);
+    communicator_destroy(comm);
+    free(input);
+}
+
 /* The batches of a pass: member 1 may pass none, none may pass more than its max, some must pass one. */
 static void test_fc_slices_member_without_images(void **state)
 {
@@ -213,6 +432,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_towers),
+        cmocka_unit_test(test_towers_lrn_bitwise),
         cmocka_unit_test(test_fc_slices_uneven),
         cmocka_unit_test(test_fc_slices_member_without_images),
         cmocka_unit_test(test_refused),
