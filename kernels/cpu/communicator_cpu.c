@@ -20,6 +20,9 @@ typedef struct communicator_cpu {
     const float **posted;    /* [members] each member's block of the current collective */
 } communicator_cpu;
 
+/* The most members of a CPU communicator (communicator_cpu_create). */
+#define COMMUNICATOR_CPU_MAX_MEMBERS 64
+
 /* The sum of members [lo, hi)'s float `at` in a balanced binary tree, left
  * operand first: sum(lo, hi) = sum(lo, mid) + sum(mid, hi), mid = lo + (hi -
  * lo) / 2. For 2, 4 and 8 members it is exactly the tree of
@@ -35,14 +38,35 @@ static float tree_sum(const float *const *blocks, size_t at, int lo, int hi)
     return left + tree_sum(blocks, at, mid, hi);
 }
 
+/* out [n] (may be one of the blocks) = tree_sum of blocks[0 .. members) [n],
+ * element by element; the common counts as plain loops the compiler
+ * vectorises (the gradient sums of data mode pass every parameter). */
+static void tree_sum_block(float *out, const float *const *b, int members, size_t n)
+{
+    switch (members) {
+    case 1:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) out[i] = b[0][i];
+        return;
+    case 2:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) out[i] = b[0][i] + b[1][i];
+        return;
+    case 4:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) out[i] = (b[0][i] + b[1][i]) + (b[2][i] + b[3][i]);
+        return;
+    default:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) out[i] = tree_sum(b, i, 0, members);
+    }
+}
+
 static an_status cpu_sum(communicator *c, float *const *blocks, size_t n)
 {
     const int members = c->members;
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        const float s = tree_sum((const float *const *)blocks, i, 0, members);
-        for (int m = 0; m < members; m++) blocks[m][i] = s;
-    }
+    tree_sum_block(blocks[0], (const float *const *)blocks, members, n); /* element i read before written */
+    for (int m = 1; m < members; m++) memcpy(blocks[m], blocks[0], n * sizeof(float));
     return AN_OK;
 }
 
@@ -105,12 +129,10 @@ static an_status cpu_reduce_scatter(communicator *base, int member, float *part,
     const size_t total = communicator_parts_total(base, parts), offset = communicator_part_offset(parts, member),
                  n = parts[member];
     const int members = base->members;
-    const float *const *blocks = c->posted; /* [members][rows, total] */
-#pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t i = 0; i < n; i++) {
-            part[r * n + i] = tree_sum(blocks, r * total + offset + i, 0, members); /* as cpu_sum */
-        }
+    const float *row_blocks[COMMUNICATOR_CPU_MAX_MEMBERS]; /* [members] row r's part of each posted block */
+    for (size_t r = 0; r < rows && n > 0; r++) {
+        for (int m = 0; m < members; m++) row_blocks[m] = c->posted[m] + r * total + offset;
+        tree_sum_block(part + r * n, row_blocks, members, n); /* as cpu_sum */
     }
     return rendezvous(c);
 }
@@ -175,7 +197,9 @@ static const communicator_ops cpu_communicator_ops = {.sum = cpu_sum,
 an_status communicator_cpu_create(communicator **out, int members)
 {
     *out = NULL;
-    if (members < 1) return error_set(AN_ERR_ARG, "a communicator needs at least 1 member, got %d", members);
+    if (members < 1 || members > COMMUNICATOR_CPU_MAX_MEMBERS)
+        return error_set(AN_ERR_ARG, "a communicator has 1 to %d members, not %d", COMMUNICATOR_CPU_MAX_MEMBERS,
+                         members);
     communicator_cpu *c = calloc(1, sizeof *c);
     AN_CHECK_ALLOC(c, sizeof *c);
     c->posted = calloc((size_t)members, sizeof *c->posted);

@@ -265,11 +265,12 @@ static void side_by_side(float *whole, const float *t0, const float *t1, int C, 
     }
 }
 
-/* The towers' norm1 and norm2 give one device's LRN bits: forward, the whole network's outputs (conv1 and
- * the grouped conv2 before them give its inputs' bits too), and the input gradient of every own channel,
- * boundary channels included (their window's sum made in one place, in channel order), against the LRN's
- * backward on the whole tensor with the towers' output gradients (the whole network's own output gradients
- * come through conv3's exchange, which sums the towers' shares in another order than one device). */
+/* The towers' norm1 and norm2 give one device's LRN bits: forward, the whole network's outputs (the whole
+ * network in the fixed order, whose conv1 and grouped conv2 are the towers' halves, gives its inputs' bits
+ * too), and the input gradient of every own channel, boundary channels included (their window's sum made in
+ * one place, in channel order), against the LRN's backward on the whole tensor with the towers' output
+ * gradients (the whole network's own output gradients come through the fc layers, whose input gradients
+ * these towers, not in the fixed order, sum in another order: test_net_fixed_order.c has the rest). */
 static void test_towers_lrn_bitwise(void **state)
 {
     (void)state;
@@ -311,6 +312,9 @@ static void test_towers_lrn_bitwise(void **state)
     whole_trace wt = {0};
     assert_int_equal(net_create_cpu(&whole, &cfg, LRN_B), AN_OK);
     assert_int_equal(net_init_params(whole, SEED), AN_OK);
+    /* conv1 and the grouped conv2 as the towers compute them (two halves of 48 and 128 kernels at width 1): the
+     * same GEMMs, so the norm layers' inputs have the same bits whatever the BLAS (net_set_fixed_order) */
+    assert_int_equal(net_set_fixed_order(whole, LRN_B), AN_OK);
     wt.n = whole;
     net_set_trace(whole, trace_whole_lrn, &wt);
     assert_int_equal(net_forward(whole, input, LRN_B, ids, 3, SEED, 1), AN_OK);
