@@ -6,7 +6,6 @@
  * put back in the whole network's layout, are BITWISE the whole network's.
  * Without the fixed order they are not (asserted too, so that the
  * comparison can fail), and a pass larger than the scratch is refused. */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,32 +16,13 @@
 
 #include "communicator_cpu.h"
 #include "net_cpu.h"
+#include "split_members.h"
 #include "philox.h"
 
 #define B 4          /* images: a chunk of a batch of 32 */
 #define CLASSES 7    /* fewer than the 8 parts: one of fc8's parts is empty */
 #define SEED 13
 #define IMAGE_FLOATS (3 * 224 * 224)
-
-typedef struct member_job {
-    net *n;
-    const float *input;    /* [own, 3, 224, 224] */
-    int own;               /* images of the member's own */
-    const int *batches;    /* [members] FC_SLICES */
-    const uint32_t *ids;   /* [B] */
-    const int32_t *labels; /* [B] */
-    an_status status;
-} member_job;
-
-static void *member_pass(void *arg)
-{
-    member_job *j = arg;
-    an_status st = net_set_member_batches(j->n, j->batches);
-    if (st == AN_OK) st = net_forward(j->n, j->input, j->own, j->ids, 3, SEED, 1);
-    if (st == AN_OK) st = net_backward(j->n, j->labels, B, 32.0f);
-    j->status = st;
-    return NULL;
-}
 
 static net_config config(void)
 {
@@ -103,7 +83,6 @@ static void split_pass(const inputs *in, net_split_kind kind, int members, int o
     net *parts[NET_SPLIT_MAX_MEMBERS];
     backend *bes[NET_SPLIT_MAX_MEMBERS];
     member_job jobs[NET_SPLIT_MAX_MEMBERS];
-    pthread_t threads[NET_SPLIT_MAX_MEMBERS];
     int batches[NET_SPLIT_MAX_MEMBERS] = {0};
     batches[owner] = B;
     for (int m = 0; m < members; m++) {
@@ -113,11 +92,11 @@ static void split_pass(const inputs *in, net_split_kind kind, int members, int o
         assert_int_equal(net_init_params(parts[m], SEED), AN_OK);
         assert_int_equal(net_set_fixed_order(parts[m], B), AN_OK);
         const int own = kind == NET_SPLIT_TOWERS ? B : batches[m];
-        jobs[m] = (member_job){.n = parts[m], .input = in->input, .own = own, .batches = batches, .ids = in->ids,
-                               .labels = in->labels};
+        jobs[m] = (member_job){.n = parts[m], .input = in->input, .own = own,
+                               .batches = kind == NET_SPLIT_FC_SLICES ? batches : NULL, .ids = in->ids,
+                               .labels = in->labels, .images = B, .normalizer = 32.0f, .step = 3, .seed = SEED};
     }
-    for (int m = 0; m < members; m++) assert_int_equal(pthread_create(&threads[m], NULL, member_pass, &jobs[m]), 0);
-    for (int m = 0; m < members; m++) assert_int_equal(pthread_join(threads[m], NULL), 0);
+    assert_int_equal(members_pass(jobs, members), 0);
     for (int m = 0; m < members; m++) assert_int_equal(jobs[m].status, AN_OK);
     for (int m = 0; m < members; m++) {
         const float *l;

@@ -12,7 +12,6 @@
  * of both towers' inputs and output gradients (net_pass.c, "the towers'
  * LRN"), and the outputs against the whole network's. */
 #include <math.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,32 +22,13 @@
 
 #include "communicator_cpu.h"
 #include "net_cpu.h"
+#include "split_members.h"
 #include "net_internal.h" /* the towers' LRN blocks, read after the pass */
 #include "philox.h"
 
 #define B 5          /* images */
 #define CLASSES 7    /* uneven over 3 members */
 #define SEED 11
-
-typedef struct member_job {
-    net *n;
-    const float *input;  /* [own, 3, 224, 224] */
-    int own;             /* images of the member's own */
-    const int *batches;  /* [members] FC_SLICES */
-    const uint32_t *ids; /* [B] */
-    const int32_t *labels; /* [B] */
-    an_status status;
-} member_job;
-
-static void *member_pass(void *arg)
-{
-    member_job *j = arg;
-    an_status st = net_set_member_batches(j->n, j->batches);
-    if (st == AN_OK) st = net_forward(j->n, j->input, j->own, j->ids, 3, SEED, 1);
-    if (st == AN_OK) st = net_backward(j->n, j->labels, B, (float)B);
-    j->status = st;
-    return NULL;
-}
 
 static void fill(float *x, size_t n, uint32_t stream)
 {
@@ -88,7 +68,6 @@ static void check_split(net_split_kind kind, int members, const int *batches)
     net *parts[NET_SPLIT_MAX_MEMBERS];
     backend *bes[NET_SPLIT_MAX_MEMBERS]; /* the members' own backends (a split member does not own its backend) */
     member_job jobs[NET_SPLIT_MAX_MEMBERS];
-    pthread_t threads[NET_SPLIT_MAX_MEMBERS];
     float *init = calloc(floats, sizeof(float)), *grads = calloc(floats, sizeof(float));
     float *one = calloc(floats, sizeof(float));
     assert_true(init && grads && one);
@@ -103,13 +82,13 @@ static void check_split(net_split_kind kind, int members, const int *batches)
         assert_int_equal(net_init_params(parts[m], SEED), AN_OK);
         assert_int_equal(net_to_whole(parts[m], NET_BLOCK_PARAMS, init), AN_OK);
         jobs[m] = (member_job){.n = parts[m], .input = input + (size_t)offset * per_image, .own = own,
-                               .batches = batches, .ids = ids, .labels = labels};
+                               .batches = batches, .ids = ids, .labels = labels, .images = B,
+                               .normalizer = (float)B, .step = 3, .seed = SEED};
         if (kind == NET_SPLIT_FC_SLICES) offset += own;
     }
     /* the members' weights are the whole network's, bitwise */
     assert_memory_equal(init, net_params(whole), floats * sizeof(float));
-    for (int m = 0; m < members; m++) assert_int_equal(pthread_create(&threads[m], NULL, member_pass, &jobs[m]), 0);
-    for (int m = 0; m < members; m++) assert_int_equal(pthread_join(threads[m], NULL), 0);
+    assert_int_equal(members_pass(jobs, members), 0);
     for (int m = 0; m < members; m++) assert_int_equal(jobs[m].status, AN_OK);
 
     for (int m = 0; m < members; m++) {
@@ -246,15 +225,6 @@ static an_status trace_whole_lrn(void *ctx, const net_layer_info *layer, int bac
     return AN_OK;
 }
 
-static void *tower_pass(void *arg)
-{
-    member_job *j = arg;
-    an_status st = net_forward(j->n, j->input, LRN_B, j->ids, 3, SEED, 1);
-    if (st == AN_OK) st = net_backward(j->n, j->labels, LRN_B, (float)LRN_B);
-    j->status = st;
-    return NULL;
-}
-
 /* Per image, tower 0's channels then tower 1's: whole [LRN_B, 2C, H, W] from two [LRN_B, C, H, W]. */
 static void side_by_side(float *whole, const float *t0, const float *t1, int C, size_t hw)
 {
@@ -290,7 +260,6 @@ static void test_towers_lrn_bitwise(void **state)
     backend *bes[2];
     tower_trace traces[2];
     member_job jobs[2];
-    pthread_t threads[2];
     memset(traces, 0, sizeof traces);
     for (int t = 0; t < 2; t++) {
         assert_int_equal(backend_cpu_create(&bes[t], 1), AN_OK);
@@ -299,10 +268,10 @@ static void test_towers_lrn_bitwise(void **state)
         assert_int_equal(net_init_params(towers[t], SEED), AN_OK);
         traces[t].n = towers[t];
         net_set_trace(towers[t], trace_lrn, &traces[t]);
-        jobs[t] = (member_job){.n = towers[t], .input = input, .own = LRN_B, .ids = ids, .labels = labels};
+        jobs[t] = (member_job){.n = towers[t], .input = input, .own = LRN_B, .ids = ids, .labels = labels,
+                               .images = LRN_B, .normalizer = (float)LRN_B, .step = 3, .seed = SEED};
     }
-    for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&threads[t], NULL, tower_pass, &jobs[t]), 0);
-    for (int t = 0; t < 2; t++) assert_int_equal(pthread_join(threads[t], NULL), 0);
+    assert_int_equal(members_pass(jobs, 2), 0);
     for (int t = 0; t < 2; t++) assert_int_equal(jobs[t].status, AN_OK);
     assert_int_equal(traces[0].count, 2);
     assert_int_equal(traces[1].count, 2);
