@@ -52,8 +52,9 @@ static inputs *make_inputs(void)
     return in;
 }
 
-/* The whole network's pass: its logits [B, CLASSES] and gradients [floats] copied out, its loss. */
-static void whole_pass(const inputs *in, int fixed, float *logits, float *grads, double *loss, size_t *floats)
+/* The whole network's pass: its logits [B, CLASSES] copied out, its loss, and its gradients returned in a
+ * block of *floats (malloc'd, the caller frees). */
+static float *whole_pass(const inputs *in, int fixed, float *logits, double *loss, size_t *floats)
 {
     net_config cfg = config();
     net *whole;
@@ -67,8 +68,11 @@ static void whole_pass(const inputs *in, int fixed, float *logits, float *grads,
     memcpy(logits, l, B * CLASSES * sizeof(float));
     assert_int_equal(net_backward(whole, in->labels, B, 32.0f), AN_OK);
     *floats = net_param_count(whole);
-    if (grads) memcpy(grads, net_grads(whole), *floats * sizeof(float));
+    float *grads = malloc(*floats * sizeof(float));
+    assert_non_null(grads);
+    memcpy(grads, net_grads(whole), *floats * sizeof(float));
     net_destroy(whole);
+    return grads;
 }
 
 /* The split's pass in the fixed order (owner: the member with the images, FC_SLICES): its logits, loss,
@@ -135,10 +139,8 @@ static void check_bitwise(net_split_kind kind, int members, int owner)
     float whole_logits[B * CLASSES], logits[B * CLASSES];
     double whole_loss, loss;
     size_t floats;
-    whole_pass(in, 1, whole_logits, NULL, &whole_loss, &floats);
-    float *want = calloc(floats, sizeof(float)), *got = calloc(floats, sizeof(float));
-    assert_true(want && got);
-    whole_pass(in, 1, whole_logits, want, &whole_loss, &floats);
+    float *want = whole_pass(in, 1, whole_logits, &whole_loss, &floats), *got = calloc(floats, sizeof(float));
+    assert_non_null(got);
     split_pass(in, kind, members, owner, logits, got, &loss);
     assert_memory_equal(logits, whole_logits, sizeof logits);
     assert_memory_equal(&loss, &whole_loss, sizeof loss);
@@ -174,11 +176,8 @@ static void test_unordered_differs(void **state)
     float fixed_logits[B * CLASSES], plain_logits[B * CLASSES];
     double fixed_loss, plain_loss;
     size_t floats;
-    whole_pass(in, 1, fixed_logits, NULL, &fixed_loss, &floats);
-    float *fixed = calloc(floats, sizeof(float)), *plain = calloc(floats, sizeof(float));
-    assert_true(fixed && plain);
-    whole_pass(in, 1, fixed_logits, fixed, &fixed_loss, &floats);
-    whole_pass(in, 0, plain_logits, plain, &plain_loss, &floats);
+    float *fixed = whole_pass(in, 1, fixed_logits, &fixed_loss, &floats);
+    float *plain = whole_pass(in, 0, plain_logits, &plain_loss, &floats);
     assert_true(differing(plain, fixed, floats, "the whole network without the fixed order") > 0);
     free(fixed);
     free(plain);
