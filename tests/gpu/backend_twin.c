@@ -220,6 +220,8 @@ static const twin_rule rules[TWIN_OPS] = {
     [TWIN_OP_sgd_update] = {TWIN_BITWISE, 0, 0},
     [TWIN_OP_topk_errors] = {TWIN_BITWISE, 0, 0},
     [TWIN_OP_add] = {TWIN_BITWISE, 0, 0}, /* one IEEE addition per element (or a copy) on both */
+    [TWIN_OP_join_parts] = {TWIN_BITWISE, 0, 0}, /* copies */
+    [TWIN_OP_split_parts] = {TWIN_BITWISE, 0, 0},
     [TWIN_OP_crop_input] = {TWIN_BITWISE, 0, 0},
 };
 
