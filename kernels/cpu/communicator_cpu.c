@@ -38,9 +38,8 @@ static float tree_sum(const float *const *blocks, size_t at, int lo, int hi)
     return left + tree_sum(blocks, at, mid, hi);
 }
 
-/* out [n] (may be one of the blocks) = tree_sum of blocks[0 .. members) [n],
- * element by element; the common counts as plain loops the compiler
- * vectorises (the gradient sums of data mode pass every parameter). */
+/* out [n] = tree_sum of blocks[0 .. members) [n], element by element; the
+ * common counts as plain loops the compiler vectorises. */
 static void tree_sum_block(float *out, const float *const *b, int members, size_t n)
 {
     switch (members) {
@@ -62,12 +61,29 @@ static void tree_sum_block(float *out, const float *const *b, int members, size_
     }
 }
 
-static an_status cpu_sum(communicator *c, float *const *blocks, size_t n)
+/* Every member's block [n] = their tree_sum, in one pass over the blocks (each element read, then written
+ * to every block). */
+static an_status cpu_sum(communicator *c, float *const *b, size_t n)
 {
-    const int members = c->members;
-    tree_sum_block(blocks[0], (const float *const *)blocks, members, n); /* element i read before written */
-    for (int m = 1; m < members; m++) memcpy(blocks[m], blocks[0], n * sizeof(float));
-    return AN_OK;
+    switch (c->members) {
+    case 1:
+        return AN_OK;
+    case 2:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) b[0][i] = b[1][i] = b[0][i] + b[1][i];
+        return AN_OK;
+    case 4:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) b[0][i] = b[1][i] = b[2][i] = b[3][i] = (b[0][i] + b[1][i]) + (b[2][i] + b[3][i]);
+        return AN_OK;
+    default:
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            const float s = tree_sum((const float *const *)b, i, 0, c->members);
+            for (int m = 0; m < c->members; m++) b[m][i] = s;
+        }
+        return AN_OK;
+    }
 }
 
 static an_status aborted_error(void)
