@@ -18,6 +18,10 @@ static void print_usage(const cli_program *prog, FILE *out)
     if (prog->epilogue) fputs(prog->epilogue, out);
 }
 
+static int usage_brief; /* cli_usage_brief */
+
+void cli_usage_brief(int brief) { usage_brief = brief != 0; }
+
 int cli_usage_error(const cli_program *prog, const char *fmt, ...)
 {
     va_list ap;
@@ -26,6 +30,7 @@ int cli_usage_error(const cli_program *prog, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    if (usage_brief) return EXIT_USAGE;
     print_usage(prog, stderr);
     fprintf(stderr, "Try '%s --help' for more information.\n", prog->name);
     return EXIT_USAGE;

@@ -27,6 +27,9 @@ typedef struct cli_program {
 
 /* Prints "NAME: <reason>" and the usage (the --help text) to stderr; returns EXIT_USAGE for main() to return. */
 int cli_usage_error(const cli_program *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* From now on cli_usage_error prints the reason line alone (brief 1), or with the usage (0, the default):
+ * the processes of an mpirun other than rank 0, whose usage would repeat rank 0's. */
+void cli_usage_brief(int brief);
 /* Prints the usage to stdout (for --help). */
 void cli_print_help(const cli_program *prog);
 /* Prints "NAME VERSION" and the build's backends to stdout (for --version). */

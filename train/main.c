@@ -27,6 +27,7 @@ int main(int argc, char **argv)
         log_error("%s", error_message());
         return EXIT_RUNTIME;
     }
+    if (world.rank != 0) cli_usage_brief(1); /* rank 0 prints the usage of a usage error, once */
     train_options opt;
     if (train_options_default(&opt) != AN_OK) return fail(&world, EXIT_RUNTIME);
     int parsed = train_options_parse(&opt, argc, argv);

@@ -51,6 +51,13 @@ static void test_usage_error_exit_code_and_message(void **state)
     assert_true(strncmp(text, "alexnet-demo: unknown option '--frobnicate'\n", 44) == 0);
     assert_non_null(strstr(text, "Usage: alexnet-demo"));
     free(text);
+    /* brief (the other ranks of an mpirun): the reason line alone */
+    cli_usage_brief(1);
+    text = capture_stderr(call_usage_error, &rc);
+    cli_usage_brief(0);
+    assert_int_equal(rc, EXIT_USAGE);
+    assert_string_equal(text, "alexnet-demo: unknown option '--frobnicate'\n");
+    free(text);
 }
 
 static void test_parse_long(void **state)

@@ -2,7 +2,8 @@
 # Two MPI processes with a global batch of 16 (8 each) against one process
 # with batch 16: after 5 steps the weights and momentum agree within float32
 # rounding of differently ordered sums: |a - b| <= 1e-6 + 1e-3 |b|; so do two
-# processes of two CPU replicas each in hybrid and in towers mode.
+# processes of two CPU replicas each in hybrid and in towers mode. A usage
+# error exits 2 with the usage printed once, by rank 0.
 . "$(dirname "$0")/train_test_lib.sh" "$1"
 MPIRUN=${2:-mpirun}
 command -v "$MPIRUN" >/dev/null 2>&1 || { echo "SKIP: no mpirun"; exit 77; }
@@ -24,4 +25,11 @@ done
 # Both runs validated the same epochs and wrote the same rows.
 [ "$(grep -c '^val,' "$WORK/one/metrics.csv")" -eq "$(grep -c '^val,' "$WORK/two/metrics.csv")" ] ||
     fail "different validation rows"
+# A usage error under mpirun: exit 2, every rank's reason, the usage once (rank 0's)
+status=0
+"$MPIRUN" -np 2 --oversubscribe "$TRAIN" --data "$WORK/data" --run "$WORK/bad" --frobnicate > "$WORK/usage.out" 2>&1 ||
+    status=$?
+[ "$status" -eq 2 ] || fail "a usage error under mpirun exited $status, expected 2"
+[ "$(grep -c 'unknown option or missing value: --frobnicate' "$WORK/usage.out")" -eq 2 ] || fail "not every rank's reason"
+[ "$(grep -c '^Usage: alexnet-train' "$WORK/usage.out")" -eq 1 ] || fail "the usage printed other than once"
 echo PASS
