@@ -5,7 +5,8 @@
 # (uneven slices of the batch and of the fc layers) and 4 replicas; towers on
 # 2, with LRN and without. kill -9 and --resume, hybrid and towers: bitwise the straight
 # run. A checkpoint resumed under another mode (hybrid and towers to data and
-# back). An exchange broken on purpose (one replica's part dropped) fails the
+# back), and with a batch larger than the command line's default (the
+# members re-created). An exchange broken on purpose (one replica's part dropped) fails the
 # comparison. A failure in one replica stops every replica, names it, and
 # nothing hangs. The plan's table adds up. The refusals: exit 2.
 . "$(dirname "$0")/train_test_lib.sh" "$1"
@@ -84,6 +85,19 @@ for pair in "hybrid data" "data hybrid" "towers data" "data towers"; do
     run $common --run "$WORK/$name" --max-steps 9 --resume --devices "$(devices $second)" --parallel $second \
         || fail "a $first checkpoint does not resume under $second"
     close "$reference" "$(latest "$WORK/$name")" || fail "$first resumed under $second differs from 9 steps on 1 CPU"
+done
+
+# 4b. a resume whose run's batch (160) needs larger member networks than the command line's default (128):
+# the members are re-created with their weights and momentum (resize_members), bitwise the straight run
+"$MAKE_DATASET" "$WORK/data200" 200 3 24 4
+big="--data $WORK/data200 --width 0.05 --epochs 2 --threads 2 --checkpoint-minutes 0 --quiet --seed 5"
+for mode in hybrid towers; do
+    run $big --batch 160 --run "$WORK/big_straight_$mode" --max-steps 2 --devices cpu,cpu --parallel $mode
+    run $big --batch 160 --run "$WORK/big_$mode" --max-steps 1 --devices cpu,cpu --parallel $mode
+    run $big --run "$WORK/big_$mode" --max-steps 2 --resume --devices cpu,cpu --parallel $mode ||
+        fail "$mode: the resume of a batch-160 run failed"
+    "$COMPARE" "$(latest "$WORK/big_straight_$mode")" "$(latest "$WORK/big_$mode")" ||
+        fail "$mode: the members re-created for the run's batch lost their state"
 done
 
 # 5. an exchange broken on purpose: replica 1's part of every all-gather lost
