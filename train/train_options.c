@@ -97,9 +97,11 @@ static const cli_option rows[] = {
                "fp32 accumulation; the CPU computes in fp32 only",
                .parse = precision_parse, .name = precision_name, .given = TRAIN_GIVEN_PRECISION),
     CLI_OPTION("reproducible", TRAINING("reproducible"), CLI_FLAG, AT(reproducible), 0, 0, NULL, NULL,
-               "the same weights, to the bit, on 1, 2, 4 or 8 replicas x processes: each\n"
-               "batch in 8 fixed chunks whose gradients are summed in one binary tree\n"
-               "(--batch a multiple of 8; slower: docs/train.md)", .given = TRAIN_GIVEN_REPRODUCIBLE),
+               "the same weights, to the bit, on 1, 2, 4 or 8 replicas x processes, in\n"
+               "every --parallel mode: each batch in 8 fixed chunks whose gradients are\n"
+               "summed in one binary tree; conv layers as the two towers' halves, fc\n"
+               "layers as 8 output parts (--batch a multiple of 8; slower: docs/train.md)",
+               .given = TRAIN_GIVEN_REPRODUCIBLE),
     CLI_OPTION("seed", TRAINING("seed"), CLI_U64, AT(seed), 0, 0, "1", "S",
                "seed of every random number (default %D)", .given = TRAIN_GIVEN_SEED),
     CLI_OPTION("lr", TRAINING("lr"), CLI_DOUBLE, AT(lr), 1e-12, 100.0, "0.01", "R",
